@@ -1,0 +1,350 @@
+#include "netlink_socket.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "netns.h"
+#include "system_error.h"
+
+namespace routemark {
+
+namespace {
+
+// One wake-up reads into this arena and hands it to JavaScript in one call. A datagram from the
+// kernel is at most 32 KiB for dumps (netlink_dump caps its allocation), so keeping 256 KiB free
+// before every recv means nothing is ever truncated.
+constexpr size_t kArenaSize = 4u << 20;
+constexpr size_t kMinFree = 256u << 10;
+// Bounds the time one wake-up may hold the loop; the poll is level-triggered, so what is left is
+// read on the next turn of the loop.
+constexpr int kMaxArenasPerWake = 4;
+
+bool ReadUint8Array(const Napi::Value& value, const uint8_t** data, size_t* length) {
+  if (!value.IsTypedArray()) return false;
+  Napi::TypedArray array = value.As<Napi::TypedArray>();
+  if (array.TypedArrayType() != napi_uint8_array) return false;
+  Napi::Uint8Array bytes = array.As<Napi::Uint8Array>();
+  *data = bytes.Data();
+  *length = bytes.ByteLength();
+  return true;
+}
+
+}  // namespace
+
+Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
+  return ObjectWrap<NetlinkSocket>::DefineClass(
+      env, "NetlinkSocket",
+      {
+          InstanceMethod<&NetlinkSocket::Send>("send"),
+          InstanceMethod<&NetlinkSocket::Start>("start"),
+          InstanceMethod<&NetlinkSocket::Stop>("stop"),
+          InstanceMethod<&NetlinkSocket::SetOption>("setOption"),
+          InstanceMethod<&NetlinkSocket::GetOption>("getOption"),
+          InstanceMethod<&NetlinkSocket::Ref>("ref"),
+          InstanceMethod<&NetlinkSocket::Unref>("unref"),
+          InstanceMethod<&NetlinkSocket::Close>("close"),
+          InstanceAccessor<&NetlinkSocket::GetPortId>("portId"),
+          InstanceAccessor<&NetlinkSocket::GetFd>("fd"),
+          InstanceAccessor<&NetlinkSocket::IsClosed>("closed"),
+      });
+}
+
+NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NetlinkSocket>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "protocol must be a number").ThrowAsJavaScriptException();
+    return;
+  }
+  int protocol = info[0].As<Napi::Number>().Int32Value();
+  std::string netns_path;
+  if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    if (!info[1].IsString()) {
+      Napi::TypeError::New(env, "netnsPath must be a string").ThrowAsJavaScriptException();
+      return;
+    }
+    netns_path = info[1].As<Napi::String>().Utf8Value();
+  }
+
+  NetnsOutcome outcome = RunInNetns(netns_path, [protocol](NetnsOutcome& out) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+    if (fd < 0) {
+      out.error = errno;
+      out.syscall = "socket";
+      return;
+    }
+    out.value = fd;
+  });
+  if (outcome.error != 0) {
+    (outcome.entering ? NetnsError(env, outcome.error, outcome.syscall, netns_path)
+                      : SystemError(env, outcome.error, outcome.syscall))
+        .ThrowAsJavaScriptException();
+    return;
+  }
+
+  fd_ = outcome.value;
+  socket_ = mnl_socket_fdopen(fd_);
+  if (socket_ == nullptr) {
+    int err = errno;
+    close(fd_);
+    fd_ = -1;
+    SystemError(env, err, "getsockname").ThrowAsJavaScriptException();
+    return;
+  }
+  if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int err = errno;
+    mnl_socket_close(socket_);
+    socket_ = nullptr;
+    fd_ = -1;
+    SystemError(env, err, "bind").ThrowAsJavaScriptException();
+    return;
+  }
+  port_id_ = mnl_socket_get_portid(socket_);
+
+  // A worker thread that ends without closing its sockets must not leave a poll handle on a
+  // loop that is going away.
+  if (napi_add_env_cleanup_hook(env, OnEnvCleanup, this) == napi_ok) cleanup_hook_added_ = true;
+}
+
+NetlinkSocket::~NetlinkSocket() { CloseNow(); }
+
+void NetlinkSocket::OnEnvCleanup(void* arg) {
+  auto* self = static_cast<NetlinkSocket*>(arg);
+  self->cleanup_hook_added_ = false;
+  self->CloseNow();
+}
+
+void NetlinkSocket::CloseNow() {
+  if (closed_) return;
+  closed_ = true;
+  if (cleanup_hook_added_) {
+    napi_remove_env_cleanup_hook(env_, OnEnvCleanup, this);
+    cleanup_hook_added_ = false;
+  }
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    poll_ = nullptr;
+  }
+  polling_ = false;
+  if (socket_ != nullptr) {
+    mnl_socket_close(socket_);  // closes fd_
+    socket_ = nullptr;
+    fd_ = -1;
+  }
+  callback_.Reset();
+  async_context_.reset();
+  arena_.clear();
+  arena_.shrink_to_fit();
+}
+
+Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  if (info.Length() < 1 || !ReadUint8Array(info[0], &data, &length)) {
+    Napi::TypeError::New(env, "send expects a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (closed_) {
+    SystemError(env, EBADF, "sendto").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ssize_t sent;
+  do {
+    sent = mnl_socket_sendto(socket_, data, length);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    SystemError(env, errno, "sendto").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, static_cast<double>(sent));
+}
+
+Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "start expects a callback").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (closed_) {
+    SystemError(env, EBADF, "uv_poll_start").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "routemark:netlink");
+  if (arena_.empty()) arena_.resize(kArenaSize);
+
+  if (poll_ == nullptr) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Napi::Error::New(env, "no libuv loop for this environment").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      SystemError(env, -rc, "uv_poll_init").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    poll_->data = this;
+    if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+  int rc = uv_poll_start(poll_, UV_READABLE, OnPoll);
+  if (rc != 0) {
+    SystemError(env, -rc, "uv_poll_start").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  polling_ = true;
+  // While polling, JavaScript may drop every reference to this object; the callbacks still need it.
+  if (!self_referenced_) {
+    Napi::ObjectWrap<NetlinkSocket>::Ref();
+    self_referenced_ = true;
+  }
+  return env.Undefined();
+}
+
+Napi::Value NetlinkSocket::Stop(const Napi::CallbackInfo& info) {
+  if (poll_ != nullptr && polling_) uv_poll_stop(poll_);
+  polling_ = false;
+  if (self_referenced_) {
+    Napi::ObjectWrap<NetlinkSocket>::Unref();
+    self_referenced_ = false;
+  }
+  return info.Env().Undefined();
+}
+
+void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<NetlinkSocket*>(handle->data);
+  if (self == nullptr || self->closed_) return;
+  Napi::HandleScope scope(self->env_);
+  if (status < 0) {
+    self->Deliver(nullptr, 0, -status);
+    return;
+  }
+  self->ReadAvailable();
+}
+
+void NetlinkSocket::ReadAvailable() {
+  for (int round = 0; round < kMaxArenasPerWake; ++round) {
+    size_t used = 0;
+    int pending_error = 0;
+    bool drained = false;
+    while (arena_.size() - used >= kMinFree) {
+      ssize_t n = recv(fd_, arena_.data() + used, arena_.size() - used, MSG_DONTWAIT | MSG_TRUNC);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          drained = true;
+          break;
+        }
+        // ENOBUFS: the kernel dropped messages for us. The socket stays usable; JavaScript
+        // decides what that means (a resync for event sockets, lost acks for requests).
+        pending_error = errno;
+        break;
+      }
+      if (static_cast<size_t>(n) > arena_.size() - used) {
+        pending_error = EMSGSIZE;  // a datagram larger than our free space: dropped by recv
+        break;
+      }
+      used += static_cast<size_t>(n);
+    }
+    if (used > 0 && !Deliver(arena_.data(), used, 0)) return;
+    if (pending_error != 0) {
+      if (!Deliver(nullptr, 0, pending_error)) return;
+      if (pending_error != ENOBUFS) return;
+      continue;
+    }
+    if (drained || !polling_) return;
+  }
+}
+
+bool NetlinkSocket::Deliver(const uint8_t* data, size_t length, int error) {
+  if (closed_ || callback_.IsEmpty()) return false;
+  Napi::Env env = env_;
+  napi_value data_value =
+      data != nullptr ? Napi::Buffer<uint8_t>::Copy(env, data, length) : env.Null();
+  napi_value args[] = {data_value, Napi::Number::New(env, error)};
+  callback_.MakeCallback(Value(), 2, args, *async_context_);
+  if (env.IsExceptionPending()) {
+    Napi::Error error_value = env.GetAndClearPendingException();
+    napi_fatal_exception(env, error_value.Value());
+  }
+  return !closed_;
+}
+
+Napi::Value NetlinkSocket::SetOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "setOption(level, name, value) takes numbers")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int level = info[0].As<Napi::Number>().Int32Value();
+  int name = info[1].As<Napi::Number>().Int32Value();
+  int value = info[2].As<Napi::Number>().Int32Value();
+  if (closed_ || setsockopt(fd_, level, name, &value, sizeof(value)) < 0) {
+    SystemError(env, closed_ ? EBADF : errno, "setsockopt").ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+Napi::Value NetlinkSocket::GetOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "getOption(level, name) takes numbers").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int level = info[0].As<Napi::Number>().Int32Value();
+  int name = info[1].As<Napi::Number>().Int32Value();
+  int value = 0;
+  socklen_t length = sizeof(value);
+  if (closed_ || getsockopt(fd_, level, name, &value, &length) < 0) {
+    SystemError(env, closed_ ? EBADF : errno, "getsockopt").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, value);
+}
+
+Napi::Value NetlinkSocket::Ref(const Napi::CallbackInfo& info) {
+  referenced_ = true;
+  if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::Unref(const Napi::CallbackInfo& info) {
+  referenced_ = false;
+  if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::Close(const Napi::CallbackInfo& info) {
+  CloseNow();
+  if (self_referenced_) {
+    Napi::ObjectWrap<NetlinkSocket>::Unref();
+    self_referenced_ = false;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::GetPortId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), port_id_);
+}
+
+Napi::Value NetlinkSocket::GetFd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), fd_);
+}
+
+Napi::Value NetlinkSocket::IsClosed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), closed_);
+}
+
+}  // namespace routemark

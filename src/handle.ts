@@ -1,0 +1,100 @@
+import { Connection } from './netlink/connection.js';
+import { NETLINK_NETFILTER, NETLINK_ROUTE } from './netlink/constants.js';
+import { NativeTransport } from './netlink/native-transport.js';
+import type { ConnectionProvider } from './netlink/provider.js';
+import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
+import { RouteApi, RuleApi } from './rtnl/api.js';
+
+/** Options for {@link open}. */
+export interface OpenOptions {
+  /**
+   * The network namespace to work in: a name under /run/netns (`ip netns add NAME`), a path to
+   * a namespace file, or a process id. Default: the current namespace.
+   */
+  netns?: NetnsRef;
+  /** SO_SNDBUF for the handle's sockets (default 4 MiB; one sendmsg carries at most this). */
+  sendBufferSize?: number;
+  /** SO_RCVBUF for the handle's sockets (default 8 MiB). */
+  receiveBufferSize?: number;
+}
+
+/**
+ * A handle bound to one network namespace, holding its netlink sockets (opened on first use).
+ * Everything routemark does goes through a handle; the top-level functions use a default one
+ * in the current namespace. Close it with {@link Handle.close} when done.
+ */
+export class Handle implements ConnectionProvider {
+  /** The namespace this handle works in, as given (undefined: the current one). */
+  readonly netns: NetnsRef | undefined;
+  readonly netnsPath: string | undefined;
+  readonly netnsLabel: string | undefined;
+  /** Policy routing rules (`ip rule`). */
+  readonly rules: RuleApi;
+  /** Routes (`ip route`). */
+  readonly routes: RouteApi;
+  private readonly connections = new Map<number, Connection>();
+  private readonly options: OpenOptions;
+  private closed = false;
+
+  /** Prefer {@link open}, which also checks that the namespace exists. */
+  constructor(options: OpenOptions = {}) {
+    this.options = options;
+    this.netns = options.netns;
+    this.netnsPath = netnsPath(options.netns, 'netns');
+    this.netnsLabel = netnsLabel(options.netns);
+    this.rules = new RuleApi(this);
+    this.routes = new RouteApi(this);
+  }
+
+  /** The handle's connection for a netlink protocol, opened on first use. */
+  connection(protocol: number): Connection {
+    if (this.closed) throw new Error('routemark: the handle is closed');
+    let connection = this.connections.get(protocol);
+    if (connection === undefined) {
+      const transport = new NativeTransport(protocol, {
+        netnsPath: this.netnsPath,
+        netnsName: this.netnsLabel,
+        strictCheck: protocol === NETLINK_ROUTE,
+      });
+      connection = new Connection(transport, {
+        netns: this.netnsLabel,
+        sendBufferSize: this.options.sendBufferSize,
+        receiveBufferSize: this.options.receiveBufferSize,
+      });
+      this.connections.set(protocol, connection);
+    }
+    return connection;
+  }
+
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Closes every socket; pending operations reject with ECANCELED. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+}
+
+/**
+ * Opens a handle in a network namespace (default: the current one). Rejects with a
+ * NetlinkError (ENOENT, operation 'open') if the namespace does not exist.
+ *
+ * @example
+ * ```ts
+ * const ns = await open({ netns: 'blue' });
+ * await ns.rules.add({ fwmark: 65, priority: 1000, table: 1 });
+ * ns.close();
+ * ```
+ */
+export async function open(options: OpenOptions = {}): Promise<Handle> {
+  const handle = new Handle(options);
+  handle.connection(NETLINK_ROUTE); // fails now if the namespace does not exist
+  return handle;
+}
+
+export { NETLINK_NETFILTER, NETLINK_ROUTE };

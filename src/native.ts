@@ -1,0 +1,75 @@
+/**
+ * The typed interface of the routemark addon (native/), loaded once with `bindings`.
+ * The addon is thin: sockets, system calls and libnftnl parsing. Everything else is TypeScript.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import bindings from 'bindings';
+
+/** A netlink socket made by the addon (native/netlink_socket.cc). */
+export interface NativeNetlinkSocket {
+  /** nl_pid the kernel assigned at bind. */
+  readonly portId: number;
+  /** The file descriptor, or -1 once closed. */
+  readonly fd: number;
+  readonly closed: boolean;
+  /** One sendto of the whole buffer; returns bytes sent. Throws {errno, syscall} on failure. */
+  send(data: Uint8Array): number;
+  /** Starts polling on the calling environment's libuv loop; `onData(null, errno)` on errors. */
+  start(onData: (data: Buffer | null, errno: number) => void): void;
+  /** Stops polling. */
+  stop(): void;
+  setOption(level: number, name: number, value: number): void;
+  getOption(level: number, name: number): number;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** The addon's exports. */
+export interface NativeAddon {
+  NetlinkSocket: new (protocol: number, netnsPath?: string) => NativeNetlinkSocket;
+  /** Opens a file from inside a network namespace (for /proc/sys/net); returns an fd. */
+  openInNetns(netnsPath: string | undefined, filePath: string, flags: number): number;
+}
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use (so that importing routemark never fails by itself). */
+export function native(): NativeAddon {
+  addon ??= bindings({ bindings: 'routemark', module_root: packageRoot() }) as NativeAddon;
+  return addon;
+}
+
+// bindings finds the package root from its caller's path, but stops at the first package.json,
+// and dist/cjs has one of its own (marking it CommonJS). Walk up to routemark's own instead.
+function packageRoot(): string {
+  let dir = dirname(thisFile());
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'routemark') return dir;
+      } catch {
+        // not a manifest we can read; keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('routemark: cannot find the package root to load the addon from');
+    dir = parent;
+  }
+}
+
+// This module's own path, in ESM and CommonJS builds alike (no import.meta, no __filename).
+function thisFile(): string {
+  const original = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_error, stack) => stack;
+    const stack = new Error().stack as unknown as NodeJS.CallSite[];
+    const name = stack[0]?.getFileName() ?? '';
+    return name.startsWith('file:') ? fileURLToPath(name) : name;
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+}

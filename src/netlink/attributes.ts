@@ -1,0 +1,351 @@
+import { endianness } from 'node:os';
+import { NLA_HDRLEN, NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from './constants.js';
+
+/** Netlink's own fields are in host order; nf_tables and ctnetlink values are big-endian. */
+export const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
+
+/** Rounds up to netlink's 4-byte alignment (NLMSG_ALIGN / NLA_ALIGN). */
+export function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Writes netlink messages back to back into one growing buffer: headers, fixed family headers
+ * and attributes (nested, in host or network byte order). One writer builds a whole batch, so
+ * the batch is sent with one system call and no copying.
+ */
+export class MessageWriter {
+  private buffer: Buffer;
+  private view: DataView;
+  private position = 0;
+  private messageStart = -1;
+  private readonly nestStarts: number[] = [];
+
+  constructor(initialCapacity = 4096) {
+    this.buffer = Buffer.alloc(initialCapacity);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.position;
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.position);
+  }
+
+  /** Forgets everything written, keeping the memory. */
+  reset(): void {
+    this.position = 0;
+    this.messageStart = -1;
+    this.nestStarts.length = 0;
+  }
+
+  /** Makes room for n more bytes. */
+  reserve(n: number): void {
+    const needed = this.position + n;
+    if (needed <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const next = Buffer.alloc(capacity);
+    this.buffer.copy(next, 0, 0, this.position);
+    this.buffer = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
+
+  /** Starts a message; returns its offset. End it with {@link endMessage}. */
+  beginMessage(type: number, flags: number, seq: number, portId = 0): number {
+    if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
+    this.reserve(NLMSG_HDRLEN);
+    const start = this.position;
+    const v = this.view;
+    v.setUint32(start, 0, HOST_IS_LITTLE_ENDIAN);
+    v.setUint16(start + 4, type, HOST_IS_LITTLE_ENDIAN);
+    v.setUint16(start + 6, flags, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(start + 8, seq >>> 0, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(start + 12, portId >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.position += NLMSG_HDRLEN;
+    this.messageStart = start;
+    return start;
+  }
+
+  /** Ends the current message: writes its length and pads it to 4 bytes. Returns the length. */
+  endMessage(): number {
+    if (this.messageStart < 0) throw new Error('MessageWriter: no message started');
+    if (this.nestStarts.length > 0) throw new Error('MessageWriter: unclosed nested attribute');
+    this.pad();
+    const length = this.position - this.messageStart;
+    this.view.setUint32(this.messageStart, length, HOST_IS_LITTLE_ENDIAN);
+    this.messageStart = -1;
+    return length;
+  }
+
+  /** Appends already-encoded bytes (a whole message or part of one). */
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.position);
+    this.position += bytes.length;
+  }
+
+  /** Fixed-header fields, written in host order. */
+  u8(value: number): void {
+    this.reserve(1);
+    this.view.setUint8(this.position, value);
+    this.position += 1;
+  }
+  u16(value: number): void {
+    this.reserve(2);
+    this.view.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.position += 2;
+  }
+  u32(value: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.position += 4;
+  }
+  s32(value: number): void {
+    this.reserve(4);
+    this.view.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
+    this.position += 4;
+  }
+  be16(value: number): void {
+    this.reserve(2);
+    this.view.setUint16(this.position, value, false);
+    this.position += 2;
+  }
+  be32(value: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.position, value >>> 0, false);
+    this.position += 4;
+  }
+  zeros(count: number): void {
+    this.reserve(count);
+    this.buffer.fill(0, this.position, this.position + count);
+    this.position += count;
+  }
+
+  /** Pads with zeros to the next 4-byte boundary. */
+  pad(): void {
+    const padded = align4(this.position);
+    if (padded !== this.position) this.zeros(padded - this.position);
+  }
+
+  private attrHeader(type: number, payloadLength: number): void {
+    this.reserve(NLA_HDRLEN + align4(payloadLength));
+    this.view.setUint16(this.position, NLA_HDRLEN + payloadLength, HOST_IS_LITTLE_ENDIAN);
+    this.view.setUint16(this.position + 2, type, HOST_IS_LITTLE_ENDIAN);
+    this.position += NLA_HDRLEN;
+  }
+
+  /** An attribute with no payload (a flag). */
+  attrFlag(type: number): void {
+    this.attrHeader(type, 0);
+  }
+  attrU8(type: number, value: number): void {
+    this.attrHeader(type, 1);
+    this.view.setUint8(this.position, value);
+    this.position += 1;
+    this.pad();
+  }
+  attrU16(type: number, value: number): void {
+    this.attrHeader(type, 2);
+    this.view.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.position += 2;
+    this.pad();
+  }
+  attrU32(type: number, value: number): void {
+    this.attrHeader(type, 4);
+    this.view.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.position += 4;
+  }
+  attrS32(type: number, value: number): void {
+    this.attrHeader(type, 4);
+    this.view.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
+    this.position += 4;
+  }
+  attrU64(type: number, value: bigint): void {
+    this.attrHeader(type, 8);
+    this.view.setBigUint64(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.position += 8;
+  }
+  attrBe16(type: number, value: number): void {
+    this.attrHeader(type, 2);
+    this.view.setUint16(this.position, value, false);
+    this.position += 2;
+    this.pad();
+  }
+  attrBe32(type: number, value: number): void {
+    this.attrHeader(type, 4);
+    this.view.setUint32(this.position, value >>> 0, false);
+    this.position += 4;
+  }
+  attrBe64(type: number, value: bigint): void {
+    this.attrHeader(type, 8);
+    this.view.setBigUint64(this.position, value, false);
+    this.position += 8;
+  }
+  /** A NUL-terminated string (NLA_NUL_STRING / NLA_STRING as iproute2 sends them). */
+  attrString(type: number, value: string): void {
+    const encoded = textEncoder.encode(value);
+    this.attrHeader(type, encoded.length + 1);
+    this.buffer.set(encoded, this.position);
+    this.view.setUint8(this.position + encoded.length, 0);
+    this.position += encoded.length + 1;
+    this.pad();
+  }
+  /** Raw bytes as the payload. */
+  attrBytes(type: number, value: Uint8Array): void {
+    this.attrHeader(type, value.length);
+    this.buffer.set(value, this.position);
+    this.position += value.length;
+    this.pad();
+  }
+
+  /** Opens a nested attribute; close it with {@link endNest}. NLA_F_NESTED is set if asked. */
+  beginNest(type: number, markNested = false): void {
+    this.reserve(NLA_HDRLEN);
+    this.nestStarts.push(this.position);
+    this.view.setUint16(this.position + 2, markNested ? type | NLA_F_NESTED : type, HOST_IS_LITTLE_ENDIAN);
+    this.position += NLA_HDRLEN;
+  }
+  /** Closes the innermost nested attribute. */
+  endNest(): void {
+    const start = this.nestStarts.pop();
+    if (start === undefined) throw new Error('MessageWriter: no nested attribute open');
+    this.view.setUint16(start, this.position - start, HOST_IS_LITTLE_ENDIAN);
+  }
+}
+
+/**
+ * The attributes of one message (or one nest), indexed by type on first use. Values are read
+ * straight from the received buffer; nothing is copied until asked for.
+ */
+export class Attributes {
+  /** Flat list: type, value start, value end for each attribute in order. */
+  private readonly entries: number[] = [];
+  private readonly view: DataView;
+
+  constructor(
+    readonly data: Uint8Array,
+    start: number,
+    end: number,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let offset = start;
+    while (offset + NLA_HDRLEN <= end) {
+      const length = this.view.getUint16(offset, HOST_IS_LITTLE_ENDIAN);
+      if (length < NLA_HDRLEN || offset + length > end) break; // truncated or malformed
+      const type = this.view.getUint16(offset + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+      this.entries.push(type, offset + NLA_HDRLEN, offset + length);
+      offset += align4(length);
+    }
+  }
+
+  private find(type: number): number {
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 3) if (e[i] === type) return i;
+    return -1;
+  }
+
+  /** Whether an attribute of this type is present. */
+  has(type: number): boolean {
+    return this.find(type) >= 0;
+  }
+
+  /** The number of attributes. */
+  get size(): number {
+    return this.entries.length / 3;
+  }
+
+  /** [type, valueStart, valueEnd] of every attribute, in order (repeated types included). */
+  *[Symbol.iterator](): IterableIterator<[number, number, number]> {
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 3) yield [e[i]!, e[i + 1]!, e[i + 2]!];
+  }
+
+  /** The types present, in order. */
+  types(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.entries.length; i += 3) out.push(this.entries[i]!);
+    return out;
+  }
+
+  private span(type: number, minLength: number): number {
+    const i = this.find(type);
+    if (i < 0) return -1;
+    const start = this.entries[i + 1]!;
+    if (this.entries[i + 2]! - start < minLength) return -1;
+    return start;
+  }
+
+  u8(type: number): number | undefined {
+    const at = this.span(type, 1);
+    return at < 0 ? undefined : this.view.getUint8(at);
+  }
+  u16(type: number): number | undefined {
+    const at = this.span(type, 2);
+    return at < 0 ? undefined : this.view.getUint16(at, HOST_IS_LITTLE_ENDIAN);
+  }
+  u32(type: number): number | undefined {
+    const at = this.span(type, 4);
+    return at < 0 ? undefined : this.view.getUint32(at, HOST_IS_LITTLE_ENDIAN);
+  }
+  s32(type: number): number | undefined {
+    const at = this.span(type, 4);
+    return at < 0 ? undefined : this.view.getInt32(at, HOST_IS_LITTLE_ENDIAN);
+  }
+  u64(type: number): bigint | undefined {
+    const at = this.span(type, 8);
+    return at < 0 ? undefined : this.view.getBigUint64(at, HOST_IS_LITTLE_ENDIAN);
+  }
+  be16(type: number): number | undefined {
+    const at = this.span(type, 2);
+    return at < 0 ? undefined : this.view.getUint16(at, false);
+  }
+  be32(type: number): number | undefined {
+    const at = this.span(type, 4);
+    return at < 0 ? undefined : this.view.getUint32(at, false);
+  }
+  be64(type: number): bigint | undefined {
+    const at = this.span(type, 8);
+    return at < 0 ? undefined : this.view.getBigUint64(at, false);
+  }
+  /** A string attribute, without its terminating NUL. */
+  string(type: number): string | undefined {
+    const i = this.find(type);
+    if (i < 0) return undefined;
+    let end = this.entries[i + 2]!;
+    const start = this.entries[i + 1]!;
+    while (end > start && this.data[end - 1] === 0) end--;
+    return Buffer.from(this.data.buffer, this.data.byteOffset + start, end - start).toString('utf8');
+  }
+  /** The payload as a view into the received buffer. */
+  bytes(type: number): Uint8Array | undefined {
+    const i = this.find(type);
+    if (i < 0) return undefined;
+    return this.data.subarray(this.entries[i + 1]!, this.entries[i + 2]!);
+  }
+  /** The attributes nested inside this attribute. */
+  nested(type: number): Attributes | undefined {
+    const i = this.find(type);
+    if (i < 0) return undefined;
+    return new Attributes(this.data, this.entries[i + 1]!, this.entries[i + 2]!);
+  }
+  /** Every nest of this type, in order (for repeated attributes such as list elements). */
+  nestedAll(type: number): Attributes[] {
+    const out: Attributes[] = [];
+    const e = this.entries;
+    for (let i = 0; i < e.length; i += 3) {
+      if (e[i] === type) out.push(new Attributes(this.data, e[i + 1]!, e[i + 2]!));
+    }
+    return out;
+  }
+  /** The nested attributes of an attribute found by {@link [Symbol.iterator]}. */
+  nestedAt(valueStart: number, valueEnd: number): Attributes {
+    return new Attributes(this.data, valueStart, valueEnd);
+  }
+}

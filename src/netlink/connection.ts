@@ -1,0 +1,617 @@
+import { MessageWriter, HOST_IS_LITTLE_ENDIAN } from './attributes.js';
+import { Batch } from './batch.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_REQUEST } from './constants.js';
+import { errnoNumber } from './errno.js';
+import { NetlinkError, fromSystemError, type OperationRef } from './errors.js';
+import { parseErrorPayload, parseMessages, type NetlinkMessage } from './message.js';
+import type { Transport } from './transport.js';
+
+const ENOBUFS = errnoNumber('ENOBUFS') ?? 105;
+const EBUSY = errnoNumber('EBUSY') ?? 16;
+const EINTR = errnoNumber('EINTR') ?? 4;
+const ECANCELED = errnoNumber('ECANCELED') ?? 125;
+const EMSGSIZE = errnoNumber('EMSGSIZE') ?? 90;
+
+/** Options for a {@link Connection}. */
+export interface ConnectionOptions {
+  /** Namespace name used in error messages. */
+  netns?: string;
+  /** SO_SNDBUF to ask for; one sendmsg carries at most this much (default 4 MiB). */
+  sendBufferSize?: number;
+  /** SO_RCVBUF to ask for; bounds how many replies may be outstanding (default 8 MiB). */
+  receiveBufferSize?: number;
+  /** How often a dump is restarted when the kernel flags it NLM_F_DUMP_INTR (default 10). */
+  maxDumpRestarts?: number;
+  /** Messages that answer no request of ours (multicast events). */
+  onUnsolicited?: (message: NetlinkMessage) => void;
+  /** Called when the kernel dropped messages for this socket (ENOBUFS). */
+  onOverrun?: () => void;
+}
+
+/** What happened to each operation of a batch. */
+export interface BatchResult {
+  /** Per operation (same order as `batch.operations`): undefined on success, else the error. */
+  errors: (NetlinkError | undefined)[];
+  /** Per operation, the kernel's reply messages (only for batches with `collectReplies`). */
+  replies: NetlinkMessage[][] | undefined;
+  /** How many operations failed. */
+  failed: number;
+}
+
+interface BatchState {
+  batch: Batch;
+  nextMessage: number;
+  errors: (NetlinkError | undefined)[];
+  replies: NetlinkMessage[][] | undefined;
+  failed: number;
+  flightsOutstanding: number;
+  resolve: (result: BatchResult) => void;
+}
+
+interface Segment {
+  state: BatchState;
+  firstMessage: number;
+  endMessage: number;
+  firstSeq: number;
+}
+
+interface Flight {
+  firstSeq: number;
+  /** Sequence number of the NOOP sent right after the flight; its ack closes the flight. */
+  sentinelSeq: number;
+  segments: Segment[];
+  cost: number;
+  atomic: boolean;
+  /** The kernel dropped messages while this flight was out: silence proves nothing. */
+  lossy: boolean;
+}
+
+interface DumpState {
+  request: Buffer;
+  ref: OperationRef;
+  seq: number;
+  messages: NetlinkMessage[];
+  interrupted: boolean;
+  restarts: number;
+  lossy: boolean;
+  resolve: (messages: NetlinkMessage[]) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Requests, dumps and batches over one netlink socket.
+ *
+ * Every in-kernel netlink family handles a request synchronously inside sendmsg, so each
+ * sendmsg ("flight") is followed by a NOOP carrying NLM_F_ACK: when its ack arrives, every
+ * message before it has been answered, and a message that drew no error succeeded. Messages
+ * therefore go without NLM_F_ACK and only failures come back, which keeps the receive queue
+ * small even for 100k operations. Flights are sized so that, even if every message failed, the
+ * errors fit the receive buffer. Concurrent calls are coalesced into shared flights in call
+ * order. Dumps run one at a time (the kernel allows one per socket) and restart when the kernel
+ * reports NLM_F_DUMP_INTR.
+ */
+export class Connection {
+  private readonly transport: Transport;
+  private readonly options: ConnectionOptions;
+  private nextSeq = 1;
+  private readonly queue: BatchState[] = [];
+  private readonly flights: Flight[] = [];
+  private inFlightCost = 0;
+  private flushScheduled = false;
+  private readonly dumpQueue: DumpState[] = [];
+  private activeDump: DumpState | undefined;
+  private readonly abandonedDumpSeqs = new Set<number>();
+  private resyncSeq: number | undefined;
+  private closed = false;
+  private referenced = false;
+  private keepAlive = 0;
+  private readonly sentinel = Buffer.alloc(NLMSG_HDRLEN);
+  private staging = new MessageWriter(1 << 16);
+  /** Datagrams sent so far (sentinels included); tests and benchmarks read it. */
+  sendCount = 0;
+  /** Messages sent so far, sentinels excluded. */
+  messagesSent = 0;
+
+  constructor(transport: Transport, options: ConnectionOptions = {}) {
+    this.transport = transport;
+    this.options = options;
+    transport.setBufferSizes({
+      send: options.sendBufferSize ?? 4 << 20,
+      receive: options.receiveBufferSize ?? 8 << 20,
+    });
+    transport.unref();
+    transport.start((data, errno) => this.onData(data, errno));
+  }
+
+  /** The socket's netlink port id. */
+  get portId(): number {
+    return this.transport.portId;
+  }
+
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The transport underneath (multicast membership, buffer sizes). */
+  get socket(): Transport {
+    return this.transport;
+  }
+
+  /**
+   * Sends a batch and resolves with every operation's outcome once the kernel has answered all
+   * of them. Never rejects for a kernel error: those are in the result, attributed to their
+   * operations. Rejects only if the connection is closed.
+   */
+  execute(batch: Batch): Promise<BatchResult> {
+    if (this.closed) return Promise.reject(this.closedError({ operation: batch.operations[0]?.operation ?? 'request' }));
+    return new Promise<BatchResult>((resolve) => {
+      const state: BatchState = {
+        batch,
+        nextMessage: 0,
+        errors: new Array<NetlinkError | undefined>(batch.operationCount).fill(undefined),
+        replies: batch.collectReplies ? Array.from({ length: batch.operationCount }, () => []) : undefined,
+        failed: 0,
+        flightsOutstanding: 0,
+        resolve,
+      };
+      if (batch.messageCount === 0) {
+        resolve({ errors: state.errors, replies: state.replies, failed: 0 });
+        return;
+      }
+      this.queue.push(state);
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Sends one message and resolves with the kernel's replies (empty for a plain ack), or
+   * rejects with the NetlinkError the kernel returned.
+   */
+  async request(ref: OperationRef, type: number, flags: number, write?: (writer: MessageWriter) => void): Promise<NetlinkMessage[]> {
+    const batch = new Batch({ collectReplies: true, initialCapacity: 256 });
+    batch.add(ref, type, flags, write);
+    const result = await this.execute(batch);
+    const error = result.errors[0];
+    if (error) throw error;
+    return result.replies![0]!;
+  }
+
+  /**
+   * Runs a dump (NLM_F_DUMP request) and resolves with all its messages, restarting it when the
+   * kernel signals that the data changed underneath (NLM_F_DUMP_INTR).
+   */
+  dump(ref: OperationRef, type: number, flags: number, write?: (writer: MessageWriter) => void): Promise<NetlinkMessage[]> {
+    if (this.closed) return Promise.reject(this.closedError(ref));
+    const writer = new MessageWriter(256);
+    writer.beginMessage(type, flags, 0);
+    write?.(writer);
+    writer.endMessage();
+    const request = Buffer.from(writer.bytes());
+    return new Promise<NetlinkMessage[]>((resolve, reject) => {
+      this.dumpQueue.push({ request, ref, seq: 0, messages: [], interrupted: false, restarts: 0, lossy: false, resolve, reject });
+      this.startNextDump();
+      this.updateRef();
+    });
+  }
+
+  /** Keeps the event loop alive until the returned function is called (for event listeners). */
+  hold(): () => void {
+    this.keepAlive++;
+    this.updateRef();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.keepAlive--;
+      this.updateRef();
+    };
+  }
+
+  /** Closes the socket; everything still pending rejects (or reports) a ECANCELED error. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const flight of this.flights.splice(0)) {
+      for (const segment of flight.segments) this.failSegment(segment, (ref) => this.closedError(ref));
+      this.finishFlight(flight);
+    }
+    for (const state of this.queue.splice(0)) {
+      const remaining: Segment = { state, firstMessage: state.nextMessage, endMessage: state.batch.messageCount, firstSeq: 0 };
+      this.failSegment(remaining, (ref) => this.closedError(ref));
+      state.nextMessage = state.batch.messageCount;
+      this.maybeFinish(state);
+    }
+    const dumps = this.activeDump ? [this.activeDump, ...this.dumpQueue.splice(0)] : this.dumpQueue.splice(0);
+    this.activeDump = undefined;
+    for (const dump of dumps) dump.reject(this.closedError(dump.ref));
+    this.transport.close();
+  }
+
+  private closedError(ref: OperationRef): NetlinkError {
+    return new NetlinkError({ errno: ECANCELED, ...ref, netns: this.options.netns, detail: 'the handle was closed' });
+  }
+
+  private allocateSeq(count: number): number {
+    if (this.nextSeq + count >= 0xffffffff) this.nextSeq = 1;
+    const first = this.nextSeq;
+    this.nextSeq += count;
+    return first;
+  }
+
+  private scheduleFlush(): void {
+    this.updateRef();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A microtask lets every request issued in the same tick share one sendmsg.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private limits(): { maxBytes: number; budget: number } {
+    const sizes = this.transport.bufferSizes();
+    // netlink_sendmsg refuses a datagram longer than sk_sndbuf - 32.
+    const maxBytes = Math.max(4096, sizes.send - 64);
+    // The kernel drops replies once the queued truesize passes sk_rcvbuf; stay well below it.
+    const budget = Math.max(16 * 1024, Math.floor(sizes.receive * 0.75));
+    return { maxBytes, budget };
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    const { maxBytes, budget } = this.limits();
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.batch.atomic) {
+        const chunk = head.batch.takeChunk(0, Infinity, Infinity);
+        // An atomic batch waits for the queue to drain, then goes alone, however large.
+        if (this.flights.length > 0 && this.inFlightCost + chunk.replyCost > budget) break;
+        this.queue.shift();
+        head.nextMessage = head.batch.messageCount;
+        const firstSeq = this.allocateSeq(chunk.endMessage + 1);
+        head.batch.numberMessages(0, chunk.endMessage, firstSeq);
+        const bytes = head.batch.bytes();
+        this.ensureSendBuffer(bytes.length);
+        this.ensureReceiveBuffer(chunk.replyCost);
+        this.launch(
+          { firstSeq, sentinelSeq: firstSeq + chunk.endMessage, segments: [{ state: head, firstMessage: 0, endMessage: chunk.endMessage, firstSeq }], cost: chunk.replyCost, atomic: true, lossy: false },
+          bytes,
+        );
+        continue;
+      }
+      const available = budget - this.inFlightCost;
+      if (this.flights.length > 0 && available < budget / 4) break;
+      const segments: Segment[] = [];
+      let bytes = 0;
+      let cost = 0;
+      let messages = 0;
+      while (this.queue.length > 0) {
+        const state = this.queue[0]!;
+        if (state.batch.atomic) break;
+        const chunk = state.batch.takeChunk(state.nextMessage, maxBytes - bytes, Math.max(available - cost, 1));
+        const chunkBytes = chunk.end - chunk.start;
+        if (segments.length > 0 && (bytes + chunkBytes > maxBytes || cost + chunk.replyCost > available)) break;
+        segments.push({ state, firstMessage: chunk.firstMessage, endMessage: chunk.endMessage, firstSeq: 0 });
+        bytes += chunkBytes;
+        cost += chunk.replyCost;
+        messages += chunk.endMessage - chunk.firstMessage;
+        state.nextMessage = chunk.endMessage;
+        if (state.nextMessage < state.batch.messageCount) break; // this flight is full
+        this.queue.shift();
+      }
+      const firstSeq = this.allocateSeq(messages + 1);
+      let seq = firstSeq;
+      for (const segment of segments) {
+        segment.firstSeq = seq;
+        segment.state.batch.numberMessages(segment.firstMessage, segment.endMessage, seq);
+        seq += segment.endMessage - segment.firstMessage;
+      }
+      let datagram: Buffer;
+      if (segments.length === 1) {
+        const only = segments[0]!;
+        const batch = only.state.batch;
+        datagram = batch.bytes().subarray(batch.messageStart(only.firstMessage), batch.messageEnd(only.endMessage - 1));
+      } else {
+        this.staging.reset();
+        for (const segment of segments) {
+          const batch = segment.state.batch;
+          this.staging.raw(batch.bytes().subarray(batch.messageStart(segment.firstMessage), batch.messageEnd(segment.endMessage - 1)));
+        }
+        datagram = this.staging.bytes();
+      }
+      if (datagram.length > maxBytes) this.ensureSendBuffer(datagram.length);
+      this.launch({ firstSeq, sentinelSeq: seq, segments, cost, atomic: false, lossy: false }, datagram);
+    }
+    this.updateRef();
+  }
+
+  private ensureSendBuffer(bytes: number): void {
+    const { send } = this.transport.bufferSizes();
+    if (send - 64 < bytes) this.transport.setBufferSizes({ send: bytes + 4096 });
+  }
+
+  private ensureReceiveBuffer(cost: number): void {
+    const { receive } = this.transport.bufferSizes();
+    const wanted = Math.min(Math.ceil(cost / 0.75), 1 << 30);
+    if (receive < wanted) this.transport.setBufferSizes({ receive: Math.ceil(wanted / 2) });
+  }
+
+  private launch(flight: Flight, datagram: Buffer): void {
+    for (const segment of flight.segments) segment.state.flightsOutstanding++;
+    try {
+      this.transport.send(datagram);
+      this.sendCount++;
+      this.messagesSent += flight.sentinelSeq - flight.firstSeq;
+    } catch (error) {
+      const failure = fromSystemError(error, { netns: this.options.netns });
+      for (const segment of flight.segments) {
+        this.failSegment(segment, (ref) =>
+          failure instanceof NetlinkError
+            ? failure.withOperation(ref)
+            : new NetlinkError({ errno: EMSGSIZE, ...ref, netns: this.options.netns, cause: failure }),
+        );
+      }
+      this.finishFlight(flight);
+      return;
+    }
+    this.flights.push(flight);
+    this.inFlightCost += flight.cost;
+    this.sendSentinel(flight.sentinelSeq);
+  }
+
+  private sendSentinel(seq: number): void {
+    const view = new DataView(this.sentinel.buffer, this.sentinel.byteOffset, NLMSG_HDRLEN);
+    view.setUint32(0, NLMSG_HDRLEN, HOST_IS_LITTLE_ENDIAN);
+    view.setUint16(4, NLMSG_NOOP, HOST_IS_LITTLE_ENDIAN);
+    view.setUint16(6, NLM_F_REQUEST | NLM_F_ACK, HOST_IS_LITTLE_ENDIAN);
+    view.setUint32(8, seq, HOST_IS_LITTLE_ENDIAN);
+    view.setUint32(12, 0, HOST_IS_LITTLE_ENDIAN);
+    try {
+      this.transport.send(this.sentinel);
+      this.sendCount++;
+    } catch {
+      // Without its sentinel a flight would never close: treat it like lost replies.
+      this.onReceiveError(ENOBUFS);
+    }
+  }
+
+  private onData(data: Buffer | null, errno: number): void {
+    if (this.closed) return;
+    if (data === null) {
+      this.onReceiveError(errno);
+      return;
+    }
+    for (const message of parseMessages(data)) this.dispatch(message);
+    if (this.queue.length > 0) this.flush();
+    this.updateRef();
+  }
+
+  private dispatch(message: NetlinkMessage): void {
+    const dump = this.activeDump;
+    if (dump !== undefined && message.seq === dump.seq && message.portId === this.transport.portId) {
+      this.onDumpMessage(dump, message);
+      return;
+    }
+    if (this.abandonedDumpSeqs.has(message.seq)) {
+      if (message.type === NLMSG_DONE || message.type === NLMSG_ERROR) {
+        this.abandonedDumpSeqs.delete(message.seq);
+        this.startNextDump();
+      }
+      return;
+    }
+    if (this.resyncSeq !== undefined && message.seq === this.resyncSeq && message.type === NLMSG_ERROR) {
+      this.onResync();
+      return;
+    }
+    const flight = this.findFlight(message.seq);
+    if (flight === undefined || message.portId !== this.transport.portId) {
+      this.options.onUnsolicited?.(message);
+      return;
+    }
+    if (message.seq === flight.sentinelSeq) {
+      if (message.type === NLMSG_ERROR) {
+        const { errno, extAck } = parseErrorPayload(message);
+        if (errno !== 0) {
+          // The NOOP itself was refused (e.g. EPERM for the whole skb): silence proves nothing.
+          for (const segment of flight.segments) {
+            this.failSegment(segment, (ref) => new NetlinkError({ errno, extAck, ...ref, netns: this.options.netns }), true);
+          }
+        }
+        this.completeFlight(flight);
+      }
+      return;
+    }
+    const segment = this.findSegment(flight, message.seq);
+    if (segment === undefined) return;
+    const state = segment.state;
+    const op = state.batch.ownerOf(segment.firstMessage + (message.seq - segment.firstSeq));
+    if (message.type === NLMSG_ERROR) {
+      const { errno, extAck } = parseErrorPayload(message);
+      if (errno !== 0 && state.errors[op] === undefined) {
+        state.errors[op] = new NetlinkError({ errno, extAck, ...state.batch.operations[op]!, netns: this.options.netns });
+        state.failed++;
+      }
+      return;
+    }
+    if (message.type === NLMSG_DONE) return;
+    state.replies?.[op]!.push(message);
+  }
+
+  private findFlight(seq: number): Flight | undefined {
+    for (const flight of this.flights) {
+      if (seq >= flight.firstSeq && seq <= flight.sentinelSeq) return flight;
+    }
+    return undefined;
+  }
+
+  private findSegment(flight: Flight, seq: number): Segment | undefined {
+    for (const segment of flight.segments) {
+      if (seq >= segment.firstSeq && seq < segment.firstSeq + (segment.endMessage - segment.firstMessage)) return segment;
+    }
+    return undefined;
+  }
+
+  /** Marks every operation of the segment that has no error yet as failed. */
+  private failSegment(segment: Segment, makeError: (ref: OperationRef) => NetlinkError, onlyUnfailed = true): void {
+    const state = segment.state;
+    let lastOp = -1;
+    for (let i = segment.firstMessage; i < segment.endMessage; i++) {
+      const op = state.batch.ownerOf(i);
+      if (op === lastOp) continue;
+      lastOp = op;
+      if (onlyUnfailed && state.errors[op] !== undefined) continue;
+      if (state.errors[op] === undefined) state.failed++;
+      state.errors[op] = makeError(state.batch.operations[op]!);
+    }
+  }
+
+  private completeFlight(flight: Flight): void {
+    const index = this.flights.indexOf(flight);
+    if (index >= 0) this.flights.splice(index, 1);
+    this.inFlightCost -= flight.cost;
+    if (flight.lossy) {
+      for (const segment of flight.segments) {
+        this.failSegment(segment, (ref) =>
+          new NetlinkError({ errno: ENOBUFS, ...ref, netns: this.options.netns, detail: 'replies were lost; the outcome is unknown' }),
+        );
+      }
+    }
+    this.finishFlight(flight);
+  }
+
+  private finishFlight(flight: Flight): void {
+    for (const segment of flight.segments) {
+      segment.state.flightsOutstanding--;
+      this.maybeFinish(segment.state);
+    }
+  }
+
+  private maybeFinish(state: BatchState): void {
+    if (state.flightsOutstanding > 0 || state.nextMessage < state.batch.messageCount) return;
+    state.resolve({ errors: state.errors, replies: state.replies, failed: state.failed });
+  }
+
+  private onReceiveError(errno: number): void {
+    if (errno !== ENOBUFS) {
+      // Anything else means the socket is unusable; fail what is pending.
+      const error = new NetlinkError({ errno, syscall: 'recv', netns: this.options.netns });
+      for (const flight of this.flights.splice(0)) {
+        this.inFlightCost -= flight.cost;
+        for (const segment of flight.segments) this.failSegment(segment, (ref) => error.withOperation(ref));
+        this.finishFlight(flight);
+      }
+      return;
+    }
+    this.options.onOverrun?.();
+    for (const flight of this.flights) flight.lossy = true;
+    if (this.activeDump) this.activeDump.lossy = true;
+    if (this.flights.length === 0 && !this.activeDump) return;
+    // Replies were dropped, possibly a flight's closing ack among them. The kernel answers in
+    // order, so the ack of a fresh NOOP tells us when everything before it has been seen.
+    this.resyncSeq = this.allocateSeq(1);
+    this.sendSentinel(this.resyncSeq);
+  }
+
+  private onResync(): void {
+    const resync = this.resyncSeq!;
+    this.resyncSeq = undefined;
+    for (const flight of [...this.flights]) {
+      if (flight.lossy && flight.sentinelSeq < resync) this.completeFlight(flight);
+    }
+    const dump = this.activeDump;
+    if (dump?.lossy) {
+      // Its remaining messages (or its DONE) may be gone: drop it and ask again.
+      this.abandonedDumpSeqs.add(dump.seq);
+      dump.lossy = false;
+      dump.messages = [];
+      dump.interrupted = false;
+      this.activeDump = undefined;
+      this.dumpQueue.unshift(dump);
+      this.startNextDump();
+    }
+    if (this.queue.length > 0) this.flush();
+    this.updateRef();
+  }
+
+  private startNextDump(): void {
+    if (this.closed || this.activeDump !== undefined) return;
+    const dump = this.dumpQueue.shift();
+    if (dump === undefined) return;
+    this.activeDump = dump;
+    dump.seq = this.allocateSeq(1);
+    new DataView(dump.request.buffer, dump.request.byteOffset, NLMSG_HDRLEN).setUint32(8, dump.seq, HOST_IS_LITTLE_ENDIAN);
+    try {
+      this.transport.send(dump.request);
+      this.sendCount++;
+      this.messagesSent++;
+    } catch (error) {
+      this.activeDump = undefined;
+      const failure = fromSystemError(error, { netns: this.options.netns });
+      dump.reject(failure instanceof NetlinkError ? failure.withOperation(dump.ref) : (failure as Error));
+      this.startNextDump();
+    }
+  }
+
+  private onDumpMessage(dump: DumpState, message: NetlinkMessage): void {
+    if (message.flags & NLM_F_DUMP_INTR) dump.interrupted = true;
+    if (message.type === NLMSG_ERROR) {
+      const { errno, extAck } = parseErrorPayload(message);
+      if (errno === 0) return;
+      if (errno === EBUSY && this.abandonedDumpSeqs.size > 0) {
+        // An abandoned dump still runs on this socket; retry when it ends.
+        this.activeDump = undefined;
+        this.dumpQueue.unshift(dump);
+        setTimeout(() => this.startNextDump(), 5).unref();
+        return;
+      }
+      this.endDump(dump, new NetlinkError({ errno, extAck, ...dump.ref, netns: this.options.netns }));
+      return;
+    }
+    if (message.type === NLMSG_DONE) {
+      // A DONE may carry an error code of its own (dump failed midway).
+      if (message.end - message.start >= NLMSG_HDRLEN + 4) {
+        const code = new DataView(message.data.buffer, message.data.byteOffset).getInt32(message.start + NLMSG_HDRLEN, HOST_IS_LITTLE_ENDIAN);
+        if (code < 0) {
+          this.endDump(dump, new NetlinkError({ errno: -code, ...dump.ref, netns: this.options.netns }));
+          return;
+        }
+      }
+      if (dump.interrupted) {
+        if (dump.restarts >= (this.options.maxDumpRestarts ?? 10)) {
+          this.endDump(dump, new NetlinkError({ errno: EINTR, ...dump.ref, netns: this.options.netns, detail: 'the dump was interrupted by changes too often' }));
+          return;
+        }
+        dump.restarts++;
+        dump.messages = [];
+        dump.interrupted = false;
+        this.activeDump = undefined;
+        this.dumpQueue.unshift(dump);
+        this.startNextDump();
+        return;
+      }
+      this.endDump(dump, undefined);
+      return;
+    }
+    dump.messages.push(message);
+  }
+
+  private endDump(dump: DumpState, error: NetlinkError | undefined): void {
+    this.activeDump = undefined;
+    if (error) dump.reject(error);
+    else dump.resolve(dump.messages);
+    this.startNextDump();
+    this.updateRef();
+  }
+
+  private updateRef(): void {
+    if (this.closed) return;
+    const busy =
+      this.keepAlive > 0 || this.queue.length > 0 || this.flights.length > 0 || this.activeDump !== undefined || this.dumpQueue.length > 0;
+    if (busy === this.referenced) return;
+    this.referenced = busy;
+    if (busy) this.transport.ref();
+    else this.transport.unref();
+  }
+}

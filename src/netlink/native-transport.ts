@@ -1,0 +1,108 @@
+import { native, type NativeNetlinkSocket } from '../native.js';
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_CAP_ACK,
+  NETLINK_DROP_MEMBERSHIP,
+  NETLINK_EXT_ACK,
+  NETLINK_GET_STRICT_CHK,
+  SOL_NETLINK,
+  SOL_SOCKET,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SO_SNDBUF,
+  SO_SNDBUFFORCE,
+} from './constants.js';
+import { fromSystemError } from './errors.js';
+import type { Transport } from './transport.js';
+
+/** Options for {@link NativeTransport}. */
+export interface NativeTransportOptions {
+  /** Path of the network namespace file (e.g. /run/netns/NAME); the current one if absent. */
+  netnsPath?: string;
+  /** Namespace name for error messages. */
+  netnsName?: string;
+  /** Set NETLINK_GET_STRICT_CHK (rtnetlink: dumps filtered by the kernel). Default true. */
+  strictCheck?: boolean;
+}
+
+/**
+ * A Transport over the addon's NetlinkSocket. Sets NETLINK_EXT_ACK (the kernel explains its
+ * errors), NETLINK_CAP_ACK (errors do not echo the whole request back) and, unless told not to,
+ * NETLINK_GET_STRICT_CHK.
+ */
+export class NativeTransport implements Transport {
+  private readonly socket: NativeNetlinkSocket;
+  private sizes: { send: number; receive: number };
+
+  constructor(protocol: number, options: NativeTransportOptions = {}) {
+    try {
+      this.socket = new (native().NetlinkSocket)(protocol, options.netnsPath);
+      this.socket.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+      this.socket.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+      if (options.strictCheck ?? true) this.socket.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+    } catch (error) {
+      throw fromSystemError(error, { operation: 'open', netns: options.netnsName ?? options.netnsPath });
+    }
+    this.sizes = this.readSizes();
+  }
+
+  get portId(): number {
+    return this.socket.portId;
+  }
+
+  send(data: Uint8Array): void {
+    this.socket.send(data);
+  }
+
+  start(onData: (data: Buffer | null, errno: number) => void): void {
+    this.socket.start(onData);
+  }
+
+  setBufferSizes(sizes: { send?: number; receive?: number }): void {
+    if (sizes.send !== undefined) this.setSize(SO_SNDBUFFORCE, SO_SNDBUF, sizes.send);
+    if (sizes.receive !== undefined) this.setSize(SO_RCVBUFFORCE, SO_RCVBUF, sizes.receive);
+    this.sizes = this.readSizes();
+  }
+
+  private setSize(forced: number, plain: number, value: number): void {
+    const bytes = Math.min(Math.max(Math.ceil(value), 4096), 0x3fffffff);
+    try {
+      // Root (CAP_NET_ADMIN) may go past net.core.[rw]mem_max, which the namespace cannot raise.
+      this.socket.setOption(SOL_SOCKET, forced, bytes);
+    } catch {
+      this.socket.setOption(SOL_SOCKET, plain, bytes);
+    }
+  }
+
+  private readSizes(): { send: number; receive: number } {
+    return { send: this.socket.getOption(SOL_SOCKET, SO_SNDBUF), receive: this.socket.getOption(SOL_SOCKET, SO_RCVBUF) };
+  }
+
+  bufferSizes(): { send: number; receive: number } {
+    return this.sizes;
+  }
+
+  addMembership(group: number): void {
+    try {
+      this.socket.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group);
+    } catch (error) {
+      throw fromSystemError(error, { operation: 'subscribe' });
+    }
+  }
+
+  dropMembership(group: number): void {
+    this.socket.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, group);
+  }
+
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

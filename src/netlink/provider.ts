@@ -1,0 +1,14 @@
+import type { Connection } from './connection.js';
+
+/**
+ * Gives a kernel-family module the sockets of one handle, one per netlink protocol, opened on
+ * first use in the handle's namespace.
+ */
+export interface ConnectionProvider {
+  /** The handle's connection for a netlink protocol (NETLINK_ROUTE, NETLINK_NETFILTER). */
+  connection(protocol: number): Connection;
+  /** The handle's namespace, for messages (undefined: the current one). */
+  readonly netnsLabel: string | undefined;
+  /** The namespace file to enter, for non-netlink work such as /proc/sys (undefined: current). */
+  readonly netnsPath: string | undefined;
+}

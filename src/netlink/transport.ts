@@ -1,0 +1,29 @@
+/**
+ * What a Connection needs from a socket. The addon's NetlinkSocket implements it (see
+ * NativeTransport); tests use a fake kernel that implements it too.
+ */
+export interface Transport {
+  /** The socket's netlink port id (nl_pid). */
+  readonly portId: number;
+  /** Sends one datagram to the kernel. Throws a system error (errno, syscall) on failure. */
+  send(data: Uint8Array): void;
+  /**
+   * Starts delivering received data. `onData` gets one or more whole datagrams back to back, or
+   * `null` with an errno (ENOBUFS: the kernel dropped messages for this socket).
+   */
+  start(onData: (data: Buffer | null, errno: number) => void): void;
+  /** Sets SO_SNDBUF and SO_RCVBUF (forcing past the system limits where allowed). */
+  setBufferSizes(sizes: { send?: number; receive?: number }): void;
+  /** The effective SO_SNDBUF and SO_RCVBUF (as the kernel reports them: doubled). */
+  bufferSizes(): { send: number; receive: number };
+  /** Joins a multicast group. */
+  addMembership(group: number): void;
+  /** Leaves a multicast group. */
+  dropMembership(group: number): void;
+  /** Keeps the event loop alive while the socket is polled. */
+  ref(): void;
+  /** Lets the event loop exit even though the socket is polled. */
+  unref(): void;
+  /** Closes the socket. */
+  close(): void;
+}
