@@ -1,14 +1,14 @@
 import { Batch } from '../netlink/batch.js';
 import type { Connection } from '../netlink/connection.js';
-import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, type OperationRef } from '../netlink/errors.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 import { NETLINK_ROUTE } from '../netlink/constants.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELROUTE, RTM_DELRULE, RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE } from './constants.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_GETRULE } from './constants.js';
 import { linkNameMap, resolveInterfaces } from './links.js';
-import { decodeRoute, encodeRoute, encodeRouteDumpRequest, resolveRoute, type Route } from './routes.js';
-import { decodeRule, encodeRule, encodeRuleDumpRequest, resolveRule, type Rule } from './rules.js';
+import { ROUTE_REQUESTS, decodeRoute, encodeRoute, encodeRouteDumpRequest, resolveRoute, type Route } from './routes.js';
+import { RULE_REQUESTS, decodeRule, encodeRule, encodeRuleDumpRequest, resolveRule, type Rule } from './rules.js';
 import type { FamilyName } from '../common/ip.js';
 
 /** Sends one message and throws the kernel's error, attributed to `ref`. */
@@ -52,7 +52,7 @@ export class RuleApi {
    */
   async add(rule: Rule): Promise<void> {
     const resolved = resolveRule(rule, 'rule');
-    await single(this.connection, { operation: 'addRule' }, RTM_NEWRULE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, (w) => encodeRule(w, resolved));
+    await single(this.connection, { operation: 'addRule' }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, resolved));
   }
 
   /**
@@ -61,7 +61,7 @@ export class RuleApi {
    */
   async delete(rule: Rule): Promise<void> {
     const resolved = resolveRule(rule, 'rule', true);
-    await single(this.connection, { operation: 'deleteRule' }, RTM_DELRULE, NLM_F_REQUEST, (w) => encodeRule(w, resolved));
+    await single(this.connection, { operation: 'deleteRule' }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, resolved));
   }
 
   /** Lists rules, like `ip rule list`, in the kernel's order (by priority). */
@@ -108,7 +108,7 @@ export class RouteApi {
   async add(route: Route): Promise<void> {
     const resolved = resolveRoute(route, 'route', 'add');
     const links = resolved.dev ? await resolveInterfaces(this.connection, [[resolved.dev, 'route.dev']], this.provider.netnsLabel) : undefined;
-    await single(this.connection, { operation: 'addRoute' }, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL, (w) =>
+    await single(this.connection, { operation: 'addRoute' }, ROUTE_REQUESTS.add.type, ROUTE_REQUESTS.add.flags, (w) =>
       encodeRoute(w, resolved, resolved.dev ? links!.get(resolved.dev) : undefined),
     );
   }
@@ -120,7 +120,7 @@ export class RouteApi {
   async delete(route: Route): Promise<void> {
     const resolved = resolveRoute(route, 'route', 'delete');
     const links = resolved.dev ? await resolveInterfaces(this.connection, [[resolved.dev, 'route.dev']], this.provider.netnsLabel) : undefined;
-    await single(this.connection, { operation: 'deleteRoute' }, RTM_DELROUTE, NLM_F_REQUEST, (w) =>
+    await single(this.connection, { operation: 'deleteRoute' }, ROUTE_REQUESTS.delete.type, ROUTE_REQUESTS.delete.flags, (w) =>
       encodeRoute(w, resolved, resolved.dev ? links!.get(resolved.dev) : undefined),
     );
   }

@@ -2,6 +2,7 @@ import { type FamilyName, familyName, formatAddress, formatPrefix, parseAddress,
 import { integerInRange, interfaceName, knownKeys, plainObject, u32 } from '../common/validate.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import {
   AF_INET,
@@ -13,6 +14,8 @@ import {
   RTA_PRIORITY,
   RTA_TABLE,
   RTMSG_LEN,
+  RTM_DELROUTE,
+  RTM_NEWROUTE,
   RTN_ANYCAST,
   RTN_BLACKHOLE,
   RTN_BROADCAST,
@@ -194,6 +197,12 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   if (route.metric !== undefined) writer.attrU32(RTA_PRIORITY, route.metric);
   if (ifindex !== undefined) writer.attrU32(RTA_OIF, ifindex);
 }
+
+/** Message type and flags of each route request, as `ip route` sends them (NLM_F_ACK aside). */
+export const ROUTE_REQUESTS = {
+  add: { type: RTM_NEWROUTE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  delete: { type: RTM_DELROUTE, flags: NLM_F_REQUEST },
+} as const;
 
 /** Filters the kernel applies to a route dump (with NETLINK_GET_STRICT_CHK). */
 export interface RouteDumpFilter {

@@ -23,9 +23,12 @@ import {
   FR_ACT_TO_TBL,
   FR_ACT_UNREACHABLE,
   FR_ACT_UNSPEC,
+  RTM_DELRULE,
+  RTM_NEWRULE,
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
 } from './constants.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 
 /** What a rule does when it matches. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -156,6 +159,12 @@ export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   if (rule.goto !== undefined) writer.attrU32(FRA_GOTO, rule.goto);
   if (rule.protocol !== undefined) writer.attrU8(FRA_PROTOCOL, rule.protocol);
 }
+
+/** Message type and flags of each rule request, as `ip rule` sends them (NLM_F_ACK aside). */
+export const RULE_REQUESTS = {
+  add: { type: RTM_NEWRULE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  delete: { type: RTM_DELRULE, flags: NLM_F_REQUEST },
+} as const;
 
 /** Writes the header of a rule dump request for one family (0 for both). */
 export function encodeRuleDumpRequest(writer: MessageWriter, family: number): void {
