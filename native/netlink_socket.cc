@@ -213,8 +213,7 @@ Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NetlinkSocket::Stop(const Napi::CallbackInfo& info) {
-  if (poll_ != nullptr && polling_) uv_poll_stop(poll_);
-  polling_ = false;
+  StopPolling();
   if (self_referenced_) {
     Napi::ObjectWrap<NetlinkSocket>::Unref();
     self_referenced_ = false;
@@ -225,12 +224,24 @@ Napi::Value NetlinkSocket::Stop(const Napi::CallbackInfo& info) {
 void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<NetlinkSocket*>(handle->data);
   if (self == nullptr || self->closed_) return;
-  Napi::HandleScope scope(self->env_);
-  if (status < 0) {
-    self->Deliver(nullptr, 0, -status);
+  // Raw N-API from here on: node-addon-api's helpers abort the process when a call fails, and
+  // calls do fail while a worker thread is being terminated.
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(self->env_, &scope) != napi_ok) {
+    self->StopPolling();
     return;
   }
-  self->ReadAvailable();
+  if (status < 0) {
+    self->Deliver(nullptr, 0, -status);
+  } else {
+    self->ReadAvailable();
+  }
+  napi_close_handle_scope(self->env_, scope);
+}
+
+void NetlinkSocket::StopPolling() {
+  if (poll_ != nullptr && polling_) uv_poll_stop(poll_);
+  polling_ = false;
 }
 
 void NetlinkSocket::ReadAvailable() {
@@ -269,14 +280,28 @@ void NetlinkSocket::ReadAvailable() {
 
 bool NetlinkSocket::Deliver(const uint8_t* data, size_t length, int error) {
   if (closed_ || callback_.IsEmpty()) return false;
-  Napi::Env env = env_;
-  napi_value data_value =
-      data != nullptr ? Napi::Buffer<uint8_t>::Copy(env, data, length) : env.Null();
-  napi_value args[] = {data_value, Napi::Number::New(env, error)};
-  callback_.MakeCallback(Value(), 2, args, *async_context_);
-  if (env.IsExceptionPending()) {
-    Napi::Error error_value = env.GetAndClearPendingException();
-    napi_fatal_exception(env, error_value.Value());
+  napi_env env = env_;
+  napi_value argv[2];
+  napi_value receiver;
+  napi_value function;
+  napi_value result;
+  void* copy = nullptr;
+  bool ok = (data != nullptr ? napi_create_buffer_copy(env, length, data, &copy, &argv[0])
+                             : napi_get_null(env, &argv[0])) == napi_ok &&
+            napi_create_int32(env, error, &argv[1]) == napi_ok &&
+            napi_get_global(env, &receiver) == napi_ok &&
+            napi_get_reference_value(env, callback_, &function) == napi_ok && function != nullptr &&
+            napi_make_callback(env, *async_context_, receiver, function, 2, argv, &result) == napi_ok;
+  if (!ok) {
+    // The callback (src/netlink/connection.ts) never throws, so a failure here means this
+    // environment can no longer run JavaScript (a worker being terminated): stop quietly.
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    StopPolling();
+    return false;
   }
   return !closed_;
 }

@@ -120,7 +120,17 @@ export class Connection {
       receive: options.receiveBufferSize ?? 8 << 20,
     });
     transport.unref();
-    transport.start((data, errno) => this.onData(data, errno));
+    transport.start((data, errno) => {
+      // Never throw into the addon's poll callback: report a bug in here like any other
+      // uncaught exception, from a fresh stack.
+      try {
+        this.onData(data, errno);
+      } catch (error) {
+        setImmediate(() => {
+          throw error;
+        });
+      }
+    });
   }
 
   /** The socket's netlink port id. */
