@@ -3,7 +3,10 @@ import { NETLINK_NETFILTER, NETLINK_ROUTE } from './netlink/constants.js';
 import { NativeTransport } from './netlink/native-transport.js';
 import type { ConnectionProvider } from './netlink/provider.js';
 import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
-import { RouteApi, RuleApi } from './rtnl/api.js';
+import { ConntrackApi } from './ct/api.js';
+import { NftApi } from './nft/api.js';
+import { AddressApi, LinkApi, RouteApi, RuleApi } from './rtnl/api.js';
+import { SysctlApi } from './sys/api.js';
 
 /** Options for {@link open}. */
 export interface OpenOptions {
@@ -32,6 +35,16 @@ export class Handle implements ConnectionProvider {
   readonly rules: RuleApi;
   /** Routes (`ip route`). */
   readonly routes: RouteApi;
+  /** Network interfaces (`ip link`). */
+  readonly links: LinkApi;
+  /** Interface addresses (`ip addr`). */
+  readonly addresses: AddressApi;
+  /** nf_tables (`nft`), as nftables JSON. */
+  readonly nft: NftApi;
+  /** Conntrack flows and marks (`conntrack`). */
+  readonly conntrack: ConntrackApi;
+  /** Namespace sysctls (rp_filter, forwarding, src_valid_mark, ...). */
+  readonly sysctl: SysctlApi;
   private readonly connections = new Map<number, Connection>();
   private readonly options: OpenOptions;
   private closed = false;
@@ -44,6 +57,11 @@ export class Handle implements ConnectionProvider {
     this.netnsLabel = netnsLabel(options.netns);
     this.rules = new RuleApi(this);
     this.routes = new RouteApi(this);
+    this.links = new LinkApi(this);
+    this.addresses = new AddressApi(this);
+    this.nft = new NftApi(this);
+    this.conntrack = new ConntrackApi(this);
+    this.sysctl = new SysctlApi(this);
   }
 
   /** The handle's connection for a netlink protocol, opened on first use. */

@@ -151,3 +151,13 @@ export class RouteApi {
     return routes;
   }
 }
+
+/** Network interfaces (`ip link`) in one namespace. */
+export class LinkApi {
+  constructor(protected readonly provider: ConnectionProvider) {}
+}
+
+/** Interface addresses (`ip addr`) in one namespace. */
+export class AddressApi {
+  constructor(protected readonly provider: ConnectionProvider) {}
+}

@@ -1,0 +1,2 @@
+/** ctnetlink: conntrack flows and marks. */
+export { ConntrackApi } from './api.js';

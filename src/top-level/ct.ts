@@ -1,0 +1,2 @@
+/** Top-level ct functions on the default handle (current namespace). */
+export {};

@@ -1,0 +1,2 @@
+/** Top-level nft functions on the default handle (current namespace). */
+export {};
