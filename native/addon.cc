@@ -9,6 +9,7 @@
 #include <string>
 
 #include "netlink_socket.h"
+#include "nft/module.h"
 #include "netns.h"
 #include "system_error.h"
 
@@ -57,6 +58,8 @@ Napi::Value OpenInNetns(const Napi::CallbackInfo& info) {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NetlinkSocket", NetlinkSocket::DefineClass(env));
   exports.Set("openInNetns", Napi::Function::New(env, OpenInNetns, "openInNetns"));
+  nft::RegisterParse(env, exports);
+  nft::RegisterBuild(env, exports);
   return exports;
 }
 
