@@ -202,6 +202,12 @@ export const IFA_LABEL = 3; // IFA_LABEL
 export const IFA_BROADCAST = 4; // IFA_BROADCAST
 export const IFA_CACHEINFO = 6; // IFA_CACHEINFO
 export const IFA_FLAGS = 8; // IFA_FLAGS
+// ifa_flags / IFA_FLAGS bits
+export const IFA_F_SECONDARY = 0x01; // IFA_F_SECONDARY
+export const IFA_F_NODAD = 0x02; // IFA_F_NODAD
+export const IFA_F_TENTATIVE = 0x40; // IFA_F_TENTATIVE
+export const IFA_F_PERMANENT = 0x80; // IFA_F_PERMANENT
+export const IFA_F_NOPREFIXROUTE = 0x200; // IFA_F_NOPREFIXROUTE
 
 // Multicast groups (enum rtnetlink_groups)
 export const RTNLGRP_LINK = 1; // RTNLGRP_LINK

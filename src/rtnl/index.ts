@@ -1,4 +1,9 @@
-/** rtnetlink: policy rules, routes, links and addresses. */
-export { RuleApi, RouteApi, LinkApi, AddressApi, type RuleFilter, type RouteFilter } from './api.js';
+/** rtnetlink: policy rules, routes, links, addresses, route lookups and named tables. */
+export { RuleApi, RouteApi, LinkApi, AddressApi, type RuleFilter, type RouteFilter, type AddressFilter, type BulkResult, type RtnlBulkOptions } from './api.js';
 export type { Rule, RuleAction } from './rules.js';
-export type { Route, RouteType, RouteScope, RouteProtocolName } from './routes.js';
+export type { Route, RouteType, RouteScope, RouteProtocolName, RouteMetrics, RouteMetricName, Nexthop } from './routes.js';
+export type { RouteQuery, RouteLookup } from './lookup.js';
+export type { Link, LinkSpec, VethSpec, BridgeSpec, LinkChanges, LinkNetns, OperState } from './links.js';
+export type { Address } from './addresses.js';
+export type { IpProtocolName, PortRange, UidRange } from './names.js';
+export { TableNames, useTableNames, parseRtTables, type TableRef, type TableNamesOptions, type TableNameMap } from './tables.js';

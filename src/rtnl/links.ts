@@ -2,16 +2,31 @@ import { MessageWriter } from '../netlink/attributes.js';
 import type { Connection } from '../netlink/connection.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
-import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
 import {
   AF_UNSPEC,
+  IFF_LOWER_UP,
+  IFF_UP,
   IFINFOMSG_LEN,
+  IFLA_ADDRESS,
   IFLA_EXT_MASK,
   IFLA_IFNAME,
+  IFLA_INFO_KIND,
+  IFLA_INFO_DATA,
+  IFLA_LINKINFO,
+  IFLA_MASTER,
+  IFLA_MTU,
+  IFLA_NET_NS_FD,
+  IFLA_NET_NS_PID,
+  IFLA_OPERSTATE,
   RTEXT_FILTER_SKIP_STATS,
   RTEXT_FILTER_VF,
+  RTM_DELLINK,
   RTM_GETLINK,
+  RTM_NEWLINK,
+  VETH_INFO_PEER,
 } from './constants.js';
 
 /** Writes struct ifinfomsg. */
@@ -31,12 +46,183 @@ export function encodeLinkLookup(writer: MessageWriter, name: string): void {
   writer.attrString(IFLA_IFNAME, name);
 }
 
+/** Writes the RTM_GETLINK dump request (no statistics). */
+export function encodeLinkDumpRequest(writer: MessageWriter): void {
+  encodeIfinfo(writer, AF_UNSPEC, 0);
+  writer.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
+}
+
 /** The index and name in an RTM_NEWLINK message. */
 export function decodeLinkIdentity(message: NetlinkMessage): { index: number; name: string | undefined } {
   const view = new DataView(message.data.buffer, message.data.byteOffset);
   const index = view.getInt32(payloadStart(message) + 4, HOST_IS_LITTLE_ENDIAN);
   return { index, name: messageAttributes(message, IFINFOMSG_LEN).string(IFLA_IFNAME) };
 }
+
+/** Operational states (IF_OPER_*), as `ip` prints them. */
+export type OperState = 'UNKNOWN' | 'NOTPRESENT' | 'DOWN' | 'LOWERLAYERDOWN' | 'TESTING' | 'DORMANT' | 'UP';
+const OPER_STATES: readonly OperState[] = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
+
+/** A network interface (`ip link show`). */
+export interface Link {
+  /** Interface index. */
+  index: number;
+  /** Interface name. */
+  name: string;
+  /** Kind of virtual device ('veth', 'bridge', ...), absent for physical devices and lo. */
+  kind?: string;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** The lower layer is up (IFF_LOWER_UP): carrier. */
+  lowerUp: boolean;
+  /** Operational state. */
+  operstate: OperState;
+  /** MTU in bytes. */
+  mtu: number;
+  /** Hardware address (`aa:bb:cc:dd:ee:ff`), if it has one. */
+  address?: string;
+  /** Name of the master device (bridge, bond, VRF), if enslaved. */
+  master?: string;
+  /** Index of the master device, if enslaved. */
+  masterIndex?: number;
+}
+
+/** Decodes an RTM_NEWLINK message. `linkName` names the master. */
+export function decodeLink(message: NetlinkMessage, linkName: (index: number) => string | undefined): Link {
+  const view = new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+  const base = payloadStart(message);
+  const index = view.getInt32(base + 4, HOST_IS_LITTLE_ENDIAN);
+  const flags = view.getUint32(base + 8, HOST_IS_LITTLE_ENDIAN);
+  const attrs = messageAttributes(message, IFINFOMSG_LEN);
+  const link: Link = {
+    index,
+    name: attrs.string(IFLA_IFNAME) ?? '',
+    up: (flags & IFF_UP) !== 0,
+    lowerUp: (flags & IFF_LOWER_UP) !== 0,
+    operstate: OPER_STATES[attrs.u8(IFLA_OPERSTATE) ?? 0] ?? 'UNKNOWN',
+    mtu: attrs.u32(IFLA_MTU) ?? 0,
+  };
+  const kind = attrs.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND);
+  if (kind !== undefined) link.kind = kind;
+  const address = attrs.bytes(IFLA_ADDRESS);
+  if (address && address.length > 0) link.address = Array.from(address, (b) => b.toString(16).padStart(2, '0')).join(':');
+  const master = attrs.u32(IFLA_MASTER);
+  if (master !== undefined && master !== 0) {
+    link.masterIndex = master;
+    const name = linkName(master);
+    if (name !== undefined) link.master = name;
+  }
+  return link;
+}
+
+/** A namespace for a new link's peer, or to move a link to: a name under /run/netns, a path, a pid. */
+export type LinkNetns = string | number;
+
+/** A veth pair to create (`ip link add NAME type veth peer name PEER`). */
+export interface VethSpec {
+  name: string;
+  kind: 'veth';
+  /** The other end; in another namespace if `netns` is given. */
+  peer: { name: string; netns?: LinkNetns };
+  mtu?: number;
+}
+
+/** A bridge to create (`ip link add NAME type bridge`). */
+export interface BridgeSpec {
+  name: string;
+  kind: 'bridge';
+  mtu?: number;
+}
+
+/** A link to create. */
+export type LinkSpec = VethSpec | BridgeSpec;
+
+/** Changes to a link (`ip link set`). */
+export interface LinkChanges {
+  /** Up or down. */
+  up?: boolean;
+  /** MTU in bytes. */
+  mtu?: number;
+  /** Enslave to this device (bridge, bond, VRF), or `null` to release (`nomaster`). */
+  master?: string | null;
+  /** Move the link to another namespace. */
+  netns?: LinkNetns;
+}
+
+/** A namespace reference made ready to send: an open fd (closed by `release`) or a pid. */
+export interface NetnsTarget {
+  attribute: number;
+  value: number;
+  release(): void;
+}
+
+const SPEC_KEYS: ReadonlySet<string> = new Set(['name', 'kind', 'peer', 'mtu']);
+const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
+const CHANGE_KEYS: ReadonlySet<string> = new Set(['up', 'mtu', 'master', 'netns']);
+
+/** Checks a link spec; a ValidationError naming the field otherwise. */
+export function checkLinkSpec(input: LinkSpec, field = 'link'): LinkSpec {
+  const spec = plainObject(input, field) as unknown as LinkSpec;
+  knownKeys(spec as unknown as Record<string, unknown>, field, SPEC_KEYS);
+  interfaceName(spec.name, `${field}.name`);
+  if (spec.mtu !== undefined) integerInRange(spec.mtu, `${field}.mtu`, 68, 0xffff);
+  if (spec.kind === 'veth') {
+    const peer = plainObject(spec.peer, `${field}.peer`);
+    knownKeys(peer, `${field}.peer`, PEER_KEYS);
+    interfaceName(peer.name, `${field}.peer.name`);
+  } else if (spec.kind !== 'bridge') {
+    throw new ValidationError(`${field}.kind`, (spec as { kind?: unknown }).kind, "expected 'veth' or 'bridge'");
+  }
+  return spec;
+}
+
+/** Checks link changes; a ValidationError naming the field otherwise. */
+export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkChanges {
+  const changes = plainObject(input, field) as LinkChanges;
+  knownKeys(changes as Record<string, unknown>, field, CHANGE_KEYS);
+  if (changes.up !== undefined && typeof changes.up !== 'boolean') throw new ValidationError(`${field}.up`, changes.up, 'expected a boolean');
+  if (changes.mtu !== undefined) integerInRange(changes.mtu, `${field}.mtu`, 68, 0x7fffffff);
+  if (changes.master !== undefined && changes.master !== null) interfaceName(changes.master, `${field}.master`);
+  return changes;
+}
+
+/** Writes an RTM_NEWLINK body that creates `spec` (as `ip link add` does). */
+export function encodeLinkCreate(writer: MessageWriter, spec: LinkSpec, peerNetns: NetnsTarget | undefined): void {
+  encodeIfinfo(writer, AF_UNSPEC, 0);
+  writer.attrString(IFLA_IFNAME, spec.name);
+  if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+  writer.beginNest(IFLA_LINKINFO);
+  writer.attrString(IFLA_INFO_KIND, spec.kind);
+  if (spec.kind === 'veth') {
+    writer.beginNest(IFLA_INFO_DATA);
+    writer.beginNest(VETH_INFO_PEER);
+    encodeIfinfo(writer, AF_UNSPEC, 0);
+    writer.attrString(IFLA_IFNAME, spec.peer.name);
+    if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
+    if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+    writer.endNest();
+    writer.endNest();
+  }
+  writer.endNest();
+}
+
+/** Writes an RTM_NEWLINK body that changes link `index` (as `ip link set` does). */
+export function encodeLinkChange(writer: MessageWriter, index: number, changes: LinkChanges, masterIndex: number | undefined, netns: NetnsTarget | undefined): void {
+  encodeIfinfo(writer, AF_UNSPEC, index, changes.up ? IFF_UP : 0, changes.up !== undefined ? IFF_UP : 0);
+  if (changes.mtu !== undefined) writer.attrU32(IFLA_MTU, changes.mtu);
+  if (changes.master !== undefined) writer.attrU32(IFLA_MASTER, masterIndex ?? 0);
+  if (netns) writer.attrU32(netns.attribute, netns.value);
+}
+
+/** Message type and flags of each link request, as `ip link` sends them (NLM_F_ACK aside). */
+export const LINK_REQUESTS = {
+  create: { type: RTM_NEWLINK, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  change: { type: RTM_NEWLINK, flags: NLM_F_REQUEST },
+  delete: { type: RTM_DELLINK, flags: NLM_F_REQUEST },
+} as const;
+
+/** The attribute that names a namespace by fd (IFLA_NET_NS_FD) or pid (IFLA_NET_NS_PID). */
+export const NETNS_ATTRIBUTES = { fd: IFLA_NET_NS_FD, pid: IFLA_NET_NS_PID } as const;
 
 /**
  * Interface names resolved to indexes for one call: each name is asked once, and a name the
@@ -68,14 +254,15 @@ export async function resolveInterfaces(
   return result;
 }
 
+/** Every link in the namespace (one dump). */
+export async function dumpLinks(connection: Connection): Promise<NetlinkMessage[]> {
+  return connection.dump({ operation: 'listLinks' }, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, encodeLinkDumpRequest);
+}
+
 /** Index -> name for every link in the namespace (one dump). */
 export async function linkNameMap(connection: Connection): Promise<Map<number, string>> {
-  const messages = await connection.dump({ operation: 'listLinks' }, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, (w) => {
-    encodeIfinfo(w, AF_UNSPEC, 0);
-    w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
-  });
   const names = new Map<number, string>();
-  for (const message of messages) {
+  for (const message of await dumpLinks(connection)) {
     const { index, name } = decodeLinkIdentity(message);
     if (name !== undefined) names.set(index, name);
   }

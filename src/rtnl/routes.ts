@@ -1,21 +1,43 @@
 import { type FamilyName, familyName, formatAddress, formatPrefix, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
 import { integerInRange, interfaceName, knownKeys, plainObject, u32 } from '../common/validate.js';
-import type { MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, type Attributes, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import {
   AF_INET,
   AF_INET6,
+  RTAX_ADVMSS,
+  RTAX_CC_ALGO,
+  RTAX_CWND,
+  RTAX_FASTOPEN_NO_COOKIE,
+  RTAX_FEATURES,
+  RTAX_HOPLIMIT,
+  RTAX_INITCWND,
+  RTAX_INITRWND,
+  RTAX_LOCK,
+  RTAX_MTU,
+  RTAX_QUICKACK,
+  RTAX_REORDERING,
+  RTAX_RTO_MIN,
+  RTAX_RTT,
+  RTAX_RTTVAR,
+  RTAX_SSTHRESH,
+  RTAX_WINDOW,
   RTA_DST,
   RTA_GATEWAY,
+  RTA_METRICS,
+  RTA_MULTIPATH,
   RTA_OIF,
   RTA_PREFSRC,
   RTA_PRIORITY,
   RTA_TABLE,
+  RTA_VIA,
   RTMSG_LEN,
   RTM_DELROUTE,
   RTM_NEWROUTE,
+  RTNH_F_ONLINK,
+  RTNH_LEN,
   RTN_ANYCAST,
   RTN_BLACKHOLE,
   RTN_BROADCAST,
@@ -32,22 +54,63 @@ import {
   RT_SCOPE_HOST,
   RT_SCOPE_LINK,
   RT_SCOPE_NOWHERE,
-  RT_SCOPE_SITE,
   RT_SCOPE_UNIVERSE,
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
 } from './constants.js';
+import { codeOf, protocolCode, protocolName, scopeCode, scopeName, type RouteProtocolName, type RouteScope } from './names.js';
+import type { TableRef, TableResolver } from './tables.js';
+
+export type { RouteProtocolName, RouteScope } from './names.js';
 
 /** Route types (`ip route add TYPE ...`). */
 export type RouteType =
   | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast'
   | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve';
 
-/** Route scopes, with the names `ip` prints ('global' is RT_SCOPE_UNIVERSE). */
-export type RouteScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
 
-/** Well-known route protocols (rtm_protocol), as `ip` names them. */
-export type RouteProtocolName = 'unspec' | 'redirect' | 'kernel' | 'boot' | 'static' | 'dhcp' | 'ra';
+/** Metric names, as `ip route` spells them (`mtu 1400`, `initcwnd 10`, `congctl cubic`). */
+export type RouteMetricName =
+  | 'mtu' | 'window' | 'rtt' | 'rttvar' | 'ssthresh' | 'cwnd' | 'advmss' | 'reordering' | 'hoplimit'
+  | 'initcwnd' | 'features' | 'rtoMin' | 'initrwnd' | 'quickack' | 'congctl' | 'fastopenNoCookie';
+
+/**
+ * Route metrics (RTA_METRICS). Values are the kernel's own units: `rtt` and `rttvar` as the
+ * kernel stores them (`ip` multiplies milliseconds by 8 and 4), `rtoMin` in milliseconds.
+ */
+export interface RouteMetrics {
+  mtu?: number;
+  window?: number;
+  rtt?: number;
+  rttvar?: number;
+  ssthresh?: number;
+  cwnd?: number;
+  advmss?: number;
+  reordering?: number;
+  hoplimit?: number;
+  initcwnd?: number;
+  features?: number;
+  rtoMin?: number;
+  initrwnd?: number;
+  quickack?: number;
+  /** Congestion control algorithm (`congctl cubic`). */
+  congctl?: string;
+  fastopenNoCookie?: number;
+  /** Metrics the kernel must not change by itself (`mtu lock 1400` is `lock: ['mtu']`). */
+  lock?: RouteMetricName[];
+}
+
+/** One path of a multipath route (`nexthop via A dev X weight 1`). */
+export interface Nexthop {
+  /** Gateway (`via`); an IPv6 gateway on an IPv4 route is sent as RTA_VIA. */
+  gateway?: string;
+  /** Output interface name. */
+  dev?: string;
+  /** Relative weight, 1..256 (default 1). */
+  weight?: number;
+  /** Pretend the gateway is on-link (`onlink`). */
+  onlink?: boolean;
+}
 
 /**
  * A route (`ip route`). Absent fields are `undefined`.
@@ -57,14 +120,14 @@ export interface Route {
   family?: FamilyName;
   /** Destination: a prefix (`10.0.0.0/8`, a bare address is a host route) or `'default'`. */
   dst?: string;
-  /** Next-hop gateway (`via 192.0.2.1`). */
+  /** Next-hop gateway (`via 192.0.2.1`); an IPv6 gateway on an IPv4 route is `via inet6 ...`. */
   gateway?: string;
   /** Output interface name (`dev v0`). */
   dev?: string;
   /** Preferred source address (`src 192.0.2.2`). */
   src?: string;
-  /** Routing table id (`table 1`); ids above 255 work. Default: main (254). */
-  table?: number;
+  /** Routing table (`table 1`, `table hof`): an id (above 255 works) or a name. Default: main. */
+  table?: TableRef;
   /** Route metric / priority (`metric 10`). */
   metric?: number;
   /** Who installed it (`proto`); a name or a number 0..255. Default on add: 'boot', as ip does. */
@@ -73,11 +136,20 @@ export interface Route {
   scope?: RouteScope | number;
   /** Route type; default 'unicast'. */
   type?: RouteType;
+  /** Type of service (`tos 0x10`). */
+  tos?: number;
+  /** Pretend the gateway is on-link (`onlink`). */
+  onlink?: boolean;
+  /** Metrics (`mtu 1400 advmss 1360`). */
+  metrics?: RouteMetrics;
+  /** Paths of a multipath route; use instead of gateway/dev. */
+  nexthops?: Nexthop[];
 }
 
 const ROUTE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type',
+  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops',
 ]);
+const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
 
 const TYPE_CODES: Record<RouteType, number> = {
   unicast: RTN_UNICAST, local: RTN_LOCAL, broadcast: RTN_BROADCAST, anycast: RTN_ANYCAST,
@@ -86,22 +158,51 @@ const TYPE_CODES: Record<RouteType, number> = {
 };
 const TYPE_NAMES = new Map<number, RouteType>(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as RouteType]));
 
-const SCOPE_CODES: Record<RouteScope, number> = {
-  global: RT_SCOPE_UNIVERSE, site: RT_SCOPE_SITE, link: RT_SCOPE_LINK, host: RT_SCOPE_HOST, nowhere: RT_SCOPE_NOWHERE,
-};
-const SCOPE_NAMES = new Map<number, RouteScope>(Object.entries(SCOPE_CODES).map(([k, v]) => [v, k as RouteScope]));
 
-const PROTOCOL_CODES: Record<RouteProtocolName, number> = {
-  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, ra: 9, dhcp: 16,
-};
-const PROTOCOL_NAMES = new Map<number, RouteProtocolName>(Object.entries(PROTOCOL_CODES).map(([k, v]) => [v, k as RouteProtocolName]));
+/** RTAX_* of each metric, in the kernel's (and iproute2's) order. */
+const METRIC_CODES: ReadonlyArray<[Exclude<RouteMetricName, 'congctl'> | 'congctl', number]> = [
+  ['mtu', RTAX_MTU],
+  ['window', RTAX_WINDOW],
+  ['rtt', RTAX_RTT],
+  ['rttvar', RTAX_RTTVAR],
+  ['ssthresh', RTAX_SSTHRESH],
+  ['cwnd', RTAX_CWND],
+  ['advmss', RTAX_ADVMSS],
+  ['reordering', RTAX_REORDERING],
+  ['hoplimit', RTAX_HOPLIMIT],
+  ['initcwnd', RTAX_INITCWND],
+  ['features', RTAX_FEATURES],
+  ['rtoMin', RTAX_RTO_MIN],
+  ['initrwnd', RTAX_INITRWND],
+  ['quickack', RTAX_QUICKACK],
+  ['congctl', RTAX_CC_ALGO],
+  ['fastopenNoCookie', RTAX_FASTOPEN_NO_COOKIE],
+];
+const METRIC_BY_CODE = new Map<number, RouteMetricName>(METRIC_CODES.map(([name, code]) => [code, name]));
+const METRIC_CODE_BY_NAME = new Map<string, number>(METRIC_CODES);
+const METRIC_KEYS: ReadonlySet<string> = new Set([...METRIC_CODES.map(([name]) => name), 'lock']);
+
+/** A gateway as the kernel takes it: RTA_GATEWAY in the route's family, or RTA_VIA across. */
+export interface ResolvedGateway extends IpAddress {
+  /** True when sent as RTA_VIA (an IPv6 gateway for an IPv4 route). */
+  via: boolean;
+}
+
+/** A nexthop checked and converted; `dev` still needs its ifindex. */
+export interface ResolvedNexthop {
+  gateway?: ResolvedGateway;
+  dev?: string;
+  /** rtnh_hops: weight - 1. */
+  hops: number;
+  flags: number;
+}
 
 /** A route checked and converted to kernel values; `dev` still needs its ifindex. */
 export interface ResolvedRoute {
   family: number;
   dst: IpPrefix | undefined;
   dstLength: number;
-  gateway?: IpAddress;
+  gateway?: ResolvedGateway;
   dev?: string;
   src?: IpAddress;
   table: number;
@@ -109,19 +210,66 @@ export interface ResolvedRoute {
   protocol: number;
   scope: number;
   type: number;
+  tos: number;
+  flags: number;
+  /** [RTAX_*, value] in kernel order; RTAX_CC_ALGO carries a string. */
+  metrics?: [number, number | string][];
+  lock?: number;
+  nexthops?: ResolvedNexthop[];
 }
 
-/** Whether a route operation is an add/replace (ip's defaults apply) or a delete. */
+/** Whether a route operation is an add/replace/append (ip's defaults apply) or a delete. */
 export type RouteIntent = 'add' | 'delete';
 
-function codeOf<K extends string>(codes: Record<K, number>, value: unknown, field: string, allowNumber: boolean): number {
-  if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(codes, value)) return codes[value as K];
-  if (allowNumber && typeof value === 'number') return integerInRange(value, field, 0, 255);
-  throw new ValidationError(field, value, `expected one of ${Object.keys(codes).join(', ')}${allowNumber ? ' or 0..255' : ''}`);
+function resolveGateway(value: unknown, field: string, family: 4 | 6 | undefined): ResolvedGateway {
+  const address = parseAddress(value, field);
+  if (family === 6 && address.family === 4) throw new ValidationError(field, value, 'an IPv6 route needs an IPv6 gateway');
+  return { ...address, via: family === 4 && address.family === 6 };
 }
 
-/** Checks a route and converts it to kernel values, with `ip route`'s defaults for the intent. */
-export function resolveRoute(input: Route, field = 'route', intent: RouteIntent = 'add'): ResolvedRoute {
+function resolveMetrics(value: unknown, field: string): { metrics: [number, number | string][]; lock: number } {
+  const metrics = plainObject(value, field);
+  knownKeys(metrics, field, METRIC_KEYS);
+  const out: [number, number | string][] = [];
+  for (const [name, code] of METRIC_CODES) {
+    const v = metrics[name];
+    if (v === undefined) continue;
+    if (name === 'congctl') {
+      if (typeof v !== 'string' || !/^[a-z0-9_-]{1,15}$/i.test(v)) throw new ValidationError(`${field}.congctl`, v, 'expected a congestion control name');
+      out.push([code, v]);
+    } else {
+      out.push([code, u32(v, `${field}.${name}`)]);
+    }
+  }
+  let lock = 0;
+  if (metrics.lock !== undefined) {
+    if (!Array.isArray(metrics.lock)) throw new ValidationError(`${field}.lock`, metrics.lock, 'expected an array of metric names');
+    metrics.lock.forEach((name: unknown, i: number) => {
+      const code = typeof name === 'string' ? METRIC_CODE_BY_NAME.get(name) : undefined;
+      if (code === undefined) throw new ValidationError(`${field}.lock[${i}]`, name, 'expected a metric name');
+      lock |= 1 << code;
+    });
+  }
+  return { metrics: out, lock };
+}
+
+function onlinkFlag(value: unknown, field: string): number {
+  if (value === undefined || value === false) return 0;
+  if (value === true) return RTNH_F_ONLINK;
+  throw new ValidationError(field, value, 'expected a boolean');
+}
+
+function resolveTable(value: unknown, field: string, tables: TableResolver | undefined): number {
+  if (tables) return tables.resolve(value, field);
+  if (typeof value === 'string') throw new ValidationError(field, value, 'table names need a table resolver');
+  return u32(value, field);
+}
+
+/**
+ * Checks a route and converts it to kernel values, with `ip route`'s defaults for the intent.
+ * Table names are resolved with `tables`.
+ */
+export function resolveRoute(input: Route, field = 'route', intent: RouteIntent = 'add', tables?: TableResolver): ResolvedRoute {
   const route = plainObject(input, field) as Route;
   knownKeys(route as Record<string, unknown>, field, ROUTE_KEYS);
   let family: 4 | 6 | undefined;
@@ -134,73 +282,168 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
     dst = parsePrefix(route.dst, `${field}.dst`, family);
     family ??= dst.family;
   }
-  const gateway = route.gateway !== undefined ? parseAddress(route.gateway, `${field}.gateway`, family) : undefined;
-  family ??= gateway?.family;
   const src = route.src !== undefined ? parseAddress(route.src, `${field}.src`, family) : undefined;
-  family ??= src?.family ?? 4;
+  family ??= src?.family;
+  let gateway: ResolvedGateway | undefined;
+  if (route.gateway !== undefined) {
+    // Without anything else to go by, the gateway's family is the route's.
+    family ??= parseAddress(route.gateway, `${field}.gateway`).family;
+    gateway = resolveGateway(route.gateway, `${field}.gateway`, family);
+  }
+  let nexthops: ResolvedNexthop[] | undefined;
+  if (route.nexthops !== undefined) {
+    if (!Array.isArray(route.nexthops) || route.nexthops.length === 0) {
+      throw new ValidationError(`${field}.nexthops`, route.nexthops, 'expected a non-empty array of nexthops');
+    }
+    if (route.gateway !== undefined || route.dev !== undefined) {
+      throw new ValidationError(`${field}.nexthops`, route.nexthops, 'give either gateway/dev or nexthops, not both');
+    }
+    if (family === undefined) {
+      const first = route.nexthops.find((n) => n && typeof n === 'object' && n.gateway !== undefined);
+      if (first) family = parseAddress(first.gateway, `${field}.nexthops[${route.nexthops.indexOf(first)}].gateway`).family;
+    }
+    nexthops = route.nexthops.map((n, i) => {
+      const nf = `${field}.nexthops[${i}]`;
+      const nexthop = plainObject(n, nf) as Nexthop;
+      knownKeys(nexthop as Record<string, unknown>, nf, NEXTHOP_KEYS);
+      const resolved: ResolvedNexthop = {
+        hops: nexthop.weight !== undefined ? integerInRange(nexthop.weight, `${nf}.weight`, 1, 256) - 1 : 0,
+        flags: onlinkFlag(nexthop.onlink, `${nf}.onlink`),
+      };
+      if (nexthop.gateway !== undefined) resolved.gateway = resolveGateway(nexthop.gateway, `${nf}.gateway`, family);
+      if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${nf}.dev`);
+      if (resolved.gateway === undefined && resolved.dev === undefined) {
+        throw new ValidationError(nf, n, 'a nexthop needs a gateway or a dev');
+      }
+      return resolved;
+    });
+  }
+  family ??= 4;
 
-  const type = route.type !== undefined ? codeOf(TYPE_CODES, route.type, `${field}.type`, false) : intent === 'add' ? RTN_UNICAST : RTN_UNSPEC;
+  const type = route.type !== undefined ? codeOf(TYPE_CODES, route.type, `${field}.type`, null) : intent === 'add' ? RTN_UNICAST : RTN_UNSPEC;
   let scope: number;
+  const routed = gateway !== undefined || nexthops?.some((n) => n.gateway !== undefined);
   if (route.scope !== undefined) {
-    scope = route.scope === ('universe' as RouteScope) ? RT_SCOPE_UNIVERSE : codeOf(SCOPE_CODES, route.scope, `${field}.scope`, true);
+    scope = scopeCode(route.scope, `${field}.scope`);
   } else if (intent === 'delete') {
     scope = RT_SCOPE_NOWHERE;
   } else if (type === RTN_LOCAL || type === RTN_NAT) {
     scope = RT_SCOPE_HOST;
   } else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) {
     scope = RT_SCOPE_LINK;
-  } else if ((type === RTN_UNICAST || type === RTN_UNSPEC) && gateway === undefined) {
+  } else if ((type === RTN_UNICAST || type === RTN_UNSPEC) && !routed) {
     scope = RT_SCOPE_LINK;
   } else {
     scope = RT_SCOPE_UNIVERSE;
   }
-  const protocol = route.protocol !== undefined
-    ? codeOf(PROTOCOL_CODES, route.protocol, `${field}.protocol`, true)
-    : intent === 'add' ? RTPROT_BOOT : 0;
+  const protocol = route.protocol !== undefined ? protocolCode(route.protocol, `${field}.protocol`) : intent === 'add' ? RTPROT_BOOT : 0;
   const resolved: ResolvedRoute = {
     family: family === 4 ? AF_INET : AF_INET6,
     dst,
     dstLength: dst?.length ?? 0,
-    table: route.table !== undefined ? u32(route.table, `${field}.table`) : RT_TABLE_MAIN,
+    table: route.table !== undefined ? resolveTable(route.table, `${field}.table`, tables) : RT_TABLE_MAIN,
     protocol,
     scope,
     type,
+    tos: route.tos !== undefined ? integerInRange(route.tos, `${field}.tos`, 0, 255) : 0,
+    flags: onlinkFlag(route.onlink, `${field}.onlink`),
   };
   if (resolved.table === RT_TABLE_UNSPEC) throw new ValidationError(`${field}.table`, route.table, 'table 0 is not a table');
   if (gateway) resolved.gateway = gateway;
   if (src) resolved.src = src;
   if (route.dev !== undefined) resolved.dev = interfaceName(route.dev, `${field}.dev`);
   if (route.metric !== undefined) resolved.metric = u32(route.metric, `${field}.metric`);
+  if (route.metrics !== undefined) {
+    const { metrics, lock } = resolveMetrics(route.metrics, `${field}.metrics`);
+    if (metrics.length > 0) resolved.metrics = metrics;
+    if (lock !== 0) resolved.lock = lock;
+  }
+  if (nexthops) resolved.nexthops = nexthops;
   return resolved;
+}
+
+/** Every interface name a resolved route refers to, with the field that named it. */
+export function routeInterfaceNames(route: ResolvedRoute, field: string): [string, string][] {
+  const names: [string, string][] = [];
+  if (route.dev !== undefined) names.push([route.dev, `${field}.dev`]);
+  route.nexthops?.forEach((n, i) => {
+    if (n.dev !== undefined) names.push([n.dev, `${field}.nexthops[${i}].dev`]);
+  });
+  return names;
+}
+
+function writeGateway(writer: MessageWriter, gateway: ResolvedGateway): void {
+  if (!gateway.via) {
+    writer.attrBytes(RTA_GATEWAY, gateway.bytes);
+    return;
+  }
+  // struct rtvia { __kernel_sa_family_t rtvia_family; __u8 rtvia_addr[]; }
+  const payload = new Uint8Array(2 + gateway.bytes.length);
+  new DataView(payload.buffer).setUint16(0, gateway.family === 6 ? AF_INET6 : AF_INET, HOST_IS_LITTLE_ENDIAN);
+  payload.set(gateway.bytes, 2);
+  writer.attrBytes(RTA_VIA, payload);
 }
 
 /**
  * Writes a route message body (struct rtmsg and attributes) in the order iproute2 uses for
- * `ip route add PREFIX via GW src ADDR table T metric M dev DEV`, so that the bytes equal those
- * of the equivalent `ip` command. `ifindex` is the index of `route.dev`.
+ * `ip route add PREFIX via GW src ADDR table T metric M dev DEV METRICS nexthop ...`, so that the
+ * bytes equal those of the equivalent `ip` command. `ifindex` maps interface names to indexes.
  */
-export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex: number | undefined): void {
+export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex: (name: string) => number | undefined): void {
   const smallTable = route.table < 256;
   writer.u8(route.family);
   writer.u8(route.dstLength);
   writer.u8(0); // src_len
-  writer.u8(0); // tos
+  writer.u8(route.tos);
   writer.u8(smallTable ? route.table : RT_TABLE_UNSPEC);
   writer.u8(route.protocol);
   writer.u8(route.scope);
   writer.u8(route.type);
-  writer.u32(0); // flags
+  writer.u32(route.flags);
   if (route.dst && route.dstLength > 0) writer.attrBytes(RTA_DST, route.dst.bytes);
-  if (route.gateway) writer.attrBytes(RTA_GATEWAY, route.gateway.bytes);
+  if (route.gateway) writeGateway(writer, route.gateway);
   if (route.src) writer.attrBytes(RTA_PREFSRC, route.src.bytes);
   if (!smallTable) writer.attrU32(RTA_TABLE, route.table);
   if (route.metric !== undefined) writer.attrU32(RTA_PRIORITY, route.metric);
-  if (ifindex !== undefined) writer.attrU32(RTA_OIF, ifindex);
+  if (route.dev !== undefined) {
+    const index = ifindex(route.dev);
+    if (index !== undefined) writer.attrU32(RTA_OIF, index);
+  }
+  if (route.metrics || route.lock) {
+    writer.beginNest(RTA_METRICS);
+    for (const [code, value] of route.metrics ?? []) {
+      if (typeof value === 'string') writer.attrString(code, value);
+      else writer.attrU32(code, value);
+    }
+    if (route.lock) writer.attrU32(RTAX_LOCK, route.lock);
+    writer.endNest();
+  }
+  if (route.nexthops) {
+    writer.beginNest(RTA_MULTIPATH);
+    for (const nexthop of route.nexthops) {
+      // struct rtnexthop { u16 rtnh_len; u8 rtnh_flags; u8 rtnh_hops; s32 rtnh_ifindex; } + attributes
+      const start = writer.length;
+      writer.u16(0);
+      writer.u8(nexthop.flags);
+      writer.u8(nexthop.hops);
+      writer.s32(nexthop.dev !== undefined ? (ifindex(nexthop.dev) ?? 0) : 0);
+      if (nexthop.gateway) writeGateway(writer, nexthop.gateway);
+      patchU16(writer, start, writer.length - start);
+    }
+    writer.endNest();
+  }
+}
+
+function patchU16(writer: MessageWriter, offset: number, value: number): void {
+  const bytes = writer.bytes();
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint16(offset, value, HOST_IS_LITTLE_ENDIAN);
 }
 
 /** Message type and flags of each route request, as `ip route` sends them (NLM_F_ACK aside). */
 export const ROUTE_REQUESTS = {
   add: { type: RTM_NEWROUTE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  replace: { type: RTM_NEWROUTE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE },
+  append: { type: RTM_NEWROUTE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND },
   delete: { type: RTM_DELROUTE, flags: NLM_F_REQUEST },
 } as const;
 
@@ -228,22 +471,87 @@ export function encodeRouteDumpRequest(writer: MessageWriter, filter: RouteDumpF
   if (filter.ifindex !== undefined) writer.attrU32(RTA_OIF, filter.ifindex);
 }
 
-/** Decodes an RTM_NEWROUTE message. `linkName` maps an ifindex to its name. */
-export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number) => string | undefined): Route {
+/** A gateway from RTA_GATEWAY or RTA_VIA, formatted. */
+export function decodeGateway(attrs: Attributes): string | undefined {
+  const gateway = attrs.bytes(RTA_GATEWAY);
+  if (gateway) return formatAddress(gateway);
+  const via = attrs.bytes(RTA_VIA);
+  if (via && via.length > 2) return formatAddress(via.subarray(2));
+  return undefined;
+}
+
+function decodeMetrics(attrs: Attributes): RouteMetrics | undefined {
+  const nest = attrs.nested(RTA_METRICS);
+  if (!nest || nest.size === 0) return undefined;
+  const metrics: RouteMetrics = {};
+  for (const [type] of nest) {
+    if (type === RTAX_LOCK) {
+      const lock = nest.u32(RTAX_LOCK) ?? 0;
+      const names: RouteMetricName[] = [];
+      for (const [name, code] of METRIC_CODES) if (lock & (1 << code)) names.push(name);
+      if (names.length > 0) metrics.lock = names;
+      continue;
+    }
+    const name = METRIC_BY_CODE.get(type);
+    if (name === undefined) continue;
+    if (name === 'congctl') {
+      const value = nest.string(type);
+      if (value !== undefined) metrics.congctl = value;
+    } else {
+      const value = nest.u32(type);
+      if (value !== undefined) metrics[name] = value;
+    }
+  }
+  return Object.keys(metrics).length > 0 ? metrics : undefined;
+}
+
+function decodeNexthops(attrs: Attributes, linkName: (ifindex: number) => string | undefined): Nexthop[] | undefined {
+  const payload = attrs.bytes(RTA_MULTIPATH);
+  if (!payload) return undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const nexthops: Nexthop[] = [];
+  let offset = 0;
+  while (offset + RTNH_LEN <= payload.length) {
+    const length = view.getUint16(offset, HOST_IS_LITTLE_ENDIAN);
+    if (length < RTNH_LEN || offset + length > payload.length) break;
+    const flags = view.getUint8(offset + 2);
+    const hops = view.getUint8(offset + 3);
+    const ifindex = view.getInt32(offset + 4, HOST_IS_LITTLE_ENDIAN);
+    const inner = attrs.nestedAt(payload.byteOffset - attrs.data.byteOffset + offset + RTNH_LEN, payload.byteOffset - attrs.data.byteOffset + offset + length);
+    const nexthop: Nexthop = {};
+    const gateway = decodeGateway(inner);
+    if (gateway !== undefined) nexthop.gateway = gateway;
+    const name = ifindex > 0 ? linkName(ifindex) : undefined;
+    if (name !== undefined) nexthop.dev = name;
+    nexthop.weight = hops + 1;
+    if (flags & RTNH_F_ONLINK) nexthop.onlink = true;
+    nexthops.push(nexthop);
+    offset += (length + 3) & ~3;
+  }
+  return nexthops;
+}
+
+/**
+ * Decodes an RTM_NEWROUTE message. `linkName` maps an ifindex to its name; `tableName` may turn
+ * table ids into names.
+ */
+export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number) => string | undefined, tableName?: (id: number) => TableRef): Route {
   const data = message.data;
   const base = payloadStart(message);
   const family = data[base]!;
   const dstLength = data[base + 1]!;
+  const tos = data[base + 3]!;
   const headerTable = data[base + 4]!;
   const protocol = data[base + 5]!;
   const scope = data[base + 6]!;
   const type = data[base + 7]!;
+  const flags = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(base + 8, HOST_IS_LITTLE_ENDIAN);
   const attrs = messageAttributes(message, RTMSG_LEN);
   const route: Route = { family: familyName(family === AF_INET6 ? 6 : 4) };
   const dst = attrs.bytes(RTA_DST);
   route.dst = dst ? formatPrefix(dst, dstLength) : dstLength === 0 ? 'default' : undefined;
-  const gateway = attrs.bytes(RTA_GATEWAY);
-  if (gateway) route.gateway = formatAddress(gateway);
+  const gateway = decodeGateway(attrs);
+  if (gateway !== undefined) route.gateway = gateway;
   const oif = attrs.u32(RTA_OIF);
   if (oif !== undefined) {
     const name = linkName(oif);
@@ -251,12 +559,19 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   }
   const src = attrs.bytes(RTA_PREFSRC);
   if (src) route.src = formatAddress(src);
-  route.table = attrs.u32(RTA_TABLE) ?? headerTable;
+  const table = attrs.u32(RTA_TABLE) ?? headerTable;
+  route.table = tableName ? tableName(table) : table;
   const metric = attrs.u32(RTA_PRIORITY);
   if (metric !== undefined) route.metric = metric;
-  route.protocol = PROTOCOL_NAMES.get(protocol) ?? protocol;
-  route.scope = SCOPE_NAMES.get(scope) ?? scope;
+  route.protocol = protocolName(protocol);
+  route.scope = scopeName(scope);
   const typeName = TYPE_NAMES.get(type);
   if (typeName) route.type = typeName;
+  if (tos !== 0) route.tos = tos;
+  if (flags & RTNH_F_ONLINK) route.onlink = true;
+  const metrics = decodeMetrics(attrs);
+  if (metrics) route.metrics = metrics;
+  const nexthops = decodeNexthops(attrs, linkName);
+  if (nexthops) route.nexthops = nexthops;
   return route;
 }

@@ -1,21 +1,32 @@
 import { type FamilyName, familyName, formatPrefix, parsePrefix, type IpPrefix } from '../common/ip.js';
-import { knownKeys, plainObject, u32, u8 } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, plainObject, u32 } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import {
   AF_INET,
   AF_INET6,
   FIB_RULE_HDR_LEN,
   FIB_RULE_INVERT,
+  FRA_DPORT_RANGE,
+  FRA_DSCP,
   FRA_DST,
   FRA_FWMARK,
   FRA_FWMASK,
   FRA_GOTO,
+  FRA_IIFNAME,
+  FRA_IP_PROTO,
+  FRA_L3MDEV,
+  FRA_OIFNAME,
   FRA_PRIORITY,
   FRA_PROTOCOL,
+  FRA_SPORT_RANGE,
   FRA_SRC,
+  FRA_SUPPRESS_IFGROUP,
+  FRA_SUPPRESS_PREFIXLEN,
   FRA_TABLE,
+  FRA_UID_RANGE,
   FR_ACT_BLACKHOLE,
   FR_ACT_GOTO,
   FR_ACT_NOP,
@@ -28,42 +39,77 @@ import {
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
 } from './constants.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
+import {
+  type IpProtocolName,
+  type PortRange,
+  type RouteProtocolName,
+  type UidRange,
+  ipProtocolCode,
+  ipProtocolName,
+  protocolCode,
+  protocolName,
+  range,
+  rangeValue,
+} from './names.js';
+import type { TableRef, TableResolver } from './tables.js';
 
 /** What a rule does when it matches. */
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
 
 /**
- * A policy routing rule (`ip rule`). Absent fields are `undefined`, never 0: `fwmark: 0` and
- * `priority: 0` are real values.
+ * A policy routing rule (`ip rule`). Absent fields are `undefined`, never 0: `fwmark: 0`,
+ * `priority: 0` and `suppressPrefixLength: 0` are real values.
  */
 export interface Rule {
   /** 'inet' (IPv4) or 'inet6'. Taken from `from`/`to` when absent, else 'inet'. */
   family?: FamilyName;
-  /** Preference: lower runs first (`ip rule ... priority N`). */
+  /** Preference: lower runs first (`priority N`). Without it the kernel picks one. */
   priority?: number;
+  /** Invert the selector (`not`). */
+  not?: boolean;
   /** Source prefix (`from 192.0.2.0/24`; a bare address is a host prefix). */
   from?: string;
   /** Destination prefix (`to ...`). */
   to?: string;
+  /** Type-of-service byte to match (`tos 0x10`), in the rule header. */
+  tos?: number;
+  /** DSCP to match, 0..63 (FRA_DSCP; kernel 6.14 or later). */
+  dscp?: number;
   /** Firewall mark to match (`fwmark 65`). */
   fwmark?: number;
   /** Mask for fwmark (`fwmark 65/0xff`); the kernel uses 0xffffffff when absent. */
   fwmask?: number;
-  /** Routing table id for `lookup` (`table 1`); ids above 255 work. */
-  table?: number;
+  /** Incoming interface name (`iif v0`); need not exist yet. */
+  iif?: string;
+  /** Outgoing interface name (`oif v0`), for sockets bound to a device; need not exist yet. */
+  oif?: string;
+  /** User ids (`uidrange 469-469`). */
+  uidrange?: UidRange;
+  /** IP protocol (`ipproto tcp`): a name or a number. */
+  ipproto?: IpProtocolName | number;
+  /** Source port or range (`sport 1000-2000`). */
+  sport?: PortRange;
+  /** Destination port or range (`dport 443`). */
+  dport?: PortRange;
+  /** Routing table for `lookup` (`table 1`, `lookup hof`): an id (above 255 works) or a name. */
+  table?: TableRef;
   /** The action; `lookup` when absent on add (with table main if no table is given). */
   action?: RuleAction;
-  /** Target priority for `action: 'goto'`. */
+  /** Target priority for `action: 'goto'` (`goto 100`). */
   goto?: number;
-  /** Invert the selector (`ip rule add not ...`). */
-  not?: boolean;
-  /** Who installed the rule (FRA_PROTOCOL); routemark tags its own rules with it. */
-  protocol?: number;
+  /** Reject lookup results with a prefix this long or shorter (`suppress_prefixlength 0`). */
+  suppressPrefixLength?: number;
+  /** Reject lookup results whose device is in this group (`suppress_ifgroup 5`). */
+  suppressIfgroup?: number;
+  /** Look up the table of the packet's L3 master device (VRF) (`l3mdev`). */
+  l3mdev?: boolean;
+  /** Who installed the rule (`protocol`): a name or 0..255; routemark users tag rules with it. */
+  protocol?: RouteProtocolName | number;
 }
 
 const RULE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'priority', 'from', 'to', 'fwmark', 'fwmask', 'table', 'action', 'goto', 'not', 'protocol',
+  'family', 'priority', 'not', 'from', 'to', 'tos', 'dscp', 'fwmark', 'fwmask', 'iif', 'oif', 'uidrange',
+  'ipproto', 'sport', 'dport', 'table', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
 ]);
 
 const ACTION_CODES: Record<RuleAction, number> = {
@@ -79,23 +125,45 @@ const ACTION_NAMES = new Map<number, RuleAction>(Object.entries(ACTION_CODES).ma
 /** A rule checked and converted to kernel values, ready to encode. */
 export interface ResolvedRule {
   family: number;
+  action: number;
+  /** fib_rule_hdr.flags (FIB_RULE_INVERT). */
+  flags: number;
+  tos: number;
   priority?: number;
   from?: IpPrefix;
   to?: IpPrefix;
+  dscp?: number;
   fwmark?: number;
   fwmask?: number;
+  iif?: string;
+  oif?: string;
+  uidStart?: number;
+  uidEnd?: number;
+  ipproto?: number;
+  sportStart?: number;
+  sportEnd?: number;
+  dportStart?: number;
+  dportEnd?: number;
   table?: number;
-  action: number;
   goto?: number;
-  flags: number;
+  suppressPrefixLength?: number;
+  suppressIfgroup?: number;
+  l3mdev?: boolean;
   protocol?: number;
+}
+
+function resolveTable(value: unknown, field: string, tables: TableResolver | undefined): number {
+  if (tables) return tables.resolve(value, field);
+  if (typeof value === 'string') throw new ValidationError(field, value, 'table names need a table resolver');
+  return u32(value, field);
 }
 
 /**
  * Checks a rule and converts it to kernel values. `forDelete` leaves the action unspecified
- * unless given, so a delete matches whatever the rule does (as `ip rule del` does).
+ * unless given, so a delete matches whatever the rule does (as `ip rule del` does). Table names
+ * are resolved with `tables`.
  */
-export function resolveRule(input: Rule, field = 'rule', forDelete = false): ResolvedRule {
+export function resolveRule(input: Rule, field = 'rule', forDelete = false, tables?: TableResolver): ResolvedRule {
   const rule = plainObject(input, field) as Rule;
   knownKeys(rule as Record<string, unknown>, field, RULE_KEYS);
   let family: 4 | 6 | undefined;
@@ -108,7 +176,7 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false): Res
   const to = rule.to !== undefined ? parsePrefix(rule.to, `${field}.to`, family) : undefined;
   family ??= to?.family ?? 4;
 
-  if (rule.action !== undefined && !(rule.action in ACTION_CODES)) {
+  if (rule.action !== undefined && !Object.prototype.hasOwnProperty.call(ACTION_CODES, rule.action)) {
     throw new ValidationError(`${field}.action`, rule.action, `expected one of ${Object.keys(ACTION_CODES).join(', ')}`);
   }
   let action = rule.action !== undefined ? ACTION_CODES[rule.action] : forDelete ? FR_ACT_UNSPEC : FR_ACT_TO_TBL;
@@ -116,35 +184,65 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false): Res
   if (action === FR_ACT_GOTO && rule.goto === undefined && !forDelete) {
     throw new ValidationError(`${field}.goto`, rule.goto, "action 'goto' needs a target priority");
   }
+  if (rule.goto !== undefined && action !== FR_ACT_GOTO) {
+    throw new ValidationError(`${field}.goto`, rule.goto, `a goto target needs action 'goto', not '${rule.action}'`);
+  }
   if (rule.not !== undefined && typeof rule.not !== 'boolean') throw new ValidationError(`${field}.not`, rule.not, 'expected a boolean');
+  if (rule.l3mdev !== undefined && typeof rule.l3mdev !== 'boolean') throw new ValidationError(`${field}.l3mdev`, rule.l3mdev, 'expected a boolean');
   if (rule.fwmask !== undefined && rule.fwmark === undefined) {
     throw new ValidationError(`${field}.fwmask`, rule.fwmask, 'a mask needs fwmark');
   }
-  let table = rule.table !== undefined ? u32(rule.table, `${field}.table`) : undefined;
-  if (table === undefined && action === FR_ACT_TO_TBL && !forDelete) table = RT_TABLE_MAIN;
-  const resolved: ResolvedRule = { family: family === 4 ? AF_INET : AF_INET6, action, flags: rule.not ? FIB_RULE_INVERT : 0 };
+  let table = rule.table !== undefined ? resolveTable(rule.table, `${field}.table`, tables) : undefined;
+  if (rule.l3mdev && table !== undefined && table !== RT_TABLE_UNSPEC) {
+    throw new ValidationError(`${field}.table`, rule.table, 'an l3mdev rule takes its table from the device; give no table');
+  }
+  if (table === undefined && action === FR_ACT_TO_TBL && !forDelete && !rule.l3mdev) table = RT_TABLE_MAIN;
+  const resolved: ResolvedRule = {
+    family: family === 4 ? AF_INET : AF_INET6,
+    action,
+    flags: rule.not ? FIB_RULE_INVERT : 0,
+    tos: rule.tos !== undefined ? integerInRange(rule.tos, `${field}.tos`, 0, 255) : 0,
+  };
   if (rule.priority !== undefined) resolved.priority = u32(rule.priority, `${field}.priority`);
   if (from) resolved.from = from;
   if (to) resolved.to = to;
+  if (rule.dscp !== undefined) resolved.dscp = integerInRange(rule.dscp, `${field}.dscp`, 0, 63);
   if (rule.fwmark !== undefined) resolved.fwmark = u32(rule.fwmark, `${field}.fwmark`);
   if (rule.fwmask !== undefined) resolved.fwmask = u32(rule.fwmask, `${field}.fwmask`);
+  if (rule.iif !== undefined) resolved.iif = interfaceName(rule.iif, `${field}.iif`);
+  if (rule.oif !== undefined) resolved.oif = interfaceName(rule.oif, `${field}.oif`);
+  if (rule.uidrange !== undefined) {
+    // (uid_t)-1 is "no uid"; the kernel refuses it in a range.
+    [resolved.uidStart, resolved.uidEnd] = range(rule.uidrange, `${field}.uidrange`, 0, 0xfffffffe, 'a user id');
+  }
+  if (rule.ipproto !== undefined) resolved.ipproto = ipProtocolCode(rule.ipproto, `${field}.ipproto`);
+  // fib_rule_port_range_valid(): ports 1..65534, start <= end.
+  if (rule.sport !== undefined) [resolved.sportStart, resolved.sportEnd] = range(rule.sport, `${field}.sport`, 1, 65534, 'a port');
+  if (rule.dport !== undefined) [resolved.dportStart, resolved.dportEnd] = range(rule.dport, `${field}.dport`, 1, 65534, 'a port');
   if (table !== undefined) resolved.table = table;
   if (rule.goto !== undefined) resolved.goto = u32(rule.goto, `${field}.goto`);
-  if (rule.protocol !== undefined) resolved.protocol = u8(rule.protocol, `${field}.protocol`);
+  if (rule.suppressPrefixLength !== undefined) {
+    resolved.suppressPrefixLength = integerInRange(rule.suppressPrefixLength, `${field}.suppressPrefixLength`, 0, family === 4 ? 32 : 128);
+  }
+  if (rule.suppressIfgroup !== undefined) resolved.suppressIfgroup = integerInRange(rule.suppressIfgroup, `${field}.suppressIfgroup`, 0, 0x7fffffff);
+  if (rule.l3mdev) resolved.l3mdev = true;
+  if (rule.protocol !== undefined) resolved.protocol = protocolCode(rule.protocol, `${field}.protocol`);
   return resolved;
 }
 
 /**
- * Writes a rule message body (struct fib_rule_hdr and attributes) in the order iproute2 uses
- * for `ip rule add [not] from P to P fwmark M[/K] priority N table T`, so that the bytes equal
- * those of the equivalent `ip` command.
+ * Writes a rule message body (struct fib_rule_hdr and attributes) in the order iproute2 uses for
+ * `ip rule add [not] from P to P fwmark M[/K] priority N [tos T] table T suppress_prefixlength L
+ * suppress_ifgroup G iif I oif O l3mdev uidrange U ipproto P sport S dport D [ACTION] protocol P`,
+ * so that the bytes equal those of the equivalent `ip` command. FRA_DSCP, which iproute2 6.1
+ * cannot send, goes last.
  */
 export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   const smallTable = rule.table !== undefined && rule.table < 256;
   writer.u8(rule.family);
   writer.u8(rule.to?.length ?? 0); // dst_len
   writer.u8(rule.from?.length ?? 0); // src_len
-  writer.u8(0); // tos
+  writer.u8(rule.tos);
   writer.u8(smallTable ? rule.table! : RT_TABLE_UNSPEC);
   writer.u8(0); // res1
   writer.u8(0); // res2
@@ -156,13 +254,37 @@ export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   if (rule.fwmask !== undefined) writer.attrU32(FRA_FWMASK, rule.fwmask);
   if (rule.priority !== undefined) writer.attrU32(FRA_PRIORITY, rule.priority);
   if (rule.table !== undefined && !smallTable) writer.attrU32(FRA_TABLE, rule.table);
+  if (rule.suppressPrefixLength !== undefined) writer.attrU32(FRA_SUPPRESS_PREFIXLEN, rule.suppressPrefixLength);
+  if (rule.suppressIfgroup !== undefined) writer.attrU32(FRA_SUPPRESS_IFGROUP, rule.suppressIfgroup);
+  if (rule.iif !== undefined) writer.attrString(FRA_IIFNAME, rule.iif);
+  if (rule.oif !== undefined) writer.attrString(FRA_OIFNAME, rule.oif);
+  if (rule.l3mdev) writer.attrU8(FRA_L3MDEV, 1);
+  if (rule.uidStart !== undefined) {
+    writer.beginNest(FRA_UID_RANGE); // struct fib_rule_uid_range { u32 start, end }
+    writer.u32(rule.uidStart);
+    writer.u32(rule.uidEnd!);
+    writer.endNest();
+  }
+  if (rule.ipproto !== undefined) writer.attrU8(FRA_IP_PROTO, rule.ipproto);
+  if (rule.sportStart !== undefined) writePortRange(writer, FRA_SPORT_RANGE, rule.sportStart, rule.sportEnd!);
+  if (rule.dportStart !== undefined) writePortRange(writer, FRA_DPORT_RANGE, rule.dportStart, rule.dportEnd!);
   if (rule.goto !== undefined) writer.attrU32(FRA_GOTO, rule.goto);
   if (rule.protocol !== undefined) writer.attrU8(FRA_PROTOCOL, rule.protocol);
+  if (rule.dscp !== undefined) writer.attrU8(FRA_DSCP, rule.dscp);
+}
+
+function writePortRange(writer: MessageWriter, type: number, start: number, end: number): void {
+  writer.beginNest(type); // struct fib_rule_port_range { u16 start, end }
+  writer.u16(start);
+  writer.u16(end);
+  writer.endNest();
 }
 
 /** Message type and flags of each rule request, as `ip rule` sends them (NLM_F_ACK aside). */
 export const RULE_REQUESTS = {
   add: { type: RTM_NEWRULE, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  /** What bulk adds send, in descending priority, after checking duplicates themselves. */
+  addUnchecked: { type: RTM_NEWRULE, flags: NLM_F_REQUEST | NLM_F_CREATE },
   delete: { type: RTM_DELRULE, flags: NLM_F_REQUEST },
 } as const;
 
@@ -172,36 +294,123 @@ export function encodeRuleDumpRequest(writer: MessageWriter, family: number): vo
   writer.zeros(FIB_RULE_HDR_LEN - 1);
 }
 
-/** Decodes an RTM_NEWRULE message into a Rule that can be passed back to delete or add. */
-export function decodeRule(message: NetlinkMessage): Rule {
+/**
+ * Decodes an RTM_NEWRULE message into a Rule that can be passed back to delete or add.
+ * `tableName` may turn table ids into names.
+ */
+export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => TableRef): Rule {
   const data = message.data;
   const base = payloadStart(message);
   const family = data[base]!;
   const dstLength = data[base + 1]!;
   const srcLength = data[base + 2]!;
+  const tos = data[base + 3]!;
   const headerTable = data[base + 4]!;
   const action = data[base + 7]!;
-  const flags = new DataView(data.buffer, data.byteOffset).getUint32(base + 8, HOST_IS_LITTLE_ENDIAN);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const flags = view.getUint32(base + 8, HOST_IS_LITTLE_ENDIAN);
   const attrs = messageAttributes(message, FIB_RULE_HDR_LEN);
   const rule: Rule = { family: familyName(family === AF_INET6 ? 6 : 4) };
-  const priority = attrs.u32(FRA_PRIORITY);
-  rule.priority = priority ?? 0; // the kernel omits FRA_PRIORITY for priority 0
+  rule.priority = attrs.u32(FRA_PRIORITY) ?? 0; // the kernel omits FRA_PRIORITY for priority 0
+  if (flags & FIB_RULE_INVERT) rule.not = true;
   const src = attrs.bytes(FRA_SRC);
   if (src) rule.from = formatPrefix(src, srcLength);
   const dst = attrs.bytes(FRA_DST);
   if (dst) rule.to = formatPrefix(dst, dstLength);
+  if (tos !== 0) rule.tos = tos;
+  const dscp = attrs.u8(FRA_DSCP);
+  if (dscp !== undefined) rule.dscp = dscp;
   const fwmark = attrs.u32(FRA_FWMARK);
-  if (fwmark !== undefined) rule.fwmark = fwmark;
   const fwmask = attrs.u32(FRA_FWMASK);
-  if (fwmask !== undefined) rule.fwmask = fwmask;
+  if (fwmark !== undefined) rule.fwmark = fwmark;
+  // The kernel reports the mask it uses; 0xffffffff is what it assumes when none was given.
+  if (fwmask !== undefined && !(fwmask === 0xffffffff && fwmark !== undefined && fwmark !== 0)) rule.fwmask = fwmask;
+  const iif = attrs.string(FRA_IIFNAME);
+  if (iif !== undefined) rule.iif = iif;
+  const oif = attrs.string(FRA_OIFNAME);
+  if (oif !== undefined) rule.oif = oif;
+  const uid = attrs.bytes(FRA_UID_RANGE);
+  if (uid && uid.length >= 8) {
+    const uidView = new DataView(uid.buffer, uid.byteOffset, 8);
+    rule.uidrange = rangeValue(uidView.getUint32(0, HOST_IS_LITTLE_ENDIAN), uidView.getUint32(4, HOST_IS_LITTLE_ENDIAN));
+  }
+  const ipproto = attrs.u8(FRA_IP_PROTO);
+  if (ipproto !== undefined && ipproto !== 0) rule.ipproto = ipProtocolName(ipproto);
+  const sport = decodePortRange(attrs.bytes(FRA_SPORT_RANGE));
+  if (sport !== undefined) rule.sport = sport;
+  const dport = decodePortRange(attrs.bytes(FRA_DPORT_RANGE));
+  if (dport !== undefined) rule.dport = dport;
   const table = attrs.u32(FRA_TABLE) ?? headerTable;
-  if (table !== RT_TABLE_UNSPEC) rule.table = table;
+  if (table !== RT_TABLE_UNSPEC) rule.table = tableName ? tableName(table) : table;
   const actionName = ACTION_NAMES.get(action);
   if (actionName) rule.action = actionName;
   const target = attrs.u32(FRA_GOTO);
   if (target !== undefined) rule.goto = target;
-  if (flags & FIB_RULE_INVERT) rule.not = true;
+  const suppressPrefixLength = attrs.u32(FRA_SUPPRESS_PREFIXLEN);
+  if (suppressPrefixLength !== undefined && suppressPrefixLength !== 0xffffffff) rule.suppressPrefixLength = suppressPrefixLength;
+  const suppressIfgroup = attrs.u32(FRA_SUPPRESS_IFGROUP);
+  if (suppressIfgroup !== undefined && suppressIfgroup !== 0xffffffff) rule.suppressIfgroup = suppressIfgroup;
+  if (attrs.u8(FRA_L3MDEV)) rule.l3mdev = true;
   const protocol = attrs.u8(FRA_PROTOCOL);
-  if (protocol !== undefined) rule.protocol = protocol;
+  if (protocol !== undefined && protocol !== 0) rule.protocol = protocolName(protocol);
   return rule;
+}
+
+function decodePortRange(bytes: Uint8Array | undefined): number | { start: number; end: number } | undefined {
+  if (!bytes || bytes.length < 4) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 4);
+  const start = view.getUint16(0, HOST_IS_LITTLE_ENDIAN);
+  const end = view.getUint16(2, HOST_IS_LITTLE_ENDIAN);
+  if (start === 0 && end === 0) return undefined;
+  return rangeValue(start, end);
+}
+
+function prefixKey(prefix: IpPrefix | undefined): string {
+  return prefix ? `${Buffer.from(prefix.bytes).toString('hex')}/${prefix.length}` : '';
+}
+
+/**
+ * What the kernel compares exactly when it decides that a new rule already exists
+ * (net/core/fib_rules.c rule_exists()): everything except the source, destination and tos,
+ * which it compares only when the new rule sets them. Values are normalized the way the kernel
+ * stores them (a mark without a mask has mask 0xffffffff; a missing uid range is 0..(uid_t)-1).
+ */
+export function ruleExactKey(rule: ResolvedRule): string {
+  const mark = rule.fwmark ?? 0;
+  const mask = rule.fwmask ?? (mark !== 0 ? 0xffffffff : 0);
+  return [
+    rule.family,
+    rule.action,
+    rule.table ?? 0,
+    rule.priority ?? '',
+    rule.iif ?? '',
+    rule.oif ?? '',
+    mark,
+    mask,
+    rule.suppressPrefixLength ?? -1,
+    rule.suppressIfgroup ?? -1,
+    rule.l3mdev ? 1 : 0,
+    rule.uidStart ?? 0,
+    rule.uidEnd ?? 0xffffffff,
+    rule.ipproto ?? 0,
+    rule.protocol ?? 0,
+    rule.sportStart ?? 0,
+    rule.sportEnd ?? 0,
+    rule.dportStart ?? 0,
+    rule.dportEnd ?? 0,
+  ].join(' ');
+}
+
+/**
+ * Whether `candidate`, added with NLM_F_EXCL, would be refused because of `existing` (whose exact
+ * key is equal): the family's compare() of fib4/fib6 rules checks source, destination, tos and
+ * dscp only where the candidate sets them.
+ */
+export function ruleShadows(existing: ResolvedRule, candidate: ResolvedRule): boolean {
+  if (candidate.from && prefixKey(existing.from) !== prefixKey(candidate.from)) return false;
+  if (candidate.to && prefixKey(existing.to) !== prefixKey(candidate.to)) return false;
+  const existingDsfield = existing.dscp !== undefined ? existing.dscp << 2 : existing.tos;
+  if (candidate.tos && existingDsfield !== candidate.tos) return false;
+  if (candidate.dscp !== undefined && (existing.dscp === undefined || existing.dscp !== candidate.dscp)) return false;
+  return true;
 }

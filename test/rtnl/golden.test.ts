@@ -44,7 +44,7 @@ function encodeInput(kind: 'rule' | 'route', intent: 'add' | 'delete', input: ob
   } else {
     const request = ROUTE_REQUESTS[intent];
     const resolved = resolveRoute(input as Route, 'route', intent);
-    batch.add({ operation: 'test' }, request.type, request.flags, (w) => encodeRoute(w, resolved, resolved.dev ? ifindex[resolved.dev] : undefined));
+    batch.add({ operation: 'test' }, request.type, request.flags, (w) => encodeRoute(w, resolved, (name) => ifindex[name]));
   }
   return Buffer.from(batch.bytes());
 }
@@ -84,7 +84,7 @@ t.test('bad input is refused before anything is encoded, naming the field and va
   t.throws(() => resolveRule({ fwmark: -1, table: 1 }), { name: 'ValidationError', field: 'rule.fwmark' });
   t.throws(() => resolveRule({ fwmask: 255, table: 1 }), { name: 'ValidationError', field: 'rule.fwmask' });
   t.throws(() => resolveRule({ table: 1, fwMark: 3 } as unknown as Rule), { name: 'ValidationError', field: 'rule.fwMark' });
-  t.throws(() => resolveRoute({ dst: '10.0.0.0/8', gateway: '2001:db8::1' }), { name: 'ValidationError', field: 'route.gateway' });
+  t.throws(() => resolveRoute({ dst: '2001:db8::/32', gateway: '192.0.2.1' }), { name: 'ValidationError', field: 'route.gateway' });
   t.throws(() => resolveRoute({ dst: 'default', dev: 'a/b' }), { name: 'ValidationError', field: 'route.dev' });
   t.throws(() => resolveRoute({ dst: 'default', type: 'nope' as never }), { name: 'ValidationError', field: 'route.type' });
   t.throws(() => resolveRoute({ dst: '300.0.0.0/8' }), { name: 'ValidationError', field: 'route.dst', value: '300.0.0.0/8' });
