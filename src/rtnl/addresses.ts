@@ -1,0 +1,155 @@
+/** Interface addresses (`ip addr`): typed objects <-> RTM_NEWADDR/RTM_DELADDR messages. */
+import { type FamilyName, familyName, formatAddress, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
+import { integerInRange, interfaceName, knownKeys, plainObject, shortString } from '../common/validate.js';
+import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
+import { ValidationError } from '../netlink/errors.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
+import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import {
+  AF_INET,
+  AF_INET6,
+  IFADDRMSG_LEN,
+  IFA_ADDRESS,
+  IFA_BROADCAST,
+  IFA_FLAGS,
+  IFA_F_NODAD,
+  IFA_F_NOPREFIXROUTE,
+  IFA_LABEL,
+  IFA_LOCAL,
+  RTM_DELADDR,
+  RTM_NEWADDR,
+  RT_SCOPE_HOST,
+  RT_SCOPE_UNIVERSE,
+} from './constants.js';
+import { scopeCode, scopeName, type RouteScope } from './names.js';
+
+/** An address on an interface (`ip addr add 192.0.2.2/24 dev v0`). */
+export interface Address {
+  /** 'inet' or 'inet6'; taken from `address` when absent. */
+  family?: FamilyName;
+  /** The address with its prefix length (`192.0.2.2/24`); a bare address is /32 or /128. */
+  address: string;
+  /** The interface it is on. */
+  dev: string;
+  /** Peer address of a point-to-point link (`peer 192.0.2.1`). */
+  peer?: string;
+  /** IPv4 broadcast address (`broadcast 192.0.2.255`). */
+  broadcast?: string;
+  /** IPv4 label (`label v0:1`); must start with the device name. */
+  label?: string;
+  /** Scope (`scope link`); default global (host for 127.0.0.0/8, as ip does). */
+  scope?: RouteScope | number;
+  /** IPv6: skip duplicate address detection (`nodad`). */
+  nodad?: boolean;
+  /** Add no prefix route for it (`noprefixroute`). */
+  noprefixroute?: boolean;
+}
+
+const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute']);
+
+/** An address checked and converted; `dev` still needs its ifindex. */
+export interface ResolvedAddress {
+  family: number;
+  local: IpPrefix;
+  peer?: IpAddress;
+  broadcast?: IpAddress;
+  label?: string;
+  dev: string;
+  scope: number;
+  flags: number;
+}
+
+function flag(value: unknown, field: string, bit: number): number {
+  if (value === undefined || value === false) return 0;
+  if (value === true) return bit;
+  throw new ValidationError(field, value, 'expected a boolean');
+}
+
+/** Checks an address; a ValidationError naming the field otherwise. */
+export function resolveAddress(input: Address, field = 'address'): ResolvedAddress {
+  const address = plainObject(input, field) as unknown as Address;
+  knownKeys(address as unknown as Record<string, unknown>, field, ADDRESS_KEYS);
+  let family: 4 | 6 | undefined;
+  if (address.family !== undefined) {
+    if (address.family !== 'inet' && address.family !== 'inet6') throw new ValidationError(`${field}.family`, address.family, "expected 'inet' or 'inet6'");
+    family = address.family === 'inet' ? 4 : 6;
+  }
+  const local = parsePrefix(address.address, `${field}.address`, family);
+  const resolved: ResolvedAddress = {
+    family: local.family === 4 ? AF_INET : AF_INET6,
+    local,
+    dev: interfaceName(address.dev, `${field}.dev`),
+    scope: address.scope !== undefined ? scopeCode(address.scope, `${field}.scope`) : local.family === 4 && local.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE,
+    flags: flag(address.nodad, `${field}.nodad`, IFA_F_NODAD) | flag(address.noprefixroute, `${field}.noprefixroute`, IFA_F_NOPREFIXROUTE),
+  };
+  if (address.peer !== undefined) resolved.peer = parseAddress(address.peer, `${field}.peer`, local.family);
+  if (address.broadcast !== undefined) {
+    if (local.family !== 4) throw new ValidationError(`${field}.broadcast`, address.broadcast, 'only IPv4 addresses have a broadcast address');
+    resolved.broadcast = parseAddress(address.broadcast, `${field}.broadcast`, 4);
+  }
+  if (address.label !== undefined) {
+    const label = shortString(address.label, `${field}.label`, 15);
+    if (!label.startsWith(resolved.dev)) throw new ValidationError(`${field}.label`, label, `a label must start with the device name ${resolved.dev}`);
+    resolved.label = label;
+  }
+  integerInRange(resolved.local.length, `${field}.address`, 0, local.family === 4 ? 32 : 128);
+  return resolved;
+}
+
+/** Writes an address message body as `ip addr add|del ADDRESS [peer P] [broadcast B] [label L] dev D` does. */
+export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, ifindex: number): void {
+  writer.u8(address.family);
+  writer.u8(address.local.length);
+  writer.u8(address.flags & 0xff);
+  writer.u8(address.scope);
+  writer.u32(ifindex);
+  writer.attrBytes(IFA_LOCAL, address.local.bytes);
+  writer.attrBytes(IFA_ADDRESS, (address.peer ?? address.local).bytes);
+  if (address.broadcast) writer.attrBytes(IFA_BROADCAST, address.broadcast.bytes);
+  if (address.label !== undefined) writer.attrString(IFA_LABEL, address.label);
+  if (address.flags > 0xff) writer.attrU32(IFA_FLAGS, address.flags);
+}
+
+/** Message type and flags of each address request, as `ip addr` sends them (NLM_F_ACK aside). */
+export const ADDRESS_REQUESTS = {
+  add: { type: RTM_NEWADDR, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  replace: { type: RTM_NEWADDR, flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE },
+  delete: { type: RTM_DELADDR, flags: NLM_F_REQUEST },
+} as const;
+
+/** Writes an address dump request for one family (0 for both). */
+export function encodeAddressDumpRequest(writer: MessageWriter, family: number, ifindex = 0): void {
+  writer.u8(family);
+  writer.zeros(3);
+  writer.u32(ifindex);
+}
+
+/** Decodes an RTM_NEWADDR message; what it returns passes back unchanged to delete or add. */
+export function decodeAddress(message: NetlinkMessage, linkName: (index: number) => string | undefined): Address {
+  const data = message.data;
+  const base = payloadStart(message);
+  const family = data[base]!;
+  const prefixLength = data[base + 1]!;
+  const scope = data[base + 3]!;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const index = view.getUint32(base + 4, HOST_IS_LITTLE_ENDIAN);
+  const attrs = messageAttributes(message, IFADDRMSG_LEN);
+  const flags = attrs.u32(IFA_FLAGS) ?? data[base + 2]!;
+  const local = attrs.bytes(IFA_LOCAL);
+  const peer = attrs.bytes(IFA_ADDRESS);
+  const own = local ?? peer;
+  const address: Address = {
+    family: familyName(family === AF_INET6 ? 6 : 4),
+    address: `${own ? formatAddress(own) : ''}/${prefixLength}`,
+    dev: linkName(index) ?? String(index),
+  };
+  if (local && peer && Buffer.compare(Buffer.from(local), Buffer.from(peer)) !== 0) address.peer = formatAddress(peer);
+  const broadcast = attrs.bytes(IFA_BROADCAST);
+  if (broadcast) address.broadcast = formatAddress(broadcast);
+  const label = attrs.string(IFA_LABEL);
+  if (label !== undefined && label !== address.dev) address.label = label;
+  address.scope = scopeName(scope);
+  if (flags & IFA_F_NODAD) address.nodad = true;
+  if (flags & IFA_F_NOPREFIXROUTE) address.noprefixroute = true;
+  return address;
+}

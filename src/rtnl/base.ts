@@ -1,0 +1,95 @@
+/** What every rtnetlink API class shares: the handle's socket, table names, single requests, bulk results. */
+import type { MessageWriter } from '../netlink/attributes.js';
+import { Batch } from '../netlink/batch.js';
+import type { BatchResult, Connection } from '../netlink/connection.js';
+import { NETLINK_ROUTE } from '../netlink/constants.js';
+import { NetlinkError, type OperationRef } from '../netlink/errors.js';
+import type { ConnectionProvider } from '../netlink/provider.js';
+import { AF_INET, AF_INET6, AF_UNSPEC } from './constants.js';
+import { linkNameMap, resolveInterfaces } from './links.js';
+import { TableResolver, tableNamesOf } from './tables.js';
+import type { FamilyName } from '../common/ip.js';
+
+/** The outcome of a bulk call (`addMany`, `deleteMany`), item by item in the caller's order. */
+export interface BulkResult {
+  /** Per item, in the caller's order: `undefined` if it succeeded, else the kernel's refusal. */
+  errors: (NetlinkError | undefined)[];
+  /** How many items succeeded. */
+  succeeded: number;
+  /** How many items failed. */
+  failed: number;
+}
+
+/** Options of bulk calls. */
+export interface RtnlBulkOptions {
+  /** Reject with the first item's error (in the caller's order) if any failed; default false. */
+  throwOnError?: boolean;
+}
+
+/** Finishes a bulk result: counts, and throws the first error if asked to. */
+export function bulkResult(errors: (NetlinkError | undefined)[], options: RtnlBulkOptions | undefined): BulkResult {
+  let failed = 0;
+  let first: NetlinkError | undefined;
+  for (const error of errors) {
+    if (error === undefined) continue;
+    failed++;
+    first ??= error;
+  }
+  if (first && options?.throwOnError) throw first;
+  return { errors, succeeded: errors.length - failed, failed };
+}
+
+/** AF_* of a family filter (AF_UNSPEC for both). */
+export function familyCode(family: FamilyName | undefined): number {
+  return family === 'inet' ? AF_INET : family === 'inet6' ? AF_INET6 : AF_UNSPEC;
+}
+
+/** The families a list call walks: the one asked for, or IPv4 then IPv6. */
+export function familiesOf(family: FamilyName | undefined): number[] {
+  return family ? [familyCode(family)] : [AF_INET, AF_INET6];
+}
+
+/** Base of the rtnetlink API classes: one handle's NETLINK_ROUTE socket and its table names. */
+export abstract class RtnlApi {
+  constructor(protected readonly provider: ConnectionProvider) {}
+
+  /** The handle's NETLINK_ROUTE connection. */
+  protected get connection(): Connection {
+    return this.provider.connection(NETLINK_ROUTE);
+  }
+
+  /** A table resolver for one call (reads rt_tables at most once, and only if a name is used). */
+  protected tables(): TableResolver {
+    return new TableResolver(tableNamesOf(this.provider));
+  }
+
+  /** Sends one message and throws the kernel's error, attributed to `ref`. */
+  protected async single(ref: OperationRef, type: number, flags: number, write: (w: MessageWriter) => void): Promise<void> {
+    const batch = new Batch({ initialCapacity: 256 });
+    batch.add(ref, type, flags, write);
+    const result = await this.connection.execute(batch);
+    if (result.errors[0]) throw result.errors[0];
+  }
+
+  /** Resolves interface names to indexes; unknown names are ValidationErrors naming the field. */
+  protected interfaces(names: Iterable<[name: string, field: string]>): Promise<Map<string, number>> {
+    return resolveInterfaces(this.connection, names, this.provider.netnsLabel);
+  }
+
+  /** Index -> name of every link. */
+  protected linkNames(): Promise<Map<number, string>> {
+    return linkNameMap(this.connection);
+  }
+
+  /** Runs a batch whose operations carry the caller's indexes; returns errors in the caller's order. */
+  protected async runIndexed(batch: Batch, count: number): Promise<(NetlinkError | undefined)[]> {
+    const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
+    if (batch.operationCount === 0) return errors;
+    const result: BatchResult = await this.connection.execute(batch);
+    for (let op = 0; op < result.errors.length; op++) {
+      const error = result.errors[op];
+      if (error) errors[batch.operations[op]!.index!] = error;
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,187 @@
+/** Links (`ip link`) and addresses (`ip addr`). */
+import { closeSync, openSync } from 'node:fs';
+import type { FamilyName } from '../common/ip.js';
+import { integerInRange, interfaceName } from '../common/validate.js';
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address } from './addresses.js';
+import { RtnlApi, familiesOf } from './base.js';
+import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
+import {
+  LINK_REQUESTS,
+  NETNS_ATTRIBUTES,
+  checkLinkChanges,
+  checkLinkSpec,
+  decodeLink,
+  dumpLinks,
+  encodeIfinfo,
+  encodeLinkChange,
+  encodeLinkCreate,
+  encodeLinkLookup,
+  type Link,
+  type LinkChanges,
+  type LinkNetns,
+  type LinkSpec,
+  type NetnsTarget,
+} from './links.js';
+import { AF_UNSPEC } from './constants.js';
+
+/**
+ * A namespace for IFLA_NET_NS_FD / IFLA_NET_NS_PID: a pid is sent as is; a name under /run/netns
+ * or a path is opened, and the fd closed once the request is answered.
+ */
+function netnsTarget(netns: LinkNetns, field: string): NetnsTarget {
+  if (typeof netns === 'number') {
+    integerInRange(netns, field, 1, 0x7fffffff, 'a process id');
+    return { attribute: NETNS_ATTRIBUTES.pid, value: netns, release: () => {} };
+  }
+  if (typeof netns !== 'string' || netns === '' || netns.includes('\0') || (!netns.includes('/') && (netns === '.' || netns === '..'))) {
+    throw new ValidationError(field, netns, 'expected a namespace name, a path or a pid');
+  }
+  const path = netns.includes('/') ? netns : `/run/netns/${netns}`;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    throw new ValidationError(field, netns, `no such network namespace (${path})`);
+  }
+  return { attribute: NETNS_ATTRIBUTES.fd, value: fd, release: () => closeSync(fd) };
+}
+
+/** Network interfaces (`ip link`) in one namespace. */
+export class LinkApi extends RtnlApi {
+  /** Lists every link, like `ip link show`. */
+  async list(): Promise<Link[]> {
+    const messages = await dumpLinks(this.connection);
+    const names = new Map<number, string>();
+    const links = messages.map((message) => decodeLink(message, (index) => names.get(index)));
+    for (const link of links) names.set(link.index, link.name);
+    // Masters may come after their ports in the dump: name them now that all are known.
+    for (const link of links) if (link.masterIndex !== undefined) link.master = names.get(link.masterIndex);
+    return links;
+  }
+
+  /** One link by name or index, like `ip link show NAME`; undefined if there is none. */
+  async get(nameOrIndex: string | number): Promise<Link | undefined> {
+    let replies;
+    try {
+      replies = await this.connection.request({ operation: 'getLink' }, RTM_GETLINK, NLM_F_REQUEST, (w) => {
+        if (typeof nameOrIndex === 'number') {
+          encodeIfinfo(w, AF_UNSPEC, integerInRange(nameOrIndex, 'link', 1, 0x7fffffff, 'an interface index'));
+        } else {
+          encodeLinkLookup(w, interfaceName(nameOrIndex, 'link'));
+        }
+      });
+    } catch (error) {
+      if (error instanceof NetlinkError && (error.code === 'ENODEV' || error.code === 'ENOENT')) return undefined;
+      throw error;
+    }
+    const message = replies[0];
+    if (!message) return undefined;
+    const link = decodeLink(message, () => undefined);
+    if (link.masterIndex !== undefined) link.master = (await this.get(link.masterIndex))?.name;
+    return link;
+  }
+
+  /**
+   * Creates a veth pair or a bridge, like `ip link add`. The peer of a veth may go straight
+   * into another namespace.
+   * @example await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1', netns: 'guest' } })
+   */
+  async add(spec: LinkSpec): Promise<void> {
+    const checked = checkLinkSpec(spec);
+    const peerNetns = checked.kind === 'veth' && checked.peer.netns !== undefined ? netnsTarget(checked.peer.netns, 'link.peer.netns') : undefined;
+    try {
+      await this.single({ operation: 'addLink' }, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, checked, peerNetns));
+    } finally {
+      peerNetns?.release();
+    }
+  }
+
+  /** Deletes a link (and a veth's peer with it), like `ip link del`. */
+  async delete(name: string): Promise<void> {
+    const links = await this.interfaces([[interfaceName(name, 'link'), 'link']]);
+    await this.single({ operation: 'deleteLink' }, LINK_REQUESTS.delete.type, LINK_REQUESTS.delete.flags, (w) => encodeIfinfo(w, AF_UNSPEC, links.get(name)!));
+  }
+
+  /**
+   * Changes a link, like `ip link set NAME up mtu 1400 master br0`; all changes go in one
+   * message. `master: null` releases it (`nomaster`); `netns` moves it to another namespace.
+   */
+  async set(name: string, changes: LinkChanges): Promise<void> {
+    const checked = checkLinkChanges(changes);
+    const wanted: [string, string][] = [[interfaceName(name, 'link'), 'link']];
+    if (typeof checked.master === 'string') wanted.push([checked.master, 'changes.master']);
+    const links = await this.interfaces(wanted);
+    const netns = checked.netns !== undefined ? netnsTarget(checked.netns, 'changes.netns') : undefined;
+    try {
+      await this.single({ operation: 'setLink' }, LINK_REQUESTS.change.type, LINK_REQUESTS.change.flags, (w) =>
+        encodeLinkChange(w, links.get(name)!, checked, typeof checked.master === 'string' ? links.get(checked.master) : undefined, netns),
+      );
+    } finally {
+      netns?.release();
+    }
+  }
+
+  /** Sets a link up, like `ip link set NAME up`. */
+  up(name: string): Promise<void> {
+    return this.set(name, { up: true });
+  }
+
+  /** Sets a link down, like `ip link set NAME down`. */
+  down(name: string): Promise<void> {
+    return this.set(name, { up: false });
+  }
+}
+
+/** Which addresses {@link AddressApi.list} returns. */
+export interface AddressFilter {
+  /** Only this family (default: both). */
+  family?: FamilyName;
+  /** Only addresses on this interface. */
+  dev?: string;
+}
+
+/** Interface addresses (`ip addr`) in one namespace. */
+export class AddressApi extends RtnlApi {
+  /**
+   * Adds an address, like `ip addr add 192.0.2.2/24 dev v0`. Rejects with EEXIST if it is there.
+   * @example await handle.addresses.add({ address: '2001:db8::2/64', dev: 'v0', nodad: true })
+   */
+  async add(address: Address): Promise<void> {
+    await this.send('add', address);
+  }
+
+  /** Adds or updates an address, like `ip addr replace` (idempotent). */
+  async replace(address: Address): Promise<void> {
+    await this.send('replace', address);
+  }
+
+  /** Deletes an address, like `ip addr del`. What {@link list} returns deletes exactly that address. */
+  async delete(address: Address): Promise<void> {
+    await this.send('delete', address);
+  }
+
+  private async send(request: keyof typeof ADDRESS_REQUESTS, address: Address): Promise<void> {
+    const resolved = resolveAddress(address);
+    const links = await this.interfaces([[resolved.dev, 'address.dev']]);
+    const { type, flags } = ADDRESS_REQUESTS[request];
+    await this.single({ operation: `${request}Address` }, type, flags, (w) => encodeAddress(w, resolved, links.get(resolved.dev)!));
+  }
+
+  /** Lists addresses, like `ip addr show`, IPv4 first. */
+  async list(filter: AddressFilter = {}): Promise<Address[]> {
+    const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    const [names, index] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
+    const addresses: Address[] = [];
+    for (const family of familiesOf(filter.family)) {
+      const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));
+      for (const message of messages) {
+        const address = decodeAddress(message, (i) => names.get(i));
+        if (dev !== undefined && address.dev !== dev) continue;
+        addresses.push(address);
+      }
+    }
+    return addresses;
+  }
+}

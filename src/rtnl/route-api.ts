@@ -1,0 +1,222 @@
+/** Routes (`ip route`): add, replace, append, delete, list, flush, get, match, addMany, deleteMany. */
+import type { FamilyName } from '../common/ip.js';
+import { interfaceName } from '../common/validate.js';
+import { Batch } from '../netlink/batch.js';
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
+import { RTM_GETROUTE } from './constants.js';
+import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
+import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
+import {
+  ROUTE_REQUESTS,
+  decodeRoute,
+  encodeRoute,
+  encodeRouteDumpRequest,
+  resolveRoute,
+  routeInterfaceNames,
+  type ResolvedRoute,
+  type Route,
+  type RouteIntent,
+  type RouteType,
+} from './routes.js';
+import type { TableRef } from './tables.js';
+
+/** Which routes {@link RouteApi.list} returns. Every field given must match. */
+export interface RouteFilter {
+  /** Only this family (default: both). */
+  family?: FamilyName;
+  /** Only this table (an id or a name; default: main, as `ip route` shows); `'all'` for every table. */
+  table?: TableRef | 'all';
+  /** Only routes through this interface. */
+  dev?: string;
+  /** Only routes with this protocol (`proto`). */
+  protocol?: RouteProtocolName | number;
+  /** Only routes of this type. */
+  type?: RouteType;
+  /** Only routes with this scope. */
+  scope?: RouteScope | number;
+  /** Only routes to exactly this destination (`'default'` or a prefix as listed). */
+  dst?: string;
+  /** Report tables by name where rt_tables has one (`table: 'main'`). */
+  tableNames?: boolean;
+}
+
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'dev', 'protocol', 'type', 'scope', 'dst', 'tableNames']);
+const TYPE_FILTER: Record<RouteType, number> = {
+  unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11,
+};
+
+type RouteRequest = keyof typeof ROUTE_REQUESTS;
+const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 'replaceRoute', append: 'appendRoute', delete: 'deleteRoute' };
+
+/** Routes (`ip route`) in one namespace. */
+export class RouteApi extends RtnlApi {
+  /**
+   * Adds a route, like `ip route add`. Rejects with EEXIST if it exists.
+   * @example await handle.routes.add({ dst: 'default', gateway: '192.0.2.1', dev: 'v0', table: 'hof' })
+   */
+  add(route: Route): Promise<void> {
+    return this.one('add', route);
+  }
+
+  /** Adds or replaces a route, like `ip route replace` (idempotent). */
+  replace(route: Route): Promise<void> {
+    return this.one('replace', route);
+  }
+
+  /** Adds a route after existing ones to the same destination, like `ip route append`. */
+  append(route: Route): Promise<void> {
+    return this.one('append', route);
+  }
+
+  /**
+   * Deletes a route, like `ip route del`: fields left out match anything. A route returned by
+   * {@link list} deletes exactly that route. Rejects with ESRCH if none matches.
+   */
+  delete(route: Route): Promise<void> {
+    return this.one('delete', route);
+  }
+
+  private async one(request: RouteRequest, route: Route): Promise<void> {
+    const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
+    const resolved = resolveRoute(route, 'route', intent, this.tables());
+    const links = await this.interfaces(routeInterfaceNames(resolved, 'route'));
+    const { type, flags } = ROUTE_REQUESTS[request];
+    await this.single({ operation: OPERATIONS[request] }, type, flags, (w) => encodeRoute(w, resolved, (name) => links.get(name)));
+  }
+
+  /**
+   * Lists routes, like `ip route show`. The table, family, protocol, type and device filters run
+   * in the kernel; `dst` and `scope` here.
+   */
+  async list(filter: RouteFilter = {}): Promise<Route[]> {
+    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
+    for (const key of Object.keys(filter)) {
+      if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
+    }
+    const tables = this.tables();
+    const table = filter.table === 'all' ? undefined : filter.table === undefined ? 254 : tables.resolve(filter.table, 'filter.table');
+    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : undefined;
+    const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
+    const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
+    const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    const connection = this.connection;
+    const [names, ifindex] = await Promise.all([
+      this.linkNames(),
+      dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined,
+    ]);
+    const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
+    const routes: Route[] = [];
+    for (const family of familiesOf(filter.family)) {
+      let messages;
+      try {
+        messages = await connection.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
+          encodeRouteDumpRequest(w, { family, table, ifindex, protocol, type }),
+        );
+      } catch (error) {
+        // A table that holds no route of this family does not exist for it: nothing to list.
+        if (table !== undefined && error instanceof NetlinkError && error.code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const message of messages) {
+        const route = decodeRoute(message, (index) => names.get(index), display);
+        if (filter.dst !== undefined && route.dst !== filter.dst) continue;
+        if (scope !== undefined && scopeCode(route.scope, 'route.scope') !== scope) continue;
+        routes.push(route);
+      }
+    }
+    return routes;
+  }
+
+  /**
+   * Deletes every route the filter selects, like `ip route flush`. A table must be named
+   * (`'all'` with another filter, e.g. `{ table: 'all', protocol: 99 }`). Resolves with the
+   * number deleted.
+   */
+  async flush(filter: Omit<RouteFilter, 'tableNames'> & { table: TableRef | 'all' }): Promise<number> {
+    if (typeof filter !== 'object' || filter === null || filter.table === undefined) {
+      throw new ValidationError('filter.table', (filter as { table?: unknown } | null)?.table, "name the table to flush (or 'all' with another filter)");
+    }
+    const routes = await this.list({ ...filter, tableNames: false });
+    return (await this.deleteMany(routes)).succeeded;
+  }
+
+  /**
+   * Which route a packet would take, like `ip route get`: the kernel's answer for the given
+   * destination, source, incoming interface, mark, uid, protocol and ports.
+   * @example await handle.routes.get({ to: '198.51.100.7', mark: 65 }) // { dev: 'tun0', table: 'hof', ... }
+   */
+  async get(query: RouteQuery, options: { tableNames?: boolean } = {}): Promise<RouteLookup> {
+    const resolved = resolveRouteQuery(query);
+    const [message, names, tables] = await this.lookup(resolved, false);
+    return decodeRouteLookup(message, (index) => names.get(index), options.tableNames ? (id) => tables.display(id) : undefined);
+  }
+
+  /**
+   * The routing-table entry a packet would match, like `ip route get fibmatch`: a Route as
+   * {@link list} returns it, which passes unchanged to delete or replace.
+   */
+  async match(query: RouteQuery, options: { tableNames?: boolean } = {}): Promise<Route> {
+    const resolved = resolveRouteQuery(query);
+    const [message, names, tables] = await this.lookup(resolved, true);
+    return decodeRoute(message, (index) => names.get(index), options.tableNames ? (id) => tables.display(id) : undefined);
+  }
+
+  private async lookup(query: ReturnType<typeof resolveRouteQuery>, fibMatch: boolean) {
+    const wanted: [string, string][] = [];
+    if (query.iif !== undefined) wanted.push([query.iif, 'query.iif']);
+    if (query.oif !== undefined) wanted.push([query.oif, 'query.oif']);
+    const links = await this.interfaces(wanted);
+    const tables = this.tables();
+    const [replies, names] = await Promise.all([
+      this.connection.request({ operation: 'getRoute' }, RTM_GETROUTE, NLM_F_REQUEST, (w) => encodeRouteQuery(w, query, (name) => links.get(name), fibMatch)),
+      this.linkNames(),
+    ]);
+    const message = replies[0];
+    if (!message) throw new NetlinkError({ errno: 61, operation: 'getRoute', netns: this.provider.netnsLabel, detail: 'the kernel sent no route' });
+    return [message, names, tables] as const;
+  }
+
+  /**
+   * Adds many routes with as few system calls as the socket buffers allow, in the caller's
+   * order, with the outcome of each (EEXIST for one that exists). Bad input, unknown
+   * interfaces included, rejects with a ValidationError before anything is sent.
+   */
+  addMany(routes: readonly Route[], options?: RtnlBulkOptions): Promise<BulkResult> {
+    return this.many('add', routes, options);
+  }
+
+  /** Adds or replaces many routes (`ip route replace` each), with the outcome of each. */
+  replaceMany(routes: readonly Route[], options?: RtnlBulkOptions): Promise<BulkResult> {
+    return this.many('replace', routes, options);
+  }
+
+  /** Deletes many routes, with the outcome of each in the caller's order (ESRCH if missing). */
+  deleteMany(routes: readonly Route[], options?: RtnlBulkOptions): Promise<BulkResult> {
+    return this.many('delete', routes, options);
+  }
+
+  private async many(request: RouteRequest, routes: readonly Route[], options: RtnlBulkOptions | undefined): Promise<BulkResult> {
+    if (!Array.isArray(routes)) throw new ValidationError('routes', routes, 'expected an array of routes');
+    const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
+    const tables = this.tables();
+    const resolved: ResolvedRoute[] = new Array(routes.length);
+    const wanted: [string, string][] = [];
+    for (let i = 0; i < routes.length; i++) {
+      const route = resolveRoute(routes[i]!, `routes[${i}]`, intent, tables);
+      resolved[i] = route;
+      if (route.dev !== undefined || route.nexthops) wanted.push(...routeInterfaceNames(route, `routes[${i}]`));
+    }
+    const links = await this.interfaces(wanted);
+    const ifindex = (name: string) => links.get(name);
+    const { type, flags } = ROUTE_REQUESTS[request];
+    const operation = `${request}Routes`;
+    const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
+    for (let index = 0; index < resolved.length; index++) {
+      const route = resolved[index]!;
+      batch.add({ operation, index }, type, flags, (w) => encodeRoute(w, route, ifindex));
+    }
+    return bulkResult(await this.runIndexed(batch, resolved.length), options);
+  }
+}

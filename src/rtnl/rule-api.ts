@@ -1,0 +1,281 @@
+/** Policy routing rules (`ip rule`): add, delete, ensure, remove, list, flush, addMany, deleteMany. */
+import type { FamilyName } from '../common/ip.js';
+import { Batch } from '../netlink/batch.js';
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
+import { errnoNumber } from '../netlink/errno.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import type { NetlinkMessage } from '../netlink/message.js';
+import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
+import { AF_INET, AF_INET6, RTM_GETRULE } from './constants.js';
+import { protocolCode, type RouteProtocolName } from './names.js';
+import {
+  RULE_REQUESTS,
+  decodeRule,
+  encodeRule,
+  encodeRuleDumpRequest,
+  resolveRule,
+  ruleExactKey,
+  ruleShadows,
+  type ResolvedRule,
+  type Rule,
+  type RuleAction,
+} from './rules.js';
+import type { TableRef, TableResolver } from './tables.js';
+
+const EEXIST = errnoNumber('EEXIST') ?? 17;
+
+/** Which rules {@link RuleApi.list} (and {@link RuleApi.flush}) take. Every field given must match. */
+export interface RuleFilter {
+  /** Only this family (default: both). */
+  family?: FamilyName;
+  /** Only rules that look up this table (an id or a name). */
+  table?: TableRef;
+  /** Only rules with this priority. */
+  priority?: number;
+  /** Only rules matching this fwmark. */
+  fwmark?: number;
+  /** Only rules with this protocol (owner tag). */
+  protocol?: RouteProtocolName | number;
+  /** Only rules with this action. */
+  action?: RuleAction;
+  /** Only rules for this incoming interface. */
+  iif?: string;
+  /** Only rules for this outgoing interface. */
+  oif?: string;
+  /** Report tables by name where rt_tables has one (`table: 'main'`), as `ip rule` prints them. */
+  tableNames?: boolean;
+}
+
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority', 'fwmark', 'protocol', 'action', 'iif', 'oif', 'tableNames']);
+
+interface Candidate {
+  index: number;
+  rule: ResolvedRule;
+  key: string;
+}
+
+/** The full identity of a rule: the kernel's exact fields plus those it compares loosely. */
+function ruleIdentity(rule: ResolvedRule): string {
+  const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
+  return `${ruleExactKey(rule)}|${prefix(rule.from)}|${prefix(rule.to)}|${rule.tos}|${rule.dscp ?? ''}|${rule.flags}|${rule.goto ?? ''}`;
+}
+
+/** Policy routing rules (`ip rule`) in one namespace. */
+export class RuleApi extends RtnlApi {
+  /**
+   * Adds a rule, like `ip rule add`. Rejects with NetlinkError EEXIST if the kernel finds the
+   * same rule (see `ip rule`: rules without a source match any source when compared).
+   * @example await handle.rules.add({ fwmark: 65, priority: 1000, table: 'hof' })
+   */
+  async add(rule: Rule): Promise<void> {
+    const resolved = resolveRule(rule, 'rule', false, this.tables());
+    await this.single({ operation: 'addRule' }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, resolved));
+  }
+
+  /**
+   * Deletes the first rule matching every field given, like `ip rule del`. A rule returned by
+   * {@link list} deletes exactly that rule. Rejects with ENOENT if none matches.
+   */
+  async delete(rule: Rule): Promise<void> {
+    const resolved = resolveRule(rule, 'rule', true, this.tables());
+    await this.single({ operation: 'deleteRule' }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, resolved));
+  }
+
+  /**
+   * Makes sure the rule exists: adds it unless a rule with exactly these fields is there
+   * (without a priority, any priority will do). Resolves true if it added the rule.
+   * @example await handle.rules.ensure({ uidrange: '469-469', priority: 500, table: 200 })
+   */
+  async ensure(rule: Rule): Promise<boolean> {
+    const tables = this.tables();
+    const resolved = resolveRule(rule, 'rule', false, tables);
+    const wanted = ruleIdentity(resolved.priority === undefined ? resolved : { ...resolved, priority: undefined });
+    for (const message of await this.dump(resolved.family)) {
+      const existing = resolveRule(decodeRule(message), 'existing', false);
+      if (resolved.priority === undefined) existing.priority = undefined;
+      if (ruleIdentity(existing) === wanted) return false;
+    }
+    try {
+      await this.single({ operation: 'ensureRule' }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, resolved));
+    } catch (error) {
+      if (!(error instanceof NetlinkError && error.code === 'EEXIST')) throw error;
+      // The kernel compares source, destination and tos loosely: a rule that only looks the same
+      // to it is in the way. Exactly this rule is not there, so add it all the same.
+      await this.single({ operation: 'ensureRule' }, RULE_REQUESTS.addUnchecked.type, RULE_REQUESTS.addUnchecked.flags, (w) => encodeRule(w, resolved));
+    }
+    return true;
+  }
+
+  /** Deletes the rule if it exists, like {@link delete} without the ENOENT. Resolves true if it deleted one. */
+  async remove(rule: Rule): Promise<boolean> {
+    try {
+      await this.delete(rule);
+      return true;
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** Lists rules, like `ip rule list`, in the kernel's order (by priority), IPv4 first. */
+  async list(filter: RuleFilter = {}): Promise<Rule[]> {
+    const tables = this.tables();
+    const match = this.matcher(filter, tables);
+    const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
+    const rules: Rule[] = [];
+    for (const family of familiesOf(filter.family)) {
+      for (const message of await this.dump(family)) {
+        const rule = decodeRule(message);
+        if (!match(rule)) continue;
+        if (display && typeof rule.table === 'number') rule.table = display(rule.table);
+        rules.push(rule);
+      }
+    }
+    return rules;
+  }
+
+  /**
+   * Deletes every rule the filter selects (e.g. `{ table: 'hof' }` or `{ protocol: 99 }`), like
+   * `ip rule flush`; the rule at priority 0 (lookup local) is never touched. Resolves with the
+   * number of rules deleted.
+   */
+  async flush(filter: Omit<RuleFilter, 'tableNames'> = {}): Promise<number> {
+    const rules = (await this.list({ ...filter, tableNames: false })).filter((r) => r.priority !== 0);
+    const result = await this.deleteMany(rules);
+    return result.succeeded;
+  }
+
+  /**
+   * Adds many rules with as few system calls as the socket buffers allow, with the outcome of
+   * each in the caller's order, exactly as if they had been added one by one with {@link add}:
+   * duplicates (of existing rules or of earlier items) get EEXIST. When every rule has a
+   * priority, it checks duplicates itself against one dump and sends the rules in descending
+   * priority without NLM_F_EXCL, the order in which the kernel inserts each in constant time.
+   * Bad input rejects with a ValidationError before anything is sent.
+   */
+  async addMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
+    if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
+    const tables = this.tables();
+    const resolved = rules.map((rule, i) => resolveRule(rule, `rules[${i}]`, false, tables));
+    if (resolved.some((r) => r.priority === undefined)) {
+      // The kernel picks priorities from what is already there: only the caller's order gives
+      // the same result.
+      const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
+      resolved.forEach((rule, index) =>
+        batch.add({ operation: 'addRules', index }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, rule)),
+      );
+      return bulkResult(await this.runIndexed(batch, resolved.length), options);
+    }
+    return bulkResult(await this.addManyFast(resolved), options);
+  }
+
+  private async addManyFast(resolved: ResolvedRule[]): Promise<(NetlinkError | undefined)[]> {
+    const errors = new Array<NetlinkError | undefined>(resolved.length).fill(undefined);
+    // What the kernel holds, bucketed by the fields it compares exactly.
+    const present = new Map<string, ResolvedRule[]>();
+    const families = new Set(resolved.map((r) => r.family));
+    for (const family of [AF_INET, AF_INET6]) {
+      if (!families.has(family)) continue;
+      for (const message of await this.dump(family)) {
+        const rule = resolveRule(decodeRule(message), 'existing', false);
+        const key = ruleExactKey(rule);
+        const bucket = present.get(key);
+        if (bucket) bucket.push(rule);
+        else present.set(key, [rule]);
+      }
+    }
+    let pending: Candidate[] = resolved.map((rule, index) => ({ index, rule, key: ruleExactKey(rule) }));
+    while (pending.length > 0) {
+      // Decide in the caller's order, as the kernel would have, one by one.
+      const accepted: Candidate[] = [];
+      const shadowedBy = new Map<number, Candidate>();
+      const owner = new Map<ResolvedRule, Candidate>();
+      for (const candidate of pending) {
+        const bucket = present.get(candidate.key);
+        const shadow = bucket?.find((existing) => ruleShadows(existing, candidate.rule));
+        if (shadow) {
+          const from = owner.get(shadow);
+          if (from) shadowedBy.set(candidate.index, from);
+          else errors[candidate.index] = this.exists(candidate.index);
+          continue;
+        }
+        accepted.push(candidate);
+        owner.set(candidate.rule, candidate);
+        if (bucket) bucket.push(candidate.rule);
+        else present.set(candidate.key, [candidate.rule]);
+      }
+      // Descending priority; equal priorities keep the caller's order (the kernel appends
+      // after rules of the same priority, so they end up in the same order).
+      const order = accepted.slice().sort((a, b) => b.rule.priority! - a.rule.priority! || a.index - b.index);
+      const batch = new Batch({ initialCapacity: order.length * 64 + 64 });
+      for (const { index, rule } of order) {
+        batch.add({ operation: 'addRules', index }, RULE_REQUESTS.addUnchecked.type, RULE_REQUESTS.addUnchecked.flags, (w) => encodeRule(w, rule));
+      }
+      const sent = await this.runIndexed(batch, resolved.length);
+      const failed = new Set<Candidate>();
+      for (const candidate of accepted) {
+        const error = sent[candidate.index];
+        if (error === undefined) continue;
+        errors[candidate.index] = error;
+        failed.add(candidate);
+        const bucket = present.get(candidate.key)!;
+        bucket.splice(bucket.indexOf(candidate.rule), 1);
+      }
+      // An item that only collided with one the kernel refused gets its own chance, as it
+      // would have had one by one.
+      pending = [];
+      for (const candidate of resolved.keys()) {
+        const from = shadowedBy.get(candidate);
+        if (from === undefined) continue;
+        if (failed.has(from)) pending.push({ index: candidate, rule: resolved[candidate]!, key: ruleExactKey(resolved[candidate]!) });
+        else errors[candidate] = this.exists(candidate);
+      }
+    }
+    return errors;
+  }
+
+  private exists(index: number): NetlinkError {
+    return new NetlinkError({ errno: EEXIST, operation: 'addRules', index, netns: this.provider.netnsLabel, detail: 'the same rule exists' });
+  }
+
+  /**
+   * Deletes many rules, with the outcome of each in the caller's order, as if deleted one by
+   * one with {@link delete}. When every rule has a priority they are sent in ascending priority,
+   * which the kernel handles fastest.
+   */
+  async deleteMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
+    if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
+    const tables = this.tables();
+    const resolved = rules.map((rule, i) => resolveRule(rule, `rules[${i}]`, true, tables));
+    const order = resolved.map((rule, index) => ({ rule, index }));
+    if (resolved.every((r) => r.priority !== undefined)) order.sort((a, b) => a.rule.priority! - b.rule.priority! || a.index - b.index);
+    const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
+    for (const { index, rule } of order) {
+      batch.add({ operation: 'deleteRules', index }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, rule));
+    }
+    return bulkResult(await this.runIndexed(batch, resolved.length), options);
+  }
+
+  private dump(family: number): Promise<NetlinkMessage[]> {
+    return this.connection.dump({ operation: 'listRules' }, RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRuleDumpRequest(w, family));
+  }
+
+  private matcher(filter: RuleFilter, tables: TableResolver): (rule: Rule) => boolean {
+    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
+    for (const key of Object.keys(filter)) {
+      if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
+    }
+    const table = filter.table !== undefined ? tables.resolve(filter.table, 'filter.table') : undefined;
+    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : undefined;
+    return (rule) => {
+      if (table !== undefined && rule.table !== table) return false;
+      if (filter.priority !== undefined && rule.priority !== filter.priority) return false;
+      if (filter.fwmark !== undefined && rule.fwmark !== filter.fwmark) return false;
+      if (protocol !== undefined && (rule.protocol === undefined ? 0 : protocolCode(rule.protocol, 'rule.protocol')) !== protocol) return false;
+      if (filter.action !== undefined && rule.action !== filter.action) return false;
+      if (filter.iif !== undefined && rule.iif !== filter.iif) return false;
+      if (filter.oif !== undefined && rule.oif !== filter.oif) return false;
+      return true;
+    };
+  }
+}
