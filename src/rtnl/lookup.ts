@@ -123,7 +123,8 @@ export function resolveRouteQuery(input: RouteQuery, field = 'query'): ResolvedR
 }
 
 /**
- * Writes an RTM_GETROUTE request for one packet. `fibMatch` asks for the FIB entry that matched
+ * Writes an RTM_GETROUTE request for one packet, in the order of `ip route get TO from F uid U
+ * ipproto P sport S dport D iif I oif O mark M`. `fibMatch` asks for the FIB entry that matched
  * (`ip route get fibmatch`) instead of the resulting route.
  */
 export function encodeRouteQuery(writer: MessageWriter, query: ResolvedRouteQuery, ifindex: (name: string) => number | undefined, fibMatch = false): void {
@@ -139,13 +140,13 @@ export function encodeRouteQuery(writer: MessageWriter, query: ResolvedRouteQuer
   writer.u32(fibMatch ? RTM_F_FIB_MATCH : RTM_F_LOOKUP_TABLE);
   writer.attrBytes(RTA_DST, query.to.bytes);
   if (query.from) writer.attrBytes(RTA_SRC, query.from.bytes);
-  if (query.iif !== undefined) writer.attrU32(RTA_IIF, ifindex(query.iif) ?? 0);
-  if (query.oif !== undefined) writer.attrU32(RTA_OIF, ifindex(query.oif) ?? 0);
-  if (query.mark !== undefined) writer.attrU32(RTA_MARK, query.mark);
   if (query.uid !== undefined) writer.attrU32(RTA_UID, query.uid);
   if (query.ipproto !== undefined) writer.attrU8(RTA_IP_PROTO, query.ipproto);
   if (query.sport !== undefined) writer.attrBe16(RTA_SPORT, query.sport);
   if (query.dport !== undefined) writer.attrBe16(RTA_DPORT, query.dport);
+  if (query.iif !== undefined) writer.attrU32(RTA_IIF, ifindex(query.iif) ?? 0);
+  if (query.oif !== undefined) writer.attrU32(RTA_OIF, ifindex(query.oif) ?? 0);
+  if (query.mark !== undefined) writer.attrU32(RTA_MARK, query.mark);
 }
 
 const TYPE_NAMES: ReadonlyArray<RouteType | undefined> = [

@@ -89,7 +89,7 @@ export class RuleApi extends RtnlApi {
   async ensure(rule: Rule): Promise<boolean> {
     const tables = this.tables();
     const resolved = resolveRule(rule, 'rule', false, tables);
-    const wanted = ruleIdentity(resolved.priority === undefined ? resolved : { ...resolved, priority: undefined });
+    const wanted = ruleIdentity(resolved);
     for (const message of await this.dump(resolved.family)) {
       const existing = resolveRule(decodeRule(message), 'existing', false);
       if (resolved.priority === undefined) existing.priority = undefined;

@@ -322,7 +322,8 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   if (dscp !== undefined) rule.dscp = dscp;
   const fwmark = attrs.u32(FRA_FWMARK);
   const fwmask = attrs.u32(FRA_FWMASK);
-  if (fwmark !== undefined) rule.fwmark = fwmark;
+  // The kernel leaves FRA_FWMARK out for mark 0 and sends only the mask.
+  if (fwmark !== undefined || fwmask !== undefined) rule.fwmark = fwmark ?? 0;
   // The kernel reports the mask it uses; 0xffffffff is what it assumes when none was given.
   if (fwmask !== undefined && !(fwmask === 0xffffffff && fwmark !== undefined && fwmark !== 0)) rule.fwmask = fwmask;
   const iif = attrs.string(FRA_IIFNAME);

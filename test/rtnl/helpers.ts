@@ -1,0 +1,70 @@
+/**
+ * Helpers for the rtnetlink system tests: a handle in a fresh namespace, an rt_tables folder of
+ * the test's own (seen by routemark through useTableNames and by `ip` through a bind mount that
+ * lives only in that one command's mount namespace), and ip's JSON output normalized.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, type Handle } from '../../src/index.js';
+import { NETLINK_ROUTE } from '../../src/netlink/constants.js';
+import { useTableNames } from '../../src/rtnl/tables.js';
+import { makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+
+/** A fresh namespace and a handle in it, both gone when the test ends. */
+export async function freshHandle(t: TeardownHost): Promise<{ ns: TestNetns; handle: Handle }> {
+  const ns = makeNetns(t, 'rtnl');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  return { ns, handle };
+}
+
+/** Messages the handle's rtnetlink socket has sent so far. */
+export function messagesSent(handle: Handle): number {
+  return handle.connection(NETLINK_ROUTE).messagesSent;
+}
+
+/**
+ * A copy of the machine's /etc/iproute2 with `rt_tables.d/test.conf` naming the given tables;
+ * the handle resolves names from it. Removed when the test ends.
+ */
+export function testTables(t: TeardownHost, handle: Handle, tables: Record<string, number>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'routemark-iproute2-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync('/etc/iproute2', dir, { recursive: true });
+  cpSync(join(dir, 'rt_tables'), join(dir, 'rt_tables.orig'));
+  const lines = Object.entries(tables).map(([name, id]) => `${id}\t${name}`);
+  writeFileSync(join(dir, 'rt_tables'), `# written by the test\n255\tlocal\n254\tmain\n253\tdefault\n0\tunspec\n${lines.join('\n')}\n`);
+  useTableNames(handle, { configDir: dir, fallbackDir: join(dir, 'none') });
+  return dir;
+}
+
+/**
+ * `ip -n NS ARGS` with `dir` bind-mounted on /etc/iproute2, in a mount namespace of its own
+ * that ends with the command: the machine's /etc is never touched.
+ */
+export function ipWithTables(ns: TestNetns, dir: string, ...args: string[]): string {
+  const quoted = ['ip', '-n', ns.name, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind '${dir}' /etc/iproute2 && exec ${quoted}`]);
+}
+
+/** Parsed `ip -j` output with the bind-mounted tables. */
+export function ipJsonWithTables<T = unknown>(ns: TestNetns, dir: string, ...args: string[]): T {
+  const text = ipWithTables(ns, dir, '-j', ...args).trim();
+  return (text === '' ? [] : JSON.parse(text)) as T;
+}
+
+/** The rules `ip -j rule` shows, by family. */
+export function ipRules(ns: TestNetns, family: 4 | 6 = 4): Record<string, unknown>[] {
+  return ns.ipJson<Record<string, unknown>[]>(`-${family}`, 'rule');
+}
+
+/** Drops keys whose value is an empty array (`"flags": []`), which say nothing. */
+export function withoutEmpty<T extends Record<string, unknown>>(object: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (Array.isArray(value) && value.length === 0) continue;
+    out[key] = Array.isArray(value) ? value.map((v) => (v && typeof v === 'object' ? withoutEmpty(v as Record<string, unknown>) : v)) : value;
+  }
+  return out as T;
+}
