@@ -137,7 +137,8 @@ export function encodeRouteQuery(writer: MessageWriter, query: ResolvedRouteQuer
   writer.u8(0); // protocol
   writer.u8(0); // scope
   writer.u8(0); // type
-  writer.u32(fibMatch ? RTM_F_FIB_MATCH : RTM_F_LOOKUP_TABLE);
+  // IPv4 reports the table it found the route in only when asked; IPv6 always does, and refuses the flag.
+  writer.u32((fibMatch ? RTM_F_FIB_MATCH : 0) | (query.family === AF_INET ? RTM_F_LOOKUP_TABLE : 0));
   writer.attrBytes(RTA_DST, query.to.bytes);
   if (query.from) writer.attrBytes(RTA_SRC, query.from.bytes);
   if (query.uid !== undefined) writer.attrU32(RTA_UID, query.uid);
