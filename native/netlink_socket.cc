@@ -232,11 +232,27 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
     return;
   }
   if (status < 0) {
-    self->Deliver(nullptr, 0, -status);
+    self->OnPollError();
   } else {
     self->ReadAvailable();
   }
   napi_close_handle_scope(self->env_, scope);
+}
+
+void NetlinkSocket::OnPollError() {
+  // When the kernel drops messages for this socket (a full receive queue) it sets sk_err, which
+  // makes the socket report EPOLLERR; libuv then stops the poll handle and says UV_EBADF. The
+  // socket is fine: fetch (and clear) the real error, tell JavaScript, read what is queued, and
+  // poll again.
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) < 0) error = errno;
+  if (error != 0 && !Deliver(nullptr, 0, error)) return;
+  if (error != 0 && error != ENOBUFS) return;  // something else: JavaScript decides (close)
+  ReadAvailable();
+  if (closed_ || poll_ == nullptr || !polling_) return;
+  int rc = uv_poll_start(poll_, UV_READABLE, OnPoll);
+  if (rc != 0) Deliver(nullptr, 0, -rc);
 }
 
 void NetlinkSocket::StopPolling() {

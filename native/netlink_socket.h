@@ -37,6 +37,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(void* arg);
   void ReadAvailable();
+  void OnPollError();
   void StopPolling();
   // Calls the JavaScript callback with (data | null, errno). Returns false if the socket was
   // closed from inside the callback, so the caller must stop touching it.

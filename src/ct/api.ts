@@ -1,6 +1,248 @@
+import { u32 } from '../common/validate.js';
+import { Batch } from '../netlink/batch.js';
+import type { Connection } from '../netlink/connection.js';
+import { NETLINK_NETFILTER } from '../netlink/constants.js';
+import { NetlinkError, ValidationError, type OperationRef } from '../netlink/errors.js';
+import { messageAttributes } from '../netlink/message.js';
+import { NFGENMSG_LEN, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
+import { AF_UNSPEC } from '../rtnl/constants.js';
+import { CTA_STATS_GLOBAL_ENTRIES } from './constants.js';
+import { FlowEvents, type FlowEventOptions } from './events.js';
+import { compileFlowFilter, type FlowFilter } from './filter.js';
+import { decodeFlow, resolveFlowKey, resolveFlowSpec, type Flow, type FlowKey, type FlowSpec } from './flow.js';
+import { CT_REQUESTS, encodeCreate, encodeDump, encodeFlowKey, encodeUpdateMark } from './messages.js';
 
-/** Conntrack (ctnetlink) in one namespace: flows, their marks, and flow events. */
+/** What happened to one flow in a bulk call. */
+export interface FlowOutcome {
+  flow: Flow;
+  /** changed: done; gone: the flow vanished meanwhile (ENOENT), which counts as done; failed: see error. */
+  result: 'changed' | 'gone' | 'failed';
+  error?: NetlinkError;
+}
+
+/** The result of a bulk update or delete. */
+export interface BulkFlowResult {
+  /** Flows that matched the filter (each counted once). */
+  matched: number;
+  changed: number;
+  gone: number;
+  failed: number;
+  /** Flows that still matched after the last round (0 unless flows kept appearing). */
+  remaining: number;
+  /** Dump-and-batch rounds it took. */
+  rounds: number;
+  /** One entry per flow, in the order they were handled. */
+  outcomes: FlowOutcome[];
+}
+
+/** The result of a call that takes an array: one error (or undefined) per item, in order. */
+export interface ManyResult {
+  errors: (NetlinkError | undefined)[];
+  failed: number;
+}
+
+/** Options for bulk calls. */
+export interface BulkOptions {
+  /** Rounds of dump-and-batch before giving up on flows that keep appearing (default 4). */
+  maxRounds?: number;
+}
+
+/** Options for mark updates. */
+export interface MarkOptions extends BulkOptions {
+  /** Only these bits of the mark change (default all: 0xffffffff). */
+  mask?: number;
+}
+
+function checkMark(mark: number, mask: number | undefined): { mark: number; mask: number | undefined } {
+  const value = u32(mark, 'mark');
+  const bits = mask !== undefined ? u32(mask, 'mask') : undefined;
+  if (bits !== undefined && (value & ~bits) >>> 0 !== 0) {
+    throw new ValidationError('mark', mark, `has bits outside mask 0x${bits.toString(16)}`);
+  }
+  return { mark: value, mask: bits };
+}
+
+function flowIdentity(flow: Flow): string {
+  const o = flow.original;
+  return `${flow.family}|${flow.protocol}|${flow.zone ?? 0}|${o.src}|${o.dst}|${o.sport ?? ''}|${o.dport ?? ''}|${o.icmpType ?? ''}|${o.icmpCode ?? ''}|${o.icmpId ?? ''}`;
+}
+
+/**
+ * Conntrack (ctnetlink) in one namespace: list, get, create, update marks, delete, count, and
+ * flow events. Bulk calls reach every matching flow, in batches, with a result per flow.
+ */
 export class ConntrackApi {
   constructor(protected readonly provider: ConnectionProvider) {}
+
+  private get connection(): Connection {
+    return this.provider.connection(NETLINK_NETFILTER);
+  }
+
+  /**
+   * Lists flows, like `conntrack -L`. Mark/mask, zone and family are filtered by the kernel;
+   * the other filter fields in the library.
+   * @example await ns.conntrack.list({ mark: 65, protocol: 'tcp' })
+   */
+  async list(filter: FlowFilter = {}): Promise<Flow[]> {
+    const compiled = compileFlowFilter(filter);
+    return this.dumpMatching(compiled.kernel, compiled.matches, { operation: 'listFlows' });
+  }
+
+  private async dumpMatching(kernel: Parameters<typeof encodeDump>[1], matches: (flow: Flow) => boolean, ref: OperationRef): Promise<Flow[]> {
+    const messages = await this.connection.dump(ref, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel));
+    const flows: Flow[] = [];
+    for (const message of messages) {
+      const flow = decodeFlow(message);
+      if (matches(flow)) flows.push(flow);
+    }
+    return flows;
+  }
+
+  /** One flow by its original tuple (and zone), like `conntrack -G`; undefined if none. */
+  async get(key: FlowKey): Promise<Flow | undefined> {
+    const resolved = resolveFlowKey(key);
+    try {
+      const replies = await this.connection.request({ operation: 'getFlow' }, CT_REQUESTS.get.type, CT_REQUESTS.get.flags, (w) => encodeFlowKey(w, resolved));
+      return replies[0] ? decodeFlow(replies[0]) : undefined;
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Creates a flow, like `conntrack -I` (for tests and state sync). The reply direction defaults
+   * to the inverse of the original; TCP flows default to ESTABLISHED. Rejects with EEXIST if the
+   * flow exists.
+   */
+  async create(flow: FlowSpec): Promise<void> {
+    const result = await this.createMany([flow]);
+    if (result.errors[0]) throw result.errors[0];
+  }
+
+  /** Creates many flows in batches; one result per flow, in order. Checks all before sending any. */
+  async createMany(flows: readonly FlowSpec[]): Promise<ManyResult> {
+    if (!Array.isArray(flows)) throw new ValidationError('flows', flows, 'expected an array of flows');
+    const resolved = flows.map((flow, i) => resolveFlowSpec(flow, `flows[${i}]`));
+    const batch = new Batch({ initialCapacity: 160 * resolved.length + 64 });
+    resolved.forEach((spec, index) =>
+      batch.add({ operation: 'createFlow', index }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => encodeCreate(w, spec)),
+    );
+    const result = await this.connection.execute(batch);
+    return { errors: result.errors, failed: result.failed };
+  }
+
+  /**
+   * Sets the mark of one flow, like `conntrack -U ... --mark`. With `mask`, only those bits change
+   * (`mark` must lie inside it). Rejects with ENOENT if the flow does not exist.
+   */
+  async updateMark(flow: FlowKey, mark: number, options: Pick<MarkOptions, 'mask'> = {}): Promise<void> {
+    const key = resolveFlowKey(flow);
+    const checked = checkMark(mark, options.mask);
+    const batch = new Batch({ initialCapacity: 256 });
+    batch.add({ operation: 'updateMark' }, CT_REQUESTS.update.type, CT_REQUESTS.update.flags, (w) => encodeUpdateMark(w, key, checked.mark, checked.mask));
+    const result = await this.connection.execute(batch);
+    if (result.errors[0]) throw result.errors[0];
+  }
+
+  /**
+   * Sets the mark of every flow matching `filter`, in batches, with a result per flow. A flow
+   * that vanished meanwhile counts as gone, not failed. Flows are dumped again after each round
+   * until none that still needs the new mark is left (or `maxRounds` is reached).
+   * @example await ns.conntrack.updateMarkWhere({ mark: 1 }, 2)   // every flow marked 1 -> 2
+   */
+  async updateMarkWhere(filter: FlowFilter, mark: number, options: MarkOptions = {}): Promise<BulkFlowResult> {
+    const compiled = compileFlowFilter(filter);
+    const checked = checkMark(mark, options.mask);
+    const mask = checked.mask ?? 0xffffffff;
+    const needsChange = (flow: Flow) => compiled.matches(flow) && ((flow.mark ?? 0) & mask) >>> 0 !== checked.mark;
+    return this.bulk(compiled.kernel, needsChange, 'updateMark', options, (w, key) => encodeUpdateMark(w, key, checked.mark, checked.mask), CT_REQUESTS.update);
+  }
+
+  /** Deletes one flow, like `conntrack -D`. Rejects with ENOENT if it does not exist. */
+  async delete(flow: FlowKey): Promise<void> {
+    const key = resolveFlowKey(flow);
+    const batch = new Batch({ initialCapacity: 256 });
+    batch.add({ operation: 'deleteFlow' }, CT_REQUESTS.delete.type, CT_REQUESTS.delete.flags, (w) => encodeFlowKey(w, key));
+    const result = await this.connection.execute(batch);
+    if (result.errors[0]) throw result.errors[0];
+  }
+
+  /**
+   * Deletes every flow matching `filter` (`{}` deletes all, like `conntrack -F`), in batches,
+   * with a result per flow; flows that vanished meanwhile count as gone.
+   * @example await ns.conntrack.deleteWhere({ mark: 65 })
+   */
+  async deleteWhere(filter: FlowFilter, options: BulkOptions = {}): Promise<BulkFlowResult> {
+    const compiled = compileFlowFilter(filter);
+    return this.bulk(compiled.kernel, compiled.matches, 'deleteFlow', options, encodeFlowKey, CT_REQUESTS.delete);
+  }
+
+  private async bulk(
+    kernel: Parameters<typeof encodeDump>[1],
+    selects: (flow: Flow) => boolean,
+    operation: string,
+    options: BulkOptions,
+    encode: (w: Parameters<typeof encodeFlowKey>[0], key: ReturnType<typeof resolveFlowKey>) => void,
+    request: { type: number; flags: number },
+  ): Promise<BulkFlowResult> {
+    const maxRounds = options.maxRounds ?? 4;
+    const result: BulkFlowResult = { matched: 0, changed: 0, gone: 0, failed: 0, remaining: 0, rounds: 0, outcomes: [] };
+    const seen = new Set<string>();
+    let pending = await this.dumpMatching(kernel, selects, { operation: `${operation}:list` });
+    while (pending.length > 0 && result.rounds < maxRounds) {
+      result.rounds++;
+      const batch = new Batch({ initialCapacity: 128 * pending.length + 64 });
+      const offset = result.outcomes.length;
+      pending.forEach((flow, i) => {
+        batch.add({ operation, index: offset + i }, request.type, request.flags, (w) => encode(w, resolveFlowKey(flow)));
+      });
+      const { errors } = await this.connection.execute(batch);
+      pending.forEach((flow, i) => {
+        const identity = flowIdentity(flow);
+        if (!seen.has(identity)) {
+          seen.add(identity);
+          result.matched++;
+        }
+        const error = errors[i];
+        if (error === undefined) {
+          result.changed++;
+          result.outcomes.push({ flow, result: 'changed' });
+        } else if (error.code === 'ENOENT') {
+          result.gone++;
+          result.outcomes.push({ flow, result: 'gone' });
+        } else {
+          result.failed++;
+          result.outcomes.push({ flow, result: 'failed', error });
+        }
+      });
+      // Flows that failed for good would come back every round; only retry the others.
+      const failed = new Set(result.outcomes.filter((o) => o.result === 'failed').map((o) => flowIdentity(o.flow)));
+      pending = (await this.dumpMatching(kernel, selects, { operation: `${operation}:verify` })).filter((f) => !failed.has(flowIdentity(f)));
+    }
+    result.remaining = pending.length;
+    return result;
+  }
+
+  /**
+   * Counts flows. Without a filter the kernel's own counter answers (all families, like
+   * `conntrack -C`); with one, matching flows are dumped and counted.
+   */
+  async count(filter?: FlowFilter): Promise<number> {
+    if (filter !== undefined && Object.keys(filter).length > 0) return (await this.list(filter)).length;
+    const replies = await this.connection.request({ operation: 'countFlows' }, CT_REQUESTS.stats.type, CT_REQUESTS.stats.flags, (w) => writeNfgenmsg(w, AF_UNSPEC));
+    const reply = replies[0];
+    return reply ? (messageAttributes(reply, NFGENMSG_LEN).be32(CTA_STATS_GLOBAL_ENTRIES) ?? 0) : 0;
+  }
+
+  /**
+   * Flow events (new, update, destroy) as an async iterator and an EventEmitter. Subscribed when
+   * this returns, so nothing that happens afterwards is missed; if the kernel drops events
+   * (ENOBUFS) an `{ type: 'overrun' }` event says so. Close it (or abort the signal) when done.
+   * @example for await (const e of ns.conntrack.events({ types: ['destroy'] })) console.log(e)
+   */
+  events(options: FlowEventOptions = {}): FlowEvents {
+    return new FlowEvents(this.provider, options);
+  }
 }

@@ -1,2 +1,2 @@
 /** Namespace sysctls (/proc/sys/net) that policy routing needs. */
-export { SysctlApi } from './api.js';
+export { SysctlApi, SysctlError, type RpFilterMode, type InterfaceScope } from './api.js';

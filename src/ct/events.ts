@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import { Connection } from '../netlink/connection.js';
+import { NETLINK_NETFILTER, NLM_F_CREATE } from '../netlink/constants.js';
+import { ValidationError } from '../netlink/errors.js';
+import type { NetlinkMessage } from '../netlink/message.js';
+import { NativeTransport } from '../netlink/native-transport.js';
+import { NFNL_SUBSYS_CTNETLINK, nfnlType } from '../netlink/nfnetlink.js';
+import type { ConnectionProvider } from '../netlink/provider.js';
+import { IPCTNL_MSG_CT_DELETE, IPCTNL_MSG_CT_NEW, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE } from './constants.js';
+import { compileFlowFilter, type FlowFilter } from './filter.js';
+import { decodeFlow, type Flow } from './flow.js';
+
+/** Kinds of flow events. */
+export type FlowEventType = 'new' | 'update' | 'destroy';
+
+/** A flow event; `overrun` means events were lost (the kernel or the queue dropped them). */
+export type FlowEvent = { type: FlowEventType; flow: Flow } | { type: 'overrun'; lost?: number };
+
+/** Options for {@link ConntrackApi.events}. */
+export interface FlowEventOptions {
+  /** Which events (default all three). */
+  types?: FlowEventType[];
+  /** Only flows matching this (checked in the library). */
+  filter?: FlowFilter;
+  /** Closes the stream when aborted. */
+  signal?: AbortSignal;
+  /** Events kept for a slow iterator before dropping (default 65536). */
+  maxQueued?: number;
+  /** SO_RCVBUF for the event socket (default 8 MiB). */
+  receiveBufferSize?: number;
+}
+
+const GROUPS: Record<FlowEventType, number> = {
+  new: NFNLGRP_CONNTRACK_NEW,
+  update: NFNLGRP_CONNTRACK_UPDATE,
+  destroy: NFNLGRP_CONNTRACK_DESTROY,
+};
+const NEW_TYPE = nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW);
+const DELETE_TYPE = nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE);
+
+/**
+ * A live stream of conntrack events on a socket of its own. Iterate it with `for await`, or
+ * listen for `'event'` (and `'close'`). Only one iterator may consume it.
+ */
+export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent> {
+  private readonly connection: Connection;
+  private readonly release: () => void;
+  private readonly queue: FlowEvent[] = [];
+  private readonly maxQueued: number;
+  private readonly types: ReadonlySet<FlowEventType>;
+  private readonly matches: (flow: Flow) => boolean;
+  private waiting: ((result: IteratorResult<FlowEvent>) => void) | undefined;
+  private lost = 0;
+  private iterating = false;
+  private closed = false;
+  private readonly onAbort = () => this.close();
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(provider: ConnectionProvider, options: FlowEventOptions = {}) {
+    super();
+    const types = options.types ?? ['new', 'update', 'destroy'];
+    if (!Array.isArray(types) || types.length === 0 || types.some((t) => !(t in GROUPS))) {
+      throw new ValidationError('options.types', options.types, "expected a non-empty array of 'new', 'update', 'destroy'");
+    }
+    this.types = new Set(types);
+    this.matches = compileFlowFilter(options.filter ?? {}, 'options.filter').matches;
+    this.maxQueued = options.maxQueued ?? 65536;
+    const transport = new NativeTransport(NETLINK_NETFILTER, {
+      netnsPath: provider.netnsPath,
+      netnsName: provider.netnsLabel,
+      strictCheck: false,
+    });
+    this.connection = new Connection(transport, {
+      netns: provider.netnsLabel,
+      receiveBufferSize: options.receiveBufferSize ?? 8 << 20,
+      onUnsolicited: (message) => this.onMessage(message),
+      onOverrun: () => this.push({ type: 'overrun' }),
+    });
+    for (const type of this.types) transport.addMembership(GROUPS[type]);
+    this.release = this.connection.hold();
+    this.signal = options.signal;
+    if (this.signal?.aborted) this.close();
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private onMessage(message: NetlinkMessage): void {
+    let type: FlowEventType;
+    if (message.type === DELETE_TYPE) type = 'destroy';
+    else if (message.type === NEW_TYPE) type = message.flags & NLM_F_CREATE ? 'new' : 'update';
+    else return;
+    if (!this.types.has(type)) return;
+    const flow = decodeFlow(message);
+    if (!this.matches(flow)) return;
+    this.push({ type, flow });
+  }
+
+  private push(event: FlowEvent): void {
+    if (this.closed) return;
+    this.emit('event', event);
+    // Queue from the moment of subscription, so that an iterator started later misses nothing,
+    // unless the consumer only listens for 'event' (then a queue would just fill up).
+    if (!this.iterating && this.listenerCount('event') > 0) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queue.length >= this.maxQueued) {
+      this.lost++;
+      return;
+    }
+    // The marker goes where the loss happened: after what was queued before it.
+    if (this.lost > 0) {
+      this.queue.push({ type: 'overrun', lost: this.lost });
+      this.lost = 0;
+    }
+    this.queue.push(event);
+  }
+
+  /** Stops the stream and closes its socket. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.release();
+    this.connection.close();
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+    this.emit('close');
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<FlowEvent> {
+    if (this.iterating) throw new Error('routemark: a flow event stream has one iterator');
+    this.iterating = true;
+    return {
+      next: () => {
+        const event = this.queue.shift();
+        if (event) return Promise.resolve({ value: event, done: false });
+        if (this.lost > 0) {
+          const lost = this.lost;
+          this.lost = 0;
+          return Promise.resolve({ value: { type: 'overrun', lost }, done: false });
+        }
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.waiting = resolve;
+        });
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,367 @@
+import { type FamilyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
+import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
+import type { Attributes, MessageWriter } from '../netlink/attributes.js';
+import { ValidationError } from '../netlink/errors.js';
+import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import { NFGENMSG_LEN } from '../netlink/nfnetlink.js';
+import { AF_INET, AF_INET6 } from '../rtnl/constants.js';
+import {
+  CTA_COUNTERS_BYTES,
+  CTA_COUNTERS_ORIG,
+  CTA_COUNTERS_PACKETS,
+  CTA_COUNTERS_REPLY,
+  CTA_ID,
+  CTA_IP_V4_DST,
+  CTA_IP_V4_SRC,
+  CTA_IP_V6_DST,
+  CTA_IP_V6_SRC,
+  CTA_MARK,
+  CTA_PROTOINFO,
+  CTA_PROTOINFO_TCP,
+  CTA_PROTOINFO_TCP_STATE,
+  CTA_PROTO_DST_PORT,
+  CTA_PROTO_ICMPV6_CODE,
+  CTA_PROTO_ICMPV6_ID,
+  CTA_PROTO_ICMPV6_TYPE,
+  CTA_PROTO_ICMP_CODE,
+  CTA_PROTO_ICMP_ID,
+  CTA_PROTO_ICMP_TYPE,
+  CTA_PROTO_NUM,
+  CTA_PROTO_SRC_PORT,
+  CTA_STATUS,
+  CTA_TIMEOUT,
+  CTA_TUPLE_IP,
+  CTA_TUPLE_ORIG,
+  CTA_TUPLE_PROTO,
+  CTA_TUPLE_REPLY,
+  CTA_USE,
+  CTA_ZONE,
+  IPPROTO_DCCP,
+  IPPROTO_GRE,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_UDPLITE,
+  STATUS_BITS,
+  TCP_STATES,
+  type FlowStatus,
+  type TcpState,
+} from './constants.js';
+
+/** Layer-4 protocols by name; any other protocol is given by number. */
+export type FlowProtocolName = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'sctp' | 'dccp' | 'udplite' | 'gre';
+
+const PROTOCOL_NUMBERS: Record<FlowProtocolName, number> = {
+  tcp: IPPROTO_TCP, udp: IPPROTO_UDP, icmp: IPPROTO_ICMP, icmpv6: IPPROTO_ICMPV6,
+  sctp: IPPROTO_SCTP, dccp: IPPROTO_DCCP, udplite: IPPROTO_UDPLITE, gre: IPPROTO_GRE,
+};
+const PROTOCOL_NAMES = new Map<number, FlowProtocolName>(Object.entries(PROTOCOL_NUMBERS).map(([k, v]) => [v, k as FlowProtocolName]));
+
+/** One direction of a flow: addresses and, for port protocols, ports; for ICMP, type/code/id. */
+export interface FlowTuple {
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+}
+
+/** Packet and byte counters of one direction (present when nf_conntrack_acct is on). */
+export interface FlowCounters {
+  packets: bigint;
+  bytes: bigint;
+}
+
+/** A conntrack entry, as listed. Absent fields are undefined; `mark: 0` is a real mark. */
+export interface Flow {
+  family: FamilyName;
+  /** Layer-4 protocol: a name, or the number if it has none here. */
+  protocol: FlowProtocolName | number;
+  /** The direction of the first packet. */
+  original: FlowTuple;
+  /** The direction of the replies (differs from the inverse of `original` under NAT). */
+  reply: FlowTuple;
+  mark?: number;
+  zone?: number;
+  /** Seconds left before the entry expires. */
+  timeout?: number;
+  status?: FlowStatus[];
+  /** TCP state, for TCP flows. */
+  tcpState?: TcpState;
+  /** The kernel's id of the entry. */
+  id?: number;
+  use?: number;
+  counters?: { original?: FlowCounters; reply?: FlowCounters };
+}
+
+/** What {@link ConntrackApi.create} takes: the original direction, and optionally the rest. */
+export interface FlowSpec {
+  family?: FamilyName;
+  protocol: FlowProtocolName | number;
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+  /** The reply direction; default: the inverse of the original (no NAT). */
+  reply?: FlowTuple;
+  /** Lifetime in seconds (required by the kernel; default 120). */
+  timeout?: number;
+  mark?: number;
+  zone?: number;
+  /** For TCP: the state (default ESTABLISHED). */
+  tcpState?: TcpState;
+  /** Status flags to set, e.g. ['ASSURED', 'SEEN_REPLY']. */
+  status?: FlowStatus[];
+}
+
+/** Identifies one flow: its original tuple (and zone). A listed Flow works as it is. */
+export interface FlowKey {
+  family?: FamilyName;
+  protocol: FlowProtocolName | number;
+  original: FlowTuple;
+  zone?: number;
+}
+
+/** A tuple checked and converted for encoding. */
+export interface ResolvedTuple {
+  src: IpAddress;
+  dst: IpAddress;
+  protocol: number;
+  sport?: number;
+  dport?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+}
+
+/** The protocol number of a protocol name or number. */
+export function protocolNumber(protocol: unknown, field: string): number {
+  if (typeof protocol === 'string' && Object.prototype.hasOwnProperty.call(PROTOCOL_NUMBERS, protocol)) {
+    return PROTOCOL_NUMBERS[protocol as FlowProtocolName];
+  }
+  if (typeof protocol === 'number') return integerInRange(protocol, field, 0, 255);
+  throw new ValidationError(field, protocol, `expected one of ${Object.keys(PROTOCOL_NUMBERS).join(', ')} or 0..255`);
+}
+
+/** The readable name of a protocol number (or the number). */
+export function protocolName(protocol: number): FlowProtocolName | number {
+  return PROTOCOL_NAMES.get(protocol) ?? protocol;
+}
+
+function hasPorts(protocol: number): boolean {
+  return protocol === IPPROTO_TCP || protocol === IPPROTO_UDP || protocol === IPPROTO_SCTP || protocol === IPPROTO_DCCP || protocol === IPPROTO_UDPLITE;
+}
+
+function isIcmp(protocol: number): boolean {
+  return protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
+}
+
+/** Checks a tuple for `protocol`; ports are required for port protocols, ICMP fields for ICMP. */
+export function resolveTuple(input: FlowTuple, protocol: number, field: string, family?: 4 | 6): ResolvedTuple {
+  const tuple = plainObject(input, field) as unknown as FlowTuple;
+  const src = parseAddress(tuple.src, `${field}.src`, family);
+  const dst = parseAddress(tuple.dst, `${field}.dst`, src.family);
+  const resolved: ResolvedTuple = { src, dst, protocol };
+  if (hasPorts(protocol)) {
+    resolved.sport = u16(tuple.sport, `${field}.sport`);
+    resolved.dport = u16(tuple.dport, `${field}.dport`);
+  } else if (isIcmp(protocol)) {
+    resolved.icmpType = integerInRange(tuple.icmpType ?? 8, `${field}.icmpType`, 0, 255);
+    resolved.icmpCode = integerInRange(tuple.icmpCode ?? 0, `${field}.icmpCode`, 0, 255);
+    resolved.icmpId = u16(tuple.icmpId ?? 0, `${field}.icmpId`);
+  }
+  return resolved;
+}
+
+/** The reply tuple of a flow without NAT: addresses and ports swapped, echo request -> reply. */
+export function inverseTuple(tuple: ResolvedTuple): ResolvedTuple {
+  const inverse: ResolvedTuple = { src: tuple.dst, dst: tuple.src, protocol: tuple.protocol };
+  if (tuple.sport !== undefined) inverse.dport = tuple.sport;
+  if (tuple.dport !== undefined) inverse.sport = tuple.dport;
+  if (tuple.icmpType !== undefined) {
+    // Echo request (8, v6: 128) is answered by echo reply (0, v6: 129), as the kernel pairs them.
+    const v6 = tuple.protocol === IPPROTO_ICMPV6;
+    inverse.icmpType = v6 ? (tuple.icmpType === 128 ? 129 : tuple.icmpType) : tuple.icmpType === 8 ? 0 : tuple.icmpType;
+    inverse.icmpCode = tuple.icmpCode;
+    inverse.icmpId = tuple.icmpId;
+  }
+  return inverse;
+}
+
+/** Writes a CTA_TUPLE_* nest in libnetfilter_conntrack's order (ip nest, then proto nest). */
+export function encodeTuple(writer: MessageWriter, type: number, tuple: ResolvedTuple): void {
+  writer.beginNest(type, true);
+  writer.beginNest(CTA_TUPLE_IP, true);
+  writer.attrBytes(tuple.src.family === 4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, tuple.src.bytes);
+  writer.attrBytes(tuple.dst.family === 4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, tuple.dst.bytes);
+  writer.endNest();
+  writer.beginNest(CTA_TUPLE_PROTO, true);
+  writer.attrU8(CTA_PROTO_NUM, tuple.protocol);
+  if (tuple.sport !== undefined) writer.attrBe16(CTA_PROTO_SRC_PORT, tuple.sport);
+  if (tuple.dport !== undefined) writer.attrBe16(CTA_PROTO_DST_PORT, tuple.dport);
+  if (tuple.icmpType !== undefined) {
+    const v6 = tuple.protocol === IPPROTO_ICMPV6;
+    writer.attrBe16(v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID, tuple.icmpId ?? 0);
+    writer.attrU8(v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE, tuple.icmpType);
+    writer.attrU8(v6 ? CTA_PROTO_ICMPV6_CODE : CTA_PROTO_ICMP_CODE, tuple.icmpCode ?? 0);
+  }
+  writer.endNest();
+  writer.endNest();
+}
+
+function decodeTuple(attrs: Attributes | undefined): { tuple: FlowTuple; protocol: number } | undefined {
+  if (!attrs) return undefined;
+  const ip = attrs.nested(CTA_TUPLE_IP);
+  const proto = attrs.nested(CTA_TUPLE_PROTO);
+  const src = ip?.bytes(CTA_IP_V4_SRC) ?? ip?.bytes(CTA_IP_V6_SRC);
+  const dst = ip?.bytes(CTA_IP_V4_DST) ?? ip?.bytes(CTA_IP_V6_DST);
+  const tuple: FlowTuple = { src: src ? formatAddress(src) : '', dst: dst ? formatAddress(dst) : '' };
+  const protocol = proto?.u8(CTA_PROTO_NUM) ?? 0;
+  const sport = proto?.be16(CTA_PROTO_SRC_PORT);
+  if (sport !== undefined) tuple.sport = sport;
+  const dport = proto?.be16(CTA_PROTO_DST_PORT);
+  if (dport !== undefined) tuple.dport = dport;
+  const icmpType = proto?.u8(CTA_PROTO_ICMP_TYPE) ?? proto?.u8(CTA_PROTO_ICMPV6_TYPE);
+  if (icmpType !== undefined) {
+    tuple.icmpType = icmpType;
+    tuple.icmpCode = proto?.u8(CTA_PROTO_ICMP_CODE) ?? proto?.u8(CTA_PROTO_ICMPV6_CODE) ?? 0;
+    tuple.icmpId = proto?.be16(CTA_PROTO_ICMP_ID) ?? proto?.be16(CTA_PROTO_ICMPV6_ID) ?? 0;
+  }
+  return { tuple, protocol };
+}
+
+function decodeCounters(attrs: Attributes | undefined): FlowCounters | undefined {
+  if (!attrs) return undefined;
+  const packets = attrs.be64(CTA_COUNTERS_PACKETS);
+  const bytes = attrs.be64(CTA_COUNTERS_BYTES);
+  return packets === undefined && bytes === undefined ? undefined : { packets: packets ?? 0n, bytes: bytes ?? 0n };
+}
+
+/** Status flag names of a status word. */
+export function statusNames(status: number): FlowStatus[] {
+  return STATUS_BITS.filter(([, bit]) => status & bit).map(([name]) => name);
+}
+
+/** The status word of flag names. */
+export function statusWord(names: readonly FlowStatus[], field: string): number {
+  let word = 0;
+  for (const [i, name] of names.entries()) {
+    const entry = STATUS_BITS.find(([n]) => n === name);
+    if (!entry) throw new ValidationError(`${field}[${i}]`, name, `expected one of ${STATUS_BITS.map(([n]) => n).join(', ')}`);
+    word |= entry[1];
+  }
+  return word;
+}
+
+/** Decodes a ctnetlink flow message (a dump entry, a GET answer or an event). */
+export function decodeFlow(message: NetlinkMessage): Flow {
+  const family = message.data[payloadStart(message)] === AF_INET6 ? 'inet6' : 'inet';
+  const attrs = messageAttributes(message, NFGENMSG_LEN);
+  const original = decodeTuple(attrs.nested(CTA_TUPLE_ORIG));
+  const reply = decodeTuple(attrs.nested(CTA_TUPLE_REPLY));
+  const flow: Flow = {
+    family,
+    protocol: protocolName(original?.protocol ?? 0),
+    original: original?.tuple ?? { src: '', dst: '' },
+    reply: reply?.tuple ?? { src: '', dst: '' },
+  };
+  const mark = attrs.be32(CTA_MARK);
+  if (mark !== undefined) flow.mark = mark;
+  const zone = attrs.be16(CTA_ZONE);
+  if (zone !== undefined) flow.zone = zone;
+  const timeout = attrs.be32(CTA_TIMEOUT);
+  if (timeout !== undefined) flow.timeout = timeout;
+  const status = attrs.be32(CTA_STATUS);
+  if (status !== undefined) flow.status = statusNames(status);
+  const tcp = attrs.nested(CTA_PROTOINFO)?.nested(CTA_PROTOINFO_TCP)?.u8(CTA_PROTOINFO_TCP_STATE);
+  if (tcp !== undefined) flow.tcpState = TCP_STATES[tcp] ?? 'NONE';
+  const id = attrs.be32(CTA_ID);
+  if (id !== undefined) flow.id = id;
+  const use = attrs.be32(CTA_USE);
+  if (use !== undefined) flow.use = use;
+  const countersOriginal = decodeCounters(attrs.nested(CTA_COUNTERS_ORIG));
+  const countersReply = decodeCounters(attrs.nested(CTA_COUNTERS_REPLY));
+  if (countersOriginal || countersReply) {
+    flow.counters = {};
+    if (countersOriginal) flow.counters.original = countersOriginal;
+    if (countersReply) flow.counters.reply = countersReply;
+  }
+  return flow;
+}
+
+const SPEC_KEYS: ReadonlySet<string> = new Set([
+  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'tcpState', 'status',
+]);
+
+/** A flow to create, checked and converted. */
+export interface ResolvedFlowSpec {
+  family: number;
+  original: ResolvedTuple;
+  reply: ResolvedTuple;
+  timeout: number;
+  mark?: number;
+  zone?: number;
+  tcpState?: number;
+  status?: number;
+}
+
+function familyOf(family: unknown, field: string): 4 | 6 | undefined {
+  if (family === undefined) return undefined;
+  if (family === 'inet') return 4;
+  if (family === 'inet6') return 6;
+  throw new ValidationError(field, family, "expected 'inet' or 'inet6'");
+}
+
+/** Checks a flow to create. */
+export function resolveFlowSpec(input: FlowSpec, field = 'flow'): ResolvedFlowSpec {
+  const spec = plainObject(input, field) as unknown as FlowSpec;
+  knownKeys(spec as unknown as Record<string, unknown>, field, SPEC_KEYS);
+  const protocol = protocolNumber(spec.protocol, `${field}.protocol`);
+  const original = resolveTuple(spec, protocol, field, familyOf(spec.family, `${field}.family`));
+  const reply = spec.reply !== undefined ? resolveTuple(spec.reply, protocol, `${field}.reply`, original.src.family) : inverseTuple(original);
+  const resolved: ResolvedFlowSpec = {
+    family: original.src.family === 4 ? AF_INET : AF_INET6,
+    original,
+    reply,
+    timeout: spec.timeout !== undefined ? integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff) : 120,
+  };
+  if (spec.mark !== undefined) resolved.mark = u32(spec.mark, `${field}.mark`);
+  if (spec.zone !== undefined) resolved.zone = u16(spec.zone, `${field}.zone`);
+  if (protocol === IPPROTO_TCP) {
+    const state = spec.tcpState ?? 'ESTABLISHED';
+    const index = TCP_STATES.indexOf(state);
+    if (index < 0) throw new ValidationError(`${field}.tcpState`, spec.tcpState, `expected one of ${TCP_STATES.join(', ')}`);
+    resolved.tcpState = index;
+  } else if (spec.tcpState !== undefined) {
+    throw new ValidationError(`${field}.tcpState`, spec.tcpState, 'only TCP flows have a TCP state');
+  }
+  if (spec.status !== undefined) {
+    if (!Array.isArray(spec.status)) throw new ValidationError(`${field}.status`, spec.status, 'expected an array of status names');
+    resolved.status = statusWord(spec.status, `${field}.status`);
+  }
+  return resolved;
+}
+
+/** A flow key checked and converted. */
+export interface ResolvedFlowKey {
+  family: number;
+  original: ResolvedTuple;
+  zone?: number;
+}
+
+/** Checks a flow key (a listed Flow is one). */
+export function resolveFlowKey(input: FlowKey, field = 'flow'): ResolvedFlowKey {
+  const key = plainObject(input, field) as unknown as FlowKey;
+  const protocol = protocolNumber(key.protocol, `${field}.protocol`);
+  const original = resolveTuple(key.original, protocol, `${field}.original`, familyOf(key.family, `${field}.family`));
+  const resolved: ResolvedFlowKey = { family: original.src.family === 4 ? AF_INET : AF_INET6, original };
+  if (key.zone !== undefined) resolved.zone = u16(key.zone, `${field}.zone`);
+  return resolved;
+}

@@ -1,0 +1,99 @@
+import type { MessageWriter } from '../netlink/attributes.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NFNL_SUBSYS_CTNETLINK, nfnlType, writeNfgenmsg } from '../netlink/nfnetlink.js';
+import {
+  CTA_MARK,
+  CTA_MARK_MASK,
+  CTA_PROTOINFO,
+  CTA_PROTOINFO_TCP,
+  CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
+  CTA_PROTOINFO_TCP_FLAGS_REPLY,
+  CTA_PROTOINFO_TCP_STATE,
+  CTA_STATUS,
+  CTA_TIMEOUT,
+  CTA_TUPLE_ORIG,
+  CTA_TUPLE_REPLY,
+  CTA_ZONE,
+  IPCTNL_MSG_CT_DELETE,
+  IPCTNL_MSG_CT_GET,
+  IPCTNL_MSG_CT_GET_STATS,
+  IPCTNL_MSG_CT_NEW,
+  IPS_CONFIRMED,
+} from './constants.js';
+import { encodeTuple, type ResolvedFlowKey, type ResolvedFlowSpec } from './flow.js';
+
+/** Message type and flags of each ctnetlink request, as the conntrack tool sends them (NLM_F_ACK aside). */
+export const CT_REQUESTS = {
+  create: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW), flags: NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL },
+  update: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW), flags: NLM_F_REQUEST },
+  delete: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE), flags: NLM_F_REQUEST },
+  get: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET), flags: NLM_F_REQUEST },
+  dump: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET), flags: NLM_F_REQUEST | NLM_F_DUMP },
+  stats: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS), flags: NLM_F_REQUEST },
+} as const;
+
+// struct nf_ct_tcp_flags { flags, mask }: SACK_PERM | BE_LIBERAL. A flow injected from user space
+// has no window-tracking history; without "be liberal" the kernel may call its packets invalid.
+// libnetfilter_conntrack sets the same.
+const TCP_INJECTED_FLAGS_BYTES = Uint8Array.of(0x0a, 0x0a);
+
+/** Body of a create request: original and reply tuples, status, timeout, mark, TCP state, zone. */
+export function encodeCreate(writer: MessageWriter, flow: ResolvedFlowSpec): void {
+  writeNfgenmsg(writer, flow.family);
+  encodeTuple(writer, CTA_TUPLE_ORIG, flow.original);
+  encodeTuple(writer, CTA_TUPLE_REPLY, flow.reply);
+  // The kernel treats CONFIRMED as unchangeable and a created flow is confirmed: a status without
+  // it is refused with EBUSY. libnetfilter_conntrack adds it the same way.
+  if (flow.status !== undefined) writer.attrBe32(CTA_STATUS, flow.status | IPS_CONFIRMED);
+  writer.attrBe32(CTA_TIMEOUT, flow.timeout);
+  if (flow.mark !== undefined) writer.attrBe32(CTA_MARK, flow.mark);
+  if (flow.tcpState !== undefined) {
+    writer.beginNest(CTA_PROTOINFO, true);
+    writer.beginNest(CTA_PROTOINFO_TCP, true);
+    writer.attrU8(CTA_PROTOINFO_TCP_STATE, flow.tcpState);
+    writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, TCP_INJECTED_FLAGS_BYTES);
+    writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, TCP_INJECTED_FLAGS_BYTES);
+    writer.endNest();
+    writer.endNest();
+  }
+  if (flow.zone !== undefined) writer.attrBe16(CTA_ZONE, flow.zone);
+}
+
+/**
+ * Body of a mark update. The kernel computes `(old & ~mask) ^ mark`, so `mark` must have no
+ * bits outside `mask` (the API checks it).
+ */
+export function encodeUpdateMark(writer: MessageWriter, key: ResolvedFlowKey, mark: number, mask: number | undefined): void {
+  writeNfgenmsg(writer, key.family);
+  encodeTuple(writer, CTA_TUPLE_ORIG, key.original);
+  writer.attrBe32(CTA_MARK, mark);
+  if (mask !== undefined) writer.attrBe32(CTA_MARK_MASK, mask);
+  if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
+}
+
+/** Body of a get or delete request: the original tuple (and zone). */
+export function encodeFlowKey(writer: MessageWriter, key: ResolvedFlowKey): void {
+  writeNfgenmsg(writer, key.family);
+  encodeTuple(writer, CTA_TUPLE_ORIG, key.original);
+  if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
+}
+
+/** What the kernel can filter a dump by. */
+export interface KernelFlowFilter {
+  family: number;
+  mark?: number;
+  markMask?: number;
+  zone?: number;
+}
+
+/** Body of a dump request with the kernel-side filters. */
+export function encodeDump(writer: MessageWriter, filter: KernelFlowFilter): void {
+  writeNfgenmsg(writer, filter.family);
+  if (filter.mark !== undefined) {
+    writer.attrBe32(CTA_MARK, filter.mark);
+    writer.attrBe32(CTA_MARK_MASK, filter.markMask ?? 0xffffffff);
+  }
+  // A top-level CTA_ZONE makes the kernel dump only that zone (checked on this kernel; the
+  // CTA_FILTER tuple-filter forms are refused with EINVAL without a tuple family).
+  if (filter.zone !== undefined) writer.attrBe16(CTA_ZONE, filter.zone);
+}

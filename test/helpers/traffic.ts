@@ -1,0 +1,56 @@
+/**
+ * Real traffic between test namespaces: small Node programs started inside a namespace with
+ * `ip netns exec`. Servers are ended by their pid when the test ends.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { TeardownHost, TestNetns } from './netns.js';
+
+const SERVER = `
+const net = require('net'), dgram = require('dgram');
+const [proto, port, host] = process.argv.slice(1);
+if (proto === 'tcp') {
+  net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('error', () => {}); }).listen(Number(port), host, () => console.log('ready'));
+} else {
+  const u = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  u.on('message', (m, r) => u.send(m, r.port, r.address));
+  u.bind(Number(port), host, () => console.log('ready'));
+}`;
+
+const CLIENT = `
+const net = require('net'), dgram = require('dgram');
+const [proto, host, port, sport, payload] = process.argv.slice(1);
+const done = (ok) => { console.log(ok ? 'ok' : 'fail'); process.exit(ok ? 0 : 1); };
+setTimeout(() => done(false), 3000);
+if (proto === 'tcp') {
+  const s = net.connect({ host, port: Number(port), localPort: sport ? Number(sport) : undefined }, () => s.write(payload || 'x'));
+  s.on('data', () => { s.end(); done(true); });
+  s.on('error', () => done(false));
+} else {
+  const u = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  u.on('message', () => { u.close(); done(true); });
+  u.bind(sport ? Number(sport) : 0, () => u.send(payload || 'x', Number(port), host));
+}`;
+
+/** Starts an echo server (tcp or udp) in `ns`; resolves once it listens. Ended at teardown. */
+export async function startEchoServer(t: TeardownHost, ns: TestNetns, protocol: 'tcp' | 'udp', port: number, host = '0.0.0.0'): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', SERVER, protocol, String(port), host], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    if (child.pid !== undefined && child.exitCode === null) child.kill();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+  });
+  return child;
+}
+
+/** Sends one message to an echo server from `ns` and waits for the echo. Returns whether it came. */
+export function echo(ns: TestNetns, protocol: 'tcp' | 'udp', host: string, port: number, sourcePort?: number): boolean {
+  const result = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', CLIENT, protocol, host, String(port), sourcePort ? String(sourcePort) : ''], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.trim() === 'ok';
+}
+
+/** One ping from `ns` to `host`; returns whether it was answered. */
+export function ping(ns: TestNetns, host: string): boolean {
+  return spawnSync('ip', ['netns', 'exec', ns.name, 'ping', '-c', '1', '-W', '2', host], { encoding: 'utf8' }).status === 0;
+}
