@@ -301,11 +301,11 @@ t.test('routes: replace, append, list filters and flush', async (t) => {
   plumb(ns);
   await handle.routes.replace({ dst: '10.20.0.0/16', gateway: '192.0.2.1', table: 20 });
   await handle.routes.replace({ dst: '10.20.0.0/16', gateway: '198.51.100.1', table: 20 });
-  t.same(ns.ipJson('route', 'show', 'table', '20').map((r) => withoutEmpty(r as Record<string, unknown>)), [
+  t.same(ns.ipJson<Record<string, unknown>[]>('route', 'show', 'table', '20').map((r) => withoutEmpty(r as Record<string, unknown>)), [
     { dst: '10.20.0.0/16', gateway: '198.51.100.1', dev: 'v2' },
   ], 'replace swapped the gateway in place');
   await handle.routes.append({ dst: '10.20.0.0/16', gateway: '192.0.2.1', table: 20 });
-  t.same(ns.ipJson('route', 'show', 'table', '20').map((r) => withoutEmpty(r as Record<string, unknown>)), [
+  t.same(ns.ipJson<Record<string, unknown>[]>('route', 'show', 'table', '20').map((r) => withoutEmpty(r as Record<string, unknown>)), [
     { dst: '10.20.0.0/16', gateway: '198.51.100.1', dev: 'v2' },
     { dst: '10.20.0.0/16', gateway: '192.0.2.1', dev: 'v0' },
   ], 'append added a second route to the destination, after the first');

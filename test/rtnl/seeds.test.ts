@@ -95,7 +95,7 @@ t.test('the scenarios, with routemark and with ip, leave identical namespaces', 
       for (const route of await target.routes.list({ table, tableNames: true })) await target.routes.delete(route);
     }
   }
-  t.same(ipJsonWithTables(ns, dir, '-4', 'rule').length, 3, 'only the default rules remain');
+  t.same(ipJsonWithTables<unknown[]>(ns, dir, '-4', 'rule').length, 3, 'only the default rules remain');
   t.same(ipJsonWithTables(ns, dir, 'route', 'show', 'table', 'hof'), [], 'hof is empty');
 });
 
