@@ -207,10 +207,11 @@ export function encodeTuple(writer: MessageWriter, type: number, tuple: Resolved
   if (tuple.sport !== undefined) writer.attrBe16(CTA_PROTO_SRC_PORT, tuple.sport);
   if (tuple.dport !== undefined) writer.attrBe16(CTA_PROTO_DST_PORT, tuple.dport);
   if (tuple.icmpType !== undefined) {
+    // libnetfilter_conntrack's order: code, type, id.
     const v6 = tuple.protocol === IPPROTO_ICMPV6;
-    writer.attrBe16(v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID, tuple.icmpId ?? 0);
-    writer.attrU8(v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE, tuple.icmpType);
     writer.attrU8(v6 ? CTA_PROTO_ICMPV6_CODE : CTA_PROTO_ICMP_CODE, tuple.icmpCode ?? 0);
+    writer.attrU8(v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE, tuple.icmpType);
+    writer.attrBe16(v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID, tuple.icmpId ?? 0);
   }
   writer.endNest();
   writer.endNest();
