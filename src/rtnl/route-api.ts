@@ -6,6 +6,7 @@ import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
+import { writePlainRoute } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
 import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import {
@@ -15,7 +16,6 @@ import {
   encodeRouteDumpRequest,
   resolveRoute,
   routeInterfaceNames,
-  type ResolvedRoute,
   type Route,
   type RouteIntent,
   type RouteType,
@@ -49,6 +49,27 @@ const TYPE_FILTER: Record<RouteType, number> = {
 
 type RouteRequest = keyof typeof ROUTE_REQUESTS;
 const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 'replaceRoute', append: 'appendRoute', delete: 'deleteRoute' };
+
+/**
+ * The interface names a list of routes uses, each with the field of its first use, checked for
+ * syntax (a ValidationError otherwise) without resolving the routes themselves.
+ */
+function interfaceNamesOf(routes: readonly Route[]): [string, string][] {
+  const seen = new Set<string>();
+  const wanted: [string, string][] = [];
+  const note = (dev: unknown, field: string) => {
+    if (typeof dev !== 'string' || seen.has(dev)) return;
+    seen.add(dev);
+    wanted.push([interfaceName(dev, field), field]);
+  };
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i];
+    if (typeof route !== 'object' || route === null) continue;
+    note(route.dev, `routes[${i}].dev`);
+    if (Array.isArray(route.nexthops)) route.nexthops.forEach((n, j) => note(n?.dev, `routes[${i}].nexthops[${j}].dev`));
+  }
+  return wanted;
+}
 
 /** Routes (`ip route`) in one namespace. */
 export class RouteApi extends RtnlApi {
@@ -200,23 +221,22 @@ export class RouteApi extends RtnlApi {
   private async many(request: RouteRequest, routes: readonly Route[], options: RtnlBulkOptions | undefined): Promise<BulkResult> {
     if (!Array.isArray(routes)) throw new ValidationError('routes', routes, 'expected an array of routes');
     const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
-    const tables = this.tables();
-    const resolved: ResolvedRoute[] = new Array(routes.length);
-    const wanted: [string, string][] = [];
-    for (let i = 0; i < routes.length; i++) {
-      const route = resolveRoute(routes[i]!, `routes[${i}]`, intent, tables);
-      resolved[i] = route;
-      if (route.dev !== undefined || route.nexthops) wanted.push(...routeInterfaceNames(route, `routes[${i}]`));
-    }
-    const links = await this.interfaces(wanted);
+    const links = await this.interfaces(interfaceNamesOf(routes));
     const ifindex = (name: string) => links.get(name);
+    const tables = this.tables();
     const { type, flags } = ROUTE_REQUESTS[request];
     const operation = `${request}Routes`;
-    const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
-    for (let index = 0; index < resolved.length; index++) {
-      const route = resolved[index]!;
-      batch.add({ operation, index }, type, flags, (w) => encodeRoute(w, route, ifindex));
+    // Everything is checked and written before anything is sent: a bad item rejects the call.
+    const batch = new Batch({ initialCapacity: routes.length * 48 + 64 });
+    for (let index = 0; index < routes.length; index++) {
+      const route = routes[index]!;
+      const op = batch.operation({ operation, index });
+      if (writePlainRoute(batch, op, type, flags, route, intent, links)) continue;
+      const resolved = resolveRoute(route, `routes[${index}]`, intent, tables);
+      batch.begin(op, type, flags);
+      encodeRoute(batch.writer, resolved, ifindex);
+      batch.end();
     }
-    return bulkResult(await this.runIndexed(batch, resolved.length), options);
+    return bulkResult(await this.runIndexed(batch, routes.length), options);
   }
 }

@@ -7,6 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, RTM_GETRULE } from './constants.js';
+import { resolvePlainRule } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import {
   RULE_REQUESTS,
@@ -58,6 +59,13 @@ interface Candidate {
 function ruleIdentity(rule: ResolvedRule): string {
   const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
   return `${ruleExactKey(rule)}|${prefix(rule.from)}|${prefix(rule.to)}|${rule.tos}|${rule.dscp ?? ''}|${rule.flags}|${rule.goto ?? ''}`;
+}
+
+/** Adds one message for the caller's item `index` to a batch. */
+function writeRule(batch: Batch, operation: string, index: number, request: { type: number; flags: number }, rule: ResolvedRule): void {
+  batch.begin(batch.operation({ operation, index }), request.type, request.flags);
+  encodeRule(batch.writer, rule);
+  batch.end();
 }
 
 /** Policy routing rules (`ip rule`) in one namespace. */
@@ -156,14 +164,12 @@ export class RuleApi extends RtnlApi {
   async addMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
     const tables = this.tables();
-    const resolved = rules.map((rule, i) => resolveRule(rule, `rules[${i}]`, false, tables));
+    const resolved = rules.map((rule, i) => resolvePlainRule(rule, false) ?? resolveRule(rule, `rules[${i}]`, false, tables));
     if (resolved.some((r) => r.priority === undefined)) {
       // The kernel picks priorities from what is already there: only the caller's order gives
       // the same result.
       const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
-      resolved.forEach((rule, index) =>
-        batch.add({ operation: 'addRules', index }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, rule)),
-      );
+      for (let index = 0; index < resolved.length; index++) writeRule(batch, 'addRules', index, RULE_REQUESTS.add, resolved[index]!);
       return bulkResult(await this.runIndexed(batch, resolved.length), options);
     }
     return bulkResult(await this.addManyFast(resolved), options);
@@ -208,9 +214,7 @@ export class RuleApi extends RtnlApi {
       // after rules of the same priority, so they end up in the same order).
       const order = accepted.slice().sort((a, b) => b.rule.priority! - a.rule.priority! || a.index - b.index);
       const batch = new Batch({ initialCapacity: order.length * 64 + 64 });
-      for (const { index, rule } of order) {
-        batch.add({ operation: 'addRules', index }, RULE_REQUESTS.addUnchecked.type, RULE_REQUESTS.addUnchecked.flags, (w) => encodeRule(w, rule));
-      }
+      for (const { index, rule } of order) writeRule(batch, 'addRules', index, RULE_REQUESTS.addUnchecked, rule);
       const sent = await this.runIndexed(batch, resolved.length);
       const failed = new Set<Candidate>();
       for (const candidate of accepted) {
@@ -246,13 +250,11 @@ export class RuleApi extends RtnlApi {
   async deleteMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
     const tables = this.tables();
-    const resolved = rules.map((rule, i) => resolveRule(rule, `rules[${i}]`, true, tables));
+    const resolved = rules.map((rule, i) => resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables));
     const order = resolved.map((rule, index) => ({ rule, index }));
     if (resolved.every((r) => r.priority !== undefined)) order.sort((a, b) => a.rule.priority! - b.rule.priority! || a.index - b.index);
     const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
-    for (const { index, rule } of order) {
-      batch.add({ operation: 'deleteRules', index }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, rule));
-    }
+    for (const { index, rule } of order) writeRule(batch, 'deleteRules', index, RULE_REQUESTS.delete, rule);
     return bulkResult(await this.runIndexed(batch, resolved.length), options);
   }
 

@@ -379,27 +379,9 @@ function prefixKey(prefix: IpPrefix | undefined): string {
 export function ruleExactKey(rule: ResolvedRule): string {
   const mark = rule.fwmark ?? 0;
   const mask = rule.fwmask ?? (mark !== 0 ? 0xffffffff : 0);
-  return [
-    rule.family,
-    rule.action,
-    rule.table ?? 0,
-    rule.priority ?? '',
-    rule.iif ?? '',
-    rule.oif ?? '',
-    mark,
-    mask,
-    rule.suppressPrefixLength ?? -1,
-    rule.suppressIfgroup ?? -1,
-    rule.l3mdev ? 1 : 0,
-    rule.uidStart ?? 0,
-    rule.uidEnd ?? 0xffffffff,
-    rule.ipproto ?? 0,
-    rule.protocol ?? 0,
-    rule.sportStart ?? 0,
-    rule.sportEnd ?? 0,
-    rule.dportStart ?? 0,
-    rule.dportEnd ?? 0,
-  ].join(' ');
+  return `${rule.family} ${rule.action} ${rule.table ?? 0} ${rule.priority ?? ''} ${rule.iif ?? ''} ${rule.oif ?? ''} ${mark} ${mask} ` +
+    `${rule.suppressPrefixLength ?? -1} ${rule.suppressIfgroup ?? -1} ${rule.l3mdev ? 1 : 0} ${rule.uidStart ?? 0} ${rule.uidEnd ?? 0xffffffff} ` +
+    `${rule.ipproto ?? 0} ${rule.protocol ?? 0} ${rule.sportStart ?? 0} ${rule.sportEnd ?? 0} ${rule.dportStart ?? 0} ${rule.dportEnd ?? 0}`;
 }
 
 /**
