@@ -32,6 +32,17 @@ export interface NativeAddon {
   NetlinkSocket: new (protocol: number, netnsPath?: string) => NativeNetlinkSocket;
   /** Opens a file from inside a network namespace (for /proc/sys/net); returns an fd. */
   openInNetns(netnsPath: string | undefined, filePath: string, flags: number): number;
+  /**
+   * Parses nf_tables messages (dump replies, echoes, events) with libnftnl: one JSON array,
+   * one object per message, rule expressions as descriptors (native/nft/parse.cc).
+   */
+  nftParse(data: Uint8Array): string;
+  /**
+   * Builds one nf_tables message with libnftnl from a descriptor (native/nft/build.cc): the
+   * oracle tests compare TypeScript's encoder with. `kind` is rule, table, chain, set or
+   * elements.
+   */
+  nftBuild(kind: 'rule' | 'table' | 'chain' | 'set' | 'elements', msgType: number, family: number, flags: number, seq: number, descriptor: object): Buffer;
 }
 
 let addon: NativeAddon | undefined;

@@ -1,2 +1,21 @@
 /** nf_tables: rules written as nftables JSON. */
-export { NftApi } from './api.js';
+export { NftApi, type ApplyOptions, type ApplyResult, type NftListFilter, type NftSnapshot, type NftSetRef } from './api.js';
+export type {
+  NftCommand,
+  NftDocument,
+  NftListing,
+  NftExpression,
+  NftExpressionObject,
+  NftStatement,
+  NftRawExpression,
+  NftTable,
+  NftTableFlag,
+  NftChain,
+  NftRule,
+  NftSet,
+  NftMap,
+  NftElement,
+  NftObject,
+  NftFamily,
+  NftMetainfo,
+} from './json.js';

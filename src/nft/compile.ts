@@ -1,0 +1,809 @@
+/**
+ * The compiler from nftables JSON rule statements to expression descriptors, producing what
+ * nft produces for the same rule (the same expressions, registers and dependencies), so that
+ * `nft list` prints routemark's rules exactly as the JSON that made them.
+ */
+import { ValidationError } from '../netlink/errors.js';
+import { integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import type { ExprDescriptor } from './expr/index.js';
+import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
+import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
+import { NFT_LIMIT_F_INV, NFT_LIMIT_PKTS, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
+import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
+import { NF_LOG_IPOPT, NF_LOG_MACDECODE, NF_LOG_TCPOPT, NF_LOG_TCPSEQ, NF_LOG_UID } from './expr/log.js';
+import { NFT_META_L4PROTO, NFT_META_NFPROTO } from './expr/meta.js';
+import { NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NF_NAT_RANGE_PROTO_SPECIFIED, NFT_NAT_DNAT, NFT_NAT_SNAT } from './expr/nat.js';
+import { NFT_RANGE_NEQ } from './expr/range.js';
+import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
+import { CT_KEYS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, type PayloadProtocol } from './fields.js';
+import type { ElementMessage, SetMessage } from './messages.js';
+import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
+import { asObject, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
+
+/** Where a rule is compiled: its table, and what values may consult. */
+export interface RuleContext extends ValueContext {
+  /** NFPROTO_* of the table. */
+  readonly family: number;
+  readonly table: string;
+  /** Allocates an NFTA_SET_ID for an anonymous set of this transaction. */
+  nextSetId(): number;
+}
+
+/**
+ * Told about every register constant that came from one JSON leaf alone, so that a rule of the
+ * same shape can reuse the compiled bytes with other constants (see template.ts).
+ */
+export interface ConstantRecorder {
+  constant(path: string, bytes: Uint8Array, reencode: (value: unknown) => Uint8Array | undefined): void;
+}
+
+/** An anonymous set a rule needs, created in the same transaction just before the rule. */
+export interface AnonymousSet {
+  set: SetMessage;
+  elements: ElementMessage[];
+}
+
+/** A compiled rule. */
+export interface CompiledRule {
+  expressions: ExprDescriptor[];
+  anonymousSets: AnonymousSet[];
+  userdata: Uint8Array | undefined;
+}
+
+/** What a register holds after the left-hand side of a match is loaded. */
+interface Loaded {
+  type: Datatype;
+  /** Register bytes (the key length for concatenations). */
+  length: number;
+  /** For concatenations, the field types. */
+  fields?: Datatype[];
+  /** The payload load (to shorten it for byte-aligned prefixes), when the left side is one field. */
+  payload?: { descriptor: Extract<ExprDescriptor, { expr: 'payload' }>; fieldLength: number };
+}
+
+const CMP_OPS: ReadonlyMap<string, number> = new Map([
+  ['==', NFT_CMP_EQ],
+  ['!=', NFT_CMP_NEQ],
+  ['<', NFT_CMP_LT],
+  ['<=', NFT_CMP_LTE],
+  ['⇐', NFT_CMP_LTE],
+  ['>', NFT_CMP_GT],
+  ['>=', NFT_CMP_GTE],
+]);
+
+const LIMIT_UNITS: ReadonlyMap<string, number> = new Map([
+  ['second', 1],
+  ['minute', 60],
+  ['hour', 3600],
+  ['day', 86400],
+  ['week', 604800],
+]);
+
+const BYTE_UNITS: ReadonlyMap<string, number> = new Map([
+  ['bytes', 1],
+  ['kbytes', 1024],
+  ['mbytes', 1024 * 1024],
+]);
+
+const LOG_LEVELS: ReadonlyMap<string, number> = new Map([
+  ['emerg', 0],
+  ['alert', 1],
+  ['crit', 2],
+  ['err', 3],
+  ['warn', 4],
+  ['notice', 5],
+  ['info', 6],
+  ['debug', 7],
+  ['audit', 8],
+]);
+
+const LOG_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['tcp sequence', NF_LOG_TCPSEQ],
+  ['tcp options', NF_LOG_TCPOPT],
+  ['ip options', NF_LOG_IPOPT],
+  ['skuid', NF_LOG_UID],
+  ['ether', NF_LOG_MACDECODE],
+  ['all', NF_LOG_TCPSEQ | NF_LOG_TCPOPT | NF_LOG_IPOPT | NF_LOG_UID | NF_LOG_MACDECODE],
+]);
+
+const NAT_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['random', NF_NAT_RANGE_PROTO_RANDOM],
+  ['fully-random', NF_NAT_RANGE_PROTO_RANDOM_FULLY],
+  ['persistent', NF_NAT_RANGE_PERSISTENT],
+]);
+
+/** ICMP codes by reject type, as nft names them. */
+export const REJECT_CODES: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map([
+  ['icmp', new Map([['net-unreachable', 0], ['host-unreachable', 1], ['prot-unreachable', 2], ['port-unreachable', 3], ['net-prohibited', 9], ['host-prohibited', 10], ['admin-prohibited', 13]])],
+  ['icmpv6', new Map([['no-route', 0], ['admin-prohibited', 1], ['addr-unreachable', 3], ['port-unreachable', 4], ['policy-fail', 5], ['reject-route', 6]])],
+  ['icmpx', new Map([['no-route', 0], ['port-unreachable', 1], ['host-unreachable', 2], ['admin-prohibited', 3]])],
+]);
+
+/** Chain-name rules the kernel enforces (NFT_CHAIN_MAXNAMELEN - 1 bytes). */
+function chainName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > 255) throw new ValidationError(field, value, 'expected a chain name');
+  return value;
+}
+
+function nfprotoOf(protocol: PayloadProtocol): number | undefined {
+  return protocol.nfproto === 'ipv4' ? NFPROTO_IPV4 : protocol.nfproto === 'ipv6' ? NFPROTO_IPV6 : undefined;
+}
+
+/** Compiles the statements of one rule. */
+class RuleCompiler {
+  readonly expressions: ExprDescriptor[] = [];
+  readonly anonymousSets: AnonymousSet[] = [];
+  /** The network protocol established so far (a dependency or an explicit match). */
+  private nfproto: number | undefined;
+  /** The transport protocol established so far. */
+  private l4proto: number | undefined;
+
+  constructor(
+    private readonly context: RuleContext,
+    private recorder: ConstantRecorder | undefined,
+  ) {
+    if (context.family === NFPROTO_IPV4 || context.family === NFPROTO_IPV6) this.nfproto = context.family;
+  }
+
+  private constant(path: string, bytes: Uint8Array, reencode: (value: unknown) => Uint8Array | undefined): Uint8Array {
+    this.recorder?.constant(path, bytes, reencode);
+    return bytes;
+  }
+
+  /** `bytes` parsed from the leaf at `field` by `type`, recorded as a patchable constant. */
+  private parseConstant(type: Datatype, value: unknown, field: string): Uint8Array {
+    const bytes = type.parse(value, field, this.context);
+    if (this.recorder) {
+      const length = bytes.length;
+      this.recorder.constant(field, bytes, (next) => {
+        try {
+          const out = type.parse(next, field, this.context);
+          return out.length === length ? out : undefined;
+        } catch {
+          return undefined;
+        }
+      });
+    }
+    return bytes;
+  }
+
+  private cmp(op: number, data: Uint8Array, sreg = NFT_REG_1): void {
+    this.expressions.push({ expr: 'cmp', sreg, op, data });
+  }
+
+  private dependMeta(key: number, value: number): void {
+    this.expressions.push({ expr: 'meta', key, dreg: NFT_REG_1 });
+    this.cmp(NFT_CMP_EQ, Uint8Array.of(value));
+  }
+
+  /** Inserts what `protocol`'s fields need first: `meta nfproto` in inet tables, `meta l4proto`. */
+  private dependencies(protocol: PayloadProtocol, field: string): void {
+    const nfproto = nfprotoOf(protocol);
+    if (nfproto !== undefined && this.nfproto !== nfproto) {
+      if (this.context.family !== NFPROTO_INET) {
+        throw new ValidationError(field, protocol.name, `${protocol.name} header fields never match in a ${this.context.family === NFPROTO_IPV4 ? 'ip' : 'ip6'} table`);
+      }
+      this.dependMeta(NFT_META_NFPROTO, nfproto);
+      this.nfproto = nfproto;
+    }
+    if (protocol.l4proto !== undefined && this.l4proto !== protocol.l4proto) {
+      this.dependMeta(NFT_META_L4PROTO, protocol.l4proto);
+      this.l4proto = protocol.l4proto;
+    }
+  }
+
+  private payloadField(value: Record<string, unknown>, field: string): { protocol: PayloadProtocol | undefined; base: number; offset: number; length: number; type: Datatype } {
+    if (value.protocol !== undefined || value.field !== undefined) {
+      const protocol = typeof value.protocol === 'string' ? PAYLOAD_PROTOCOLS.get(value.protocol) : undefined;
+      if (protocol === undefined) throw new ValidationError(`${field}.protocol`, value.protocol, `expected one of ${[...PAYLOAD_PROTOCOLS.keys()].join(', ')}`);
+      const header = protocol.fields.find((f) => f.name === value.field);
+      if (header === undefined) throw new ValidationError(`${field}.field`, value.field, `expected one of ${protocol.fields.map((f) => f.name).join(', ')}`);
+      return { protocol, base: protocol.base, offset: header.offset, length: header.length, type: header.type };
+    }
+    const base = typeof value.base === 'string' ? PAYLOAD_BASES.get(value.base) : undefined;
+    if (base === undefined) throw new ValidationError(`${field}.base`, value.base, 'expected "ll", "nh" or "th"');
+    const bits = (key: string, max: number) => {
+      const v = value[key];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max || v % 8 !== 0) throw new ValidationError(`${field}.${key}`, v, `expected a multiple of 8 bits in 0..${max}`);
+      return v / 8;
+    };
+    const offset = bits('offset', 0xffff * 8);
+    const length = bits('len', 16 * 8);
+    if (length === 0) throw new ValidationError(`${field}.len`, value.len, 'expected at least 8 bits');
+    return { protocol: undefined, base, offset, length, type: integerOfSize(length) };
+  }
+
+  /** Loads a left-hand expression into `dreg`; returns what it holds. */
+  private load(expression: unknown, field: string, dreg = NFT_REG_1, deps = true): Loaded {
+    const key = singleKey(expression);
+    const body = key === undefined ? undefined : (expression as Record<string, unknown>)[key];
+    switch (key) {
+      case 'payload': {
+        const object = asObject(body);
+        if (object === undefined) break;
+        const f = this.payloadField(object, `${field}.payload`);
+        if (deps && f.protocol) this.dependencies(f.protocol, `${field}.payload.protocol`);
+        const descriptor = { expr: 'payload' as const, dreg, base: f.base, offset: f.offset, len: f.length };
+        this.expressions.push(descriptor);
+        return { type: f.type, length: f.length, payload: { descriptor, fieldLength: f.length } };
+      }
+      case 'meta': {
+        const name = asObject(body)?.key;
+        const meta = typeof name === 'string' ? META_KEYS.get(name) : undefined;
+        if (meta === undefined) throw new ValidationError(`${field}.meta.key`, name, `expected one of ${[...META_KEYS.keys()].join(', ')}`);
+        this.expressions.push({ expr: 'meta', key: meta.key, dreg });
+        return { type: meta.type, length: meta.type.size };
+      }
+      case 'ct': {
+        const object = asObject(body);
+        const ct = typeof object?.key === 'string' ? CT_KEYS.get(object.key) : undefined;
+        if (ct === undefined) throw new ValidationError(`${field}.ct.key`, object?.key, `expected one of ${[...CT_KEYS.keys()].join(', ')}`);
+        if (object!.dir !== undefined) throw new ValidationError(`${field}.ct.dir`, object!.dir, `ct ${ct.name} takes no direction`);
+        this.expressions.push({ expr: 'ct', dreg, key: ct.key });
+        return { type: ct.type, length: ct.type.size };
+      }
+      case '&':
+      case '|':
+      case '^': {
+        if (!Array.isArray(body) || body.length !== 2) throw new ValidationError(`${field}.${key}`, body, 'expected [EXPRESSION, VALUE]');
+        return this.binop(expression as Record<string, unknown>, field, dreg);
+      }
+      case 'concat': {
+        if (!Array.isArray(body) || body.length < 2) throw new ValidationError(`${field}.concat`, body, 'expected at least two expressions');
+        if (dreg !== NFT_REG_1) throw new ValidationError(`${field}.concat`, body, 'a concatenation cannot be used here');
+        // nft inserts every field's dependency first, then loads the fields into consecutive
+        // 32-bit registers.
+        body.forEach((part, i) => {
+          const object = asObject(asObject(part)?.payload);
+          if (object !== undefined) {
+            const f = this.payloadField(object, `${field}.concat[${i}].payload`);
+            if (f.protocol) this.dependencies(f.protocol, `${field}.concat[${i}].payload.protocol`);
+          }
+        });
+        const fields: Datatype[] = [];
+        let words = 0;
+        body.forEach((part, i) => {
+          const reg = i === 0 ? NFT_REG_1 : NFT_REG32_00 + words;
+          const loaded = this.load(part, `${field}.concat[${i}]`, reg, false);
+          if (loaded.fields) throw new ValidationError(`${field}.concat[${i}]`, part, 'concatenations do not nest');
+          fields.push(loaded.type);
+          words += Math.ceil(loaded.length / 4);
+        });
+        const key = setKeyOf(fields);
+        return { type: integerOfSize(key.length), length: key.length, fields };
+      }
+    }
+    throw new ValidationError(field, expression, 'expected a payload, meta, ct, concat or binary (&, |, ^) expression');
+  }
+
+  /** `X & m`, `X | v`, `X ^ v` and `(X & m) | v`: one bitwise expression (mask, xor). */
+  private binop(expression: Record<string, unknown>, field: string, dreg: number): Loaded {
+    const op = singleKey(expression)!;
+    const [inner, value] = expression[op] as [unknown, unknown];
+    let source = inner;
+    let andMask: { value: unknown; field: string } | undefined;
+    if (op === '|' && singleKey(inner) === '&') {
+      const pair = (inner as Record<string, unknown>)['&'];
+      if (!Array.isArray(pair) || pair.length !== 2) throw new ValidationError(`${field}.|[0].&`, pair, 'expected [EXPRESSION, VALUE]');
+      source = pair[0];
+      andMask = { value: pair[1], field: `${field}.|[0].&[1]` };
+    }
+    const loaded = this.load(source, op === '|' && andMask ? `${field}.|[0].&[0]` : `${field}.${op}[0]`, dreg);
+    if (loaded.fields) throw new ValidationError(`${field}.${op}[0]`, source, 'binary operations on concatenations are not supported');
+    const size = loaded.length;
+    const parse = (v: unknown, f: string) => loaded.type.parse(v, f, this.context);
+    const ones = new Uint8Array(size).fill(0xff);
+    let mask: Uint8Array;
+    let xor: Uint8Array;
+    if (op === '&') {
+      mask = parse(value, `${field}.&[1]`);
+      xor = new Uint8Array(size);
+    } else if (op === '^') {
+      mask = ones;
+      xor = parse(value, `${field}.^[1]`);
+    } else {
+      const v = parse(value, `${field}.|[1]`);
+      const m = andMask ? parse(andMask.value, andMask.field) : ones;
+      mask = m.map((byte, i) => byte & ~v[i]! & 0xff);
+      xor = v;
+    }
+    this.expressions.push({ expr: 'bitwise', sreg: dreg, dreg, len: size, mask, xor });
+    return { type: loaded.type, length: size };
+  }
+
+  /** A `match` statement. */
+  private match(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"op", "left", "right"}');
+    const op = object.op;
+    if (typeof op !== 'string' || !(CMP_OPS.has(op) || op === 'in')) throw new ValidationError(`${field}.op`, op, 'expected ==, !=, <, <=, >, >= or in');
+    const left = this.load(object.left, `${field}.left`);
+    const right = object.right;
+    // A protocol match changes which dependencies later statements get, so its value is part
+    // of the rule's shape, never a patchable constant.
+    const setsContext = this.isContextMatch(object.left);
+    const recorder = this.recorder;
+    if (setsContext) this.recorder = undefined;
+    try {
+      this.compare(left, op, right, `${field}.right`);
+    } finally {
+      this.recorder = recorder;
+    }
+    if (setsContext) this.noteContext(op, right);
+  }
+
+  private isContextMatch(left: unknown): boolean {
+    const meta = asObject(asObject(left)?.meta)?.key;
+    const payload = asObject(asObject(left)?.payload);
+    return meta === 'l4proto' || meta === 'nfproto' || (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+  }
+
+  /** Explicit protocol matches satisfy later dependencies, as in nft. */
+  private noteContext(op: string, right: unknown): void {
+    if (op !== '==' || (typeof right !== 'string' && typeof right !== 'number')) return;
+    const last = this.expressions[this.expressions.length - 1] as { expr: string; data?: Uint8Array } | undefined;
+    const load = this.expressions[this.expressions.length - 2] as { expr: string; key?: number } | undefined;
+    if (last?.expr !== 'cmp' || last.data === undefined || last.data.length !== 1) return;
+    if (load?.expr === 'meta' && load.key === NFT_META_NFPROTO) this.nfproto = last.data[0];
+    else this.l4proto = last.data[0];
+  }
+
+  private compare(left: Loaded, op: string, right: unknown, field: string): void {
+    const type = left.type;
+    if (typeof right === 'string' && right.startsWith('@')) {
+      if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'set lookups take == or !=');
+      this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, set: right.slice(1), flags: op === '!=' ? NFT_LOOKUP_F_INV : 0 });
+      return;
+    }
+    const key = singleKey(right);
+    if (key === 'set' || (Array.isArray(right) && type.flags === undefined)) {
+      if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'set lookups take == or !=');
+      const elements = key === 'set' ? (right as Record<string, unknown>).set : right;
+      const setId = this.anonymousSet(left, elements, undefined, key === 'set' ? `${field}.set` : field);
+      this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, set: '__set%d', setId, flags: op === '!=' ? NFT_LOOKUP_F_INV : 0 });
+      return;
+    }
+    if (left.fields) throw new ValidationError(field, right, 'a concatenation can only be looked up in a set');
+    if (type.flags !== undefined && (op === 'in' || Array.isArray(right))) {
+      // Flag types: "in" tests that some of the bits are set; a list with != that none is.
+      if (op !== 'in' && op !== '!=') throw new ValidationError(`${field}`, right, 'a list of flags takes "in" or "!="');
+      const bits = type.parse(right, field, this.context);
+      this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
+      this.cmp(op === 'in' ? NFT_CMP_NEQ : NFT_CMP_EQ, new Uint8Array(bits.length));
+      return;
+    }
+    if (op === 'in') {
+      const bits = type.parse(right, field, this.context);
+      this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
+      this.cmp(NFT_CMP_NEQ, new Uint8Array(bits.length));
+      return;
+    }
+    const cmpOp = CMP_OPS.get(op)!;
+    if (key === 'prefix' || (typeof right === 'string' && right.includes('/'))) {
+      if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'prefixes take == or !=');
+      this.prefix(left, cmpOp, right, field);
+      return;
+    }
+    if (key === 'range') {
+      if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'ranges take == or !=');
+      const parsed = parseIntervalValue(right, type, field, this.context);
+      const low = this.constant(`${field}.range[0]`, parsed.low, this.reencoder(type, parsed.low.length, `${field}.range[0]`));
+      const high = this.constant(`${field}.range[1]`, parsed.high!, this.reencoder(type, parsed.high!.length, `${field}.range[1]`));
+      if (op === '==') {
+        this.cmp(NFT_CMP_GTE, low);
+        this.cmp(NFT_CMP_LTE, high);
+      } else {
+        this.expressions.push({ expr: 'range', sreg: NFT_REG_1, op: NFT_RANGE_NEQ, from: low, to: high });
+      }
+      return;
+    }
+    if (key !== undefined || Array.isArray(right)) throw new ValidationError(field, right, 'expected a value, a prefix, a range, a set or "@set"');
+    if (type.byteorder === 'host' && left.length > 1 && cmpOp !== NFT_CMP_EQ && cmpOp !== NFT_CMP_NEQ) {
+      throw new ValidationError(field, right, `${type.name} values take only == and != here`);
+    }
+    this.cmp(cmpOp, this.parseConstant(type, right, field));
+  }
+
+  private reencoder(type: Datatype, length: number, field: string): (value: unknown) => Uint8Array | undefined {
+    return (next) => {
+      try {
+        const out = type.parse(next, field, this.context);
+        return out.length === length ? out : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  }
+
+  /** `ip saddr 10.0.0.0/8`: a shorter load when the prefix ends on a byte, else a mask. */
+  private prefix(left: Loaded, cmpOp: number, right: unknown, field: string): void {
+    const type = left.type;
+    if (type.name !== 'ipv4_addr' && type.name !== 'ipv6_addr') throw new ValidationError(field, right, `prefixes need an address, not ${type.name}`);
+    const prefixField = singleKey(right) === 'prefix' ? `${field}.prefix` : field;
+    const parsed = singleKey(right) === 'prefix' ? parsePrefixValue((right as Record<string, unknown>).prefix, type, prefixField, this.context) : parseIntervalValue(right, type, field, this.context);
+    const length = parsed.prefixLength!;
+    const size = left.length;
+    const addrField = singleKey(right) === 'prefix' ? `${prefixField}.addr` : field;
+    if (length === size * 8) {
+      this.cmp(cmpOp, this.constant(addrField, parsed.low, this.reencoder(type, size, addrField)));
+      return;
+    }
+    const mask = prefixMask(length, size);
+    const masked = (bytes: Uint8Array) => bytes.map((byte, i) => byte & mask[i]!);
+    const reencodeMasked = (count: number) => (next: unknown) => {
+      if (singleKey(right) !== 'prefix') return undefined; // "a/b" strings carry the length in the leaf
+      const bytes = this.reencoder(type, size, addrField)(next);
+      return bytes === undefined ? undefined : masked(bytes).subarray(0, count);
+    };
+    if (length % 8 === 0 && length > 0 && left.payload && left.payload.fieldLength === size) {
+      left.payload.descriptor.len = length / 8;
+      const data = parsed.low.subarray(0, length / 8);
+      this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(data), reencodeMasked(length / 8)));
+      return;
+    }
+    this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: size, mask, xor: new Uint8Array(size) });
+    this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(parsed.low), reencodeMasked(size)));
+  }
+
+  /** Declares an anonymous set (or map) holding `elements`; returns its set id. */
+  private anonymousSet(left: Loaded, elements: unknown, data: MapData | undefined, field: string): number {
+    const list = Array.isArray(elements) ? elements : [elements];
+    if (list.length === 0) throw new ValidationError(field, elements, 'expected at least one element');
+    const key: SetKey = setKeyOf(left.fields ?? [left.type]);
+    const interval = list.some((element) => {
+      const value = data ? (Array.isArray(element) ? element[0] : undefined) : element;
+      const k = singleKey(value);
+      if (k === 'concat') return ((value as Record<string, unknown>).concat as unknown[]).some((part) => ['prefix', 'range'].includes(singleKey(part) ?? ''));
+      return k === 'prefix' || k === 'range' || (typeof value === 'string' && value.includes('/'));
+    });
+    const id = this.context.nextSetId();
+    const name = data ? '__map%d' : '__set%d';
+    let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+    if (data) flags |= NFT_SET_MAP;
+    if (interval) flags |= NFT_SET_INTERVAL;
+    const set: SetMessage = { table: this.context.table, name, flags, keyType: key.typeId, keyLen: key.length, id, size: list.length, userdata: setUserdata(key, data, undefined) };
+    if (data) {
+      set.dataType = mapDataType(data);
+      set.dataLen = data.length;
+    }
+    if (key.fieldLengths.length > 0 && interval) set.fieldLengths = [...key.fieldLengths];
+    const encoded = encodeElements(list, key, data, interval, field, this.context);
+    this.anonymousSets.push({ set, elements: encoded });
+    return id;
+  }
+
+  /** Loads the value of a `mangle` (a constant, meta/ct load, bitwise on one, or a map lookup). */
+  private value(value: unknown, type: Datatype, field: string): void {
+    const key = singleKey(value);
+    if (key === 'map') {
+      const map = asObject((value as Record<string, unknown>).map);
+      if (map === undefined) throw new ValidationError(`${field}.map`, value, 'expected {"key", "data"}');
+      const left = this.load(map.key, `${field}.map.key`);
+      const data: MapData = { verdict: false, type, length: type.size, typeId: type.id };
+      this.lookupMap(left, map.data, data, `${field}.map.data`, NFT_REG_1);
+      return;
+    }
+    if (key === 'meta' || key === 'ct' || key === 'payload' || key === '&' || key === '|' || key === '^') {
+      const loaded = this.load(value, field);
+      if (loaded.length !== type.size) throw new ValidationError(field, value, `expected a ${type.size}-byte value, got ${loaded.length} bytes`);
+      return;
+    }
+    this.expressions.push({ expr: 'immediate', dreg: NFT_REG_1, data: this.parseConstant(type, value, field) });
+  }
+
+  /** A lookup in a named map (`"@m"`) or an anonymous one (`{"set": [[k, v], ...]}`). */
+  private lookupMap(left: Loaded, mapData: unknown, data: MapData, field: string, dreg: number): void {
+    if (typeof mapData === 'string' && mapData.startsWith('@')) {
+      this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: mapData.slice(1), flags: 0 });
+      return;
+    }
+    const elements = singleKey(mapData) === 'set' ? (mapData as Record<string, unknown>).set : mapData;
+    if (!Array.isArray(elements)) throw new ValidationError(field, mapData, 'expected "@map" or {"set": [[KEY, VALUE], ...]}');
+    const setId = this.anonymousSet(left, elements, data, singleKey(mapData) === 'set' ? `${field}.set` : field);
+    this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: '__map%d', setId, flags: 0 });
+  }
+
+  private mangle(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"key", "value"}');
+    const key = singleKey(object.key);
+    const name = asObject(asObject(object.key)?.[key ?? ''])?.key;
+    if (key === 'meta') {
+      const meta = typeof name === 'string' ? META_KEYS.get(name) : undefined;
+      if (meta === undefined || !meta.settable) throw new ValidationError(`${field}.key.meta.key`, name, 'routemark sets only the meta mark');
+      this.value(object.value, meta.type, `${field}.value`);
+      this.expressions.push({ expr: 'meta', key: meta.key, sreg: NFT_REG_1 });
+      return;
+    }
+    if (key === 'ct') {
+      const ct = typeof name === 'string' ? CT_KEYS.get(name) : undefined;
+      if (ct === undefined || !ct.settable) throw new ValidationError(`${field}.key.ct.key`, name, 'routemark sets only the ct mark');
+      this.value(object.value, ct.type, `${field}.value`);
+      this.expressions.push({ expr: 'ct', key: ct.key, sreg: NFT_REG_1 });
+      return;
+    }
+    throw new ValidationError(`${field}.key`, object.key, 'expected {"meta": {"key": "mark"}} or {"ct": {"key": "mark"}}');
+  }
+
+  private counter(body: unknown, field: string): void {
+    if (typeof body === 'string') throw new ValidationError(field, body, 'named counters are not supported; use {"counter": null}');
+    const object = body === null ? {} : asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"packets", "bytes"}');
+    const count = (key: 'packets' | 'bytes') => {
+      const v = object[key] ?? 0;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ValidationError(`${field}.${key}`, v, 'expected a non-negative integer');
+      return v;
+    };
+    this.expressions.push({ expr: 'counter', packets: count('packets'), bytes: count('bytes') });
+  }
+
+  private log(body: unknown, field: string): void {
+    const object = body === null ? {} : asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"prefix", "level", "group", ...}');
+    const d: Extract<ExprDescriptor, { expr: 'log' }> = { expr: 'log' };
+    if (object.prefix !== undefined) {
+      if (typeof object.prefix !== 'string' || Buffer.byteLength(object.prefix) > 127 || object.prefix.includes('\0')) {
+        throw new ValidationError(`${field}.prefix`, object.prefix, 'expected a string of at most 127 bytes');
+      }
+      d.prefix = object.prefix;
+    }
+    if (object.group !== undefined) {
+      if (typeof object.group !== 'number' || !Number.isInteger(object.group) || object.group < 0 || object.group > 0xffff) {
+        throw new ValidationError(`${field}.group`, object.group, 'expected a group number 0..65535');
+      }
+      if (object.level !== undefined) throw new ValidationError(`${field}.level`, object.level, 'level and group are mutually exclusive');
+      d.group = object.group;
+    }
+    if (object.snaplen !== undefined) {
+      if (typeof object.snaplen !== 'number' || !Number.isInteger(object.snaplen) || object.snaplen < 0 || object.snaplen > 0xffffffff) throw new ValidationError(`${field}.snaplen`, object.snaplen, 'expected a length');
+      d.snaplen = object.snaplen;
+    }
+    const threshold = object['queue-threshold'];
+    if (threshold !== undefined) {
+      if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 0 || threshold > 0xffff) throw new ValidationError(`${field}.queue-threshold`, threshold, 'expected 0..65535');
+      d.qthreshold = threshold;
+    }
+    if (object.level !== undefined) {
+      const level = typeof object.level === 'string' ? LOG_LEVELS.get(object.level) : undefined;
+      if (level === undefined) throw new ValidationError(`${field}.level`, object.level, `expected one of ${[...LOG_LEVELS.keys()].join(', ')}`);
+      d.level = level;
+    }
+    if (object.flags !== undefined) {
+      const list = Array.isArray(object.flags) ? object.flags : [object.flags];
+      let flags = 0;
+      list.forEach((flag, i) => {
+        const bit = typeof flag === 'string' ? LOG_FLAGS.get(flag) : undefined;
+        if (bit === undefined) throw new ValidationError(Array.isArray(object.flags) ? `${field}.flags[${i}]` : `${field}.flags`, flag, `expected one of ${[...LOG_FLAGS.keys()].join(', ')}`);
+        flags |= bit;
+      });
+      d.flags = flags;
+    }
+    for (const key of Object.keys(object)) {
+      if (!['prefix', 'group', 'snaplen', 'queue-threshold', 'level', 'flags'].includes(key)) throw new ValidationError(`${field}.${key}`, object[key], 'unknown log property');
+    }
+    this.expressions.push(d);
+  }
+
+  private limit(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, typeof body === 'string' ? 'named limits are not supported' : 'expected {"rate", "per", ...}');
+    const rate = object.rate;
+    if (typeof rate !== 'number' || !Number.isSafeInteger(rate) || rate <= 0) throw new ValidationError(`${field}.rate`, rate, 'expected a positive integer');
+    const per = object.per ?? 'second';
+    const unit = typeof per === 'string' ? LIMIT_UNITS.get(per) : undefined;
+    if (unit === undefined) throw new ValidationError(`${field}.per`, per, `expected one of ${[...LIMIT_UNITS.keys()].join(', ')}`);
+    const rateUnit = object.rate_unit ?? 'packets';
+    let type = NFT_LIMIT_PKTS;
+    let rateValue = rate;
+    let burst = object.burst ?? 5;
+    if (rateUnit !== 'packets') {
+      const factor = typeof rateUnit === 'string' ? BYTE_UNITS.get(rateUnit) : undefined;
+      if (factor === undefined) throw new ValidationError(`${field}.rate_unit`, rateUnit, 'expected packets, bytes, kbytes or mbytes');
+      type = NFT_LIMIT_PKT_BYTES;
+      rateValue = rate * factor;
+      const burstUnit = object.burst_unit ?? 'bytes';
+      const burstFactor = typeof burstUnit === 'string' ? BYTE_UNITS.get(burstUnit) : undefined;
+      if (burstFactor === undefined) throw new ValidationError(`${field}.burst_unit`, burstUnit, 'expected bytes, kbytes or mbytes');
+      burst = (object.burst ?? 0) as number;
+      if (typeof burst === 'number') burst *= burstFactor;
+    }
+    if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 0 || burst > 0xffffffff) throw new ValidationError(`${field}.burst`, object.burst, 'expected a non-negative integer');
+    if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
+    this.expressions.push({ expr: 'limit', rate: rateValue, unit, burst, type, flags: object.inv ? NFT_LIMIT_F_INV : 0 });
+  }
+
+  private flags(value: unknown, table: ReadonlyMap<string, number>, field: string): number {
+    if (value === undefined) return 0;
+    const list = Array.isArray(value) ? value : [value];
+    let flags = 0;
+    list.forEach((flag, i) => {
+      const bit = typeof flag === 'string' ? table.get(flag) : undefined;
+      if (bit === undefined) throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, flag, `expected one of ${[...table.keys()].join(', ')}`);
+      flags |= bit;
+    });
+    return flags;
+  }
+
+  /** Loads a port or port range into registers; returns [min, max]. */
+  private ports(port: unknown, field: string, firstReg: number): [number, number | undefined] {
+    const type = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
+    if (singleKey(port) === 'range') {
+      const parsed = parseIntervalValue(port, type, field, this.context);
+      this.expressions.push({ expr: 'immediate', dreg: firstReg, data: this.constant(`${field}.range[0]`, parsed.low, this.reencoder(type, 2, `${field}.range[0]`)) });
+      this.expressions.push({ expr: 'immediate', dreg: firstReg + 1, data: this.constant(`${field}.range[1]`, parsed.high!, this.reencoder(type, 2, `${field}.range[1]`)) });
+      return [firstReg, firstReg + 1];
+    }
+    this.expressions.push({ expr: 'immediate', dreg: firstReg, data: this.parseConstant(type, port, field) });
+    return [firstReg, undefined];
+  }
+
+  private nat(kind: 'snat' | 'dnat', body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined || object.addr === undefined) throw new ValidationError(`${field}.addr`, object?.addr, `${kind} needs an address`);
+    for (const key of Object.keys(object)) {
+      if (!['addr', 'port', 'family', 'flags'].includes(key)) throw new ValidationError(`${field}.${key}`, object[key], `unknown ${kind} property`);
+    }
+    let family = this.context.family;
+    if (object.family !== undefined) {
+      if (object.family !== 'ip' && object.family !== 'ip6') throw new ValidationError(`${field}.family`, object.family, 'expected "ip" or "ip6"');
+      const wanted = object.family === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      if (family !== NFPROTO_INET && family !== wanted) throw new ValidationError(`${field}.family`, object.family, 'does not match the table family');
+      family = wanted;
+    }
+    if (family === NFPROTO_INET) {
+      // nft requires `ip to`/`ip6 to` in inet tables; the address tells which.
+      const sample = singleKey(object.addr) === 'range' ? ((object.addr as Record<string, unknown>).range as unknown[])[0] : singleKey(object.addr) === 'prefix' ? asObject((object.addr as Record<string, unknown>).prefix)?.addr : object.addr;
+      family = typeof sample === 'string' && sample.includes(':') ? NFPROTO_IPV6 : NFPROTO_IPV4;
+    }
+    const type = family === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6')!.fields[3]!.type : PAYLOAD_PROTOCOLS.get('ip')!.fields[5]!.type;
+    const d: Extract<ExprDescriptor, { expr: 'nat' }> = { expr: 'nat', type: kind === 'snat' ? NFT_NAT_SNAT : NFT_NAT_DNAT, family };
+    let reg = NFT_REG_1;
+    const addrKey = singleKey(object.addr);
+    if (addrKey === 'range' || addrKey === 'prefix') {
+      const parsed = parseIntervalValue(object.addr, type, `${field}.addr`, this.context);
+      this.expressions.push({ expr: 'immediate', dreg: reg, data: parsed.low });
+      this.expressions.push({ expr: 'immediate', dreg: reg + 1, data: parsed.high! });
+      d.regAddrMin = reg;
+      d.regAddrMax = reg + 1;
+      reg += 2;
+    } else {
+      this.expressions.push({ expr: 'immediate', dreg: reg, data: this.parseConstant(type, object.addr, `${field}.addr`) });
+      d.regAddrMin = reg;
+      reg += 1;
+    }
+    let flags = this.flags(object.flags, NAT_FLAGS, `${field}.flags`);
+    if (object.port !== undefined) {
+      const [min, max] = this.ports(object.port, `${field}.port`, reg);
+      d.regProtoMin = min;
+      if (max !== undefined) d.regProtoMax = max;
+      flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+    }
+    if (flags !== 0) d.flags = flags;
+    this.expressions.push(d);
+  }
+
+  private portNat(kind: 'masq' | 'redir', body: unknown, field: string): void {
+    const object = body === null ? {} : asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"port", "flags"}');
+    for (const key of Object.keys(object)) {
+      if (key !== 'port' && key !== 'flags') throw new ValidationError(`${field}.${key}`, object[key], 'unknown property');
+    }
+    let flags = this.flags(object.flags, NAT_FLAGS, `${field}.flags`);
+    const d: Record<string, unknown> = { expr: kind };
+    if (object.port !== undefined) {
+      const [min, max] = this.ports(object.port, `${field}.port`, NFT_REG_1);
+      d.regProtoMin = min;
+      if (max !== undefined) d.regProtoMax = max;
+      flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+    }
+    if (flags !== 0) d.flags = flags;
+    this.expressions.push(d as unknown as ExprDescriptor);
+  }
+
+  private reject(body: unknown, field: string): void {
+    const object = body === null ? {} : asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"type", "expr"}');
+    const family = this.context.family;
+    let type = object.type ?? (family === NFPROTO_INET ? 'icmpx' : family === NFPROTO_IPV6 ? 'icmpv6' : 'icmp');
+    if (type === 'tcp reset') {
+      if (object.expr !== undefined) throw new ValidationError(`${field}.expr`, object.expr, 'tcp reset takes no code');
+      if (this.l4proto !== 6) {
+        this.dependMeta(NFT_META_L4PROTO, 6);
+        this.l4proto = 6;
+      }
+      this.expressions.push({ expr: 'reject', type: NFT_REJECT_TCP_RST });
+      return;
+    }
+    const codes = typeof type === 'string' ? REJECT_CODES.get(type) : undefined;
+    if (codes === undefined) throw new ValidationError(`${field}.type`, type, 'expected "tcp reset", "icmp", "icmpv6" or "icmpx"');
+    if ((type === 'icmp' && family === NFPROTO_IPV6) || (type === 'icmpv6' && family === NFPROTO_IPV4)) {
+      throw new ValidationError(`${field}.type`, type, 'does not match the table family');
+    }
+    const codeName = object.expr ?? (type === 'icmpx' || type === 'icmpv6' || type === 'icmp' ? 'port-unreachable' : undefined);
+    const code = typeof codeName === 'string' ? codes.get(codeName) : typeof codeName === 'number' ? codeName : undefined;
+    if (code === undefined || code < 0 || code > 255) throw new ValidationError(`${field}.expr`, object.expr, `expected one of ${[...codes.keys()].join(', ')}`);
+    if (family === NFPROTO_INET && type !== 'icmpx') {
+      const nfproto = type === 'icmp' ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      if (this.nfproto !== nfproto) {
+        this.dependMeta(NFT_META_NFPROTO, nfproto);
+        this.nfproto = nfproto;
+      }
+    }
+    type = type === 'icmpx' ? NFT_REJECT_ICMPX_UNREACH : NFT_REJECT_ICMP_UNREACH;
+    this.expressions.push({ expr: 'reject', type: type as number, code });
+  }
+
+  private vmap(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"key", "data"}');
+    const left = this.load(object.key, `${field}.key`);
+    this.lookupMap(left, object.data, { verdict: true, type: undefined, length: 0, typeId: 1 }, `${field}.data`, NFT_REG_VERDICT);
+  }
+
+  private raw(body: unknown, field: string): void {
+    if (!Array.isArray(body) || body.length === 0) throw new ValidationError(field, body, 'expected [{"expr", "data"}, ...]');
+    body.forEach((item, i) => {
+      const object = asObject(item);
+      if (typeof object?.expr !== 'string' || object.expr.length === 0) throw new ValidationError(`${field}[${i}].expr`, object?.expr, 'expected an expression name');
+      if (typeof object.data !== 'string' || !/^([0-9a-f]{2})*$/i.test(object.data)) throw new ValidationError(`${field}[${i}].data`, object.data, 'expected hex bytes');
+      this.expressions.push({ expr: object.expr, raw: Buffer.from(object.data, 'hex') });
+    });
+  }
+
+  /** Compiles one statement. */
+  statement(statement: unknown, field: string): void {
+    const key = singleKey(statement);
+    if (key === undefined) throw new ValidationError(field, statement, 'expected a statement object with one key');
+    const body = (statement as Record<string, unknown>)[key];
+    const path = `${field}.${key}`;
+    const verdict = parseVerdict(statement, field);
+    if (verdict !== undefined) {
+      if (verdict.chain !== undefined) chainName(verdict.chain, `${path}.target`);
+      const d: Extract<ExprDescriptor, { expr: 'immediate' }> = { expr: 'immediate', dreg: NFT_REG_VERDICT, verdict: verdict.verdict };
+      if (verdict.chain !== undefined) d.chain = verdict.chain;
+      this.expressions.push(d);
+      return;
+    }
+    switch (key) {
+      case 'match':
+        return this.match(body, path);
+      case 'mangle':
+        return this.mangle(body, path);
+      case 'counter':
+        return this.counter(body, path);
+      case 'log':
+        return this.log(body, path);
+      case 'limit':
+        return this.limit(body, path);
+      case 'snat':
+      case 'dnat':
+        return this.nat(key, body, path);
+      case 'masquerade':
+        return this.portNat('masq', body, path);
+      case 'redirect':
+        return this.portNat('redir', body, path);
+      case 'reject':
+        return this.reject(body, path);
+      case 'vmap':
+        return this.vmap(body, path);
+      case 'raw':
+        return this.raw(body, path);
+    }
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, snat, dnat, masquerade, redirect, reject, vmap, accept, drop, continue, return, jump, goto, raw)`);
+  }
+}
+
+/**
+ * Compiles a rule's statements (`rule.expr`) and comment. `path` names the rule in errors
+ * (e.g. `nftables[3].add.rule`). Throws ValidationError for anything it cannot compile, and
+ * InterfacesNeeded when iif/oif names must be resolved first.
+ */
+export function compileRule(rule: { expr?: unknown; comment?: unknown }, context: RuleContext, path: string, recorder?: ConstantRecorder): CompiledRule {
+  if (!Array.isArray(rule.expr) || rule.expr.length === 0) throw new ValidationError(`${path}.expr`, rule.expr, 'expected a list of statements');
+  const compiler = new RuleCompiler(context, recorder);
+  const statements = rule.expr;
+  for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);
+  const userdata = rule.comment === undefined ? undefined : commentUserdata(NFTNL_UDATA_RULE_COMMENT, rule.comment as string, `${path}.comment`);
+  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata };
+}

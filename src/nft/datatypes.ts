@@ -1,0 +1,324 @@
+/**
+ * nft's datatypes: how a JSON value becomes register bytes and back, and the type ids nft
+ * stores in sets (NFTA_SET_KEY_TYPE) so that `nft list` prints them. Names and ids follow nft
+ * (src/datatype.c, enum datatypes); byte order is network order unless the type says host.
+ */
+import { readFileSync } from 'node:fs';
+import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { ValidationError } from '../netlink/errors.js';
+import { formatAddress, tryParseAddress } from '../common/ip.js';
+import type { NftExpression } from './json.js';
+
+/** Interface names and indexes of the handle's namespace (for iif/oif, which hold indexes). */
+export interface InterfaceNames {
+  index(name: string): number | undefined;
+  name(index: number): string | undefined;
+}
+
+/** Thrown by compilation when an interface name must be resolved and no table was given. */
+export class InterfacesNeeded extends Error {
+  constructor() {
+    super('routemark: interface names needed');
+  }
+}
+
+/** What parsing and formatting may consult. */
+export interface ValueContext {
+  /** Interface table; undefined until fetched (compilation then throws InterfacesNeeded). */
+  interfaces: InterfaceNames | undefined;
+}
+
+/** A datatype: its nft name and id, register size, byte order, parser and formatter. */
+export interface Datatype {
+  readonly name: string;
+  /** nft's TYPE_* id (NFTA_SET_KEY_TYPE for sets of this type). */
+  readonly id: number;
+  /** Bytes in a register. */
+  readonly size: number;
+  readonly byteorder: 'big' | 'host';
+  /** Flag names and bits, for bitmask types (ct state). */
+  readonly flags?: ReadonlyMap<string, number>;
+  /** JSON value -> bytes; throws a ValidationError naming `field`. */
+  parse(value: unknown, field: string, context: ValueContext): Uint8Array;
+  /** Bytes -> JSON value, as `nft -j` prints it. */
+  format(bytes: Uint8Array, context: ValueContext): NftExpression;
+}
+
+/** Byte order flag nft keeps in set userdata (enum byteorder). */
+export const BYTEORDER_HOST_ENDIAN = 1; // BYTEORDER_HOST_ENDIAN
+export const BYTEORDER_BIG_ENDIAN = 2; // BYTEORDER_BIG_ENDIAN
+
+function uintBytes(value: number, size: number, byteorder: 'big' | 'host'): Uint8Array {
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  const little = byteorder === 'host' && HOST_IS_LITTLE_ENDIAN;
+  if (size === 1) view.setUint8(0, value);
+  else if (size === 2) view.setUint16(0, value, little);
+  else view.setUint32(0, value >>> 0, little);
+  return bytes;
+}
+
+/** Reads an unsigned integer of 1, 2 or 4 bytes in the given byte order. */
+export function readUint(bytes: Uint8Array, byteorder: 'big' | 'host'): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = byteorder === 'host' && HOST_IS_LITTLE_ENDIAN;
+  if (bytes.length === 1) return view.getUint8(0);
+  if (bytes.length === 2) return view.getUint16(0, little);
+  if (bytes.length === 4) return view.getUint32(0, little);
+  let value = 0;
+  if (little) for (let i = bytes.length - 1; i >= 0; i--) value = value * 256 + bytes[i]!;
+  else for (let i = 0; i < bytes.length; i++) value = value * 256 + bytes[i]!;
+  return value;
+}
+
+/** An integer from a JSON number or a decimal/hex string. */
+function integerValue(value: unknown, field: string, max: number, what: string): number {
+  let number: number | undefined;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) number = Number(value);
+  if (number === undefined || !Number.isInteger(number) || number < 0 || number > max) {
+    throw new ValidationError(field, value, `expected ${what} (0..${max})`);
+  }
+  return number;
+}
+
+function integerType(name: string, id: number, size: number, byteorder: 'big' | 'host', what = 'an integer'): Datatype {
+  const max = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
+  return {
+    name,
+    id,
+    size,
+    byteorder,
+    parse: (value, field) => uintBytes(integerValue(value, field, max, what), size, byteorder),
+    format: (bytes) => readUint(bytes, byteorder),
+  };
+}
+
+function symbolType(name: string, id: number, size: number, byteorder: 'big' | 'host', symbols: Record<string, number>): Datatype {
+  const byName = new Map(Object.entries(symbols));
+  const byValue = new Map(Object.entries(symbols).map(([k, v]) => [v, k]));
+  const max = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
+  return {
+    name,
+    id,
+    size,
+    byteorder,
+    parse(value, field) {
+      const known = typeof value === 'string' ? byName.get(value) : undefined;
+      if (known !== undefined) return uintBytes(known, size, byteorder);
+      if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
+        throw new ValidationError(field, value, `expected one of ${[...byName.keys()].join(', ')} or a number`);
+      }
+      return uintBytes(integerValue(value, field, max, `a ${name}`), size, byteorder);
+    },
+    format(bytes) {
+      const number = readUint(bytes, byteorder);
+      return byValue.get(number) ?? number;
+    },
+  };
+}
+
+function flagType(name: string, id: number, size: number, flags: Record<string, number>): Datatype {
+  const map = new Map(Object.entries(flags));
+  const names = Object.entries(flags);
+  return {
+    name,
+    id,
+    size,
+    byteorder: 'host',
+    flags: map,
+    parse(value, field) {
+      const list = Array.isArray(value) ? value : [value];
+      let bits = 0;
+      list.forEach((item, i) => {
+        const bit = typeof item === 'string' ? map.get(item) : undefined;
+        if (bit === undefined) {
+          if (typeof item === 'number' && Number.isInteger(item) && item >= 0 && item <= 0xffffffff) {
+            bits |= item;
+            return;
+          }
+          throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, item, `expected one of ${names.map(([n]) => n).join(', ')}`);
+        }
+        bits |= bit;
+      });
+      return uintBytes(bits >>> 0, size, 'host');
+    },
+    format(bytes) {
+      const bits = readUint(bytes, 'host');
+      const out = names.filter(([, bit]) => (bits & bit) === bit && bit !== 0).map(([n]) => n);
+      const known = out.reduce((acc, n) => acc | map.get(n)!, 0);
+      if (known !== bits || out.length === 0) return bits;
+      return out.length === 1 ? out[0]! : out;
+    },
+  };
+}
+
+function addressType(name: string, id: number, family: 4 | 6): Datatype {
+  return {
+    name,
+    id,
+    size: family === 4 ? 4 : 16,
+    byteorder: 'big',
+    parse(value, field) {
+      const address = typeof value === 'string' ? tryParseAddress(value) : undefined;
+      if (!address || address.family !== family) throw new ValidationError(field, value, `expected an IPv${family} address`);
+      return address.bytes;
+    },
+    format: (bytes) => formatAddress(bytes),
+  };
+}
+
+const IFNAMSIZ = 16; // IFNAMSIZ
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/** Interface names: 16 bytes, NUL-padded; `"eth*"` compares only the prefix. */
+const ifname: Datatype = {
+  name: 'ifname',
+  id: 41, // TYPE_IFNAME
+  size: IFNAMSIZ,
+  byteorder: 'host',
+  parse(value, field) {
+    if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) throw new ValidationError(field, value, 'expected an interface name');
+    const wildcard = value.endsWith('*') && !value.endsWith('\\*');
+    const name = wildcard ? value.slice(0, -1) : value;
+    const encoded = textEncoder.encode(name);
+    if (encoded.length >= IFNAMSIZ) throw new ValidationError(field, value, 'expected an interface name of at most 15 bytes');
+    if (wildcard) return encoded;
+    const bytes = new Uint8Array(IFNAMSIZ);
+    bytes.set(encoded);
+    return bytes;
+  },
+  format(bytes) {
+    let end = bytes.indexOf(0);
+    const wildcard = end < 0 && bytes.length < IFNAMSIZ;
+    if (end < 0) end = bytes.length;
+    const name = textDecoder.decode(bytes.subarray(0, end));
+    return wildcard ? `${name}*` : name;
+  },
+};
+
+/** Interface indexes, written as names in JSON (resolved in the handle's namespace). */
+const ifindex: Datatype = {
+  name: 'iface_index',
+  id: 20, // TYPE_IFINDEX
+  size: 4,
+  byteorder: 'host',
+  parse(value, field, context) {
+    if (typeof value === 'number') return uintBytes(integerValue(value, field, 0xffffffff, 'an interface index'), 4, 'host');
+    if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, value, 'expected an interface name');
+    if (context.interfaces === undefined) throw new InterfacesNeeded();
+    const index = context.interfaces.index(value);
+    if (index === undefined) throw new ValidationError(field, value, 'expected an existing interface (use iifname/oifname for interfaces that may not exist yet)');
+    return uintBytes(index, 4, 'host');
+  },
+  format(bytes, context) {
+    const index = readUint(bytes, 'host');
+    return context.interfaces?.name(index) ?? index;
+  },
+};
+
+let protocolTable: { byName: Map<string, number>; byNumber: Map<number, string> } | undefined;
+
+/** /etc/protocols, as getprotobyname(3) reads it (nft prints protocols by these names). */
+function protocols(): { byName: Map<string, number>; byNumber: Map<number, string> } {
+  if (protocolTable) return protocolTable;
+  const byName = new Map<string, number>();
+  const byNumber = new Map<number, string>();
+  let text = '';
+  try {
+    text = readFileSync('/etc/protocols', 'utf8');
+  } catch {
+    text = 'icmp 1\nigmp 2\ntcp 6\nudp 17\ndccp 33\ngre 47\nesp 50\nah 51\nipv6-icmp 58\nsctp 132\nudplite 136\n';
+  }
+  for (const line of text.split('\n')) {
+    const fields = line.replace(/#.*/, '').trim().split(/\s+/);
+    if (fields.length < 2) continue;
+    const number = Number(fields[1]);
+    if (!Number.isInteger(number) || number < 0 || number > 255) continue;
+    for (const name of [fields[0]!, ...fields.slice(2)]) if (!byName.has(name)) byName.set(name, number);
+    if (!byNumber.has(number)) byNumber.set(number, fields[0]!);
+  }
+  protocolTable = { byName, byNumber };
+  return protocolTable;
+}
+
+/** IP protocol numbers, by /etc/protocols name. */
+const inetProto: Datatype = {
+  name: 'inet_proto',
+  id: 12, // TYPE_INET_PROTOCOL
+  size: 1,
+  byteorder: 'big',
+  parse(value, field) {
+    if (typeof value === 'string' && !/^\d+$/.test(value)) {
+      const number = protocols().byName.get(value);
+      if (number === undefined) throw new ValidationError(field, value, 'expected a protocol name from /etc/protocols or a number');
+      return Uint8Array.of(number);
+    }
+    return Uint8Array.of(integerValue(value, field, 255, 'a protocol number'));
+  },
+  format(bytes) {
+    return protocols().byNumber.get(bytes[0]!) ?? bytes[0]!;
+  },
+};
+
+/** The datatypes routemark knows, by nft name. */
+export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
+  [
+    integerType('integer', 4, 4, 'big'), // TYPE_INTEGER (size varies; see integerOfSize)
+    symbolType('nf_proto', 2, 1, 'host', { ipv4: 2, ipv6: 10 }), // TYPE_NFPROTO
+    addressType('ipv4_addr', 7, 4), // TYPE_IPADDR
+    addressType('ipv6_addr', 8, 6), // TYPE_IP6ADDR
+    inetProto,
+    integerType('inet_service', 13, 2, 'big', 'a port'), // TYPE_INET_SERVICE
+    integerType('mark', 19, 4, 'host', 'a mark'), // TYPE_MARK
+    ifindex,
+    integerType('uid', 24, 4, 'host', 'a user id'), // TYPE_UID
+    integerType('gid', 25, 4, 'host', 'a group id'), // TYPE_GID
+    flagType('ct_state', 26, 4, { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 }), // TYPE_CT_STATE
+    symbolType('ct_dir', 27, 1, 'host', { original: 0, reply: 1 }), // TYPE_CT_DIR
+    ifname,
+  ].map((type) => [type.name, type]),
+);
+
+/** The datatype named `name`, or undefined. */
+export function datatype(name: string): Datatype | undefined {
+  return DATATYPES.get(name);
+}
+
+/** A datatype by nft id. */
+export function datatypeById(id: number): Datatype | undefined {
+  for (const type of DATATYPES.values()) if (type.id === id) return type;
+  return undefined;
+}
+
+/** A plain big-endian integer of `size` bytes (raw payloads, packet lengths). */
+export function integerOfSize(size: number, byteorder: 'big' | 'host' = 'big'): Datatype {
+  if (size === 4 && byteorder === 'big') return DATATYPES.get('integer')!;
+  return integerType('integer', 4, size, byteorder);
+}
+
+/** TYPE_VERDICT, for verdict maps. */
+export const VERDICT_TYPE_ID = 1; // TYPE_VERDICT
+/** Bits per type id in a concatenated set type (TYPE_BITS). */
+export const TYPE_BITS = 6; // TYPE_BITS
+
+/** The id nft stores for a concatenation of types: each id shifted in by TYPE_BITS. */
+export function concatTypeId(types: readonly Datatype[]): number {
+  let id = 0;
+  for (const type of types) id = id * 2 ** TYPE_BITS + type.id;
+  return id;
+}
+
+/** Splits a concatenated type id back into its types (undefined if one is unknown). */
+export function splitTypeId(id: number): Datatype[] | undefined {
+  const out: Datatype[] = [];
+  let rest = id;
+  while (rest > 0) {
+    const type = datatypeById(rest % 2 ** TYPE_BITS);
+    if (type === undefined) return undefined;
+    out.unshift(type);
+    rest = Math.floor(rest / 2 ** TYPE_BITS);
+  }
+  return out.length > 0 ? out : undefined;
+}

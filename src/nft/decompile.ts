@@ -1,0 +1,757 @@
+/**
+ * The way back: expression descriptors (from the addon's libnftnl parser) to nftables JSON
+ * statements, printed as `nft -j` prints them: header fields by name, dependencies that nft
+ * inserts removed again, byte-aligned prefixes and cmp pairs turned back into prefixes and
+ * ranges, anonymous sets inlined. Whatever it cannot read comes back as a `raw` statement
+ * holding the expressions as the kernel sent them, never dropped.
+ */
+import { MessageWriter } from '../netlink/attributes.js';
+import { datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT } from './constants.js';
+import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
+import { writeAttributes } from './expr/spec.js';
+import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
+import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
+import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
+import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
+import { NF_LOG_IPOPT, NF_LOG_MACDECODE, NF_LOG_TCPOPT, NF_LOG_TCPSEQ, NF_LOG_UID } from './expr/log.js';
+import { NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NFT_NAT_SNAT } from './expr/nat.js';
+import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_LL_HEADER } from './expr/payload.js';
+import { NFT_RANGE_EQ } from './expr/range.js';
+import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
+import { REJECT_CODES } from './compile.js';
+import { PAYLOAD_PROTOCOLS, ctKeyByNumber, metaKeyByNumber, type PayloadProtocol } from './fields.js';
+import type { NftExpression, NftStatement } from './json.js';
+import { fieldSize } from './sets.js';
+import { decrementBytes, maskPrefixLength } from './values.js';
+
+/** A set as the addon's parser returns it. */
+export interface ParsedSet {
+  family: number;
+  table: string;
+  name: string;
+  handle?: number;
+  flags?: number;
+  keyType?: number;
+  keyLen?: number;
+  dataType?: number;
+  dataLen?: number;
+  objType?: number;
+  policy?: number;
+  size?: number;
+  timeout?: number;
+  gcInterval?: number;
+  fieldLengths?: number[];
+  userdata?: string;
+}
+
+/** A set element as the addon's parser returns it (bytes as hex). */
+export interface ParsedElement {
+  key?: string;
+  keyEnd?: string;
+  data?: string;
+  verdict?: number;
+  chain?: string;
+  flags?: number;
+  timeout?: number;
+  expiration?: number;
+  userdata?: string;
+}
+
+/** What decompiling a rule may consult. */
+export interface DecompileContext extends ValueContext {
+  /** NFPROTO_* of the rule's table. */
+  family: number;
+  /** Elements of a set of the rule's table (anonymous sets are inlined). */
+  setElements(name: string): { set: ParsedSet; elements: ParsedElement[] } | undefined;
+}
+
+const OPS: ReadonlyMap<number, string> = new Map([
+  [NFT_CMP_EQ, '=='],
+  [NFT_CMP_NEQ, '!='],
+  [NFT_CMP_LT, '<'],
+  [NFT_CMP_LTE, '<='],
+  [NFT_CMP_GT, '>'],
+  [NFT_CMP_GTE, '>='],
+]);
+
+const LIMIT_PERIODS: ReadonlyMap<number, string> = new Map([
+  [1, 'second'],
+  [60, 'minute'],
+  [3600, 'hour'],
+  [86400, 'day'],
+  [604800, 'week'],
+]);
+
+const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
+const LOG_FLAG_NAMES: [number, string][] = [
+  [NF_LOG_TCPSEQ, 'tcp sequence'],
+  [NF_LOG_TCPOPT, 'tcp options'],
+  [NF_LOG_IPOPT, 'ip options'],
+  [NF_LOG_UID, 'skuid'],
+  [NF_LOG_MACDECODE, 'ether'],
+];
+const LOG_ALL = NF_LOG_TCPSEQ | NF_LOG_TCPOPT | NF_LOG_IPOPT | NF_LOG_UID | NF_LOG_MACDECODE;
+
+/** The JSON name of an NFPROTO_* family. */
+export function familyName(family: number): string {
+  switch (family) {
+    case NFPROTO_IPV4:
+      return 'ip';
+    case NFPROTO_IPV6:
+      return 'ip6';
+    case NFPROTO_INET:
+      return 'inet';
+    case 3:
+      return 'arp';
+    case 5:
+      return 'netdev';
+    case 7:
+      return 'bridge';
+  }
+  return String(family);
+}
+
+/** The netlink attributes of an expression (inside NFTA_EXPR_DATA), for raw statements. */
+export function expressionData(descriptor: ExprDescriptor): Uint8Array {
+  if (isRawExpr(descriptor)) return descriptor.raw;
+  const kind = exprKind(descriptor.expr)!;
+  const writer = new MessageWriter(256);
+  const record = descriptor as unknown as Record<string, unknown>;
+  if (kind.encode) kind.encode(writer, record);
+  else writeAttributes(writer, kind, record);
+  return Uint8Array.from(writer.bytes());
+}
+
+function rawStatement(descriptors: readonly ExprDescriptor[]): NftStatement {
+  return { raw: descriptors.map((d) => ({ expr: d.expr, data: Buffer.from(expressionData(d)).toString('hex') })) };
+}
+
+/** What a register holds while a rule is read back. */
+interface Register {
+  sources: ExprDescriptor[];
+  kind: 'payload' | 'meta' | 'ct' | 'const' | 'concat' | 'map';
+  type: Datatype;
+  json?: NftExpression;
+  payload?: { base: number; offset: number; len: number };
+  /** Resolved payload field (after dependencies are known). */
+  field?: { protocol: PayloadProtocol; name: string; offset: number; length: number };
+  /** A pending bitwise (mask, xor) on the loaded value. */
+  bitwise?: { mask: Uint8Array; xor: Uint8Array };
+  data?: Uint8Array;
+  fields?: Datatype[];
+}
+
+interface Statement {
+  json: NftStatement;
+  /** A match that nft may have inserted as a dependency: which protocol it establishes. */
+  dependency?: { kind: 'l4proto' | 'nfproto'; value: number };
+  removed?: boolean;
+}
+
+class Unreadable extends Error {}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function allBytes(bytes: Uint8Array, value: number): boolean {
+  return bytes.every((b) => b === value);
+}
+
+/** Formats an interval [low, high] of `type`: a value, a prefix, or a range. */
+export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array, context: ValueContext): NftExpression {
+  if (bytesEqual(low, high)) return type.format(low, context);
+  if (type.name === 'ipv4_addr' || type.name === 'ipv6_addr') {
+    const hostBits = low.map((b, i) => b ^ high[i]!);
+    const length = maskPrefixLength(hostBits.map((b) => ~b & 0xff));
+    if (length !== undefined && low.every((b, i) => (b & hostBits[i]!) === 0)) {
+      return { prefix: { addr: type.format(low, context), len: length } };
+    }
+  }
+  return { range: [type.format(low, context), type.format(high, context)] };
+}
+
+function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[]): number {
+  let offset = 0;
+  for (const type of types) {
+    const size = types.length > 1 ? fieldSize(type) : a.length;
+    const x = a.subarray(offset, offset + type.size);
+    const y = b.subarray(offset, offset + type.size);
+    const order = type.byteorder === 'host' && type.size > 1 ? -1 : 1;
+    const n = x.length;
+    for (let i = 0; i < n; i++) {
+      const j = order === 1 ? i : n - 1 - i;
+      if (x[j] !== y[j]) return x[j]! - y[j]!;
+    }
+    offset += size;
+  }
+  return 0;
+}
+
+function splitFields(bytes: Uint8Array, types: readonly Datatype[]): Uint8Array[] {
+  if (types.length === 1) return [bytes];
+  const out: Uint8Array[] = [];
+  let offset = 0;
+  for (const type of types) {
+    out.push(bytes.subarray(offset, offset + type.size));
+    offset += fieldSize(type);
+  }
+  return out;
+}
+
+/** A verdict as JSON (`{"accept": null}`, `{"jump": {"target": "x"}}`). */
+export function verdictJson(verdict: number, chain: string | undefined): NftStatement | undefined {
+  switch (verdict) {
+    case NF_ACCEPT:
+      return { accept: null };
+    case NF_DROP:
+      return { drop: null };
+    case NFT_CONTINUE:
+      return { continue: null };
+    case NFT_RETURN:
+      return { return: null };
+    case NFT_JUMP:
+      return chain === undefined ? undefined : { jump: { target: chain } };
+    case NFT_GOTO:
+      return chain === undefined ? undefined : { goto: { target: chain } };
+  }
+  return undefined;
+}
+
+/**
+ * Set elements as nft lists them: sorted, intervals rebuilt from start and end elements (or
+ * key ends), map values and verdicts paired with their keys.
+ */
+export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[], keyTypes: readonly Datatype[], dataType: Datatype | 'verdict' | undefined, context: ValueContext): NftExpression[] {
+  const interval = ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0;
+  const rows = elements
+    .filter((e) => e.key !== undefined)
+    .map((e) => ({ e, key: Buffer.from(e.key!, 'hex') as Uint8Array, end: e.keyEnd === undefined ? undefined : (Buffer.from(e.keyEnd, 'hex') as Uint8Array) }));
+  rows.sort((a, b) => keyCompare(a.key, b.key, keyTypes));
+  const out: NftExpression[] = [];
+  const valueOf = (e: ParsedElement): NftExpression | undefined => {
+    if (dataType === undefined) return undefined;
+    if (dataType === 'verdict') return (verdictJson(e.verdict ?? NF_DROP, e.chain) ?? { raw: e.verdict }) as NftExpression;
+    return e.data === undefined ? undefined : dataType.format(Buffer.from(e.data, 'hex'), context);
+  };
+  const wrap = (key: NftExpression, e: ParsedElement): NftExpression => {
+    let keyJson = key;
+    const comment = e.userdata ? decodeComment(e.userdata) : undefined;
+    if (e.timeout !== undefined || comment !== undefined) {
+      const elem: Record<string, NftExpression> = { val: key };
+      if (e.timeout !== undefined) elem.timeout = Math.round(e.timeout / 1000);
+      if (e.expiration !== undefined) elem.expires = Math.round(e.expiration / 1000);
+      if (comment !== undefined) elem.comment = comment;
+      keyJson = { elem } as NftExpression;
+    }
+    const value = valueOf(e);
+    return value === undefined && dataType === undefined ? keyJson : [keyJson, value ?? null] as NftExpression;
+  };
+  const format = (low: Uint8Array, high: Uint8Array): NftExpression => {
+    const lows = splitFields(low, keyTypes);
+    const highs = splitFields(high, keyTypes);
+    const parts = keyTypes.map((type, i) => formatInterval(type, lows[i]!, highs[i]!, context));
+    return keyTypes.length > 1 ? { concat: parts } : parts[0]!;
+  };
+  if (!interval || keyTypes.length > 1) {
+    for (const { e, key, end } of rows) out.push(wrap(format(key, end ?? key), e));
+    return out;
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (((row.e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0) continue;
+    const next = rows[i + 1];
+    let high: Uint8Array;
+    if (next === undefined) high = new Uint8Array(row.key.length).fill(0xff);
+    else high = decrementBytes(next.key);
+    out.push(wrap(format(row.key, high), row.e));
+  }
+  return out;
+}
+
+function decodeComment(hex: string): string | undefined {
+  const bytes = Buffer.from(hex, 'hex');
+  for (let i = 0; i + 2 <= bytes.length; ) {
+    const type = bytes[i]!;
+    const length = bytes[i + 1]!;
+    if (type === 0 && i + 2 + length <= bytes.length) {
+      let end = i + 2 + length;
+      while (end > i + 2 && bytes[end - 1] === 0) end--;
+      return bytes.subarray(i + 2, end).toString('utf8');
+    }
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+/** Reads the statements of one rule back from its expressions. */
+class RuleDecompiler {
+  private readonly statements: Statement[] = [];
+  private readonly registers = new Map<number, Register>();
+  private raw: ExprDescriptor[] | undefined;
+  private nfproto: number | undefined;
+  private l4proto: number | undefined;
+  /** The statements that established nfproto / l4proto, until a payload consumes them. */
+  private nfprotoDependency: Statement | undefined;
+  private l4protoDependency: Statement | undefined;
+
+  constructor(private readonly context: DecompileContext) {
+    if (context.family === NFPROTO_IPV4 || context.family === NFPROTO_IPV6) this.nfproto = context.family;
+  }
+
+  run(expressions: readonly ExprDescriptor[]): NftStatement[] {
+    for (let i = 0; i < expressions.length; i++) {
+      const e = expressions[i]!;
+      if (isRawExpr(e) || (this.raw !== undefined && this.readsUnknown(e))) {
+        this.addRaw([e]);
+        this.forgetWrites(e);
+        continue;
+      }
+      this.closeRaw();
+      try {
+        i += this.step(e, expressions[i + 1]);
+      } catch (error) {
+        if (!(error instanceof Unreadable)) throw error;
+        const sreg = (e as { sreg?: number }).sreg;
+        const sources = sreg !== undefined ? (this.registers.get(sreg)?.sources ?? []) : [];
+        if (sreg !== undefined) this.registers.delete(sreg);
+        this.addRaw([...sources, e]);
+        this.forgetWrites(e);
+      }
+    }
+    this.closeRaw();
+    const leftovers = [...this.registers.values()].flatMap((r) => r.sources);
+    if (leftovers.length > 0) this.statements.push({ json: rawStatement(leftovers) });
+    return this.statements.filter((s) => !s.removed).map((s) => s.json);
+  }
+
+  private readsUnknown(e: ExprDescriptor): boolean {
+    const sreg = (e as { sreg?: number }).sreg;
+    return sreg !== undefined && !this.registers.has(sreg);
+  }
+
+  private forgetWrites(e: ExprDescriptor): void {
+    const dreg = (e as { dreg?: number }).dreg;
+    if (dreg !== undefined) this.registers.delete(dreg);
+  }
+
+  private addRaw(descriptors: ExprDescriptor[]): void {
+    (this.raw ??= []).push(...descriptors);
+  }
+
+  private closeRaw(): void {
+    if (this.raw === undefined) return;
+    this.statements.push({ json: rawStatement(this.raw) });
+    this.raw = undefined;
+  }
+
+  private set(reg: number, value: Register): void {
+    const previous = this.registers.get(reg);
+    if (previous !== undefined && previous.sources.length > 0) this.statements.push({ json: rawStatement(previous.sources) });
+    this.registers.set(reg, value);
+  }
+
+  private take(reg: number | undefined): Register {
+    if (reg === undefined) throw new Unreadable();
+    const value = this.registers.get(reg);
+    if (value === undefined) throw new Unreadable();
+    this.registers.delete(reg);
+    return value;
+  }
+
+  /** Processes one expression; returns how many following expressions it also consumed. */
+  private step(e: ExprDescriptor, next: ExprDescriptor | undefined): number {
+    const d = e as unknown as Record<string, unknown> & { expr: string };
+    switch (d.expr) {
+      case 'payload': {
+        if (d.sreg !== undefined || d.dreg === undefined) throw new Unreadable();
+        this.set(d.dreg as number, { sources: [e], kind: 'payload', type: integerOfSize(d.len as number), payload: { base: d.base as number, offset: d.offset as number, len: d.len as number } });
+        return 0;
+      }
+      case 'meta': {
+        const meta = metaKeyByNumber(d.key as number);
+        if (meta === undefined) throw new Unreadable();
+        if (d.dreg !== undefined) {
+          this.set(d.dreg as number, { sources: [e], kind: 'meta', type: meta.type, json: { meta: { key: meta.name } } });
+          return 0;
+        }
+        if (!meta.settable) throw new Unreadable();
+        const value = this.value(this.take(d.sreg as number), meta.type);
+        this.statements.push({ json: { mangle: { key: { meta: { key: meta.name } }, value } } });
+        return 0;
+      }
+      case 'ct': {
+        const ct = ctKeyByNumber(d.key as number);
+        if (ct === undefined || d.dir !== undefined) throw new Unreadable();
+        if (d.dreg !== undefined) {
+          this.set(d.dreg as number, { sources: [e], kind: 'ct', type: ct.type, json: { ct: { key: ct.name } } });
+          return 0;
+        }
+        if (!ct.settable) throw new Unreadable();
+        const value = this.value(this.take(d.sreg as number), ct.type);
+        this.statements.push({ json: { mangle: { key: { ct: { key: ct.name } }, value } } });
+        return 0;
+      }
+      case 'bitwise': {
+        if ((d.op !== undefined && d.op !== NFT_BITWISE_BOOL) || d.sreg !== d.dreg) throw new Unreadable();
+        const reg = this.registers.get(d.sreg as number);
+        if (reg === undefined || reg.bitwise !== undefined || reg.kind === 'const' || reg.kind === 'concat' || reg.kind === 'map') throw new Unreadable();
+        const mask = d.mask as Uint8Array | undefined;
+        const xor = d.xor as Uint8Array | undefined;
+        if (mask === undefined || xor === undefined) throw new Unreadable();
+        reg.bitwise = { mask, xor };
+        reg.sources.push(e);
+        return 0;
+      }
+      case 'immediate': {
+        if (d.dreg === NFT_REG_VERDICT) {
+          const verdict = verdictJson(d.verdict as number, d.chain as string | undefined);
+          if (verdict === undefined) throw new Unreadable();
+          this.statements.push({ json: verdict });
+          return 0;
+        }
+        if (d.data === undefined || d.dreg === undefined) throw new Unreadable();
+        this.set(d.dreg as number, { sources: [e], kind: 'const', type: integerOfSize((d.data as Uint8Array).length), data: d.data as Uint8Array });
+        return 0;
+      }
+      case 'cmp':
+        return this.cmp(d, next);
+      case 'range': {
+        const reg = this.take(d.sreg as number);
+        const left = this.left(reg);
+        const range = { range: [left.type.format(d.from as Uint8Array, this.context), left.type.format(d.to as Uint8Array, this.context)] } as NftExpression;
+        this.statements.push({ json: { match: { op: d.op === NFT_RANGE_EQ ? '==' : '!=', left: left.json, right: range } } });
+        return 0;
+      }
+      case 'lookup':
+        return this.lookup(d);
+      case 'counter':
+        this.statements.push({ json: { counter: { packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) } } });
+        return 0;
+      case 'log':
+        this.statements.push({ json: { log: this.log(d) } });
+        return 0;
+      case 'limit':
+        this.statements.push({ json: { limit: this.limit(d) } });
+        return 0;
+      case 'nat':
+        this.statements.push({ json: this.nat(d) });
+        return 0;
+      case 'masq':
+      case 'redir': {
+        const body = this.portNat(d);
+        this.statements.push({ json: d.expr === 'masq' ? { masquerade: body } : { redirect: body } });
+        return 0;
+      }
+      case 'reject':
+        this.statements.push({ json: { reject: this.reject(d) } });
+        return 0;
+    }
+    throw new Unreadable();
+  }
+
+  /** Resolves a payload register's field, consuming the dependency that named its protocol. */
+  private resolvePayload(reg: Register): void {
+    if (reg.payload === undefined || reg.field !== undefined) return;
+    const { base, offset, len } = reg.payload;
+    let protocol: PayloadProtocol | undefined;
+    let dependency: Statement | undefined;
+    if (base === NFT_PAYLOAD_NETWORK_HEADER) {
+      protocol = this.nfproto === NFPROTO_IPV4 ? PAYLOAD_PROTOCOLS.get('ip') : this.nfproto === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6') : undefined;
+      dependency = this.context.family === NFPROTO_INET ? this.nfprotoDependency : undefined;
+    } else if (base === NFT_PAYLOAD_TRANSPORT_HEADER) {
+      protocol = [...PAYLOAD_PROTOCOLS.values()].find((p) => p.l4proto !== undefined && p.l4proto === this.l4proto) ?? PAYLOAD_PROTOCOLS.get('th');
+      dependency = protocol?.name !== 'th' ? this.l4protoDependency : undefined;
+    }
+    const field = protocol?.fields.find((f) => f.offset === offset && (f.length === len || (len < f.length && (f.type.name === 'ipv4_addr' || f.type.name === 'ipv6_addr'))));
+    if (protocol === undefined || field === undefined) {
+      const baseName = base === NFT_PAYLOAD_LL_HEADER ? 'll' : base === NFT_PAYLOAD_NETWORK_HEADER ? 'nh' : base === NFT_PAYLOAD_TRANSPORT_HEADER ? 'th' : undefined;
+      if (baseName === undefined) throw new Unreadable();
+      reg.json = { payload: { base: baseName, offset: offset * 8, len: len * 8 } };
+      reg.type = integerOfSize(len);
+      return;
+    }
+    if (dependency !== undefined) {
+      dependency.removed = true;
+      if (dependency === this.nfprotoDependency) this.nfprotoDependency = undefined;
+      if (dependency === this.l4protoDependency) this.l4protoDependency = undefined;
+    }
+    reg.field = { protocol, name: field.name, offset: field.offset, length: field.length };
+    reg.type = field.type;
+    reg.json = { payload: { protocol: protocol.name, field: field.name } };
+  }
+
+  /** The left-hand side of a match (resolving payload fields, folding a pending bitwise). */
+  private left(reg: Register): { json: NftExpression; type: Datatype } {
+    this.resolvePayload(reg);
+    if (reg.kind === 'const' || reg.kind === 'map' || reg.json === undefined) throw new Unreadable();
+    if (reg.bitwise === undefined) return { json: reg.json, type: reg.type };
+    return { json: this.binopJson(reg.json, reg.type, reg.bitwise.mask, reg.bitwise.xor), type: reg.type };
+  }
+
+  /** `X & m`, `X | v`, `X ^ v` or `(X & (m|v)) | v`, as nft prints a bitwise expression. */
+  private binopJson(json: NftExpression, type: Datatype, mask: Uint8Array, xor: Uint8Array): NftExpression {
+    const fmt = (bytes: Uint8Array) => type.format(bytes, this.context);
+    if (allBytes(xor, 0)) return { '&': [json, fmt(mask)] };
+    if (allBytes(mask, 0xff)) return { '^': [json, fmt(xor)] };
+    if (mask.every((m, i) => m === (~xor[i]! & 0xff))) return { '|': [json, fmt(xor)] };
+    if (mask.every((m, i) => (m & xor[i]!) === 0)) return { '|': [{ '&': [json, fmt(mask.map((m, i) => m | xor[i]!))] }, fmt(xor)] };
+    throw new Unreadable();
+  }
+
+  /** The value of a mangle: a constant, a load (maybe masked), or a map lookup. */
+  private value(reg: Register, type: Datatype): NftExpression {
+    if (reg.kind === 'const') {
+      if (reg.data!.length !== type.size) throw new Unreadable();
+      return type.format(reg.data!, this.context);
+    }
+    if (reg.kind === 'map') return reg.json!;
+    const left = this.left(reg);
+    return left.json;
+  }
+
+  private dependencyOf(json: NftExpression, data: Uint8Array, op: number): Statement['dependency'] {
+    if (op !== NFT_CMP_EQ || data.length !== 1) return undefined;
+    const meta = (json as { meta?: { key: string } }).meta?.key;
+    if (meta === 'l4proto') return { kind: 'l4proto', value: data[0]! };
+    if (meta === 'nfproto') return { kind: 'nfproto', value: data[0]! };
+    const payload = (json as { payload?: { protocol?: string; field?: string } }).payload;
+    if ((payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr')) return { kind: 'l4proto', value: data[0]! };
+    return undefined;
+  }
+
+  private cmp(d: Record<string, unknown>, next: ExprDescriptor | undefined): number {
+    const reg = this.take(d.sreg as number);
+    const data = d.data as Uint8Array;
+    const op = d.op as number;
+    // cmp >= low followed by cmp <= high on the same register: a range.
+    const n = next as { expr: string; sreg?: number; op?: number; data?: Uint8Array } | undefined;
+    if (op === NFT_CMP_GTE && n?.expr === 'cmp' && n.sreg === d.sreg && n.op === NFT_CMP_LTE && n.data !== undefined && reg.bitwise === undefined) {
+      const left = this.left(reg);
+      const fmt = (bytes: Uint8Array) => left.type.format(bytes, this.context);
+      this.statements.push({ json: { match: { op: '==', left: left.json, right: { range: [fmt(data), fmt(n.data)] } } } });
+      return 1;
+    }
+    this.resolvePayload(reg);
+    // A load shorter than an address field at its start: nft's byte-aligned prefix.
+    if (reg.field !== undefined && reg.payload!.len < reg.field.length && reg.bitwise === undefined) {
+      if (op !== NFT_CMP_EQ && op !== NFT_CMP_NEQ) throw new Unreadable();
+      const full = new Uint8Array(reg.field.length);
+      full.set(data.subarray(0, reg.payload!.len));
+      const right = { prefix: { addr: reg.type.format(full, this.context), len: reg.payload!.len * 8 } };
+      this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+      return 0;
+    }
+    if (reg.bitwise !== undefined && allBytes(reg.bitwise.xor, 0)) {
+      const { mask } = reg.bitwise;
+      const addressField = reg.field !== undefined && (reg.type.name === 'ipv4_addr' || reg.type.name === 'ipv6_addr');
+      const length = maskPrefixLength(mask);
+      if (addressField && length !== undefined && (op === NFT_CMP_EQ || op === NFT_CMP_NEQ)) {
+        const right = { prefix: { addr: reg.type.format(data, this.context), len: length } };
+        this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+        return 0;
+      }
+      if (reg.type.flags !== undefined && allBytes(data, 0) && (op === NFT_CMP_NEQ || op === NFT_CMP_EQ)) {
+        const flags = reg.type.format(mask, this.context);
+        this.statements.push({ json: { match: { op: op === NFT_CMP_NEQ ? 'in' : '!=', left: reg.json!, right: flags } } });
+        return 0;
+      }
+    }
+    const left = this.left(reg);
+    const opName = OPS.get(op);
+    if (opName === undefined) throw new Unreadable();
+    const right = left.type.format(data, this.context);
+    const statement: Statement = { json: { match: { op: opName, left: left.json, right } } };
+    const dependency = reg.bitwise === undefined ? this.dependencyOf(left.json, data, op) : undefined;
+    if (dependency !== undefined) {
+      statement.dependency = dependency;
+      if (dependency.kind === 'l4proto') {
+        this.l4proto = dependency.value;
+        this.l4protoDependency = statement;
+      } else {
+        this.nfproto = dependency.value;
+        this.nfprotoDependency = statement;
+      }
+    }
+    this.statements.push(statement);
+    return 0;
+  }
+
+  private lookup(d: Record<string, unknown>): number {
+    const name = d.set as string;
+    const sreg = d.sreg as number;
+    const reg = this.registers.get(sreg);
+    if (reg === undefined) throw new Unreadable();
+    this.registers.delete(sreg);
+    // Concatenated keys sit in consecutive 32-bit registers after the first.
+    const keyParts: Register[] = [reg];
+    const found = this.context.setElements(name);
+    const keyLength = found?.set.keyLen;
+    let total = reg.payload?.len ?? reg.type.size;
+    for (let r = 9; keyLength !== undefined && total < keyLength && this.registers.has(r); r++) {
+      const part = this.registers.get(r)!;
+      this.registers.delete(r);
+      keyParts.push(part);
+      total = keyParts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
+    }
+    const lefts = keyParts.map((p) => this.left(p));
+    const keyJson: NftExpression = lefts.length > 1 ? { concat: lefts.map((l) => l.json) } : lefts[0]!.json;
+    const keyTypes = lefts.map((l) => l.type);
+    let data: NftExpression = `@${name}`;
+    const anonymous = name.startsWith('__set') || name.startsWith('__map');
+    const dataType = found ? this.setDataType(found.set) : undefined;
+    if (anonymous) {
+      if (found === undefined) throw new Unreadable();
+      data = { set: decodeElements(found.set, found.elements, keyTypes, dataType, this.context) };
+    }
+    const dreg = d.dreg as number | undefined;
+    if (dreg === undefined) {
+      this.statements.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
+      return 0;
+    }
+    if (dreg === NFT_REG_VERDICT) {
+      this.statements.push({ json: { vmap: { key: keyJson, data } } });
+      return 0;
+    }
+    this.set(dreg, { sources: [], kind: 'map', type: dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType, json: { map: { key: keyJson, data } } });
+    return 0;
+  }
+
+  private setDataType(set: ParsedSet): Datatype | 'verdict' | undefined {
+    if (set.dataType === undefined) return undefined;
+    if (set.dataType === NFT_DATA_VERDICT) return 'verdict';
+    for (const name of ['mark', 'ipv4_addr', 'ipv6_addr', 'inet_service', 'ct_state', 'ifname', 'inet_proto', 'nf_proto', 'uid', 'gid', 'ct_dir', 'iface_index']) {
+      const type = datatype(name)!;
+      if (type.id === set.dataType) return type;
+    }
+    return integerOfSize(set.dataLen ?? 4);
+  }
+
+  private log(d: Record<string, unknown>): NftStatement['log'] {
+    const out: Record<string, unknown> = {};
+    if (d.prefix !== undefined) out.prefix = d.prefix;
+    if (d.group !== undefined) out.group = d.group;
+    if (d.snaplen !== undefined && d.snaplen !== 0) out.snaplen = d.snaplen;
+    if (d.qthreshold !== undefined && d.qthreshold !== 0) out['queue-threshold'] = d.qthreshold;
+    if (d.level !== undefined && d.group === undefined) {
+      const level = LOG_LEVEL_NAMES[d.level as number];
+      if (level === undefined) throw new Unreadable();
+      if (level !== 'warn') out.level = level;
+    }
+    const flags = (d.flags as number | undefined) ?? 0;
+    if (flags !== 0) {
+      if ((flags & LOG_ALL) === LOG_ALL) out.flags = 'all';
+      else {
+        const names = LOG_FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
+        out.flags = names.length === 1 ? names[0] : names;
+      }
+    }
+    return Object.keys(out).length === 0 ? null : (out as NftStatement['log']);
+  }
+
+  private limit(d: Record<string, unknown>): NftStatement['limit'] {
+    const per = LIMIT_PERIODS.get(Number(d.unit));
+    if (per === undefined) throw new Unreadable();
+    let rate = Number(d.rate);
+    const out: Record<string, unknown> = {};
+    let burst = (d.burst as number | undefined) ?? 0;
+    if (d.type === NFT_LIMIT_PKT_BYTES) {
+      const unit = (value: number) => (value !== 0 && value % (1024 * 1024) === 0 ? 'mbytes' : value !== 0 && value % 1024 === 0 ? 'kbytes' : 'bytes');
+      const rateUnit = unit(rate);
+      rate /= rateUnit === 'mbytes' ? 1024 * 1024 : rateUnit === 'kbytes' ? 1024 : 1;
+      const burstUnit = unit(burst);
+      burst /= burstUnit === 'mbytes' ? 1024 * 1024 : burstUnit === 'kbytes' ? 1024 : 1;
+      Object.assign(out, { rate, burst, per, rate_unit: rateUnit, burst_unit: burstUnit });
+    } else {
+      Object.assign(out, { rate, burst, per });
+    }
+    if (((d.flags as number | undefined) ?? 0) & NFT_LIMIT_F_INV) out.inv = true;
+    return out as NftStatement['limit'];
+  }
+
+  private natFlags(flags: number | undefined): string | string[] | undefined {
+    const names: string[] = [];
+    if ((flags ?? 0) & NF_NAT_RANGE_PROTO_RANDOM) names.push('random');
+    if ((flags ?? 0) & NF_NAT_RANGE_PROTO_RANDOM_FULLY) names.push('fully-random');
+    if ((flags ?? 0) & NF_NAT_RANGE_PERSISTENT) names.push('persistent');
+    return names.length === 0 ? undefined : names.length === 1 ? names[0] : names;
+  }
+
+  private constOf(reg: number | undefined): Uint8Array | undefined {
+    if (reg === undefined) return undefined;
+    const value = this.registers.get(reg);
+    if (value === undefined || value.kind !== 'const') throw new Unreadable();
+    return value.data;
+  }
+
+  private ports(min: number | undefined, max: number | undefined): NftExpression | undefined {
+    const low = this.constOf(min);
+    const high = max !== undefined && max !== min ? this.constOf(max) : undefined;
+    const port = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
+    if (low === undefined) return undefined;
+    if (low.length !== 2 || (high !== undefined && high.length !== 2)) throw new Unreadable();
+    return high === undefined || bytesEqual(low, high) ? port.format(low, this.context) : { range: [port.format(low, this.context), port.format(high, this.context)] };
+  }
+
+  private releaseRegisters(...regs: (number | undefined)[]): void {
+    for (const reg of regs) if (reg !== undefined) this.registers.delete(reg);
+  }
+
+  private nat(d: Record<string, unknown>): NftStatement {
+    const family = d.family as number;
+    const addrType = family === NFPROTO_IPV6 ? datatype('ipv6_addr')! : datatype('ipv4_addr')!;
+    const min = this.constOf(d.regAddrMin as number | undefined);
+    const max = d.regAddrMax !== undefined && d.regAddrMax !== d.regAddrMin ? this.constOf(d.regAddrMax as number) : undefined;
+    const out: Record<string, unknown> = {};
+    if (this.context.family === NFPROTO_INET) out.family = family === NFPROTO_IPV6 ? 'ip6' : 'ip';
+    if (min !== undefined) {
+      if (min.length !== addrType.size) throw new Unreadable();
+      out.addr = max === undefined ? addrType.format(min, this.context) : formatInterval(addrType, min, max, this.context);
+    }
+    const port = this.ports(d.regProtoMin as number | undefined, d.regProtoMax as number | undefined);
+    if (port !== undefined) out.port = port;
+    const flags = this.natFlags(d.flags as number | undefined);
+    if (flags !== undefined) out.flags = flags;
+    this.releaseRegisters(d.regAddrMin as number, d.regAddrMax as number, d.regProtoMin as number, d.regProtoMax as number);
+    return d.type === NFT_NAT_SNAT ? { snat: out } : { dnat: out };
+  }
+
+  private portNat(d: Record<string, unknown>): Record<string, unknown> | null {
+    const out: Record<string, unknown> = {};
+    const port = this.ports(d.regProtoMin as number | undefined, d.regProtoMax as number | undefined);
+    if (port !== undefined) out.port = port;
+    const flags = this.natFlags(d.flags as number | undefined);
+    if (flags !== undefined) out.flags = flags;
+    this.releaseRegisters(d.regProtoMin as number, d.regProtoMax as number);
+    return Object.keys(out).length === 0 ? null : out;
+  }
+
+  private reject(d: Record<string, unknown>): NftStatement['reject'] {
+    if (d.type === NFT_REJECT_TCP_RST) {
+      if (this.l4proto === 6 && this.l4protoDependency !== undefined) {
+        this.l4protoDependency.removed = true;
+        this.l4protoDependency = undefined;
+      }
+      return { type: 'tcp reset' };
+    }
+    let typeName: 'icmpx' | 'icmp' | 'icmpv6';
+    if (d.type === NFT_REJECT_ICMPX_UNREACH) typeName = 'icmpx';
+    else {
+      typeName = this.nfproto === NFPROTO_IPV6 ? 'icmpv6' : 'icmp';
+      if (this.context.family === NFPROTO_INET && this.nfprotoDependency !== undefined) {
+        this.nfprotoDependency.removed = true;
+        this.nfprotoDependency = undefined;
+      }
+    }
+    const code = d.code as number;
+    const name = [...REJECT_CODES.get(typeName)!].find(([, v]) => v === code)?.[0];
+    if (name === undefined) throw new Unreadable();
+    return { type: typeName, expr: name };
+  }
+}
+
+/** Decompiles a rule's expressions into nftables JSON statements. */
+export function decompileRule(expressions: readonly ExprDescriptor[], context: DecompileContext): NftStatement[] {
+  return new RuleDecompiler(context).run(expressions);
+}

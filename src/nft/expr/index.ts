@@ -1,0 +1,97 @@
+/**
+ * Expression descriptors and their encoding: one file per expression kind, as in
+ * google/nftables. A descriptor names its kind (`expr`) and carries libnftnl's attributes.
+ */
+import type { MessageWriter } from '../../netlink/attributes.js';
+import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../constants.js';
+import { bitwiseKind, type BitwiseExpr } from './bitwise.js';
+import { cmpKind, type CmpExpr } from './cmp.js';
+import { counterKind, type CounterExpr } from './counter.js';
+import { ctKind, type CtExpr } from './ct.js';
+import { immediateKind, type ImmediateExpr } from './immediate.js';
+import { limitKind, type LimitExpr } from './limit.js';
+import { logKind, type LogExpr } from './log.js';
+import { lookupKind, type LookupExpr } from './lookup.js';
+import { masqKind, type MasqExpr } from './masq.js';
+import { metaKind, type MetaExpr } from './meta.js';
+import { natKind, type NatExpr } from './nat.js';
+import { payloadKind, type PayloadExpr } from './payload.js';
+import { rangeKind, type RangeExpr } from './range.js';
+import type { RawExpr } from './raw.js';
+import { redirKind, type RedirExpr } from './redir.js';
+import { rejectKind, type RejectExpr } from './reject.js';
+import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
+
+export type { BitwiseExpr, CmpExpr, CounterExpr, CtExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr };
+export type { SlotRecorder } from './spec.js';
+
+/** An expression routemark knows. */
+export type KnownExpr =
+  | PayloadExpr
+  | MetaExpr
+  | CtExpr
+  | CmpExpr
+  | RangeExpr
+  | BitwiseExpr
+  | ImmediateExpr
+  | CounterExpr
+  | LookupExpr
+  | NatExpr
+  | MasqExpr
+  | RedirExpr
+  | LogExpr
+  | LimitExpr
+  | RejectExpr;
+
+/** Any expression descriptor: a known kind, or an unknown one kept raw. */
+export type ExprDescriptor = KnownExpr | RawExpr;
+
+const KINDS: ReadonlyMap<string, ExprKind> = new Map(
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind].map((kind) => [kind.name, kind]),
+);
+
+/** The kind of a known expression name, or undefined. */
+export function exprKind(name: string): ExprKind | undefined {
+  return KINDS.get(name);
+}
+
+/** Whether a descriptor is an unknown expression kept raw. */
+export function isRawExpr(descriptor: ExprDescriptor): descriptor is RawExpr {
+  return (descriptor as RawExpr).raw !== undefined;
+}
+
+/** Writes one expression as NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA { ... } }. */
+export function writeExpression(writer: MessageWriter, descriptor: ExprDescriptor, recorder?: SlotRecorder): void {
+  writer.beginNest(NFTA_LIST_ELEM, true);
+  writer.attrString(NFTA_EXPR_NAME, descriptor.expr);
+  writer.beginNest(NFTA_EXPR_DATA, true);
+  if (isRawExpr(descriptor)) {
+    writer.raw(descriptor.raw);
+  } else {
+    const kind = KINDS.get(descriptor.expr);
+    if (kind === undefined) throw new Error(`routemark: no encoder for expression ${descriptor.expr}`);
+    const record = descriptor as unknown as Record<string, unknown>;
+    if (kind.encode) kind.encode(writer, record, recorder);
+    else writeAttributes(writer, kind, record, recorder);
+  }
+  writer.endNest();
+  writer.endNest();
+}
+
+/**
+ * Turns an expression as the addon's parser returns it (data as hex) into a descriptor (data as
+ * bytes).
+ */
+export function descriptorFromParsed(parsed: Record<string, unknown>): ExprDescriptor {
+  const name = parsed.expr as string;
+  if (typeof parsed.raw === 'string') return { expr: name, raw: Buffer.from(parsed.raw, 'hex') };
+  const kind = KINDS.get(name);
+  if (kind === undefined) return { expr: name, raw: new Uint8Array(0) };
+  const out: Record<string, unknown> = { expr: name };
+  for (const attr of kind.attrs) {
+    const value = parsed[attr.key];
+    if (value === undefined) continue;
+    out[attr.key] = attr.kind === 'data' ? Buffer.from(value as string, 'hex') : value;
+  }
+  return out as unknown as ExprDescriptor;
+}

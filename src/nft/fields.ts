@@ -1,0 +1,153 @@
+/**
+ * What the left-hand side of a match can name: packet header fields (payload), packet metadata
+ * (meta) and conntrack data (ct), with the datatypes of their values and the dependencies nft
+ * inserts before them (`tcp dport` needs `meta l4proto tcp` first).
+ */
+import { datatype, integerOfSize, type Datatype } from './datatypes.js';
+import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
+import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
+import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE } from './expr/ct.js';
+
+function type(name: string): Datatype {
+  return datatype(name)!;
+}
+
+/** A header field: where it lies (bytes from the header's start) and what it holds. */
+export interface PayloadField {
+  readonly name: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly type: Datatype;
+}
+
+/** A protocol header with named fields. */
+export interface PayloadProtocol {
+  readonly name: string;
+  readonly base: number;
+  readonly fields: readonly PayloadField[];
+  /** The network protocol (nfproto) this header belongs to, for inet tables. */
+  readonly nfproto?: 'ipv4' | 'ipv6';
+  /** The IP protocol number this transport header needs (`meta l4proto`). */
+  readonly l4proto?: number;
+}
+
+const ports = (l4proto: number | undefined, name: string, extra: PayloadField[] = []): PayloadProtocol => ({
+  name,
+  base: NFT_PAYLOAD_TRANSPORT_HEADER,
+  l4proto,
+  fields: [
+    { name: 'sport', offset: 0, length: 2, type: type('inet_service') },
+    { name: 'dport', offset: 2, length: 2, type: type('inet_service') },
+    ...extra,
+  ],
+});
+
+/** Header protocols by nft name. Bit fields (ip version, tcp flags) are not offered. */
+export const PAYLOAD_PROTOCOLS: ReadonlyMap<string, PayloadProtocol> = new Map(
+  [
+    {
+      name: 'ip',
+      base: NFT_PAYLOAD_NETWORK_HEADER,
+      nfproto: 'ipv4' as const,
+      fields: [
+        { name: 'length', offset: 2, length: 2, type: integerOfSize(2) },
+        { name: 'id', offset: 4, length: 2, type: integerOfSize(2) },
+        { name: 'ttl', offset: 8, length: 1, type: integerOfSize(1) },
+        { name: 'protocol', offset: 9, length: 1, type: type('inet_proto') },
+        { name: 'checksum', offset: 10, length: 2, type: integerOfSize(2) },
+        { name: 'saddr', offset: 12, length: 4, type: type('ipv4_addr') },
+        { name: 'daddr', offset: 16, length: 4, type: type('ipv4_addr') },
+      ],
+    },
+    {
+      name: 'ip6',
+      base: NFT_PAYLOAD_NETWORK_HEADER,
+      nfproto: 'ipv6' as const,
+      fields: [
+        { name: 'length', offset: 4, length: 2, type: integerOfSize(2) },
+        { name: 'nexthdr', offset: 6, length: 1, type: type('inet_proto') },
+        { name: 'hoplimit', offset: 7, length: 1, type: integerOfSize(1) },
+        { name: 'saddr', offset: 8, length: 16, type: type('ipv6_addr') },
+        { name: 'daddr', offset: 24, length: 16, type: type('ipv6_addr') },
+      ],
+    },
+    ports(6, 'tcp', [
+      { name: 'sequence', offset: 4, length: 4, type: integerOfSize(4) },
+      { name: 'ackseq', offset: 8, length: 4, type: integerOfSize(4) },
+      { name: 'window', offset: 14, length: 2, type: integerOfSize(2) },
+      { name: 'checksum', offset: 16, length: 2, type: integerOfSize(2) },
+      { name: 'urgptr', offset: 18, length: 2, type: integerOfSize(2) },
+    ]),
+    ports(17, 'udp', [
+      { name: 'length', offset: 4, length: 2, type: integerOfSize(2) },
+      { name: 'checksum', offset: 6, length: 2, type: integerOfSize(2) },
+    ]),
+    ports(136, 'udplite'),
+    ports(132, 'sctp'),
+    ports(33, 'dccp'),
+    // `th`: any transport header's ports, with no protocol dependency.
+    ports(undefined, 'th'),
+  ].map((protocol) => [protocol.name, protocol]),
+);
+
+/** Payload bases by their JSON name (raw payload expressions). */
+export const PAYLOAD_BASES: ReadonlyMap<string, number> = new Map([
+  ['ll', NFT_PAYLOAD_LL_HEADER],
+  ['nh', NFT_PAYLOAD_NETWORK_HEADER],
+  ['th', NFT_PAYLOAD_TRANSPORT_HEADER],
+]);
+
+/** A meta key: its NFT_META_* number and datatype. */
+export interface MetaKey {
+  readonly name: string;
+  readonly key: number;
+  readonly type: Datatype;
+  /** Whether `meta KEY set ...` is allowed (routemark sets only the mark). */
+  readonly settable: boolean;
+}
+
+/** Meta keys by nft name. */
+export const META_KEYS: ReadonlyMap<string, MetaKey> = new Map(
+  [
+    { name: 'mark', key: NFT_META_MARK, type: type('mark'), settable: true },
+    { name: 'iif', key: NFT_META_IIF, type: type('iface_index'), settable: false },
+    { name: 'oif', key: NFT_META_OIF, type: type('iface_index'), settable: false },
+    { name: 'iifname', key: NFT_META_IIFNAME, type: type('ifname'), settable: false },
+    { name: 'oifname', key: NFT_META_OIFNAME, type: type('ifname'), settable: false },
+    { name: 'l4proto', key: NFT_META_L4PROTO, type: type('inet_proto'), settable: false },
+    { name: 'nfproto', key: NFT_META_NFPROTO, type: type('nf_proto'), settable: false },
+    { name: 'skuid', key: NFT_META_SKUID, type: type('uid'), settable: false },
+    { name: 'skgid', key: NFT_META_SKGID, type: type('gid'), settable: false },
+    { name: 'length', key: NFT_META_LEN, type: integerOfSize(4, 'host'), settable: false },
+    { name: 'cpu', key: NFT_META_CPU, type: integerOfSize(4, 'host'), settable: false },
+  ].map((key) => [key.name, key]),
+);
+
+/** A ct key: its NFT_CT_* number and datatype; `direction` keys take `dir`. */
+export interface CtKey {
+  readonly name: string;
+  readonly key: number;
+  readonly type: Datatype;
+  readonly settable: boolean;
+}
+
+/** Conntrack keys by nft name. */
+export const CT_KEYS: ReadonlyMap<string, CtKey> = new Map(
+  [
+    { name: 'state', key: NFT_CT_STATE, type: type('ct_state'), settable: false },
+    { name: 'direction', key: NFT_CT_DIRECTION, type: type('ct_dir'), settable: false },
+    { name: 'mark', key: NFT_CT_MARK, type: type('mark'), settable: true },
+  ].map((key) => [key.name, key]),
+);
+
+/** The meta key with this NFT_META_* number. */
+export function metaKeyByNumber(key: number): MetaKey | undefined {
+  for (const entry of META_KEYS.values()) if (entry.key === key) return entry;
+  return undefined;
+}
+
+/** The ct key with this NFT_CT_* number. */
+export function ctKeyByNumber(key: number): CtKey | undefined {
+  for (const entry of CT_KEYS.values()) if (entry.key === key) return entry;
+  return undefined;
+}

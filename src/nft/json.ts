@@ -1,0 +1,176 @@
+/**
+ * nftables JSON (libnftables-json(5)): the document routemark applies and lists. The types
+ * cover what routemark compiles; anything else is refused with a ValidationError naming the
+ * field, before anything is sent.
+ */
+
+/** Table families. */
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
+
+/** An expression: an immediate (string, number, boolean), a list, or an expression object. */
+export type NftExpression = string | number | boolean | NftExpression[] | NftExpressionObject;
+
+/** Expression objects (`{"payload": {...}}`, `{"prefix": {...}}`, `{"set": [...]}`, ...). */
+export interface NftExpressionObject {
+  payload?: { protocol: string; field: string } | { base: 'll' | 'nh' | 'th'; offset: number; len: number };
+  meta?: { key: string };
+  ct?: { key: string; dir?: 'original' | 'reply'; family?: 'ip' | 'ip6' };
+  prefix?: { addr: NftExpression; len: number };
+  range?: [NftExpression, NftExpression];
+  set?: NftExpression | NftExpression[];
+  map?: { key: NftExpression; data: NftExpression };
+  concat?: NftExpression[];
+  '&'?: [NftExpression, NftExpression];
+  '|'?: [NftExpression, NftExpression];
+  '^'?: [NftExpression, NftExpression];
+  elem?: { val: NftExpression; timeout?: number; expires?: number; comment?: string };
+  accept?: null;
+  drop?: null;
+  continue?: null;
+  return?: null;
+  jump?: { target: string };
+  goto?: { target: string };
+  [key: string]: unknown;
+}
+
+/** One expression of a rule as routemark lists an expression it could not decode. */
+export interface NftRawExpression {
+  /** The kernel's expression name, e.g. `"fib"`. */
+  expr: string;
+  /** The expression's netlink attributes (inside NFTA_EXPR_DATA), as hex. */
+  data: string;
+}
+
+/** A statement (an element of a rule's `expr`). */
+export interface NftStatement {
+  match?: { op: string; left: NftExpression; right: NftExpression };
+  mangle?: { key: NftExpression; value: NftExpression };
+  counter?: null | { packets?: number; bytes?: number };
+  log?: null | { prefix?: string; level?: string; group?: number; snaplen?: number; 'queue-threshold'?: number; flags?: string | string[] };
+  limit?: { rate: number; per?: string; burst?: number; rate_unit?: string; burst_unit?: string; inv?: boolean };
+  snat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
+  dnat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
+  masquerade?: null | { port?: NftExpression; flags?: string | string[] };
+  redirect?: null | { port?: NftExpression; flags?: string | string[] };
+  reject?: null | { type?: 'tcp reset' | 'icmpx' | 'icmp' | 'icmpv6'; expr?: string };
+  vmap?: { key: NftExpression; data: NftExpression };
+  accept?: null;
+  drop?: null;
+  continue?: null;
+  return?: null;
+  jump?: { target: string };
+  goto?: { target: string };
+  /**
+   * Expressions routemark could not decode, kept as the kernel holds them. Only routemark
+   * reads this statement (nft does not); applying it sends the same expressions back.
+   */
+  raw?: NftRawExpression[];
+  [key: string]: unknown;
+}
+
+/** `{"table": ...}`. `flags` and `comment` are routemark extensions that nft 1.0.6 does not list. */
+export interface NftTable {
+  family: NftFamily;
+  name: string;
+  handle?: number;
+  /** `owner`: the table lives only as long as the routemark handle that made it. `persist` (Linux 6.9): it outlives its owner. `dormant`: its hooks are off. */
+  flags?: NftTableFlag | NftTableFlag[];
+  comment?: string;
+}
+
+/** Table flags. */
+export type NftTableFlag = 'dormant' | 'owner' | 'persist';
+
+/** `{"chain": ...}`. Base chains have type, hook, prio and policy. */
+export interface NftChain {
+  family: NftFamily;
+  table: string;
+  name: string;
+  handle?: number;
+  type?: 'filter' | 'nat' | 'route';
+  hook?: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress';
+  prio?: number;
+  policy?: 'accept' | 'drop';
+  dev?: string;
+  comment?: string;
+}
+
+/** `{"rule": ...}`. */
+export interface NftRule {
+  family: NftFamily;
+  table: string;
+  chain: string;
+  expr?: NftStatement[];
+  handle?: number;
+  index?: number;
+  comment?: string;
+}
+
+/** `{"set": ...}`. */
+export interface NftSet {
+  family: NftFamily;
+  table: string;
+  name: string;
+  handle?: number;
+  type?: string | string[];
+  policy?: 'performance' | 'memory';
+  flags?: string[];
+  elem?: NftExpression[];
+  timeout?: number;
+  'gc-interval'?: number;
+  size?: number;
+  comment?: string;
+}
+
+/** `{"map": ...}`: a set whose elements map to `map`-typed values. */
+export interface NftMap extends NftSet {
+  map: string;
+}
+
+/** `{"element": ...}`: elements of a named set or map. */
+export interface NftElement {
+  family: NftFamily;
+  table: string;
+  name: string;
+  elem: NftExpression | NftExpression[];
+}
+
+/** The ruleset itself, for `flush` and `list`. */
+export type NftRuleset = null;
+
+/** A ruleset object. */
+export type NftObject =
+  | { table: NftTable }
+  | { chain: NftChain }
+  | { rule: NftRule }
+  | { set: NftSet }
+  | { map: NftMap }
+  | { element: NftElement };
+
+/** Library information, the first item of a listing. */
+export interface NftMetainfo {
+  version?: string;
+  release_name?: string;
+  json_schema_version: number;
+}
+
+/** A command. A bare object means `add`. */
+export type NftCommand =
+  | { add: NftObject }
+  | { create: NftObject }
+  | { insert: { rule: NftRule } }
+  | { replace: { rule: NftRule } }
+  | { delete: NftObject }
+  | { flush: NftObject | { ruleset: NftRuleset } }
+  | { metainfo: NftMetainfo }
+  | NftObject;
+
+/** An nftables JSON document: `{"nftables": [...]}`. */
+export interface NftDocument {
+  nftables: NftCommand[];
+}
+
+/** A listing: ruleset elements, metainfo first (what `nft -j list ruleset` prints). */
+export interface NftListing {
+  nftables: ({ metainfo: NftMetainfo } | NftObject)[];
+}

@@ -1,0 +1,176 @@
+/**
+ * Listing: dumps of tables, chains, sets, elements and rules, parsed by libnftnl in the addon
+ * in one crossing, then turned into nftables JSON in the order `nft -j list ruleset` prints
+ * them (per table: the table, its sets and maps, its chains, then the rules chain by chain).
+ * The dumps are repeated if the ruleset generation changed while they ran, so a listing is one
+ * consistent state and its generation can guard a later apply.
+ */
+import type { Connection } from '../netlink/connection.js';
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NetlinkError } from '../netlink/errors.js';
+import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
+import { native } from '../native.js';
+import { NFGENMSG_SIZE, NFPROTO_UNSPEC, NFTA_GEN_ID, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETTABLE, NFT_SET_ANONYMOUS, nftMessageType } from './constants.js';
+import type { InterfaceNames } from './datatypes.js';
+import { decompileRule, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
+import { descriptorFromParsed } from './expr/index.js';
+import { NFT_META_IIF, NFT_META_OIF } from './expr/meta.js';
+import type { NftListing, NftObject, NftRule } from './json.js';
+import { writeNfgenmsg } from './messages.js';
+import { chainJson, setJson, tableJson, type ParsedChain, type ParsedTable } from './objects.js';
+import { userdataString } from './sets.js';
+import { NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+
+/** What to list. Without a table: every table (of `family`, if given). */
+export interface ListFilter {
+  family?: number;
+  table?: string;
+  /** Only this chain (and its rules). */
+  chain?: string;
+  /** Only this set or map. */
+  set?: string;
+}
+
+interface ParsedRule {
+  family: number;
+  table: string;
+  chain: string;
+  handle: number;
+  userdata?: string;
+  expr: Record<string, unknown>[];
+}
+
+type Parsed =
+  | ({ type: 'table' } & ParsedTable)
+  | ({ type: 'chain' } & ParsedChain)
+  | ({ type: 'set' } & ParsedSet)
+  | { type: 'elements'; family: number; table: string; set: string; elements: ParsedElement[] }
+  | ({ type: 'rule' } & ParsedRule)
+  | { type: 'gen'; id: number };
+
+/** The current ruleset generation (NFT_MSG_GETGEN). */
+export async function getGeneration(connection: Connection): Promise<number> {
+  const replies = await connection.request({ operation: 'nft generation' }, nftMessageType(NFT_MSG_GETGEN), NLM_F_REQUEST, (w) => writeNfgenmsg(w, NFPROTO_UNSPEC));
+  for (const reply of replies) {
+    const id = messageAttributes(reply, NFGENMSG_SIZE).be32(NFTA_GEN_ID);
+    if (id !== undefined) return id;
+  }
+  throw new NetlinkError({ errno: 71, operation: 'nft generation', detail: 'no generation in the reply' }); // EPROTO
+}
+
+/** The raw messages of one listing (table, chain, set, element and rule dumps). */
+async function dumpAll(connection: Connection, filter: ListFilter): Promise<NetlinkMessage[]> {
+  const family = filter.family ?? NFPROTO_UNSPEC;
+  const dump = (msg: number, write?: (w: import('../netlink/attributes.js').MessageWriter) => void, dumpFamily = family) =>
+    connection.dump({ operation: 'nft list' }, nftMessageType(msg), NLM_F_REQUEST | NLM_F_DUMP, (w) => {
+      writeNfgenmsg(w, dumpFamily);
+      write?.(w);
+    });
+  const [tables, chains, sets, rules] = await Promise.all([
+    dump(NFT_MSG_GETTABLE),
+    filter.set === undefined ? dump(NFT_MSG_GETCHAIN) : Promise.resolve([]),
+    filter.chain === undefined ? dump(NFT_MSG_GETSET) : Promise.resolve([]),
+    filter.set === undefined
+      ? dump(NFT_MSG_GETRULE, (w) => {
+          if (filter.table !== undefined) w.attrString(NFTA_RULE_TABLE, filter.table);
+          if (filter.table !== undefined && filter.chain !== undefined) w.attrString(NFTA_RULE_CHAIN, filter.chain);
+        })
+      : Promise.resolve([]),
+  ]);
+  const parsedSets = parse([...sets]).filter((o): o is { type: 'set' } & ParsedSet => o.type === 'set' && (filter.table === undefined || o.table === filter.table));
+  const wanted = parsedSets.filter((s) => filter.set === undefined || s.name === filter.set || ((s.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0);
+  const elements = await Promise.all(
+    wanted.map((s) =>
+      dump(
+        NFT_MSG_GETSETELEM,
+        (w) => {
+          w.attrString(NFTA_SET_ELEM_LIST_TABLE, s.table);
+          w.attrString(NFTA_SET_ELEM_LIST_SET, s.name);
+        },
+        s.family,
+      ),
+    ),
+  );
+  return [...tables, ...chains, ...sets, ...elements.flat(), ...rules];
+}
+
+/** Parses messages with libnftnl in the addon: one call for all of them. */
+function parse(messages: readonly NetlinkMessage[]): Parsed[] {
+  if (messages.length === 0) return [];
+  const bytes = Buffer.concat(messages.map((m) => messageBytes(m)));
+  return JSON.parse(native().nftParse(bytes)) as Parsed[];
+}
+
+/** Options for {@link listRuleset}. */
+export interface ListContext {
+  /** Fetches the namespace's interfaces (only when a rule matches iif/oif). */
+  interfaces: () => Promise<InterfaceNames>;
+}
+
+/** A listing and the generation it shows. */
+export interface Listing {
+  listing: NftListing;
+  generation: number;
+}
+
+/** Lists the ruleset (or part of it) as nftables JSON. */
+export async function listRuleset(connection: Connection, filter: ListFilter, context: ListContext): Promise<Listing> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await getGeneration(connection);
+    const messages = await dumpAll(connection, filter);
+    const after = await getGeneration(connection);
+    if (before !== after && attempt < 10) continue;
+    const listing = await build(parse(messages), filter, context);
+    return { listing, generation: after };
+  }
+}
+
+async function build(objects: readonly Parsed[], filter: ListFilter, context: ListContext): Promise<NftListing> {
+  const tables = objects.filter((o): o is { type: 'table' } & ParsedTable => o.type === 'table' && (filter.family === undefined || o.family === filter.family) && (filter.table === undefined || o.name === filter.table));
+  const chains = objects.filter((o): o is { type: 'chain' } & ParsedChain => o.type === 'chain');
+  const sets = objects.filter((o): o is { type: 'set' } & ParsedSet => o.type === 'set');
+  const rules = objects.filter((o): o is { type: 'rule' } & ParsedRule => o.type === 'rule');
+  const elements = new Map<string, ParsedElement[]>();
+  for (const o of objects) {
+    if (o.type !== 'elements') continue;
+    const key = `${o.family}|${o.table}|${o.set}`;
+    const list = elements.get(key);
+    if (list) list.push(...o.elements);
+    else elements.set(key, [...o.elements]);
+  }
+  let interfaces: InterfaceNames | undefined;
+  const needsInterfaces = rules.some((r) => r.expr.some((e) => e.expr === 'meta' && (e.key === NFT_META_IIF || e.key === NFT_META_OIF) && e.dreg !== undefined));
+  if (needsInterfaces) interfaces = await context.interfaces();
+  const out: NftListing['nftables'] = [{ metainfo: { version: 'routemark', json_schema_version: 1 } }];
+  for (const table of tables) {
+    const setKey = (name: string) => `${table.family}|${table.name}|${name}`;
+    const tableSets = sets.filter((s) => s.family === table.family && s.table === table.name);
+    const lookup = (name: string) => {
+      const set = tableSets.find((s) => s.name === name);
+      return set === undefined ? undefined : { set, elements: elements.get(setKey(name)) ?? [] };
+    };
+    const valueContext = { interfaces };
+    if (filter.chain === undefined && filter.set === undefined) out.push(tableJson(table));
+    for (const set of tableSets) {
+      if (((set.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0) continue;
+      if (filter.chain !== undefined || (filter.set !== undefined && set.name !== filter.set)) continue;
+      const json = setJson(set, elements.get(setKey(set.name)) ?? [], valueContext);
+      if (json !== undefined) out.push(json);
+    }
+    if (filter.set !== undefined) continue;
+    const tableChains = chains.filter((c) => c.family === table.family && c.table === table.name && (filter.chain === undefined || c.name === filter.chain));
+    for (const chain of tableChains) out.push(chainJson(chain));
+    for (const chain of tableChains) {
+      for (const rule of rules) {
+        if (rule.family !== table.family || rule.table !== table.name || rule.chain !== chain.name) continue;
+        const expressions = rule.expr.map(descriptorFromParsed);
+        const statements = decompileRule(expressions, { family: table.family, interfaces, setElements: lookup });
+        const json: NftRule = { family: familyName(rule.family) as NftRule['family'], table: rule.table, chain: rule.chain, handle: rule.handle, expr: statements };
+        const comment = userdataString(rule.userdata === undefined ? undefined : Buffer.from(rule.userdata, 'hex'), NFTNL_UDATA_RULE_COMMENT);
+        if (comment !== undefined) json.comment = comment;
+        out.push({ rule: json } as NftObject);
+      }
+    }
+  }
+  return { nftables: out };
+}

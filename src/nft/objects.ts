@@ -1,0 +1,297 @@
+/**
+ * Tables, chains, sets and maps: nftables JSON objects to message descriptors (validated,
+ * with the field path of anything wrong), and the addon's parsed dump objects back to JSON.
+ */
+import { ValidationError } from '../netlink/errors.js';
+import { shortString } from '../common/validate.js';
+import { splitTypeId, datatypeById, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
+import { decodeElements, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
+import type { NftChain, NftExpression, NftMap, NftSet, NftTable } from './json.js';
+import type { ChainMessage, SetMessage, TableMessage } from './messages.js';
+import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, type MapData, type SetKey } from './sets.js';
+import { asObject } from './values.js';
+
+/** NFPROTO_* by JSON family name. */
+export const FAMILIES: ReadonlyMap<string, number> = new Map([
+  ['ip', NFPROTO_IPV4],
+  ['ip6', NFPROTO_IPV6],
+  ['inet', NFPROTO_INET],
+  ['arp', NFPROTO_ARP],
+  ['bridge', NFPROTO_BRIDGE],
+  ['netdev', NFPROTO_NETDEV],
+]);
+
+/** Families whose rules routemark compiles (its header fields are IP ones). */
+const RULE_FAMILIES = new Set([NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET]);
+
+const HOOKS: ReadonlyMap<string, number> = new Map([
+  ['prerouting', NF_INET_PRE_ROUTING],
+  ['input', NF_INET_LOCAL_IN],
+  ['forward', NF_INET_FORWARD],
+  ['output', NF_INET_LOCAL_OUT],
+  ['postrouting', NF_INET_POST_ROUTING],
+  ['ingress', NF_INET_INGRESS],
+]);
+
+/** Standard priorities by name (nft's `priority mangle` etc.). */
+const PRIORITIES: ReadonlyMap<string, number> = new Map([
+  ['raw', -300],
+  ['mangle', -150],
+  ['dstnat', -100],
+  ['filter', 0],
+  ['security', 50],
+  ['srcnat', 100],
+]);
+
+const TABLE_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['dormant', NFT_TABLE_F_DORMANT],
+  ['owner', NFT_TABLE_F_OWNER],
+  ['persist', NFT_TABLE_F_PERSIST],
+]);
+
+const SET_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['constant', NFT_SET_CONSTANT],
+  ['interval', NFT_SET_INTERVAL],
+  ['timeout', NFT_SET_TIMEOUT],
+  ['dynamic', NFT_SET_EVAL],
+]);
+
+/** Checks an object has only known keys. */
+function known(object: Record<string, unknown>, field: string, keys: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!keys.includes(key) && object[key] !== undefined) throw new ValidationError(`${field}.${key}`, object[key], `unknown property (known: ${keys.join(', ')})`);
+  }
+}
+
+/** A JSON object's `family`, as NFPROTO_*. */
+export function parseFamily(value: unknown, field: string, forRules = false): number {
+  const family = typeof value === 'string' ? FAMILIES.get(value) : undefined;
+  if (family === undefined) throw new ValidationError(field, value, 'expected a family: ip, ip6, inet, arp, bridge or netdev');
+  if (forRules && !RULE_FAMILIES.has(family)) throw new ValidationError(field, value, 'routemark compiles rules for ip, ip6 and inet tables');
+  return family;
+}
+
+/** A table, chain or set name (at most 255 bytes, NFT_NAME_MAXLEN - 1). */
+export function objectName(value: unknown, field: string): string {
+  return shortString(value, field, 255);
+}
+
+function handleOf(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new ValidationError(field, value, 'expected a handle (a positive integer)');
+  return value;
+}
+
+function flagsOf(value: unknown, table: ReadonlyMap<string, number>, field: string): number {
+  const list = Array.isArray(value) ? value : [value];
+  let flags = 0;
+  list.forEach((flag, i) => {
+    const bit = typeof flag === 'string' ? table.get(flag) : undefined;
+    if (bit === undefined) throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, flag, `expected one of ${[...table.keys()].join(', ')}`);
+    flags |= bit;
+  });
+  return flags;
+}
+
+function seconds(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ValidationError(field, value, 'expected seconds > 0');
+  return Math.round(value * 1000);
+}
+
+/** A table object: family and message. `identify` accepts a handle instead of a name. */
+export function parseTable(value: unknown, field: string, identify = false): { family: number; message: TableMessage } {
+  const object = asObject(value);
+  if (object === undefined) throw new ValidationError(field, value, 'expected a table object');
+  known(object, field, ['family', 'name', 'handle', 'flags', 'comment']);
+  const family = parseFamily(object.family, `${field}.family`);
+  const message: TableMessage = {};
+  const handle = handleOf(object.handle, `${field}.handle`);
+  if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
+  else message.name = objectName(object.name, `${field}.name`);
+  if (object.flags !== undefined) message.flags = flagsOf(object.flags, TABLE_FLAGS, `${field}.flags`);
+  if (object.comment !== undefined) message.userdata = commentUserdata(NFTNL_UDATA_TABLE_COMMENT, object.comment as string, `${field}.comment`);
+  return { family, message };
+}
+
+/** A chain object. `identify` parses only what names it (for delete and flush). */
+export function parseChain(value: unknown, field: string, identify = false): { family: number; message: ChainMessage } {
+  const object = asObject(value);
+  if (object === undefined) throw new ValidationError(field, value, 'expected a chain object');
+  known(object, field, ['family', 'table', 'name', 'handle', 'type', 'hook', 'prio', 'policy', 'dev', 'comment']);
+  const family = parseFamily(object.family, `${field}.family`);
+  const message: ChainMessage = { table: objectName(object.table, `${field}.table`) };
+  const handle = handleOf(object.handle, `${field}.handle`);
+  if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
+  else message.name = objectName(object.name, `${field}.name`);
+  if (identify) return { family, message };
+  const base = object.type !== undefined || object.hook !== undefined || object.prio !== undefined || object.policy !== undefined;
+  if (base) {
+    if (object.type !== 'filter' && object.type !== 'nat' && object.type !== 'route') throw new ValidationError(`${field}.type`, object.type, 'expected "filter", "nat" or "route"');
+    const hook = typeof object.hook === 'string' ? HOOKS.get(object.hook) : undefined;
+    if (hook === undefined) throw new ValidationError(`${field}.hook`, object.hook, `expected one of ${[...HOOKS.keys()].join(', ')}`);
+    let prio = object.prio;
+    if (typeof prio === 'string') prio = PRIORITIES.get(prio);
+    if (typeof prio !== 'number' || !Number.isInteger(prio) || prio < -0x80000000 || prio > 0x7fffffff) {
+      throw new ValidationError(`${field}.prio`, object.prio, `expected an integer priority or one of ${[...PRIORITIES.keys()].join(', ')}`);
+    }
+    message.hooknum = hook;
+    message.prio = prio;
+    if (object.dev !== undefined) message.dev = shortString(object.dev, `${field}.dev`, 15);
+    if (object.policy !== undefined) {
+      if (object.policy !== 'accept' && object.policy !== 'drop') throw new ValidationError(`${field}.policy`, object.policy, 'expected "accept" or "drop"');
+      message.policy = object.policy === 'accept' ? NF_ACCEPT : NF_DROP;
+    }
+    message.chainType = object.type;
+  }
+  if (object.comment !== undefined) message.userdata = commentUserdata(NFTNL_UDATA_CHAIN_COMMENT, object.comment as string, `${field}.comment`);
+  return { family, message };
+}
+
+/** A parsed set or map definition: its message and what its elements hold. */
+export interface SetDefinition {
+  family: number;
+  message: SetMessage;
+  key: SetKey;
+  data: MapData | undefined;
+  interval: boolean;
+  elements: unknown[] | undefined;
+}
+
+/** A set or map object (`isMap` for `{"map": ...}`). `identify` parses only what names it. */
+export function parseSet(value: unknown, field: string, isMap: boolean, identify = false): SetDefinition {
+  const object = asObject(value);
+  if (object === undefined) throw new ValidationError(field, value, `expected a ${isMap ? 'map' : 'set'} object`);
+  known(object, field, ['family', 'table', 'name', 'handle', 'type', 'map', 'policy', 'flags', 'elem', 'timeout', 'gc-interval', 'size', 'comment']);
+  const family = parseFamily(object.family, `${field}.family`);
+  const message: SetMessage = { table: objectName(object.table, `${field}.table`) };
+  const handle = handleOf(object.handle, `${field}.handle`);
+  if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
+  else message.name = objectName(object.name, `${field}.name`);
+  if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, elements: undefined };
+  const key = parseSetKey(object.type, `${field}.type`);
+  const data = isMap ? parseMapData(object.map, `${field}.map`) : undefined;
+  let flags = object.flags === undefined ? 0 : flagsOf(object.flags, SET_FLAGS, `${field}.flags`);
+  const interval = (flags & NFT_SET_INTERVAL) !== 0;
+  if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
+  if (data) flags |= NFT_SET_MAP;
+  message.flags = flags;
+  message.keyType = key.typeId;
+  message.keyLen = key.length;
+  if (data) {
+    message.dataType = data.verdict ? NFT_DATA_VERDICT : data.typeId;
+    message.dataLen = data.length;
+  }
+  if (object.policy !== undefined) {
+    if (object.policy !== 'performance' && object.policy !== 'memory') throw new ValidationError(`${field}.policy`, object.policy, 'expected "performance" or "memory"');
+    message.policy = object.policy === 'memory' ? NFT_SET_POL_MEMORY : NFT_SET_POL_PERFORMANCE;
+  }
+  if (object.size !== undefined) {
+    if (typeof object.size !== 'number' || !Number.isInteger(object.size) || object.size <= 0 || object.size > 0xffffffff) throw new ValidationError(`${field}.size`, object.size, 'expected a positive integer');
+    message.size = object.size;
+  }
+  if (interval && key.types.length > 1) message.fieldLengths = [...key.fieldLengths];
+  if (object.timeout !== undefined) message.timeout = seconds(object.timeout, `${field}.timeout`);
+  if (object['gc-interval'] !== undefined) message.gcInterval = seconds(object['gc-interval'], `${field}.gc-interval`);
+  if (object.comment !== undefined && typeof object.comment !== 'string') throw new ValidationError(`${field}.comment`, object.comment, 'expected a string');
+  message.userdata = setUserdata(key, data, object.comment as string | undefined);
+  let elements: unknown[] | undefined;
+  if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
+  return { family, message, key, data, interval, elements };
+}
+
+/** A set's definition as read from the kernel, enough to encode its elements. */
+export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message' | 'elements'> | undefined {
+  const types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
+  if (types === undefined) return undefined;
+  const key = parseSetKey(types.map((t) => t.name), 'set.type');
+  let data: MapData | undefined;
+  if (set.dataType !== undefined) {
+    if (set.dataType === NFT_DATA_VERDICT) data = parseMapData('verdict', 'set.map');
+    else {
+      const type = datatypeById(set.dataType);
+      if (type === undefined) return undefined;
+      data = parseMapData(type.name, 'set.map');
+    }
+  }
+  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0 };
+}
+
+/** A table as the addon's parser returns it. */
+export interface ParsedTable {
+  family: number;
+  name: string;
+  handle?: number;
+  flags?: number;
+  owner?: number;
+  userdata?: string;
+}
+
+/** A chain as the addon's parser returns it. */
+export interface ParsedChain {
+  family: number;
+  table: string;
+  name: string;
+  handle?: number;
+  hooknum?: number;
+  prio?: number;
+  policy?: number;
+  chainType?: string;
+  dev?: string;
+  userdata?: string;
+}
+
+/** A listed table as JSON. */
+export function tableJson(table: ParsedTable): { table: NftTable } {
+  const out: NftTable = { family: familyName(table.family) as NftTable['family'], name: table.name, handle: table.handle! };
+  const flags = [...TABLE_FLAGS].filter(([, bit]) => ((table.flags ?? 0) & bit) !== 0).map(([name]) => name);
+  if (flags.length > 0) out.flags = flags as NftTable['flags'];
+  const comment = userdataString(table.userdata === undefined ? undefined : Buffer.from(table.userdata, 'hex'), NFTNL_UDATA_TABLE_COMMENT);
+  if (comment !== undefined) out.comment = comment;
+  return { table: out };
+}
+
+/** A listed chain as JSON. */
+export function chainJson(chain: ParsedChain): { chain: NftChain } {
+  const out: NftChain = { family: familyName(chain.family) as NftChain['family'], table: chain.table, name: chain.name, handle: chain.handle! };
+  if (chain.hooknum !== undefined) {
+    out.type = chain.chainType as NftChain['type'];
+    out.hook = [...HOOKS].find(([, n]) => n === chain.hooknum)?.[0] as NftChain['hook'];
+    out.prio = chain.prio!;
+    if (chain.dev !== undefined) out.dev = chain.dev;
+    out.policy = chain.policy === NF_DROP ? 'drop' : 'accept';
+  }
+  const comment = userdataString(chain.userdata === undefined ? undefined : Buffer.from(chain.userdata, 'hex'), NFTNL_UDATA_CHAIN_COMMENT);
+  if (comment !== undefined) out.comment = comment;
+  return { chain: out };
+}
+
+/** A listed set or map as JSON, with its elements. Undefined if its key type is unknown. */
+export function setJson(set: ParsedSet, elements: readonly ParsedElement[], context: ValueContext): { set: NftSet } | { map: NftMap } | undefined {
+  const types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
+  if (types === undefined) return undefined;
+  let dataType: Datatype | 'verdict' | undefined;
+  if (set.dataType !== undefined) {
+    dataType = set.dataType === NFT_DATA_VERDICT ? 'verdict' : datatypeById(set.dataType);
+    if (dataType === undefined) return undefined;
+  }
+  const out: Record<string, unknown> = {
+    family: familyName(set.family),
+    name: set.name,
+    table: set.table,
+    type: types.length > 1 ? types.map((t) => t.name) : types[0]!.name,
+    handle: set.handle,
+  };
+  if (dataType !== undefined) out.map = dataType === 'verdict' ? 'verdict' : dataType.name;
+  const flags = [...SET_FLAGS].filter(([, bit]) => ((set.flags ?? 0) & bit) !== 0).map(([name]) => name);
+  if (flags.length > 0) out.flags = flags;
+  if (set.timeout !== undefined) out.timeout = Math.round(set.timeout / 1000);
+  if (set.gcInterval !== undefined) out['gc-interval'] = Math.round(set.gcInterval / 1000);
+  if (set.size !== undefined) out.size = set.size;
+  if (set.policy === NFT_SET_POL_MEMORY) out.policy = 'memory';
+  const comment = userdataString(set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex'), NFTNL_UDATA_SET_COMMENT);
+  if (comment !== undefined) out.comment = comment;
+  const elem: NftExpression[] = decodeElements(set, elements, types, dataType, context);
+  if (elem.length > 0) out.elem = elem;
+  return dataType !== undefined ? { map: out as unknown as NftMap } : { set: out as unknown as NftSet };
+}

@@ -1,0 +1,271 @@
+/**
+ * Set and map definitions: key and data types as nft names them, their lengths and type ids,
+ * the userdata nft keeps beside them, and the elements in the kernel's layout (intervals as
+ * start and end elements, concatenations padded to 32-bit registers).
+ */
+import { ValidationError } from '../netlink/errors.js';
+import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
+import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_SET_ELEM_INTERVAL_END, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
+import type { ElementMessage } from './messages.js';
+import { asObject, compareBytes, incrementBytes, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
+
+/** NFTNL_UDATA_SET_DATA_INTERVAL: nft marks map data that holds intervals. */
+const NFTNL_UDATA_SET_DATA_INTERVAL = 6; // NFTNL_UDATA_SET_DATA_INTERVAL
+
+/** The key of a set: one datatype, or a concatenation of several. */
+export interface SetKey {
+  readonly types: readonly Datatype[];
+  /** NFTA_SET_KEY_LEN: the sum of the fields, each padded to 4 bytes when concatenated. */
+  readonly length: number;
+  /** NFTA_SET_KEY_TYPE. */
+  readonly typeId: number;
+  /** Field lengths (NFTA_SET_DESC_CONCAT), for concatenations. */
+  readonly fieldLengths: readonly number[];
+}
+
+/** What a map maps to: a datatype, or verdicts. */
+export interface MapData {
+  readonly verdict: boolean;
+  readonly type: Datatype | undefined;
+  readonly length: number;
+  readonly typeId: number;
+}
+
+/** Padded size of one field of a concatenation (NFT_REG32_SIZE alignment). */
+export function fieldSize(type: Datatype): number {
+  return (type.size + 3) & ~3;
+}
+
+/** The key made of these types. */
+export function setKeyOf(types: readonly Datatype[]): SetKey {
+  const concat = types.length > 1;
+  return {
+    types,
+    length: concat ? types.reduce((sum, t) => sum + fieldSize(t), 0) : types[0]!.size,
+    typeId: concatTypeId(types),
+    fieldLengths: concat ? types.map((t) => t.size) : [],
+  };
+}
+
+/** Parses a set's `type` (`"ipv4_addr"` or `["ipv4_addr", "inet_service"]`). */
+export function parseSetKey(value: unknown, field: string): SetKey {
+  const names = Array.isArray(value) ? value : [value];
+  if (names.length === 0) throw new ValidationError(field, value, 'expected a type name or a list of type names');
+  const types = names.map((name, i) => {
+    const type = typeof name === 'string' ? DATATYPES.get(name) : undefined;
+    if (type === undefined || type.name === 'integer') {
+      const names = [...DATATYPES.keys()].filter((n) => n !== 'integer');
+      throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, name, `expected a set type (${names.join(', ')})`);
+    }
+    return type;
+  });
+  return setKeyOf(types);
+}
+
+/** Parses a map's `map` (the data type). */
+export function parseMapData(value: unknown, field: string): MapData {
+  if (value === 'verdict') return { verdict: true, type: undefined, length: 0, typeId: VERDICT_TYPE_ID };
+  const type = typeof value === 'string' ? DATATYPES.get(value) : undefined;
+  if (type === undefined || type.name === 'integer') throw new ValidationError(field, value, 'expected a data type name or "verdict"');
+  return { verdict: false, type, length: type.size, typeId: type.id };
+}
+
+/** NFTA_SET_DATA_TYPE for a map's data. */
+export function mapDataType(data: MapData): number {
+  return data.verdict ? NFT_DATA_VERDICT : data.typeId;
+}
+
+function tlvU32(type: number, value: number): number[] {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value, HOST_IS_LITTLE_ENDIAN);
+  return [type, 4, ...bytes];
+}
+
+function tlvString(type: number, text: string): number[] {
+  const encoded = new TextEncoder().encode(text);
+  return [type, encoded.length + 1, ...encoded, 0];
+}
+
+/** The userdata nft stores with a set: key (and data) byte order, comment. */
+export function setUserdata(key: SetKey, data: MapData | undefined, comment: string | undefined): Uint8Array {
+  const byteorder = (type: Datatype) => (type.byteorder === 'host' ? BYTEORDER_HOST_ENDIAN : BYTEORDER_BIG_ENDIAN);
+  const bytes = [...tlvU32(NFTNL_UDATA_SET_KEYBYTEORDER, key.types.length > 1 ? 0 : byteorder(key.types[0]!))];
+  if (data !== undefined) {
+    bytes.push(...tlvU32(NFTNL_UDATA_SET_DATABYTEORDER, data.type ? byteorder(data.type) : BYTEORDER_HOST_ENDIAN));
+    bytes.push(...tlvU32(NFTNL_UDATA_SET_DATA_INTERVAL, 0));
+  }
+  if (comment !== undefined) bytes.push(...tlvString(NFTNL_UDATA_SET_COMMENT, comment));
+  return Uint8Array.from(bytes);
+}
+
+/** Reads a TLV string (a comment) out of userdata. */
+export function userdataString(userdata: Uint8Array | undefined, type: number): string | undefined {
+  if (userdata === undefined) return undefined;
+  for (let i = 0; i + 2 <= userdata.length; ) {
+    const t = userdata[i]!;
+    const length = userdata[i + 1]!;
+    if (i + 2 + length > userdata.length) return undefined;
+    if (t === type) {
+      let end = i + 2 + length;
+      while (end > i + 2 && userdata[end - 1] === 0) end--;
+      return new TextDecoder().decode(userdata.subarray(i + 2, end));
+    }
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+/** Userdata holding one comment TLV (tables, chains, rules). */
+export function commentUserdata(type: number, comment: string, field: string): Uint8Array {
+  if (typeof comment !== 'string' || comment.length === 0) throw new ValidationError(field, comment, 'expected a non-empty string');
+  const bytes = tlvString(type, comment);
+  if (bytes.length - 2 > 128) throw new ValidationError(field, comment, 'expected a comment of at most 127 bytes');
+  return Uint8Array.from(bytes);
+}
+
+/** A verdict as a map value (`{"accept": null}`, `{"jump": {"target": "x"}}`). */
+export interface VerdictValue {
+  verdict: number;
+  chain?: string;
+}
+
+const VERDICTS: ReadonlyMap<string, number> = new Map([
+  ['accept', NF_ACCEPT],
+  ['drop', NF_DROP],
+  ['continue', NFT_CONTINUE],
+  ['return', NFT_RETURN],
+  ['jump', NFT_JUMP],
+  ['goto', NFT_GOTO],
+]);
+
+/** Parses a verdict expression; undefined if `value` is not one. */
+export function parseVerdict(value: unknown, field: string): VerdictValue | undefined {
+  const key = singleKey(value);
+  if (key === undefined) return undefined;
+  const code = VERDICTS.get(key);
+  if (code === undefined) return undefined;
+  if (key === 'jump' || key === 'goto') {
+    const target = asObject((value as Record<string, unknown>)[key])?.target;
+    if (typeof target !== 'string' || target.length === 0) throw new ValidationError(`${field}.${key}.target`, target, 'expected a chain name');
+    return { verdict: code, chain: target };
+  }
+  return { verdict: code };
+}
+
+/** One element parsed: its key (an interval for interval sets), data, timeout, comment. */
+interface ParsedElement {
+  key: ParsedValue[];
+  data?: Uint8Array;
+  verdict?: VerdictValue;
+  timeout?: number;
+  comment?: string;
+}
+
+function parseKey(value: unknown, key: SetKey, interval: boolean, field: string, context: ValueContext): ParsedValue[] {
+  if (key.types.length === 1) {
+    const parsed = interval ? parseIntervalValue(value, key.types[0]!, field, context) : { low: key.types[0]!.parse(value, field, context) };
+    return [parsed];
+  }
+  const parts = asObject(value)?.concat;
+  if (!Array.isArray(parts) || parts.length !== key.types.length) {
+    throw new ValidationError(field, value, `expected {"concat": [...]} with ${key.types.length} values`);
+  }
+  return parts.map((part, i) =>
+    interval ? parseIntervalValue(part, key.types[i]!, `${field}.concat[${i}]`, context) : { low: key.types[i]!.parse(part, `${field}.concat[${i}]`, context) },
+  );
+}
+
+function parseElement(value: unknown, key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ParsedElement {
+  let keyValue = value;
+  let dataValue: unknown;
+  let keyField = field;
+  if (data !== undefined) {
+    if (!Array.isArray(value) || value.length !== 2) throw new ValidationError(field, value, 'expected a [KEY, VALUE] pair');
+    keyValue = value[0];
+    dataValue = value[1];
+    keyField = `${field}[0]`;
+  }
+  const element: ParsedElement = { key: [] };
+  const wrapper = singleKey(keyValue) === 'elem' ? asObject((keyValue as Record<string, unknown>).elem) : undefined;
+  if (wrapper !== undefined) {
+    keyValue = wrapper.val;
+    if (wrapper.timeout !== undefined) {
+      if (typeof wrapper.timeout !== 'number' || !(wrapper.timeout > 0)) throw new ValidationError(`${keyField}.elem.timeout`, wrapper.timeout, 'expected seconds > 0');
+      element.timeout = Math.round(wrapper.timeout * 1000);
+    }
+    if (wrapper.comment !== undefined) {
+      if (typeof wrapper.comment !== 'string') throw new ValidationError(`${keyField}.elem.comment`, wrapper.comment, 'expected a string');
+      element.comment = wrapper.comment;
+    }
+    keyField = `${keyField}.elem.val`;
+  }
+  element.key = parseKey(keyValue, key, interval, keyField, context);
+  if (data !== undefined) {
+    if (data.verdict) {
+      const verdict = parseVerdict(dataValue, `${field}[1]`);
+      if (verdict === undefined) throw new ValidationError(`${field}[1]`, dataValue, 'expected a verdict such as {"accept": null}');
+      element.verdict = verdict;
+    } else {
+      element.data = data.type!.parse(dataValue, `${field}[1]`, context);
+    }
+  }
+  return element;
+}
+
+function concatBytes(parts: readonly Uint8Array[], key: SetKey): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(key.length);
+  let offset = 0;
+  parts.forEach((part, i) => {
+    out.set(part, offset);
+    offset += fieldSize(key.types[i]!);
+  });
+  return out;
+}
+
+const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
+
+/**
+ * Elements in the kernel's layout. Interval sets of one field get a start element per
+ * interval and an end element (flag NFT_SET_ELEM_INTERVAL_END) just past it; concatenated
+ * interval sets carry each interval's end in NFTA_SET_ELEM_KEY_END.
+ */
+export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ElementMessage[] {
+  const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context));
+  const messageOf = (element: ParsedElement, keyBytes: Uint8Array): ElementMessage => {
+    const out: ElementMessage = { key: keyBytes };
+    if (element.timeout !== undefined) out.timeout = element.timeout;
+    if (element.verdict !== undefined) {
+      out.verdict = element.verdict.verdict;
+      if (element.verdict.chain !== undefined) out.chain = element.verdict.chain;
+    } else if (element.data !== undefined) out.data = element.data;
+    if (element.comment !== undefined) out.userdata = Uint8Array.from(tlvString(ELEM_COMMENT, element.comment));
+    return out;
+  };
+  if (!interval) return parsed.map((element) => messageOf(element, concatBytes(element.key.map((k) => k.low), key)));
+  if (key.types.length > 1) {
+    return parsed.map((element) => {
+      const out = messageOf(element, concatBytes(element.key.map((k) => k.low), key));
+      out.keyEnd = concatBytes(element.key.map((k) => k.high ?? k.low), key);
+      return out;
+    });
+  }
+  const order = parsed.map((element, i) => ({ element, i, low: element.key[0]!.low, high: element.key[0]!.high ?? element.key[0]!.low }));
+  order.sort((a, b) => compareBytes(a.low, b.low));
+  const out: ElementMessage[] = [];
+  for (let n = 0; n < order.length; n++) {
+    const { element, i, low, high } = order[n]!;
+    const next = order[n + 1];
+    if (next !== undefined && compareBytes(next.low, high) <= 0) {
+      throw new ValidationError(`${field}[${next.i}]`, values[next.i], `overlaps ${field}[${i}]`);
+    }
+    out.push(messageOf(element, low));
+    const end = incrementBytes(high);
+    // The next interval starting right here already bounds this one.
+    if (end !== undefined && !(next !== undefined && compareBytes(next.low, end) === 0)) {
+      out.push({ key: end, flags: NFT_SET_ELEM_INTERVAL_END });
+    }
+  }
+  return out;
+}
