@@ -9,13 +9,16 @@ import type { ConnectionProvider } from '../netlink/provider.js';
 import { AF_UNSPEC } from '../rtnl/constants.js';
 import { CTA_STATS_GLOBAL_ENTRIES } from './constants.js';
 import { FlowEvents, type FlowEventOptions } from './events.js';
-import { compileFlowFilter, type FlowFilter } from './filter.js';
+import { compileFlowFilter, type CompiledFlowFilter, type FlowFilter } from './filter.js';
 import { decodeFlow, resolveFlowKey, resolveFlowSpec, type Flow, type FlowKey, type FlowSpec } from './flow.js';
-import { CT_REQUESTS, encodeCreate, encodeDump, encodeFlowKey, encodeUpdateMark } from './messages.js';
+import { CT_REQUESTS, encodeCreate, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, type KernelFlowFilter } from './messages.js';
+import { FlowRecord } from './records.js';
+import type { MessageWriter } from '../netlink/attributes.js';
 
 /** What happened to one flow in a bulk call. */
 export interface FlowOutcome {
-  flow: Flow;
+  /** The flow (decoded when first read). */
+  readonly flow: Flow;
   /** changed: done; gone: the flow vanished meanwhile (ENOENT), which counts as done; failed: see error. */
   result: 'changed' | 'gone' | 'failed';
   error?: NetlinkError;
@@ -63,9 +66,21 @@ function checkMark(mark: number, mask: number | undefined): { mark: number; mask
   return { mark: value, mask: bits };
 }
 
-function flowIdentity(flow: Flow): string {
-  const o = flow.original;
-  return `${flow.family}|${flow.protocol}|${flow.zone ?? 0}|${o.src}|${o.dst}|${o.sport ?? ''}|${o.dport ?? ''}|${o.icmpType ?? ''}|${o.icmpCode ?? ''}|${o.icmpId ?? ''}`;
+/** An outcome whose flow is decoded only if someone reads it (bulk calls touch 100k flows). */
+class Outcome implements FlowOutcome {
+  constructor(
+    readonly record: FlowRecord,
+    readonly result: FlowOutcome['result'],
+    readonly error?: NetlinkError,
+  ) {}
+
+  get flow(): Flow {
+    return this.record.flow;
+  }
+
+  toJSON(): FlowOutcome {
+    return { flow: this.flow, result: this.result, ...(this.error ? { error: this.error } : {}) };
+  }
 }
 
 /**
@@ -156,8 +171,14 @@ export class ConntrackApi {
     const compiled = compileFlowFilter(filter);
     const checked = checkMark(mark, options.mask);
     const mask = checked.mask ?? 0xffffffff;
-    const needsChange = (flow: Flow) => compiled.matches(flow) && ((flow.mark ?? 0) & mask) >>> 0 !== checked.mark;
-    return this.bulk(compiled.kernel, needsChange, 'updateMark', options, (w, key) => encodeUpdateMark(w, key, checked.mark, checked.mask), CT_REQUESTS.update);
+    return this.bulk(
+      compiled,
+      (record) => (record.mark & mask) >>> 0 !== checked.mark,
+      'updateMark',
+      options,
+      (w, record) => encodeRecordUpdateMark(w, record, checked.mark, checked.mask),
+      CT_REQUESTS.update,
+    );
   }
 
   /** Deletes one flow, like `conntrack -D`. Rejects with ENOENT if it does not exist. */
@@ -175,54 +196,70 @@ export class ConntrackApi {
    * @example await ns.conntrack.deleteWhere({ mark: 65 })
    */
   async deleteWhere(filter: FlowFilter, options: BulkOptions = {}): Promise<BulkFlowResult> {
-    const compiled = compileFlowFilter(filter);
-    return this.bulk(compiled.kernel, compiled.matches, 'deleteFlow', options, encodeFlowKey, CT_REQUESTS.delete);
+    return this.bulk(compileFlowFilter(filter), () => true, 'deleteFlow', options, encodeRecordKey, CT_REQUESTS.delete);
   }
 
   private async bulk(
-    kernel: Parameters<typeof encodeDump>[1],
-    selects: (flow: Flow) => boolean,
+    filter: CompiledFlowFilter,
+    needsWork: (record: FlowRecord) => boolean,
     operation: string,
     options: BulkOptions,
-    encode: (w: Parameters<typeof encodeFlowKey>[0], key: ReturnType<typeof resolveFlowKey>) => void,
+    write: (w: MessageWriter, record: FlowRecord) => void,
     request: { type: number; flags: number },
   ): Promise<BulkFlowResult> {
     const maxRounds = options.maxRounds ?? 4;
-    const result: BulkFlowResult = { matched: 0, changed: 0, gone: 0, failed: 0, remaining: 0, rounds: 0, outcomes: [] };
-    const seen = new Set<string>();
-    let pending = await this.dumpMatching(kernel, selects, { operation: `${operation}:list` });
+    const outcomes: Outcome[] = [];
+    const result: BulkFlowResult = { matched: 0, changed: 0, gone: 0, failed: 0, remaining: 0, rounds: 0, outcomes };
+    const selects = (record: FlowRecord) => needsWork(record) && (filter.matchesAll || filter.matches(record.flow));
+    let pending = await this.dumpRecords(filter.kernel, selects, `${operation}:list`);
+    let handled: Set<string> | undefined;
+    let failedForGood: Set<string> | undefined;
     while (pending.length > 0 && result.rounds < maxRounds) {
       result.rounds++;
       const batch = new Batch({ initialCapacity: 128 * pending.length + 64 });
-      const offset = result.outcomes.length;
-      pending.forEach((flow, i) => {
-        batch.add({ operation, index: offset + i }, request.type, request.flags, (w) => encode(w, resolveFlowKey(flow)));
-      });
+      const offset = outcomes.length;
+      for (let i = 0; i < pending.length; i++) {
+        const record = pending[i]!;
+        batch.add({ operation, index: offset + i }, request.type, request.flags, (w) => write(w, record));
+      }
       const { errors } = await this.connection.execute(batch);
-      pending.forEach((flow, i) => {
-        const identity = flowIdentity(flow);
-        if (!seen.has(identity)) {
-          seen.add(identity);
-          result.matched++;
-        }
+      for (let i = 0; i < pending.length; i++) {
+        const record = pending[i]!;
+        // Only later rounds can meet a flow again; keys are made only then.
+        if (handled === undefined || !handled.has(record.identity())) result.matched++;
         const error = errors[i];
         if (error === undefined) {
           result.changed++;
-          result.outcomes.push({ flow, result: 'changed' });
+          outcomes.push(new Outcome(record, 'changed'));
         } else if (error.code === 'ENOENT') {
           result.gone++;
-          result.outcomes.push({ flow, result: 'gone' });
+          outcomes.push(new Outcome(record, 'gone'));
         } else {
           result.failed++;
-          result.outcomes.push({ flow, result: 'failed', error });
+          outcomes.push(new Outcome(record, 'failed', error));
         }
-      });
-      // Flows that failed for good would come back every round; only retry the others.
-      const failed = new Set(result.outcomes.filter((o) => o.result === 'failed').map((o) => flowIdentity(o.flow)));
-      pending = (await this.dumpMatching(kernel, selects, { operation: `${operation}:verify` })).filter((f) => !failed.has(flowIdentity(f)));
+      }
+      pending = await this.dumpRecords(filter.kernel, selects, `${operation}:verify`);
+      if (pending.length > 0) {
+        handled = new Set(outcomes.map((o) => o.record.identity()));
+        // A flow that failed for good would come back every round: only retry the others.
+        failedForGood = new Set(outcomes.filter((o) => o.result === 'failed').map((o) => o.record.identity()));
+        const skip = failedForGood;
+        pending = pending.filter((record) => !skip.has(record.identity()));
+      }
     }
     result.remaining = pending.length;
     return result;
+  }
+
+  private async dumpRecords(kernel: KernelFlowFilter, selects: (record: FlowRecord) => boolean, operation: string): Promise<FlowRecord[]> {
+    const messages = await this.connection.dump({ operation }, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel));
+    const records: FlowRecord[] = [];
+    for (const message of messages) {
+      const record = new FlowRecord(message);
+      if (selects(record)) records.push(record);
+    }
+    return records;
   }
 
   /**

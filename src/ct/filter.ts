@@ -45,6 +45,8 @@ const FILTER_KEYS: ReadonlySet<string> = new Set([
 export interface CompiledFlowFilter {
   kernel: KernelFlowFilter;
   matches: (flow: Flow) => boolean;
+  /** True when the kernel does all the filtering (no flow needs decoding to be selected). */
+  matchesAll: boolean;
 }
 
 function prefixTest(text: string | undefined, field: string): ((address: string) => boolean) | undefined {
@@ -110,5 +112,5 @@ export function compileFlowFilter(input: FlowFilter = {}, field = 'filter'): Com
     if (typeof filter.where !== 'function') throw new ValidationError(`${field}.where`, filter.where, 'expected a function');
     tests.push(filter.where);
   }
-  return { kernel, matches: (flow) => tests.every((test) => test(flow)) };
+  return { kernel, matches: (flow) => tests.every((test) => test(flow)), matchesAll: tests.length === 0 };
 }

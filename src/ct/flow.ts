@@ -1,8 +1,13 @@
 import { type FamilyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
 import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
-import type { Attributes, MessageWriter } from '../netlink/attributes.js';
+import { Attributes, HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
+import { NLA_TYPE_MASK } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import { payloadStart, type NetlinkMessage } from '../netlink/message.js';
+
+function messageAttributesAt(data: Uint8Array, start: number, end: number): Attributes {
+  return new Attributes(data, start, end);
+}
 import { NFGENMSG_LEN } from '../netlink/nfnetlink.js';
 import { AF_INET, AF_INET6 } from '../rtnl/constants.js';
 import {
@@ -217,31 +222,75 @@ export function encodeTuple(writer: MessageWriter, type: number, tuple: Resolved
   writer.endNest();
 }
 
-function decodeTuple(attrs: Attributes | undefined): { tuple: FlowTuple; protocol: number } | undefined {
-  if (!attrs) return undefined;
-  const ip = attrs.nested(CTA_TUPLE_IP);
-  const proto = attrs.nested(CTA_TUPLE_PROTO);
-  const src = ip?.bytes(CTA_IP_V4_SRC) ?? ip?.bytes(CTA_IP_V6_SRC);
-  const dst = ip?.bytes(CTA_IP_V4_DST) ?? ip?.bytes(CTA_IP_V6_DST);
-  const tuple: FlowTuple = { src: src ? formatAddress(src) : '', dst: dst ? formatAddress(dst) : '' };
-  const protocol = proto?.u8(CTA_PROTO_NUM) ?? 0;
-  const sport = proto?.be16(CTA_PROTO_SRC_PORT);
-  if (sport !== undefined) tuple.sport = sport;
-  const dport = proto?.be16(CTA_PROTO_DST_PORT);
-  if (dport !== undefined) tuple.dport = dport;
-  const icmpType = proto?.u8(CTA_PROTO_ICMP_TYPE) ?? proto?.u8(CTA_PROTO_ICMPV6_TYPE);
-  if (icmpType !== undefined) {
-    tuple.icmpType = icmpType;
-    tuple.icmpCode = proto?.u8(CTA_PROTO_ICMP_CODE) ?? proto?.u8(CTA_PROTO_ICMPV6_CODE) ?? 0;
-    tuple.icmpId = proto?.be16(CTA_PROTO_ICMP_ID) ?? proto?.be16(CTA_PROTO_ICMPV6_ID) ?? 0;
+// The decoder walks each message once with a DataView per received buffer: a dump of 100k flows
+// makes no per-nest objects (the generic Attributes reader would).
+const views = new WeakMap<Uint8Array, DataView>();
+
+/** A DataView over a received buffer, made once per buffer. */
+export function viewOf(data: Uint8Array): DataView {
+  let view = views.get(data);
+  if (view === undefined) {
+    view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    views.set(data, view);
   }
-  return { tuple, protocol };
+  return view;
 }
 
-function decodeCounters(attrs: Attributes | undefined): FlowCounters | undefined {
-  if (!attrs) return undefined;
-  const packets = attrs.be64(CTA_COUNTERS_PACKETS);
-  const bytes = attrs.be64(CTA_COUNTERS_BYTES);
+function decodeTuple(data: Uint8Array, view: DataView, start: number, end: number, protocolOut: { protocol: number }): FlowTuple {
+  const tuple: FlowTuple = { src: '', dst: '' };
+  for (let off = start; off + 4 <= end; ) {
+    const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+    if (length < 4 || off + length > end) break;
+    const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+    const value = off + 4;
+    const valueEnd = off + length;
+    if (type === CTA_TUPLE_IP) {
+      for (let ip = value; ip + 4 <= valueEnd; ) {
+        const ipLength = view.getUint16(ip, HOST_IS_LITTLE_ENDIAN);
+        if (ipLength < 4 || ip + ipLength > valueEnd) break;
+        const ipType = view.getUint16(ip + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+        const text = formatAddress(data.subarray(ip + 4, ip + ipLength));
+        if (ipType === CTA_IP_V4_SRC || ipType === CTA_IP_V6_SRC) tuple.src = text;
+        else if (ipType === CTA_IP_V4_DST || ipType === CTA_IP_V6_DST) tuple.dst = text;
+        ip += (ipLength + 3) & ~3;
+      }
+    } else if (type === CTA_TUPLE_PROTO) {
+      for (let p = value; p + 4 <= valueEnd; ) {
+        const pLength = view.getUint16(p, HOST_IS_LITTLE_ENDIAN);
+        if (pLength < 4 || p + pLength > valueEnd) break;
+        const pType = view.getUint16(p + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+        const at = p + 4;
+        switch (pType) {
+          case CTA_PROTO_NUM: protocolOut.protocol = data[at]!; break;
+          case CTA_PROTO_SRC_PORT: tuple.sport = view.getUint16(at, false); break;
+          case CTA_PROTO_DST_PORT: tuple.dport = view.getUint16(at, false); break;
+          case CTA_PROTO_ICMP_TYPE: case CTA_PROTO_ICMPV6_TYPE: tuple.icmpType = data[at]!; break;
+          case CTA_PROTO_ICMP_CODE: case CTA_PROTO_ICMPV6_CODE: tuple.icmpCode = data[at]!; break;
+          case CTA_PROTO_ICMP_ID: case CTA_PROTO_ICMPV6_ID: tuple.icmpId = view.getUint16(at, false); break;
+        }
+        p += (pLength + 3) & ~3;
+      }
+    }
+    off += (length + 3) & ~3;
+  }
+  if (tuple.icmpType !== undefined) {
+    tuple.icmpCode ??= 0;
+    tuple.icmpId ??= 0;
+  }
+  return tuple;
+}
+
+function decodeCounters(view: DataView, start: number, end: number): FlowCounters | undefined {
+  let packets: bigint | undefined;
+  let bytes: bigint | undefined;
+  for (let off = start; off + 4 <= end; ) {
+    const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+    if (length < 4 || off + length > end) break;
+    const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+    if (length >= 12 && type === CTA_COUNTERS_PACKETS) packets = view.getBigUint64(off + 4, false);
+    else if (length >= 12 && type === CTA_COUNTERS_BYTES) bytes = view.getBigUint64(off + 4, false);
+    off += (length + 3) & ~3;
+  }
   return packets === undefined && bytes === undefined ? undefined : { packets: packets ?? 0n, bytes: bytes ?? 0n };
 }
 
@@ -261,39 +310,49 @@ export function statusWord(names: readonly FlowStatus[], field: string): number 
   return word;
 }
 
+const EMPTY_TUPLE: FlowTuple = Object.freeze({ src: '', dst: '' }) as FlowTuple;
+
 /** Decodes a ctnetlink flow message (a dump entry, a GET answer or an event). */
 export function decodeFlow(message: NetlinkMessage): Flow {
-  const family = message.data[payloadStart(message)] === AF_INET6 ? 'inet6' : 'inet';
-  const attrs = messageAttributes(message, NFGENMSG_LEN);
-  const original = decodeTuple(attrs.nested(CTA_TUPLE_ORIG));
-  const reply = decodeTuple(attrs.nested(CTA_TUPLE_REPLY));
-  const flow: Flow = {
-    family,
-    protocol: protocolName(original?.protocol ?? 0),
-    original: original?.tuple ?? { src: '', dst: '' },
-    reply: reply?.tuple ?? { src: '', dst: '' },
-  };
-  const mark = attrs.be32(CTA_MARK);
-  if (mark !== undefined) flow.mark = mark;
-  const zone = attrs.be16(CTA_ZONE);
-  if (zone !== undefined) flow.zone = zone;
-  const timeout = attrs.be32(CTA_TIMEOUT);
-  if (timeout !== undefined) flow.timeout = timeout;
-  const status = attrs.be32(CTA_STATUS);
-  if (status !== undefined) flow.status = statusNames(status);
-  const tcp = attrs.nested(CTA_PROTOINFO)?.nested(CTA_PROTOINFO_TCP)?.u8(CTA_PROTOINFO_TCP_STATE);
-  if (tcp !== undefined) flow.tcpState = TCP_STATES[tcp] ?? 'NONE';
-  const id = attrs.be32(CTA_ID);
-  if (id !== undefined) flow.id = id;
-  const use = attrs.be32(CTA_USE);
-  if (use !== undefined) flow.use = use;
-  const countersOriginal = decodeCounters(attrs.nested(CTA_COUNTERS_ORIG));
-  const countersReply = decodeCounters(attrs.nested(CTA_COUNTERS_REPLY));
-  if (countersOriginal || countersReply) {
-    flow.counters = {};
-    if (countersOriginal) flow.counters.original = countersOriginal;
-    if (countersReply) flow.counters.reply = countersReply;
+  const data = message.data;
+  const view = viewOf(data);
+  const base = payloadStart(message);
+  const flow: Flow = { family: data[base] === AF_INET6 ? 'inet6' : 'inet', protocol: 0, original: EMPTY_TUPLE, reply: EMPTY_TUPLE };
+  const protocol = { protocol: 0 };
+  const end = message.end;
+  for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
+    const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+    if (length < 4 || off + length > end) break;
+    const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+    const at = off + 4;
+    const valueEnd = off + length;
+    switch (type) {
+      case CTA_TUPLE_ORIG: flow.original = decodeTuple(data, view, at, valueEnd, protocol); break;
+      case CTA_TUPLE_REPLY: flow.reply = decodeTuple(data, view, at, valueEnd, { protocol: 0 }); break;
+      case CTA_MARK: flow.mark = view.getUint32(at, false); break;
+      case CTA_ZONE: flow.zone = view.getUint16(at, false); break;
+      case CTA_TIMEOUT: flow.timeout = view.getUint32(at, false); break;
+      case CTA_STATUS: flow.status = statusNames(view.getUint32(at, false)); break;
+      case CTA_ID: flow.id = view.getUint32(at, false); break;
+      case CTA_USE: flow.use = view.getUint32(at, false); break;
+      case CTA_PROTOINFO: {
+        const tcp = messageAttributesAt(data, at, valueEnd).nested(CTA_PROTOINFO_TCP)?.u8(CTA_PROTOINFO_TCP_STATE);
+        if (tcp !== undefined) flow.tcpState = TCP_STATES[tcp] ?? 'NONE';
+        break;
+      }
+      case CTA_COUNTERS_ORIG: case CTA_COUNTERS_REPLY: {
+        const counters = decodeCounters(view, at, valueEnd);
+        if (counters) {
+          flow.counters ??= {};
+          if (type === CTA_COUNTERS_ORIG) flow.counters.original = counters;
+          else flow.counters.reply = counters;
+        }
+        break;
+      }
+    }
+    off += (length + 3) & ~3;
   }
+  flow.protocol = protocolName(protocol.protocol);
   return flow;
 }
 

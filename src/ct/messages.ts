@@ -21,6 +21,7 @@ import {
   IPS_CONFIRMED,
 } from './constants.js';
 import { encodeTuple, type ResolvedFlowKey, type ResolvedFlowSpec } from './flow.js';
+import type { FlowRecord } from './records.js';
 
 /** Message type and flags of each ctnetlink request, as the conntrack tool sends them (NLM_F_ACK aside). */
 export const CT_REQUESTS = {
@@ -76,6 +77,22 @@ export function encodeFlowKey(writer: MessageWriter, key: ResolvedFlowKey): void
   writeNfgenmsg(writer, key.family);
   encodeTuple(writer, CTA_TUPLE_ORIG, key.original);
   if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
+}
+
+/** Body of a mark update for a dumped flow: its original tuple copied verbatim. */
+export function encodeRecordUpdateMark(writer: MessageWriter, record: FlowRecord, mark: number, mask: number | undefined): void {
+  writeNfgenmsg(writer, record.family);
+  writer.raw(record.tuple());
+  writer.attrBe32(CTA_MARK, mark);
+  if (mask !== undefined) writer.attrBe32(CTA_MARK_MASK, mask);
+  if (record.zone !== undefined) writer.attrBe16(CTA_ZONE, record.zone);
+}
+
+/** Body of a delete for a dumped flow: its original tuple copied verbatim. */
+export function encodeRecordKey(writer: MessageWriter, record: FlowRecord): void {
+  writeNfgenmsg(writer, record.family);
+  writer.raw(record.tuple());
+  if (record.zone !== undefined) writer.attrBe16(CTA_ZONE, record.zone);
 }
 
 /** What the kernel can filter a dump by. */
