@@ -35,6 +35,35 @@ function parseIPv4(text: string): Uint8Array | undefined {
   return part === 4 ? bytes : undefined;
 }
 
+/**
+ * Parses a dotted-quad IPv4 address into its 32-bit value (network order as a number), or -1.
+ * For hot paths that write addresses straight into messages without an array per address.
+ */
+export function parseIPv4Number(text: string): number {
+  let result = 0;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  const length = text.length;
+  for (let i = 0; i <= length; i++) {
+    const code = i < length ? text.charCodeAt(i) : 46;
+    if (code === 46) {
+      if (digits === 0 || part > 3) return -1;
+      result = result * 256 + value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && value === 0) return -1;
+      value = value * 10 + (code - 48);
+      if (++digits > 3 || value > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return part === 4 ? result : -1;
+}
+
 function parseIPv6(text: string): Uint8Array | undefined {
   if (text.length < 2 || text.length > 45) return undefined;
   let head = text;

@@ -50,7 +50,8 @@ export function plainObject(value: unknown, field: string): Record<string, unkno
 
 /** Throws if `value` has keys outside `allowed` (catches typos such as `fwMark`). */
 export function knownKeys(value: Record<string, unknown>, field: string, allowed: ReadonlySet<string>): void {
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     if (!allowed.has(key) && value[key] !== undefined) {
       throw new ValidationError(`${field}.${key}`, value[key], `unknown field (known: ${[...allowed].join(', ')})`);
     }

@@ -10,8 +10,9 @@ import { AF_UNSPEC } from '../rtnl/constants.js';
 import { CTA_STATS_GLOBAL_ENTRIES } from './constants.js';
 import { FlowEvents, type FlowEventOptions } from './events.js';
 import { compileFlowFilter, type CompiledFlowFilter, type FlowFilter } from './filter.js';
-import { decodeFlow, resolveFlowKey, resolveFlowSpec, type Flow, type FlowKey, type FlowSpec } from './flow.js';
-import { CT_REQUESTS, encodeCreate, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, type KernelFlowFilter } from './messages.js';
+import { writeCreateRequest } from './create.js';
+import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } from './flow.js';
+import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, type KernelFlowFilter } from './messages.js';
 import { FlowRecord } from './records.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 
@@ -139,11 +140,13 @@ export class ConntrackApi {
   /** Creates many flows in batches; one result per flow, in order. Checks all before sending any. */
   async createMany(flows: readonly FlowSpec[]): Promise<ManyResult> {
     if (!Array.isArray(flows)) throw new ValidationError('flows', flows, 'expected an array of flows');
-    const resolved = flows.map((flow, i) => resolveFlowSpec(flow, `flows[${i}]`));
-    const batch = new Batch({ initialCapacity: 160 * resolved.length + 64 });
-    resolved.forEach((spec, index) =>
-      batch.add({ operation: 'createFlow', index }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => encodeCreate(w, spec)),
-    );
+    const batch = new Batch({ initialCapacity: 160 * flows.length + 64 });
+    const { type, flags } = CT_REQUESTS.create;
+    for (let index = 0; index < flows.length; index++) {
+      batch.begin(batch.operation({ operation: 'createFlow', index }), type, flags);
+      writeCreateRequest(batch.writer, flows[index]!, `flows[${index}]`);
+      batch.end();
+    }
     const result = await this.connection.execute(batch);
     return { errors: result.errors, failed: result.failed };
   }

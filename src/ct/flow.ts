@@ -1,5 +1,5 @@
 import { type FamilyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
-import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
+import { integerInRange, plainObject, u16 } from '../common/validate.js';
 import { Attributes, HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLA_TYPE_MASK } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -185,21 +185,6 @@ export function resolveTuple(input: FlowTuple, protocol: number, field: string, 
   return resolved;
 }
 
-/** The reply tuple of a flow without NAT: addresses and ports swapped, echo request -> reply. */
-export function inverseTuple(tuple: ResolvedTuple): ResolvedTuple {
-  const inverse: ResolvedTuple = { src: tuple.dst, dst: tuple.src, protocol: tuple.protocol };
-  if (tuple.sport !== undefined) inverse.dport = tuple.sport;
-  if (tuple.dport !== undefined) inverse.sport = tuple.dport;
-  if (tuple.icmpType !== undefined) {
-    // Echo request (8, v6: 128) is answered by echo reply (0, v6: 129), as the kernel pairs them.
-    const v6 = tuple.protocol === IPPROTO_ICMPV6;
-    inverse.icmpType = v6 ? (tuple.icmpType === 128 ? 129 : tuple.icmpType) : tuple.icmpType === 8 ? 0 : tuple.icmpType;
-    inverse.icmpCode = tuple.icmpCode;
-    inverse.icmpId = tuple.icmpId;
-  }
-  return inverse;
-}
-
 /** Writes a CTA_TUPLE_* nest in libnetfilter_conntrack's order (ip nest, then proto nest). */
 export function encodeTuple(writer: MessageWriter, type: number, tuple: ResolvedTuple): void {
   writer.beginNest(type, true);
@@ -356,57 +341,11 @@ export function decodeFlow(message: NetlinkMessage): Flow {
   return flow;
 }
 
-const SPEC_KEYS: ReadonlySet<string> = new Set([
-  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'tcpState', 'status',
-]);
-
-/** A flow to create, checked and converted. */
-export interface ResolvedFlowSpec {
-  family: number;
-  original: ResolvedTuple;
-  reply: ResolvedTuple;
-  timeout: number;
-  mark?: number;
-  zone?: number;
-  tcpState?: number;
-  status?: number;
-}
-
 function familyOf(family: unknown, field: string): 4 | 6 | undefined {
   if (family === undefined) return undefined;
   if (family === 'inet') return 4;
   if (family === 'inet6') return 6;
   throw new ValidationError(field, family, "expected 'inet' or 'inet6'");
-}
-
-/** Checks a flow to create. */
-export function resolveFlowSpec(input: FlowSpec, field = 'flow'): ResolvedFlowSpec {
-  const spec = plainObject(input, field) as unknown as FlowSpec;
-  knownKeys(spec as unknown as Record<string, unknown>, field, SPEC_KEYS);
-  const protocol = protocolNumber(spec.protocol, `${field}.protocol`);
-  const original = resolveTuple(spec, protocol, field, familyOf(spec.family, `${field}.family`));
-  const reply = spec.reply !== undefined ? resolveTuple(spec.reply, protocol, `${field}.reply`, original.src.family) : inverseTuple(original);
-  const resolved: ResolvedFlowSpec = {
-    family: original.src.family === 4 ? AF_INET : AF_INET6,
-    original,
-    reply,
-    timeout: spec.timeout !== undefined ? integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff) : 120,
-  };
-  if (spec.mark !== undefined) resolved.mark = u32(spec.mark, `${field}.mark`);
-  if (spec.zone !== undefined) resolved.zone = u16(spec.zone, `${field}.zone`);
-  if (protocol === IPPROTO_TCP) {
-    const state = spec.tcpState ?? 'ESTABLISHED';
-    const index = TCP_STATES.indexOf(state);
-    if (index < 0) throw new ValidationError(`${field}.tcpState`, spec.tcpState, `expected one of ${TCP_STATES.join(', ')}`);
-    resolved.tcpState = index;
-  } else if (spec.tcpState !== undefined) {
-    throw new ValidationError(`${field}.tcpState`, spec.tcpState, 'only TCP flows have a TCP state');
-  }
-  if (spec.status !== undefined) {
-    if (!Array.isArray(spec.status)) throw new ValidationError(`${field}.status`, spec.status, 'expected an array of status names');
-    resolved.status = statusWord(spec.status, `${field}.status`);
-  }
-  return resolved;
 }
 
 /** A flow key checked and converted. */

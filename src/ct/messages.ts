@@ -4,23 +4,14 @@ import { NFNL_SUBSYS_CTNETLINK, nfnlType, writeNfgenmsg } from '../netlink/nfnet
 import {
   CTA_MARK,
   CTA_MARK_MASK,
-  CTA_PROTOINFO,
-  CTA_PROTOINFO_TCP,
-  CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
-  CTA_PROTOINFO_TCP_FLAGS_REPLY,
-  CTA_PROTOINFO_TCP_STATE,
-  CTA_STATUS,
-  CTA_TIMEOUT,
   CTA_TUPLE_ORIG,
-  CTA_TUPLE_REPLY,
   CTA_ZONE,
   IPCTNL_MSG_CT_DELETE,
   IPCTNL_MSG_CT_GET,
   IPCTNL_MSG_CT_GET_STATS,
   IPCTNL_MSG_CT_NEW,
-  IPS_CONFIRMED,
 } from './constants.js';
-import { encodeTuple, type ResolvedFlowKey, type ResolvedFlowSpec } from './flow.js';
+import { encodeTuple, type ResolvedFlowKey } from './flow.js';
 import type { FlowRecord } from './records.js';
 
 /** Message type and flags of each ctnetlink request, as the conntrack tool sends them (NLM_F_ACK aside). */
@@ -32,33 +23,6 @@ export const CT_REQUESTS = {
   dump: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET), flags: NLM_F_REQUEST | NLM_F_DUMP },
   stats: { type: nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS), flags: NLM_F_REQUEST },
 } as const;
-
-// struct nf_ct_tcp_flags { flags, mask }: SACK_PERM | BE_LIBERAL. A flow injected from user space
-// has no window-tracking history; without "be liberal" the kernel may call its packets invalid.
-// libnetfilter_conntrack sets the same.
-const TCP_INJECTED_FLAGS_BYTES = Uint8Array.of(0x0a, 0x0a);
-
-/** Body of a create request: original and reply tuples, status, timeout, mark, TCP state, zone. */
-export function encodeCreate(writer: MessageWriter, flow: ResolvedFlowSpec): void {
-  writeNfgenmsg(writer, flow.family);
-  encodeTuple(writer, CTA_TUPLE_ORIG, flow.original);
-  encodeTuple(writer, CTA_TUPLE_REPLY, flow.reply);
-  // The kernel treats CONFIRMED as unchangeable and a created flow is confirmed: a status without
-  // it is refused with EBUSY. libnetfilter_conntrack adds it the same way.
-  if (flow.status !== undefined) writer.attrBe32(CTA_STATUS, flow.status | IPS_CONFIRMED);
-  writer.attrBe32(CTA_TIMEOUT, flow.timeout);
-  if (flow.mark !== undefined) writer.attrBe32(CTA_MARK, flow.mark);
-  if (flow.tcpState !== undefined) {
-    writer.beginNest(CTA_PROTOINFO, true);
-    writer.beginNest(CTA_PROTOINFO_TCP, true);
-    writer.attrU8(CTA_PROTOINFO_TCP_STATE, flow.tcpState);
-    writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, TCP_INJECTED_FLAGS_BYTES);
-    writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, TCP_INJECTED_FLAGS_BYTES);
-    writer.endNest();
-    writer.endNest();
-  }
-  if (flow.zone !== undefined) writer.attrBe16(CTA_ZONE, flow.zone);
-}
 
 /**
  * Body of a mark update. The kernel computes `(old & ~mask) ^ mark`, so `mark` must have no

@@ -7,8 +7,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Batch } from '../../src/netlink/batch.js';
 import { NLA_F_NESTED, NLM_F_ACK } from '../../src/netlink/constants.js';
 import { parseMessages } from '../../src/netlink/message.js';
-import { CT_REQUESTS, encodeCreate, encodeDump } from '../../src/ct/messages.js';
-import { decodeFlow, resolveFlowSpec, type FlowSpec } from '../../src/ct/flow.js';
+import { CT_REQUESTS, encodeDump } from '../../src/ct/messages.js';
+import { writeCreateRequest } from '../../src/ct/create.js';
+import { decodeFlow, type FlowSpec } from '../../src/ct/flow.js';
 import { compileFlowFilter, type FlowFilter } from '../../src/ct/filter.js';
 
 interface Fixture {
@@ -48,8 +49,7 @@ function normalize(bytes: Buffer): Buffer {
 function encode(fixture: Fixture): Buffer {
   const batch = new Batch();
   if (fixture.kind === 'create') {
-    const spec = resolveFlowSpec(fixture.input as unknown as FlowSpec);
-    batch.add({ operation: 'test' }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => encodeCreate(w, spec));
+    batch.add({ operation: 'test' }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => writeCreateRequest(w, fixture.input as unknown as FlowSpec, 'flow'));
   } else {
     const { kernel } = compileFlowFilter(fixture.input as FlowFilter);
     batch.add({ operation: 'test' }, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel));
