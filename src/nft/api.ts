@@ -5,6 +5,7 @@ import { messageAttributes, messageBytes } from '../netlink/message.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
 import { NFGENMSG_SIZE, NFTA_RULE_HANDLE, NFTA_SET_NAME, NFTA_SET_TABLE, NFT_MSG_GETSET, NFT_MSG_NEWRULE, nftMessageType } from './constants.js';
+import { ERESTART, RulesetChangedError } from './errors.js';
 import { InterfacesNeeded, type InterfaceNames } from './datatypes.js';
 import type { ParsedSet } from './decompile.js';
 import { fetchInterfaces } from './interfaces.js';
@@ -16,7 +17,6 @@ import { RuleTemplates } from './template.js';
 import { buildTransaction, parseCommands, setsToFetch, type Command, type Transaction, type TransactionContext } from './transaction.js';
 import { ValidationError } from '../netlink/errors.js';
 
-const ERESTART = 85; // ERESTART: the ruleset generation changed (NFNL_BATCH_GENID)
 
 /** Options for {@link NftApi.apply}. */
 export interface ApplyOptions {
@@ -28,7 +28,8 @@ export interface ApplyOptions {
   /**
    * Commit only if the ruleset is still at this generation (from {@link NftApi.snapshot} or
    * {@link NftApi.generation}). If anything changed it meanwhile, nothing is applied and the
-   * call rejects with NetlinkError `ERESTART` (operation `nft commit`).
+   * call rejects with a RulesetChangedError (a NetlinkError, code `ERESTART`, operation
+   * `nft commit`).
    */
   generation?: number;
   /** Return the handles of the rules added (the kernel echoes them). Default true. */
@@ -136,15 +137,7 @@ export class NftApi {
 
   private firstError(transaction: Transaction, errors: (NetlinkError | undefined)[], options: ApplyOptions): NetlinkError {
     const commit = errors[transaction.commitOperation];
-    if (commit?.errno === ERESTART && options.generation !== undefined) {
-      return new NetlinkError({
-        errno: ERESTART,
-        operation: 'nft commit',
-        netns: this.provider.netnsLabel,
-        extAck: commit.extAck,
-        detail: `the ruleset changed since generation ${options.generation} was read; nothing was applied. Read it again and retry`,
-      });
-    }
+    if (commit?.errno === ERESTART && options.generation !== undefined) return new RulesetChangedError(options.generation, this.provider.netnsLabel);
     for (let op = 0; op < errors.length; op++) {
       if (op !== transaction.commitOperation && errors[op] !== undefined) return errors[op]!;
     }

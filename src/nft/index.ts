@@ -1,5 +1,6 @@
 /** nf_tables: rules written as nftables JSON. */
 export { NftApi, type ApplyOptions, type ApplyResult, type NftListFilter, type NftSnapshot, type NftSetRef } from './api.js';
+export { RulesetChangedError } from './errors.js';
 export type {
   NftCommand,
   NftDocument,

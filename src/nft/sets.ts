@@ -92,7 +92,8 @@ export function setUserdata(key: SetKey, data: MapData | undefined, comment: str
   const byteorder = (type: Datatype) => (type.byteorder === 'host' ? BYTEORDER_HOST_ENDIAN : BYTEORDER_BIG_ENDIAN);
   const bytes = [...tlvU32(NFTNL_UDATA_SET_KEYBYTEORDER, key.types.length > 1 ? 0 : byteorder(key.types[0]!))];
   if (data !== undefined) {
-    bytes.push(...tlvU32(NFTNL_UDATA_SET_DATABYTEORDER, data.type ? byteorder(data.type) : BYTEORDER_HOST_ENDIAN));
+    // Verdicts have no byte order (nft writes BYTEORDER_INVALID and reads nothing else).
+    bytes.push(...tlvU32(NFTNL_UDATA_SET_DATABYTEORDER, data.type ? byteorder(data.type) : 0));
     bytes.push(...tlvU32(NFTNL_UDATA_SET_DATA_INTERVAL, 0));
   }
   if (comment !== undefined) bytes.push(...tlvString(NFTNL_UDATA_SET_COMMENT, comment));

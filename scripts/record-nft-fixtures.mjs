@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Records the nf_tables golden fixtures (test/fixtures/nft/*.json) from the real nft tool:
+// every rule form below is loaded with `nft -f` into a fresh network namespace, and what
+// `nft -j list ruleset` prints for it (the rule's statements, and any named sets) is written as
+// the fixture's expected JSON. Run inside the sandbox: scripts/in-sandbox node scripts/record-nft-fixtures.mjs
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+if (process.env.ROUTEMARK_IN_SANDBOX !== '1') {
+  console.error('run me through scripts/in-sandbox');
+  process.exit(1);
+}
+
+const FILTER_IN = 'type filter hook input priority 0; policy accept;';
+const ROUTE_OUT = 'type route hook output priority mangle; policy accept;';
+const MANGLE_PRE = 'type filter hook prerouting priority mangle; policy accept;';
+const SNAT = 'type nat hook postrouting priority srcnat; policy accept;';
+const DNAT = 'type nat hook prerouting priority dstnat; policy accept;';
+
+// name, family, chain definition, rule, named sets/maps (nft syntax, inside the table)
+const FORMS = [
+  ['meta-mark', 'ip', FILTER_IN, 'meta mark 0x41 accept'],
+  ['meta-mark-neq', 'ip', FILTER_IN, 'meta mark != 0x41 accept'],
+  ['meta-mark-mask', 'ip', FILTER_IN, 'meta mark & 0xff == 0x41 accept'],
+  ['meta-iif', 'ip', FILTER_IN, 'meta iif "lo" accept'],
+  ['meta-oif', 'ip', ROUTE_OUT, 'meta oif "lo" accept'],
+  ['meta-iifname', 'ip', FILTER_IN, 'iifname "eth0" accept'],
+  ['meta-oifname', 'ip', ROUTE_OUT, 'oifname "tun0" accept'],
+  ['meta-iifname-wildcard', 'ip', FILTER_IN, 'iifname "eth*" accept'],
+  ['meta-l4proto', 'ip', FILTER_IN, 'meta l4proto udp accept'],
+  ['meta-l4proto-set', 'ip', FILTER_IN, 'meta l4proto { tcp, udp } accept'],
+  ['meta-nfproto', 'inet', FILTER_IN, 'meta nfproto ipv6 accept'],
+  ['meta-skuid', 'ip', ROUTE_OUT, 'meta skuid 469 accept'],
+  ['meta-skgid', 'ip', ROUTE_OUT, 'meta skgid 100 accept'],
+  ['ip-saddr', 'ip', FILTER_IN, 'ip saddr 192.0.2.1 accept'],
+  ['ip-daddr-neq', 'ip', FILTER_IN, 'ip daddr != 192.0.2.1 drop'],
+  ['ip-saddr-prefix-8', 'ip', FILTER_IN, 'ip saddr 10.0.0.0/8 accept'],
+  ['ip-saddr-prefix-20', 'ip', FILTER_IN, 'ip saddr 10.0.16.0/20 accept'],
+  ['ip-saddr-prefix-neq', 'ip', FILTER_IN, 'ip saddr != 10.0.0.0/8 accept'],
+  ['ip-saddr-range', 'ip', FILTER_IN, 'ip saddr 10.0.0.1-10.0.0.9 drop'],
+  ['ip-saddr-range-neq', 'ip', FILTER_IN, 'ip saddr != 10.0.0.1-10.0.0.9 drop'],
+  ['ip-saddr-set', 'ip', FILTER_IN, 'ip saddr { 192.0.2.1, 192.0.2.2 } accept'],
+  ['ip-saddr-set-neq', 'ip', FILTER_IN, 'ip daddr != { 192.0.2.1, 192.0.2.2 } accept'],
+  ['ip-saddr-interval-set', 'ip', FILTER_IN, 'ip saddr { 10.0.0.0/8, 192.0.2.1-192.0.2.9, 198.51.100.7 } accept'],
+  ['ip-saddr-named-set', 'ip', FILTER_IN, 'ip saddr @allowed accept', 'set allowed { type ipv4_addr; elements = { 192.0.2.1, 192.0.2.2 } }'],
+  ['ip-daddr-named-set-neq', 'ip', FILTER_IN, 'ip daddr != @allowed drop', 'set allowed { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.0.2.1-192.0.2.9 } }'],
+  ['ip6-saddr', 'ip6', FILTER_IN, 'ip6 saddr 2001:db8::1 accept'],
+  ['ip6-daddr-prefix', 'ip6', FILTER_IN, 'ip6 daddr 2001:db8::/32 accept'],
+  ['ip6-saddr-prefix-odd', 'ip6', FILTER_IN, 'ip6 saddr 2001:db8:8000::/33 accept'],
+  ['ip6-saddr-range', 'ip6', FILTER_IN, 'ip6 saddr 2001:db8::1-2001:db8::5 accept'],
+  ['ip6-saddr-set', 'ip6', FILTER_IN, 'ip6 saddr { 2001:db8::1, 2001:db8::2 } accept'],
+  ['tcp-dport', 'ip', FILTER_IN, 'tcp dport 22 accept'],
+  ['tcp-dport-neq', 'ip', FILTER_IN, 'tcp dport != 22 accept'],
+  ['tcp-sport-range', 'ip', FILTER_IN, 'tcp sport 1000-2000 accept'],
+  ['tcp-dport-range-neq', 'ip', FILTER_IN, 'tcp dport != 1-1024 drop'],
+  ['tcp-dport-set', 'ip', FILTER_IN, 'tcp dport { 22, 80, 443 } accept'],
+  ['tcp-dport-named-set', 'ip', FILTER_IN, 'tcp dport @ports accept', 'set ports { type inet_service; elements = { 22, 80 } }'],
+  ['udp-dport', 'ip', FILTER_IN, 'udp dport 53 accept'],
+  ['udp-sport', 'ip', FILTER_IN, 'udp sport 123 accept'],
+  ['th-dport', 'ip', FILTER_IN, 'th dport 53 accept'],
+  ['th-dport-set', 'ip', FILTER_IN, 'th dport { 53, 123 } accept'],
+  ['ip6-tcp-dport', 'ip6', FILTER_IN, 'tcp dport 22 accept'],
+  ['inet-ip-saddr', 'inet', FILTER_IN, 'ip saddr 192.0.2.1 accept'],
+  ['inet-ip6-daddr', 'inet', FILTER_IN, 'ip6 daddr 2001:db8::/32 accept'],
+  ['inet-tcp-dport', 'inet', FILTER_IN, 'tcp dport 22 accept'],
+  ['inet-ip-saddr-tcp-dport', 'inet', FILTER_IN, 'ip saddr 192.0.2.1 tcp dport 22 accept'],
+  ['ct-state-in', 'ip', FILTER_IN, 'ct state established,related accept'],
+  ['ct-state-single', 'ip', FILTER_IN, 'ct state established accept'],
+  ['ct-state-neq', 'ip', FILTER_IN, 'ct state != established drop'],
+  ['ct-state-set', 'ip', FILTER_IN, 'ct state { established, related } accept'],
+  ['ct-state-invalid', 'ip', FILTER_IN, 'ct state invalid drop'],
+  ['ct-mark', 'ip', FILTER_IN, 'ct mark 0x41 accept'],
+  ['ct-mark-mask', 'ip', FILTER_IN, 'ct mark & 0xff == 0x1 accept'],
+  ['ct-direction-original', 'ip', FILTER_IN, 'ct direction original accept'],
+  ['ct-direction-reply', 'ip', FILTER_IN, 'ct direction reply accept'],
+  ['concat-named-set', 'ip', FILTER_IN, 'ip saddr . tcp dport @pairs accept', 'set pairs { type ipv4_addr . inet_service; elements = { 192.0.2.1 . 22, 192.0.2.2 . 80 } }'],
+  ['concat-anonymous-set', 'ip', FILTER_IN, 'ip saddr . tcp dport { 192.0.2.1 . 22, 192.0.2.2 . 80 } accept'],
+  ['concat-interval-set', 'ip', FILTER_IN, 'ip daddr . tcp dport @nets accept', 'set nets { type ipv4_addr . inet_service; flags interval; elements = { 10.0.0.0/8 . 22-23, 192.0.2.1 . 80 } }'],
+  ['mark-named-set', 'ip', FILTER_IN, 'meta mark @marks accept', 'set marks { type mark; elements = { 0x1, 0x41, 0x100 } }'],
+  ['ifname-named-set', 'ip', FILTER_IN, 'iifname @ifs accept', 'set ifs { type ifname; elements = { "eth0", "tun0" } }'],
+  ['ip6-named-set', 'ip6', FILTER_IN, 'ip6 saddr @v6 accept', 'set v6 { type ipv6_addr; flags interval; elements = { 2001:db8::/32, 2001:db9::1 } }'],
+  ['meta-mark-set', 'ip', ROUTE_OUT, 'tcp dport 465 meta mark set 0x41'],
+  ['meta-mark-set-ct-mark', 'ip', MANGLE_PRE, 'meta mark set ct mark'],
+  ['ct-mark-set-meta-mark', 'ip', SNAT, 'ct mark set meta mark'],
+  ['ct-mark-set-value', 'ip', MANGLE_PRE, 'ct mark set 0x10'],
+  ['ct-mark-set-meta-mark-and', 'ip', SNAT, 'ct mark set meta mark & 0xffff'],
+  ['meta-mark-set-and-or', 'ip', MANGLE_PRE, 'meta mark set meta mark & 0xffffff00 | 0x41'],
+  ['meta-mark-set-ct-mark-and', 'ip', MANGLE_PRE, 'meta mark set ct mark & 0xff'],
+  ['ct-mark-set-ct-mark-and-or', 'ip', MANGLE_PRE, 'ct mark set ct mark & 0xffff0000 | 0x41'],
+  ['meta-mark-set-or', 'ip', MANGLE_PRE, 'meta mark set meta mark | 0x100'],
+  ['meta-mark-set-xor', 'ip', MANGLE_PRE, 'meta mark set meta mark ^ 0x1'],
+  ['meta-mark-set-map-named', 'ip', MANGLE_PRE, 'meta mark set ip saddr map @marks', 'map marks { type ipv4_addr : mark; elements = { 192.0.2.1 : 0x1, 192.0.2.2 : 0x2 } }'],
+  ['meta-mark-set-map-anonymous', 'ip', MANGLE_PRE, 'meta mark set ip saddr map { 192.0.2.1 : 0x1, 192.0.2.2 : 0x2 }'],
+  ['meta-mark-set-map-interval', 'ip', MANGLE_PRE, 'meta mark set ip saddr map @nets', 'map nets { type ipv4_addr : mark; flags interval; elements = { 10.0.0.0/8 : 0x1, 192.0.2.1-192.0.2.9 : 0x2 } }'],
+  ['ct-mark-set-map-concat', 'ip', MANGLE_PRE, 'ct mark set ip saddr . tcp dport map @pairs', 'map pairs { type ipv4_addr . inet_service : mark; elements = { 192.0.2.1 . 22 : 0x1 } }'],
+  ['vmap-anonymous', 'ip', FILTER_IN, 'ip saddr vmap { 192.0.2.1 : accept, 192.0.2.2 : drop }'],
+  ['vmap-named', 'ip', FILTER_IN, 'tcp dport vmap @verdicts', 'map verdicts { type inet_service : verdict; elements = { 22 : accept, 23 : drop } }'],
+  ['counter', 'ip', FILTER_IN, 'counter'],
+  ['counter-values', 'ip', FILTER_IN, 'counter packets 10 bytes 2000 accept'],
+  ['comment', 'ip', FILTER_IN, 'tcp dport 22 accept comment "ssh in"'],
+  ['log-prefix', 'ip', FILTER_IN, 'log prefix "routemark: " accept'],
+  ['log-level', 'ip', FILTER_IN, 'log prefix "x " level info'],
+  ['log-group', 'ip', FILTER_IN, 'log prefix "x" group 3'],
+  ['log-flags-all', 'ip', FILTER_IN, 'log flags all'],
+  ['log-flags', 'ip', FILTER_IN, 'log level debug flags tcp sequence,options'],
+  ['log-plain', 'ip', FILTER_IN, 'log'],
+  ['verdict-accept', 'ip', FILTER_IN, 'accept'],
+  ['verdict-drop', 'ip', FILTER_IN, 'drop'],
+  ['verdict-return', 'ip', FILTER_IN, 'return'],
+  ['verdict-continue', 'ip', FILTER_IN, 'meta mark 0x1 continue'],
+  ['verdict-jump', 'ip', FILTER_IN, 'jump other', 'chain other { accept; }'],
+  ['verdict-goto', 'ip', FILTER_IN, 'goto other', 'chain other { accept; }'],
+  ['reject-ip', 'ip', FILTER_IN, 'reject'],
+  ['reject-tcp-reset', 'ip', FILTER_IN, 'reject with tcp reset'],
+  ['reject-tcp-reset-after-dport', 'ip', FILTER_IN, 'tcp dport 23 reject with tcp reset'],
+  ['reject-icmp-host', 'ip', FILTER_IN, 'reject with icmp host-unreachable'],
+  ['reject-ip6', 'ip6', FILTER_IN, 'reject'],
+  ['reject-icmpv6-admin', 'ip6', FILTER_IN, 'reject with icmpv6 admin-prohibited'],
+  ['reject-inet', 'inet', FILTER_IN, 'reject'],
+  ['reject-inet-icmpx-admin', 'inet', FILTER_IN, 'reject with icmpx admin-prohibited'],
+  ['snat-address', 'ip', SNAT, 'oifname "eth0" snat to 10.2.2.1'],
+  ['snat-address-ports', 'ip', SNAT, 'oifname "eth0" meta l4proto tcp snat to 10.2.2.1:20000-40000'],
+  ['snat-address-range', 'ip', SNAT, 'snat to 10.0.0.1-10.0.0.5'],
+  ['snat-per-subnet', 'ip', SNAT, 'ip saddr 10.1.0.0/16 snat to 198.51.100.3'],
+  ['snat-flags', 'ip', SNAT, 'meta l4proto udp snat to 10.2.2.1:1000-2000 random,persistent'],
+  ['dnat-address-port', 'ip', DNAT, 'tcp dport 6022 dnat to 192.168.53.206:22'],
+  ['dnat-address', 'ip', DNAT, 'ip daddr 203.0.113.1 dnat to 192.0.2.10'],
+  ['snat-inet-ip', 'inet', SNAT, 'ip saddr 10.1.0.0/16 snat ip to 10.3.3.3'],
+  ['snat-inet-ip6-port', 'inet', SNAT, 'ip6 saddr 2001:db8::/32 meta l4proto tcp snat ip6 to [2001:db8::1]:80'],
+  ['dnat-inet-ip', 'inet', DNAT, 'tcp dport 8080 dnat ip to 192.0.2.7:80'],
+  ['masquerade', 'ip', SNAT, 'oifname "tun0" masquerade'],
+  ['masquerade-ports', 'ip', SNAT, 'meta l4proto tcp masquerade to :1000-2000'],
+  ['masquerade-random', 'ip', SNAT, 'masquerade random'],
+  ['masquerade-inet', 'inet', SNAT, 'oifname "tun0" masquerade'],
+  ['redirect', 'ip', DNAT, 'tcp dport 80 redirect'],
+  ['redirect-port', 'ip', DNAT, 'tcp dport 80 redirect to :8080'],
+  ['limit', 'ip', FILTER_IN, 'limit rate 10/second accept'],
+  ['limit-over-burst', 'ip', FILTER_IN, 'limit rate over 10/minute burst 20 packets drop'],
+  ['limit-bytes', 'ip', FILTER_IN, 'limit rate 1 mbytes/second accept'],
+  ['limit-bytes-burst', 'ip', FILTER_IN, 'limit rate over 512 kbytes/second burst 64 kbytes drop'],
+];
+
+const out = join(import.meta.dirname, '..', 'test', 'fixtures', 'nft');
+mkdirSync(out, { recursive: true });
+for (const file of readdirSync(out)) if (file.endsWith('.json')) rmSync(join(out, file));
+
+const netns = `record-nft-${process.pid}`;
+execFileSync('ip', ['netns', 'add', netns]);
+try {
+  execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  for (const [name, family, chain, rule, extra] of FORMS) {
+    const table = `t_${name.replace(/-/g, '_')}`;
+    const text = `table ${family} ${table} {\n${extra ? `  ${extra}\n` : ''}  chain c { ${chain} ${rule}; }\n}\n`;
+    const load = spawnSync('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: text, encoding: 'utf8' });
+    if (load.status !== 0) throw new Error(`${name}: nft -f failed: ${load.stderr}`);
+    const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', netns, 'nft', '-j', 'list', 'table', family, table], { encoding: 'utf8' })).nftables;
+    const strip = (o) => {
+      const { handle, ...rest } = o;
+      return rest;
+    };
+    const rules = listing.filter((o) => o.rule && o.rule.chain === 'c').map((o) => strip(o.rule));
+    if (rules.length !== 1) throw new Error(`${name}: expected one rule, got ${rules.length}`);
+    const objects = listing.filter((o) => o.set || o.map).map((o) => (o.set ? { set: strip(o.set) } : { map: strip(o.map) }));
+    const chains = listing.filter((o) => o.chain && o.chain.name !== 'c').map((o) => ({ chain: strip(o.chain) }));
+    const chainObject = strip(listing.find((o) => o.chain && o.chain.name === 'c').chain);
+    const fixture = {
+      description: `nft: ${rule}`,
+      nft: text,
+      table: { family, name: table },
+      chain: chainObject,
+      objects: [...objects, ...chains],
+      rule: rules[0],
+    };
+    writeFileSync(join(out, `${name}.json`), JSON.stringify(fixture, null, 2) + '\n');
+    execFileSync('ip', ['netns', 'exec', netns, 'nft', 'delete', 'table', family, table]);
+  }
+  console.log(`recorded ${FORMS.length} fixtures in ${out}`);
+} finally {
+  spawnSync('ip', ['netns', 'del', netns]);
+}

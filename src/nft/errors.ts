@@ -1,0 +1,23 @@
+import { NetlinkError } from '../netlink/errors.js';
+
+const ERESTART = 85; // ERESTART
+
+/**
+ * The ruleset changed between the generation a caller read and its apply (the kernel refused
+ * the transaction's NFNL_BATCH_GENID with ERESTART). Nothing was applied.
+ */
+export class RulesetChangedError extends NetlinkError {
+  /** The generation the caller expected. */
+  readonly expectedGeneration: number;
+
+  constructor(expectedGeneration: number, netns: string | undefined) {
+    super({ errno: ERESTART, operation: 'nft commit', netns });
+    this.name = 'RulesetChangedError';
+    this.expectedGeneration = expectedGeneration;
+    // Node's errno table has no ERESTART (a kernel-internal errno nf_tables returns).
+    Object.defineProperty(this, 'code', { value: 'ERESTART', enumerable: true });
+    this.message = `nft commit: ERESTART (the ruleset changed since generation ${expectedGeneration} was read; nothing was applied: read it again and retry)`;
+  }
+}
+
+export { ERESTART };
