@@ -31,17 +31,80 @@ if (proto === 'tcp') {
   u.bind(sport ? Number(sport) : 0, () => u.send(payload || 'x', Number(port), host));
 }`;
 
-/** Starts an echo server (tcp or udp) in `ns`; resolves once it listens. Ended at teardown. */
-export async function startEchoServer(t: TeardownHost, ns: TestNetns, protocol: 'tcp' | 'udp', port: number, host = '0.0.0.0'): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', SERVER, protocol, String(port), host], { stdio: ['ignore', 'pipe', 'inherit'] });
+const WHOAMI = `
+const net = require('net'), dgram = require('dgram');
+const [proto, port, host] = process.argv.slice(1);
+if (proto === 'tcp') {
+  net.createServer((s) => { s.end(s.remoteAddress.replace(/^::ffff:/, '') + ' ' + s.remotePort); s.on('error', () => {}); })
+    .listen(Number(port), host, () => console.log('ready'));
+} else {
+  const u = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  u.on('message', (m, r) => u.send(r.address + ' ' + r.port, r.port, r.address));
+  u.bind(Number(port), host, () => console.log('ready'));
+}`;
+
+const ASK = `
+const net = require('net'), dgram = require('dgram');
+const [proto, host, port, sport, timeout] = process.argv.slice(1);
+const done = (text) => { console.log(text); process.exit(text ? 0 : 1); };
+setTimeout(() => done(''), Number(timeout || 3000));
+if (proto === 'tcp') {
+  let text = '';
+  const s = net.connect({ host, port: Number(port), localPort: sport ? Number(sport) : undefined });
+  s.on('data', (d) => { text += d; });
+  s.on('end', () => done(text.trim()));
+  s.on('error', () => done(''));
+} else {
+  const u = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  u.on('message', (m) => { u.close(); done(String(m).trim()); });
+  u.bind(sport ? Number(sport) : 0, () => u.send('who', Number(port), host));
+}`;
+
+/**
+ * Starts a server in `ns` that answers every TCP connection or UDP datagram with the source
+ * address and port it saw: what proves which path (and which NAT) a flow took.
+ */
+export async function startWhoamiServer(t: TeardownHost, ns: TestNetns, protocol: 'tcp' | 'udp', port: number, host = '0.0.0.0'): Promise<ChildProcess> {
+  return startServer(t, ns, WHOAMI, protocol, port, host);
+}
+
+/** Options for {@link askWhoami}. */
+export interface AskOptions {
+  sourcePort?: number;
+  /** Run the client as this uid (for per-user routing). */
+  uid?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Asks a whoami server from `ns`; returns the "address port" it saw, or undefined if no
+ * answer came (the reply did not make it back).
+ */
+export function askWhoami(ns: TestNetns, protocol: 'tcp' | 'udp', host: string, port: number, options: AskOptions = {}): { address: string; port: number } | undefined {
+  const node = [process.execPath, '-e', ASK, protocol, host, String(port), options.sourcePort ? String(options.sourcePort) : '', String(options.timeoutMs ?? 3000)];
+  const command = options.uid !== undefined ? ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...node] : node;
+  const result = spawnSync('ip', ['netns', 'exec', ns.name, ...command], { encoding: 'utf8' });
+  const text = result.stdout.trim();
+  if (result.status !== 0 || text === '') return undefined;
+  const [address, seenPort] = text.split(' ');
+  return { address: address!, port: Number(seenPort) };
+}
+
+async function startServer(t: TeardownHost, ns: TestNetns, code: string, protocol: 'tcp' | 'udp', port: number, host: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', code, protocol, String(port), host], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => {
     if (child.pid !== undefined && child.exitCode === null) child.kill();
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`server in ${ns.name} exited with ${code}`)));
   });
   return child;
+}
+
+/** Starts an echo server (tcp or udp) in `ns`; resolves once it listens. Ended at teardown. */
+export async function startEchoServer(t: TeardownHost, ns: TestNetns, protocol: 'tcp' | 'udp', port: number, host = '0.0.0.0'): Promise<ChildProcess> {
+  return startServer(t, ns, SERVER, protocol, port, host);
 }
 
 /** Sends one message to an echo server from `ns` and waits for the echo. Returns whether it came. */
