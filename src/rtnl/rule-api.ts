@@ -15,7 +15,7 @@ import {
   encodeRule,
   encodeRuleDumpRequest,
   resolveRule,
-  ruleExactKey,
+  ruleExactHash,
   ruleShadows,
   type ResolvedRule,
   type Rule,
@@ -49,16 +49,31 @@ export interface RuleFilter {
 
 const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority', 'fwmark', 'protocol', 'action', 'iif', 'oif', 'tableNames']);
 
-interface Candidate {
-  index: number;
-  rule: ResolvedRule;
-  key: string;
-}
-
 /** The full identity of a rule: the kernel's exact fields plus those it compares loosely. */
 function ruleIdentity(rule: ResolvedRule): string {
   const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
-  return `${ruleExactKey(rule)}|${prefix(rule.from)}|${prefix(rule.to)}|${rule.tos}|${rule.dscp ?? ''}|${rule.flags}|${rule.goto ?? ''}`;
+  return JSON.stringify([rule.family, rule.action, rule.table, rule.priority, rule.iif, rule.oif, rule.fwmark, rule.fwmask ?? (rule.fwmark ? 0xffffffff : undefined),
+    rule.suppressPrefixLength, rule.suppressIfgroup, rule.l3mdev, rule.uidStart, rule.uidEnd, rule.ipproto, rule.protocol || undefined, rule.sportStart, rule.sportEnd,
+    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto]);
+}
+
+/**
+ * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal
+ * priorities keep the caller's order (the kernel appends a rule after those of the same
+ * priority, so one by one they end up in that order). Input already in order costs one pass.
+ */
+function byPriority(indexes: number[], rules: readonly ResolvedRule[], descending: boolean): number[] {
+  const sign = descending ? -1 : 1;
+  let ascending = true;
+  let strictlyDescending = true;
+  for (let k = 1; k < indexes.length; k++) {
+    const d = (rules[indexes[k]!]!.priority! - rules[indexes[k - 1]!]!.priority!) * sign;
+    if (d < 0) ascending = false;
+    if (d >= 0) strictlyDescending = false;
+  }
+  if (ascending) return indexes;
+  if (strictlyDescending) return indexes.slice().reverse();
+  return indexes.slice().sort((a, b) => (rules[a]!.priority! - rules[b]!.priority!) * sign || a - b);
 }
 
 /** Adds one message for the caller's item `index` to a batch. */
@@ -176,65 +191,82 @@ export class RuleApi extends RtnlApi {
   }
 
   private async addManyFast(resolved: ResolvedRule[]): Promise<(NetlinkError | undefined)[]> {
-    const errors = new Array<NetlinkError | undefined>(resolved.length).fill(undefined);
-    // What the kernel holds, bucketed by the fields it compares exactly.
-    const present = new Map<string, ResolvedRule[]>();
+    const count = resolved.length;
+    const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
+    // What the kernel holds, bucketed by the fields it compares exactly. A bucket entry is the
+    // caller's index of an item, or ~j for the j-th rule that was there before.
+    const existing: ResolvedRule[] = [];
+    const present = new Map<number, number | number[]>();
+    const enter = (key: number, entry: number) => {
+      const bucket = present.get(key);
+      if (bucket === undefined) present.set(key, entry);
+      else if (typeof bucket === 'number') present.set(key, [bucket, entry]);
+      else bucket.push(entry);
+    };
     const families = new Set(resolved.map((r) => r.family));
     for (const family of [AF_INET, AF_INET6]) {
       if (!families.has(family)) continue;
       for (const message of await this.dump(family)) {
         const rule = resolveRule(decodeRule(message), 'existing', false);
-        const key = ruleExactKey(rule);
-        const bucket = present.get(key);
-        if (bucket) bucket.push(rule);
-        else present.set(key, [rule]);
+        enter(ruleExactHash(rule), ~existing.length);
+        existing.push(rule);
       }
     }
-    let pending: Candidate[] = resolved.map((rule, index) => ({ index, rule, key: ruleExactKey(rule) }));
+    const keys = resolved.map(ruleExactHash);
+    const shadows = (entry: number, candidate: ResolvedRule) => ruleShadows(entry < 0 ? existing[~entry]! : resolved[entry]!, candidate);
+    /** The caller's index of the item that shadows item i, -1 for a rule that was there, undefined for none. */
+    const findShadow = (i: number): number | undefined => {
+      const bucket = present.get(keys[i]!);
+      if (bucket === undefined) return undefined;
+      if (typeof bucket === 'number') return shadows(bucket, resolved[i]!) ? Math.max(bucket, -1) : undefined;
+      for (const entry of bucket) if (shadows(entry, resolved[i]!)) return Math.max(entry, -1);
+      return undefined;
+    };
+    const shadowedBy = new Int32Array(count).fill(-1);
+    let pending: number[] = Array.from({ length: count }, (_, i) => i);
     while (pending.length > 0) {
       // Decide in the caller's order, as the kernel would have, one by one.
-      const accepted: Candidate[] = [];
-      const shadowedBy = new Map<number, Candidate>();
-      const owner = new Map<ResolvedRule, Candidate>();
-      for (const candidate of pending) {
-        const bucket = present.get(candidate.key);
-        const shadow = bucket?.find((existing) => ruleShadows(existing, candidate.rule));
-        if (shadow) {
-          const from = owner.get(shadow);
-          if (from) shadowedBy.set(candidate.index, from);
-          else errors[candidate.index] = this.exists(candidate.index);
-          continue;
+      const accepted: number[] = [];
+      for (const i of pending) {
+        const shadow = findShadow(i);
+        if (shadow === undefined) {
+          accepted.push(i);
+          enter(keys[i]!, i);
+        } else if (shadow >= 0) {
+          shadowedBy[i] = shadow;
+        } else {
+          errors[i] = this.exists(i);
         }
-        accepted.push(candidate);
-        owner.set(candidate.rule, candidate);
-        if (bucket) bucket.push(candidate.rule);
-        else present.set(candidate.key, [candidate.rule]);
       }
-      // Descending priority; equal priorities keep the caller's order (the kernel appends
-      // after rules of the same priority, so they end up in the same order).
-      const order = accepted.slice().sort((a, b) => b.rule.priority! - a.rule.priority! || a.index - b.index);
-      const batch = new Batch({ initialCapacity: order.length * 64 + 64 });
-      for (const { index, rule } of order) writeRule(batch, 'addRules', index, RULE_REQUESTS.addUnchecked, rule);
-      const sent = await this.runIndexed(batch, resolved.length);
-      const failed = new Set<Candidate>();
-      for (const candidate of accepted) {
-        const error = sent[candidate.index];
+      const batch = new Batch({ initialCapacity: accepted.length * 40 + 64 });
+      for (const i of byPriority(accepted, resolved, true)) writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!);
+      const sent = await this.runIndexed(batch, count);
+      let refused = false;
+      for (const i of accepted) {
+        const error = sent[i];
         if (error === undefined) continue;
-        errors[candidate.index] = error;
-        failed.add(candidate);
-        const bucket = present.get(candidate.key)!;
-        bucket.splice(bucket.indexOf(candidate.rule), 1);
+        errors[i] = error;
+        refused = true;
+        // Not in the kernel after all: out of its bucket.
+        const bucket = present.get(keys[i]!)!;
+        if (typeof bucket === 'number') present.delete(keys[i]!);
+        else bucket.splice(bucket.indexOf(i), 1);
       }
       // An item that only collided with one the kernel refused gets its own chance, as it
       // would have had one by one.
       pending = [];
-      for (const candidate of resolved.keys()) {
-        const from = shadowedBy.get(candidate);
-        if (from === undefined) continue;
-        if (failed.has(from)) pending.push({ index: candidate, rule: resolved[candidate]!, key: ruleExactKey(resolved[candidate]!) });
-        else errors[candidate] = this.exists(candidate);
+      if (refused) {
+        for (let i = 0; i < count; i++) {
+          const from = shadowedBy[i]!;
+          if (from >= 0 && errors[from] !== undefined) {
+            shadowedBy[i] = -1;
+            pending.push(i);
+          }
+        }
       }
     }
+    // The rest collided with an item that was added: EEXIST, as the second of two adds gets.
+    for (let i = 0; i < count; i++) if (shadowedBy[i]! >= 0) errors[i] = this.exists(i);
     return errors;
   }
 
@@ -251,10 +283,10 @@ export class RuleApi extends RtnlApi {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
     const tables = this.tables();
     const resolved = rules.map((rule, i) => resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables));
-    const order = resolved.map((rule, index) => ({ rule, index }));
-    if (resolved.every((r) => r.priority !== undefined)) order.sort((a, b) => a.rule.priority! - b.rule.priority! || a.index - b.index);
-    const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
-    for (const { index, rule } of order) writeRule(batch, 'deleteRules', index, RULE_REQUESTS.delete, rule);
+    const indexes = Array.from({ length: resolved.length }, (_, i) => i);
+    const order = resolved.every((r) => r.priority !== undefined) ? byPriority(indexes, resolved, false) : indexes;
+    const batch = new Batch({ initialCapacity: resolved.length * 40 + 64 });
+    for (const i of order) writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!);
     return bulkResult(await this.runIndexed(batch, resolved.length), options);
   }
 

@@ -376,20 +376,53 @@ function prefixKey(prefix: IpPrefix | undefined): string {
  * which it compares only when the new rule sets them. Values are normalized the way the kernel
  * stores them (a mark without a mask has mask 0xffffffff; a missing uid range is 0..(uid_t)-1).
  */
-export function ruleExactKey(rule: ResolvedRule): string {
+function exactFields(rule: ResolvedRule): number[] {
   const mark = rule.fwmark ?? 0;
-  const mask = rule.fwmask ?? (mark !== 0 ? 0xffffffff : 0);
-  return `${rule.family} ${rule.action} ${rule.table ?? 0} ${rule.priority ?? ''} ${rule.iif ?? ''} ${rule.oif ?? ''} ${mark} ${mask} ` +
-    `${rule.suppressPrefixLength ?? -1} ${rule.suppressIfgroup ?? -1} ${rule.l3mdev ? 1 : 0} ${rule.uidStart ?? 0} ${rule.uidEnd ?? 0xffffffff} ` +
-    `${rule.ipproto ?? 0} ${rule.protocol ?? 0} ${rule.sportStart ?? 0} ${rule.sportEnd ?? 0} ${rule.dportStart ?? 0} ${rule.dportEnd ?? 0}`;
+  return [
+    rule.family, rule.action, rule.table ?? 0, rule.priority ?? -1, mark, rule.fwmask ?? (mark !== 0 ? 0xffffffff : 0),
+    rule.suppressPrefixLength ?? -1, rule.suppressIfgroup ?? -1, rule.l3mdev ? 1 : 0, rule.uidStart ?? 0, rule.uidEnd ?? 0xffffffff,
+    rule.ipproto ?? 0, rule.protocol ?? 0, rule.sportStart ?? 0, rule.sportEnd ?? 0, rule.dportStart ?? 0, rule.dportEnd ?? 0,
+  ];
+}
+
+/** A 32-bit hash of the fields {@link ruleExactEqual} compares (equal rules hash equal). */
+export function ruleExactHash(rule: ResolvedRule): number {
+  // FNV-1a over the numbers and the interface names; collisions are settled by ruleExactEqual.
+  let h = 0x811c9dc5;
+  const mix = (v: number) => {
+    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (v >>> 16), 0x01000193);
+  };
+  mix(rule.family);
+  mix(rule.table ?? 0);
+  mix(rule.priority ?? -1);
+  mix(rule.fwmark ?? 0);
+  if (rule.uidStart !== undefined) mix(rule.uidStart);
+  if (rule.dportStart !== undefined) mix(rule.dportStart);
+  for (const name of [rule.iif, rule.oif]) {
+    if (name === undefined) continue;
+    for (let i = 0; i < name.length; i++) mix(name.charCodeAt(i));
+    mix(0x2f);
+  }
+  return h >>> 0;
+}
+
+/** Whether the kernel's exact fields of two rules are equal (see {@link ruleExactHash}). */
+export function ruleExactEqual(a: ResolvedRule, b: ResolvedRule): boolean {
+  if (a.iif !== b.iif || a.oif !== b.oif) return false;
+  const x = exactFields(a);
+  const y = exactFields(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /**
- * Whether `candidate`, added with NLM_F_EXCL, would be refused because of `existing` (whose exact
- * key is equal): the family's compare() of fib4/fib6 rules checks source, destination, tos and
- * dscp only where the candidate sets them.
+ * Whether `candidate`, added with NLM_F_EXCL, would be refused because of `existing`: the exact
+ * fields are equal, and the family's compare() of fib4/fib6 rules finds the source, destination,
+ * tos and dscp equal where the candidate sets them.
  */
 export function ruleShadows(existing: ResolvedRule, candidate: ResolvedRule): boolean {
+  if (!ruleExactEqual(existing, candidate)) return false;
   if (candidate.from && prefixKey(existing.from) !== prefixKey(candidate.from)) return false;
   if (candidate.to && prefixKey(existing.to) !== prefixKey(candidate.to)) return false;
   const existingDsfield = existing.dscp !== undefined ? existing.dscp << 2 : existing.tos;
