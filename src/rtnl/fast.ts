@@ -8,12 +8,17 @@
  * encodeRoute: the unit tests compare them on many inputs) or declines, and the caller then takes
  * the general path, which also produces the ValidationError for bad input.
  */
+import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
-import { AF_INET, AF_INET6, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
+import { AF_INET, AF_INET6, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
 import type { ResolvedRule, Rule } from './rules.js';
 import type { Route, RouteIntent } from './routes.js';
 
 const NO_ADDRESS = -1;
+
+/** Where writePlainRoute lays out a message body: rtmsg and at most six 8-byte attributes. */
+const scratch = new Uint8Array(RTMSG_LEN + 6 * 8);
+const scratchView = new DataView(scratch.buffer);
 
 /** The prefix length found by the last {@link quickIPv4} call. */
 let lastLength = 32;
@@ -134,23 +139,31 @@ export function writePlainRoute(batch: Batch, op: number, type: number, flags: n
   }
   const add = intent === 'add';
   const small = table < 256;
+  // The body is laid out here and copied in once: a dozen small writer calls cost more.
+  const v = scratchView;
+  v.setUint8(0, AF_INET);
+  v.setUint8(1, dstLength);
+  v.setUint16(2, 0); // src_len, tos
+  v.setUint8(4, small ? table : RT_TABLE_UNSPEC);
+  v.setUint8(5, add ? RTPROT_BOOT : 0);
+  v.setUint8(6, add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
+  v.setUint8(7, add ? RTN_UNICAST : RTN_UNSPEC);
+  v.setUint32(8, 0); // flags
+  let at = RTMSG_LEN;
+  const attr = (attrType: number, value: number, bigEndian: boolean) => {
+    v.setUint16(at, 8, HOST_IS_LITTLE_ENDIAN);
+    v.setUint16(at + 2, attrType, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(at + 4, value, bigEndian ? false : HOST_IS_LITTLE_ENDIAN);
+    at += 8;
+  };
+  if (dst !== NO_ADDRESS && dstLength > 0) attr(RTA_DST, dst, true);
+  if (gateway !== NO_ADDRESS) attr(RTA_GATEWAY, gateway, true);
+  if (src !== NO_ADDRESS) attr(RTA_PREFSRC, src, true);
+  if (!small) attr(RTA_TABLE, table, false);
+  if (metric >= 0) attr(RTA_PRIORITY, metric, false);
+  if (ifindex >= 0) attr(RTA_OIF, ifindex, false);
   batch.begin(op, type, flags);
-  const w = batch.writer;
-  w.u8(AF_INET);
-  w.u8(dstLength);
-  w.u8(0); // src_len
-  w.u8(0); // tos
-  w.u8(small ? table : RT_TABLE_UNSPEC);
-  w.u8(add ? RTPROT_BOOT : 0);
-  w.u8(add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
-  w.u8(add ? RTN_UNICAST : RTN_UNSPEC);
-  w.u32(0); // flags
-  if (dst !== NO_ADDRESS && dstLength > 0) w.attrBe32(RTA_DST, dst);
-  if (gateway !== NO_ADDRESS) w.attrBe32(RTA_GATEWAY, gateway);
-  if (src !== NO_ADDRESS) w.attrBe32(RTA_PREFSRC, src);
-  if (!small) w.attrU32(RTA_TABLE, table);
-  if (metric >= 0) w.attrU32(RTA_PRIORITY, metric);
-  if (ifindex >= 0) w.attrU32(RTA_OIF, ifindex);
+  batch.writer.raw(scratch.subarray(0, at));
   batch.end();
   return true;
 }

@@ -57,16 +57,16 @@ const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 're
 function interfaceNamesOf(routes: readonly Route[]): [string, string][] {
   const seen = new Set<string>();
   const wanted: [string, string][] = [];
-  const note = (dev: unknown, field: string) => {
+  const note = (dev: unknown, field: () => string) => {
     if (typeof dev !== 'string' || seen.has(dev)) return;
     seen.add(dev);
-    wanted.push([interfaceName(dev, field), field]);
+    wanted.push([interfaceName(dev, field()), field()]);
   };
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     if (typeof route !== 'object' || route === null) continue;
-    note(route.dev, `routes[${i}].dev`);
-    if (Array.isArray(route.nexthops)) route.nexthops.forEach((n, j) => note(n?.dev, `routes[${i}].nexthops[${j}].dev`));
+    note(route.dev, () => `routes[${i}].dev`);
+    if (Array.isArray(route.nexthops)) route.nexthops.forEach((n, j) => note(n?.dev, () => `routes[${i}].nexthops[${j}].dev`));
   }
   return wanted;
 }
