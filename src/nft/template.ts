@@ -89,6 +89,8 @@ const MAX_VARIANTS = 8;
 /** Per-handle cache of rule templates. */
 export class RuleTemplates {
   private readonly shapes = new Map<string, Template[]>();
+  /** Rules served from a template so far (tests and benchmarks read it). */
+  hits = 0;
 
   /**
    * Compiles `rule.expr` for a table of `context.family`, reusing a template when one fits.
@@ -104,6 +106,7 @@ export class RuleTemplates {
         const patched = apply(template, shape.leaves);
         if (patched !== undefined) {
           if (rule.comment !== undefined) return { compiled: compileRule(rule, context, path) };
+          this.hits++;
           return { bytes: template.bytes, patches: patched };
         }
       }

@@ -29,6 +29,8 @@ export interface Command {
   body: unknown;
   /** Field path of the object (`nftables[3].add.rule`). */
   path: string;
+  /** A listing object without a command (`{"rule": ...}`): its handle is output, not a position. */
+  bare: boolean;
 }
 
 /** Splits a document into commands; validates the command structure. */
@@ -48,7 +50,7 @@ export function parseCommands(document: unknown): Command[] {
       return;
     }
     if (OBJECTS.has(key)) {
-      commands.push({ index, verb: 'add', kind: key as Command['kind'], body, path: `${field}.${key}` });
+      commands.push({ index, verb: 'add', kind: key as Command['kind'], body, path: `${field}.${key}`, bare: true });
       return;
     }
     if (!VERBS.has(key)) throw new ValidationError(field, item, `unsupported command "${key}" (supported: ${[...VERBS].join(', ')})`);
@@ -58,7 +60,7 @@ export function parseCommands(document: unknown): Command[] {
     }
     if ((key === 'insert' || key === 'replace') && kind !== 'rule') throw new ValidationError(`${field}.${key}`, body, `${key} takes a rule`);
     if (key === 'flush' && (kind === 'rule' || kind === 'element')) throw new ValidationError(`${field}.${key}`, body, 'flush takes a table, chain, set, map or ruleset');
-    commands.push({ index, verb: key as Command['verb'], kind: kind as Command['kind'], body: (body as Record<string, unknown>)[kind], path: `${field}.${key}.${kind}` });
+    commands.push({ index, verb: key as Command['verb'], kind: kind as Command['kind'], body: (body as Record<string, unknown>)[kind], path: `${field}.${key}.${kind}`, bare: false });
   });
   return commands;
 }
@@ -263,7 +265,9 @@ function writeRuleCommand(batch: Batch, op: number, command: Command, options: T
   const family = parseFamily(object.family, `${command.path}.family`, command.verb !== 'delete');
   const table = objectName(object.table, `${command.path}.table`);
   const chain = objectName(object.chain, `${command.path}.chain`);
-  const handle = ruleHandle(object.handle, `${command.path}.handle`);
+  // In a listing fed back (objects without commands), handles name rules of the listed
+  // ruleset, not positions in this one: nft ignores them there, and so does routemark.
+  const handle = command.bare ? undefined : ruleHandle(object.handle, `${command.path}.handle`);
   if (object.index !== undefined) throw new ValidationError(`${command.path}.index`, object.index, 'rule positions by index are not supported; give the handle of the neighbouring rule');
   if (command.verb === 'delete') {
     if (handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'deleting a rule needs its handle');
