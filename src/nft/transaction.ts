@@ -208,10 +208,14 @@ export function buildTransaction(commands: readonly Command[], options: Transact
         const key = `${family}|${table}|${name}`;
         const definition = definedSets.get(key) ?? context.knownSets.get(key);
         if (definition === undefined) throw new ValidationError(`${command.path}.name`, name, 'no such set or map (neither in this document nor in the kernel)');
-        const values = Array.isArray(object.elem) && (definition.data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
-        const elements = encodeElements(values, definition.key, definition.data, definition.interval, `${command.path}.elem`, context);
+        const deleting = command.verb === 'delete';
+        // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
+        const data = deleting ? undefined : definition.data;
+        let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
+        if (deleting && definition.data !== undefined) values = values.map((v) => (Array.isArray(v) && v.length === 2 ? v[0] : v));
+        const elements = encodeElements(values, definition.key, data, definition.interval, `${command.path}.elem`, context);
         const setId = (definition as { id?: number }).id;
-        if (command.verb === 'delete') writeElementMessages(batch, op, family, 0, { table, name }, setId, elements, NFT_MSG_DELSETELEM, true);
+        if (deleting) writeElementMessages(batch, op, family, 0, { table, name }, setId, elements, NFT_MSG_DELSETELEM, true);
         else writeElementMessages(batch, op, family, createFlags, { table, name }, setId, elements);
         break;
       }
