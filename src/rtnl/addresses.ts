@@ -96,18 +96,24 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
   return resolved;
 }
 
-/** Writes an address message body as `ip addr add|del ADDRESS [peer P] [broadcast B] [label L] dev D` does. */
+/**
+ * Writes an address message body in the order of `ip addr add|del ADDRESS [peer P] [broadcast B]
+ * [label L] dev D [nodad] [noprefixroute]`, so that the bytes equal ip's.
+ */
 export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, ifindex: number): void {
+  // Flags that fit go in the header; otherwise all of them go in IFA_FLAGS (as ip does).
+  const wide = address.flags > 0xff;
   writer.u8(address.family);
   writer.u8(address.local.length);
-  writer.u8(address.flags & 0xff);
+  writer.u8(wide ? 0 : address.flags);
   writer.u8(address.scope);
   writer.u32(ifindex);
   writer.attrBytes(IFA_LOCAL, address.local.bytes);
-  writer.attrBytes(IFA_ADDRESS, (address.peer ?? address.local).bytes);
+  if (address.peer) writer.attrBytes(IFA_ADDRESS, address.peer.bytes);
   if (address.broadcast) writer.attrBytes(IFA_BROADCAST, address.broadcast.bytes);
   if (address.label !== undefined) writer.attrString(IFA_LABEL, address.label);
-  if (address.flags > 0xff) writer.attrU32(IFA_FLAGS, address.flags);
+  if (wide) writer.attrU32(IFA_FLAGS, address.flags);
+  if (!address.peer) writer.attrBytes(IFA_ADDRESS, address.local.bytes);
 }
 
 /** Message type and flags of each address request, as `ip addr` sends them (NLM_F_ACK aside). */

@@ -192,7 +192,7 @@ export function encodeLinkCreate(writer: MessageWriter, spec: LinkSpec, peerNetn
   writer.attrString(IFLA_IFNAME, spec.name);
   if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
   writer.beginNest(IFLA_LINKINFO);
-  writer.attrString(IFLA_INFO_KIND, spec.kind);
+  writer.attrBytes(IFLA_INFO_KIND, Buffer.from(spec.kind)); // without a NUL, as ip sends it
   if (spec.kind === 'veth') {
     writer.beginNest(IFLA_INFO_DATA);
     writer.beginNest(VETH_INFO_PEER);

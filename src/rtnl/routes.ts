@@ -412,7 +412,7 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   if (route.metrics || route.lock) {
     writer.beginNest(RTA_METRICS);
     for (const [code, value] of route.metrics ?? []) {
-      if (typeof value === 'string') writer.attrString(code, value);
+      if (typeof value === 'string') writer.attrBytes(code, Buffer.from(value)); // without a NUL, as ip sends it
       else writer.attrU32(code, value);
     }
     if (route.lock) writer.attrU32(RTAX_LOCK, route.lock);

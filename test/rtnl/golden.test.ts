@@ -9,12 +9,18 @@ import { NLM_F_ACK } from '../../src/netlink/constants.js';
 import { parseMessages } from '../../src/netlink/message.js';
 import { RULE_REQUESTS, decodeRule, encodeRule, resolveRule, type Rule } from '../../src/rtnl/rules.js';
 import { ROUTE_REQUESTS, decodeRoute, encodeRoute, resolveRoute, type Route } from '../../src/rtnl/routes.js';
+import { encodeRouteQuery, resolveRouteQuery, type RouteQuery } from '../../src/rtnl/lookup.js';
+import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, resolveAddress, type Address } from '../../src/rtnl/addresses.js';
+import { LINK_REQUESTS, checkLinkChanges, checkLinkSpec, encodeIfinfo, encodeLinkChange, encodeLinkCreate, type LinkChanges, type LinkSpec } from '../../src/rtnl/links.js';
+import { RTM_GETROUTE } from '../../src/rtnl/constants.js';
+import { NLM_F_REQUEST } from '../../src/netlink/constants.js';
 
 interface Fixture {
   name: string;
   command: string;
-  kind: 'rule' | 'route';
-  intent: 'add' | 'delete';
+  kind: 'rule' | 'route' | 'query' | 'address' | 'link';
+  intent: 'add' | 'delete' | 'get' | 'create' | 'change';
+  request?: 'replace' | 'append';
   input: Record<string, unknown>;
   ifindex: Record<string, number>;
   hex: string;
@@ -35,16 +41,49 @@ function normalizedExpected(fixture: Fixture): Buffer {
 }
 
 /** What routemark sends for the fixture's input: the API's type and flags, seq 0. */
-function encodeInput(kind: 'rule' | 'route', intent: 'add' | 'delete', input: object, ifindex: Record<string, number>): Buffer {
+function encodeInput(fixture: Pick<Fixture, 'kind' | 'intent' | 'request' | 'ifindex'>, input: object): Buffer {
   const batch = new Batch();
-  if (kind === 'rule') {
-    const request = RULE_REQUESTS[intent];
-    const resolved = resolveRule(input as Rule, 'rule', intent === 'delete');
-    batch.add({ operation: 'test' }, request.type, request.flags, (w) => encodeRule(w, resolved));
-  } else {
-    const request = ROUTE_REQUESTS[intent];
-    const resolved = resolveRoute(input as Route, 'route', intent);
-    batch.add({ operation: 'test' }, request.type, request.flags, (w) => encodeRoute(w, resolved, (name) => ifindex[name]));
+  const ref = { operation: 'test' };
+  const ifindex = (name: string) => fixture.ifindex[name];
+  switch (fixture.kind) {
+    case 'rule': {
+      const request = RULE_REQUESTS[fixture.intent as 'add' | 'delete'];
+      const resolved = resolveRule(input as Rule, 'rule', fixture.intent === 'delete');
+      batch.add(ref, request.type, request.flags, (w) => encodeRule(w, resolved));
+      break;
+    }
+    case 'route': {
+      const intent = fixture.intent as 'add' | 'delete';
+      const request = ROUTE_REQUESTS[fixture.request ?? intent];
+      const resolved = resolveRoute(input as Route, 'route', intent);
+      batch.add(ref, request.type, request.flags, (w) => encodeRoute(w, resolved, ifindex));
+      break;
+    }
+    case 'query': {
+      const resolved = resolveRouteQuery(input as RouteQuery);
+      batch.add(ref, RTM_GETROUTE, NLM_F_REQUEST, (w) => encodeRouteQuery(w, resolved, ifindex));
+      break;
+    }
+    case 'address': {
+      const request = ADDRESS_REQUESTS[fixture.intent as 'add' | 'delete'];
+      const resolved = resolveAddress(input as Address);
+      batch.add(ref, request.type, request.flags, (w) => encodeAddress(w, resolved, ifindex(resolved.dev)!));
+      break;
+    }
+    case 'link': {
+      const { name, changes } = input as { name: string; changes?: LinkChanges };
+      if (fixture.intent === 'create') {
+        const spec = checkLinkSpec(input as LinkSpec);
+        batch.add(ref, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, spec, undefined));
+      } else if (fixture.intent === 'change') {
+        const checked = checkLinkChanges(changes!);
+        const master = typeof checked.master === 'string' ? ifindex(checked.master) : undefined;
+        batch.add(ref, LINK_REQUESTS.change.type, LINK_REQUESTS.change.flags, (w) => encodeLinkChange(w, ifindex(name)!, checked, master, undefined));
+      } else {
+        batch.add(ref, LINK_REQUESTS.delete.type, LINK_REQUESTS.delete.flags, (w) => encodeIfinfo(w, 0, ifindex(name)!));
+      }
+      break;
+    }
   }
   return Buffer.from(batch.bytes());
 }
@@ -54,27 +93,26 @@ t.ok(fixtures.length >= 10, 'fixtures are present');
 for (const fixture of fixtures) {
   t.test(`${fixture.name}: ${fixture.command}`, async (t) => {
     const expected = normalizedExpected(fixture);
-    const actual = encodeInput(fixture.kind, fixture.intent, fixture.input, fixture.ifindex);
+    const actual = encodeInput(fixture, fixture.input);
     t.equal(actual.toString('hex'), expected.toString('hex'), 'same bytes as ip');
   });
 }
 
 t.test('decode round trip: encode -> decode -> encode gives the same bytes', async (t) => {
-  const names = new Map<number, string>([[3, 'v0']]);
-  for (const fixture of fixtures.filter((f) => f.intent === 'add')) {
-    const ifindex = { v0: 3 };
-    const first = encodeInput(fixture.kind, 'add', fixture.input, ifindex);
+  // A rule sent without a priority decodes with the one the kernel would report (0 here, as the
+  // message carries none), so only rules with a priority can round-trip byte for byte.
+  const roundTrips = fixtures.filter(
+    (f) => f.intent === 'add' && f.request === undefined && (f.kind === 'route' || f.kind === 'address' || (f.kind === 'rule' && f.input.priority !== undefined)),
+  );
+  t.ok(roundTrips.length >= 30, 'rules, routes and addresses');
+  for (const fixture of roundTrips) {
+    const names = new Map(Object.entries(fixture.ifindex).map(([name, index]) => [index, name]));
+    const first = encodeInput(fixture, fixture.input);
     const message = parseMessages(first)[0]!;
-    const decoded = fixture.kind === 'rule' ? decodeRule(message) : decodeRoute(message, (i) => names.get(i));
-    const second = encodeInput(fixture.kind, 'add', decoded, ifindex);
+    const decoded =
+      fixture.kind === 'rule' ? decodeRule(message) : fixture.kind === 'route' ? decodeRoute(message, (i) => names.get(i)) : decodeAddress(message, (i) => names.get(i));
+    const second = encodeInput(fixture, decoded);
     t.equal(second.toString('hex'), first.toString('hex'), `${fixture.name} round trips`);
-    for (const [key, value] of Object.entries(fixture.input)) {
-      if (key === 'dst' && value === 'default') {
-        t.equal((decoded as Route).dst, 'default', `${fixture.name}: dst default`);
-        continue;
-      }
-      t.same((decoded as Record<string, unknown>)[key], value, `${fixture.name}: ${key} decodes`);
-    }
   }
 });
 
