@@ -1,0 +1,57 @@
+/**
+ * Expressions routemark does not know (fib, notrack, nftrace, numgen) come back in a clearly
+ * marked `raw` statement, never dropped, next to the statements routemark does read; applying
+ * that listing with routemark recreates rules nft lists identically.
+ */
+import t from 'tap';
+import { open, type NftStatement } from '../../src/index.js';
+import { makeNetns } from '../helpers/netns.js';
+import { nftFile, nftObjects } from './helpers.js';
+
+const RULES = `
+table ip r {
+  chain pre { type filter hook prerouting priority raw; policy accept;
+    tcp dport 8080 notrack
+  }
+  chain in { type filter hook input priority 0; policy accept;
+    fib daddr type local counter accept
+    meta nftrace set 1
+    meta mark set numgen inc mod 2
+    ip saddr 192.0.2.1 meta l4proto tcp accept
+  }
+}
+`;
+
+t.test('unknown expressions come back raw, and re-apply to the same rules', async (t) => {
+  const source = makeNetns(t, 'rmn-src');
+  const copy = makeNetns(t, 'rmn-copy');
+  nftFile(source, [], RULES);
+  const a = await open({ netns: source.name });
+  const b = await open({ netns: copy.name });
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  const listing = await a.nft.list();
+  const rules = listing.nftables.filter((o) => 'rule' in o).map((o) => (o as { rule: { expr: NftStatement[] } }).rule.expr);
+  t.equal(rules.length, 5);
+  const names = (statement: NftStatement | undefined) => statement?.raw?.map((r) => r.expr);
+
+  t.same(names(rules[0]![1]), ['notrack'], 'notrack is raw');
+  t.same(rules[0]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } }, 'beside the match routemark reads');
+  t.same(names(rules[1]![0]), ['fib', 'cmp'], 'fib and the cmp on its register are one raw statement');
+  t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');
+  t.same(names(rules[2]![0]), ['immediate', 'meta'], 'meta nftrace set is raw (with the constant it sets)');
+  t.same(names(rules[3]![0]), ['numgen', 'meta'], 'numgen and the mark set from it are raw');
+  t.same(rules[4], [
+    { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '192.0.2.1' } },
+    { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'tcp' } },
+    { accept: null },
+  ], 'rules without unknown expressions are plain JSON');
+  for (const statement of rules.flat()) {
+    for (const raw of statement.raw ?? []) t.match(raw, { expr: /^[a-z]+$/, data: /^([0-9a-f]{2})*$/ }, `raw ${raw.expr} carries its attributes as hex`);
+  }
+
+  await b.nft.apply(listing);
+  t.same(nftObjects(copy), nftObjects(source), 'applying the listing recreates rules nft lists identically');
+});

@@ -1,0 +1,62 @@
+/**
+ * Bad input is refused before anything is sent, with a ValidationError naming the field path
+ * in the caller's document and the value: the ruleset and its generation stay as they were.
+ */
+import t from 'tap';
+import { ValidationError, open, type NftCommand } from '../../src/index.js';
+import { makeNetns } from '../helpers/netns.js';
+
+const table = { add: { table: { family: 'ip', name: 't' } } };
+const chain = { add: { chain: { family: 'ip', table: 't', name: 'c', type: 'filter', hook: 'input', prio: 0, policy: 'accept' } } };
+const rule = (...expr: unknown[]) => ({ add: { rule: { family: 'ip', table: 't', chain: 'c', expr } } });
+const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
+const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
+
+const CASES: [string, unknown, string, unknown][] = [
+  ['a family that does not exist', { add: { table: { family: 'ipv5', name: 't' } } }, 'nftables[2].add.table.family', 'ipv5'],
+  ['a bad address', rule(match(saddr, '192.0.2.300'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', '192.0.2.300'],
+  ['an IPv6 address for ip saddr', rule(match(saddr, '2001:db8::1')), 'nftables[2].add.rule.expr[0].match.right', '2001:db8::1'],
+  ['a prefix length too long', rule(match(saddr, { prefix: { addr: '10.0.0.0', len: 33 } })), 'nftables[2].add.rule.expr[0].match.right.prefix.len', 33],
+  ['a port out of range', rule(match({ payload: { protocol: 'tcp', field: 'dport' } }, 70000)), 'nftables[2].add.rule.expr[0].match.right', 70000],
+  ['an unknown header field', rule(match({ payload: { protocol: 'tcp', field: 'dprt' } }, 22)), 'nftables[2].add.rule.expr[0].match.left.payload.field', 'dprt'],
+  ['an unknown meta key', rule(match({ meta: { key: 'markk' } }, 1)), 'nftables[2].add.rule.expr[0].match.left.meta.key', 'markk'],
+  ['a negative mark', rule({ mangle: { key: { meta: { key: 'mark' } }, value: -1 } }), 'nftables[2].add.rule.expr[0].mangle.value', -1],
+  ['a mangle of an unsupported key', rule({ mangle: { key: { meta: { key: 'iif' } }, value: 1 } }), 'nftables[2].add.rule.expr[0].mangle.key.meta.key', 'iif'],
+  ['an unknown statement', rule({ quux: null }), 'nftables[2].add.rule.expr[0]', { quux: null }],
+  ['log level and group together', rule({ log: { level: 'info', group: 2 } }), 'nftables[2].add.rule.expr[0].log.level', 'info'],
+  ['an unknown log level', rule({ log: { level: 'loud' } }), 'nftables[2].add.rule.expr[0].log.level', 'loud'],
+  ['snat without an address', rule({ snat: { port: 80 } }), 'nftables[2].add.rule.expr[0].snat.addr', undefined],
+  ['an unknown NAT flag', rule({ snat: { addr: '192.0.2.1', flags: 'sticky' } }), 'nftables[2].add.rule.expr[0].snat.flags', 'sticky'],
+  ['a range upside down', rule(match({ payload: { protocol: 'tcp', field: 'dport' } }, { range: [100, 10] })), 'nftables[2].add.rule.expr[0].match.right.range', [100, 10]],
+  ['a ct state that does not exist', rule(match({ ct: { key: 'state' } }, ['established', 'eternal'], 'in')), 'nftables[2].add.rule.expr[0].match.right[1]', 'eternal'],
+  ['ip6 fields in an ip table', rule(match({ payload: { protocol: 'ip6', field: 'saddr' } }, '2001:db8::1')), 'nftables[2].add.rule.expr[0].match.left.payload.protocol', 'ip6'],
+  ['a limit without rate', rule({ limit: { per: 'second' } }), 'nftables[2].add.rule.expr[0].limit.rate', undefined],
+  ['a set of an unknown type', { add: { set: { family: 'ip', table: 't', name: 's', type: 'ipv4_address' } } }, 'nftables[2].add.set.type', 'ipv4_address'],
+  ['a set element of the wrong type', { add: { set: { family: 'ip', table: 't', name: 's', type: 'inet_service', elem: [22, 'ssh-ish'] } } }, 'nftables[2].add.set.elem[1]', 'ssh-ish'],
+  ['overlapping intervals', { add: { set: { family: 'ip', table: 't', name: 's', type: 'ipv4_addr', flags: ['interval'], elem: [{ prefix: { addr: '10.0.0.0', len: 8 } }, '10.1.2.3'] } } }, 'nftables[2].add.set.elem[1]', '10.1.2.3'],
+  ['a map element without its value', { add: { map: { family: 'ip', table: 't', name: 'm', type: 'ipv4_addr', map: 'mark', elem: [['192.0.2.1', 1], '192.0.2.2'] } } }, 'nftables[2].add.map.elem[1]', '192.0.2.2'],
+  ['a chain hook that does not exist', { add: { chain: { family: 'ip', table: 't', name: 'd', type: 'filter', hook: 'inbound', prio: 0 } } }, 'nftables[2].add.chain.hook', 'inbound'],
+  ['delete rule without handle', { delete: { rule: { family: 'ip', table: 't', chain: 'c' } } }, 'nftables[2].delete.rule.handle', undefined],
+  ['a rule property that does not exist', { add: { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ accept: null }], coment: 'x' } } }, 'nftables[2].add.rule.coment', 'x'],
+  ['an unknown command', { lsit: { ruleset: null } }, 'nftables[2]', { lsit: { ruleset: null } }],
+  ['iif of an interface that does not exist', rule(match({ meta: { key: 'iif' } }, 'nope0'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', 'nope0'],
+];
+
+t.test('bad input: ValidationError with the field path and value; nothing sent', async (t) => {
+  const ns = makeNetns(t);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  await handle.nft.apply([table, chain] as NftCommand[]);
+  const before = ns.exec('nft', ['-j', 'list', 'ruleset']);
+  const generation = await handle.nft.generation();
+  for (const [what, command, field, value] of CASES) {
+    // Valid commands come first: nothing of them may be applied either.
+    const document = { nftables: [rule({ accept: null }), { add: { table: { family: 'inet', name: 'also_new' } } }, command] };
+    const error = await handle.nft.apply(document as never).catch((e: unknown) => e);
+    t.type(error, ValidationError, what);
+    t.match(error, { field, code: 'ERR_ROUTEMARK_INVALID' }, `${what}: names ${field}`);
+    t.same((error as ValidationError).value, value, `${what}: carries the value`);
+  }
+  t.equal(ns.exec('nft', ['-j', 'list', 'ruleset']), before, 'the ruleset is as it was');
+  t.equal(await handle.nft.generation(), generation, 'and no transaction was committed');
+});
