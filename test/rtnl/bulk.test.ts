@@ -7,8 +7,7 @@
 import t from 'tap';
 import { NetlinkError, type Handle, type Route, type Rule } from '../../src/index.js';
 import type { TeardownHost, TestNetns } from '../helpers/netns.js';
-import { freshHandle } from './helpers.js';
-import { plumb } from './routes.test.js';
+import { freshHandle, plumb } from './helpers.js';
 
 async function oneByOne<T>(items: readonly T[], call: (item: T) => Promise<void>): Promise<(string | undefined)[]> {
   const codes: (string | undefined)[] = [];

@@ -6,8 +6,7 @@
 import t from 'tap';
 import { NetlinkError, type RouteLookup, type RouteQuery } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
-import { freshHandle } from './helpers.js';
-import { plumb } from './routes.test.js';
+import { freshHandle, plumb, testTables } from './helpers.js';
 
 /** `ip route get` arguments for a query. */
 function ipArgs(query: RouteQuery): string[] {
@@ -67,8 +66,7 @@ t.test('routes.get agrees with ip -j route get', async (t) => {
   const { ns, handle } = await freshHandle(t);
   plumb(ns);
   ns.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-  // hof = 100 and lan1 = 101 are in the machine's rt_tables? No: use ids, and name them for both sides.
-  const { testTables } = await import('./helpers.js');
+  // routemark names tables 100 and 101 from the test's rt_tables; ip (below) prints their ids.
   testTables(t, handle, { hof: 100, lan1: 101 });
   await handle.routes.add({ dst: 'default', gateway: '192.0.2.1', dev: 'v0' });
   await handle.routes.add({ dst: 'default', gateway: '2001:db8::1', dev: 'v0' });

@@ -68,3 +68,16 @@ export function withoutEmpty<T extends Record<string, unknown>>(object: T): T {
   }
   return out as T;
 }
+
+/** Two veths with IPv4 and IPv6 addresses: v0 on 192.0.2.0/24 and 2001:db8::/64, v2 on 198.51.100.0/24 and 2001:db8:1::/64. */
+export function plumb(ns: TestNetns): void {
+  for (const [a, b] of [['v0', 'v1'], ['v2', 'v3']] as const) {
+    ns.ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+    ns.ip('link', 'set', a, 'up');
+    ns.ip('link', 'set', b, 'up');
+  }
+  ns.ip('addr', 'add', '192.0.2.2/24', 'dev', 'v0');
+  ns.ip('addr', 'add', '198.51.100.2/24', 'dev', 'v2');
+  ns.ip('addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad');
+  ns.ip('addr', 'add', '2001:db8:1::2/64', 'dev', 'v2', 'nodad');
+}

@@ -7,7 +7,7 @@
 import t from 'tap';
 import type { Handle, Route } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
-import { freshHandle, withoutEmpty } from './helpers.js';
+import { freshHandle, plumb, withoutEmpty } from './helpers.js';
 
 interface RouteCase {
   name: string;
@@ -243,19 +243,6 @@ const cases: RouteCase[] = [
     listed: { family: 'inet6', type: 'throw', dst: '2001:db8:f00::/48', dev: 'lo', table: 9, metric: 1024, protocol: 'boot', scope: 'global' },
   },
 ];
-
-/** Two veths with IPv4 and IPv6 addresses: v0 on 192.0.2.0/24 and 2001:db8::/64, v2 on 198.51.100.0/24 and 2001:db8:1::/64. */
-export function plumb(ns: TestNetns): void {
-  for (const [a, b] of [['v0', 'v1'], ['v2', 'v3']] as const) {
-    ns.ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-    ns.ip('link', 'set', a, 'up');
-    ns.ip('link', 'set', b, 'up');
-  }
-  ns.ip('addr', 'add', '192.0.2.2/24', 'dev', 'v0');
-  ns.ip('addr', 'add', '198.51.100.2/24', 'dev', 'v2');
-  ns.ip('addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad');
-  ns.ip('addr', 'add', '2001:db8:1::2/64', 'dev', 'v2', 'nodad');
-}
 
 function familyFlag(route: Route): string {
   return route.family === 'inet6' || (route.dst ?? '').includes(':') || (route.nexthops?.[0]?.gateway ?? '').includes(':') ? '-6' : '-4';
