@@ -1,0 +1,54 @@
+/**
+ * Route by mark and reply by the same uplink, in a namespace of your own:
+ *   ip netns add rtnl-example && node dist/examples/rtnl-policy-routing.js rtnl-example
+ * It makes two uplinks (veth pairs), a table per uplink and the rules that pick them, asks the
+ * kernel which way three packets would go, then removes everything it made.
+ */
+import { open, NetlinkError, ValidationError } from 'routemark';
+
+const netns = process.argv[2];
+if (!netns) {
+  console.error('usage: node rtnl-policy-routing.js NETNS   (a namespace you made for it)');
+  process.exit(2);
+}
+const ns = await open({ netns });
+try {
+  await ns.links.add({ name: 'up0', kind: 'veth', peer: { name: 'up0-peer' } });
+  await ns.links.add({ name: 'up1', kind: 'veth', peer: { name: 'up1-peer' } });
+  for (const name of ['up0', 'up0-peer', 'up1', 'up1-peer']) await ns.links.up(name);
+  await ns.addresses.add({ address: '192.0.2.2/24', dev: 'up0' });
+  await ns.addresses.add({ address: '198.51.100.2/24', dev: 'up1' });
+
+  // ip route add default via 192.0.2.1 dev up0; ip route add default via 198.51.100.1 dev up1 table 101
+  await ns.routes.add({ dst: 'default', gateway: '192.0.2.1', dev: 'up0' });
+  await ns.routes.add({ dst: 'default', gateway: '198.51.100.1', dev: 'up1', table: 101 });
+  // ip rule add fwmark 65 priority 1000 table 101; ip rule add from 198.51.100.2 priority 1001 table 101
+  const rules = [
+    { fwmark: 65, priority: 1000, table: 101, protocol: 99 },
+    { from: '198.51.100.2', priority: 1001, table: 101, protocol: 99 },
+  ];
+  const result = await ns.rules.addMany(rules);
+  console.log(`rules added: ${result.succeeded}, failed: ${result.failed}`);
+
+  for (const query of [{ to: '203.0.113.9' }, { to: '203.0.113.9', mark: 65 }, { to: '203.0.113.9', from: '198.51.100.2' }]) {
+    const route = await ns.routes.get(query);
+    console.log(`ip route get ${JSON.stringify(query)} -> via ${route.gateway} dev ${route.dev} (table ${route.table})`);
+  }
+
+  try {
+    await ns.rules.add({ fwmark: 2 ** 32, table: 101 });
+  } catch (error) {
+    if (error instanceof ValidationError) console.log(`refused before sending: ${error.field} = ${String(error.value)}`);
+  }
+  try {
+    await ns.rules.add(rules[0]!);
+  } catch (error) {
+    if (error instanceof NetlinkError) console.log(`the kernel says: ${error.code} for ${error.operation}`);
+  }
+
+  console.log(`flushed ${await ns.rules.flush({ protocol: 99 })} rules`);
+} finally {
+  await ns.links.delete('up0').catch(() => {});
+  await ns.links.delete('up1').catch(() => {});
+  ns.close();
+}
