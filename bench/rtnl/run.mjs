@@ -10,7 +10,8 @@
 //   pyroute2          Debian's python3-pyroute2, one request per object
 //   npm netlink       the `netlink` package, one request per object, 256 in flight
 // Every measurement runs in a fresh namespace; the final state is verified by a dump count;
-// the median of RUNS runs is reported. Implementations time their own work (the C baseline and
+// the median of RUNS runs is reported, after one warm-up run of every implementation whose time is
+// discarded (a long-running agent's code is warm; so is ip's, from the page cache). Implementations time their own work (the C baseline and
 // the libraries after their socket is open; ip -batch as a whole process, which is what using
 // it costs). Results: a table here and bench/results/rtnl.json.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -99,7 +100,7 @@ const implementations = {
 };
 
 const times = {}; // workload -> implementation -> seconds[]
-for (let run = 1; run <= RUNS; run++) {
+for (let run = 0; run <= RUNS; run++) {
   for (const [name, w] of Object.entries(workloads)) {
     for (const [impl, fn] of Object.entries(implementations)) {
       const ns = freshNetns('rmbr');
@@ -113,12 +114,12 @@ for (let run = 1; run <= RUNS; run++) {
         if (found !== w.after || result.errors !== 0) {
           throw new Error(`${name} / ${impl}: ${result.errors} errors, ${found} objects after, expected ${w.after}`);
         }
-        ((times[name] ??= {})[impl] ??= []).push(result.seconds);
+        if (run > 0) ((times[name] ??= {})[impl] ??= []).push(result.seconds);
       } finally {
         dropNetns(ns);
       }
     }
-    process.stdout.write(`run ${run}/${RUNS}: ${name} done\n`);
+    process.stdout.write(`${run === 0 ? 'warm-up' : `run ${run}/${RUNS}`}: ${name} done\n`);
   }
 }
 

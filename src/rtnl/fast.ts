@@ -85,6 +85,14 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Lays out a 4-byte attribute in the scratch buffer at `at`; returns the offset after it. */
+function putAttr(at: number, type: number, value: number, littleEndian: boolean): number {
+  scratchView.setUint16(at, 8, HOST_IS_LITTLE_ENDIAN);
+  scratchView.setUint16(at + 2, type, HOST_IS_LITTLE_ENDIAN);
+  scratchView.setUint32(at + 4, value, littleEndian);
+  return at + 8;
+}
+
 /**
  * Writes a plain IPv4 route (only dst, gateway, dev, src, table id, metric, family 'inet') as one
  * message of operation `op`, with the bytes encodeRoute writes for it. Returns false, writing
@@ -150,18 +158,12 @@ export function writePlainRoute(batch: Batch, op: number, type: number, flags: n
   v.setUint8(7, add ? RTN_UNICAST : RTN_UNSPEC);
   v.setUint32(8, 0); // flags
   let at = RTMSG_LEN;
-  const attr = (attrType: number, value: number, bigEndian: boolean) => {
-    v.setUint16(at, 8, HOST_IS_LITTLE_ENDIAN);
-    v.setUint16(at + 2, attrType, HOST_IS_LITTLE_ENDIAN);
-    v.setUint32(at + 4, value, bigEndian ? false : HOST_IS_LITTLE_ENDIAN);
-    at += 8;
-  };
-  if (dst !== NO_ADDRESS && dstLength > 0) attr(RTA_DST, dst, true);
-  if (gateway !== NO_ADDRESS) attr(RTA_GATEWAY, gateway, true);
-  if (src !== NO_ADDRESS) attr(RTA_PREFSRC, src, true);
-  if (!small) attr(RTA_TABLE, table, false);
-  if (metric >= 0) attr(RTA_PRIORITY, metric, false);
-  if (ifindex >= 0) attr(RTA_OIF, ifindex, false);
+  if (dst !== NO_ADDRESS && dstLength > 0) at = putAttr(at, RTA_DST, dst, false);
+  if (gateway !== NO_ADDRESS) at = putAttr(at, RTA_GATEWAY, gateway, false);
+  if (src !== NO_ADDRESS) at = putAttr(at, RTA_PREFSRC, src, false);
+  if (!small) at = putAttr(at, RTA_TABLE, table, HOST_IS_LITTLE_ENDIAN);
+  if (metric >= 0) at = putAttr(at, RTA_PRIORITY, metric, HOST_IS_LITTLE_ENDIAN);
+  if (ifindex >= 0) at = putAttr(at, RTA_OIF, ifindex, HOST_IS_LITTLE_ENDIAN);
   batch.begin(op, type, flags);
   batch.writer.raw(scratch.subarray(0, at));
   batch.end();
