@@ -404,7 +404,7 @@ export function ruleExactHash(rule: ResolvedRule): number {
     for (let i = 0; i < name.length; i++) mix(name.charCodeAt(i));
     mix(0x2f);
   }
-  return h >>> 0;
+  return h & 0x3fffffff; // a small integer: cheaper as a Map key than a heap number
 }
 
 /** Whether the kernel's exact fields of two rules are equal (see {@link ruleExactHash}). */
