@@ -1,7 +1,7 @@
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError } from '../netlink/errors.js';
-import { messageAttributes, messageBytes } from '../netlink/message.js';
+import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
 import { NFGENMSG_SIZE, NFTA_RULE_HANDLE, NFTA_SET_NAME, NFTA_SET_TABLE, NFT_MSG_GETSET, NFT_MSG_NEWRULE, nftMessageType } from './constants.js';
@@ -14,9 +14,52 @@ import { getGeneration, listRuleset } from './list.js';
 import { writeNfgenmsg } from './messages.js';
 import { definitionOfParsed, parseFamily } from './objects.js';
 import { RuleTemplates } from './template.js';
-import { buildTransaction, parseCommands, setsToFetch, type Command, type Transaction, type TransactionContext } from './transaction.js';
+import { SetNeeded, buildTransaction, parseCommands, type Command, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
 import { ValidationError } from '../netlink/errors.js';
 
+
+function setKey(set: SetRef): string {
+  return `${set.family}|${set.table}|${set.name}`;
+}
+
+/** The handle the kernel echoed for a rule's NEWRULE, if any. */
+function echoedHandle(replies: readonly NetlinkMessage[] | undefined): number | undefined {
+  for (const reply of replies ?? []) {
+    if (reply.type !== nftMessageType(NFT_MSG_NEWRULE)) continue;
+    const handle = messageAttributes(reply, NFGENMSG_SIZE).be64(NFTA_RULE_HANDLE);
+    if (handle !== undefined) return Number(handle);
+  }
+  return undefined;
+}
+
+/**
+ * Handles of a run of new rules in one table: the first and last were echoed; the kernel gave
+ * the ones between consecutive handles (one counter per table, in message order, under the
+ * transaction mutex), each rule's anonymous sets taking one first. If the ends disagree with
+ * that count, only the echoed handles are reported.
+ */
+function fillRun(run: RuleRun, replies: readonly NetlinkMessage[][], handles: (number | undefined)[]): void {
+  const firstReplies = replies[run.firstOp] ?? [];
+  const lastReplies = replies[run.lastOp] ?? [];
+  const firstHandle = echoedHandle(firstReplies.slice(0, 1));
+  // The last rule's echo is the last one on its operation (a shared operation carries only it).
+  const lastHandle = echoedHandle(lastReplies.slice(-1));
+  if (firstHandle === undefined) return;
+  handles[run.firstIndex] = firstHandle;
+  if (run.count === 1 || lastHandle === undefined) return;
+  const end = run.firstIndex + run.count;
+  let expected = firstHandle;
+  for (let index = run.firstIndex + 1; index < end; index++) expected += run.extra.get(index) ?? 1;
+  if (expected !== lastHandle) {
+    handles[end - 1] = lastHandle;
+    return;
+  }
+  let handle = firstHandle;
+  for (let index = run.firstIndex + 1; index < end; index++) {
+    handle += run.extra.get(index) ?? 1;
+    handles[index] = handle;
+  }
+}
 
 /** Options for {@link NftApi.apply}. */
 export interface ApplyOptions {
@@ -109,28 +152,36 @@ export class NftApi {
   async apply(document: NftDocument | NftCommand[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const commands = parseCommands(document);
     const echo = (options.handles ?? true) && !options.dryRun;
-    const needed = setsToFetch(commands);
-    const knownSets = needed.length > 0 ? await this.fetchSets(commands, needed) : new Map();
+    const knownSets = new Map<string, ReturnType<typeof definitionOfParsed> & object>();
     const context: TransactionContext = { interfaces: undefined, knownSets, templates: this.templates };
     let transaction: Transaction;
-    try {
-      transaction = buildTransaction(commands, { ...options, echo }, context);
-    } catch (error) {
-      if (!(error instanceof InterfacesNeeded)) throw error;
-      context.interfaces = await this.interfaces();
-      transaction = buildTransaction(commands, { ...options, echo }, context);
+    // Building needs the namespace only for what the document does not say: interface
+    // indexes (iif/oif) and the types of sets that element commands fill. Each is read once,
+    // then the document is built again; nothing is sent before the whole batch is built.
+    for (;;) {
+      try {
+        transaction = buildTransaction(commands, { ...options, echo }, context);
+        break;
+      } catch (error) {
+        if (error instanceof InterfacesNeeded && context.interfaces === undefined) context.interfaces = await this.interfaces();
+        else if (error instanceof SetNeeded && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error.set, error.command));
+        else throw error;
+      }
     }
     const result = await this.connection.execute(transaction.batch);
-    if (result.failed > 0) throw this.firstError(transaction, result.errors, options);
-    const handles: (number | undefined)[] = new Array<number | undefined>(commands.length === 0 ? 0 : commands[commands.length - 1]!.index + 1).fill(undefined);
+    if (result.failed > 0) {
+      const error = this.firstError(transaction, result.errors, options);
+      if (!transaction.sharedOperations.has(result.errors.indexOf(error))) throw error;
+      // A rule of a bulk run failed, and its run shares one operation. Nothing was applied;
+      // a dry run with one operation per command names the command that failed.
+      const precise = buildTransaction(commands, { ...options, dryRun: true, echo: false, preciseErrors: true }, context);
+      const check = await this.connection.execute(precise.batch);
+      throw check.failed > 0 ? this.firstError(precise, check.errors, options) : error;
+    }
+    const handles: (number | undefined)[] = new Array<number | undefined>(commands.length).fill(undefined);
     if (echo && result.replies) {
-      for (const [op, index] of transaction.ruleOperations) {
-        for (const reply of result.replies[op] ?? []) {
-          if (reply.type !== nftMessageType(NFT_MSG_NEWRULE)) continue;
-          const handle = messageAttributes(reply, NFGENMSG_SIZE).be64(NFTA_RULE_HANDLE);
-          if (handle !== undefined) handles[index] = Number(handle);
-        }
-      }
+      for (const [index, handle] of transaction.knownHandles) handles[index] = handle;
+      for (const run of transaction.ruleRuns) fillRun(run, result.replies, handles);
     }
     return { handles };
   }
@@ -181,30 +232,23 @@ export class NftApi {
     return fetchInterfaces(this.provider.connection(NETLINK_ROUTE));
   }
 
-  /** Reads the definitions of sets that element commands use without defining them. */
-  private async fetchSets(commands: readonly Command[], needed: { family: number; table: string; name: string }[]): Promise<Map<string, ReturnType<typeof definitionOfParsed> & object>> {
-    const out = new Map<string, ReturnType<typeof definitionOfParsed> & object>();
-    await Promise.all(
-      needed.map(async (ref) => {
-        const command = commands.find((c) => c.kind === 'element' && (c.body as { name?: unknown }).name === ref.name);
-        const operation = { operation: command ? `nft ${command.verb} element` : 'nft element', index: command?.index };
-        let replies;
-        try {
-          replies = await this.connection.request(operation, nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST, (w) => {
-            writeNfgenmsg(w, ref.family);
-            w.attrString(NFTA_SET_TABLE, ref.table);
-            w.attrString(NFTA_SET_NAME, ref.name);
-          });
-        } catch (error) {
-          throw error instanceof NetlinkError ? new NetlinkError({ errno: error.errno, extAck: error.extAck, ...operation, netns: this.provider.netnsLabel, detail: `set ${ref.table} ${ref.name}` }) : error;
-        }
-        const parsed = JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as ({ type: string } & ParsedSet)[];
-        const set = parsed.find((p) => p.type === 'set');
-        const definition = set === undefined ? undefined : definitionOfParsed(set);
-        if (definition === undefined) throw new ValidationError(command ? `${command.path}.name` : 'set', ref.name, 'a set whose key type routemark does not know');
-        out.set(`${ref.family}|${ref.table}|${ref.name}`, definition);
-      }),
-    );
-    return out;
+  /** Reads the definition of a set that element commands use without defining it. */
+  private async fetchSet(ref: SetRef, command: Command): Promise<ReturnType<typeof definitionOfParsed> & object> {
+    const operation = { operation: `nft ${command.verb} element`, index: command.index };
+    let replies;
+    try {
+      replies = await this.connection.request(operation, nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST, (w) => {
+        writeNfgenmsg(w, ref.family);
+        w.attrString(NFTA_SET_TABLE, ref.table);
+        w.attrString(NFTA_SET_NAME, ref.name);
+      });
+    } catch (error) {
+      throw error instanceof NetlinkError ? new NetlinkError({ errno: error.errno, extAck: error.extAck, ...operation, netns: this.provider.netnsLabel, detail: `set ${ref.table} ${ref.name}` }) : error;
+    }
+    const parsed = JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as ({ type: string } & ParsedSet)[];
+    const set = parsed.find((p) => p.type === 'set');
+    const definition = set === undefined ? undefined : definitionOfParsed(set);
+    if (definition === undefined) throw new ValidationError(`${command.path}.name`, ref.name, 'a set whose key type routemark does not know');
+    return definition;
   }
 }

@@ -31,11 +31,40 @@ export interface RuleContext extends ValueContext {
 }
 
 /**
+ * Writes the register bytes of another value of the same JSON leaf into `target` at `offset`.
+ * Returns false if that value does not fit the shape (the rule is then compiled in full, which
+ * also reports any error).
+ */
+export type ConstantWriter = (value: unknown, target: Buffer, offset: number, context: ValueContext) => boolean;
+
+/**
  * Told about every register constant that came from one JSON leaf alone, so that a rule of the
  * same shape can reuse the compiled bytes with other constants (see template.ts).
  */
 export interface ConstantRecorder {
-  constant(path: string, bytes: Uint8Array, reencode: (value: unknown) => Uint8Array | undefined): void;
+  constant(path: string, bytes: Uint8Array, write: ConstantWriter): void;
+}
+
+/** A ConstantWriter from a function giving the bytes (or undefined) for a value. */
+function writerFrom(length: number, bytesOf: (value: unknown, context: ValueContext) => Uint8Array | undefined): ConstantWriter {
+  return (value, target, offset, context) => {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = bytesOf(value, context);
+    } catch {
+      return false;
+    }
+    if (bytes === undefined || bytes.length !== length) return false;
+    target.set(bytes, offset);
+    return true;
+  };
+}
+
+/** The ConstantWriter of a datatype: its fast `into`, or its parser. */
+function typeWriter(type: Datatype, length: number): ConstantWriter {
+  const into = type.into;
+  if (into !== undefined && length === type.size) return (value, target, offset, context) => into(value, target, offset, context);
+  return writerFrom(length, (value, context) => type.parse(value, '', context));
 }
 
 /** An anonymous set a rule needs, created in the same transaction just before the rule. */
@@ -146,25 +175,15 @@ class RuleCompiler {
     if (context.family === NFPROTO_IPV4 || context.family === NFPROTO_IPV6) this.nfproto = context.family;
   }
 
-  private constant(path: string, bytes: Uint8Array, reencode: (value: unknown) => Uint8Array | undefined): Uint8Array {
-    this.recorder?.constant(path, bytes, reencode);
+  private constant(path: string, bytes: Uint8Array, write: ConstantWriter): Uint8Array {
+    this.recorder?.constant(path, bytes, write);
     return bytes;
   }
 
   /** `bytes` parsed from the leaf at `field` by `type`, recorded as a patchable constant. */
   private parseConstant(type: Datatype, value: unknown, field: string): Uint8Array {
     const bytes = type.parse(value, field, this.context);
-    if (this.recorder) {
-      const length = bytes.length;
-      this.recorder.constant(field, bytes, (next) => {
-        try {
-          const out = type.parse(next, field, this.context);
-          return out.length === length ? out : undefined;
-        } catch {
-          return undefined;
-        }
-      });
-    }
+    this.recorder?.constant(field, bytes, typeWriter(type, bytes.length));
     return bytes;
   }
 
@@ -388,8 +407,9 @@ class RuleCompiler {
     if (key === 'range') {
       if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'ranges take == or !=');
       const parsed = parseIntervalValue(right, type, field, this.context);
-      const low = this.constant(`${field}.range[0]`, parsed.low, this.reencoder(type, parsed.low.length, `${field}.range[0]`));
-      const high = this.constant(`${field}.range[1]`, parsed.high!, this.reencoder(type, parsed.high!.length, `${field}.range[1]`));
+      // Range bounds stay part of the shape: a template could not check LOW <= HIGH.
+      const low = parsed.low;
+      const high = parsed.high!;
       if (op === '==') {
         this.cmp(NFT_CMP_GTE, low);
         this.cmp(NFT_CMP_LTE, high);
@@ -405,15 +425,8 @@ class RuleCompiler {
     this.cmp(cmpOp, this.parseConstant(type, right, field));
   }
 
-  private reencoder(type: Datatype, length: number, field: string): (value: unknown) => Uint8Array | undefined {
-    return (next) => {
-      try {
-        const out = type.parse(next, field, this.context);
-        return out.length === length ? out : undefined;
-      } catch {
-        return undefined;
-      }
-    };
+  private reencoder(type: Datatype, length: number): ConstantWriter {
+    return typeWriter(type, length);
   }
 
   /** `ip saddr 10.0.0.0/8`: a shorter load when the prefix ends on a byte, else a mask. */
@@ -426,16 +439,14 @@ class RuleCompiler {
     const size = left.length;
     const addrField = singleKey(right) === 'prefix' ? `${prefixField}.addr` : field;
     if (length === size * 8) {
-      this.cmp(cmpOp, this.constant(addrField, parsed.low, this.reencoder(type, size, addrField)));
+      this.cmp(cmpOp, this.constant(addrField, parsed.low, this.reencoder(type, size)));
       return;
     }
     const mask = prefixMask(length, size);
     const masked = (bytes: Uint8Array) => bytes.map((byte, i) => byte & mask[i]!);
-    const reencodeMasked = (count: number) => (next: unknown) => {
-      if (singleKey(right) !== 'prefix') return undefined; // "a/b" strings carry the length in the leaf
-      const bytes = this.reencoder(type, size, addrField)(next);
-      return bytes === undefined ? undefined : masked(bytes).subarray(0, count);
-    };
+    const reencodeMasked = (count: number): ConstantWriter =>
+      // "a/b" strings carry the length in the leaf itself: no template for them.
+      singleKey(right) !== 'prefix' ? () => false : writerFrom(count, (next, context) => masked(type.parse(next, '', context)).subarray(0, count));
     if (length % 8 === 0 && length > 0 && left.payload && left.payload.fieldLength === size) {
       left.payload.descriptor.len = length / 8;
       const data = parsed.low.subarray(0, length / 8);
@@ -630,8 +641,8 @@ class RuleCompiler {
     const type = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
     if (singleKey(port) === 'range') {
       const parsed = parseIntervalValue(port, type, field, this.context);
-      this.expressions.push({ expr: 'immediate', dreg: firstReg, data: this.constant(`${field}.range[0]`, parsed.low, this.reencoder(type, 2, `${field}.range[0]`)) });
-      this.expressions.push({ expr: 'immediate', dreg: firstReg + 1, data: this.constant(`${field}.range[1]`, parsed.high!, this.reencoder(type, 2, `${field}.range[1]`)) });
+      this.expressions.push({ expr: 'immediate', dreg: firstReg, data: parsed.low });
+      this.expressions.push({ expr: 'immediate', dreg: firstReg + 1, data: parsed.high! });
       return [firstReg, firstReg + 1];
     }
     this.expressions.push({ expr: 'immediate', dreg: firstReg, data: this.parseConstant(type, port, field) });

@@ -42,6 +42,11 @@ export interface Datatype {
   parse(value: unknown, field: string, context: ValueContext): Uint8Array;
   /** Bytes -> JSON value, as `nft -j` prints it. */
   format(bytes: Uint8Array, context: ValueContext): NftExpression;
+  /**
+   * The fast path of {@link parse} for rule templates: writes `size` bytes into `target` at
+   * `offset` without allocating; false (instead of throwing) if the value is not valid.
+   */
+  into?(value: unknown, target: Buffer, offset: number, context: ValueContext): boolean;
 }
 
 /** Byte order flag nft keeps in set userdata (enum byteorder). */
@@ -82,6 +87,20 @@ function integerValue(value: unknown, field: string, max: number, what: string):
   return number;
 }
 
+/** Writes an unsigned integer of 1, 2 or 4 bytes into `target`; false if out of range. */
+function uintInto(value: unknown, size: number, byteorder: 'big' | 'host', target: Buffer, offset: number): boolean {
+  let number: number;
+  if (typeof value === 'number') number = value;
+  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) number = Number(value);
+  else return false;
+  if (!Number.isInteger(number) || number < 0 || number > (size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1)) return false;
+  const little = byteorder === 'host' && HOST_IS_LITTLE_ENDIAN;
+  if (size === 1) target[offset] = number;
+  else if (size === 2) little ? target.writeUInt16LE(number, offset) : target.writeUInt16BE(number, offset);
+  else little ? target.writeUInt32LE(number, offset) : target.writeUInt32BE(number, offset);
+  return true;
+}
+
 function integerType(name: string, id: number, size: number, byteorder: 'big' | 'host', what = 'an integer'): Datatype {
   const max = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
   return {
@@ -91,7 +110,34 @@ function integerType(name: string, id: number, size: number, byteorder: 'big' | 
     byteorder,
     parse: (value, field) => uintBytes(integerValue(value, field, max, what), size, byteorder),
     format: (bytes) => readUint(bytes, byteorder),
+    into: size <= 4 ? (value, target, offset) => uintInto(value, size, byteorder, target, offset) : undefined,
   };
+}
+
+/**
+ * Writes a dotted-quad IPv4 address into `target`; false for anything else. Accepts exactly
+ * what tryParseAddress accepts for IPv4 (no leading zeros), without allocating.
+ */
+function ipv4Into(value: unknown, target: Buffer, offset: number): boolean {
+  if (typeof value !== 'string') return false;
+  const length = value.length;
+  let part = 0;
+  let digits = 0;
+  let count = 0;
+  for (let i = 0; i <= length; i++) {
+    const c = i < length ? value.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || count === 4) return false;
+      target[offset + count++] = part;
+      part = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || (digits > 0 && part === 0)) return false;
+    part = part * 10 + (c - 48);
+    if (++digits > 3 || part > 255) return false;
+  }
+  return count === 4;
 }
 
 function symbolType(name: string, id: number, size: number, byteorder: 'big' | 'host', symbols: Record<string, number>): Datatype {
@@ -165,6 +211,7 @@ function addressType(name: string, id: number, family: 4 | 6): Datatype {
       return address.bytes;
     },
     format: (bytes) => formatAddress(bytes),
+    into: family === 4 ? (value, target, offset) => ipv4Into(value, target, offset) : undefined,
   };
 }
 

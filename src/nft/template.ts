@@ -1,149 +1,233 @@
 /**
  * Rule templates: rules of one shape that differ only in constants (the bulk case, e.g.
- * 100,000 rules `ip saddr X meta mark set Y`) are compiled once; every further rule copies the
- * compiled expression bytes and patches its own constants in. A rule's shape is its JSON with
- * every leaf masked; a template also remembers the leaves that were not constants (protocol
- * names, operators, set names), so that only truly identical rules reuse it.
+ * 100,000 rules `ip saddr X meta mark set Y`) are compiled once; every further rule is matched
+ * against the template's skeleton, its constants are written into a copy of the compiled
+ * expression bytes, and that copy goes into the batch. A template remembers which JSON leaves
+ * were constants and which were not (protocol names, operators, set names): those must be
+ * equal for the template to apply, so only truly alike rules share it.
  */
 import { MessageWriter } from '../netlink/attributes.js';
-import { compileRule, type CompiledRule, type RuleContext } from './compile.js';
+import { compileRule, type CompiledRule, type ConstantWriter, type RuleContext } from './compile.js';
 import type { SlotRecorder } from './expr/index.js';
 import { writeExpressions } from './messages.js';
 
-/** The leaves of a JSON value in depth-first order, and its shape key. */
-export interface Shape {
-  key: string;
-  leaves: unknown[];
+/** A node of a template's skeleton: the JSON shape of the rule that made it. */
+type Skeleton =
+  | { kind: 'leaf'; type: string; fixed: boolean; value: unknown; slot: number }
+  | { kind: 'array'; items: Skeleton[] }
+  | { kind: 'object'; keys: string[]; values: Skeleton[] };
+
+/** Checks a rule against a skeleton and collects its constants into `slots`. */
+type Matcher = (statements: unknown, slots: unknown[]) => boolean;
+
+function typeOf(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
-function walk(value: unknown, leaves: unknown[]): string {
-  if (value === null) {
-    leaves.push(null);
-    return 'z';
+/** Builds the skeleton of `value`; leaves at paths in `slotOf` are constants (by slot). */
+function skeleton(value: unknown, path: string, slotOf: ReadonlyMap<string, number>): Skeleton {
+  if (Array.isArray(value)) return { kind: 'array', items: value.map((item, i) => skeleton(item, `${path}[${i}]`, slotOf)) };
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    return { kind: 'object', keys, values: keys.map((key) => skeleton((value as Record<string, unknown>)[key], `${path}.${key}`, slotOf)) };
   }
-  switch (typeof value) {
-    case 'string':
-      leaves.push(value);
-      return 's';
-    case 'number':
-      leaves.push(value);
-      return 'n';
-    case 'boolean':
-      leaves.push(value);
-      return 'b';
-    case 'object': {
-      if (Array.isArray(value)) {
-        let key = '[';
-        for (let i = 0; i < value.length; i++) key += walk(value[i], leaves) + ',';
-        return key + ']';
+  const slot = slotOf.get(path);
+  return { kind: 'leaf', type: typeOf(value), fixed: slot === undefined, value: slot === undefined ? value : undefined, slot: slot ?? -1 };
+}
+
+/**
+ * Compiles a skeleton into a matcher function. Matching is the per-rule cost of a bulk apply,
+ * and a generic tree walk is several times slower than straight-line property checks, so the
+ * checks are generated as code. Only JSON.stringify'd key names and indexes into `fixed` go into
+ * the code; the rule's values never do.
+ */
+function compileMatcher(root: Skeleton): Matcher {
+  const fixed: unknown[] = [];
+  const lines: string[] = [];
+  let variables = 0;
+  const visit = (node: Skeleton, name: string): void => {
+    switch (node.kind) {
+      case 'leaf':
+        if (node.fixed) {
+          fixed.push(node.value);
+          lines.push(`if (${name} !== fixed[${fixed.length - 1}]) return false;`);
+        } else {
+          lines.push(node.type === 'null' ? `if (${name} !== null) return false;` : `if (typeof ${name} !== ${JSON.stringify(node.type)}) return false;`);
+          lines.push(`slots[${node.slot}] = ${name};`);
+        }
+        return;
+      case 'array':
+        lines.push(`if (!Array.isArray(${name}) || ${name}.length !== ${node.items.length}) return false;`);
+        node.items.forEach((item, i) => {
+          const child = `v${variables++}`;
+          lines.push(`const ${child} = ${name}[${i}];`);
+          visit(item, child);
+        });
+        return;
+      case 'object': {
+        lines.push(`if (typeof ${name} !== 'object' || ${name} === null || Array.isArray(${name})) return false;`);
+        // Same key count and every key present: the same key set (extra keys could make a
+        // full compile refuse the rule, so they must not slip through).
+        const count = `n${variables++}`;
+        lines.push(`let ${count} = 0; for (const k in ${name}) ${count}++; if (${count} !== ${node.keys.length}) return false;`);
+        node.keys.forEach((key, i) => {
+          const child = `v${variables++}`;
+          lines.push(`const ${child} = ${name}[${JSON.stringify(key)}];`);
+          if (node.values[i]!.kind !== 'leaf' || !(node.values[i] as { fixed: boolean }).fixed || (node.values[i] as { value: unknown }).value === undefined) {
+            lines.push(`if (${child} === undefined && !(${JSON.stringify(key)} in ${name})) return false;`);
+          }
+          visit(node.values[i]!, child);
+        });
+        return;
       }
-      let key = '{';
-      const object = value as Record<string, unknown>;
-      for (const name in object) key += name + ':' + walk(object[name], leaves) + ',';
-      return key + '}';
     }
-  }
-  leaves.push(value);
-  return '?';
+  };
+  visit(root, 'statements');
+  lines.push('return true;');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('fixed', `return function match(statements, slots) {\n${lines.join('\n')}\n};`) as (fixed: unknown[]) => Matcher;
+  return make(fixed);
 }
 
-/** The shape of a rule's statement list. */
-export function shapeOf(statements: unknown): Shape {
-  const leaves: unknown[] = [];
-  const key = walk(statements, leaves);
-  return { key, leaves };
-}
-
-/** The paths of the leaves, in the same order as {@link shapeOf} (`[0].match.right`). */
-function leafPaths(value: unknown, path: string, out: string[]): void {
-  if (value !== null && typeof value === 'object') {
-    if (Array.isArray(value)) value.forEach((item, i) => leafPaths(item, `${path}[${i}]`, out));
-    else for (const name in value as Record<string, unknown>) leafPaths((value as Record<string, unknown>)[name], `${path}.${name}`, out);
-    return;
+/** The shape key of a value: its JSON with every leaf replaced by its type. */
+function shapeKey(value: unknown): string {
+  if (Array.isArray(value)) {
+    let key = '[';
+    for (const item of value) key += shapeKey(item) + ',';
+    return key + ']';
   }
-  out.push(path);
+  if (typeof value === 'object' && value !== null) {
+    let key = '{';
+    for (const name in value as Record<string, unknown>) key += name + ':' + shapeKey((value as Record<string, unknown>)[name]) + ',';
+    return key + '}';
+  }
+  return typeOf(value);
 }
 
 interface Patch {
-  leaf: number;
+  slot: number;
   offset: number;
   length: number;
-  reencode: (value: unknown) => Uint8Array | undefined;
+  write: ConstantWriter;
 }
 
 /** One compiled shape. */
-interface Template {
-  /** The NFTA_RULE_EXPRESSIONS attribute, ready to copy. */
-  bytes: Uint8Array;
-  patches: Patch[];
-  /** Leaves that must be equal for the template to apply (index -> value). */
-  fixed: Map<number, unknown>;
+export interface Template {
+  readonly family: number;
+  readonly matcher: Matcher;
+  readonly patches: Patch[];
+  /**
+   * What goes into the batch: `head` (the caller's message prefix) then the
+   * NFTA_RULE_EXPRESSIONS attribute; after a successful match it holds that rule's constants.
+   */
+  buffer: Buffer;
+  head: Uint8Array;
 }
 
-/** A rule compiled through the cache: either full descriptors or template bytes. */
-export type TemplateResult = { compiled: CompiledRule; bytes?: undefined } | { compiled?: undefined; bytes: Uint8Array; patches: { offset: number; bytes: Uint8Array }[] };
+/** The expression bytes of a template (its buffer without the head), as a view. */
+export function templateExpressions(template: Template): Buffer {
+  return template.buffer.subarray(template.head.length);
+}
 
+/** A rule compiled through the cache: a template holding its bytes, or full descriptors. */
+export type TemplateResult = { template: Template; compiled?: undefined } | { template?: undefined; compiled: CompiledRule };
+
+const EMPTY = new Uint8Array(0);
 const MAX_SHAPES = 512;
 const MAX_VARIANTS = 8;
 
 /** Per-handle cache of rule templates. */
 export class RuleTemplates {
   private readonly shapes = new Map<string, Template[]>();
+  private last: Template | undefined;
+  private readonly slots: unknown[] = [];
   /** Rules served from a template so far (tests and benchmarks read it). */
   hits = 0;
 
   /**
-   * Compiles `rule.expr` for a table of `context.family`, reusing a template when one fits.
-   * `path` is the rule's field path for errors.
+   * Compiles `rule.expr` for a table of `context.family`, from a template when one fits.
+   * `source.path` is the rule's field path for errors (read only when compiling in full).
+   * Rules with comments are compiled in full.
    */
-  compile(rule: { expr?: unknown; comment?: unknown }, context: RuleContext, path: string): TemplateResult {
-    if (!Array.isArray(rule.expr)) return { compiled: compileRule(rule, context, path) };
-    const shape = shapeOf(rule.expr);
-    const cacheKey = `${context.family}|${shape.key}`;
-    const variants = this.shapes.get(cacheKey);
-    if (variants !== undefined) {
-      for (const template of variants) {
-        const patched = apply(template, shape.leaves);
-        if (patched !== undefined) {
-          if (rule.comment !== undefined) return { compiled: compileRule(rule, context, path) };
-          this.hits++;
-          return { bytes: template.bytes, patches: patched };
-        }
+  compile(rule: { expr?: unknown; comment?: unknown }, context: RuleContext, source: { readonly path: string }, head: Uint8Array): TemplateResult {
+    const statements = rule.expr;
+    if (!Array.isArray(statements) || rule.comment !== undefined) return { compiled: compileRule(rule, context, source.path) };
+    const last = this.last;
+    if (last !== undefined && last.family === context.family && this.fill(last, statements, context, head)) {
+      this.hits++;
+      return { template: last };
+    }
+    const cacheKey = `${context.family}|${shapeKey(statements)}`;
+    for (const template of this.shapes.get(cacheKey) ?? []) {
+      if (this.fill(template, statements, context, head)) {
+        this.last = template;
+        this.hits++;
+        return { template };
       }
     }
-    const exprPath = `${path}.expr`;
-    const constants: { path: string; bytes: Uint8Array; reencode: (value: unknown) => Uint8Array | undefined }[] = [];
-    const compiled = compileRule(rule, context, path, {
-      constant(field, bytes, reencode) {
-        if (field.startsWith(exprPath)) constants.push({ path: field.slice(exprPath.length), bytes, reencode });
+    const rulePath = source.path;
+    const exprPath = `${rulePath}.expr`;
+    const constants: { path: string; bytes: Uint8Array; write: ConstantWriter }[] = [];
+    const compiled = compileRule(rule, context, rulePath, {
+      constant(field, bytes, write) {
+        if (field.startsWith(exprPath)) constants.push({ path: field.slice(exprPath.length), bytes, write });
       },
     });
-    if (compiled.anonymousSets.length === 0) this.remember(cacheKey, rule.expr, shape, compiled, constants);
+    if (compiled.anonymousSets.length === 0) this.remember(cacheKey, context.family, statements, compiled, constants);
     return { compiled };
   }
 
-  private remember(cacheKey: string, statements: unknown, shape: Shape, compiled: CompiledRule, constants: { path: string; bytes: Uint8Array; reencode: (value: unknown) => Uint8Array | undefined }[]): void {
-    const paths: string[] = [];
-    leafPaths(statements, '', paths);
-    const leafIndex = new Map(paths.map((p, i) => [p, i]));
+  /**
+   * The bulk fast path: fills `template` (the one the previous rule used) with `statements`.
+   * False if they do not fit it; then compile them with {@link compile}.
+   */
+  refill(template: Template, statements: unknown, context: RuleContext, head: Uint8Array): boolean {
+    if (!this.fill(template, statements, context, head)) return false;
+    this.hits++;
+    return true;
+  }
+
+  /** Writes the rule's constants into the template's buffer; false if the rule does not fit. */
+  private fill(template: Template, statements: unknown, context: RuleContext, head: Uint8Array): boolean {
+    const slots = this.slots;
+    if (!template.matcher(statements, slots)) return false;
+    if (template.head !== head) {
+      const expressions = templateExpressions(template);
+      const buffer = Buffer.allocUnsafe(head.length + expressions.length);
+      buffer.set(head, 0);
+      buffer.set(expressions, head.length);
+      template.buffer = buffer;
+      template.head = head;
+    }
+    const base = head.length;
+    const buffer = template.buffer;
+    for (const patch of template.patches) {
+      if (!patch.write(slots[patch.slot], buffer, base + patch.offset, context)) return false;
+    }
+    return true;
+  }
+
+  private remember(cacheKey: string, family: number, statements: unknown, compiled: CompiledRule, constants: { path: string; bytes: Uint8Array; write: ConstantWriter }[]): void {
+    const slotOfPath = new Map<string, number>();
     const slots = new Map<Uint8Array, number>();
-    const slotInfo: { leaf: number; reencode: Patch['reencode']; length: number }[] = [];
+    const writers: { slot: number; write: ConstantWriter; length: number }[] = [];
     for (const constant of constants) {
-      const leaf = leafIndex.get(constant.path);
-      if (leaf === undefined) return; // a constant that is not one leaf: no template
-      slots.set(constant.bytes, slotInfo.length);
-      slotInfo.push({ leaf, reencode: constant.reencode, length: constant.bytes.length });
+      let slot = slotOfPath.get(constant.path);
+      if (slot === undefined) {
+        slot = slotOfPath.size;
+        slotOfPath.set(constant.path, slot);
+      }
+      slots.set(constant.bytes, writers.length);
+      writers.push({ slot, write: constant.write, length: constant.bytes.length });
     }
     const recorder: SlotRecorder = { slots, written: [] };
     const writer = new MessageWriter(512);
     writeExpressions(writer, compiled.expressions, recorder);
-    const patches: Patch[] = recorder.written.map(({ slot, offset }) => ({ leaf: slotInfo[slot]!.leaf, offset, length: slotInfo[slot]!.length, reencode: slotInfo[slot]!.reencode }));
-    const patchedLeaves = new Set(patches.map((p) => p.leaf));
-    const fixed = new Map<number, unknown>();
-    shape.leaves.forEach((value, i) => {
-      if (!patchedLeaves.has(i)) fixed.set(i, value);
-    });
-    const template: Template = { bytes: Uint8Array.from(writer.bytes()), patches, fixed };
+    const patches: Patch[] = recorder.written.map(({ slot, offset }) => ({ slot: writers[slot]!.slot, offset, length: writers[slot]!.length, write: writers[slot]!.write }));
+    // Every constant must have landed in the bytes exactly once, or the template could not
+    // reproduce the rule.
+    if (patches.length !== writers.length) return;
+    const template: Template = { family, matcher: compileMatcher(skeleton(statements, '', slotOfPath)), patches, buffer: Buffer.from(writer.bytes()), head: EMPTY };
     let variants = this.shapes.get(cacheKey);
     if (variants === undefined) {
       if (this.shapes.size >= MAX_SHAPES) this.shapes.delete(this.shapes.keys().next().value!);
@@ -152,17 +236,6 @@ export class RuleTemplates {
     }
     if (variants.length >= MAX_VARIANTS) variants.shift();
     variants.push(template);
+    this.last = template;
   }
-}
-
-/** The patches that turn `template` into the rule with these leaves, or undefined. */
-function apply(template: Template, leaves: readonly unknown[]): { offset: number; bytes: Uint8Array }[] | undefined {
-  for (const [index, value] of template.fixed) if (leaves[index] !== value) return undefined;
-  const out: { offset: number; bytes: Uint8Array }[] = [];
-  for (const patch of template.patches) {
-    const bytes = patch.reencode(leaves[patch.leaf]);
-    if (bytes === undefined || bytes.length !== patch.length) return undefined;
-    out.push({ offset: patch.offset, bytes });
-  }
-  return out;
 }

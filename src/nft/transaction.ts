@@ -5,16 +5,17 @@
  * validated while the batch is written, before anything is sent.
  */
 import { Batch } from '../netlink/batch.js';
-import type { MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_HANDLE, NFTA_RULE_POSITION, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, nftMessageType } from './constants.js';
+import { NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, nftMessageType } from './constants.js';
 import type { RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
+import { familyName } from './decompile.js';
 import { objectName, parseChain, parseFamily, parseSet, parseTable, type SetDefinition } from './objects.js';
 import { encodeElements } from './sets.js';
-import type { RuleTemplates } from './template.js';
+import { templateExpressions, type RuleTemplates, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
 
 /** The verbs of a document. */
@@ -22,47 +23,116 @@ const VERBS = new Set(['add', 'create', 'insert', 'replace', 'delete', 'flush'])
 const OBJECTS = new Set(['table', 'chain', 'rule', 'set', 'map', 'element']);
 
 /** One command of a document, normalized. */
-export interface Command {
-  index: number;
-  verb: 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'flush';
-  kind: 'table' | 'chain' | 'rule' | 'set' | 'map' | 'element' | 'ruleset';
-  body: unknown;
-  /** Field path of the object (`nftables[3].add.rule`). */
-  path: string;
-  /** A listing object without a command (`{"rule": ...}`): its handle is output, not a position. */
-  bare: boolean;
+export class Command {
+  constructor(
+    /** Index in the caller's document. */
+    readonly index: number,
+    readonly verb: 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'flush',
+    readonly kind: 'table' | 'chain' | 'rule' | 'set' | 'map' | 'element' | 'ruleset',
+    readonly body: unknown,
+    /** A listing object without a command (`{"rule": ...}`): its handle is output, not a position. */
+    readonly bare: boolean,
+    private readonly prefix: string,
+  ) {}
+
+  /** Field path of the object (`nftables[3].add.rule`), built only when an error needs it. */
+  get path(): string {
+    return this.bare ? `${this.prefix}[${this.index}].${this.kind}` : `${this.prefix}[${this.index}].${this.verb}.${this.kind}`;
+  }
 }
 
-/** Splits a document into commands; validates the command structure. */
-export function parseCommands(document: unknown): Command[] {
+/** Commands by position: a document's, read one at a time (nothing retained per command). */
+export interface CommandSource {
+  readonly length: number;
+  at(index: number): Command | undefined;
+  /** The raw JSON item at `index` (for the bulk fast path), if the source has one. */
+  item?(index: number): unknown;
+}
+
+/**
+ * A document's commands, parsed when read: a bulk document of 100,000 rules then costs no
+ * retained object per command (which the garbage collector would have to copy around).
+ */
+export class DocumentCommands implements CommandSource {
+  constructor(
+    private readonly list: readonly unknown[],
+    private readonly prefix: string,
+  ) {}
+
+  get length(): number {
+    return this.list.length;
+  }
+
+  item(index: number): unknown {
+    return this.list[index];
+  }
+
+  /** The command at `index`, validated; undefined for metainfo. */
+  at(index: number): Command | undefined {
+    const prefix = this.prefix;
+    const item: unknown = this.list[index];
+    const key = singleKey(item);
+    if (key === undefined) throw new ValidationError(`${prefix}[${index}]`, item, 'expected an object with one key: a command (add, create, insert, replace, delete, flush) or an object (table, chain, rule, set, map, element)');
+    const body = (item as Record<string, unknown>)[key];
+    switch (key) {
+      case 'metainfo': {
+        const version = asObject(body)?.json_schema_version;
+        if (version !== undefined && (typeof version !== 'number' || version > 1)) throw new ValidationError(`${prefix}[${index}].metainfo.json_schema_version`, version, 'expected schema version 1');
+        return undefined;
+      }
+      case 'table':
+      case 'chain':
+      case 'rule':
+      case 'set':
+      case 'map':
+      case 'element':
+        return new Command(index, 'add', key, body, true, prefix);
+      case 'add':
+      case 'create':
+      case 'insert':
+      case 'replace':
+      case 'delete':
+      case 'flush':
+        break;
+      default:
+        throw new ValidationError(`${prefix}[${index}]`, item, `unsupported command "${key}" (supported: ${[...VERBS].join(', ')})`);
+    }
+    const kind = singleKey(body);
+    if (kind === undefined || !(OBJECTS.has(kind) || (kind === 'ruleset' && key === 'flush'))) {
+      throw new ValidationError(`${prefix}[${index}].${key}`, body, `expected one object: ${[...OBJECTS].join(', ')}${key === 'flush' ? ', ruleset' : ''}`);
+    }
+    if ((key === 'insert' || key === 'replace') && kind !== 'rule') throw new ValidationError(`${prefix}[${index}].${key}`, body, `${key} takes a rule`);
+    if (key === 'flush' && (kind === 'rule' || kind === 'element')) throw new ValidationError(`${prefix}[${index}].${key}`, body, 'flush takes a table, chain, set, map or ruleset');
+    return new Command(index, key, kind as Command['kind'], (body as Record<string, unknown>)[kind], false, prefix);
+  }
+
+  /** Every command, parsed (tests and small documents). */
+  toArray(): Command[] {
+    const out: Command[] = [];
+    for (let i = 0; i < this.list.length; i++) {
+      const command = this.at(i);
+      if (command !== undefined) out.push(command);
+    }
+    return out;
+  }
+}
+
+/** A document's commands; validates the container (commands are validated when read). */
+export function parseCommands(document: unknown): DocumentCommands {
   const list = Array.isArray(document) ? document : asObject(document)?.nftables;
   const prefix = Array.isArray(document) ? 'commands' : 'nftables';
   if (!Array.isArray(list)) throw new ValidationError(prefix, document, 'expected {"nftables": [COMMANDS]}');
-  const commands: Command[] = [];
-  list.forEach((item, index) => {
-    const field = `${prefix}[${index}]`;
-    const key = singleKey(item);
-    if (key === undefined) throw new ValidationError(field, item, 'expected an object with one key: a command (add, create, insert, replace, delete, flush) or an object (table, chain, rule, set, map, element)');
-    const body = (item as Record<string, unknown>)[key];
-    if (key === 'metainfo') {
-      const version = asObject(body)?.json_schema_version;
-      if (version !== undefined && (typeof version !== 'number' || version > 1)) throw new ValidationError(`${field}.metainfo.json_schema_version`, version, 'expected schema version 1');
-      return;
-    }
-    if (OBJECTS.has(key)) {
-      commands.push({ index, verb: 'add', kind: key as Command['kind'], body, path: `${field}.${key}`, bare: true });
-      return;
-    }
-    if (!VERBS.has(key)) throw new ValidationError(field, item, `unsupported command "${key}" (supported: ${[...VERBS].join(', ')})`);
-    const kind = singleKey(body);
-    if (kind === undefined || !(OBJECTS.has(kind) || (kind === 'ruleset' && key === 'flush'))) {
-      throw new ValidationError(`${field}.${key}`, body, `expected one object: ${[...OBJECTS].join(', ')}${key === 'flush' ? ', ruleset' : ''}`);
-    }
-    if ((key === 'insert' || key === 'replace') && kind !== 'rule') throw new ValidationError(`${field}.${key}`, body, `${key} takes a rule`);
-    if (key === 'flush' && (kind === 'rule' || kind === 'element')) throw new ValidationError(`${field}.${key}`, body, 'flush takes a table, chain, set, map or ruleset');
-    commands.push({ index, verb: key as Command['verb'], kind: kind as Command['kind'], body: (body as Record<string, unknown>)[kind], path: `${field}.${key}.${kind}`, bare: false });
-  });
-  return commands;
+  return new DocumentCommands(list, prefix);
+}
+
+/** Thrown while building when element commands use a set the document does not define. */
+export class SetNeeded extends Error {
+  constructor(
+    readonly set: SetRef,
+    readonly command: Command,
+  ) {
+    super(`routemark: the definition of set ${set.table} ${set.name} is needed`);
+  }
 }
 
 /** A named set: where element commands find its types. */
@@ -70,24 +140,6 @@ export interface SetRef {
   family: number;
   table: string;
   name: string;
-}
-
-/** Sets that element commands use without defining them in the document. */
-export function setsToFetch(commands: readonly Command[]): SetRef[] {
-  const defined = new Set<string>();
-  const needed = new Map<string, SetRef>();
-  for (const command of commands) {
-    const body = asObject(command.body);
-    if (body === undefined) continue;
-    if ((command.kind === 'set' || command.kind === 'map') && command.verb !== 'delete' && command.verb !== 'flush') {
-      defined.add(`${body.family}|${body.table}|${body.name}`);
-    }
-    if (command.kind === 'element' && typeof body.family === 'string' && typeof body.table === 'string' && typeof body.name === 'string') {
-      const key = `${body.family}|${body.table}|${body.name}`;
-      if (!defined.has(key) && !needed.has(key)) needed.set(key, { family: parseFamily(body.family, `${command.path}.family`), table: body.table, name: body.name });
-    }
-  }
-  return [...needed.values()];
 }
 
 /** Options for a transaction. */
@@ -98,6 +150,8 @@ export interface TransactionOptions {
   generation?: number;
   /** Ask the kernel to echo added rules (NLM_F_ECHO), to learn their handles. */
   echo?: boolean;
+  /** One operation per command, even for bulk runs of rules (to find which one failed). */
+  preciseErrors?: boolean;
 }
 
 /** What the transaction builder consults. */
@@ -113,9 +167,21 @@ export interface Transaction {
   batch: Batch;
   /** The operation of BATCH_BEGIN/END: commit failures and generation mismatches. */
   commitOperation: number;
-  /** Operation id -> command index, for operations that add or replace a rule. */
-  ruleOperations: Map<number, number>;
+  /** New rules whose handles apply reports (with `echo`). */
+  ruleRuns: RuleRun[];
+  /** Command index -> handle known without asking (replace keeps the handle). */
+  knownHandles: Map<number, number>;
+  /** Operations that several commands share: an error on one does not say which command failed. */
+  sharedOperations: Set<number>;
 }
+
+/** Operation names, e.g. `nft add rule` (errors name the operation and its index). */
+const OPERATION_NAMES: Record<Command['verb'], Record<Command['kind'], string>> = Object.fromEntries(
+  (['add', 'create', 'insert', 'replace', 'delete', 'flush'] as const).map((verb) => [
+    verb,
+    Object.fromEntries((['table', 'chain', 'rule', 'set', 'map', 'element', 'ruleset'] as const).map((kind) => [kind, `nft ${verb} ${kind}`])),
+  ]),
+) as Record<Command['verb'], Record<Command['kind'], string>>;
 
 /** Set-element nests above this many bytes continue in a new message (nla_len is 16 bits). */
 const ELEMENTS_PER_MESSAGE_BYTES = 60000;
@@ -129,8 +195,8 @@ function batchHeader(writer: MessageWriter, generation: number | undefined): voi
 }
 
 /** Builds the transaction for a document's commands. Throws ValidationError on bad input. */
-export function buildTransaction(commands: readonly Command[], options: TransactionOptions, context: TransactionContext): Transaction {
-  const batch = new Batch({ atomic: true, collectReplies: options.echo === true, initialCapacity: 4096 + commands.length * 200 });
+export function buildTransaction(commands: CommandSource, options: TransactionOptions, context: TransactionContext): Transaction {
+  const batch = new Batch({ atomic: true, collectReplies: options.echo === true, initialCapacity: 4096 + Math.min(commands.length, 64) * 512 });
   const commitOperation = batch.operation({ operation: 'nft commit' });
   if (options.generation !== undefined && (!Number.isInteger(options.generation) || options.generation < 0 || options.generation > 0xffffffff)) {
     throw new ValidationError('options.generation', options.generation, 'expected a generation id from list() or generation()');
@@ -138,13 +204,24 @@ export function buildTransaction(commands: readonly Command[], options: Transact
   batch.begin(commitOperation, NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST);
   batchHeader(batch.writer, options.generation);
   batch.end();
-  const ruleOperations = new Map<number, number>();
   const definedSets = new Map<string, Omit<SetDefinition, 'message' | 'elements'> & { id: number }>();
   let nextSetId = 1;
   const newSetId = () => nextSetId++;
+  const rules = new RuleWriter(batch, options, context, newSetId);
 
-  for (const command of commands) {
-    const op = batch.operation({ operation: `nft ${command.verb} ${command.kind}`, index: command.index });
+  const item = commands.item?.bind(commands);
+  for (let c = 0; c < commands.length; c++) {
+    // Growing the batch buffer copies it: once the first commands show their size, reserve
+    // for the rest.
+    if (c === 64 && commands.length > 256) batch.writer.reserve(Math.ceil((batch.byteLength / c) * (commands.length - c) * 1.15));
+    if (item !== undefined && rules.writeFast(item(c), c)) continue;
+    const command = commands.at(c);
+    if (command === undefined) {
+      rules.closeRun();
+      continue;
+    }
+    const op = batch.operation({ operation: OPERATION_NAMES[command.verb][command.kind], index: command.index });
+    if (command.kind !== 'rule') rules.closeRun();
     const message = (msg: number, family: number, flags: number, write: (w: MessageWriter) => void, replyCost?: number) => {
       batch.begin(op, nftMessageType(msg), NLM_F_REQUEST | flags, replyCost);
       writeNfgenmsg(batch.writer, family);
@@ -207,7 +284,7 @@ export function buildTransaction(commands: readonly Command[], options: Transact
         const name = objectName(object.name, `${command.path}.name`);
         const key = `${family}|${table}|${name}`;
         const definition = definedSets.get(key) ?? context.knownSets.get(key);
-        if (definition === undefined) throw new ValidationError(`${command.path}.name`, name, 'no such set or map (neither in this document nor in the kernel)');
+        if (definition === undefined) throw new SetNeeded({ family, table, name }, command);
         const deleting = command.verb === 'delete';
         // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
         const data = deleting ? undefined : definition.data;
@@ -220,16 +297,17 @@ export function buildTransaction(commands: readonly Command[], options: Transact
         break;
       }
       case 'rule':
-        writeRuleCommand(batch, op, command, options, context, newSetId, ruleOperations);
+        rules.write(op, command);
         break;
     }
   }
+  rules.closeRun();
   if (!options.dryRun) {
     batch.begin(commitOperation, NFNL_MSG_BATCH_END, NLM_F_REQUEST);
     batchHeader(batch.writer, undefined);
     batch.end();
   }
-  return { batch, commitOperation, ruleOperations };
+  return { batch, commitOperation, ruleRuns: rules.runs, knownHandles: rules.knownHandles, sharedOperations: rules.sharedOperations };
 }
 
 /** Writes elements as NEWSETELEM (or DELSETELEM) messages, each nest under 64 KiB. */
@@ -260,68 +338,228 @@ function ruleHandle(value: unknown, field: string): number | undefined {
   return value;
 }
 
-function writeRuleCommand(batch: Batch, op: number, command: Command, options: TransactionOptions, context: TransactionContext, newSetId: () => number, ruleOperations: Map<number, number>): void {
-  const object = asObject(command.body);
-  if (object === undefined) throw new ValidationError(command.path, command.body, 'expected a rule object');
-  for (const key of Object.keys(object)) {
-    if (!['family', 'table', 'chain', 'expr', 'handle', 'index', 'comment'].includes(key)) throw new ValidationError(`${command.path}.${key}`, object[key], 'unknown rule property');
-  }
-  const family = parseFamily(object.family, `${command.path}.family`, command.verb !== 'delete');
-  const table = objectName(object.table, `${command.path}.table`);
-  const chain = objectName(object.chain, `${command.path}.chain`);
-  // In a listing fed back (objects without commands), handles name rules of the listed
-  // ruleset, not positions in this one: nft ignores them there, and so does routemark.
-  const handle = command.bare ? undefined : ruleHandle(object.handle, `${command.path}.handle`);
-  if (object.index !== undefined) throw new ValidationError(`${command.path}.index`, object.index, 'rule positions by index are not supported; give the handle of the neighbouring rule');
-  if (command.verb === 'delete') {
-    if (handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'deleting a rule needs its handle');
-    batch.begin(op, nftMessageType(NFT_MSG_DELRULE), NLM_F_REQUEST);
-    writeNfgenmsg(batch.writer, family);
-    writeRule(batch.writer, { table, chain, handle });
-    batch.end();
-    return;
-  }
-  if (command.verb === 'replace' && handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'replacing a rule needs its handle');
-  const ruleContext: RuleContext = { family, table, interfaces: context.interfaces, nextSetId: newSetId };
-  const result = context.templates.compile(object, ruleContext, command.path);
-  let flags = NLM_F_REQUEST;
-  if (command.verb === 'add') flags |= NLM_F_CREATE | NLM_F_APPEND;
-  else if (command.verb === 'create' || command.verb === 'insert') flags |= NLM_F_CREATE;
-  else flags |= NLM_F_REPLACE;
-  if (options.echo) flags |= NLM_F_ECHO;
-  if (result.compiled) {
-    for (const anonymous of result.compiled.anonymousSets) {
-      batch.begin(op, nftMessageType(NFT_MSG_NEWSET), NLM_F_REQUEST | NLM_F_CREATE);
-      writeNfgenmsg(batch.writer, family);
-      writeSet(batch.writer, anonymous.set);
-      batch.end();
-      writeElementMessages(batch, op, family, NLM_F_CREATE, { table, name: anonymous.set.name }, anonymous.set.id, anonymous.elements);
-    }
-  }
-  batch.begin(op, nftMessageType(NFT_MSG_NEWRULE), flags, options.echo ? ECHO_REPLY_COST : undefined);
-  const w = batch.writer;
-  writeNfgenmsg(w, family);
-  if (result.compiled) {
-    writeRule(w, {
-      table,
-      chain,
-      handle: command.verb === 'replace' ? handle : undefined,
-      position: command.verb === 'replace' ? undefined : handle,
-      userdata: result.compiled.userdata,
-      expr: result.compiled.expressions,
-    });
-  } else {
-    // libnftnl's order: table, chain, handle, position, (userdata), expressions.
-    w.attrString(NFTA_RULE_TABLE, table);
-    w.attrString(NFTA_RULE_CHAIN, chain);
-    if (command.verb === 'replace') w.attrBe64(NFTA_RULE_HANDLE, BigInt(handle!));
-    else if (handle !== undefined) w.attrBe64(NFTA_RULE_POSITION, BigInt(handle));
-    const at = w.length;
-    w.raw(result.bytes);
-    const bytes = w.bytes();
-    for (const patch of result.patches) bytes.set(patch.bytes, at + patch.offset);
-  }
-  batch.end();
-  ruleOperations.set(op, command.index);
+/**
+ * Consecutive new rules of one table, whose handles apply reports. The kernel numbers
+ * everything created in a table from one counter, in message order, under the transaction's
+ * mutex: only the first and last rule of a run are echoed (NLM_F_ECHO), the handles between them
+ * follow. The rules of a run are consecutive commands of the document.
+ */
+export interface RuleRun {
+  family: number;
+  table: string;
+  /** Index of the first rule's command; the run holds `count` consecutive commands. */
+  firstIndex: number;
+  count: number;
+  /** Operations of the first and the last rule (their echoes come back on them). */
+  firstOp: number;
+  lastOp: number;
+  /** Index of the last rule's NEWRULE message in the batch. */
+  lastMessage: number;
+  /** Rules that take more than one handle (their anonymous sets take one each): index -> handles. */
+  extra: Map<number, number>;
 }
 
+const NEWRULE_TYPE = nftMessageType(NFT_MSG_NEWRULE);
+
+/** Number of own keys of an object (the fast path checks key sets without allocating). */
+function keyCount(object: object): number {
+  let count = 0;
+  for (const _ in object) count++;
+  return count;
+}
+
+const RULE_KEYS = ['family', 'table', 'chain', 'expr', 'handle', 'index', 'comment'];
+
+/** Writes rules into a batch: the rule-shape templates, cached message prefixes, echo runs. */
+class RuleWriter {
+  readonly runs: RuleRun[] = [];
+  /** Command index -> handle, for rules whose handle is known up front (replace). */
+  readonly knownHandles = new Map<number, number>();
+  private run: RuleRun | undefined;
+  private prefix: { family: number; table: string; chain: string; bytes: Uint8Array } | undefined;
+  private ruleContext: RuleContext | undefined;
+  private readonly scratch = new MessageWriter(512);
+  /** Operations shared by several rules (the fast path's). */
+  readonly sharedOperations = new Set<number>();
+  private fastOp = -1;
+  /** The last rule, if it came from a template: the next ones may take {@link writeFast}. */
+  private fast: { template: Template; family: number; familyName: string; table: string; chain: string; head: Uint8Array; context: RuleContext; flags: number } | undefined;
+
+  constructor(
+    private readonly batch: Batch,
+    private readonly options: TransactionOptions,
+    private readonly context: TransactionContext,
+    private readonly newSetId: () => number,
+  ) {}
+
+  /** Ends the current run: its last rule is echoed too. */
+  closeRun(): void {
+    const run = this.run;
+    this.run = undefined;
+    this.fast = undefined;
+    this.fastOp = -1;
+    if (run === undefined || run.count < 2) return;
+    const bytes = this.batch.bytes();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const at = this.batch.messageStart(run.lastMessage) + 6; // nlmsg_flags
+    view.setUint16(at, view.getUint16(at, HOST_IS_LITTLE_ENDIAN) | NLM_F_ECHO, HOST_IS_LITTLE_ENDIAN);
+  }
+
+  /** nfgenmsg, NFTA_RULE_TABLE and NFTA_RULE_CHAIN of a rule message, cached while they repeat. */
+  private prefixBytes(family: number, table: string, chain: string): Uint8Array {
+    const cached = this.prefix;
+    if (cached !== undefined && cached.family === family && cached.table === table && cached.chain === chain) return cached.bytes;
+    const w = this.scratch;
+    w.reset();
+    writeNfgenmsg(w, family);
+    w.attrString(NFTA_RULE_TABLE, table);
+    w.attrString(NFTA_RULE_CHAIN, chain);
+    const bytes = Uint8Array.from(w.bytes());
+    this.prefix = { family, table, chain, bytes };
+    return bytes;
+  }
+
+  private contextFor(family: number, table: string): RuleContext {
+    const cached = this.ruleContext;
+    if (cached !== undefined && cached.family === family && cached.table === table) return cached;
+    this.ruleContext = { family, table, interfaces: this.context.interfaces, nextSetId: this.newSetId };
+    return this.ruleContext;
+  }
+
+  /**
+   * The bulk fast path: `item` is `{"add": {"rule": ...}}` (or a listing's `{"rule": ...}`) for
+   * the same table and chain as the previous rule, with statements that fit its template. Writes
+   * it without building a Command; false if it is anything else (then it goes the normal way).
+   */
+  writeFast(item: unknown, index: number): boolean {
+    const fast = this.fast;
+    if (fast === undefined || this.options.preciseErrors || typeof item !== 'object' || item === null) return false;
+    let rule: unknown = (item as { add?: unknown }).add;
+    let bare = false;
+    if (rule !== undefined) {
+      if (keyCount(item) !== 1 || typeof rule !== 'object' || rule === null || keyCount(rule) !== 1) return false;
+      rule = (rule as { rule?: unknown }).rule;
+    } else {
+      rule = (item as { rule?: unknown }).rule;
+      bare = true;
+      if (rule === undefined || keyCount(item) !== 1) return false;
+    }
+    if (typeof rule !== 'object' || rule === null) return false;
+    const r = rule as { family?: unknown; table?: unknown; chain?: unknown; expr?: unknown; handle?: unknown };
+    const keys = keyCount(r);
+    if (keys !== 4 && !(bare && keys === 5 && r.handle !== undefined)) return false;
+    if (r.family !== fast.familyName || r.table !== fast.table || r.chain !== fast.chain || r.expr === undefined) return false;
+    if (!this.context.templates.refill(fast.template, r.expr, fast.context, fast.head)) return false;
+    const batch = this.batch;
+    // Consecutive rules of one shape share one operation: 100,000 of them would otherwise cost
+    // 100,000 objects. If the kernel refuses one, apply finds which (see `sharedOperations`).
+    let op = this.fastOp;
+    if (op < 0) {
+      op = batch.operation({ operation: OPERATION_NAMES.add.rule, index });
+      this.fastOp = op;
+      this.sharedOperations.add(op);
+    }
+    const run = this.run;
+    if (run !== undefined) {
+      run.count++;
+      run.lastOp = op;
+      run.lastMessage = batch.messageCount;
+    }
+    batch.begin(op, NEWRULE_TYPE, fast.flags);
+    batch.writer.raw(fast.template.buffer);
+    batch.end();
+    return true;
+  }
+
+  write(op: number, command: Command): void {
+    this.fastOp = -1;
+    const object = asObject(command.body);
+    if (object === undefined) throw new ValidationError(command.path, command.body, 'expected a rule object');
+    for (const key in object) {
+      switch (key) {
+        case 'family':
+        case 'table':
+        case 'chain':
+        case 'expr':
+        case 'handle':
+        case 'index':
+        case 'comment':
+          continue;
+      }
+      if (object[key] !== undefined) throw new ValidationError(`${command.path}.${key}`, object[key], `unknown rule property (known: ${RULE_KEYS.join(', ')})`);
+    }
+    const prefix = this.prefix;
+    const family = prefix !== undefined && object.family === familyName(prefix.family) ? prefix.family : parseFamily(object.family, `${command.path}.family`, command.verb !== 'delete');
+    const table = prefix !== undefined && object.table === prefix.table ? prefix.table : objectName(object.table, `${command.path}.table`);
+    const chain = prefix !== undefined && object.chain === prefix.chain ? prefix.chain : objectName(object.chain, `${command.path}.chain`);
+    // In a listing fed back (objects without commands), handles name rules of the listed
+    // ruleset, not positions in this one: nft ignores them there, and so does routemark.
+    const handle = command.bare || object.handle === undefined ? undefined : ruleHandle(object.handle, `${command.path}.handle`);
+    if (object.index !== undefined) throw new ValidationError(`${command.path}.index`, object.index, 'rule positions by index are not supported; give the handle of the neighbouring rule');
+    const batch = this.batch;
+    if (command.verb === 'delete') {
+      this.closeRun();
+      if (handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'deleting a rule needs its handle');
+      batch.begin(op, nftMessageType(NFT_MSG_DELRULE), NLM_F_REQUEST);
+      writeNfgenmsg(batch.writer, family);
+      writeRule(batch.writer, { table, chain, handle });
+      batch.end();
+      return;
+    }
+    if (command.verb === 'replace' && handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'replacing a rule needs its handle');
+    const head = this.prefixBytes(family, table, chain);
+    const result = this.context.templates.compile(object, this.contextFor(family, table), command, head);
+    let flags = NLM_F_REQUEST;
+    if (command.verb === 'add') flags |= NLM_F_CREATE | NLM_F_APPEND;
+    else if (command.verb === 'create' || command.verb === 'insert') flags |= NLM_F_CREATE;
+    else flags |= NLM_F_REPLACE;
+
+    let increment = 1;
+    if (result.compiled) {
+      increment += result.compiled.anonymousSets.length;
+      for (const anonymous of result.compiled.anonymousSets) {
+        batch.begin(op, nftMessageType(NFT_MSG_NEWSET), NLM_F_REQUEST | NLM_F_CREATE);
+        writeNfgenmsg(batch.writer, family);
+        writeSet(batch.writer, anonymous.set);
+        batch.end();
+        writeElementMessages(batch, op, family, NLM_F_CREATE, { table, name: anonymous.set.name }, anonymous.set.id, anonymous.elements);
+      }
+    }
+    let echo = false;
+    if (this.options.echo) {
+      if (command.verb === 'replace') {
+        this.closeRun();
+        this.knownHandles.set(command.index, handle!);
+      } else {
+        if (this.run === undefined || this.run.family !== family || this.run.table !== table || this.run.firstIndex + this.run.count !== command.index) {
+          this.closeRun();
+          this.run = { family, table, firstIndex: command.index, count: 0, firstOp: op, lastOp: op, lastMessage: 0, extra: new Map() };
+          this.runs.push(this.run);
+          echo = true;
+        }
+        this.run.count++;
+        this.run.lastOp = op;
+        this.run.lastMessage = batch.messageCount;
+        if (increment !== 1) this.run.extra.set(command.index, increment);
+      }
+    }
+    batch.begin(op, nftMessageType(NFT_MSG_NEWRULE), flags | (echo ? NLM_F_ECHO : 0), echo ? ECHO_REPLY_COST : undefined);
+    const w = batch.writer;
+    if (result.template !== undefined && command.verb !== 'replace' && handle === undefined) {
+      w.raw(result.template.buffer); // head (nfgenmsg, table, chain) and expressions
+      if (command.verb === 'add') this.fast = { template: result.template, family, familyName: object.family as string, table, chain, head, context: this.contextFor(family, table), flags };
+    } else {
+      writeNfgenmsg(w, family);
+      writeRule(w, {
+        table,
+        chain,
+        handle: command.verb === 'replace' ? handle : undefined,
+        position: command.verb === 'replace' ? undefined : handle,
+        userdata: result.compiled?.userdata,
+        expr: result.compiled?.expressions,
+      });
+      if (result.template !== undefined) w.raw(templateExpressions(result.template));
+    }
+    batch.end();
+  }
+}

@@ -51,7 +51,7 @@ t.test('golden fixtures: routemark and nft agree on every expression form', asyn
   const routemarkLoaded = await b.nft.list();
   nftFile(replayed, ['-j'], JSON.stringify(routemarkLoaded));
   const nftReplayed = nftObjects(replayed);
-  const routemarkObjects = withoutHandles(routemarkLoaded.nftables.filter((o) => !('metainfo' in o))) as Record<string, Record<string, unknown>>[];
+  const routemarkObjects = withoutHandles(routemarkLoaded.nftables.filter((o) => !("metainfo" in o))) as unknown as Record<string, Record<string, unknown>>[];
 
   for (const fixture of fixtures) {
     await t.test(`${fixture.name}: ${fixture.description}`, async (t) => {
