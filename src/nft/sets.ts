@@ -7,7 +7,8 @@ import { ValidationError } from '../netlink/errors.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
 import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_SET_ELEM_INTERVAL_END, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
-import type { ElementMessage } from './messages.js';
+import { MessageWriter } from '../netlink/attributes.js';
+import { writeElement, type ElementMessage } from './messages.js';
 import { asObject, compareBytes, incrementBytes, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
 
 /** NFTNL_UDATA_SET_DATA_INTERVAL: nft marks map data that holds intervals. */
@@ -267,6 +268,60 @@ export function encodeElements(values: readonly unknown[], key: SetKey, data: Ma
     if (end !== undefined && !(next !== undefined && compareBytes(next.low, end) === 0)) {
       out.push({ key: end, flags: NFT_SET_ELEM_INTERVAL_END });
     }
+  }
+  return out;
+}
+
+/**
+ * The fixed layout of the elements of a plain set or map (one key field, no intervals) whose
+ * key and value types have fast writers: a bulk list of 100,000 elements is then written as one
+ * block of copies of one element, patched in place, without an object per element.
+ */
+export interface ElementLayout {
+  /** Bytes per element (an NFTA_LIST_ELEM nest, padded). */
+  readonly size: number;
+  readonly keyOffset: number;
+  readonly dataOffset: number;
+  readonly key: Datatype;
+  readonly data: Datatype | undefined;
+  /** One element as writeElement writes it, with zero key and value. */
+  readonly template: Uint8Array;
+}
+
+/** The layout of plain elements of this key and data, or undefined if they have none. */
+export function elementLayout(key: SetKey, data: MapData | undefined, interval: boolean): ElementLayout | undefined {
+  if (interval || key.types.length !== 1) return undefined;
+  const keyType = key.types[0]!;
+  if (keyType.into === undefined || (data !== undefined && (data.verdict || data.type?.into === undefined))) return undefined;
+  const writer = new MessageWriter(64);
+  writeElement(writer, data === undefined ? { key: new Uint8Array(keyType.size) } : { key: new Uint8Array(keyType.size), data: new Uint8Array(data.type!.size) }, 0);
+  const template = Uint8Array.from(writer.bytes());
+  // LIST_ELEM header, KEY nest header, DATA_VALUE header; then the padded key, DATA nest and
+  // DATA_VALUE headers, and the value.
+  const keyOffset = 12;
+  const dataOffset = keyOffset + ((keyType.size + 3) & ~3) + 8;
+  return { size: template.length, keyOffset, dataOffset, key: keyType, data: data?.type, template };
+}
+
+/**
+ * Writes plain elements (set keys, or [key, value] pairs of a map) in `layout` into one buffer;
+ * undefined if any of them is not plain or not valid (encodeElements then reports which).
+ */
+export function writePlainElements(values: readonly unknown[], layout: ElementLayout, isMap: boolean, context: ValueContext): Buffer | undefined {
+  const size = layout.size;
+  const out = Buffer.allocUnsafe(values.length * size);
+  const keyInto = layout.key.into!;
+  const dataInto = layout.data?.into;
+  for (let i = 0; i < values.length; i++) {
+    const base = i * size;
+    out.set(layout.template, base);
+    let key: unknown = values[i];
+    if (isMap) {
+      if (!Array.isArray(key) || key.length !== 2) return undefined;
+      if (!dataInto!(key[1], out, base + layout.dataOffset, context)) return undefined;
+      key = key[0];
+    }
+    if ((typeof key !== 'string' && typeof key !== 'number') || !keyInto(key, out, base + layout.keyOffset, context)) return undefined;
   }
   return out;
 }

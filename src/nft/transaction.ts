@@ -6,7 +6,7 @@
  */
 import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLA_F_NESTED, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, nftMessageType } from './constants.js';
 import type { RuleContext } from './compile.js';
@@ -14,7 +14,7 @@ import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
 import { objectName, parseChain, parseFamily, parseSet, parseTable, type SetDefinition } from './objects.js';
-import { encodeElements } from './sets.js';
+import { elementLayout, encodeElements, writePlainElements } from './sets.js';
 import { templateExpressions, type RuleTemplates, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
 
@@ -290,10 +290,17 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const data = deleting ? undefined : definition.data;
         let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
         if (deleting && definition.data !== undefined) values = values.map((v) => (Array.isArray(v) && v.length === 2 ? v[0] : v));
-        const elements = encodeElements(values, definition.key, data, definition.interval, `${command.path}.elem`, context);
         const setId = (definition as { id?: number }).id;
-        if (deleting) writeElementMessages(batch, op, family, 0, { table, name }, setId, elements, NFT_MSG_DELSETELEM, true);
-        else writeElementMessages(batch, op, family, createFlags, { table, name }, setId, elements);
+        const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
+        const flags = deleting ? 0 : createFlags;
+        const layout = elementLayout(definition.key, data, definition.interval);
+        const plain = layout === undefined ? undefined : writePlainElements(values, layout, data !== undefined, context);
+        if (plain !== undefined) {
+          writePlainElementMessages(batch, op, family, flags, { table, name }, deleting ? undefined : setId, plain, layout!.size, msg);
+          break;
+        }
+        const elements = encodeElements(values, definition.key, data, definition.interval, `${command.path}.elem`, context);
+        writeElementMessages(batch, op, family, flags, { table, name }, setId, elements, msg, deleting);
         break;
       }
       case 'rule':
@@ -327,6 +334,34 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
       writeElement(w, elements[i]!, position++);
       i++;
     }
+    w.endNest();
+    batch.end();
+  }
+}
+
+/**
+ * Writes elements laid out by writePlainElements, in messages under 64 KiB: each message's
+ * element nests are numbered from 1 again, as libnftnl numbers them.
+ */
+function writePlainElementMessages(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, elements: Buffer, size: number, msg: number): void {
+  // As many as writeElementMessages puts in a message: it stops once the nest reaches the limit.
+  const perMessage = Math.max(1, Math.ceil(ELEMENTS_PER_MESSAGE_BYTES / size));
+  const total = elements.length / size;
+  for (let first = 0; first < total; first += perMessage) {
+    const count = Math.min(perMessage, total - first);
+    for (let i = 0; i < count; i++) {
+      const at = (first + i) * size + 2; // nla_type of the element nest
+      if (HOST_IS_LITTLE_ENDIAN) elements.writeUInt16LE((i + 1) | NLA_F_NESTED, at);
+      else elements.writeUInt16BE((i + 1) | NLA_F_NESTED, at);
+    }
+    batch.begin(op, nftMessageType(msg), NLM_F_REQUEST | flags);
+    const w = batch.writer;
+    writeNfgenmsg(w, family);
+    w.attrString(NFTA_SET_ELEM_LIST_SET, set.name!);
+    if (setId !== undefined) w.attrBe32(NFTA_SET_ELEM_LIST_SET_ID, setId);
+    w.attrString(NFTA_SET_ELEM_LIST_TABLE, set.table!);
+    w.beginNest(NFTA_SET_ELEM_LIST_ELEMENTS, true);
+    w.raw(elements.subarray(first * size, (first + count) * size));
     w.endNest();
     batch.end();
   }

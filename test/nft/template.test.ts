@@ -8,6 +8,9 @@ import t from 'tap';
 import { parseCommands, buildTransaction } from '../../src/nft/transaction.js';
 import { RuleTemplates } from '../../src/nft/template.js';
 import type { Batch } from '../../src/netlink/batch.js';
+import { MessageWriter } from '../../src/netlink/attributes.js';
+import { writeElement, writeElements } from '../../src/nft/messages.js';
+import { elementLayout, encodeElements, parseMapData, parseSetKey, writePlainElements } from '../../src/nft/sets.js';
 
 /** NEWRULE messages of a batch, as hex. */
 function ruleMessages(batch: Batch): string[] {
@@ -90,4 +93,55 @@ t.test('rules with comments or anonymous sets are compiled in full, and still co
   t.same(shared.slice(0, 3), alone.slice(0, 3));
   // NFTA_LOOKUP_SET_ID: length 8, type 4, big-endian id.
   t.equal(shared[3], alone[3]!.replace('0800040000000001', '0800040000000002'), 'the last rule differs only in its set id');
+});
+
+t.test('bulk elements written as one block equal elements written one by one', async (t) => {
+  const context = { interfaces: undefined };
+  const cases: [string, unknown, string | undefined, unknown[]][] = [
+    ['ipv4_addr : mark map', 'ipv4_addr', 'mark', Array.from({ length: 5000 }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, i])],
+    ['inet_service set', 'inet_service', undefined, Array.from({ length: 3000 }, (_, i) => i + 1)],
+    ['mark : ipv4_addr map', 'mark', 'ipv4_addr', Array.from({ length: 100 }, (_, i) => [i, `192.0.2.${i}`])],
+  ];
+  for (const [what, type, map, values] of cases) {
+    const key = parseSetKey(type, 'type');
+    const data = map === undefined ? undefined : parseMapData(map, 'map');
+    const layout = elementLayout(key, data, false)!;
+    t.ok(layout, `${what}: has a fast layout`);
+    const fast = writePlainElements(values, layout, data !== undefined, context)!;
+    const doc = [{ add: { [map ? 'map' : 'set']: { family: 'ip', table: 't', name: 's', type, ...(map ? { map } : {}) } } }, { add: { element: { family: 'ip', table: 't', name: 's', elem: values } } }];
+    const messages = (batch: Batch) => {
+      const out: string[] = [];
+      for (let i = 0; i < batch.messageCount; i++) {
+        const bytes = batch.bytes().subarray(batch.messageStart(i), batch.messageEnd(i));
+        if (bytes.readUInt16LE(4) === ((10 << 8) | 12)) out.push(bytes.toString('hex'));
+      }
+      return out;
+    };
+    const viaFast = messages(buildTransaction(parseCommands(doc), {}, { interfaces: undefined, knownSets: new Map(), templates: new RuleTemplates() }).batch);
+    // The general path, element by element, as writeElement writes them.
+    const elements = encodeElements(values, key, data, false, 'elem', context);
+    const general: string[] = [];
+    let i = 0;
+    while (i < elements.length) {
+      const chunk: typeof elements = [];
+      let size = 0;
+      while (i < elements.length && (chunk.length === 0 || size < 60000)) {
+        const w = new MessageWriter(64);
+        writeElement(w, elements[i]!, chunk.length);
+        size += w.length;
+        chunk.push(elements[i]!);
+        i++;
+      }
+      const w = new MessageWriter();
+      w.beginMessage((10 << 8) | 12, 0x401, 0);
+      w.u8(2);
+      w.u8(0);
+      w.be16(0);
+      writeElements(w, { set: 's', setId: 1, table: 't', elements: chunk });
+      w.endMessage();
+      general.push(Buffer.from(w.bytes()).toString('hex'));
+    }
+    t.equal(fast.length, values.length * layout.size);
+    t.same(viaFast, general, `${what}: the same messages, split the same way (${general.length})`);
+  }
 });
