@@ -27,7 +27,7 @@ import {
   RTM_F_LOOKUP_TABLE,
 } from './constants.js';
 import { type IpProtocolName, ipProtocolCode } from './names.js';
-import { decodeGateway, type RouteType } from './routes.js';
+import { decodeGateway, linkAttribute, type RouteType } from './routes.js';
 import type { TableRef } from './tables.js';
 
 /** The packet to look a route up for (`ip route get TO from FROM iif I mark M uid U ...`). */
@@ -174,23 +174,15 @@ export function decodeRouteLookup(message: NetlinkMessage, linkName: (ifindex: n
   if (from && !from.every((b) => b === 0)) lookup.from = formatAddress(from);
   const gateway = decodeGateway(attrs);
   if (gateway !== undefined) lookup.gateway = gateway;
-  const oif = attrs.u32(RTA_OIF);
-  if (oif !== undefined) {
-    const name = linkName(oif);
-    if (name !== undefined) lookup.dev = name;
-  }
-  const iif = attrs.u32(RTA_IIF);
-  if (iif !== undefined) {
-    const name = linkName(iif);
-    if (name !== undefined) lookup.iif = name;
-  }
+  const dev = linkAttribute(attrs, RTA_OIF, linkName);
+  if (dev !== undefined) lookup.dev = dev;
+  const iif = linkAttribute(attrs, RTA_IIF, linkName);
+  if (iif !== undefined) lookup.iif = iif;
   const prefsrc = attrs.bytes(RTA_PREFSRC);
   if (prefsrc) lookup.src = formatAddress(prefsrc);
-  const metric = attrs.u32(RTA_PRIORITY);
-  if (metric !== undefined) lookup.metric = metric;
-  const mark = attrs.u32(RTA_MARK);
-  if (mark !== undefined) lookup.mark = mark;
-  const uid = attrs.u32(RTA_UID);
-  if (uid !== undefined) lookup.uid = uid;
+  for (const [type, key] of [[RTA_PRIORITY, 'metric'], [RTA_MARK, 'mark'], [RTA_UID, 'uid']] as const) {
+    const value = attrs.u32(type);
+    if (value !== undefined) lookup[key] = value;
+  }
   return lookup;
 }

@@ -471,6 +471,12 @@ export function encodeRouteDumpRequest(writer: MessageWriter, filter: RouteDumpF
   if (filter.ifindex !== undefined) writer.attrU32(RTA_OIF, filter.ifindex);
 }
 
+/** The name of the interface an ifindex attribute (RTA_OIF, RTA_IIF) names, if known. */
+export function linkAttribute(attrs: Attributes, type: number, linkName: (ifindex: number) => string | undefined): string | undefined {
+  const index = attrs.u32(type);
+  return index === undefined ? undefined : linkName(index);
+}
+
 /** A gateway from RTA_GATEWAY or RTA_VIA, formatted. */
 export function decodeGateway(attrs: Attributes): string | undefined {
   const gateway = attrs.bytes(RTA_GATEWAY);
@@ -552,11 +558,8 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   route.dst = dst ? formatPrefix(dst, dstLength) : dstLength === 0 ? 'default' : undefined;
   const gateway = decodeGateway(attrs);
   if (gateway !== undefined) route.gateway = gateway;
-  const oif = attrs.u32(RTA_OIF);
-  if (oif !== undefined) {
-    const name = linkName(oif);
-    if (name !== undefined) route.dev = name;
-  }
+  const dev = linkAttribute(attrs, RTA_OIF, linkName);
+  if (dev !== undefined) route.dev = dev;
   const src = attrs.bytes(RTA_PREFSRC);
   if (src) route.src = formatAddress(src);
   const table = attrs.u32(RTA_TABLE) ?? headerTable;
