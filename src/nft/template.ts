@@ -19,6 +19,14 @@ type Skeleton =
 
 /** Checks a rule against a skeleton and collects its constants into `slots`. */
 type Matcher = (statements: unknown, slots: unknown[]) => boolean;
+type MatcherCode = (statements: unknown, slots: unknown[], fixed: readonly unknown[]) => boolean;
+
+/**
+ * Generated matchers by their code: templates of one JSON structure (the same keys, whatever
+ * their fixed values) share one function, which the JIT has optimized already.
+ */
+const MATCHER_CODE = new Map<string, MatcherCode>();
+const MAX_MATCHER_CODE = 1024;
 
 function typeOf(value: unknown): string {
   return value === null ? 'null' : typeof value;
@@ -84,9 +92,16 @@ function compileMatcher(root: Skeleton): Matcher {
   };
   visit(root, 'statements');
   lines.push('return true;');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('fixed', `return function match(statements, slots) {\n${lines.join('\n')}\n};`) as (fixed: unknown[]) => Matcher;
-  return make(fixed);
+  const body = lines.join('\n');
+  let code = MATCHER_CODE.get(body);
+  if (code === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    code = new Function('statements', 'slots', 'fixed', body) as MatcherCode;
+    if (MATCHER_CODE.size >= MAX_MATCHER_CODE) MATCHER_CODE.delete(MATCHER_CODE.keys().next().value!);
+    MATCHER_CODE.set(body, code);
+  }
+  const shared = code;
+  return (statements, slots) => shared(statements, slots, fixed);
 }
 
 /** The shape key of a value: its JSON with every leaf replaced by its type. */

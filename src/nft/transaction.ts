@@ -271,8 +271,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         definedSets.set(`${definition.family}|${set.table}|${set.name}`, { ...definition, id });
         message(NFT_MSG_NEWSET, definition.family, createFlags, (w) => writeSet(w, set));
         if (definition.elements !== undefined && definition.elements.length > 0) {
-          const elements = encodeElements(definition.elements, definition.key, definition.data, definition.interval, `${command.path}.elem`, context);
-          writeElementMessages(batch, op, definition.family, createFlags, set, id, elements);
+          writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context);
         }
         break;
       }
@@ -291,16 +290,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
         if (deleting && definition.data !== undefined) values = values.map((v) => (Array.isArray(v) && v.length === 2 ? v[0] : v));
         const setId = (definition as { id?: number }).id;
-        const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
-        const flags = deleting ? 0 : createFlags;
-        const layout = elementLayout(definition.key, data, definition.interval);
-        const plain = layout === undefined ? undefined : writePlainElements(values, layout, data !== undefined, context);
-        if (plain !== undefined) {
-          writePlainElementMessages(batch, op, family, flags, { table, name }, deleting ? undefined : setId, plain, layout!.size, msg);
-          break;
-        }
-        const elements = encodeElements(values, definition.key, data, definition.interval, `${command.path}.elem`, context);
-        writeElementMessages(batch, op, family, flags, { table, name }, setId, elements, msg, deleting);
+        writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, values, { ...definition, data }, deleting, () => `${command.path}.elem`, context);
         break;
       }
       case 'rule':
@@ -337,6 +327,22 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
     w.endNest();
     batch.end();
   }
+}
+
+/**
+ * Writes a list of elements (JSON) to add or delete: plain ones as one patched block, others
+ * one by one (which also reports any bad one, with `field()` as the path).
+ */
+function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval'>, deleting: boolean, field: () => string, context: TransactionContext): void {
+  const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
+  const layout = elementLayout(definition.key, definition.data, definition.interval);
+  const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
+  if (plain !== undefined) {
+    writePlainElementMessages(batch, op, family, flags, set, deleting ? undefined : setId, plain, layout!.size, msg);
+    return;
+  }
+  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context);
+  writeElementMessages(batch, op, family, flags, set, setId, elements, msg, deleting);
 }
 
 /**
