@@ -92,11 +92,11 @@ function expectCount(actual, expected, label) {
 }
 
 // --- one-transaction cases -------------------------------------------------------------------
-async function transactionCase(label, { n, what, document, text, cMode }) {
-  const results = {};
+/** Runs of routemark's apply of `document(n)` (prepared, with a fresh handle, before the clock). */
+function routemarkRuns(label, { n, what, document }, options) {
   let handle;
   let doc;
-  results.routemark = await measure({
+  return measure({
     runs: RUNS,
     setup: async (ns) => {
       globalThis.gc?.();
@@ -104,31 +104,20 @@ async function transactionCase(label, { n, what, document, text, cMode }) {
       handle = await open({ netns: ns });
     },
     fn: async () => {
-      await handle.nft.apply(doc);
+      await handle.nft.apply(doc, options);
     },
     verify: async (ns) => {
       handle.close();
-      expectCount(await countKernel(ns, what), n, `${label} routemark`);
+      expectCount(await countKernel(ns, what), n, label);
     },
   });
-  results['routemark (no handles)'] =
-    what === 'rules'
-      ? await measure({
-          runs: RUNS,
-          setup: async (ns) => {
-            globalThis.gc?.();
-            doc = document(n);
-            handle = await open({ netns: ns });
-          },
-          fn: async () => {
-            await handle.nft.apply(doc, { handles: false });
-          },
-          verify: async (ns) => {
-            handle.close();
-            expectCount(await countKernel(ns, what), n, `${label} routemark (no handles)`);
-          },
-        })
-      : undefined;
+}
+
+async function transactionCase(label, spec) {
+  const { n, what, text, cMode } = spec;
+  const results = {};
+  results.routemark = await routemarkRuns(`${label} routemark`, spec, {});
+  results['routemark (no handles)'] = what === 'rules' ? await routemarkRuns(`${label} routemark (no handles)`, spec, { handles: false }) : undefined;
   const file = join(work, `${label}.nft`);
   writeFileSync(file, text(n));
   results['nft -f'] = await measure({

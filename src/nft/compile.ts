@@ -19,7 +19,7 @@ import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST }
 import { CT_KEYS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, type PayloadProtocol } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
-import { asObject, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
+import { asObject, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** Where a rule is compiled: its table, and what values may consult. */
 export interface RuleContext extends ValueContext {
@@ -580,16 +580,7 @@ class RuleCompiler {
       if (level === undefined) throw new ValidationError(`${field}.level`, object.level, `expected one of ${[...LOG_LEVELS.keys()].join(', ')}`);
       d.level = level;
     }
-    if (object.flags !== undefined) {
-      const list = Array.isArray(object.flags) ? object.flags : [object.flags];
-      let flags = 0;
-      list.forEach((flag, i) => {
-        const bit = typeof flag === 'string' ? LOG_FLAGS.get(flag) : undefined;
-        if (bit === undefined) throw new ValidationError(Array.isArray(object.flags) ? `${field}.flags[${i}]` : `${field}.flags`, flag, `expected one of ${[...LOG_FLAGS.keys()].join(', ')}`);
-        flags |= bit;
-      });
-      d.flags = flags;
-    }
+    if (object.flags !== undefined) d.flags = parseFlags(object.flags, LOG_FLAGS, `${field}.flags`);
     for (const key of Object.keys(object)) {
       if (!['prefix', 'group', 'snaplen', 'queue-threshold', 'level', 'flags'].includes(key)) throw new ValidationError(`${field}.${key}`, object[key], 'unknown log property');
     }
@@ -622,18 +613,6 @@ class RuleCompiler {
     if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 0 || burst > 0xffffffff) throw new ValidationError(`${field}.burst`, object.burst, 'expected a non-negative integer');
     if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
     this.expressions.push({ expr: 'limit', rate: rateValue, unit, burst, type, flags: object.inv ? NFT_LIMIT_F_INV : 0 });
-  }
-
-  private flags(value: unknown, table: ReadonlyMap<string, number>, field: string): number {
-    if (value === undefined) return 0;
-    const list = Array.isArray(value) ? value : [value];
-    let flags = 0;
-    list.forEach((flag, i) => {
-      const bit = typeof flag === 'string' ? table.get(flag) : undefined;
-      if (bit === undefined) throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, flag, `expected one of ${[...table.keys()].join(', ')}`);
-      flags |= bit;
-    });
-    return flags;
   }
 
   /** Loads a port or port range into registers; returns [min, max]. */
@@ -683,7 +662,7 @@ class RuleCompiler {
       d.regAddrMin = reg;
       reg += 1;
     }
-    let flags = this.flags(object.flags, NAT_FLAGS, `${field}.flags`);
+    let flags = parseFlags(object.flags, NAT_FLAGS, `${field}.flags`);
     if (object.port !== undefined) {
       const [min, max] = this.ports(object.port, `${field}.port`, reg);
       d.regProtoMin = min;
@@ -700,7 +679,7 @@ class RuleCompiler {
     for (const key of Object.keys(object)) {
       if (key !== 'port' && key !== 'flags') throw new ValidationError(`${field}.${key}`, object[key], 'unknown property');
     }
-    let flags = this.flags(object.flags, NAT_FLAGS, `${field}.flags`);
+    let flags = parseFlags(object.flags, NAT_FLAGS, `${field}.flags`);
     const d: Record<string, unknown> = { expr: kind };
     if (object.port !== undefined) {
       const [min, max] = this.ports(object.port, `${field}.port`, NFT_REG_1);

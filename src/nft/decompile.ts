@@ -20,7 +20,7 @@ import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_L
 import { NFT_RANGE_EQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { REJECT_CODES } from './compile.js';
-import { PAYLOAD_PROTOCOLS, ctKeyByNumber, metaKeyByNumber, type PayloadProtocol } from './fields.js';
+import { CT_KEYS, META_KEYS, PAYLOAD_PROTOCOLS, keyByNumber, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftStatement } from './json.js';
 import { fieldSize } from './sets.js';
 import { decrementBytes, maskPrefixLength } from './values.js';
@@ -369,28 +369,17 @@ class RuleDecompiler {
         this.set(d.dreg as number, { sources: [e], kind: 'payload', type: integerOfSize(d.len as number), payload: { base: d.base as number, offset: d.offset as number, len: d.len as number } });
         return 0;
       }
-      case 'meta': {
-        const meta = metaKeyByNumber(d.key as number);
-        if (meta === undefined) throw new Unreadable();
-        if (d.dreg !== undefined) {
-          this.set(d.dreg as number, { sources: [e], kind: 'meta', type: meta.type, json: { meta: { key: meta.name } } });
-          return 0;
-        }
-        if (!meta.settable) throw new Unreadable();
-        const value = this.value(this.take(d.sreg as number), meta.type);
-        this.statements.push({ json: { mangle: { key: { meta: { key: meta.name } }, value } } });
-        return 0;
-      }
+      case 'meta':
       case 'ct': {
-        const ct = ctKeyByNumber(d.key as number);
-        if (ct === undefined || d.dir !== undefined) throw new Unreadable();
+        const info = keyByNumber(d.expr === 'meta' ? META_KEYS : CT_KEYS, d.key as number);
+        if (info === undefined || d.dir !== undefined) throw new Unreadable();
+        const key = d.expr === 'meta' ? { meta: { key: info.name } } : { ct: { key: info.name } };
         if (d.dreg !== undefined) {
-          this.set(d.dreg as number, { sources: [e], kind: 'ct', type: ct.type, json: { ct: { key: ct.name } } });
+          this.set(d.dreg as number, { sources: [e], kind: d.expr, type: info.type, json: key });
           return 0;
         }
-        if (!ct.settable) throw new Unreadable();
-        const value = this.value(this.take(d.sreg as number), ct.type);
-        this.statements.push({ json: { mangle: { key: { ct: { key: ct.name } }, value } } });
+        if (!info.settable) throw new Unreadable();
+        this.statements.push({ json: { mangle: { key, value: this.value(this.take(d.sreg as number), info.type) } } });
         return 0;
       }
       case 'bitwise': {

@@ -97,17 +97,17 @@ export const PAYLOAD_BASES: ReadonlyMap<string, number> = new Map([
   ['th', NFT_PAYLOAD_TRANSPORT_HEADER],
 ]);
 
-/** A meta key: its NFT_META_* number and datatype. */
-export interface MetaKey {
+/** A meta or ct key: its NFT_META_* / NFT_CT_* number and datatype. */
+export interface KeyInfo {
   readonly name: string;
   readonly key: number;
   readonly type: Datatype;
-  /** Whether `meta KEY set ...` is allowed (routemark sets only the mark). */
+  /** Whether `meta|ct KEY set ...` is allowed (routemark sets only the marks). */
   readonly settable: boolean;
 }
 
 /** Meta keys by nft name. */
-export const META_KEYS: ReadonlyMap<string, MetaKey> = new Map(
+export const META_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
   [
     { name: 'mark', key: NFT_META_MARK, type: type('mark'), settable: true },
     { name: 'iif', key: NFT_META_IIF, type: type('iface_index'), settable: false },
@@ -123,16 +123,8 @@ export const META_KEYS: ReadonlyMap<string, MetaKey> = new Map(
   ].map((key) => [key.name, key]),
 );
 
-/** A ct key: its NFT_CT_* number and datatype; `direction` keys take `dir`. */
-export interface CtKey {
-  readonly name: string;
-  readonly key: number;
-  readonly type: Datatype;
-  readonly settable: boolean;
-}
-
 /** Conntrack keys by nft name. */
-export const CT_KEYS: ReadonlyMap<string, CtKey> = new Map(
+export const CT_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
   [
     { name: 'state', key: NFT_CT_STATE, type: type('ct_state'), settable: false },
     { name: 'direction', key: NFT_CT_DIRECTION, type: type('ct_dir'), settable: false },
@@ -140,14 +132,8 @@ export const CT_KEYS: ReadonlyMap<string, CtKey> = new Map(
   ].map((key) => [key.name, key]),
 );
 
-/** The meta key with this NFT_META_* number. */
-export function metaKeyByNumber(key: number): MetaKey | undefined {
-  for (const entry of META_KEYS.values()) if (entry.key === key) return entry;
-  return undefined;
-}
-
-/** The ct key with this NFT_CT_* number. */
-export function ctKeyByNumber(key: number): CtKey | undefined {
-  for (const entry of CT_KEYS.values()) if (entry.key === key) return entry;
+/** The key of `keys` with this number, or undefined. */
+export function keyByNumber(keys: ReadonlyMap<string, KeyInfo>, key: number): KeyInfo | undefined {
+  for (const entry of keys.values()) if (entry.key === key) return entry;
   return undefined;
 }

@@ -10,7 +10,7 @@ import { decodeElements, familyName, type ParsedElement, type ParsedSet } from '
 import type { NftChain, NftExpression, NftMap, NftSet, NftTable } from './json.js';
 import type { ChainMessage, SetMessage, TableMessage } from './messages.js';
 import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, type MapData, type SetKey } from './sets.js';
-import { asObject } from './values.js';
+import { asObject, parseFlags } from './values.js';
 
 /** NFPROTO_* by JSON family name. */
 export const FAMILIES: ReadonlyMap<string, number> = new Map([
@@ -77,21 +77,11 @@ export function objectName(value: unknown, field: string): string {
   return shortString(value, field, 255);
 }
 
-function handleOf(value: unknown, field: string): number | undefined {
+/** An optional handle (a positive integer). */
+export function handleOf(value: unknown, field: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new ValidationError(field, value, 'expected a handle (a positive integer)');
   return value;
-}
-
-function flagsOf(value: unknown, table: ReadonlyMap<string, number>, field: string): number {
-  const list = Array.isArray(value) ? value : [value];
-  let flags = 0;
-  list.forEach((flag, i) => {
-    const bit = typeof flag === 'string' ? table.get(flag) : undefined;
-    if (bit === undefined) throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, flag, `expected one of ${[...table.keys()].join(', ')}`);
-    flags |= bit;
-  });
-  return flags;
 }
 
 function seconds(value: unknown, field: string): number {
@@ -109,7 +99,7 @@ export function parseTable(value: unknown, field: string, identify = false): { f
   const handle = handleOf(object.handle, `${field}.handle`);
   if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
   else message.name = objectName(object.name, `${field}.name`);
-  if (object.flags !== undefined) message.flags = flagsOf(object.flags, TABLE_FLAGS, `${field}.flags`);
+  if (object.flags !== undefined) message.flags = parseFlags(object.flags, TABLE_FLAGS, `${field}.flags`);
   if (object.comment !== undefined) message.userdata = commentUserdata(NFTNL_UDATA_TABLE_COMMENT, object.comment as string, `${field}.comment`);
   return { family, message };
 }
@@ -171,7 +161,7 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, elements: undefined };
   const key = parseSetKey(object.type, `${field}.type`);
   const data = isMap ? parseMapData(object.map, `${field}.map`) : undefined;
-  let flags = object.flags === undefined ? 0 : flagsOf(object.flags, SET_FLAGS, `${field}.flags`);
+  let flags = object.flags === undefined ? 0 : parseFlags(object.flags, SET_FLAGS, `${field}.flags`);
   const interval = (flags & NFT_SET_INTERVAL) !== 0;
   if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
   if (data) flags |= NFT_SET_MAP;

@@ -13,7 +13,7 @@ import type { RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
-import { objectName, parseChain, parseFamily, parseSet, parseTable, type SetDefinition } from './objects.js';
+import { handleOf, objectName, parseChain, parseFamily, parseSet, parseTable, type SetDefinition } from './objects.js';
 import { elementLayout, encodeElements, writePlainElements } from './sets.js';
 import { templateExpressions, type RuleTemplates, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
@@ -373,12 +373,6 @@ function writePlainElementMessages(batch: Batch, op: number, family: number, fla
   }
 }
 
-function ruleHandle(value: unknown, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new ValidationError(field, value, 'expected a rule handle');
-  return value;
-}
-
 /**
  * Consecutive new rules of one table, whose handles apply reports. The kernel numbers
  * everything created in a table from one counter, in message order, under the transaction's
@@ -535,7 +529,7 @@ class RuleWriter {
     const chain = prefix !== undefined && object.chain === prefix.chain ? prefix.chain : objectName(object.chain, `${command.path}.chain`);
     // In a listing fed back (objects without commands), handles name rules of the listed
     // ruleset, not positions in this one: nft ignores them there, and so does routemark.
-    const handle = command.bare || object.handle === undefined ? undefined : ruleHandle(object.handle, `${command.path}.handle`);
+    const handle = command.bare || object.handle === undefined ? undefined : handleOf(object.handle, `${command.path}.handle`);
     if (object.index !== undefined) throw new ValidationError(`${command.path}.index`, object.index, 'rule positions by index are not supported; give the handle of the neighbouring rule');
     const batch = this.batch;
     if (command.verb === 'delete') {

@@ -129,3 +129,19 @@ export function parseIntervalValue(value: unknown, type: Datatype, field: string
   }
   return { low: type.parse(value, field, context) };
 }
+
+/**
+ * Parses flags given as one name or a list of names (`"random"`, `["random", "persistent"]`)
+ * against a table of bits; undefined is no flags.
+ */
+export function parseFlags(value: unknown, table: ReadonlyMap<string, number>, field: string): number {
+  if (value === undefined) return 0;
+  const list = Array.isArray(value) ? value : [value];
+  let flags = 0;
+  list.forEach((flag, i) => {
+    const bit = typeof flag === 'string' ? table.get(flag) : undefined;
+    if (bit === undefined) throw new ValidationError(Array.isArray(value) ? `${field}[${i}]` : field, flag, `expected one of ${[...table.keys()].join(', ')}`);
+    flags |= bit;
+  });
+  return flags;
+}
