@@ -120,6 +120,11 @@ export interface NftSet {
   'gc-interval'?: number;
   size?: number;
   comment?: string;
+  /**
+   * Only in listings, for a set whose key or value type routemark does not know: the kernel's
+   * type ids and lengths and the elements as hex. Such a set cannot be applied back.
+   */
+  raw?: { keyType?: number; keyLen?: number; dataType?: number; dataLen?: number; flags?: number; elements: unknown[] };
 }
 
 /** `{"map": ...}`: a set whose elements map to `map`-typed values. */

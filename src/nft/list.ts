@@ -154,8 +154,7 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
     for (const set of tableSets) {
       if (((set.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0) continue;
       if (filter.chain !== undefined || (filter.set !== undefined && set.name !== filter.set)) continue;
-      const json = setJson(set, elements.get(setKey(set.name)) ?? [], valueContext);
-      if (json !== undefined) out.push(json);
+      out.push(setJson(set, elements.get(setKey(set.name)) ?? [], valueContext));
     }
     if (filter.set !== undefined) continue;
     const tableChains = chains.filter((c) => c.family === table.family && c.table === table.name && (filter.chain === undefined || c.name === filter.chain));

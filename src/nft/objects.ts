@@ -256,14 +256,23 @@ export function chainJson(chain: ParsedChain): { chain: NftChain } {
   return { chain: out };
 }
 
-/** A listed set or map as JSON, with its elements. Undefined if its key type is unknown. */
-export function setJson(set: ParsedSet, elements: readonly ParsedElement[], context: ValueContext): { set: NftSet } | { map: NftMap } | undefined {
+/**
+ * A set whose key or value type routemark does not know, listed with what the kernel holds
+ * (type ids, lengths, elements as hex) under `raw`: never dropped, but not applicable.
+ */
+function rawSetJson(set: ParsedSet, elements: readonly ParsedElement[]): { set: NftSet } {
+  const raw = { keyType: set.keyType, keyLen: set.keyLen, dataType: set.dataType, dataLen: set.dataLen, flags: set.flags, elements };
+  return { set: { family: familyName(set.family) as NftSet['family'], name: set.name, table: set.table, handle: set.handle, raw } as unknown as NftSet };
+}
+
+/** A listed set or map as JSON, with its elements. */
+export function setJson(set: ParsedSet, elements: readonly ParsedElement[], context: ValueContext): { set: NftSet } | { map: NftMap } {
   const types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
-  if (types === undefined) return undefined;
+  if (types === undefined) return rawSetJson(set, elements);
   let dataType: Datatype | 'verdict' | undefined;
   if (set.dataType !== undefined) {
     dataType = set.dataType === NFT_DATA_VERDICT ? 'verdict' : datatypeById(set.dataType);
-    if (dataType === undefined) return undefined;
+    if (dataType === undefined) return rawSetJson(set, elements);
   }
   const out: Record<string, unknown> = {
     family: familyName(set.family),

@@ -545,8 +545,10 @@ class RuleWriter {
     const head = this.prefixBytes(family, table, chain);
     const result = this.context.templates.compile(object, this.contextFor(family, table), command, head);
     let flags = NLM_F_REQUEST;
-    if (command.verb === 'add') flags |= NLM_F_CREATE | NLM_F_APPEND;
-    else if (command.verb === 'create' || command.verb === 'insert') flags |= NLM_F_CREATE;
+    // `create` means "add, but fail if it exists": for rules, which have no identity but their
+    // handle, that is add.
+    if (command.verb === 'add' || command.verb === 'create') flags |= NLM_F_CREATE | NLM_F_APPEND;
+    else if (command.verb === 'insert') flags |= NLM_F_CREATE;
     else flags |= NLM_F_REPLACE;
 
     let increment = 1;
@@ -582,7 +584,7 @@ class RuleWriter {
     const w = batch.writer;
     if (result.template !== undefined && command.verb !== 'replace' && handle === undefined) {
       w.raw(result.template.buffer); // head (nfgenmsg, table, chain) and expressions
-      if (command.verb === 'add') this.fast = { template: result.template, family, familyName: object.family as string, table, chain, head, context: this.contextFor(family, table), flags };
+      if (command.verb === 'add' || command.verb === 'create') this.fast = { template: result.template, family, familyName: object.family as string, table, chain, head, context: this.contextFor(family, table), flags };
     } else {
       writeNfgenmsg(w, family);
       writeRule(w, {
