@@ -61,7 +61,7 @@ t.test('a set of a type routemark does not know is listed raw, not dropped', asy
   nftFile(ns, [], 'table ip macs {\n set known { type ipv4_addr; elements = { 192.0.2.1 }; }\n set seen { type ether_addr; elements = { 02:00:00:00:00:01 }; }\n}\n');
   const handle = await open({ netns: ns.name });
   t.teardown(() => handle.close());
-  const sets = (await handle.nft.list()).nftables.filter((o) => 'set' in o).map((o) => (o as { set: Record<string, unknown> }).set);
+  const sets = (await handle.nft.list()).nftables.filter((o) => 'set' in o).map((o) => (o as unknown as { set: Record<string, unknown> }).set);
   t.same(sets.map((s) => s.name), ['known', 'seen'], 'both sets are listed');
   t.match(sets[1], { name: 'seen', raw: { keyType: 9, keyLen: 6, elements: [{ key: '020000000001' }] } }, 'the unknown one with its type id and elements as the kernel holds them');
   t.equal(sets[1]!.type, undefined, 'and no type routemark would have to invent');
