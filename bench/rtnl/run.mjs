@@ -79,9 +79,6 @@ const implementations = {
       await handle.links.get('v0'); // the socket is open and warm, as it is for the C baseline
       const api = w.kind === 'rules' ? handle.rules : handle.routes;
       const objects = w.kind === 'rules' ? ruleObjects : routeObjects;
-      // This process also runs the harness: start from a clean heap, so that the harness's
-      // garbage is not collected on routemark's clock (bench/run.mjs passes --expose-gc).
-      globalThis.gc?.();
       const start = process.hrtime.bigint();
       const result = w.op === 'add' ? await api.addMany(objects) : await api.deleteMany(objects);
       return { seconds: Number(process.hrtime.bigint() - start) / 1e9, errors: result.failed };
