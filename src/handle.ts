@@ -6,6 +6,8 @@ import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
 import { ConntrackApi } from './ct/api.js';
 import { NftApi } from './nft/api.js';
 import { AddressApi, LinkApi, RouteApi, RuleApi } from './rtnl/api.js';
+import { TableNames, useTableNames, type TableNamesOptions } from './rtnl/tables.js';
+import type { ConnectionOptions } from './netlink/connection.js';
 import { SysctlApi } from './sys/api.js';
 
 /** Options for {@link open}. */
@@ -19,6 +21,11 @@ export interface OpenOptions {
   sendBufferSize?: number;
   /** SO_RCVBUF for the handle's sockets (default 8 MiB). */
   receiveBufferSize?: number;
+  /**
+   * Where table names come from: default /etc/iproute2 (rt_tables, rt_tables.d/*.conf), then
+   * /usr/share/iproute2. Give another directory (or a TableNames) to use your own names.
+   */
+  tableNames?: TableNames | TableNamesOptions;
 }
 
 /**
@@ -62,6 +69,7 @@ export class Handle implements ConnectionProvider {
     this.nft = new NftApi(this);
     this.conntrack = new ConntrackApi(this);
     this.sysctl = new SysctlApi(this);
+    if (options.tableNames !== undefined) useTableNames(this, options.tableNames);
   }
 
   /** The handle's connection for a netlink protocol, opened on first use. */
@@ -82,6 +90,17 @@ export class Handle implements ConnectionProvider {
       this.connections.set(protocol, connection);
     }
     return connection;
+  }
+
+  /** A new socket of its own in the handle's namespace (for event listeners); the caller closes it. */
+  openConnection(protocol: number, options: ConnectionOptions = {}): Connection {
+    if (this.closed) throw new Error('routemark: the handle is closed');
+    const transport = new NativeTransport(protocol, {
+      netnsPath: this.netnsPath,
+      netnsName: this.netnsLabel,
+      strictCheck: protocol === NETLINK_ROUTE,
+    });
+    return new Connection(transport, { netns: this.netnsLabel, ...options });
   }
 
   /** Whether {@link close} was called. */

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { Connection } from '../netlink/connection.js';
+import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NLM_F_CREATE } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { NativeTransport } from '../netlink/native-transport.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlType } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { IPCTNL_MSG_CT_DELETE, IPCTNL_MSG_CT_NEW, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE } from './constants.js';
@@ -65,18 +64,13 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     this.types = new Set(types);
     this.matches = compileFlowFilter(options.filter ?? {}, 'options.filter').matches;
     this.maxQueued = options.maxQueued ?? 65536;
-    const transport = new NativeTransport(NETLINK_NETFILTER, {
-      netnsPath: provider.netnsPath,
-      netnsName: provider.netnsLabel,
-      strictCheck: false,
-    });
-    this.connection = new Connection(transport, {
-      netns: provider.netnsLabel,
+    if (!provider.openConnection) throw new Error('routemark: flow events need a handle that can open event sockets');
+    this.connection = provider.openConnection(NETLINK_NETFILTER, {
       receiveBufferSize: options.receiveBufferSize ?? 8 << 20,
       onUnsolicited: (message) => this.onMessage(message),
       onOverrun: () => this.push({ type: 'overrun' }),
     });
-    for (const type of this.types) transport.addMembership(GROUPS[type]);
+    for (const type of this.types) this.connection.socket.addMembership(GROUPS[type]);
     this.release = this.connection.hold();
     this.signal = options.signal;
     if (this.signal?.aborted) this.close();

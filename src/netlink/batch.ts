@@ -44,8 +44,10 @@ export class Batch {
   readonly writer: MessageWriter;
   readonly atomic: boolean;
   readonly collectReplies: boolean;
-  /** The caller's operations; messages point into this list. */
-  readonly operations: OperationRef[] = [];
+  // The caller's operations, kept as two arrays rather than an object per item: bulk calls make
+  // 100k of them, and the object is only needed for the few that fail.
+  private readonly operationNames: string[] = [];
+  private readonly operationIndexes: (number | undefined)[] = [];
   private readonly starts: number[] = [];
   private readonly owners: number[] = [];
   private readonly replyCosts: number[] = [];
@@ -64,7 +66,23 @@ export class Batch {
 
   /** Number of operations. */
   get operationCount(): number {
-    return this.operations.length;
+    return this.operationNames.length;
+  }
+
+  /** Operation `op` as the caller described it (its name and index in the caller's array). */
+  operationRef(op: number): OperationRef {
+    const index = this.operationIndexes[op];
+    return index === undefined ? { operation: this.operationNames[op]! } : { operation: this.operationNames[op]!, index };
+  }
+
+  /** The caller's index of operation `op`, if it has one. */
+  operationIndex(op: number): number | undefined {
+    return this.operationIndexes[op];
+  }
+
+  /** Every operation, in order (made on demand). */
+  get operations(): OperationRef[] {
+    return this.operationNames.map((_, op) => this.operationRef(op));
   }
 
   /** Bytes written. */
@@ -74,8 +92,9 @@ export class Batch {
 
   /** Registers an operation; its messages are added with {@link begin}. Returns its id. */
   operation(ref: OperationRef): number {
-    this.operations.push(ref);
-    return this.operations.length - 1;
+    this.operationNames.push(ref.operation);
+    this.operationIndexes.push(ref.index);
+    return this.operationNames.length - 1;
   }
 
   /**
@@ -85,7 +104,7 @@ export class Batch {
    */
   begin(op: number, type: number, flags: number, replyCost = DEFAULT_REPLY_COST): void {
     if (this.open) throw new Error('Batch: previous message not ended');
-    if (op < 0 || op >= this.operations.length) throw new Error(`Batch: unknown operation ${op}`);
+    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
     this.starts.push(this.writer.beginMessage(type, flags, 0));
     this.owners.push(op);
     this.replyCosts.push(replyCost);

@@ -30,7 +30,7 @@ export interface ConnectionOptions {
 
 /** What happened to each operation of a batch. */
 export interface BatchResult {
-  /** Per operation (same order as `batch.operations`): undefined on success, else the error. */
+  /** Per operation (in the batch's order): undefined on success, else the error. */
   errors: (NetlinkError | undefined)[];
   /** Per operation, the kernel's reply messages (only for batches with `collectReplies`). */
   replies: NetlinkMessage[][] | undefined;
@@ -93,6 +93,7 @@ interface DumpState {
 export class Connection {
   private readonly transport: Transport;
   private readonly options: ConnectionOptions;
+  private readonly ownPortId: number;
   private nextSeq = 1;
   private readonly queue: BatchState[] = [];
   private readonly flights: Flight[] = [];
@@ -115,6 +116,7 @@ export class Connection {
   constructor(transport: Transport, options: ConnectionOptions = {}) {
     this.transport = transport;
     this.options = options;
+    this.ownPortId = transport.portId;
     transport.setBufferSizes({
       send: options.sendBufferSize ?? 4 << 20,
       receive: options.receiveBufferSize ?? 8 << 20,
@@ -135,7 +137,7 @@ export class Connection {
 
   /** The socket's netlink port id. */
   get portId(): number {
-    return this.transport.portId;
+    return this.ownPortId;
   }
 
   /** Whether close() was called. */
@@ -154,7 +156,7 @@ export class Connection {
    * operations. Rejects only if the connection is closed.
    */
   execute(batch: Batch): Promise<BatchResult> {
-    if (this.closed) return Promise.reject(this.closedError({ operation: batch.operations[0]?.operation ?? 'request' }));
+    if (this.closed) return Promise.reject(this.closedError(batch.operationCount > 0 ? batch.operationRef(0) : { operation: 'request' }));
     return new Promise<BatchResult>((resolve) => {
       const state: BatchState = {
         batch,
@@ -400,7 +402,7 @@ export class Connection {
 
   private dispatch(message: NetlinkMessage): void {
     const dump = this.activeDump;
-    if (dump !== undefined && message.seq === dump.seq && message.portId === this.transport.portId) {
+    if (dump !== undefined && message.seq === dump.seq && message.portId === this.ownPortId) {
       this.onDumpMessage(dump, message);
       return;
     }
@@ -416,7 +418,7 @@ export class Connection {
       return;
     }
     const flight = this.findFlight(message.seq);
-    if (flight === undefined || message.portId !== this.transport.portId) {
+    if (flight === undefined || message.portId !== this.ownPortId) {
       this.options.onUnsolicited?.(message);
       return;
     }
@@ -440,7 +442,7 @@ export class Connection {
     if (message.type === NLMSG_ERROR) {
       const { errno, extAck } = parseErrorPayload(message);
       if (errno !== 0 && state.errors[op] === undefined) {
-        state.errors[op] = new NetlinkError({ errno, extAck, ...state.batch.operations[op]!, netns: this.options.netns });
+        state.errors[op] = new NetlinkError({ errno, extAck, ...state.batch.operationRef(op), netns: this.options.netns });
         state.failed++;
       }
       return;
@@ -473,7 +475,7 @@ export class Connection {
       lastOp = op;
       if (onlyUnfailed && state.errors[op] !== undefined) continue;
       if (state.errors[op] === undefined) state.failed++;
-      state.errors[op] = makeError(state.batch.operations[op]!);
+      state.errors[op] = makeError(state.batch.operationRef(op));
     }
   }
 

@@ -33,6 +33,8 @@ export interface NativeTransportOptions {
 export class NativeTransport implements Transport {
   private readonly socket: NativeNetlinkSocket;
   private sizes: { send: number; receive: number };
+  /** nl_pid, read once: it never changes, and reading it is a native call. */
+  readonly portId: number;
 
   constructor(protocol: number, options: NativeTransportOptions = {}) {
     try {
@@ -44,10 +46,7 @@ export class NativeTransport implements Transport {
       throw fromSystemError(error, { operation: 'open', netns: options.netnsName ?? options.netnsPath });
     }
     this.sizes = this.readSizes();
-  }
-
-  get portId(): number {
-    return this.socket.portId;
+    this.portId = this.socket.portId;
   }
 
   send(data: Uint8Array): void {

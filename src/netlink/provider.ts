@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionOptions } from './connection.js';
 
 /**
  * Gives a kernel-family module the sockets of one handle, one per netlink protocol, opened on
@@ -11,4 +11,9 @@ export interface ConnectionProvider {
   readonly netnsLabel: string | undefined;
   /** The namespace file to enter, for non-netlink work such as /proc/sys (undefined: current). */
   readonly netnsPath: string | undefined;
+  /**
+   * A new socket of its own in the handle's namespace, for event listeners (multicast groups)
+   * that must not share the request socket. The caller closes it.
+   */
+  openConnection?(protocol: number, options?: ConnectionOptions): Connection;
 }

@@ -88,7 +88,7 @@ export abstract class RtnlApi {
     const result: BatchResult = await this.connection.execute(batch);
     for (let op = 0; op < result.errors.length; op++) {
       const error = result.errors[op];
-      if (error) errors[batch.operations[op]!.index!] = error;
+      if (error) errors[batch.operationIndex(op)!] = error;
     }
     return errors;
   }
