@@ -6,6 +6,7 @@ import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
 import { ConntrackApi } from './ct/api.js';
 import { NftApi } from './nft/api.js';
 import { AddressApi, LinkApi, RouteApi, RuleApi } from './rtnl/api.js';
+import { ownerId } from './rtnl/owner.js';
 import { TableNames, useTableNames, type TableNamesOptions } from './rtnl/tables.js';
 import type { ConnectionOptions } from './netlink/connection.js';
 import { SysctlApi } from './sys/api.js';
@@ -26,6 +27,14 @@ export interface OpenOptions {
    * /usr/share/iproute2. Give another directory (or a TableNames) to use your own names.
    */
   tableNames?: TableNames | TableNamesOptions;
+  /**
+   * The owner id of everything this handle creates: the protocol number its rules and routes
+   * carry when they name none (`ip rule`/`ip route` show it as `proto 201`). List calls take
+   * `owned: true`, and deletes and flushes without a protocol keep to the owner's objects, so
+   * that an agent never touches what other tools made. Use 200..254 (see OWNER_ID_RANGE); the
+   * numbers the kernel, `ip` and routing daemons use are refused.
+   */
+  owner?: number;
 }
 
 /**
@@ -52,6 +61,8 @@ export class Handle implements ConnectionProvider {
   readonly conntrack: ConntrackApi;
   /** Namespace sysctls (rp_filter, forwarding, src_valid_mark, ...). */
   readonly sysctl: SysctlApi;
+  /** The owner id (protocol number) of what this handle creates, if it was opened with one. */
+  readonly owner: number | undefined;
   private readonly connections = new Map<number, Connection>();
   private readonly options: OpenOptions;
   private closed = false;
@@ -59,6 +70,7 @@ export class Handle implements ConnectionProvider {
   /** Prefer {@link open}, which also checks that the namespace exists. */
   constructor(options: OpenOptions = {}) {
     this.options = options;
+    this.owner = options.owner === undefined ? undefined : ownerId(options.owner, 'options.owner');
     this.netns = options.netns;
     this.netnsPath = netnsPath(options.netns, 'netns');
     this.netnsLabel = netnsLabel(options.netns);

@@ -15,3 +15,6 @@ export * from './sys/index.js';
 export * from './top-level/rtnl.js';
 export * from './top-level/nft.js';
 export * from './top-level/ct.js';
+export * from './policy/index.js';
+export * from './top-level/policy.js';
+export { OWNER_ID_RANGE, ownerId } from './rtnl/owner.js';

@@ -7,6 +7,7 @@ import { NetlinkError, type OperationRef } from '../netlink/errors.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from './constants.js';
 import { linkNameMap, resolveInterfaces } from './links.js';
+import { ownerOf } from './owner.js';
 import { TableResolver, tableNamesOf } from './tables.js';
 import type { FamilyName } from '../common/ip.js';
 
@@ -56,6 +57,14 @@ export abstract class RtnlApi {
   /** The handle's NETLINK_ROUTE connection. */
   protected get connection(): Connection {
     return this.provider.connection(NETLINK_ROUTE);
+  }
+
+  /**
+   * The owner id of the handle (its `owner` option): the protocol its rules and routes get when
+   * they name none, and the one its deletes and flushes keep to.
+   */
+  protected get owner(): number | undefined {
+    return ownerOf(this.provider);
   }
 
   /** A table resolver for one call (reads rt_tables at most once, and only if a name is used). */

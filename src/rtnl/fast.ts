@@ -94,11 +94,21 @@ function putAttr(at: number, type: number, value: number, littleEndian: boolean)
 }
 
 /**
- * Writes a plain IPv4 route (only dst, gateway, dev, src, table id, metric, family 'inet') as one
- * message of operation `op`, with the bytes encodeRoute writes for it. Returns false, writing
- * nothing, for any other route.
+ * Writes a plain IPv4 route (only dst, gateway, dev, src, table id, metric, protocol number,
+ * family 'inet') as one message of operation `op`, with the bytes encodeRoute writes for it.
+ * Returns false, writing nothing, for any other route. `owner` is the protocol of a route that
+ * names none (the handle's owner id).
  */
-export function writePlainRoute(batch: Batch, op: number, type: number, flags: number, route: Route, intent: RouteIntent, links: ReadonlyMap<string, number>): boolean {
+export function writePlainRoute(
+  batch: Batch,
+  op: number,
+  type: number,
+  flags: number,
+  route: Route,
+  intent: RouteIntent,
+  links: ReadonlyMap<string, number>,
+  owner?: number,
+): boolean {
   if (!isPlain(route)) return false;
   let dst = NO_ADDRESS;
   let dstLength = 0;
@@ -107,6 +117,7 @@ export function writePlainRoute(batch: Batch, op: number, type: number, flags: n
   let ifindex = -1;
   let table = RT_TABLE_MAIN;
   let metric = -1;
+  let protocol: number | undefined;
   for (const key in route) {
     const value = (route as Record<string, unknown>)[key];
     switch (key) {
@@ -141,11 +152,16 @@ export function writePlainRoute(batch: Batch, op: number, type: number, flags: n
       case 'family':
         if (value !== 'inet') return false;
         break;
+      case 'protocol':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255) return false;
+        protocol = value;
+        break;
       default:
         return false;
     }
   }
   const add = intent === 'add';
+  protocol ??= owner ?? (add ? RTPROT_BOOT : 0);
   const small = table < 256;
   // The body is laid out here and copied in once: a dozen small writer calls cost more.
   const v = scratchView;
@@ -153,7 +169,7 @@ export function writePlainRoute(batch: Batch, op: number, type: number, flags: n
   v.setUint8(1, dstLength);
   v.setUint16(2, 0); // src_len, tos
   v.setUint8(4, small ? table : RT_TABLE_UNSPEC);
-  v.setUint8(5, add ? RTPROT_BOOT : 0);
+  v.setUint8(5, protocol);
   v.setUint8(6, add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
   v.setUint8(7, add ? RTN_UNICAST : RTN_UNSPEC);
   v.setUint32(8, 0); // flags

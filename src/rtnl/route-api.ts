@@ -9,6 +9,7 @@ import { RTM_GETROUTE } from './constants.js';
 import { writePlainRoute } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
 import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
+import { ownedFilter } from './owner.js';
 import {
   ROUTE_REQUESTS,
   decodeRoute,
@@ -16,6 +17,7 @@ import {
   encodeRouteDumpRequest,
   resolveRoute,
   routeInterfaceNames,
+  type ResolvedRoute,
   type Route,
   type RouteIntent,
   type RouteType,
@@ -32,6 +34,8 @@ export interface RouteFilter {
   dev?: string;
   /** Only routes with this protocol (`proto`). */
   protocol?: RouteProtocolName | number;
+  /** Only routes of the handle's owner (its `owner` option; a ValidationError without one). */
+  owned?: boolean;
   /** Only routes of this type. */
   type?: RouteType;
   /** Only routes with this scope. */
@@ -42,7 +46,7 @@ export interface RouteFilter {
   tableNames?: boolean;
 }
 
-const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'dev', 'protocol', 'type', 'scope', 'dst', 'tableNames']);
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'dev', 'protocol', 'owned', 'type', 'scope', 'dst', 'tableNames']);
 const TYPE_FILTER: Record<RouteType, number> = {
   unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11,
 };
@@ -74,7 +78,9 @@ function interfaceNamesOf(routes: readonly Route[]): [string, string][] {
 /** Routes (`ip route`) in one namespace. */
 export class RouteApi extends RtnlApi {
   /**
-   * Adds a route, like `ip route add`. Rejects with EEXIST if it exists.
+   * Adds a route, like `ip route add`. Rejects with EEXIST if it exists. On a handle with an
+   * owner, a route without `protocol` is tagged with the owner id (on replace, append and the
+   * bulk calls too), and a delete without `protocol` matches only the owner's routes.
    * @example await handle.routes.add({ dst: 'default', gateway: '192.0.2.1', dev: 'v0', table: 'hof' })
    */
   add(route: Route): Promise<void> {
@@ -99,9 +105,16 @@ export class RouteApi extends RtnlApi {
     return this.one('delete', route);
   }
 
+  /** A route that names no protocol gets the handle's owner (on deletes too), if it has one. */
+  private owned(route: Route, resolved: ResolvedRoute): ResolvedRoute {
+    const owner = this.owner;
+    if (owner !== undefined && route.protocol === undefined) resolved.protocol = owner;
+    return resolved;
+  }
+
   private async one(request: RouteRequest, route: Route): Promise<void> {
     const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
-    const resolved = resolveRoute(route, 'route', intent, this.tables());
+    const resolved = this.owned(route, resolveRoute(route, 'route', intent, this.tables()));
     const links = await this.interfaces(routeInterfaceNames(resolved, 'route'));
     const { type, flags } = ROUTE_REQUESTS[request];
     await this.single({ operation: OPERATIONS[request] }, type, flags, (w) => encodeRoute(w, resolved, (name) => links.get(name)));
@@ -118,7 +131,9 @@ export class RouteApi extends RtnlApi {
     }
     const tables = this.tables();
     const table = filter.table === 'all' ? undefined : filter.table === undefined ? 254 : tables.resolve(filter.table, 'filter.table');
-    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : undefined;
+    const owned = ownedFilter(filter.owned, this.owner);
+    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
+    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
@@ -152,14 +167,16 @@ export class RouteApi extends RtnlApi {
 
   /**
    * Deletes every route the filter selects, like `ip route flush`. A table must be named
-   * (`'all'` with another filter, e.g. `{ table: 'all', protocol: 99 }`). Resolves with the
-   * number deleted.
+   * (`'all'` with another filter, e.g. `{ table: 'all', protocol: 99 }`). On a handle with an
+   * owner only the owner's routes are flushed unless the filter names a protocol. Resolves with
+   * the number deleted.
    */
   async flush(filter: Omit<RouteFilter, 'tableNames'> & { table: TableRef | 'all' }): Promise<number> {
     if (typeof filter !== 'object' || filter === null || filter.table === undefined) {
       throw new ValidationError('filter.table', (filter as { table?: unknown } | null)?.table, "name the table to flush (or 'all' with another filter)");
     }
-    const routes = await this.list({ ...filter, tableNames: false });
+    const ownOnly = this.owner !== undefined && filter.protocol === undefined && filter.owned === undefined;
+    const routes = await this.list({ ...filter, ...(ownOnly ? { owned: true } : {}), tableNames: false });
     return (await this.deleteMany(routes)).succeeded;
   }
 
@@ -226,13 +243,14 @@ export class RouteApi extends RtnlApi {
     const tables = this.tables();
     const { type, flags } = ROUTE_REQUESTS[request];
     const operation = `${request}Routes`;
+    const owner = this.owner;
     // Everything is checked and written before anything is sent: a bad item rejects the call.
     const batch = new Batch({ initialCapacity: routes.length * 48 + 64 });
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index]!;
       const op = batch.operation({ operation, index });
-      if (writePlainRoute(batch, op, type, flags, route, intent, links)) continue;
-      const resolved = resolveRoute(route, `routes[${index}]`, intent, tables);
+      if (writePlainRoute(batch, op, type, flags, route, intent, links, owner)) continue;
+      const resolved = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
       batch.begin(op, type, flags);
       encodeRoute(batch.writer, resolved, ifindex);
       batch.end();

@@ -146,10 +146,12 @@ export interface Route {
   nexthops?: Nexthop[];
 }
 
-const ROUTE_KEYS: ReadonlySet<string> = new Set([
+/** Every field of a Route (the policy document's JSON Schema lists the same). */
+export const ROUTE_KEYS: ReadonlySet<string> = new Set([
   'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops',
 ]);
-const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
+/** Every field of a Nexthop. */
+export const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
 
 const TYPE_CODES: Record<RouteType, number> = {
   unicast: RTN_UNICAST, local: RTN_LOCAL, broadcast: RTN_BROADCAST, anycast: RTN_ANYCAST,
@@ -180,7 +182,8 @@ const METRIC_CODES: ReadonlyArray<[Exclude<RouteMetricName, 'congctl'> | 'congct
 ];
 const METRIC_BY_CODE = new Map<number, RouteMetricName>(METRIC_CODES.map(([name, code]) => [code, name]));
 const METRIC_CODE_BY_NAME = new Map<string, number>(METRIC_CODES);
-const METRIC_KEYS: ReadonlySet<string> = new Set([...METRIC_CODES.map(([name]) => name), 'lock']);
+/** Every field of RouteMetrics. */
+export const METRIC_KEYS: ReadonlySet<string> = new Set([...METRIC_CODES.map(([name]) => name), 'lock']);
 
 /** A gateway as the kernel takes it: RTA_GATEWAY in the route's family, or RTA_VIA across. */
 export interface ResolvedGateway extends IpAddress {

@@ -9,6 +9,7 @@ import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf 
 import { AF_INET, AF_INET6, RTM_GETRULE } from './constants.js';
 import { resolvePlainRule } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
+import { ownedFilter } from './owner.js';
 import {
   RULE_REQUESTS,
   decodeRule,
@@ -16,6 +17,7 @@ import {
   encodeRuleDumpRequest,
   resolveRule,
   ruleExactHash,
+  ruleIdentity,
   ruleShadows,
   type ResolvedRule,
   type Rule,
@@ -37,6 +39,8 @@ export interface RuleFilter {
   fwmark?: number;
   /** Only rules with this protocol (owner tag). */
   protocol?: RouteProtocolName | number;
+  /** Only rules of the handle's owner (its `owner` option; a ValidationError without one). */
+  owned?: boolean;
   /** Only rules with this action. */
   action?: RuleAction;
   /** Only rules for this incoming interface. */
@@ -47,15 +51,7 @@ export interface RuleFilter {
   tableNames?: boolean;
 }
 
-const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority', 'fwmark', 'protocol', 'action', 'iif', 'oif', 'tableNames']);
-
-/** The full identity of a rule: the kernel's exact fields plus those it compares loosely. */
-function ruleIdentity(rule: ResolvedRule): string {
-  const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
-  return JSON.stringify([rule.family, rule.action, rule.table, rule.priority, rule.iif, rule.oif, rule.fwmark, rule.fwmask ?? (rule.fwmark ? 0xffffffff : undefined),
-    rule.suppressPrefixLength, rule.suppressIfgroup, rule.l3mdev, rule.uidStart, rule.uidEnd, rule.ipproto, rule.protocol || undefined, rule.sportStart, rule.sportEnd,
-    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto]);
-}
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority', 'fwmark', 'protocol', 'owned', 'action', 'iif', 'oif', 'tableNames']);
 
 /**
  * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal
@@ -87,20 +83,22 @@ function writeRule(batch: Batch, operation: string, index: number, request: { ty
 export class RuleApi extends RtnlApi {
   /**
    * Adds a rule, like `ip rule add`. Rejects with NetlinkError EEXIST if the kernel finds the
-   * same rule (see `ip rule`: rules without a source match any source when compared).
+   * same rule (see `ip rule`: rules without a source match any source when compared). On a
+   * handle with an owner, a rule without `protocol` is tagged with the owner id.
    * @example await handle.rules.add({ fwmark: 65, priority: 1000, table: 'hof' })
    */
   async add(rule: Rule): Promise<void> {
-    const resolved = resolveRule(rule, 'rule', false, this.tables());
+    const resolved = this.owned(resolveRule(rule, 'rule', false, this.tables()));
     await this.single({ operation: 'addRule' }, RULE_REQUESTS.add.type, RULE_REQUESTS.add.flags, (w) => encodeRule(w, resolved));
   }
 
   /**
    * Deletes the first rule matching every field given, like `ip rule del`. A rule returned by
-   * {@link list} deletes exactly that rule. Rejects with ENOENT if none matches.
+   * {@link list} deletes exactly that rule. Rejects with ENOENT if none matches. On a handle with
+   * an owner, a rule without `protocol` matches only the owner's rules (the kernel compares it).
    */
   async delete(rule: Rule): Promise<void> {
-    const resolved = resolveRule(rule, 'rule', true, this.tables());
+    const resolved = this.owned(resolveRule(rule, 'rule', true, this.tables()));
     await this.single({ operation: 'deleteRule' }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, resolved));
   }
 
@@ -111,7 +109,7 @@ export class RuleApi extends RtnlApi {
    */
   async ensure(rule: Rule): Promise<boolean> {
     const tables = this.tables();
-    const resolved = resolveRule(rule, 'rule', false, tables);
+    const resolved = this.owned(resolveRule(rule, 'rule', false, tables));
     const wanted = ruleIdentity(resolved);
     for (const message of await this.dump(resolved.family)) {
       const existing = resolveRule(decodeRule(message), 'existing', false);
@@ -159,11 +157,13 @@ export class RuleApi extends RtnlApi {
 
   /**
    * Deletes every rule the filter selects (e.g. `{ table: 'hof' }` or `{ protocol: 99 }`), like
-   * `ip rule flush`; the rule at priority 0 (lookup local) is never touched. Resolves with the
-   * number of rules deleted.
+   * `ip rule flush`; the rule at priority 0 (lookup local) is never touched. On a handle with an
+   * owner only the owner's rules are flushed unless the filter names a protocol. Resolves with
+   * the number of rules deleted.
    */
   async flush(filter: Omit<RuleFilter, 'tableNames'> = {}): Promise<number> {
-    const rules = (await this.list({ ...filter, tableNames: false })).filter((r) => r.priority !== 0);
+    const ownOnly = this.owner !== undefined && filter.protocol === undefined && filter.owned === undefined;
+    const rules = (await this.list({ ...filter, ...(ownOnly ? { owned: true } : {}), tableNames: false })).filter((r) => r.priority !== 0);
     const result = await this.deleteMany(rules);
     return result.succeeded;
   }
@@ -179,7 +179,7 @@ export class RuleApi extends RtnlApi {
   async addMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
     const tables = this.tables();
-    const resolved = rules.map((rule, i) => resolvePlainRule(rule, false) ?? resolveRule(rule, `rules[${i}]`, false, tables));
+    const resolved = rules.map((rule, i) => this.owned(resolvePlainRule(rule, false) ?? resolveRule(rule, `rules[${i}]`, false, tables)));
     if (resolved.some((r) => r.priority === undefined)) {
       // The kernel picks priorities from what is already there: only the caller's order gives
       // the same result.
@@ -270,6 +270,13 @@ export class RuleApi extends RtnlApi {
     return errors;
   }
 
+  /** A rule that names no protocol gets the handle's owner, if it has one. */
+  private owned(rule: ResolvedRule): ResolvedRule {
+    const owner = this.owner;
+    if (owner !== undefined && rule.protocol === undefined) rule.protocol = owner;
+    return rule;
+  }
+
   private exists(index: number): NetlinkError {
     return new NetlinkError({ errno: EEXIST, operation: 'addRules', index, netns: this.provider.netnsLabel, detail: 'the same rule exists' });
   }
@@ -282,7 +289,7 @@ export class RuleApi extends RtnlApi {
   async deleteMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
     const tables = this.tables();
-    const resolved = rules.map((rule, i) => resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables));
+    const resolved = rules.map((rule, i) => this.owned(resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables)));
     const indexes = Array.from({ length: resolved.length }, (_, i) => i);
     const order = resolved.every((r) => r.priority !== undefined) ? byPriority(indexes, resolved, false) : indexes;
     const batch = new Batch({ initialCapacity: resolved.length * 40 + 64 });
@@ -300,7 +307,9 @@ export class RuleApi extends RtnlApi {
       if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
     }
     const table = filter.table !== undefined ? tables.resolve(filter.table, 'filter.table') : undefined;
-    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : undefined;
+    const owned = ownedFilter(filter.owned, this.owner);
+    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
+    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
     return (rule) => {
       if (table !== undefined && rule.table !== table) return false;
       if (filter.priority !== undefined && rule.priority !== filter.priority) return false;

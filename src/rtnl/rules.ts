@@ -107,7 +107,8 @@ export interface Rule {
   protocol?: RouteProtocolName | number;
 }
 
-const RULE_KEYS: ReadonlySet<string> = new Set([
+/** Every field of a Rule (the policy document's JSON Schema lists the same). */
+export const RULE_KEYS: ReadonlySet<string> = new Set([
   'family', 'priority', 'not', 'from', 'to', 'tos', 'dscp', 'fwmark', 'fwmask', 'iif', 'oif', 'uidrange',
   'ipproto', 'sport', 'dport', 'table', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
 ]);
@@ -278,6 +279,17 @@ function writePortRange(writer: MessageWriter, type: number, start: number, end:
   writer.u16(start);
   writer.u16(end);
   writer.endNest();
+}
+
+/**
+ * The full identity of a rule: the kernel's exact fields plus those it compares loosely. Two
+ * rules with the same identity are the same rule (what `ensure` and policy plans compare).
+ */
+export function ruleIdentity(rule: ResolvedRule): string {
+  const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
+  return JSON.stringify([rule.family, rule.action, rule.table, rule.priority, rule.iif, rule.oif, rule.fwmark, rule.fwmask ?? (rule.fwmark ? 0xffffffff : undefined),
+    rule.suppressPrefixLength, rule.suppressIfgroup, rule.l3mdev, rule.uidStart, rule.uidEnd, rule.ipproto, rule.protocol || undefined, rule.sportStart, rule.sportEnd,
+    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto]);
 }
 
 /** Message type and flags of each rule request, as `ip rule` sends them (NLM_F_ACK aside). */

@@ -1,0 +1,258 @@
+/**
+ * Applying a plan: the changes go in bulk calls (one per kind of change), the nf_tables tables
+ * in one atomic transaction checked by the kernel before anything else is sent. rtnetlink is
+ * not transactional, so every step that succeeded is recorded with its inverse; if a later
+ * change fails (or the call is aborted), the inverses run in reverse order and the state before
+ * the apply is back before the error is thrown.
+ */
+import type { Handle } from '../handle.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import type { NftCommand, NftListing } from '../nft/json.js';
+import type { BulkResult } from '../rtnl/base.js';
+import type { Route } from '../rtnl/routes.js';
+import type { Rule } from '../rtnl/rules.js';
+import type { PolicyDocument } from './document.js';
+import { PolicyApplyError } from './errors.js';
+import { createCommands, recreateCommands, tableRef } from './nft-tables.js';
+import { planDetails, planPolicy, type PlanChange, type PlanOptions, type PolicyPlan } from './plan.js';
+
+/** Options for {@link applyPolicy}. */
+export interface ApplyPolicyOptions extends PlanOptions {
+  /** Only plan: return the plan, change nothing. */
+  dryRun?: boolean;
+  /**
+   * Stops the apply: before anything is sent nothing happens; midway, the step under way
+   * finishes, everything applied is undone, and the call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Aborts the apply (as `signal` does) after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** What {@link applyPolicy} returns. */
+export interface ApplyPolicyResult {
+  /** The plan that was applied (or, for a dry run, would be). */
+  plan: PolicyPlan;
+  /** Whether anything was sent that changes the kernel (false for dry runs and empty plans). */
+  changed: boolean;
+}
+
+type Undo = () => Promise<void>;
+
+interface Failure {
+  error: NetlinkError;
+  index: number;
+}
+
+/** Combines a signal and a timeout into one signal (undefined if neither is given). */
+export function abortSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined, field = 'options.timeoutMs'): AbortSignal | undefined {
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) throw new ValidationError(field, timeoutMs, 'expected a positive number of milliseconds');
+  const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  if (signal === undefined) return timeout;
+  return timeout === undefined ? signal : AbortSignal.any([signal, timeout]);
+}
+
+/** The first failed item of a bulk result, with its plan index. */
+function firstFailure(result: BulkResult, planIndexes: readonly number[]): Failure | undefined {
+  const item = result.errors.findIndex((e) => e !== undefined);
+  return item < 0 ? undefined : { error: result.errors[item]!, index: planIndexes[item]! };
+}
+
+/** The items of a bulk call that succeeded. */
+function succeeded<T>(items: readonly T[], result: BulkResult): T[] {
+  return items.filter((_, i) => result.errors[i] === undefined);
+}
+
+async function expectAll(result: Promise<BulkResult>): Promise<void> {
+  const outcome = await result;
+  if (outcome.failed > 0) throw outcome.errors.find((e) => e !== undefined)!;
+}
+
+/** Rewrites an error of the nf_tables transaction into the document's terms. */
+function documentError(error: unknown, commandIndex: (transactionIndex: number) => { documentIndex: number | undefined } | undefined): unknown {
+  if (error instanceof ValidationError) {
+    const match = /^nftables\[(\d+)\]\.add\.(.*)$/s.exec(error.field);
+    const documentIndex = match ? commandIndex(Number(match[1]))?.documentIndex : undefined;
+    if (match && documentIndex !== undefined) {
+      const expectation = error.message.replace(/^[^:]*: /, '').replace(/, got .*$/s, '');
+      return new ValidationError(`nftables[${documentIndex}].${match[2]}`, error.value, expectation);
+    }
+  }
+  return error;
+}
+
+/**
+ * Makes the kernel hold the document for its owner: plans (see {@link planPolicy}), then sends
+ * the plan's changes. Applying the same document again sends no change at all, only the reads
+ * that compare. If the kernel refuses a change, everything applied before it is undone and the
+ * call rejects with a {@link PolicyApplyError} naming the change (`operation`, `index` in
+ * `plan.changes`, the kernel's errno and message).
+ *
+ * @example
+ * ```ts
+ * const ns = await open({ netns: 'blue', owner: 201 });
+ * await applyPolicy(ns, {
+ *   rules: [{ fwmark: 65, priority: 1000, table: 100 }],
+ *   routes: [{ dst: 'default', gateway: '192.0.2.1', table: 100 }],
+ *   sysctls: { 'net.ipv4.ip_forward': 1 },
+ * });
+ * ```
+ */
+export async function applyPolicy(handle: Handle, document: PolicyDocument, options: ApplyPolicyOptions = {}): Promise<ApplyPolicyResult> {
+  const signal = abortSignal(options.signal, options.timeoutMs);
+  signal?.throwIfAborted();
+  const plan = await planPolicy(handle, document, { owner: options.owner });
+  if (options.dryRun || plan.empty) return { plan, changed: false };
+  signal?.throwIfAborted();
+  await executePlan(handle, plan, signal);
+  return { plan, changed: true };
+}
+
+/** Sends a plan's changes, undoing them all if one fails. */
+async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal | undefined): Promise<void> {
+  const { createTables, removeTables } = planDetails(plan);
+  const indexed = plan.changes.map((change, index) => ({ change, index }));
+  const pick = <C extends PlanChange>(test: (c: PlanChange) => c is C) => indexed.filter((e): e is { change: C; index: number } => test(e.change));
+  const routes = (action: string) => pick((c): c is Extract<PlanChange, { object: 'route' }> => c.object === 'route' && c.action === action);
+  const rules = (action: string) => pick((c): c is Extract<PlanChange, { object: 'rule' }> => c.object === 'rule' && c.action === action);
+  const sysctls = pick((c): c is Extract<PlanChange, { object: 'sysctl' }> => c.object === 'sysctl');
+  const tableChanges = pick((c): c is Extract<PlanChange, { object: 'nftTable' }> => c.object === 'nftTable');
+
+  // The nf_tables transaction: old tables out, new ones in. Built and checked by the kernel
+  // (a dry run) first, so that a bad table costs nothing to undo.
+  const transaction: NftCommand[] = [];
+  const commandOwners: { planIndex: number; documentIndex: number | undefined }[] = [];
+  const planIndexOfTable = (family: string, name: string) => tableChanges.find((e) => e.change.family === family && e.change.name === name)!.index;
+  for (const table of removeTables) {
+    transaction.push(tableRef(table.family, table.name));
+    commandOwners.push({ planIndex: planIndexOfTable(table.family, table.name), documentIndex: undefined });
+  }
+  for (const table of createTables) {
+    const commands = createCommands(table, plan.owner);
+    transaction.push(...commands);
+    table.objects.forEach(({ index }) => commandOwners.push({ planIndex: planIndexOfTable(table.family, table.name), documentIndex: index }));
+  }
+  const nftFailure = (error: unknown): Failure | undefined =>
+    error instanceof NetlinkError && error.index !== undefined && commandOwners[error.index] !== undefined
+      ? { error, index: commandOwners[error.index]!.planIndex }
+      : undefined;
+  if (transaction.length > 0) {
+    try {
+      await handle.nft.apply(transaction, { dryRun: true, handles: false });
+    } catch (error) {
+      const failure = nftFailure(error);
+      if (failure) throw new PolicyApplyError(failure.error, failure.index, plan.changes[failure.index]!, [], handle.netnsLabel);
+      throw documentError(error, (i) => commandOwners[i]);
+    }
+  }
+  // What the replaced and deleted tables hold now, to put back if a later step fails.
+  const previousTables: NftListing[] = [];
+  for (const table of removeTables) previousTables.push(await handle.nft.list({ family: table.family, table: table.name }));
+
+  const undo: Undo[] = [];
+  let failure: Failure | undefined;
+  let aborted = false;
+  const steps: (() => Promise<Failure | undefined>)[] = [
+    async () => {
+      const adds = routes('add');
+      if (adds.length === 0) return undefined;
+      const items = adds.map((e) => e.change.route);
+      const result = await handle.routes.addMany(items);
+      const done = succeeded(items, result);
+      if (done.length > 0) undo.push(() => expectAll(handle.routes.deleteMany(done)));
+      return firstFailure(result, adds.map((e) => e.index));
+    },
+    async () => {
+      const replaces = routes('replace');
+      if (replaces.length === 0) return undefined;
+      const result = await handle.routes.replaceMany(replaces.map((e) => e.change.route));
+      const previous = succeeded(replaces.map((e) => e.change.previous!), result);
+      if (previous.length > 0) undo.push(() => expectAll(handle.routes.replaceMany(previous)));
+      return firstFailure(result, replaces.map((e) => e.index));
+    },
+    async () => {
+      const deletes = rules('delete');
+      if (deletes.length === 0) return undefined;
+      const items: Rule[] = deletes.map((e) => e.change.rule);
+      const result = await handle.rules.deleteMany(items);
+      const done = succeeded(items, result);
+      if (done.length > 0) undo.push(() => expectAll(handle.rules.addMany(done)));
+      return firstFailure(result, deletes.map((e) => e.index));
+    },
+    async () => {
+      const adds = rules('add');
+      if (adds.length === 0) return undefined;
+      const items: Rule[] = adds.map((e) => e.change.rule);
+      const result = await handle.rules.addMany(items);
+      const done = succeeded(items, result);
+      if (done.length > 0) undo.push(() => expectAll(handle.rules.deleteMany(done)));
+      return firstFailure(result, adds.map((e) => e.index));
+    },
+    async () => {
+      const deletes = routes('delete');
+      if (deletes.length === 0) return undefined;
+      const items: Route[] = deletes.map((e) => e.change.route);
+      const result = await handle.routes.deleteMany(items);
+      const done = succeeded(items, result);
+      if (done.length > 0) undo.push(() => expectAll(handle.routes.addMany(done)));
+      return firstFailure(result, deletes.map((e) => e.index));
+    },
+    async () => {
+      if (transaction.length === 0) return undefined;
+      try {
+        await handle.nft.apply(transaction, { handles: false });
+      } catch (error) {
+        const mapped = nftFailure(error);
+        if (mapped) return mapped;
+        throw error;
+      }
+      const restore: NftCommand[] = [
+        ...createTables.map((t) => tableRef(t.family, t.name)),
+        ...previousTables.flatMap((listing) => recreateCommands(listing)),
+      ];
+      undo.push(async () => {
+        await handle.nft.apply(restore, { handles: false });
+      });
+      return undefined;
+    },
+    async () => {
+      for (const { change, index } of sysctls) {
+        try {
+          await handle.sysctl.set(change.key, change.value);
+        } catch (error) {
+          if (error instanceof NetlinkError) return { error, index };
+          throw error;
+        }
+        undo.push(() => handle.sysctl.set(change.key, change.previous));
+      }
+      return undefined;
+    },
+  ];
+
+  let unexpected: unknown;
+  try {
+    for (const step of steps) {
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      failure = await step();
+      if (failure) break;
+    }
+  } catch (error) {
+    unexpected = error;
+  }
+  if (failure === undefined && !aborted && unexpected === undefined) return;
+
+  const rollbackErrors: Error[] = [];
+  for (const step of undo.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      rollbackErrors.push(error as Error);
+    }
+  }
+  if (failure) throw new PolicyApplyError(failure.error, failure.index, plan.changes[failure.index]!, rollbackErrors, handle.netnsLabel);
+  if (unexpected !== undefined) throw unexpected;
+  signal!.throwIfAborted();
+}

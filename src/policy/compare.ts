@@ -1,0 +1,69 @@
+/**
+ * Comparing what the document wants with what the kernel holds: the slot a route occupies (what
+ * the kernel identifies it by) and whether a held route already is the wanted one.
+ */
+import type { IpAddress } from '../common/ip.js';
+import { AF_INET6 } from '../rtnl/constants.js';
+import type { ResolvedNexthop, ResolvedRoute } from '../rtnl/routes.js';
+
+/** The metric the kernel gives a route without one: IPv6 routes get 1024 (IP6_RT_PRIO_USER). */
+export function effectiveMetric(route: ResolvedRoute): number {
+  return route.metric ?? (route.family === AF_INET6 ? 1024 : 0);
+}
+
+function hex(address: IpAddress | undefined): string {
+  return address === undefined ? '' : Buffer.from(address.bytes).toString('hex');
+}
+
+/**
+ * What the kernel identifies a route by: family, table, destination prefix, tos and metric
+ * (IPv4 fib_find_alias, IPv6 fib6_add_rt2node). Two routes of one slot cannot coexist when
+ * added with NLM_F_EXCL, and NLM_F_REPLACE replaces the one in the slot.
+ */
+export function routeSlot(route: ResolvedRoute): string {
+  return `${route.family}|${route.table}|${hex(route.dst)}/${route.dstLength}|${route.tos}|${effectiveMetric(route)}`;
+}
+
+function sameGateway(a: ResolvedRoute['gateway'], b: ResolvedRoute['gateway']): boolean {
+  return hex(a) === hex(b) && (a?.via ?? false) === (b?.via ?? false);
+}
+
+/** The device the document names must be the one held; without one, the kernel's choice stands. */
+function sameDevice(wanted: string | undefined, held: string | undefined): boolean {
+  return wanted === undefined || wanted === held;
+}
+
+function sameNexthops(wanted: ResolvedNexthop[] | undefined, held: ResolvedNexthop[] | undefined): boolean {
+  if (wanted === undefined || held === undefined) return wanted === held;
+  if (wanted.length !== held.length) return false;
+  // The kernel keeps the paths in the order given.
+  return wanted.every((w, i) => {
+    const h = held[i]!;
+    return sameGateway(w.gateway, h.gateway) && sameDevice(w.dev, h.dev) && w.hops === h.hops && w.flags === h.flags;
+  });
+}
+
+function metricsText(route: ResolvedRoute): string {
+  const metrics = [...(route.metrics ?? [])].sort((a, b) => a[0] - b[0]);
+  return JSON.stringify([metrics, route.lock ?? 0]);
+}
+
+/**
+ * Whether a route the kernel holds (as listed, then resolved) is the route the document wants,
+ * both in the same slot. Fields the document leaves to the kernel (the device of a route via a
+ * gateway) match whatever the kernel chose.
+ */
+export function routeSatisfies(wanted: ResolvedRoute, held: ResolvedRoute): boolean {
+  return (
+    routeSlot(wanted) === routeSlot(held) &&
+    sameGateway(wanted.gateway, held.gateway) &&
+    sameDevice(wanted.dev, held.dev) &&
+    hex(wanted.src) === hex(held.src) &&
+    wanted.protocol === held.protocol &&
+    wanted.scope === held.scope &&
+    wanted.type === held.type &&
+    wanted.flags === held.flags &&
+    metricsText(wanted) === metricsText(held) &&
+    sameNexthops(wanted.nexthops, held.nexthops)
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * The policy document: everything an agent wants the kernel to hold for one owner (rules,
+ * routes, nf_tables tables, sysctls), checked and converted before anything is read or sent.
+ * schema/policy.schema.json describes the same document for other languages and editors.
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../netlink/errors.js';
+import type { NftChain, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../nft/json.js';
+import { protocolCode } from '../rtnl/names.js';
+import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
+import { resolveRule, ruleIdentity, type ResolvedRule, type Rule } from '../rtnl/rules.js';
+import type { TableResolver } from '../rtnl/tables.js';
+import { routeSlot } from './compare.js';
+
+/** One nf_tables object of a policy document, as `nft -j list table` prints it. */
+export type PolicyNftObject = { table: NftTable } | { chain: NftChain } | { rule: NftRule } | { set: NftSet } | { map: NftMap };
+
+/**
+ * What one owner wants the kernel to hold. Every section is the whole truth for that owner: a
+ * rule, route or table the owner holds that the document does not list is deleted (an absent
+ * section is an empty one). Nothing of other owners (other protocols, tables without the
+ * owner's tag) is ever read for comparison, changed or deleted. Sysctls are not owned: those
+ * listed are set, the others are left as they are.
+ */
+export interface PolicyDocument {
+  /** The JSON Schema this document follows (ignored; for editors). */
+  $schema?: string;
+  /** Policy rules (`ip rule`); each needs a `priority`, so that its identity is stable. */
+  rules?: Rule[];
+  /** Routes (`ip route`), in any tables. */
+  routes?: Route[];
+  /**
+   * nf_tables tables and their contents, as `nft -j list table` prints them: a `table` object
+   * for each table, and `chain`, `rule`, `set` and `map` objects naming their table. Each table
+   * is replaced as a whole, atomically, when its contents change.
+   */
+  nftables?: PolicyNftObject[];
+  /** Network sysctls to set (`"net.ipv4.ip_forward": 1`). */
+  sysctls?: Record<string, string | number | boolean>;
+}
+
+const DOCUMENT_KEYS: ReadonlySet<string> = new Set(['$schema', 'rules', 'routes', 'nftables', 'sysctls']);
+const NFT_OBJECT_KINDS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map']);
+const NFT_FAMILIES: ReadonlySet<string> = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
+
+/** A rule of the document, checked. */
+export interface DesiredRule {
+  /** Index in `document.rules`. */
+  index: number;
+  /** The rule as given, with the owner's protocol. */
+  rule: Rule;
+  resolved: ResolvedRule;
+  identity: string;
+}
+
+/** A route of the document, checked. */
+export interface DesiredRoute {
+  /** Index in `document.routes`. */
+  index: number;
+  /** The route as given, with the owner's protocol. */
+  route: Route;
+  resolved: ResolvedRoute;
+  /** What the kernel identifies it by (table, destination, tos, metric). */
+  slot: string;
+}
+
+/** An nf_tables table of the document with its objects. */
+export interface DesiredTable {
+  family: NftFamily;
+  name: string;
+  /** Index of the table object in `document.nftables`. */
+  index: number;
+  /** The table's objects (the table first), each with its index in `document.nftables`. */
+  objects: { object: PolicyNftObject; index: number }[];
+  /** The user's own comment on the table, if any (the tag goes before it). */
+  comment: string | undefined;
+  /** A digest of the table's contents as the document gives them. */
+  digest: string;
+}
+
+/** A sysctl of the document, checked. */
+export interface DesiredSysctl {
+  key: string;
+  value: string;
+}
+
+/** A document checked against one owner. */
+export interface CheckedDocument {
+  owner: number;
+  rules: DesiredRule[];
+  routes: DesiredRoute[];
+  tables: DesiredTable[];
+  sysctls: DesiredSysctl[];
+}
+
+function arrayOf(document: Record<string, unknown>, key: string): unknown[] {
+  const value = document[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ValidationError(key, value, 'expected an array');
+  return value;
+}
+
+/** JSON with object keys sorted, so that equal contents give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Normalizes a sysctl value to what /proc/sys prints (tabs and repeated blanks as one space). */
+export function sysctlText(value: string): string {
+  return value.trim().split(/\s+/).join(' ');
+}
+
+function checkSysctls(value: unknown): DesiredSysctl[] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('sysctls', value, 'expected an object of sysctl keys and values');
+  const out: DesiredSysctl[] = [];
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    const field = `sysctls[${JSON.stringify(key)}]`;
+    if (!/^net\.[A-Za-z0-9_.@/-]+$/.test(key) || key.includes('..') || key.endsWith('.')) {
+      throw new ValidationError(field, key, 'expected a network sysctl key such as net.ipv4.ip_forward');
+    }
+    let text: string;
+    if (typeof raw === 'boolean') text = raw ? '1' : '0';
+    else if (typeof raw === 'number' && Number.isInteger(raw)) text = String(raw);
+    else if (typeof raw === 'string' && raw.trim() !== '' && !/[\n\0]/.test(raw)) text = sysctlText(raw);
+    else throw new ValidationError(field, raw, 'expected an integer, a boolean or a single-line string');
+    out.push({ key, value: text });
+  }
+  return out;
+}
+
+function checkNft(objects: unknown[]): DesiredTable[] {
+  const tables = new Map<string, DesiredTable>();
+  const pending: { key: string; object: PolicyNftObject; index: number }[] = [];
+  objects.forEach((item, index) => {
+    const field = `nftables[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected an object such as { "table": {...} }');
+    const kinds = Object.keys(item);
+    const kind = kinds[0];
+    if (kinds.length !== 1 || kind === undefined || !NFT_OBJECT_KINDS.has(kind)) {
+      throw new ValidationError(field, item, 'expected exactly one of table, chain, rule, set, map (as `nft -j list table` prints them)');
+    }
+    const body = (item as Record<string, unknown>)[kind];
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError(`${field}.${kind}`, body, 'expected an object');
+    const fields = body as Record<string, unknown>;
+    if (typeof fields.family !== 'string' || !NFT_FAMILIES.has(fields.family)) {
+      throw new ValidationError(`${field}.${kind}.family`, fields.family, `expected one of ${[...NFT_FAMILIES].join(', ')}`);
+    }
+    if (fields.handle !== undefined) throw new ValidationError(`${field}.${kind}.handle`, fields.handle, 'a policy document gives no handles (the kernel assigns them)');
+    if (kind === 'table') {
+      if (typeof fields.name !== 'string' || fields.name === '') throw new ValidationError(`${field}.table.name`, fields.name, 'expected a table name');
+      if (fields.comment !== undefined && typeof fields.comment !== 'string') throw new ValidationError(`${field}.table.comment`, fields.comment, 'expected a string');
+      const key = `${fields.family}|${fields.name}`;
+      if (tables.has(key)) throw new ValidationError(`${field}.table`, body, `table ${fields.family} ${fields.name} is declared twice (first at nftables[${tables.get(key)!.index}])`);
+      tables.set(key, {
+        family: fields.family as NftFamily,
+        name: fields.name,
+        index,
+        objects: [{ object: item as PolicyNftObject, index }],
+        comment: fields.comment as string | undefined,
+        digest: '',
+      });
+      return;
+    }
+    if (typeof fields.table !== 'string') throw new ValidationError(`${field}.${kind}.table`, fields.table, 'expected the name of a table the document declares');
+    pending.push({ key: `${fields.family}|${fields.table}`, object: item as PolicyNftObject, index });
+  });
+  for (const { key, object, index } of pending) {
+    const table = tables.get(key);
+    const kind = Object.keys(object)[0]!;
+    if (table === undefined) {
+      throw new ValidationError(`nftables[${index}].${kind}.table`, (object as Record<string, { table: string }>)[kind]!.table, `no table ${key.replace('|', ' ')} is declared in the document (add { "table": { "family": ..., "name": ... } })`);
+    }
+    table.objects.push({ object, index });
+  }
+  for (const table of tables.values()) {
+    table.digest = createHash('sha256').update(canonicalJson(table.objects.map((o) => o.object))).digest('hex').slice(0, 16);
+  }
+  return [...tables.values()];
+}
+
+/**
+ * Checks a policy document for one owner and converts it for planning. Bad input throws a
+ * ValidationError naming the field (`routes[3].gateway`) and the value; nothing is read or sent.
+ */
+export function checkDocument(input: unknown, owner: number, tables: TableResolver): CheckedDocument {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ValidationError('document', input, 'expected a policy document object');
+  const document = input as Record<string, unknown>;
+  for (const key of Object.keys(document)) {
+    if (!DOCUMENT_KEYS.has(key)) throw new ValidationError(key, document[key], `unknown section (known: ${[...DOCUMENT_KEYS].filter((k) => k !== '$schema').join(', ')})`);
+  }
+  const rules: DesiredRule[] = [];
+  const ruleIdentities = new Map<string, number>();
+  arrayOf(document, 'rules').forEach((item, index) => {
+    const field = `rules[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a rule object');
+    const given = item as Rule;
+    if (given.priority === undefined) throw new ValidationError(`${field}.priority`, undefined, 'a policy rule needs a priority (without one the kernel picks it, and the rule has no stable identity)');
+    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
+      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy rule carries the owner's protocol (${owner}); leave protocol out`);
+    }
+    const rule: Rule = { ...given, protocol: owner };
+    const resolved = resolveRule(rule, field, false, tables);
+    const identity = ruleIdentity(resolved);
+    const first = ruleIdentities.get(identity);
+    if (first !== undefined) throw new ValidationError(field, item, `the same rule as rules[${first}]`);
+    ruleIdentities.set(identity, index);
+    rules.push({ index, rule, resolved, identity });
+  });
+  const routes: DesiredRoute[] = [];
+  const slots = new Map<string, number>();
+  arrayOf(document, 'routes').forEach((item, index) => {
+    const field = `routes[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a route object');
+    const given = item as Route;
+    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
+      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy route carries the owner's protocol (${owner}); leave protocol out`);
+    }
+    const route: Route = { ...given, protocol: owner };
+    const resolved = resolveRoute(route, field, 'add', tables);
+    const slot = routeSlot(resolved);
+    const first = slots.get(slot);
+    if (first !== undefined) {
+      throw new ValidationError(field, item, `routes[${first}] has the same table, destination, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`);
+    }
+    slots.set(slot, index);
+    routes.push({ index, route, resolved, slot });
+  });
+  const nftTables = checkNft(arrayOf(document, 'nftables'));
+  return { owner, rules, routes, tables: nftTables, sysctls: checkSysctls(document.sysctls) };
+}

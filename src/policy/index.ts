@@ -1,0 +1,10 @@
+/**
+ * Desired state for orchestration agents: ownership, plan/apply with rollback, monitor,
+ * failover. planPolicy and applyPolicy are exported from src/top-level/policy.ts, which also
+ * takes the default handle.
+ */
+export type { PolicyPlan, PlanChange, PlanOptions } from './plan.js';
+export type { ApplyPolicyOptions, ApplyPolicyResult } from './apply.js';
+export type { PolicyDocument, PolicyNftObject } from './document.js';
+export { PolicyApplyError, PolicyConflictError } from './errors.js';
+export { listTables, ownerTag, parseOwnerTag, type HeldTable } from './nft-tables.js';
