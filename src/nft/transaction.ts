@@ -209,12 +209,13 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   const newSetId = () => nextSetId++;
   const rules = new RuleWriter(batch, options, context, newSetId);
 
-  const item = commands.item?.bind(commands);
-  for (let c = 0; c < commands.length; c++) {
+  const count = commands.length;
+  const items = commands.item !== undefined;
+  for (let c = 0; c < count; c++) {
     // Growing the batch buffer copies it: once the first commands show their size, reserve
     // for the rest.
-    if (c === 64 && commands.length > 256) batch.writer.reserve(Math.ceil((batch.byteLength / c) * (commands.length - c) * 1.15));
-    if (item !== undefined && rules.writeFast(item(c), c)) continue;
+    if (c === 64 && count > 256) batch.writer.reserve(Math.ceil((batch.byteLength / c) * (count - c) * 1.15));
+    if (items && rules.writeFast(commands.item!(c), c)) continue;
     const command = commands.at(c);
     if (command === undefined) {
       rules.closeRun();
