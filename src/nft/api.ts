@@ -1,6 +1,6 @@
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_REQUEST } from '../netlink/constants.js';
-import { NetlinkError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
@@ -15,8 +15,6 @@ import { writeNfgenmsg } from './messages.js';
 import { definitionOfParsed, parseFamily } from './objects.js';
 import { RuleTemplates } from './template.js';
 import { SetNeeded, buildTransaction, parseCommands, type Command, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
-import { ValidationError } from '../netlink/errors.js';
-
 
 function setKey(set: SetRef): string {
   return `${set.family}|${set.table}|${set.name}`;
