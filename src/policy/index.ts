@@ -8,3 +8,4 @@ export type { ApplyPolicyOptions, ApplyPolicyResult } from './apply.js';
 export type { PolicyDocument, PolicyNftObject } from './document.js';
 export { PolicyApplyError, PolicyConflictError } from './errors.js';
 export { listTables, ownerTag, parseOwnerTag, type HeldTable } from './nft-tables.js';
+export { startMonitor, NetworkMonitor, type MonitorEvent, type MonitorOptions, type MonitorKind, type NetworkSnapshot, type NftChange } from './monitor.js';

@@ -1,0 +1,623 @@
+/**
+ * A live view of a namespace: links, addresses, routes and rules (and nf_tables changes), kept
+ * from a consistent snapshot by applying the kernel's events to it.
+ *
+ * Consistency: the event socket joins its multicast groups first, then dumps everything on the
+ * same socket; events that arrive meanwhile are held and applied after the dumps. Every event
+ * carries the whole object and means "it is now so" or "it is gone", so applying one the dump
+ * already reflects changes nothing: no change is missed and none is counted twice. When the
+ * kernel drops events (ENOBUFS: the receive buffer overflowed), the monitor does the same again
+ * and reports a `resync` with the fresh snapshot. nf_tables changes are ordered by the ruleset
+ * generation: those the snapshot's generation already includes are skipped.
+ */
+import { EventEmitter } from 'node:events';
+import type { Handle } from '../handle.js';
+import type { Connection } from '../netlink/connection.js';
+import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
+import { ValidationError } from '../netlink/errors.js';
+import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import {
+  NFGENMSG_SIZE,
+  NFTA_CHAIN_NAME,
+  NFTA_CHAIN_TABLE,
+  NFTA_GEN_ID,
+  NFTA_RULE_CHAIN,
+  NFTA_RULE_HANDLE,
+  NFTA_RULE_TABLE,
+  NFTA_SET_ELEM_LIST_SET,
+  NFTA_SET_ELEM_LIST_TABLE,
+  NFTA_SET_NAME,
+  NFTA_SET_TABLE,
+  NFTA_TABLE_NAME,
+  NFT_MSG_DELCHAIN,
+  NFT_MSG_DELRULE,
+  NFT_MSG_DELSET,
+  NFT_MSG_DELSETELEM,
+  NFT_MSG_DELTABLE,
+  NFT_MSG_NEWCHAIN,
+  NFT_MSG_NEWGEN,
+  NFT_MSG_NEWRULE,
+  NFT_MSG_NEWSET,
+  NFT_MSG_NEWSETELEM,
+  NFT_MSG_NEWTABLE,
+  NFNL_SUBSYS_NFTABLES,
+} from '../nft/constants.js';
+import { familyName } from '../nft/decompile.js';
+import type { NftFamily, NftListing } from '../nft/json.js';
+import { decodeAddress, encodeAddressDumpRequest, type Address } from '../rtnl/addresses.js';
+import {
+  AF_INET,
+  AF_INET6,
+  FIB_RULE_HDR_LEN,
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_DELRULE,
+  RTM_F_CLONED,
+  RTM_GETADDR,
+  RTM_GETROUTE,
+  RTM_GETRULE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTM_NEWRULE,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+} from '../rtnl/constants.js';
+import { decodeLink, dumpLinks, type Link } from '../rtnl/links.js';
+import { decodeRoute, encodeRouteDumpRequest, type Route } from '../rtnl/routes.js';
+import { decodeRule, encodeRuleDumpRequest, type Rule } from '../rtnl/rules.js';
+import { abortSignal } from './apply.js';
+import { canonicalJson } from './document.js';
+
+const NFNLGRP_NFTABLES = 7; // NFNLGRP_NFTABLES
+
+/** What the monitor watches. */
+export type MonitorKind = 'link' | 'address' | 'route' | 'rule' | 'nft';
+
+/** The state of a namespace at one moment, as the list calls return it. */
+export interface NetworkSnapshot {
+  links: Link[];
+  addresses: Address[];
+  /** Routes of every table, both families (cached routes excluded, as `ip route` does). */
+  routes: Route[];
+  /** Rules in the kernel's order, IPv4 first. */
+  rules: Rule[];
+  /** The nf_tables ruleset and its generation, when the monitor watches `nft`. */
+  nft?: { generation: number; ruleset: NftListing };
+}
+
+/** One nf_tables object a committed transaction added or removed. */
+export interface NftChange {
+  action: 'new' | 'delete';
+  object: 'table' | 'chain' | 'rule' | 'set' | 'element';
+  family: NftFamily;
+  table: string;
+  /** The chain of a rule, or the chain's own name. */
+  chain?: string;
+  /** The set's name (for sets and elements). */
+  set?: string;
+  /** A rule's handle. */
+  handle?: number;
+}
+
+/** An event of a {@link NetworkMonitor}. `new` also means "changed". */
+export type MonitorEvent =
+  | { type: 'link'; action: 'new' | 'delete'; link: Link }
+  | { type: 'address'; action: 'new' | 'delete'; address: Address }
+  | { type: 'route'; action: 'new' | 'delete'; route: Route }
+  | { type: 'rule'; action: 'new' | 'delete'; rule: Rule }
+  /** A committed nf_tables transaction: the ruleset's new generation and what it changed. */
+  | { type: 'nft'; generation: number; changes: NftChange[] }
+  /**
+   * Events were lost (the kernel's buffer overflowed, or the consumer fell `maxQueued` behind):
+   * the monitor dumped everything again; `snapshot` is the state now, and later events follow it.
+   */
+  | { type: 'resync'; reason: 'overrun' | 'queue'; snapshot: NetworkSnapshot };
+
+/** Options for {@link startMonitor}. */
+export interface MonitorOptions {
+  /** What to watch (default: all five). */
+  kinds?: MonitorKind[];
+  /** SO_RCVBUF of the event socket (default 8 MiB): how far the kernel may run ahead of you. */
+  receiveBufferSize?: number;
+  /** Events kept for a slow iterator; past it they are dropped for one `resync` (default 65536). */
+  maxQueued?: number;
+  /** Closes the monitor (and rejects a start still under way). */
+  signal?: AbortSignal;
+  /** Rejects the start if the first snapshot takes longer (milliseconds). */
+  timeoutMs?: number;
+}
+
+const ALL_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nft'];
+const ROUTE_GROUPS: Record<Exclude<MonitorKind, 'nft'>, number[]> = {
+  link: [RTNLGRP_LINK],
+  address: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
+  route: [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE],
+  rule: [RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE],
+};
+
+function rtmFlags(message: NetlinkMessage): number {
+  return new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getUint32(payloadStart(message) + 8, true);
+}
+
+function ifindexOf(message: NetlinkMessage, offset: number): number {
+  return new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getInt32(payloadStart(message) + offset, true);
+}
+
+/** A route's slot: what the kernel replaces in place (table, destination, tos, metric). */
+function slotOf(route: Route): string {
+  return `${route.family}|${route.table}|${route.dst}|${route.tos ?? 0}|${route.metric ?? 0}|${route.type ?? ''}`;
+}
+
+/** The kernel's state, kept in maps while events arrive. */
+class State {
+  links = new Map<number, Link>();
+  /** Addresses by "ifindex|address|peer". */
+  addresses = new Map<string, Address>();
+  /** Routes by slot, in the kernel's order within a slot. */
+  routes = new Map<string, Route[]>();
+  /** Rules per family, in the kernel's order. */
+  rules = new Map<string, Rule[]>([
+    ['inet', []],
+    ['inet6', []],
+  ]);
+
+  linkName = (index: number): string | undefined => this.links.get(index)?.name;
+
+  snapshot(): NetworkSnapshot {
+    return {
+      links: [...this.links.values()].map((l) => structuredClone(l)),
+      addresses: [...this.addresses.values()].map((a) => structuredClone(a)),
+      routes: [...this.routes.values()].flat().map((r) => structuredClone(r)),
+      rules: [...this.rules.get('inet')!, ...this.rules.get('inet6')!].map((r) => structuredClone(r)),
+    };
+  }
+}
+
+/**
+ * A live view of a namespace. Iterate it with `for await` (one iterator), or listen for
+ * `'event'`, `'resync'`, `'error'` and `'close'`. {@link NetworkMonitor.snapshot} is the state
+ * after every event delivered so far.
+ */
+export class NetworkMonitor extends EventEmitter implements AsyncIterable<MonitorEvent> {
+  private readonly handle: Handle;
+  private readonly kinds: ReadonlySet<MonitorKind>;
+  private readonly maxQueued: number;
+  private readonly signal: AbortSignal | undefined;
+  private route: Connection | undefined;
+  private netfilter: Connection | undefined;
+  private releases: (() => void)[] = [];
+  private state = new State();
+  /** Events held while a dump runs (undefined when none runs). */
+  private held: NetlinkMessage[] | undefined = [];
+  private overrun = false;
+  private syncing: Promise<void> | undefined;
+  private nftGeneration = 0;
+  private nftListing: { generation: number; ruleset: NftListing } | undefined;
+  private nftPending: NftChange[] = [];
+  /** nf_tables transactions committed while a dump ran, for after it. */
+  private nftHeld: { generation: number; changes: NftChange[] }[] = [];
+  private queue: MonitorEvent[] = [];
+  private waiting: { resolve: (r: IteratorResult<MonitorEvent>) => void; reject: (e: unknown) => void } | undefined;
+  private iterating = false;
+  private closed = false;
+  private failure: unknown;
+  private readonly onAbort = () => this.close();
+
+  /** Use {@link startMonitor}, which resolves once the first snapshot is ready. */
+  constructor(handle: Handle, options: MonitorOptions = {}) {
+    super();
+    this.handle = handle;
+    const kinds = options.kinds ?? ALL_KINDS;
+    if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !ALL_KINDS.includes(k))) {
+      throw new ValidationError('options.kinds', options.kinds, `expected a non-empty array of ${ALL_KINDS.join(', ')}`);
+    }
+    this.kinds = new Set(kinds);
+    this.maxQueued = options.maxQueued ?? 65536;
+    this.signal = options.signal;
+    const receiveBufferSize = options.receiveBufferSize ?? 8 << 20;
+    const groups = [...this.kinds].flatMap((k) => (k === 'nft' ? [] : ROUTE_GROUPS[k]));
+    if (groups.length > 0) {
+      this.route = handle.openConnection(NETLINK_ROUTE, {
+        receiveBufferSize,
+        onUnsolicited: (m) => this.onRouteMessage(m),
+        onOverrun: () => this.onOverrun(),
+      });
+      for (const group of groups) this.route.socket.addMembership(group);
+      this.releases.push(this.route.hold());
+    }
+    if (this.kinds.has('nft')) {
+      this.netfilter = handle.openConnection(NETLINK_NETFILTER, {
+        receiveBufferSize,
+        onUnsolicited: (m) => this.onNftMessage(m),
+        onOverrun: () => this.onOverrun(),
+      });
+      this.netfilter.socket.addMembership(NFNLGRP_NFTABLES);
+      this.releases.push(this.netfilter.hold());
+    }
+    if (this.signal?.aborted) this.close();
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Takes the first snapshot (subscribed already, so nothing falls between). */
+  async start(timeoutMs?: number): Promise<void> {
+    const timeout = abortSignal(undefined, timeoutMs);
+    const sync = this.sync().then(() => this.releaseNft());
+    if (timeout === undefined) return sync;
+    await new Promise<void>((resolve, reject) => {
+      const onTimeout = () => {
+        this.close();
+        reject(timeout.reason);
+      };
+      timeout.addEventListener('abort', onTimeout, { once: true });
+      sync.then(
+        () => {
+          timeout.removeEventListener('abort', onTimeout);
+          resolve();
+        },
+        (error) => {
+          timeout.removeEventListener('abort', onTimeout);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * The state after every event delivered so far. The nf_tables ruleset (when watched) is
+   * listed again if a transaction committed since the last listing.
+   */
+  async snapshot(): Promise<NetworkSnapshot> {
+    const snapshot = this.state.snapshot();
+    if (this.kinds.has('nft')) snapshot.nft = await this.nftSnapshot();
+    return snapshot;
+  }
+
+  private async nftSnapshot(): Promise<{ generation: number; ruleset: NftListing }> {
+    if (this.nftListing === undefined || this.nftListing.generation !== this.nftGeneration) {
+      const { ruleset, generation } = await this.handle.nft.snapshot();
+      this.nftListing = { ruleset, generation };
+      if (generation > this.nftGeneration) this.nftGeneration = generation;
+    }
+    return structuredClone(this.nftListing);
+  }
+
+  /** Dumps everything into a fresh state, then applies the events held meanwhile. */
+  private sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        for (;;) {
+          this.overrun = false;
+          this.held = [];
+          const state = new State();
+          await this.dumpInto(state);
+          if (this.overrun) continue; // events were lost during the dump: again
+          const held = this.held;
+          this.held = undefined;
+          this.state = state;
+          for (const message of held) this.applyRoute(message, false);
+          return;
+        }
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async dumpInto(state: State): Promise<void> {
+    const route = this.route;
+    if (route !== undefined) {
+      const dump = (operation: string, type: number, write: Parameters<Connection['dump']>[3]) => route.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
+      // Links first: the other objects name their devices.
+      for (const message of await dumpLinks(route)) {
+        const link = decodeLink(message, () => undefined);
+        state.links.set(link.index, link);
+      }
+      for (const link of state.links.values()) if (link.masterIndex !== undefined) link.master = state.linkName(link.masterIndex);
+      if (this.kinds.has('address')) {
+        for (const family of [AF_INET, AF_INET6]) {
+          for (const message of await dump('listAddresses', RTM_GETADDR, (w) => encodeAddressDumpRequest(w, family))) applyAddress(state, message, true);
+        }
+      }
+      if (this.kinds.has('route')) {
+        for (const family of [AF_INET, AF_INET6]) {
+          for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(state, message, true);
+        }
+      }
+      if (this.kinds.has('rule')) {
+        for (const family of [AF_INET, AF_INET6]) {
+          for (const message of await dump('listRules', RTM_GETRULE, (w) => encodeRuleDumpRequest(w, family))) applyRule(state, message, true);
+        }
+      }
+    }
+    if (this.netfilter !== undefined) {
+      const { ruleset, generation } = await this.handle.nft.snapshot();
+      this.nftListing = { ruleset, generation };
+      this.nftGeneration = generation;
+    }
+  }
+
+  private onOverrun(): void {
+    if (this.closed) return;
+    this.overrun = true;
+    if (this.held !== undefined) return; // a dump is under way: it starts over when done
+    this.held = [];
+    this.resync('overrun');
+  }
+
+  private resync(reason: 'overrun' | 'queue'): void {
+    this.sync().then(
+      () => {
+        if (this.closed) return;
+        // Taken now, in the same tick as the dump ended: no event can fall between.
+        const snapshot = this.state.snapshot();
+        if (this.nftListing !== undefined) snapshot.nft = structuredClone(this.nftListing);
+        this.queue = [];
+        this.deliver({ type: 'resync', reason, snapshot });
+        this.releaseNft();
+      },
+      (error) => this.fail(error),
+    );
+  }
+
+  private onRouteMessage(message: NetlinkMessage): void {
+    if (this.closed) return;
+    if (this.held !== undefined) {
+      this.held.push(message);
+      return;
+    }
+    this.applyRoute(message, true);
+  }
+
+  private applyRoute(message: NetlinkMessage, report: boolean): void {
+    const state = this.state;
+    let event: MonitorEvent | undefined;
+    switch (message.type) {
+      case RTM_NEWLINK:
+      case RTM_DELLINK: {
+        const link = decodeLink(message, state.linkName);
+        if (message.type === RTM_DELLINK) state.links.delete(link.index);
+        else state.links.set(link.index, link);
+        if (this.kinds.has('link')) event = { type: 'link', action: message.type === RTM_DELLINK ? 'delete' : 'new', link };
+        break;
+      }
+      case RTM_NEWADDR:
+      case RTM_DELADDR: {
+        const address = applyAddress(state, message, message.type === RTM_NEWADDR);
+        event = { type: 'address', action: message.type === RTM_NEWADDR ? 'new' : 'delete', address };
+        break;
+      }
+      case RTM_NEWROUTE:
+      case RTM_DELROUTE: {
+        const route = applyRouteMessage(state, message, message.type === RTM_NEWROUTE);
+        if (route !== undefined) event = { type: 'route', action: message.type === RTM_NEWROUTE ? 'new' : 'delete', route };
+        break;
+      }
+      case RTM_NEWRULE:
+      case RTM_DELRULE: {
+        const rule = applyRule(state, message, message.type === RTM_NEWRULE);
+        event = { type: 'rule', action: message.type === RTM_NEWRULE ? 'new' : 'delete', rule };
+        break;
+      }
+      default:
+        return;
+    }
+    if (report && event !== undefined) this.deliver(event);
+  }
+
+  private onNftMessage(message: NetlinkMessage): void {
+    if (this.closed || message.type >> 8 !== NFNL_SUBSYS_NFTABLES) return;
+    const msg = message.type & 0xff;
+    if (msg === NFT_MSG_NEWGEN) {
+      const generation = messageAttributes(message, NFGENMSG_SIZE).be32(NFTA_GEN_ID) ?? 0;
+      const changes = this.nftPending;
+      this.nftPending = [];
+      // The snapshot already shows this transaction (or a later one).
+      if (this.held !== undefined) {
+        this.nftHeld.push({ generation, changes });
+        return;
+      }
+      this.deliverNft(generation, changes);
+      return;
+    }
+    const change = decodeNftChange(message, msg);
+    if (change !== undefined) this.nftPending.push(change);
+  }
+
+  private deliverNft(generation: number, changes: NftChange[]): void {
+    // The snapshot already shows this transaction (or a later one).
+    if (generation <= this.nftGeneration) return;
+    this.nftGeneration = generation;
+    this.deliver({ type: 'nft', generation, changes });
+  }
+
+  /** After a dump: the nf_tables transactions held meanwhile that the snapshot does not show. */
+  private releaseNft(): void {
+    const held = this.nftHeld;
+    this.nftHeld = [];
+    for (const { generation, changes } of held) this.deliverNft(generation, changes);
+  }
+
+  private deliver(event: MonitorEvent): void {
+    if (this.closed) return;
+    this.emit('event', event);
+    if (event.type === 'resync') this.emit('resync', event);
+    if (!this.iterating) return;
+    if (this.waiting) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queue.length >= this.maxQueued && event.type !== 'resync') {
+      // The consumer is too far behind: drop what is queued, and give it a fresh snapshot.
+      this.queue = [];
+      this.held = [];
+      this.resync('queue');
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.failure = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.waiting) {
+      const { reject } = this.waiting;
+      this.waiting = undefined;
+      reject(error);
+    }
+    this.close();
+  }
+
+  /** Stops watching and closes the event sockets; an iterator ends. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    for (const release of this.releases) release();
+    this.route?.close();
+    this.netfilter?.close();
+    if (this.waiting) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+    this.emit('close');
+  }
+
+  /** Whether {@link close} was called (or the monitor failed). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<MonitorEvent> {
+    if (this.iterating) throw new Error('routemark: a monitor has one iterator');
+    this.iterating = true;
+    return {
+      next: () => {
+        const event = this.queue.shift();
+        if (event) return Promise.resolve({ value: event, done: false });
+        if (this.failure !== undefined) return Promise.reject(this.failure);
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+          this.waiting = { resolve, reject };
+        });
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+function applyAddress(state: State, message: NetlinkMessage, present: boolean): Address {
+  const address = decodeAddress(message, state.linkName);
+  const key = `${ifindexOf(message, 4)}|${address.address}|${address.peer ?? ''}`;
+  if (present) state.addresses.set(key, address);
+  else state.addresses.delete(key);
+  return address;
+}
+
+/** Applies a route message to the state; undefined for routes `ip route` does not show (cached). */
+function applyRouteMessage(state: State, message: NetlinkMessage, present: boolean): Route | undefined {
+  if (rtmFlags(message) & RTM_F_CLONED) return undefined;
+  const route = decodeRoute(message, state.linkName);
+  const slot = slotOf(route);
+  const list = state.routes.get(slot) ?? [];
+  const text = canonicalJson(route);
+  const same = list.findIndex((r) => canonicalJson(r) === text);
+  if (present) {
+    // A replace takes the slot's first route; anything else (create, append) comes after.
+    if (message.flags & NLM_F_REPLACE && list.length > 0 && same < 0) list[0] = route;
+    else if (same < 0) list.push(route);
+  } else if (list.length > 0) {
+    list.splice(same >= 0 ? same : 0, 1);
+  }
+  if (list.length > 0) state.routes.set(slot, list);
+  else state.routes.delete(slot);
+  return route;
+}
+
+function applyRule(state: State, message: NetlinkMessage, present: boolean): Rule {
+  const rule = decodeRule(message);
+  const list = state.rules.get(rule.family ?? 'inet')!;
+  const text = canonicalJson(rule);
+  const same = list.findIndex((r) => canonicalJson(r) === text);
+  if (present) {
+    if (same < 0) {
+      // After the rules of the same priority, as the kernel inserts it.
+      let at = list.length;
+      while (at > 0 && (list[at - 1]!.priority ?? 0) > (rule.priority ?? 0)) at--;
+      list.splice(at, 0, rule);
+    }
+  } else if (same >= 0) {
+    list.splice(same, 1);
+  }
+  return rule;
+}
+
+function decodeNftChange(message: NetlinkMessage, msg: number): NftChange | undefined {
+  const family = familyName(message.data[payloadStart(message)]!) as NftFamily;
+  const attrs = messageAttributes(message, NFGENMSG_SIZE);
+  const action = (msg: number, newType: number) => (msg === newType ? 'new' : 'delete');
+  switch (msg) {
+    case NFT_MSG_NEWTABLE:
+    case NFT_MSG_DELTABLE:
+      return { action: action(msg, NFT_MSG_NEWTABLE), object: 'table', family, table: attrs.string(NFTA_TABLE_NAME) ?? '' };
+    case NFT_MSG_NEWCHAIN:
+    case NFT_MSG_DELCHAIN:
+      return { action: action(msg, NFT_MSG_NEWCHAIN), object: 'chain', family, table: attrs.string(NFTA_CHAIN_TABLE) ?? '', chain: attrs.string(NFTA_CHAIN_NAME) ?? '' };
+    case NFT_MSG_NEWRULE:
+    case NFT_MSG_DELRULE: {
+      const handle = attrs.be64(NFTA_RULE_HANDLE);
+      const change: NftChange = { action: action(msg, NFT_MSG_NEWRULE), object: 'rule', family, table: attrs.string(NFTA_RULE_TABLE) ?? '', chain: attrs.string(NFTA_RULE_CHAIN) ?? '' };
+      if (handle !== undefined) change.handle = Number(handle);
+      return change;
+    }
+    case NFT_MSG_NEWSET:
+    case NFT_MSG_DELSET:
+      return { action: action(msg, NFT_MSG_NEWSET), object: 'set', family, table: attrs.string(NFTA_SET_TABLE) ?? '', set: attrs.string(NFTA_SET_NAME) ?? '' };
+    case NFT_MSG_NEWSETELEM:
+    case NFT_MSG_DELSETELEM:
+      return { action: action(msg, NFT_MSG_NEWSETELEM), object: 'element', family, table: attrs.string(NFTA_SET_ELEM_LIST_TABLE) ?? '', set: attrs.string(NFTA_SET_ELEM_LIST_SET) ?? '' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Starts a monitor of the handle's namespace and resolves once its first snapshot is ready.
+ *
+ * @example
+ * ```ts
+ * const monitor = await startMonitor(ns);
+ * const { routes } = await monitor.snapshot();
+ * for await (const event of monitor) {
+ *   if (event.type === 'route') console.log(event.action, event.route.dst);
+ *   if (event.type === 'resync') console.log('lost events; now', event.snapshot.routes.length, 'routes');
+ * }
+ * ```
+ */
+export async function startMonitor(handle: Handle, options: MonitorOptions = {}): Promise<NetworkMonitor> {
+  options.signal?.throwIfAborted();
+  const monitor = new NetworkMonitor(handle, options);
+  try {
+    await monitor.start(options.timeoutMs);
+  } catch (error) {
+    monitor.close();
+    throw error;
+  }
+  options.signal?.throwIfAborted();
+  return monitor;
+}
+
