@@ -9,3 +9,4 @@ export type { PolicyDocument, PolicyNftObject } from './document.js';
 export { PolicyApplyError, PolicyConflictError } from './errors.js';
 export { listTables, ownerTag, parseOwnerTag, type HeldTable } from './nft-tables.js';
 export { startMonitor, NetworkMonitor, type MonitorEvent, type MonitorOptions, type MonitorKind, type NetworkSnapshot, type NftChange } from './monitor.js';
+export { startFailover, Failover, type FailoverOptions, type FailoverEvent, type Uplink, type UplinkStatus, type UplinkDownReason } from './failover.js';

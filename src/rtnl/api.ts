@@ -3,3 +3,4 @@ export { RuleApi, type RuleFilter } from './rule-api.js';
 export { RouteApi, type RouteFilter } from './route-api.js';
 export { LinkApi, AddressApi, type AddressFilter } from './link-api.js';
 export type { BulkResult, RtnlBulkOptions } from './base.js';
+export { NeighbourApi } from './neighbours.js';

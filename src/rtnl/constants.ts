@@ -218,3 +218,16 @@ export const RTNLGRP_IPV4_RULE = 8; // RTNLGRP_IPV4_RULE
 export const RTNLGRP_IPV6_IFADDR = 9; // RTNLGRP_IPV6_IFADDR
 export const RTNLGRP_IPV6_ROUTE = 11; // RTNLGRP_IPV6_ROUTE
 export const RTNLGRP_IPV6_RULE = 19; // RTNLGRP_IPV6_RULE
+
+// Neighbours (struct ndmsg, NDA_*, NUD_*)
+export const NDMSG_LEN = 12; // sizeof(struct ndmsg)
+export const NDA_DST = 1; // NDA_DST
+export const NDA_LLADDR = 2; // NDA_LLADDR
+export const NUD_INCOMPLETE = 0x01; // NUD_INCOMPLETE
+export const NUD_REACHABLE = 0x02; // NUD_REACHABLE
+export const NUD_STALE = 0x04; // NUD_STALE
+export const NUD_DELAY = 0x08; // NUD_DELAY
+export const NUD_PROBE = 0x10; // NUD_PROBE
+export const NUD_FAILED = 0x20; // NUD_FAILED
+export const NUD_NOARP = 0x40; // NUD_NOARP
+export const NUD_PERMANENT = 0x80; // NUD_PERMANENT

@@ -5,5 +5,6 @@ export type { Route, RouteType, RouteScope, RouteProtocolName, RouteMetrics, Rou
 export type { RouteQuery, RouteLookup } from './lookup.js';
 export type { Link, LinkSpec, VethSpec, BridgeSpec, LinkChanges, LinkNetns, OperState } from './links.js';
 export type { Address } from './addresses.js';
+export { NeighbourApi, type Neighbour, type NeighbourState } from './neighbours.js';
 export type { IpProtocolName, PortRange, UidRange } from './names.js';
 export { TableNames, useTableNames, parseRtTables, type TableRef, type TableNamesOptions, type TableNameMap } from './tables.js';
