@@ -1,0 +1,96 @@
+/**
+ * The published JSON Schema (schema/policy.schema.json) and the library's own checks agree:
+ * the same fields, documents the library accepts conform to the schema, and documents the
+ * schema refuses are refused by the library with a ValidationError naming the field.
+ */
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { ValidationError } from '../../src/index.js';
+import { checkDocument } from '../../src/policy/document.js';
+import { METRIC_KEYS, NEXTHOP_KEYS, ROUTE_KEYS } from '../../src/rtnl/routes.js';
+import { RULE_KEYS } from '../../src/rtnl/rules.js';
+import { TableResolver, tableNamesOf } from '../../src/rtnl/tables.js';
+import { schemaErrors } from './json-schema.js';
+
+const schema = JSON.parse(readFileSync(new URL('../../schema/policy.schema.json', import.meta.url), 'utf8')) as Record<string, any>;
+const check = (document: unknown) => checkDocument(document, 201, new TableResolver(tableNamesOf(undefined)));
+
+t.test('the schema lists exactly the fields the library knows', async (t) => {
+  t.same(Object.keys(schema.$defs.rule.properties).sort(), [...RULE_KEYS].sort());
+  t.same(Object.keys(schema.$defs.route.properties).sort(), [...ROUTE_KEYS].sort());
+  t.same(Object.keys(schema.$defs.nexthop.properties).sort(), [...NEXTHOP_KEYS].sort());
+  t.same(Object.keys(schema.$defs.metrics.properties).sort(), [...METRIC_KEYS].sort());
+});
+
+const valid: unknown[] = [
+  {},
+  { $schema: './policy.schema.json', rules: [], routes: [], nftables: [], sysctls: {} },
+  {
+    rules: [
+      { fwmark: 65, fwmask: 255, priority: 1000, table: 'main' },
+      { from: '192.0.2.0/24', priority: 1001, table: 300, not: true, iif: 'eth0' },
+      { uidrange: '469-469', priority: 1002, action: 'unreachable' },
+      { ipproto: 'tcp', dport: { start: 80, end: 443 }, sport: 1000, priority: 1003, table: 5, protocol: 201 },
+      { priority: 1004, action: 'goto', goto: 2000 },
+    ],
+    routes: [
+      { dst: 'default', gateway: '192.0.2.2', table: 100, metric: 10 },
+      { dst: '10.2.0.0/16', dev: 'v2', src: '192.0.2.1', metrics: { mtu: 1400, lock: ['mtu'], congctl: 'cubic' } },
+      { dst: '10.3.0.0/16', nexthops: [{ gateway: '192.0.2.2', weight: 2 }, { dev: 'v2', onlink: true }], table: 7 },
+      { dst: '10.4.0.0/16', type: 'blackhole', scope: 'global' },
+      { dst: '2001:db8::/32', gateway: '2001:db8::1', family: 'inet6' },
+    ],
+    nftables: [
+      { table: { family: 'inet', name: 'agent', comment: 'mine', flags: ['owner', 'persist'] } },
+      { chain: { family: 'inet', table: 'agent', name: 'out', type: 'route', hook: 'output', prio: -150, policy: 'accept' } },
+      { set: { family: 'inet', table: 'agent', name: 'hosts', type: 'ipv4_addr', elem: ['192.0.2.1'] } },
+      { map: { family: 'inet', table: 'agent', name: 'marks', type: 'ipv4_addr', map: 'mark' } },
+      { rule: { family: 'inet', table: 'agent', chain: 'out', expr: [{ accept: null }] } },
+    ],
+    sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.src_valid_mark': true, 'net.ipv4.ip_local_port_range': '32768 60999', 'net.ipv4.conf.eth0/100.rp_filter': 2 },
+  },
+];
+
+t.test('documents the library accepts conform to the schema', async (t) => {
+  for (const document of valid) {
+    t.doesNotThrow(() => check(document));
+    t.same(schemaErrors(schema, document), [], JSON.stringify(document).slice(0, 80));
+  }
+});
+
+const invalid: [unknown, string][] = [
+  [{ rules: [{ fwmark: 65, table: 100 }] }, 'rules[0].priority'],
+  [{ rules: [{ fwmark: -1, priority: 1 }] }, 'rules[0].fwmark'],
+  [{ rules: [{ priority: 1, action: 'jump' }] }, 'rules[0].action'],
+  [{ rules: [{ priority: 1, fwMark: 1 }] }, 'rules[0].fwMark'],
+  [{ routes: [{ dst: '10.0.0.0/8', gatewy: '192.0.2.2' }] }, 'routes[0].gatewy'],
+  [{ routes: [{ dst: '10.0.0.0/8', gateway: '192.0.2.2', nexthops: [{ gateway: '192.0.2.3' }] }] }, 'routes[0].nexthops'],
+  [{ routes: [{ dst: '10.0.0.0/8', nexthops: [{ gateway: '192.0.2.3', weight: 0 }] }] }, 'routes[0].nexthops[0].weight'],
+  [{ routes: [{ dst: '10.0.0.0/8', nexthops: [{ weight: 2 }] }] }, 'routes[0].nexthops[0]'],
+  [{ routes: [{ dst: '10.0.0.0/8', dev: 'a-name-far-too-long' }] }, 'routes[0].dev'],
+  [{ routes: [{ dst: '10.0.0.0/8', type: 'teleport' }] }, 'routes[0].type'],
+  [{ nftables: [{ table: { family: 'ipx', name: 'x' } }] }, 'nftables[0].table.family'],
+  [{ nftables: [{ table: { family: 'ip', name: 'x', handle: 3 } }] }, 'nftables[0].table.handle'],
+  [{ nftables: [{ table: { family: 'ip', name: 'x' }, chain: { family: 'ip', table: 'x', name: 'c' } }] }, 'nftables[0]'],
+  [{ sysctls: { 'kernel.hostname': 'x' } }, 'sysctls["kernel.hostname"]'],
+  [{ sysctls: { 'net.ipv4.ip_forward': 1.5 } }, 'sysctls["net.ipv4.ip_forward"]'],
+  [{ sysctls: { 'net.ipv4.ip_forward': 'a\nb' } }, 'sysctls["net.ipv4.ip_forward"]'],
+  [{ route: [] }, 'route'],
+  [[], 'document'],
+];
+
+t.test('documents the schema refuses, the library refuses, naming the field', async (t) => {
+  for (const [document, field] of invalid) {
+    t.not(schemaErrors(schema, document).length, 0, `the schema refuses ${field}`);
+    t.throws(() => check(document), { name: 'ValidationError', field }, `the library refuses ${field}`);
+  }
+  const error = (() => {
+    try {
+      check({ routes: [{ dst: '10.0.0.0/8', nexthops: [{ gateway: '192.0.2.3', weight: 0 }] }] });
+    } catch (e) {
+      return e as ValidationError;
+    }
+    return undefined;
+  })();
+  t.equal(error?.message, 'routes[0].nexthops[0].weight: expected an integer in 1..256, got 0', 'a readable message');
+});
