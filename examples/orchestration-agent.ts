@@ -1,0 +1,69 @@
+/**
+ * An orchestration agent in a namespace of your own:
+ *   ip netns add agent-example && node dist/examples/orchestration-agent.js agent-example
+ * It makes an uplink, then re-applies its whole intent three times (only the first changes
+ * anything), watches the namespace while a foreign route comes and goes, and finally applies an
+ * empty document, which removes everything it owns and nothing else.
+ */
+import { execFileSync } from 'node:child_process';
+import { applyPolicy, open, planPolicy, startMonitor, PolicyApplyError, type PolicyDocument } from 'routemark';
+
+const netns = process.argv[2];
+if (!netns) {
+  console.error('usage: node orchestration-agent.js NETNS   (a namespace you made for it)');
+  process.exit(2);
+}
+// Owner 201: the protocol of everything this agent makes (`ip route` shows `proto 201`).
+const ns = await open({ netns, owner: 201 });
+const monitor = await startMonitor(ns, { kinds: ['route', 'rule'] });
+monitor.on('event', (event) => {
+  if (event.type === 'route') console.log(`  monitor: route ${event.action} ${event.route.dst} table ${event.route.table} proto ${event.route.protocol}`);
+  if (event.type === 'resync') console.log(`  monitor: events were lost; ${event.snapshot.routes.length} routes now`);
+});
+try {
+  await ns.links.add({ name: 'up0', kind: 'veth', peer: { name: 'up0-peer' } });
+  await ns.links.up('up0');
+  await ns.links.up('up0-peer');
+  await ns.addresses.add({ address: '192.0.2.2/24', dev: 'up0' });
+
+  const intent: PolicyDocument = {
+    rules: [{ fwmark: 65, priority: 1000, table: 100 }],
+    routes: [{ dst: 'default', gateway: '192.0.2.1', dev: 'up0', table: 100 }],
+    nftables: [
+      { table: { family: 'inet', name: 'agent' } },
+      { chain: { family: 'inet', table: 'agent', name: 'out', type: 'route', hook: 'output', prio: -150, policy: 'accept' } },
+      {
+        rule: {
+          family: 'inet', table: 'agent', chain: 'out',
+          expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 465 } }, { mangle: { key: { meta: { key: 'mark' } }, value: 65 } }],
+        },
+      },
+    ],
+    sysctls: { 'net.ipv4.conf.all.src_valid_mark': 1 },
+  };
+  for (let round = 1; round <= 3; round++) {
+    const { plan, changed } = await applyPolicy(ns, intent, { timeoutMs: 10_000 });
+    console.log(`apply #${round}: ${plan.changes.length} changes (${JSON.stringify(plan.summary)}), changed: ${changed}`);
+  }
+
+  // Someone else's route: the monitor sees it; the agent's plan ignores it.
+  execFileSync('ip', ['-n', netns, 'route', 'add', '10.9.0.0/16', 'via', '192.0.2.1', 'table', '100']);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  console.log(`plan with a foreign route beside ours: ${(await planPolicy(ns, intent)).changes.length} changes`);
+
+  // A refused change is undone with everything before it.
+  try {
+    await applyPolicy(ns, { ...intent, rules: [...intent.rules!, { priority: 2000, action: 'goto', goto: 10 }] });
+  } catch (error) {
+    if (error instanceof PolicyApplyError) console.log(`refused and rolled back: ${error.operation} #${error.index} ${error.code} (rolled back: ${error.rolledBack})`);
+    else throw error;
+  }
+
+  await applyPolicy(ns, {});
+  console.log(`after an empty document: ${(await ns.routes.list({ table: 100 })).length} route(s) left in table 100 (the foreign one)`);
+} finally {
+  monitor.close();
+  await ns.links.delete('up0').catch(() => undefined);
+  execFileSync('ip', ['-n', netns, 'route', 'flush', 'table', '100']);
+  ns.close();
+}
