@@ -152,51 +152,40 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const undo: Undo[] = [];
   let failure: Failure | undefined;
   let aborted = false;
+  /**
+   * A step that sends one kind of change as one bulk call; what succeeded is undone by
+   * `inverse` applied to `inverses` (the same items, or what they replaced).
+   */
+  const bulkStep =
+    <T>(entries: { index: number }[], items: T[], inverses: T[], run: (items: T[]) => Promise<BulkResult>, inverse: (items: T[]) => Promise<BulkResult>) =>
+    async (): Promise<Failure | undefined> => {
+      if (entries.length === 0) return undefined;
+      const result = await run(items);
+      const done = succeeded(inverses, result);
+      if (done.length > 0) undo.push(() => expectAll(inverse(done)));
+      return firstFailure(result, entries.map((e) => e.index));
+    };
+  const routeAdds = routes('add');
+  const routeReplaces = routes('replace');
+  const routeDeletes = routes('delete');
+  const ruleDeletes = rules('delete');
+  const ruleAdds = rules('add');
+  const addedRoutes: Route[] = routeAdds.map((e) => e.change.route);
+  const deletedRoutes: Route[] = routeDeletes.map((e) => e.change.route);
+  const deletedRules: Rule[] = ruleDeletes.map((e) => e.change.rule);
+  const addedRules: Rule[] = ruleAdds.map((e) => e.change.rule);
   const steps: (() => Promise<Failure | undefined>)[] = [
-    async () => {
-      const adds = routes('add');
-      if (adds.length === 0) return undefined;
-      const items = adds.map((e) => e.change.route);
-      const result = await handle.routes.addMany(items);
-      const done = succeeded(items, result);
-      if (done.length > 0) undo.push(() => expectAll(handle.routes.deleteMany(done)));
-      return firstFailure(result, adds.map((e) => e.index));
-    },
-    async () => {
-      const replaces = routes('replace');
-      if (replaces.length === 0) return undefined;
-      const result = await handle.routes.replaceMany(replaces.map((e) => e.change.route));
-      const previous = succeeded(replaces.map((e) => e.change.previous!), result);
-      if (previous.length > 0) undo.push(() => expectAll(handle.routes.replaceMany(previous)));
-      return firstFailure(result, replaces.map((e) => e.index));
-    },
-    async () => {
-      const deletes = rules('delete');
-      if (deletes.length === 0) return undefined;
-      const items: Rule[] = deletes.map((e) => e.change.rule);
-      const result = await handle.rules.deleteMany(items);
-      const done = succeeded(items, result);
-      if (done.length > 0) undo.push(() => expectAll(handle.rules.addMany(done)));
-      return firstFailure(result, deletes.map((e) => e.index));
-    },
-    async () => {
-      const adds = rules('add');
-      if (adds.length === 0) return undefined;
-      const items: Rule[] = adds.map((e) => e.change.rule);
-      const result = await handle.rules.addMany(items);
-      const done = succeeded(items, result);
-      if (done.length > 0) undo.push(() => expectAll(handle.rules.deleteMany(done)));
-      return firstFailure(result, adds.map((e) => e.index));
-    },
-    async () => {
-      const deletes = routes('delete');
-      if (deletes.length === 0) return undefined;
-      const items: Route[] = deletes.map((e) => e.change.route);
-      const result = await handle.routes.deleteMany(items);
-      const done = succeeded(items, result);
-      if (done.length > 0) undo.push(() => expectAll(handle.routes.addMany(done)));
-      return firstFailure(result, deletes.map((e) => e.index));
-    },
+    bulkStep(routeAdds, addedRoutes, addedRoutes, (r) => handle.routes.addMany(r), (r) => handle.routes.deleteMany(r)),
+    bulkStep(
+      routeReplaces,
+      routeReplaces.map((e) => e.change.route),
+      routeReplaces.map((e) => e.change.previous!),
+      (r) => handle.routes.replaceMany(r),
+      (r) => handle.routes.replaceMany(r),
+    ),
+    bulkStep(ruleDeletes, deletedRules, deletedRules, (r) => handle.rules.deleteMany(r), (r) => handle.rules.addMany(r)),
+    bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
+    bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
     async () => {
       if (transaction.length === 0) return undefined;
       try {

@@ -26,6 +26,7 @@ import { decodeNeighbour, encodeNeighbourDumpRequest, type NeighbourState } from
 import type { Route } from '../rtnl/routes.js';
 import type { TableRef } from '../rtnl/tables.js';
 import { abortSignal } from './apply.js';
+import { EventQueue } from './event-queue.js';
 
 /** One uplink: a device and the gateway behind it. */
 export interface Uplink {
@@ -125,9 +126,7 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
   private writing: Promise<void> = Promise.resolve();
   private current: string[] = [];
   private closed = false;
-  private queue: FailoverEvent[] = [];
-  private waiting: ((result: IteratorResult<FailoverEvent>) => void) | undefined;
-  private iterating = false;
+  private readonly events = new EventQueue<FailoverEvent>('failover', () => this.close());
   private readonly onAbort = () => this.close();
 
   /** Use {@link startFailover}. */
@@ -371,14 +370,7 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
   private report(event: FailoverEvent): void {
     if (this.closed) return;
     this.emit('event', event);
-    if (!this.iterating) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: event, done: false });
-      return;
-    }
-    this.queue.push(event);
+    this.events.push(event);
   }
 
   /** Stops checking and closes the event socket; the route stays as it is. Idempotent. */
@@ -389,31 +381,12 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
     if (this.timer !== undefined) clearInterval(this.timer);
     this.release?.();
     this.connection?.close();
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: undefined, done: true });
-    }
+    this.events.end();
     this.emit('close');
   }
 
   [Symbol.asyncIterator](): AsyncIterator<FailoverEvent> {
-    if (this.iterating) throw new Error('routemark: a failover has one iterator');
-    this.iterating = true;
-    return {
-      next: () => {
-        const event = this.queue.shift();
-        if (event) return Promise.resolve({ value: event, done: false });
-        if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
-          this.waiting = resolve;
-        });
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this.events.iterator();
   }
 }
 

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { Handle } from '../handle.js';
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
-import { ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import {
   NFGENMSG_SIZE,
@@ -74,6 +74,7 @@ import { decodeRoute, encodeRouteDumpRequest, type Route } from '../rtnl/routes.
 import { decodeRule, encodeRuleDumpRequest, type Rule } from '../rtnl/rules.js';
 import { abortSignal } from './apply.js';
 import { canonicalJson } from './document.js';
+import { EventQueue } from './event-queue.js';
 
 const NFNLGRP_NFTABLES = 7; // NFNLGRP_NFTABLES
 
@@ -203,11 +204,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private nftPending: NftChange[] = [];
   /** nf_tables transactions committed while a dump ran, for after it. */
   private nftHeld: { generation: number; changes: NftChange[] }[] = [];
-  private queue: MonitorEvent[] = [];
-  private waiting: { resolve: (r: IteratorResult<MonitorEvent>) => void; reject: (e: unknown) => void } | undefined;
-  private iterating = false;
+  private readonly events = new EventQueue<MonitorEvent>('monitor', () => this.close());
   private closed = false;
-  private failure: unknown;
   private readonly onAbort = () => this.close();
 
   /** Use {@link startMonitor}, which resolves once the first snapshot is ready. */
@@ -296,7 +294,14 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
           this.overrun = false;
           this.held = [];
           const state = new State();
-          await this.dumpInto(state);
+          try {
+            await this.dumpInto(state);
+          } catch (error) {
+            // The kernel ends a dump with ENOBUFS when events fill the receive queue under it.
+            if (!(error instanceof NetlinkError && error.code === 'ENOBUFS') || this.closed) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            continue;
+          }
           if (this.overrun) continue; // events were lost during the dump: again
           const held = this.held;
           this.held = undefined;
@@ -359,7 +364,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
         // Taken now, in the same tick as the dump ended: no event can fall between.
         const snapshot = this.state.snapshot();
         if (this.nftListing !== undefined) snapshot.nft = structuredClone(this.nftListing);
-        this.queue = [];
+        this.events.clear();
         this.deliver({ type: 'resync', reason, snapshot });
         this.releaseNft();
       },
@@ -449,32 +454,20 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     if (this.closed) return;
     this.emit('event', event);
     if (event.type === 'resync') this.emit('resync', event);
-    if (!this.iterating) return;
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: event, done: false });
-      return;
-    }
-    if (this.queue.length >= this.maxQueued && event.type !== 'resync') {
+    if (this.events.length >= this.maxQueued && event.type !== 'resync') {
       // The consumer is too far behind: drop what is queued, and give it a fresh snapshot.
-      this.queue = [];
+      this.events.clear();
       this.held = [];
       this.resync('queue');
       return;
     }
-    this.queue.push(event);
+    this.events.push(event);
   }
 
   private fail(error: unknown): void {
     if (this.closed) return;
-    this.failure = error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    if (this.waiting) {
-      const { reject } = this.waiting;
-      this.waiting = undefined;
-      reject(error);
-    }
+    this.events.fail(error);
     this.close();
   }
 
@@ -486,11 +479,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     for (const release of this.releases) release();
     this.route?.close();
     this.netfilter?.close();
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: undefined, done: true });
-    }
+    this.events.end();
     this.emit('close');
   }
 
@@ -500,23 +489,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   }
 
   [Symbol.asyncIterator](): AsyncIterator<MonitorEvent> {
-    if (this.iterating) throw new Error('routemark: a monitor has one iterator');
-    this.iterating = true;
-    return {
-      next: () => {
-        const event = this.queue.shift();
-        if (event) return Promise.resolve({ value: event, done: false });
-        if (this.failure !== undefined) return Promise.reject(this.failure);
-        if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve, reject) => {
-          this.waiting = { resolve, reject };
-        });
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+    return this.events.iterator();
   }
 }
 

@@ -126,6 +126,20 @@ t.test('a flood that overflows the receive buffer brings a resync whose snapshot
   t.notOk(monitor.isClosed, 'never closed by the overrun');
 });
 
+t.test('an iterator that falls maxQueued behind gets one resync instead of the events it missed', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const monitor = await startMonitor(handle, { kinds: ['route'], maxQueued: 20 });
+  t.teardown(() => monitor.close());
+  const events = monitor[Symbol.asyncIterator]();
+  const lines = Array.from({ length: 100 }, (_, i) => `route add 10.7.${i}.0/24 dev v0 table 7`).join('\n');
+  ns.exec('ip', ['-batch', '-'], `${lines}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // a consumer busy elsewhere
+  const first = await nextEvent(events, () => true);
+  t.match(first, { type: 'resync', reason: 'queue' }, 'the consumer gets a resync first');
+  t.equal((first as Extract<MonitorEvent, { type: 'resync' }>).snapshot.routes.filter((r) => r.table === 7).length, 100);
+  t.same(fromSnapshot(await monitor.snapshot()).routes, fromTools(ns).routes, 'routes only: the monitor watches nothing else');
+});
+
 t.test('an aborted signal closes the monitor; a timeout rejects a slow start', async (t) => {
   const { handle } = await policyNetns(t);
   const controller = new AbortController();
