@@ -10,6 +10,9 @@ import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helper
 /** A fresh namespace with two veth pairs up (v0 192.0.2.1/24, v2 198.51.100.1/24, and IPv6), and a handle with an owner. */
 export async function policyNetns(t: TeardownHost, owner = 201): Promise<{ ns: TestNetns; handle: Handle }> {
   const ns = makeNetns(t, 'pol');
+  // No duplicate address detection on the new links: their IPv6 addresses are usable (and
+  // settled, for tests that compare snapshots) as soon as the links are up.
+  ns.exec('sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0']);
   addVeth(ns, 'v0', 'v1', { address: '192.0.2.1/24' });
   addVeth(ns, 'v2', 'v3', { address: '198.51.100.1/24' });
   ns.ip('addr', 'add', '2001:db8::1/64', 'dev', 'v0', 'nodad');

@@ -48,6 +48,22 @@ function fromSnapshot(snapshot: NetworkSnapshot) {
   return { routes: routes.sort(), rules: rules.sort(), links: links.sort(), addresses: addresses.sort() };
 }
 
+/**
+ * Waits until the kernel is done setting up the veths on its own: each has its IPv6 link-local
+ * address, done with DAD, and that address's local route (the kernel adds them up to seconds
+ * after the link comes up, and a snapshot compared with ip must not race with that).
+ */
+async function settle(ns: TestNetns): Promise<void> {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const local = ns.ipJson<{ dst: string }[]>('-6', 'route', 'show', 'table', 'local').filter((r) => r.dst.startsWith('fe80::')).length;
+    const tentative = ns.ip('-6', 'addr', 'show').includes('tentative');
+    if (local >= 4 && !tentative) return;
+    if (Date.now() > deadline) throw new Error('the namespace did not settle');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The next event the monitor delivers that passes `test`, or a timeout failure. */
 async function nextEvent(iterator: AsyncIterator<MonitorEvent>, test: (e: MonitorEvent) => boolean, ms = 5000): Promise<MonitorEvent> {
   const deadline = Date.now() + ms;
@@ -65,6 +81,7 @@ async function nextEvent(iterator: AsyncIterator<MonitorEvent>, test: (e: Monito
 
 t.test('the first snapshot is what ip shows; changes arrive as events', async (t) => {
   const { ns, handle } = await policyNetns(t);
+  await settle(ns);
   ns.ip('route', 'add', '10.1.0.0/16', 'via', '192.0.2.2', 'table', '100');
   ns.ip('rule', 'add', 'from', '192.0.2.0/24', 'priority', '100', 'table', '100');
   const monitor = await startMonitor(handle, { timeoutMs: 10000 });
@@ -94,6 +111,7 @@ t.test('the first snapshot is what ip shows; changes arrive as events', async (t
 
 t.test('a flood that overflows the receive buffer brings a resync whose snapshot matches ip -j', async (t) => {
   const { ns, handle } = await policyNetns(t);
+  await settle(ns);
   const monitor: NetworkMonitor = await startMonitor(handle, { kinds: ['link', 'address', 'route', 'rule'], receiveBufferSize: 16 * 1024 });
   t.teardown(() => monitor.close());
   const resyncs: MonitorEvent[] = [];
@@ -128,6 +146,7 @@ t.test('a flood that overflows the receive buffer brings a resync whose snapshot
 
 t.test('an iterator that falls maxQueued behind gets one resync instead of the events it missed', async (t) => {
   const { ns, handle } = await policyNetns(t);
+  await settle(ns);
   const monitor = await startMonitor(handle, { kinds: ['route'], maxQueued: 20 });
   t.teardown(() => monitor.close());
   const events = monitor[Symbol.asyncIterator]();
