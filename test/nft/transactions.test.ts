@@ -108,6 +108,8 @@ t.test('flush and delete, create and EEXIST', async (t) => {
     { add: { set: { family: 'ip', table: 't', name: 's', type: 'ipv4_addr', elem: ['192.0.2.1', '192.0.2.2'] } } },
     { add: { table: { family: 'inet', name: 'other' } } },
   ]);
+  const missing = await handle.nft.addElements({ family: 'ip', table: 't', name: 'nope' }, ['192.0.2.1']).catch((e: unknown) => e);
+  t.match(missing, { code: 'ENOENT', operation: 'nft add element', index: 0 }, 'elements for a set that does not exist');
   const exists = await handle.nft.apply([{ create: { table: { family: 'ip', name: 't' } } }]).catch((e: unknown) => e);
   t.match(exists, { code: 'EEXIST', operation: 'nft create table', index: 0 });
   await handle.nft.apply([{ add: { table: { family: 'ip', name: 't' } } }]);
