@@ -138,7 +138,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       : undefined;
   if (transaction.length > 0) {
     try {
-      await handle.nft.apply(transaction, { dryRun: true, handles: false });
+      await handle.nft.apply({ nftables: transaction }, { dryRun: true, handles: false });
     } catch (error) {
       const failure = nftFailure(error);
       if (failure) throw new PolicyApplyError(failure.error, failure.index, plan.changes[failure.index]!, [], handle.netnsLabel);
@@ -189,7 +189,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     async () => {
       if (transaction.length === 0) return undefined;
       try {
-        await handle.nft.apply(transaction, { handles: false });
+        await handle.nft.apply({ nftables: transaction }, { handles: false });
       } catch (error) {
         const mapped = nftFailure(error);
         if (mapped) return mapped;

@@ -132,6 +132,9 @@ t.test('foreign rules, routes and tables are never touched', async (t) => {
   const foreign = toolState(ns);
 
   await applyPolicy(handle, document());
+  const sent = countMessages(handle);
+  t.equal((await applyPolicy(handle, document())).changed, false);
+  t.equal(sent.changes, 0, 'beside foreign objects too, a second apply sends no changing message');
   await applyPolicy(handle, { ...document(), rules: [], routes: [{ dst: '10.7.0.0/16', dev: 'v0', table: 100 }], nftables: [] });
   await applyPolicy(handle, {});
   t.same(toolState(ns), foreign, 'after apply, change and prune, the tools show exactly what was there before');
@@ -166,4 +169,11 @@ t.test('bad documents are refused before anything is read or sent, naming the fi
   }
   await t.rejects(applyPolicy(handle, {}, { owner: 3 }), ValidationError, 'owner 3 (boot) is everyone else\'s');
   t.equal(sent.reads + sent.changes, 0, 'nothing was sent');
+
+  // nftables JSON is checked by the nf_tables compiler (after the reads that plan): its errors
+  // name the document's field, and nothing changes.
+  const bad = document();
+  (bad.nftables![2] as { rule: { expr: object[] } }).rule.expr[1] = { mangle: { key: { meta: { key: 'mark' } }, value: 'sixty-five' } };
+  await t.rejects(applyPolicy(handle, bad), { name: 'ValidationError', field: /^nftables\[2\]\.rule\.expr\[1\]/ });
+  t.equal(sent.changes, 0, 'no change was sent');
 });
