@@ -171,10 +171,11 @@ class State {
 
   linkName = (index: number): string | undefined => this.links.get(index)?.name;
 
-  snapshot(): NetworkSnapshot {
+  snapshot(kinds: ReadonlySet<MonitorKind>): NetworkSnapshot {
     return {
       links: [...this.links.values()].map((l) => structuredClone(l)),
-      addresses: [...this.addresses.values()].map((a) => structuredClone(a)),
+      // Addresses are followed for routes' sake too, but complete only when watched.
+      addresses: kinds.has('address') ? [...this.addresses.values()].map((a) => structuredClone(a)) : [],
       routes: [...this.routes.values()].flat().map((r) => structuredClone(r)),
       rules: [...this.rules.get('inet')!, ...this.rules.get('inet6')!].map((r) => structuredClone(r)),
     };
@@ -202,6 +203,9 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private nftGeneration = 0;
   private nftListing: { generation: number; ruleset: NftListing } | undefined;
   private nftPending: NftChange[] = [];
+  /** A re-read of the routes under way, with the route events that came meanwhile. */
+  private refresh: { messages: NetlinkMessage[]; again: boolean } | undefined;
+  private refreshScheduled = false;
   /** nf_tables transactions committed while a dump ran, for after it. */
   private nftHeld: { generation: number; changes: NftChange[] }[] = [];
   private readonly events = new EventQueue<MonitorEvent>('monitor', () => this.close());
@@ -220,7 +224,11 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     this.maxQueued = options.maxQueued ?? 65536;
     this.signal = options.signal;
     const receiveBufferSize = options.receiveBufferSize ?? 8 << 20;
-    const groups = [...this.kinds].flatMap((k) => (k === 'nft' ? [] : ROUTE_GROUPS[k]));
+    const watched = [...this.kinds].filter((k): k is Exclude<MonitorKind, 'nft'> => k !== 'nft');
+    // Routes need link and address events too: IPv4 routes that go with a link or an address
+    // vanish without an event of their own, and these events say when to read them again.
+    if (this.kinds.has('route')) watched.push('link', 'address');
+    const groups = [...new Set(watched.flatMap((k) => ROUTE_GROUPS[k]))];
     if (groups.length > 0) {
       this.route = handle.openConnection(NETLINK_ROUTE, {
         receiveBufferSize,
@@ -272,7 +280,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
    * listed again if a transaction committed since the last listing.
    */
   async snapshot(): Promise<NetworkSnapshot> {
-    const snapshot = this.state.snapshot();
+    const snapshot = this.state.snapshot(this.kinds);
     if (this.kinds.has('nft')) snapshot.nft = await this.nftSnapshot();
     return snapshot;
   }
@@ -362,7 +370,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       () => {
         if (this.closed) return;
         // Taken now, in the same tick as the dump ended: no event can fall between.
-        const snapshot = this.state.snapshot();
+        const snapshot = this.state.snapshot(this.kinds);
         if (this.nftListing !== undefined) snapshot.nft = structuredClone(this.nftListing);
         this.events.clear();
         this.deliver({ type: 'resync', reason, snapshot });
@@ -370,6 +378,54 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       },
       (error) => this.fail(error),
     );
+  }
+
+  /**
+   * The kernel removes IPv4 routes without an event when their link goes down or away, or when
+   * an address they depend on goes (fib_sync_down_dev, fib_del_ifaddr). After such an event the
+   * routes are read again, and what vanished is reported as `delete` events.
+   */
+  private scheduleRouteRefresh(): void {
+    if (!this.kinds.has('route') || this.closed) return;
+    if (this.refresh !== undefined) {
+      this.refresh.again = true;
+      return;
+    }
+    if (this.refreshScheduled) return;
+    this.refreshScheduled = true;
+    setImmediate(() => {
+      this.refreshScheduled = false;
+      this.refreshRoutes().catch((error) => this.fail(error));
+    });
+  }
+
+  private async refreshRoutes(): Promise<void> {
+    const route = this.route;
+    if (this.closed || this.held !== undefined || route === undefined) return; // a full dump is under way
+    const refresh = { messages: [] as NetlinkMessage[], again: false };
+    this.refresh = refresh;
+    try {
+      const scratch = new State();
+      scratch.links = this.state.links;
+      for (const family of [AF_INET, AF_INET6]) {
+        const messages = await route.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRouteDumpRequest(w, { family }));
+        for (const message of messages) applyRouteMessage(scratch, message, true);
+      }
+      if (this.closed || this.held !== undefined) return; // events were lost meanwhile: a full dump takes over
+      // Events that came during the dump may be newer than it: applied again on top.
+      for (const message of refresh.messages) applyRouteMessage(scratch, message, message.type === RTM_NEWROUTE);
+      const before = routesByText(this.state.routes);
+      const after = routesByText(scratch.routes);
+      this.state.routes = scratch.routes;
+      for (const [text, gone] of before) if (!after.has(text)) this.deliver({ type: 'route', action: 'delete', route: gone });
+      for (const [text, added] of after) if (!before.has(text)) this.deliver({ type: 'route', action: 'new', route: added });
+    } catch (error) {
+      // Lost replies mean lost events too: the overrun's full dump takes over.
+      if (!(error instanceof NetlinkError && error.code === 'ENOBUFS')) throw error;
+    } finally {
+      this.refresh = undefined;
+      if (refresh.again) this.scheduleRouteRefresh();
+    }
   }
 
   private onRouteMessage(message: NetlinkMessage): void {
@@ -388,19 +444,23 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       case RTM_NEWLINK:
       case RTM_DELLINK: {
         const link = decodeLink(message, state.linkName);
+        const wasUp = state.links.get(link.index)?.up ?? false;
         if (message.type === RTM_DELLINK) state.links.delete(link.index);
         else state.links.set(link.index, link);
+        if (report && (message.type === RTM_DELLINK || (wasUp && !link.up))) this.scheduleRouteRefresh();
         if (this.kinds.has('link')) event = { type: 'link', action: message.type === RTM_DELLINK ? 'delete' : 'new', link };
         break;
       }
       case RTM_NEWADDR:
       case RTM_DELADDR: {
         const address = applyAddress(state, message, message.type === RTM_NEWADDR);
-        event = { type: 'address', action: message.type === RTM_NEWADDR ? 'new' : 'delete', address };
+        if (report && message.type === RTM_DELADDR && address.family === 'inet') this.scheduleRouteRefresh();
+        if (this.kinds.has('address')) event = { type: 'address', action: message.type === RTM_NEWADDR ? 'new' : 'delete', address };
         break;
       }
       case RTM_NEWROUTE:
       case RTM_DELROUTE: {
+        this.refresh?.messages.push(message);
         const route = applyRouteMessage(state, message, message.type === RTM_NEWROUTE);
         if (route !== undefined) event = { type: 'route', action: message.type === RTM_NEWROUTE ? 'new' : 'delete', route };
         break;
@@ -491,6 +551,13 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   [Symbol.asyncIterator](): AsyncIterator<MonitorEvent> {
     return this.events.iterator();
   }
+}
+
+/** Every route of a state by its canonical text. */
+function routesByText(routes: Map<string, Route[]>): Map<string, Route> {
+  const out = new Map<string, Route>();
+  for (const list of routes.values()) for (const route of list) out.set(canonicalJson(route), route);
+  return out;
 }
 
 function applyAddress(state: State, message: NetlinkMessage, present: boolean): Address {

@@ -144,6 +144,29 @@ t.test('a flood that overflows the receive buffer brings a resync whose snapshot
   t.notOk(monitor.isClosed, 'never closed by the overrun');
 });
 
+t.test('IPv4 routes that vanish with their link (the kernel sends no event) are reported deleted', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await settle(ns);
+  ns.ip('route', 'add', '10.50.0.0/16', 'via', '198.51.100.2', 'table', '100');
+  ns.ip('route', 'add', '10.51.0.0/16', 'dev', 'v2', 'table', '100');
+  ns.ip('route', 'add', '10.52.0.0/16', 'dev', 'v0', 'table', '100');
+  const monitor = await startMonitor(handle, { kinds: ['route'] });
+  t.teardown(() => monitor.close());
+  const events = monitor[Symbol.asyncIterator]();
+  ns.ip('link', 'set', 'v2', 'down');
+  const deleted = new Set<string>();
+  while (!['10.50.0.0/16', '10.51.0.0/16', '198.51.100.0/24'].every((d) => deleted.has(d))) {
+    const event = await nextEvent(events, (e) => e.type === 'route' && e.action === 'delete' && e.route.family === 'inet');
+    deleted.add((event as Extract<MonitorEvent, { type: 'route' }>).route.dst!);
+  }
+  t.pass('the routes through v2 were reported deleted');
+  t.same(fromSnapshot(await monitor.snapshot()).routes, fromTools(ns).routes);
+  ns.ip('addr', 'del', '192.0.2.1/24', 'dev', 'v0');
+  // v0's last IPv4 address goes: so do its connected route and the route through it.
+  await nextEvent(events, (e) => e.type === 'route' && e.action === 'delete' && e.route.dst === '10.52.0.0/16');
+  t.same(fromSnapshot(await monitor.snapshot()).routes, fromTools(ns).routes, 'and those that went with an address');
+});
+
 t.test('an iterator that falls maxQueued behind gets one resync instead of the events it missed', async (t) => {
   const { ns, handle } = await policyNetns(t);
   await settle(ns);
