@@ -98,9 +98,9 @@ const coldRuns = {};
 /**
  * Runs of routemark's apply of `document(n)`, the document prepared and a fresh handle opened
  * before the clock. One run now warms the JIT up (routemark's users are long-lived processes);
- * its time is reported as the cold run. The returned function measures the runs. No forced GC
+ * its time is reported as the cold run. No forced GC
  * before a run: V8 shrinks its young generation after one, which made the next apply up to 1.6x
- * slower in measurements.
+ * slower in measurements. The returned function makes one measured run.
  */
 async function routemarkRuns(label, { n, what, document }, options) {
   let handle;
@@ -123,7 +123,16 @@ async function routemarkRuns(label, { n, what, document }, options) {
     },
   });
   coldRuns[label] = (await measure(spec(1)))[0];
-  return () => measure(spec(RUNS));
+  return async () => (await measure(spec(1)))[0];
+}
+
+/** Runs the variants' runs interleaved (A, B, A, B, ...), so that load and GC spread evenly. */
+async function interleaved(variants) {
+  const times = variants.map(() => []);
+  for (let run = 0; run < RUNS; run++) {
+    for (let v = 0; v < variants.length; v++) times[v].push(await variants[v]());
+  }
+  return times;
 }
 
 async function transactionCase(label, spec) {
@@ -132,8 +141,9 @@ async function transactionCase(label, spec) {
   // Both variants warm up before either is measured, so that neither measures the other's JIT.
   const withHandles = await routemarkRuns(`${label} routemark`, spec, {});
   const withoutHandles = what === 'rules' ? await routemarkRuns(`${label} routemark (no handles)`, spec, { handles: false }) : undefined;
-  results.routemark = await withHandles();
-  results['routemark (no handles)'] = withoutHandles === undefined ? undefined : await withoutHandles();
+  const [handlesTimes, noHandlesTimes] = await interleaved(withoutHandles === undefined ? [withHandles] : [withHandles, withoutHandles]);
+  results.routemark = handlesTimes;
+  results['routemark (no handles)'] = noHandlesTimes;
   const file = join(work, `${label}.nft`);
   writeFileSync(file, text(n));
   results['nft -f'] = await measure({
