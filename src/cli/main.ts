@@ -1,0 +1,412 @@
+#!/usr/bin/env node
+/**
+ * The `routemark` command: shows rules, routes, nf_tables and conntrack flows, asks which route
+ * a packet would take, applies a policy document and watches a namespace, in the current network
+ * namespace or another (`--netns`). It uses only routemark's public API; it never runs `ip`,
+ * `nft` or `conntrack`.
+ *
+ * Exit status: 0 done, 1 the kernel or the system refused, 2 bad input (usage, values, files).
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  NetlinkError,
+  open,
+  PolicyApplyError,
+  startMonitor,
+  applyPolicy,
+  ValidationError,
+  type Handle,
+  type MonitorKind,
+  type PolicyDocument,
+  type Route,
+  type RouteQuery,
+  type Rule,
+  type TableRef,
+} from '../index.js';
+import { formatChange, formatEvent, formatFlow, formatLookup, formatNft, formatRoutes, formatRule, toJson } from './format.js';
+
+/** A mistake in how the command was called: shown with a pointer to --help, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const OPTIONS = {
+  netns: { type: 'string', short: 'n' },
+  json: { type: 'boolean', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  table: { type: 'string', short: 't' },
+  family: { type: 'string', short: 'f' },
+  mark: { type: 'string' },
+  from: { type: 'string' },
+  iif: { type: 'string' },
+  oif: { type: 'string' },
+  uid: { type: 'string' },
+  ipproto: { type: 'string' },
+  sport: { type: 'string' },
+  dport: { type: 'string' },
+  tos: { type: 'string' },
+  fibmatch: { type: 'boolean' },
+  owner: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  timeout: { type: 'string' },
+  kinds: { type: 'string' },
+  count: { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+const GLOBAL: OptionName[] = ['netns', 'json', 'help'];
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: OptionName[];
+  help: string;
+  run(values: Values, args: string[]): Promise<number>;
+}
+
+const SHOW_PARTS = ['rules', 'routes', 'nft', 'flows'] as const;
+type ShowPart = (typeof SHOW_PARTS)[number];
+const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nft'];
+
+const COMMANDS: Record<string, Command> = {
+  show: {
+    summary: 'show rules, routes, nf_tables rules and conntrack flows',
+    usage: 'routemark show [rules] [routes] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
+    options: ['table', 'family', 'mark'],
+    help: `Shows what the kernel holds, like \`ip rule\`, \`ip route show table all\`, \`nft list ruleset\`
+and \`conntrack -L\` (all four unless you name some).
+  --table T      rules and routes of one table only (a number or a name from rt_tables);
+                 without it, routes of every table but \`local\`
+  --family F     inet (IPv4) or inet6 (default: both)
+  --mark M       flows with this conntrack mark only (0x41 or 65)
+  --json         one JSON object: { rules, routes, nftables, flows }`,
+    run: show,
+  },
+  'route-get': {
+    summary: 'ask which route a packet would take (ip route get)',
+    usage: 'routemark route-get ADDRESS [--from A] [--iif DEV] [--oif DEV] [--mark M] [--uid U] [--ipproto P] [--sport N] [--dport N] [--tos N] [--fibmatch] [--json] [--netns NS]',
+    options: ['from', 'iif', 'oif', 'mark', 'uid', 'ipproto', 'sport', 'dport', 'tos', 'fibmatch'],
+    help: `Asks the kernel which route a packet to ADDRESS would take, as \`ip route get\` does.
+  --from A       its source address        --iif DEV   as if it came in on DEV (forwarded)
+  --oif DEV      the socket is bound to DEV --mark M    its firewall mark
+  --uid U        the sending socket's uid   --ipproto P tcp, udp, icmp, or a number
+  --sport N, --dport N, --tos N             ports and type of service
+  --fibmatch     print the matching route itself (ip route get fibmatch)`,
+    run: routeGet,
+  },
+  apply: {
+    summary: 'make the kernel hold a policy document (planPolicy/applyPolicy)',
+    usage: 'routemark apply FILE --owner ID [--dry-run] [--timeout MS] [--json] [--netns NS]',
+    options: ['owner', 'dry-run', 'timeout'],
+    help: `Applies a policy document (JSON, schema/policy.schema.json; FILE - reads stdin) for an owner:
+its rules, routes, nf_tables tables and sysctls are made to match the document, with the fewest
+changes, and everything is undone if the kernel refuses one. What other owners made is never
+touched. Applying the same document again changes nothing.
+  --owner ID     the owner id, 200-254: the protocol number of the owner's rules and routes
+  --dry-run      print the plan, change nothing
+  --timeout MS   give up (and undo) after MS milliseconds`,
+    run: apply,
+  },
+  monitor: {
+    summary: 'print changes to links, addresses, routes, rules and nf_tables as they happen',
+    usage: 'routemark monitor [--kinds link,address,route,rule,nft] [--count N] [--json] [--netns NS]',
+    options: ['kinds', 'count'],
+    help: `Prints every change as it happens, like \`ip monitor\` and \`nft monitor\`, until Ctrl-C.
+If the kernel drops events, it reads everything again and says so ("resync").
+  --kinds K,...  what to watch (default: link,address,route,rule,nft)
+  --count N      stop after N events
+  --json         one JSON object per line`,
+    run: monitor,
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return `routemark: Linux policy routing, nf_tables and conntrack marks over netlink
+
+Usage: routemark COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+  ${'help'.padEnd(width)}  help for a command: routemark help show
+
+Options for every command:
+  -n, --netns NS   work in network namespace NS: a name under /run/netns, a path
+                   (/proc/PID/ns/net) or a pid (default: the current namespace)
+  -j, --json       print JSON instead of text
+  -h, --help       show help
+
+Examples:
+  routemark show rules routes --netns blue
+  routemark route-get 198.51.100.7 --mark 0x41
+  routemark apply policy.json --owner 201 --dry-run
+  routemark monitor --kinds route,rule --json`;
+}
+
+function commandHelp(name: string): string {
+  const command = COMMANDS[name]!;
+  return `Usage: ${command.usage}\n\n${command.help}\n  -n, --netns NS  the network namespace (a name, a path or a pid)`;
+}
+
+function version(): string {
+  try {
+    const script = realpathSync(process.argv[1] ?? '');
+    const pkg = JSON.parse(readFileSync(resolve(dirname(script), '../../../package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** An unsigned integer option: decimal or 0x hex. */
+function integer(value: string | undefined, option: string, max = 0xffffffff): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${option}: expected a number from 0 to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function table(value: string | undefined): TableRef | undefined {
+  if (value === undefined) return undefined;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function family(value: string | undefined): 'inet' | 'inet6' | undefined {
+  if (value === undefined) return undefined;
+  const known: Record<string, 'inet' | 'inet6'> = { inet: 'inet', inet6: 'inet6', ipv4: 'inet', ipv6: 'inet6', '4': 'inet', '6': 'inet6' };
+  const found = known[value];
+  if (!found) throw new UsageError(`--family: expected inet or inet6, got ${JSON.stringify(value)}`);
+  return found;
+}
+
+function netnsOption(value: string | undefined): string | number | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') throw new UsageError('--netns: expected a namespace name, a path or a pid');
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+async function withHandle<T>(values: Values, body: (handle: Handle) => Promise<T>, owner?: number): Promise<T> {
+  const handle = await open({ netns: netnsOption(values.netns), owner });
+  try {
+    return await body(handle);
+  } finally {
+    handle.close();
+  }
+}
+
+function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function show(values: Values, args: string[]): Promise<number> {
+  for (const arg of args) {
+    if (!(SHOW_PARTS as readonly string[]).includes(arg)) throw new UsageError(`show: unknown part ${JSON.stringify(arg)} (expected ${SHOW_PARTS.join(', ')})`);
+  }
+  const parts = new Set<ShowPart>(args.length ? (args as ShowPart[]) : SHOW_PARTS);
+  const tableFilter = table(values.table);
+  const familyFilter = family(values.family);
+  const mark = integer(values.mark, 'mark');
+  return withHandle(values, async (handle) => {
+    const result: Record<string, unknown> = {};
+    if (parts.has('rules')) {
+      result.rules = await handle.rules.list({ family: familyFilter, table: tableFilter, tableNames: true });
+    }
+    if (parts.has('routes')) {
+      const routes = await handle.routes.list({ table: tableFilter ?? 'all', family: familyFilter, tableNames: true });
+      result.routes = tableFilter === undefined ? routes.filter((r) => r.table !== 'local' && r.table !== 255) : routes;
+    }
+    if (parts.has('nft')) result.nftables = (await handle.nft.list()).nftables;
+    if (parts.has('flows')) result.flows = await handle.conntrack.list({ family: familyFilter, mark });
+    if (values.json) {
+      write(toJson(result));
+      return 0;
+    }
+    const sections: string[] = [];
+    // IPv4 and IPv6 apart, as `ip` and `ip -6` show them.
+    for (const [inet, ip] of [['inet', 'ip'], ['inet6', 'ip -6']] as const) {
+      const rules = (result.rules as Rule[] | undefined)?.filter((r) => (r.family ?? 'inet') === inet);
+      if (rules?.length) sections.push([`Rules (${ip} rule):`, ...rules.map((r) => `  ${formatRule(r)}`)].join('\n'));
+    }
+    for (const [inet, ip] of [['inet', 'ip'], ['inet6', 'ip -6']] as const) {
+      const routes = (result.routes as Route[] | undefined)?.filter((r) => (r.family ?? 'inet') === inet);
+      if (routes?.length) sections.push([`Routes (${ip} route show table ${tableFilter ?? 'all'}):`, ...formatRoutes(routes).map((l) => `  ${l}`)].join('\n'));
+    }
+    if (result.nftables) {
+      const lines = formatNft({ nftables: result.nftables as Parameters<typeof formatNft>[0]['nftables'] });
+      sections.push(['nf_tables (nft list ruleset):', ...(lines.length ? lines.map((l) => `  ${l}`) : ['  (empty)'])].join('\n'));
+    }
+    if (result.flows) {
+      const flows = result.flows as Parameters<typeof formatFlow>[0][];
+      sections.push([`Flows (conntrack -L): ${flows.length}`, ...flows.map((f) => `  ${formatFlow(f)}`)].join('\n'));
+    }
+    write(sections.join('\n\n'));
+    return 0;
+  });
+}
+
+async function routeGet(values: Values, args: string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError(`route-get: expected one destination address, got ${args.length ? args.join(' ') : 'none'}`);
+  const query: RouteQuery = { to: args[0]! };
+  if (values.from !== undefined) query.from = values.from;
+  if (values.iif !== undefined) query.iif = values.iif;
+  if (values.oif !== undefined) query.oif = values.oif;
+  query.mark = integer(values.mark, 'mark');
+  query.uid = integer(values.uid, 'uid');
+  query.sport = integer(values.sport, 'sport', 65535);
+  query.dport = integer(values.dport, 'dport', 65535);
+  query.tos = integer(values.tos, 'tos', 255);
+  if (values.ipproto !== undefined) query.ipproto = (/^\d+$/.test(values.ipproto) ? Number(values.ipproto) : values.ipproto) as RouteQuery['ipproto'];
+  for (const key of Object.keys(query) as (keyof RouteQuery)[]) if (query[key] === undefined) delete query[key];
+  return withHandle(values, async (handle) => {
+    if (values.fibmatch) {
+      const route = await handle.routes.match(query, { tableNames: true });
+      write(values.json ? toJson(route) : `${formatRoutes([route]).slice(1).join('\n').trim()} table ${route.table ?? 'main'}`);
+    } else {
+      const lookup = await handle.routes.get(query, { tableNames: true });
+      write(values.json ? toJson(lookup) : formatLookup(lookup));
+    }
+    return 0;
+  });
+}
+
+function readDocument(file: string): PolicyDocument {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`apply: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    const document = JSON.parse(text) as unknown;
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new Error('expected a JSON object');
+    return document as PolicyDocument;
+  } catch (error) {
+    throw new UsageError(`apply: ${file} is not a policy document: ${(error as Error).message}`);
+  }
+}
+
+async function apply(values: Values, args: string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError(`apply: expected one FILE (or - for stdin), got ${args.length ? args.join(' ') : 'none'}`);
+  if (values.owner === undefined) throw new UsageError('apply: --owner ID is required (200-254): the owner of what the document makes');
+  const owner = integer(values.owner, 'owner', 255)!;
+  const timeoutMs = integer(values.timeout, 'timeout');
+  const document = readDocument(args[0]!);
+  return withHandle(values, async (handle) => {
+    const { plan, changed } = await applyPolicy(handle, document, { dryRun: values['dry-run'] ?? false, timeoutMs });
+    if (values.json) {
+      write(toJson({ changed, dryRun: values['dry-run'] ?? false, owner: plan.owner, summary: plan.summary, changes: plan.changes }));
+      return 0;
+    }
+    const { add, replace, delete: deleted, set } = plan.summary;
+    const counts = `${add} to add, ${replace} to replace, ${deleted} to delete, ${set} sysctls to set`;
+    if (plan.empty) write(`owner ${plan.owner}: the kernel already holds the document; nothing to change`);
+    else write([`owner ${plan.owner}: ${values['dry-run'] ? 'would change' : 'changed'}: ${counts}`, ...plan.changes.map((c) => `  ${formatChange(c)}`)].join('\n'));
+    return 0;
+  }, owner);
+}
+
+async function monitor(values: Values, args: string[]): Promise<number> {
+  if (args.length) throw new UsageError(`monitor: unexpected argument ${JSON.stringify(args[0])}`);
+  const kinds = values.kinds?.split(',').map((k) => k.trim()) ?? [...MONITOR_KINDS];
+  for (const kind of kinds) {
+    if (!(MONITOR_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kinds: unknown kind ${JSON.stringify(kind)} (expected ${MONITOR_KINDS.join(', ')})`);
+  }
+  const count = integer(values.count, 'count');
+  return withHandle(values, async (handle) => {
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const watcher = await startMonitor(handle, { kinds: kinds as MonitorKind[], signal: stop.signal });
+      process.stderr.write(`routemark: watching ${kinds.join(', ')}${values.netns ? ` in ${values.netns}` : ''} (Ctrl-C to stop)\n`);
+      let seen = 0;
+      for await (const event of watcher) {
+        write(values.json ? toJson(event.type === 'resync' ? { type: 'resync', reason: event.reason } : event, 0) : formatEvent(event));
+        if (count !== undefined && ++seen >= count) break;
+      }
+      watcher.close();
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}
+
+/** Runs the command line `argv` (without node and the script); resolves with the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''));
+    }
+    const values = parsed.values as Values;
+    const [name, ...args] = parsed.positionals;
+    if (values.version) {
+      write(version());
+      return 0;
+    }
+    if (name === undefined || name === 'help') {
+      const topic = args[0];
+      if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`help: no command ${JSON.stringify(topic)}`);
+      if (name === undefined && !values.help) {
+        // No command at all: the usage goes to stderr, and the status says it was a mistake.
+        process.stderr.write(`${mainHelp()}\n`);
+        return 2;
+      }
+      write(topic ? commandHelp(topic) : mainHelp());
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (expected ${Object.keys(COMMANDS).join(', ')})`);
+    if (values.help) {
+      write(commandHelp(name));
+      return 0;
+    }
+    for (const option of Object.keys(values) as OptionName[]) {
+      if (!GLOBAL.includes(option) && !command.options.includes(option)) throw new UsageError(`${name}: option --${option} does not apply`);
+    }
+    return await command.run(values, args);
+  } catch (error) {
+    const first = (text: string) => text.split('\n')[0]!;
+    if (error instanceof UsageError) {
+      process.stderr.write(`routemark: ${first(error.message)} (routemark --help for usage)\n`);
+      return 2;
+    }
+    if (error instanceof ValidationError) {
+      process.stderr.write(`routemark: bad input: ${first(error.message)}\n`);
+      return 2;
+    }
+    if (error instanceof PolicyApplyError) {
+      process.stderr.write(`routemark: ${first(error.message)}${error.rolledBack ? ' (everything applied before it was undone)' : ''}\n`);
+      return 1;
+    }
+    if (error instanceof NetlinkError) {
+      process.stderr.write(`routemark: ${first(error.message)}\n`);
+      return 1;
+    }
+    process.stderr.write(`routemark: ${first(error instanceof Error ? error.message : String(error))}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    process.stderr.write(`routemark: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
