@@ -578,6 +578,12 @@ export class Connection {
         setTimeout(() => this.startNextDump(), 5).unref();
         return;
       }
+      // The kernel ends a dump with ENOBUFS when the receive queue filled up under it (events
+      // on a listening socket): the answer is incomplete, so ask again.
+      if (errno === ENOBUFS) {
+        this.restartDump(dump, ENOBUFS, 'the receive queue overflowed during the dump too often');
+        return;
+      }
       this.endDump(dump, new NetlinkError({ errno, extAck, ...dump.ref, netns: this.options.netns }));
       return;
     }
@@ -585,28 +591,37 @@ export class Connection {
       // A DONE may carry an error code of its own (dump failed midway).
       if (message.end - message.start >= NLMSG_HDRLEN + 4) {
         const code = new DataView(message.data.buffer, message.data.byteOffset).getInt32(message.start + NLMSG_HDRLEN, HOST_IS_LITTLE_ENDIAN);
+        if (code === -ENOBUFS) {
+          this.restartDump(dump, ENOBUFS, 'the receive queue overflowed during the dump too often');
+          return;
+        }
         if (code < 0) {
           this.endDump(dump, new NetlinkError({ errno: -code, ...dump.ref, netns: this.options.netns }));
           return;
         }
       }
       if (dump.interrupted) {
-        if (dump.restarts >= (this.options.maxDumpRestarts ?? 10)) {
-          this.endDump(dump, new NetlinkError({ errno: EINTR, ...dump.ref, netns: this.options.netns, detail: 'the dump was interrupted by changes too often' }));
-          return;
-        }
-        dump.restarts++;
-        dump.messages = [];
-        dump.interrupted = false;
-        this.activeDump = undefined;
-        this.dumpQueue.unshift(dump);
-        this.startNextDump();
+        this.restartDump(dump, EINTR, 'the dump was interrupted by changes too often');
         return;
       }
       this.endDump(dump, undefined);
       return;
     }
     dump.messages.push(message);
+  }
+
+  /** Asks for a dump again (its data changed or was lost), at most maxDumpRestarts times. */
+  private restartDump(dump: DumpState, errno: number, detail: string): void {
+    if (dump.restarts >= (this.options.maxDumpRestarts ?? 10)) {
+      this.endDump(dump, new NetlinkError({ errno, ...dump.ref, netns: this.options.netns, detail }));
+      return;
+    }
+    dump.restarts++;
+    dump.messages = [];
+    dump.interrupted = false;
+    this.activeDump = undefined;
+    this.dumpQueue.unshift(dump);
+    this.startNextDump();
   }
 
   private endDump(dump: DumpState, error: NetlinkError | undefined): void {

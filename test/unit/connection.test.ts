@@ -189,3 +189,22 @@ t.test('unsolicited messages go to the listener', async (t) => {
   t.same(seen, [24]);
   connection.close();
 });
+
+t.test('a dump the kernel ends with ENOBUFS (the queue overflowed under it) is asked again', async (t) => {
+  let calls = 0;
+  const kernel = new FakeKernel(() => {
+    calls++;
+    return calls === 1
+      ? [{ type: 40, flags: NLM_F_MULTI, data: Uint8Array.of(1, 0, 0, 0) }, { done: true, error: 105 }]
+      : [{ type: 40, flags: NLM_F_MULTI, data: Uint8Array.of(2, 0, 0, 0) }, { type: 40, flags: NLM_F_MULTI, data: Uint8Array.of(2, 1, 0, 0) }, { done: true }];
+  });
+  const connection = new Connection(kernel);
+  const messages = await connection.dump({ operation: 'listThings' }, 40, 0x301);
+  t.equal(calls, 2, 'asked twice');
+  t.same(messages.map((m) => m.data[payloadStart(m) + 1]), [0, 1], 'the complete second answer only');
+  const always = new FakeKernel(() => [{ done: true, error: 105 }]);
+  const giving = new Connection(always, { maxDumpRestarts: 2 });
+  await t.rejects(giving.dump({ operation: 'listThings' }, 40, 0x301), { code: 'ENOBUFS', operation: 'listThings' });
+  connection.close();
+  giving.close();
+});
