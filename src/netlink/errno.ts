@@ -1,7 +1,20 @@
 import { getSystemErrorMap } from 'node:util';
 
 // libuv's table: negative errno -> [name, description], e.g. -17 -> ['EEXIST', 'file already exists'].
-const systemErrors = getSystemErrorMap();
+const systemErrors = new Map(getSystemErrorMap()); // a copy: Node uses its own map internally
+
+// Linux errno values libuv does not name, which netlink families do return (nf_tables answers
+// a stale generation with ERESTART).
+const LINUX_ONLY: ReadonlyArray<[number, string, string]> = [
+  [85, 'ERESTART', 'interrupted system call should be restarted'],
+  [77, 'EBADFD', 'file descriptor in bad state'],
+  [74, 'EBADMSG', 'bad message'],
+  [95, 'EOPNOTSUPP', 'operation not supported'],
+  [524, 'ENOTSUPP', 'operation not supported (kernel-internal)'],
+];
+for (const [errno, name, description] of LINUX_ONLY) {
+  if (!systemErrors.has(-errno)) systemErrors.set(-errno, [name, description]);
+}
 
 /** The symbolic name of an errno value (`17` -> `'EEXIST'`), or `'E<number>'` if unknown. */
 export function errnoName(errno: number): string {

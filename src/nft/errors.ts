@@ -14,8 +14,6 @@ export class RulesetChangedError extends NetlinkError {
     super({ errno: ERESTART, operation: 'nft commit', netns });
     this.name = 'RulesetChangedError';
     this.expectedGeneration = expectedGeneration;
-    // Node's errno table has no ERESTART (a kernel-internal errno nf_tables returns).
-    Object.defineProperty(this, 'code', { value: 'ERESTART', enumerable: true });
     this.message = `nft commit: ERESTART (the ruleset changed since generation ${expectedGeneration} was read; nothing was applied: read it again and retry)`;
   }
 }

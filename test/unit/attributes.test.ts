@@ -71,3 +71,11 @@ t.test('repeated attributes are all visible', async (t) => {
   const attrs = messageAttributes(parseMessages(Buffer.from(w.bytes()))[0]!, 0);
   t.same(attrs.nestedAll(1).map((a) => a.u32(1)), [1, 2, 3]);
 });
+
+t.test('errno names cover what netlink families return, libuv knowing them or not', async (t) => {
+  const { errnoName, errnoNumber } = await import('../../src/netlink/errno.js');
+  t.equal(errnoName(17), 'EEXIST');
+  t.equal(errnoName(85), 'ERESTART', 'nf_tables answers a stale generation with ERESTART');
+  t.equal(errnoNumber('ERESTART'), 85);
+  t.equal(errnoName(9999), 'E9999', 'unknown numbers keep their number');
+});
