@@ -9,8 +9,8 @@ import { ERESTART, RulesetChangedError } from './errors.js';
 import { InterfacesNeeded, type InterfaceNames } from './datatypes.js';
 import type { ParsedSet } from './decompile.js';
 import { fetchInterfaces } from './interfaces.js';
-import type { NftCommand, NftDocument, NftExpression, NftFamily, NftListing } from './json.js';
-import { getGeneration, listRuleset } from './list.js';
+import type { NftCommand, NftDocument, NftExpression, NftFamily, NftListing, NftTable } from './json.js';
+import { getGeneration, listRuleset, listTables } from './list.js';
 import { writeNfgenmsg } from './messages.js';
 import { definitionOfParsed, parseFamily } from './objects.js';
 import { RuleTemplates } from './template.js';
@@ -194,6 +194,14 @@ export class NftApi {
   }
 
   /** Lists the ruleset, a table, a chain or a set as nftables JSON, like `nft -j list ...`. */
+  /**
+   * The namespace's tables alone (family, name, handle, flags, comment), without chains, sets or
+   * rules, like `nft list tables`: one dump, cheap enough to call before every apply.
+   */
+  tables(): Promise<NftTable[]> {
+    return listTables(this.connection);
+  }
+
   async list(filter: NftListFilter = {}): Promise<NftListing> {
     return (await this.snapshot(filter)).ruleset;
   }

@@ -182,3 +182,6 @@ export const NFTNL_UDATA_SET_MERGE_ELEMENTS = 2; // NFTNL_UDATA_SET_MERGE_ELEMEN
 export const NFTNL_UDATA_SET_COMMENT = 7; // NFTNL_UDATA_SET_COMMENT
 export const NFTNL_UDATA_SET_ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
 export const NFTNL_UDATA_SET_ELEM_FLAGS = 1; // NFTNL_UDATA_SET_ELEM_FLAGS
+
+/** The nf_tables multicast group: every committed change (enum nfnetlink_groups). */
+export const NFNLGRP_NFTABLES = 7; // NFNLGRP_NFTABLES

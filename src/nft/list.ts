@@ -15,7 +15,7 @@ import type { InterfaceNames } from './datatypes.js';
 import { decompileRule, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
 import { descriptorFromParsed } from './expr/index.js';
 import { NFT_META_IIF, NFT_META_OIF } from './expr/meta.js';
-import type { NftListing, NftObject, NftRule } from './json.js';
+import type { NftListing, NftObject, NftRule, NftTable } from './json.js';
 import { writeNfgenmsg } from './messages.js';
 import { chainJson, setJson, tableJson, type ParsedChain, type ParsedTable } from './objects.js';
 import { userdataString } from './sets.js';
@@ -172,4 +172,15 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
     }
   }
   return { nftables: out };
+}
+
+/**
+ * Every table of the namespace, without its chains, sets or rules: one table dump, parsed by
+ * libnftnl in the addon. Cheap enough to call before every apply.
+ */
+export async function listTables(connection: Connection): Promise<NftTable[]> {
+  const messages = await connection.dump({ operation: 'nft list tables' }, nftMessageType(NFT_MSG_GETTABLE), NLM_F_REQUEST | NLM_F_DUMP, (w) => writeNfgenmsg(w, NFPROTO_UNSPEC));
+  if (messages.length === 0) return [];
+  const parsed = JSON.parse(native().nftParse(Buffer.concat(messages.map((m) => messageBytes(m))))) as ({ type: string } & ParsedTable)[];
+  return parsed.filter((p) => p.type === 'table').map((p) => tableJson(p).table);
 }

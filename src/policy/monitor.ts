@@ -41,6 +41,7 @@ import {
   NFT_MSG_NEWSETELEM,
   NFT_MSG_NEWTABLE,
   NFNL_SUBSYS_NFTABLES,
+  NFNLGRP_NFTABLES,
 } from '../nft/constants.js';
 import { familyName } from '../nft/decompile.js';
 import type { NftFamily, NftListing } from '../nft/json.js';
@@ -76,7 +77,6 @@ import { abortSignal } from './apply.js';
 import { canonicalJson } from './document.js';
 import { EventQueue } from './event-queue.js';
 
-const NFNLGRP_NFTABLES = 7; // NFNLGRP_NFTABLES
 
 /** What the monitor watches. */
 export type MonitorKind = 'link' | 'address' | 'route' | 'rule' | 'nft';

@@ -4,14 +4,9 @@
  * where DIGEST is a digest of the table's contents as the policy document gave them. Comparing
  * the digest tells whether a table holds the document's version without listing its rules.
  */
-import { NETLINK_NETFILTER, NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
-import { messageBytes } from '../netlink/message.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
-import { native } from '../native.js';
-import { NFPROTO_UNSPEC, NFT_MSG_GETTABLE, nftMessageType } from '../nft/constants.js';
+import { NftApi } from '../nft/api.js';
 import type { NftCommand, NftFamily, NftListing, NftObject, NftTable } from '../nft/json.js';
-import { writeNfgenmsg } from '../nft/messages.js';
-import { tableJson, type ParsedTable } from '../nft/objects.js';
 import type { DesiredTable, PolicyNftObject } from './document.js';
 
 const TAG = /^routemark:(\d{1,3}):([0-9a-f]{16})(?: (.*))?$/s;
@@ -45,18 +40,11 @@ export function parseOwnerTag(comment: string | undefined): { owner: number; dig
  * rules), parsed by libnftnl in the addon.
  */
 export async function listTables(provider: ConnectionProvider): Promise<HeldTable[]> {
-  const messages = await provider
-    .connection(NETLINK_NETFILTER)
-    .dump({ operation: 'nft list tables' }, nftMessageType(NFT_MSG_GETTABLE), NLM_F_REQUEST | NLM_F_DUMP, (w) => writeNfgenmsg(w, NFPROTO_UNSPEC));
-  if (messages.length === 0) return [];
-  const parsed = JSON.parse(native().nftParse(Buffer.concat(messages.map((m) => messageBytes(m))))) as ({ type: string } & ParsedTable)[];
-  return parsed
-    .filter((p) => p.type === 'table')
-    .map((p) => {
-      const { table } = tableJson(p);
-      const tag = parseOwnerTag(table.comment);
-      return { family: table.family, name: table.name, flags: table.flags, comment: table.comment, owner: tag?.owner, digest: tag?.digest };
-    });
+  const tables = await new NftApi(provider).tables();
+  return tables.map((table) => {
+    const tag = parseOwnerTag(table.comment);
+    return { family: table.family, name: table.name, flags: table.flags, comment: table.comment, owner: tag?.owner, digest: tag?.digest };
+  });
 }
 
 /** The commands that create a table of the document, tagged for its owner. */

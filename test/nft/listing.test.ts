@@ -92,3 +92,22 @@ t.test('top-level functions work on the current namespace (ESM)', async (t) => {
   t.type(out.generation, 'number');
   t.match(ns.exec('nft', ['list', 'chain', 'ip', 'top', 'c']), /counter packets 0 bytes 0/, 'nft sees it in that namespace');
 });
+
+t.test('tables alone, like nft list tables', async (t) => {
+  const ns = makeNetns(t);
+  ns.exec('nft', ['-f', '-'], 'table ip made_by_nft { comment "theirs"; }\ntable inet other { }\ntable ip6 six { flags dormant; }\n');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  await handle.nft.apply([{ add: { table: { family: 'ip', name: 'ours', comment: 'mine' } } }]);
+  const tables = await handle.nft.tables();
+  const nftTables = (JSON.parse(ns.exec('nft', ['-j', 'list', 'tables'])) as { nftables: { table?: { family: string; name: string; handle: number } }[] }).nftables
+    .flatMap((entry) => (entry.table ? [entry.table] : []));
+  t.same(
+    tables.map((x) => `${x.family} ${x.name} ${x.handle}`).sort(),
+    nftTables.map((x) => `${x.family} ${x.name} ${x.handle}`).sort(),
+    'the same tables and handles as nft lists',
+  );
+  t.match(tables.find((x) => x.name === 'made_by_nft'), { family: 'ip', comment: 'theirs' });
+  t.match(tables.find((x) => x.name === 'ours'), { comment: 'mine' });
+  t.same(tables.find((x) => x.name === 'six')?.flags, ['dormant']);
+});
