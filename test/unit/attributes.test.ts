@@ -79,3 +79,36 @@ t.test('errno names cover what netlink families return, libuv knowing them or no
   t.equal(errnoNumber('ERESTART'), 85);
   t.equal(errnoName(9999), 'E9999', 'unknown numbers keep their number');
 });
+
+t.test('every byte of a message is written: padding is zero even in reused, dirty memory', async (t) => {
+  const w = new MessageWriter(256);
+  w.raw(Buffer.alloc(256, 0xff)); // dirty the writer's memory
+  w.reset();
+  w.beginMessage(16, 1, 2);
+  w.u8(7); // a 4-byte family header
+  w.zeros(3);
+  for (let size = 0; size <= 7; size++) w.attrBytes(size + 1, Uint8Array.from({ length: size }, () => 0x11));
+  w.attrString(20, 'odd');
+  w.attrU8(21, 1);
+  w.attrU16(22, 2);
+  w.attrBe16(23, 3);
+  w.beginNest(24, true);
+  w.attrString(1, 'nested-odd');
+  w.endNest();
+  w.endMessage();
+  const bytes = Buffer.from(w.bytes());
+  // Walk the attributes and check that everything between an attribute's end and the next
+  // 4-byte boundary is zero.
+  const check = (start: number, end: number) => {
+    let offset = start;
+    while (offset + 4 <= end) {
+      const length = bytes.readUInt16LE(offset);
+      const type = bytes.readUInt16LE(offset + 2);
+      if (type & 0x8000) check(offset + 4, offset + length);
+      for (let i = offset + length; i < ((offset + length + 3) & ~3); i++) t.equal(bytes[i], 0, `pad byte ${i} is zero`);
+      offset = (offset + length + 3) & ~3;
+    }
+  };
+  check(20, bytes.length);
+  t.notOk(bytes.includes(0xff), 'no byte of the dirty memory survives');
+});
