@@ -149,7 +149,10 @@ export function fromSystemError(error: unknown, context: { operation?: string; n
   const netnsPath = (error as { netnsPath?: string }).netnsPath;
   const path = (error as { path?: string }).path;
   let detail: string | undefined;
-  if (netnsPath !== undefined) detail = `network namespace ${context.netns ?? netnsPath} (${netnsPath})`;
+  if (netnsPath !== undefined) {
+    const label = context.netns ?? netnsPath;
+    detail = errno === 2 ? `network namespace ${label} does not exist: no ${netnsPath}` : `network namespace ${label} (${netnsPath})`;
+  }
   else if (path !== undefined) detail = path;
   return new NetlinkError({
     errno,
