@@ -2,19 +2,17 @@
  * Route by mark with nf_tables: packets to tcp port 465 get mark 65 in a `type route` output
  * chain (so the kernel routes them again), the mark is saved into conntrack and restored on
  * later packets, and `ip rule fwmark 65` sends them through their own table. Then the ruleset
- * is listed back as nftables JSON. Runs in a namespace of its own
+ * is listed back as nftables JSON. Runs in a sandbox namespace of its own
  * (`scripts/in-sandbox node dist/examples/nft-mark-routing.js`).
  */
-import { execFileSync } from 'node:child_process';
-import { open, type NftCommand } from 'routemark';
+import type { NftCommand } from 'routemark';
+import { withLab } from './lab/lab.js';
 
-const ns = `rm-nft-example-${process.pid}`;
-execFileSync('ip', ['netns', 'add', ns]);
-try {
-  execFileSync('ip', ['-n', ns, 'link', 'add', 'uplink2', 'type', 'veth', 'peer', 'name', 'uplink2-peer']);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'uplink2', 'up']);
-  execFileSync('ip', ['-n', ns, 'addr', 'add', '198.51.100.1/24', 'dev', 'uplink2']);
-  const handle = await open({ netns: ns });
+await withLab(async (lab) => {
+  const host = await lab.node('host');
+  await lab.node('isp2');
+  await lab.link('host:uplink2', 'isp2:d2', { a: '198.51.100.1/24', b: '198.51.100.2/24' });
+  const handle = host.handle;
 
   const table = { family: 'ip', table: 'routemark' } as const;
   const meta = (key: string) => ({ meta: { key } });
@@ -32,16 +30,14 @@ try {
     { add: { rule: { ...table, chain: 'save', expr: [{ mangle: { key: ct('mark'), value: meta('mark') } }] } } },
   ];
   const { handles } = await handle.nft.apply(document);
-  console.log(`applied in ${ns}; rule handles: ${handles.filter((h) => h !== undefined).join(', ')}`);
+  console.log(`applied; rule handles: ${handles.filter((h) => h !== undefined).join(', ')}`);
 
   // ip rule add fwmark 65 lookup 100; ip route add default via 198.51.100.2 table 100
   await handle.rules.add({ fwmark: 65, priority: 1000, table: 100 });
   await handle.routes.add({ dst: 'default', gateway: '198.51.100.2', dev: 'uplink2', table: 100 });
+  console.log(`a packet marked 65 leaves by ${(await handle.routes.get({ to: '203.0.113.10', mark: 65 })).dev}`);
 
   console.log('\nnft -j list ruleset, as routemark reads it:');
   for (const object of (await handle.nft.list()).nftables) console.log(`  ${JSON.stringify(object)}`);
-  // The table is owned by this handle: closing it removes the table again.
-  handle.close();
-} finally {
-  execFileSync('ip', ['netns', 'del', ns]);
-}
+  // The table is owned by the handle (flags: ['owner']): closing the handle removes it.
+});

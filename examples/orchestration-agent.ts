@@ -1,20 +1,20 @@
 /**
- * An orchestration agent in a namespace of your own:
- *   ip netns add agent-example && node dist/examples/orchestration-agent.js agent-example
- * It makes an uplink, then re-applies its whole intent three times (only the first changes
- * anything), watches the namespace while a foreign route comes and goes, and finally applies an
- * empty document, which removes everything it owns and nothing else.
+ * An orchestration agent, in a sandbox namespace of its own
+ * (`scripts/in-sandbox node dist/examples/orchestration-agent.js`). It makes an uplink, then
+ * re-applies its whole intent three times (only the first changes anything), watches the
+ * namespace while another tool adds a route, and finally applies an empty document, which
+ * removes everything it owns and nothing else.
  */
-import { execFileSync } from 'node:child_process';
 import { applyPolicy, open, planPolicy, startMonitor, PolicyApplyError, type PolicyDocument } from 'routemark';
+import { Lab } from './lab/lab.js';
 
-const netns = process.argv[2];
-if (!netns) {
-  console.error('usage: node orchestration-agent.js NETNS   (a namespace you made for it)');
-  process.exit(2);
-}
+const lab = new Lab();
+const node = await lab.node('agent');
+const netns = node.netns;
 // Owner 201: the protocol of everything this agent makes (`ip route` shows `proto 201`).
 const ns = await open({ netns, owner: 201 });
+// Another tool in the same namespace (its routes carry protocol 'static', not 201).
+const otherTool = await open({ netns });
 const monitor = await startMonitor(ns, { kinds: ['route', 'rule'] });
 monitor.on('event', (event) => {
   if (event.type === 'route') console.log(`  monitor: route ${event.action} ${event.route.dst} table ${event.route.table} proto ${event.route.protocol}`);
@@ -47,7 +47,7 @@ try {
   }
 
   // Someone else's route: the monitor sees it; the agent's plan ignores it.
-  execFileSync('ip', ['-n', netns, 'route', 'add', '10.9.0.0/16', 'via', '192.0.2.1', 'table', '100']);
+  await otherTool.routes.add({ dst: '10.9.0.0/16', gateway: '192.0.2.1', table: 100, protocol: 'static' });
   await new Promise((resolve) => setTimeout(resolve, 100));
   console.log(`plan with a foreign route beside ours: ${(await planPolicy(ns, intent)).changes.length} changes`);
 
@@ -63,7 +63,7 @@ try {
   console.log(`after an empty document: ${(await ns.routes.list({ table: 100 })).length} route(s) left in table 100 (the foreign one)`);
 } finally {
   monitor.close();
-  await ns.links.delete('up0').catch(() => undefined);
-  execFileSync('ip', ['-n', netns, 'route', 'flush', 'table', '100']);
   ns.close();
+  otherTool.close();
+  lab.close();
 }

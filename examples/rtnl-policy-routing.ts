@@ -1,16 +1,15 @@
 /**
- * Route by mark and reply by the same uplink, in a namespace of your own:
- *   ip netns add rtnl-example && node dist/examples/rtnl-policy-routing.js rtnl-example
+ * Route by mark and reply by the same uplink, in a namespace given as an argument (a name, a
+ * path or a pid), or else in a sandbox namespace of its own
+ * (`scripts/in-sandbox node dist/examples/rtnl-policy-routing.js`).
  * It makes two uplinks (veth pairs), a table per uplink and the rules that pick them, asks the
  * kernel which way three packets would go, then removes everything it made.
  */
 import { open, NetlinkError, ValidationError } from 'routemark';
+import { Lab } from './lab/lab.js';
 
-const netns = process.argv[2];
-if (!netns) {
-  console.error('usage: node rtnl-policy-routing.js NETNS   (a namespace you made for it)');
-  process.exit(2);
-}
+const lab = process.argv[2] === undefined ? new Lab() : undefined;
+const netns = process.argv[2] ?? (await lab!.node('example')).netns;
 const ns = await open({ netns });
 try {
   await ns.links.add({ name: 'up0', kind: 'veth', peer: { name: 'up0-peer' } });
@@ -51,4 +50,5 @@ try {
   await ns.links.delete('up0').catch(() => {});
   await ns.links.delete('up1').catch(() => {});
   ns.close();
+  lab?.close();
 }

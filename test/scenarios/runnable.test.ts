@@ -46,3 +46,17 @@ t.test('the demo prints its report', async (t) => {
   t.match(result.stdout, /th dport @pick meta mark set 2/);
   t.match(result.stdout, /Flows \(conntrack -L\): \d+\n[^]*dport=465 .*mark=2/);
 });
+
+t.test('the other examples run on their own, in their own sandbox lab', async (t) => {
+  const nft = await run('dist/examples/nft-mark-routing.js');
+  t.equal(nft.status, 0, nft.stderr);
+  t.match(nft.stdout, /a packet marked 65 leaves by uplink2/);
+  t.match(nft.stdout, /"chain":\{"family":"ip","table":"routemark","name":"mark_out"/);
+  const agent = await run('dist/examples/orchestration-agent.js');
+  t.equal(agent.status, 0, agent.stderr);
+  t.match(agent.stdout, /apply #1: 4 changes[^]*apply #2: 0 changes[^]*apply #3: 0 changes/);
+  t.match(agent.stdout, /refused and rolled back: addRule #0 EINVAL \(rolled back: true\)/);
+  t.match(agent.stdout, /after an empty document: 1 route\(s\) left in table 100 \(the foreign one\)/);
+  const rtnl = await run('dist/examples/rtnl-policy-routing.js');
+  t.equal(rtnl.status, 0, rtnl.stderr);
+});
