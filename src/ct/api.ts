@@ -10,10 +10,10 @@ import { AF_UNSPEC } from '../rtnl/constants.js';
 import { CTA_STATS_GLOBAL_ENTRIES } from './constants.js';
 import { FlowEvents, type FlowEventOptions } from './events.js';
 import { compileFlowFilter, type CompiledFlowFilter, type FlowFilter } from './filter.js';
-import { writeCreateRequest } from './create.js';
+import { CreateTemplates } from './create.js';
 import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } from './flow.js';
-import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, type KernelFlowFilter } from './messages.js';
-import { FlowRecord } from './records.js';
+import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
+import { FlowRecord, FlowRecords } from './records.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 
 /** What happened to one flow in a bulk call. */
@@ -65,6 +65,13 @@ function checkMark(mark: number, mask: number | undefined): { mark: number; mask
     throw new ValidationError('mark', mark, `has bits outside mask 0x${bits.toString(16)}`);
   }
   return { mark: value, mask: bits };
+}
+
+/** Indexes of the records `selects` picks. */
+function select(records: FlowRecords, selects: (records: FlowRecords, i: number) => boolean): number[] {
+  const picked: number[] = [];
+  for (let i = 0; i < records.length; i++) if (selects(records, i)) picked.push(i);
+  return picked;
 }
 
 /** An outcome whose flow is decoded only if someone reads it (bulk calls touch 100k flows). */
@@ -141,11 +148,9 @@ export class ConntrackApi {
   async createMany(flows: readonly FlowSpec[]): Promise<ManyResult> {
     if (!Array.isArray(flows)) throw new ValidationError('flows', flows, 'expected an array of flows');
     const batch = new Batch({ initialCapacity: 160 * flows.length + 64 });
-    const { type, flags } = CT_REQUESTS.create;
+    const templates = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags);
     for (let index = 0; index < flows.length; index++) {
-      batch.begin(batch.operation({ operation: 'createFlow', index }), type, flags);
-      writeCreateRequest(batch.writer, flows[index]!, `flows[${index}]`);
-      batch.end();
+      templates.appendSpec(batch, batch.operation({ operation: 'createFlow', index }), flows[index]!, index);
     }
     const result = await this.connection.execute(batch);
     return { errors: result.errors, failed: result.failed };
@@ -176,10 +181,10 @@ export class ConntrackApi {
     const mask = checked.mask ?? 0xffffffff;
     return this.bulk(
       compiled,
-      (record) => (record.mark & mask) >>> 0 !== checked.mark,
+      (records, i) => (records.marks[i]! & mask) >>> 0 !== checked.mark,
       'updateMark',
       options,
-      (w, record) => encodeRecordUpdateMark(w, record, checked.mark, checked.mask),
+      (w, records, i) => encodeRecordUpdateMark(w, records, i, checked.mark, checked.mask),
       CT_REQUESTS.update,
     );
   }
@@ -204,64 +209,97 @@ export class ConntrackApi {
 
   private async bulk(
     filter: CompiledFlowFilter,
-    needsWork: (record: FlowRecord) => boolean,
+    needsWork: (records: FlowRecords, i: number) => boolean,
     operation: string,
     options: BulkOptions,
-    write: (w: MessageWriter, record: FlowRecord) => void,
+    write: (w: MessageWriter, records: FlowRecords, i: number) => void,
     request: { type: number; flags: number },
   ): Promise<BulkFlowResult> {
     const maxRounds = options.maxRounds ?? 4;
-    const outcomes: Outcome[] = [];
-    const result: BulkFlowResult = { matched: 0, changed: 0, gone: 0, failed: 0, remaining: 0, rounds: 0, outcomes };
-    const selects = (record: FlowRecord) => needsWork(record) && (filter.matchesAll || filter.matches(record.flow));
-    let pending = await this.dumpRecords(filter.kernel, selects, `${operation}:list`);
-    let handled: Set<string> | undefined;
-    let failedForGood: Set<string> | undefined;
-    while (pending.length > 0 && result.rounds < maxRounds) {
-      result.rounds++;
-      const batch = new Batch({ initialCapacity: 128 * pending.length + 64 });
-      const offset = outcomes.length;
-      for (let i = 0; i < pending.length; i++) {
-        const record = pending[i]!;
-        batch.add({ operation, index: offset + i }, request.type, request.flags, (w) => write(w, record));
+    // What each round handled: its dump and the flows picked from it, by index.
+    const handledRounds: { records: FlowRecords; picked: number[] }[] = [];
+    const failures = new Map<number, NetlinkError>(); // by position among the handled flows
+    const goneAt = new Set<number>();
+    let handledCount = 0;
+    let matched = 0;
+    let rounds = 0;
+    const heads = new Map<number, Uint8Array>();
+    const head = (family: number) => {
+      let bytes = heads.get(family);
+      if (bytes === undefined) heads.set(family, (bytes = messageHead(request, family)));
+      return bytes;
+    };
+    const selects = (records: FlowRecords, i: number) => needsWork(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow));
+    let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
+    let selected = select(pending, selects);
+    let seen: Set<string> | undefined;
+    let skip: Set<string> | undefined;
+    while (selected.length > 0 && rounds < maxRounds) {
+      rounds++;
+      const batch = new Batch({ initialCapacity: 96 * selected.length + 64 });
+      const offset = handledCount;
+      for (let k = 0; k < selected.length; k++) {
+        const i = selected[k]!;
+        batch.beginRaw(batch.operationAt(operation, offset + k), head(pending.families[i]!));
+        write(batch.writer, pending, i);
+        batch.end();
       }
       const { errors } = await this.connection.execute(batch);
-      for (let i = 0; i < pending.length; i++) {
-        const record = pending[i]!;
+      for (let k = 0; k < selected.length; k++) {
         // Only later rounds can meet a flow again; keys are made only then.
-        if (handled === undefined || !handled.has(record.identity())) result.matched++;
-        const error = errors[i];
-        if (error === undefined) {
-          result.changed++;
-          outcomes.push(new Outcome(record, 'changed'));
-        } else if (error.code === 'ENOENT') {
-          result.gone++;
-          outcomes.push(new Outcome(record, 'gone'));
-        } else {
-          result.failed++;
-          outcomes.push(new Outcome(record, 'failed', error));
+        if (seen === undefined || !seen.has(pending.identity(selected[k]!))) matched++;
+        const error = errors[k];
+        if (error !== undefined) {
+          if (error.code === 'ENOENT') goneAt.add(offset + k);
+          else failures.set(offset + k, error);
         }
       }
-      pending = await this.dumpRecords(filter.kernel, selects, `${operation}:verify`);
-      if (pending.length > 0) {
-        handled = new Set(outcomes.map((o) => o.record.identity()));
+      handledRounds.push({ records: pending, picked: selected });
+      handledCount += selected.length;
+      const round = pending;
+      const picked = selected;
+      pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
+      selected = select(pending, selects);
+      if (selected.length > 0) {
+        seen ??= new Set();
+        for (const i of picked) seen.add(round.identity(i));
         // A flow that failed for good would come back every round: only retry the others.
-        failedForGood = new Set(outcomes.filter((o) => o.result === 'failed').map((o) => o.record.identity()));
-        const skip = failedForGood;
-        pending = pending.filter((record) => !skip.has(record.identity()));
+        skip ??= new Set();
+        for (let k = 0; k < picked.length; k++) if (failures.has(offset + k)) skip.add(round.identity(picked[k]!));
+        const failedForGood = skip;
+        selected = selected.filter((i) => !failedForGood.has(pending.identity(i)));
       }
     }
-    result.remaining = pending.length;
+    const result: BulkFlowResult = {
+      matched,
+      changed: handledCount - goneAt.size - failures.size,
+      gone: goneAt.size,
+      failed: failures.size,
+      remaining: selected.length,
+      rounds,
+      outcomes: [],
+    };
+    // One outcome per flow, made when first read: most callers only read the counts.
+    let outcomes: FlowOutcome[] | undefined;
+    Object.defineProperty(result, 'outcomes', {
+      enumerable: true,
+      get: () =>
+        (outcomes ??= handledRounds
+          .flatMap(({ records, picked }) => picked.map((i) => records.record(i)))
+          .map((record, at) => {
+            const error = failures.get(at);
+            return new Outcome(record, error ? 'failed' : goneAt.has(at) ? 'gone' : 'changed', error);
+          })),
+    });
     return result;
   }
 
-  private async dumpRecords(kernel: KernelFlowFilter, selects: (record: FlowRecord) => boolean, operation: string): Promise<FlowRecord[]> {
-    const messages = await this.connection.dump({ operation }, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel));
-    const records: FlowRecord[] = [];
-    for (const message of messages) {
-      const record = new FlowRecord(message);
-      if (selects(record)) records.push(record);
-    }
+  private async dumpRecords(kernel: KernelFlowFilter, operation: string): Promise<FlowRecords> {
+    const records = new FlowRecords();
+    await this.connection.dumpEach({ operation }, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel), {
+      message: (data, start, end) => records.add(data, start, end),
+      restart: () => records.clear(),
+    });
     return records;
   }
 

@@ -1,8 +1,10 @@
 import { parseAddress, parseIPv4Number } from '../common/ip.js';
 import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
-import type { MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
+import type { Batch } from '../netlink/batch.js';
+import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { writeNfgenmsg } from '../netlink/nfnetlink.js';
+import { NFGENMSG_LEN, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import { AF_INET, AF_INET6 } from '../rtnl/constants.js';
 import {
   CTA_IP_V4_DST,
@@ -51,13 +53,20 @@ const TCP_INJECTED_FLAGS = Uint8Array.of(0x0a, 0x0a);
 /** An address as written: a number for IPv4 (no array per address), bytes for IPv6. */
 type Address = number | Uint8Array;
 
-function address(text: unknown, field: string, family: 4 | 6 | undefined): Address {
+// Field names (`flows[57].src`) are only built when a value is refused: bulk calls check
+// 100k flows, and building six strings per flow would cost more than the checks.
+function address(text: unknown, field: string, key: string, family: 4 | 6 | undefined): Address {
   if (family !== 6 && typeof text === 'string') {
     const v4 = parseIPv4Number(text);
     if (v4 >= 0) return v4;
   }
-  const parsed = parseAddress(text, field, family);
+  const parsed = parseAddress(text, `${field}.${key}`, family);
   return parsed.bytes;
+}
+
+function port(value: unknown, field: string, key: string): number {
+  if (typeof value === 'number' && value >= 0 && value <= 0xffff && Number.isInteger(value)) return value;
+  return u16(value, `${field}.${key}`);
 }
 
 function familyOf(address: Address): 4 | 6 {
@@ -79,12 +88,12 @@ interface Ends {
 }
 
 function checkEnds(tuple: FlowTuple, protocol: number, field: string, family: 4 | 6 | undefined): Ends {
-  const src = address(tuple.src, `${field}.src`, family);
-  const dst = address(tuple.dst, `${field}.dst`, familyOf(src));
+  const src = address(tuple.src, field, 'src', family);
+  const dst = address(tuple.dst, field, 'dst', familyOf(src));
   const ends: Ends = { src, dst, sport: 0, dport: 0, icmpType: 0, icmpCode: 0, icmpId: 0 };
   if (hasPorts(protocol)) {
-    ends.sport = u16(tuple.sport, `${field}.sport`);
-    ends.dport = u16(tuple.dport, `${field}.dport`);
+    ends.sport = port(tuple.sport, field, 'sport');
+    ends.dport = port(tuple.dport, field, 'dport');
   } else if (protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6) {
     ends.icmpType = integerInRange(tuple.icmpType ?? 8, `${field}.icmpType`, 0, 255);
     ends.icmpCode = integerInRange(tuple.icmpCode ?? 0, `${field}.icmpCode`, 0, 255);
@@ -126,16 +135,36 @@ function replyIcmpType(protocol: number, type: number): number {
   return type === 8 ? 0 : type;
 }
 
-/**
- * Checks a flow to create and writes its request body (after the caller began the message),
- * in one pass and in libnetfilter_conntrack's attribute order: original and reply tuples,
- * status, timeout, mark, TCP state, zone. Throws a ValidationError naming `field` on bad input;
- * nothing is sent until the whole batch is written, so a bad item sends nothing.
- */
-export function writeCreateRequest(writer: MessageWriter, input: FlowSpec, field: string): void {
+function hasOnlyKnownKeys(spec: object): boolean {
+  for (const key in spec) {
+    if (!SPEC_KEYS.has(key) && (spec as Record<string, unknown>)[key] !== undefined) return false;
+  }
+  return true;
+}
+
+function isInteger(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && value >= min && value <= max && Number.isInteger(value);
+}
+
+/** A flow to create, checked: what is written, in kernel terms. */
+export interface CheckedFlow {
+  family: 4 | 6;
+  protocol: number;
+  original: Ends;
+  /** The reply tuple when given; else the inverse of the original is written. */
+  reply: Ends | undefined;
+  timeout: number;
+  mark: number | undefined;
+  zone: number | undefined;
+  tcpState: number | undefined;
+  status: number | undefined;
+}
+
+/** Checks a flow to create; throws a ValidationError naming `field` on bad input. */
+export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
   const spec = plainObject(input, field) as unknown as FlowSpec;
   knownKeys(spec as unknown as Record<string, unknown>, field, SPEC_KEYS);
-  const protocol = protocolNumber(spec.protocol, `${field}.protocol`);
+  const protocol = spec.protocol === 'udp' ? 17 : spec.protocol === 'tcp' ? 6 : protocolNumber(spec.protocol, `${field}.protocol`);
   let family: 4 | 6 | undefined;
   if (spec.family !== undefined) {
     if (spec.family !== 'inet' && spec.family !== 'inet6') throw new ValidationError(`${field}.family`, spec.family, "expected 'inet' or 'inet6'");
@@ -143,9 +172,9 @@ export function writeCreateRequest(writer: MessageWriter, input: FlowSpec, field
   }
   const original = checkEnds(spec, protocol, field, family);
   const reply = spec.reply !== undefined ? checkEnds(plainObject(spec.reply, `${field}.reply`) as unknown as FlowTuple, protocol, `${field}.reply`, familyOf(original.src)) : undefined;
-  const timeout = spec.timeout !== undefined ? integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff) : 120;
-  const mark = spec.mark !== undefined ? u32(spec.mark, `${field}.mark`) : undefined;
-  const zone = spec.zone !== undefined ? u16(spec.zone, `${field}.zone`) : undefined;
+  const timeout = spec.timeout === undefined ? 120 : isInteger(spec.timeout, 1, 0x7fffffff) ? spec.timeout : integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff);
+  const mark = spec.mark === undefined ? undefined : isInteger(spec.mark, 0, 0xffffffff) ? spec.mark : u32(spec.mark, `${field}.mark`);
+  const zone = spec.zone === undefined ? undefined : isInteger(spec.zone, 0, 0xffff) ? spec.zone : u16(spec.zone, `${field}.zone`);
   let tcpState: number | undefined;
   if (protocol === IPPROTO_TCP) {
     tcpState = TCP_STATES.indexOf(spec.tcpState ?? 'ESTABLISHED');
@@ -160,29 +189,239 @@ export function writeCreateRequest(writer: MessageWriter, input: FlowSpec, field
     // without it is refused with EBUSY. libnetfilter_conntrack adds it the same way.
     status = statusWord(spec.status, `${field}.status`) | IPS_CONFIRMED;
   }
+  return { family: familyOf(original.src), protocol, original, reply, timeout, mark, zone, tcpState, status };
+}
 
-  const icmp = protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
-  writeNfgenmsg(writer, familyOf(original.src) === 4 ? AF_INET : AF_INET6);
-  writeTuple(writer, CTA_TUPLE_ORIG, protocol, original.src, original.dst, original.sport, original.dport,
-    icmp ? { type: original.icmpType, code: original.icmpCode, id: original.icmpId } : undefined);
-  if (reply) {
-    writeTuple(writer, CTA_TUPLE_REPLY, protocol, reply.src, reply.dst, reply.sport, reply.dport,
-      icmp ? { type: reply.icmpType, code: reply.icmpCode, id: reply.icmpId } : undefined);
-  } else {
-    writeTuple(writer, CTA_TUPLE_REPLY, protocol, original.dst, original.src, original.dport, original.sport,
-      icmp ? { type: replyIcmpType(protocol, original.icmpType), code: original.icmpCode, id: original.icmpId } : undefined);
-  }
-  if (status !== undefined) writer.attrBe32(CTA_STATUS, status);
-  writer.attrBe32(CTA_TIMEOUT, timeout);
-  if (mark !== undefined) writer.attrBe32(CTA_MARK, mark);
-  if (tcpState !== undefined) {
+/** The reply direction actually written: the given one, or the inverse of the original. */
+function replyEnds(flow: CheckedFlow): Ends {
+  if (flow.reply) return flow.reply;
+  const o = flow.original;
+  return { src: o.dst, dst: o.src, sport: o.dport, dport: o.sport, icmpType: replyIcmpType(flow.protocol, o.icmpType), icmpCode: o.icmpCode, icmpId: o.icmpId };
+}
+
+/**
+ * Writes a checked flow's create request body (after the caller began the message), in
+ * libnetfilter_conntrack's attribute order: original and reply tuples, status, timeout, mark,
+ * TCP state, zone.
+ */
+export function writeChecked(writer: MessageWriter, flow: CheckedFlow): void {
+  const icmp = flow.protocol === IPPROTO_ICMP || flow.protocol === IPPROTO_ICMPV6;
+  const o = flow.original;
+  const r = replyEnds(flow);
+  writeNfgenmsg(writer, flow.family === 4 ? AF_INET : AF_INET6);
+  writeTuple(writer, CTA_TUPLE_ORIG, flow.protocol, o.src, o.dst, o.sport, o.dport, icmp ? { type: o.icmpType, code: o.icmpCode, id: o.icmpId } : undefined);
+  writeTuple(writer, CTA_TUPLE_REPLY, flow.protocol, r.src, r.dst, r.sport, r.dport, icmp ? { type: r.icmpType, code: r.icmpCode, id: r.icmpId } : undefined);
+  if (flow.status !== undefined) writer.attrBe32(CTA_STATUS, flow.status);
+  writer.attrBe32(CTA_TIMEOUT, flow.timeout);
+  if (flow.mark !== undefined) writer.attrBe32(CTA_MARK, flow.mark);
+  if (flow.tcpState !== undefined) {
     writer.beginNest(CTA_PROTOINFO, true);
     writer.beginNest(CTA_PROTOINFO_TCP, true);
-    writer.attrU8(CTA_PROTOINFO_TCP_STATE, tcpState);
+    writer.attrU8(CTA_PROTOINFO_TCP_STATE, flow.tcpState);
     writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, TCP_INJECTED_FLAGS);
     writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, TCP_INJECTED_FLAGS);
     writer.endNest();
     writer.endNest();
   }
-  if (zone !== undefined) writer.attrBe16(CTA_ZONE, zone);
+  if (flow.zone !== undefined) writer.attrBe16(CTA_ZONE, flow.zone);
+}
+
+/**
+ * Checks a flow to create and writes its request body (after the caller began the message).
+ * Throws a ValidationError naming `field` on bad input; nothing is sent until the whole batch
+ * is written, so a bad item sends nothing.
+ */
+export function writeCreateRequest(writer: MessageWriter, input: FlowSpec, field: string): void {
+  writeChecked(writer, checkCreate(input, field));
+}
+
+/** Where a tuple's constants lie in a template (offsets from the message start; -1: absent). */
+interface TupleOffsets {
+  src: number;
+  dst: number;
+  sport: number;
+  dport: number;
+  icmpType: number;
+  icmpCode: number;
+  icmpId: number;
+}
+
+interface Template {
+  message: Uint8Array;
+  original: TupleOffsets;
+  reply: TupleOffsets;
+  status: number;
+  timeout: number;
+  mark: number;
+  zone: number;
+  tcpState: number;
+}
+
+function emptyTupleOffsets(): TupleOffsets {
+  return { src: -1, dst: -1, sport: -1, dport: -1, icmpType: -1, icmpCode: -1, icmpId: -1 };
+}
+
+/** Visits the attributes in [start, end) of `bytes`, recursing into nests, with their path of types. */
+function walk(bytes: Uint8Array, start: number, end: number, path: number[], visit: (path: number[], value: number) => void): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let off = start; off + 4 <= end; ) {
+    const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+    const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN);
+    const here = [...path, type & NLA_TYPE_MASK];
+    visit(here, off + 4);
+    if (type & NLA_F_NESTED) walk(bytes, off + 4, off + length, here, visit);
+    off += (length + 3) & ~3;
+  }
+}
+
+function compileTemplate(flow: CheckedFlow, type: number, flags: number): Template {
+  const writer = new MessageWriter(256);
+  writer.beginMessage(type, flags, 0);
+  writeChecked(writer, flow);
+  writer.endMessage();
+  const message = Uint8Array.from(writer.bytes());
+  const template: Template = { message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1 };
+  walk(message, NLMSG_HDRLEN + NFGENMSG_LEN, message.length, [], (path, value) => {
+    const [top, nest, leaf] = path;
+    if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && leaf !== undefined) {
+      const tuple = top === CTA_TUPLE_ORIG ? template.original : template.reply;
+      if (nest === CTA_TUPLE_IP) {
+        if (leaf === CTA_IP_V4_SRC || leaf === CTA_IP_V6_SRC) tuple.src = value;
+        else if (leaf === CTA_IP_V4_DST || leaf === CTA_IP_V6_DST) tuple.dst = value;
+      } else if (nest === CTA_TUPLE_PROTO) {
+        if (leaf === CTA_PROTO_SRC_PORT) tuple.sport = value;
+        else if (leaf === CTA_PROTO_DST_PORT) tuple.dport = value;
+        else if (leaf === CTA_PROTO_ICMP_TYPE || leaf === CTA_PROTO_ICMPV6_TYPE) tuple.icmpType = value;
+        else if (leaf === CTA_PROTO_ICMP_CODE || leaf === CTA_PROTO_ICMPV6_CODE) tuple.icmpCode = value;
+        else if (leaf === CTA_PROTO_ICMP_ID || leaf === CTA_PROTO_ICMPV6_ID) tuple.icmpId = value;
+      }
+    } else if (path.length === 1) {
+      if (top === CTA_STATUS) template.status = value;
+      else if (top === CTA_TIMEOUT) template.timeout = value;
+      else if (top === CTA_MARK) template.mark = value;
+      else if (top === CTA_ZONE) template.zone = value;
+    } else if (top === CTA_PROTOINFO && path.length === 3 && leaf === CTA_PROTOINFO_TCP_STATE) {
+      template.tcpState = value;
+    }
+  });
+  return template;
+}
+
+function patchAddress(writer: MessageWriter, offset: number, address: Address): void {
+  if (typeof address === 'number') writer.patchBe32(offset, address);
+  else writer.patchBytes(offset, address);
+}
+
+function patchTuple(writer: MessageWriter, at: number, offsets: TupleOffsets, ends: Ends): void {
+  patchAddress(writer, at + offsets.src, ends.src);
+  patchAddress(writer, at + offsets.dst, ends.dst);
+  if (offsets.sport >= 0) writer.patchBe16(at + offsets.sport, ends.sport);
+  if (offsets.dport >= 0) writer.patchBe16(at + offsets.dport, ends.dport);
+  if (offsets.icmpType >= 0) writer.patchU8(at + offsets.icmpType, ends.icmpType);
+  if (offsets.icmpCode >= 0) writer.patchU8(at + offsets.icmpCode, ends.icmpCode);
+  if (offsets.icmpId >= 0) writer.patchBe16(at + offsets.icmpId, ends.icmpId);
+}
+
+/**
+ * Create requests written from templates: flows of one shape (family, protocol, which optional
+ * fields are present) have the same layout, so the message is encoded once per shape and then
+ * copied and patched per flow. A bulk create of 100k flows writes no attribute twice. The bytes
+ * are the general encoder's, which the golden tests hold against the conntrack tool's.
+ */
+export class CreateTemplates {
+  private readonly templates = new Map<number, Template>();
+
+  constructor(
+    private readonly type: number,
+    private readonly flags: number,
+  ) {}
+
+  /**
+   * Checks a flow and appends its create request, for operation `op`. The common shape (IPv4,
+   * a port protocol, optional mark, zone and TCP state) is checked and patched straight into the
+   * batch without making any object; anything else goes through {@link checkCreate}. Throws a
+   * ValidationError naming `flows[index]...` on bad input.
+   */
+  appendSpec(batch: Batch, op: number, input: FlowSpec, index: number): void {
+    const spec = input;
+    if (
+      typeof spec !== 'object' || spec === null || Array.isArray(spec) ||
+      spec.reply !== undefined || spec.status !== undefined || (spec.family !== undefined && spec.family !== 'inet')
+    ) {
+      this.append(batch, op, checkCreate(input, `flows[${index}]`));
+      return;
+    }
+    const protocol = spec.protocol === 'udp' ? 17 : spec.protocol === 'tcp' ? 6 : -1;
+    const src = typeof spec.src === 'string' ? parseIPv4Number(spec.src) : -1;
+    const dst = typeof spec.dst === 'string' ? parseIPv4Number(spec.dst) : -1;
+    const { sport, dport, timeout, mark, zone } = spec;
+    let tcpState = -1;
+    if (protocol === 6) tcpState = spec.tcpState === undefined ? 3 /* ESTABLISHED */ : TCP_STATES.indexOf(spec.tcpState);
+    if (
+      protocol < 0 || src < 0 || dst < 0 || !isInteger(sport, 0, 0xffff) || !isInteger(dport, 0, 0xffff) ||
+      (timeout !== undefined && !isInteger(timeout, 1, 0x7fffffff)) || (mark !== undefined && !isInteger(mark, 0, 0xffffffff)) ||
+      (zone !== undefined && !isInteger(zone, 0, 0xffff)) || (protocol === 6 ? tcpState < 0 : spec.tcpState !== undefined) ||
+      !hasOnlyKnownKeys(spec)
+    ) {
+      // Not the common shape, or a bad value: the general checks name the field.
+      this.append(batch, op, checkCreate(input, `flows[${index}]`));
+      return;
+    }
+    const shape = (protocol << 1) | (mark !== undefined ? 1 << 10 : 0) | (zone !== undefined ? 1 << 11 : 0) | (protocol === 6 ? 1 << 13 : 0);
+    let template = this.templates.get(shape);
+    if (template === undefined) {
+      template = compileTemplate(checkCreate(input, `flows[${index}]`), this.type, this.flags);
+      this.templates.set(shape, template);
+    }
+    const at = batch.appendMessage(op, template.message);
+    const writer = batch.writer;
+    const o = template.original;
+    const r = template.reply;
+    writer.patchBe32(at + o.src, src);
+    writer.patchBe32(at + o.dst, dst);
+    writer.patchBe16(at + o.sport, sport);
+    writer.patchBe16(at + o.dport, dport);
+    writer.patchBe32(at + r.src, dst);
+    writer.patchBe32(at + r.dst, src);
+    writer.patchBe16(at + r.sport, dport);
+    writer.patchBe16(at + r.dport, sport);
+    writer.patchBe32(at + template.timeout, timeout ?? 120);
+    if (mark !== undefined) writer.patchBe32(at + template.mark, mark);
+    if (zone !== undefined) writer.patchBe16(at + template.zone, zone);
+    if (tcpState >= 0) writer.patchU8(at + template.tcpState, tcpState);
+  }
+
+  /** Appends the create request of a checked flow to the batch, for operation `op`. */
+  append(batch: Batch, op: number, flow: CheckedFlow): void {
+    const shape =
+      (flow.family === 6 ? 1 : 0) | (flow.protocol << 1) | (flow.reply ? 1 << 9 : 0) | (flow.mark !== undefined ? 1 << 10 : 0) |
+      (flow.zone !== undefined ? 1 << 11 : 0) | (flow.status !== undefined ? 1 << 12 : 0) | (flow.tcpState !== undefined ? 1 << 13 : 0);
+    let template = this.templates.get(shape);
+    if (template === undefined) {
+      template = compileTemplate(flow, this.type, this.flags);
+      this.templates.set(shape, template);
+    }
+    const at = batch.appendMessage(op, template.message);
+    const writer = batch.writer;
+    patchTuple(writer, at, template.original, flow.original);
+    if (flow.reply) {
+      patchTuple(writer, at, template.reply, flow.reply);
+    } else {
+      // The inverse of the original, written without making it.
+      const o = flow.original;
+      const r = template.reply;
+      patchAddress(writer, at + r.src, o.dst);
+      patchAddress(writer, at + r.dst, o.src);
+      if (r.sport >= 0) writer.patchBe16(at + r.sport, o.dport);
+      if (r.dport >= 0) writer.patchBe16(at + r.dport, o.sport);
+      if (r.icmpType >= 0) writer.patchU8(at + r.icmpType, replyIcmpType(flow.protocol, o.icmpType));
+      if (r.icmpCode >= 0) writer.patchU8(at + r.icmpCode, o.icmpCode);
+      if (r.icmpId >= 0) writer.patchBe16(at + r.icmpId, o.icmpId);
+    }
+    if (template.status >= 0) writer.patchBe32(at + template.status, flow.status!);
+    writer.patchBe32(at + template.timeout, flow.timeout);
+    if (template.mark >= 0) writer.patchBe32(at + template.mark, flow.mark!);
+    if (template.zone >= 0) writer.patchBe16(at + template.zone, flow.zone!);
+    if (template.tcpState >= 0) writer.patchU8(at + template.tcpState, flow.tcpState!);
+  }
 }

@@ -1,5 +1,5 @@
-import type { MessageWriter } from '../netlink/attributes.js';
-import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
+import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
+import { NLMSG_HDRLEN, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlType, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import {
   CTA_MARK,
@@ -12,7 +12,7 @@ import {
   IPCTNL_MSG_CT_NEW,
 } from './constants.js';
 import { encodeTuple, type ResolvedFlowKey } from './flow.js';
-import type { FlowRecord } from './records.js';
+import type { FlowRecords } from './records.js';
 
 /** Message type and flags of each ctnetlink request, as the conntrack tool sends them (NLM_F_ACK aside). */
 export const CT_REQUESTS = {
@@ -43,20 +43,33 @@ export function encodeFlowKey(writer: MessageWriter, key: ResolvedFlowKey): void
   if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
 }
 
-/** Body of a mark update for a dumped flow: its original tuple copied verbatim. */
-export function encodeRecordUpdateMark(writer: MessageWriter, record: FlowRecord, mark: number, mask: number | undefined): void {
-  writeNfgenmsg(writer, record.family);
-  writer.raw(record.tuple());
-  writer.attrBe32(CTA_MARK, mark);
-  if (mask !== undefined) writer.attrBe32(CTA_MARK_MASK, mask);
-  if (record.zone !== undefined) writer.attrBe16(CTA_ZONE, record.zone);
+/**
+ * The first bytes of every bulk message of one kind and family: nlmsghdr (length and sequence
+ * number filled in later) and nfgenmsg. Bulk writers copy them instead of writing field by field.
+ */
+export function messageHead(request: { type: number; flags: number }, family: number): Uint8Array {
+  const head = new Uint8Array(NLMSG_HDRLEN + 4);
+  const view = new DataView(head.buffer);
+  view.setUint16(4, request.type, HOST_IS_LITTLE_ENDIAN);
+  view.setUint16(6, request.flags, HOST_IS_LITTLE_ENDIAN);
+  head[NLMSG_HDRLEN] = family; // nfgenmsg: family, version NFNETLINK_V0, res_id 0
+  return head;
 }
 
-/** Body of a delete for a dumped flow: its original tuple copied verbatim. */
-export function encodeRecordKey(writer: MessageWriter, record: FlowRecord): void {
-  writeNfgenmsg(writer, record.family);
-  writer.raw(record.tuple());
-  if (record.zone !== undefined) writer.attrBe16(CTA_ZONE, record.zone);
+/** Body (after nfgenmsg) of a mark update for dumped flow `i`: its original tuple copied verbatim. */
+export function encodeRecordUpdateMark(writer: MessageWriter, records: FlowRecords, i: number, mark: number, mask: number | undefined): void {
+  records.copyTuple(writer, i);
+  writer.attrBe32(CTA_MARK, mark);
+  if (mask !== undefined) writer.attrBe32(CTA_MARK_MASK, mask);
+  const zone = records.zones[i]!;
+  if (zone >= 0) writer.attrBe16(CTA_ZONE, zone);
+}
+
+/** Body (after nfgenmsg) of a delete for dumped flow `i`: its original tuple copied verbatim. */
+export function encodeRecordKey(writer: MessageWriter, records: FlowRecords, i: number): void {
+  records.copyTuple(writer, i);
+  const zone = records.zones[i]!;
+  if (zone >= 0) writer.attrBe16(CTA_ZONE, zone);
 }
 
 /** What the kernel can filter a dump by. */

@@ -1,35 +1,54 @@
-import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLA_TYPE_MASK } from '../netlink/constants.js';
-import { payloadStart, type NetlinkMessage } from '../netlink/message.js';
+import type { NetlinkMessage } from '../netlink/message.js';
 import { NFGENMSG_LEN } from '../netlink/nfnetlink.js';
 import { CTA_MARK, CTA_TUPLE_ORIG, CTA_ZONE } from './constants.js';
 import { decodeFlow, viewOf, type Flow } from './flow.js';
 
-/**
- * What a bulk call needs of a dumped flow, read without decoding it: its family, where its
- * CTA_TUPLE_ORIG attribute lies (copied verbatim into the update or delete, as the C baseline
- * does), its mark and its zone. The full Flow is decoded only when asked for.
- */
+/** One dumped flow as an object: its message, decoded into a Flow on first use. */
 export class FlowRecord {
-  readonly family: number;
-  readonly tupleStart: number;
-  readonly tupleEnd: number;
-  readonly mark: number;
-  readonly zone: number | undefined;
   private decoded: Flow | undefined;
 
-  constructor(readonly message: NetlinkMessage) {
-    const data = message.data;
+  constructor(readonly message: NetlinkMessage) {}
+
+  /** The decoded flow, made on first use. */
+  get flow(): Flow {
+    this.decoded ??= decodeFlow(this.message);
+    return this.decoded;
+  }
+}
+
+/**
+ * Dumped flows kept as numbers in parallel arrays: where each flow's message and original
+ * tuple lie in the received bytes, its family, mark and zone. A dump of 100k flows makes no
+ * object per flow; {@link record} makes one when someone asks.
+ */
+export class FlowRecords {
+  private readonly buffers: Buffer[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly tupleStarts: number[] = [];
+  private readonly tupleEnds: number[] = [];
+  readonly families: number[] = [];
+  readonly marks: number[] = [];
+  /** The zone, or -1 where the kernel sent none. */
+  readonly zones: number[] = [];
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** Reads a flow message (bytes [start, end) of `data`) and keeps what bulk calls need. */
+  add(data: Buffer, start: number, end: number): void {
     const view = viewOf(data);
-    const base = payloadStart(message);
-    this.family = data[base]!;
+    const base = start + 16; // nlmsghdr
     let tupleStart = 0;
     let tupleEnd = 0;
     let mark = 0;
-    let zone: number | undefined;
-    for (let off = base + NFGENMSG_LEN; off + 4 <= message.end; ) {
+    let zone = -1;
+    for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
       const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
-      if (length < 4 || off + length > message.end) break;
+      if (length < 4 || off + length > end) break;
       const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
       if (type === CTA_TUPLE_ORIG) {
         tupleStart = off;
@@ -41,25 +60,33 @@ export class FlowRecord {
       }
       off += (length + 3) & ~3;
     }
-    this.tupleStart = tupleStart;
-    this.tupleEnd = tupleEnd;
-    this.mark = mark;
-    this.zone = zone;
+    this.buffers.push(data);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.tupleStarts.push(tupleStart);
+    this.tupleEnds.push(tupleEnd);
+    this.families.push(data[base]!);
+    this.marks.push(mark);
+    this.zones.push(zone);
   }
 
-  /** The CTA_TUPLE_ORIG attribute, header included. */
-  tuple(): Uint8Array {
-    return this.message.data.subarray(this.tupleStart, this.tupleEnd);
+  /** Forgets every flow (a dump that starts over). */
+  clear(): void {
+    for (const list of [this.buffers, this.starts, this.ends, this.tupleStarts, this.tupleEnds, this.families, this.marks, this.zones] as unknown[][]) list.length = 0;
+  }
+
+  /** Appends flow `i`'s CTA_TUPLE_ORIG attribute, header included, to a message being written. */
+  copyTuple(writer: MessageWriter, i: number): void {
+    writer.copyFrom(this.buffers[i]!, this.tupleStarts[i]!, this.tupleEnds[i]!);
+  }
+
+  /** Flow `i` as an object (its Flow decoded on first use). */
+  record(i: number): FlowRecord {
+    return new FlowRecord({ type: 0, flags: 0, seq: 0, portId: 0, data: this.buffers[i]!, start: this.starts[i]!, end: this.ends[i]! });
   }
 
   /** A key that tells flows apart (the original tuple and zone). */
-  identity(): string {
-    return `${this.zone ?? 0}:${Buffer.from(this.tuple()).toString('latin1')}`;
-  }
-
-  /** The decoded flow, made on first use. */
-  get flow(): Flow {
-    this.decoded ??= decodeFlow(this.message);
-    return this.decoded;
+  identity(i: number): string {
+    return `${this.zones[i]}:${this.buffers[i]!.toString('latin1', this.tupleStarts[i]!, this.tupleEnds[i]!)}`;
   }
 }

@@ -75,6 +75,19 @@ export class MessageWriter {
     return start;
   }
 
+  /**
+   * Starts a message from pre-built header bytes (nlmsghdr, then whatever fixed header the
+   * family has): for bulk writers whose every message starts the same. The length and sequence
+   * number are filled in later, as for {@link beginMessage}.
+   */
+  beginMessageRaw(header: Uint8Array): number {
+    if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
+    const start = this.position;
+    this.raw(header);
+    this.messageStart = start;
+    return start;
+  }
+
   /** Ends the current message: writes its length and pads it to 4 bytes. Returns the length. */
   endMessage(): number {
     if (this.messageStart < 0) throw new Error('MessageWriter: no message started');
@@ -91,6 +104,32 @@ export class MessageWriter {
     this.reserve(bytes.length);
     this.buffer.set(bytes, this.position);
     this.position += bytes.length;
+  }
+
+  /**
+   * Overwrites bytes already written, at `offset` from the start of the buffer: for templates,
+   * where a message is copied whole and only its constants change.
+   */
+  patchU8(offset: number, value: number): void {
+    this.buffer[offset] = value;
+  }
+  patchBe16(offset: number, value: number): void {
+    this.view.setUint16(offset, value, false);
+  }
+  patchBe32(offset: number, value: number): void {
+    this.view.setUint32(offset, value >>> 0, false);
+  }
+  patchU32(offset: number, value: number): void {
+    this.view.setUint32(offset, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+  }
+  patchBytes(offset: number, bytes: Uint8Array): void {
+    this.buffer.set(bytes, offset);
+  }
+
+  /** Appends bytes [start, end) of `source`, without making a view of them. */
+  copyFrom(source: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    this.position += source.copy(this.buffer, this.position, start, end);
   }
 
   /** Fixed-header fields, written in host order. */

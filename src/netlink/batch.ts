@@ -90,6 +90,13 @@ export class Batch {
     return this.writer.length;
   }
 
+  /** Registers an operation by name and caller's index (no object made). Returns its id. */
+  operationAt(operation: string, index: number): number {
+    this.operationNames.push(operation);
+    this.operationIndexes.push(index);
+    return this.operationNames.length - 1;
+  }
+
   /** Registers an operation; its messages are added with {@link begin}. Returns its id. */
   operation(ref: OperationRef): number {
     this.operationNames.push(ref.operation);
@@ -106,6 +113,35 @@ export class Batch {
     if (this.open) throw new Error('Batch: previous message not ended');
     if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
     this.starts.push(this.writer.beginMessage(type, flags, 0));
+    this.owners.push(op);
+    this.replyCosts.push(replyCost);
+    this.open = true;
+  }
+
+  /**
+   * Appends a whole message already encoded (header included, its length right, seq 0) for
+   * operation `op`, and returns its offset, so that a template's constants can be patched in
+   * place with `batch.writer.patch*`.
+   */
+  appendMessage(op: number, message: Uint8Array, replyCost = DEFAULT_REPLY_COST): number {
+    if (this.open) throw new Error('Batch: previous message not ended');
+    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
+    const start = this.writer.length;
+    this.writer.raw(message);
+    this.starts.push(start);
+    this.owners.push(op);
+    this.replyCosts.push(replyCost);
+    return start;
+  }
+
+  /**
+   * Starts a message for operation `op` from pre-built header bytes (see
+   * MessageWriter.beginMessageRaw); continue with `batch.writer`, then call {@link end}.
+   */
+  beginRaw(op: number, header: Uint8Array, replyCost = DEFAULT_REPLY_COST): void {
+    if (this.open) throw new Error('Batch: previous message not ended');
+    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
+    this.starts.push(this.writer.beginMessageRaw(header));
     this.owners.push(op);
     this.replyCosts.push(replyCost);
     this.open = true;

@@ -1,9 +1,9 @@
 import { MessageWriter, HOST_IS_LITTLE_ENDIAN } from './attributes.js';
 import { Batch } from './batch.js';
-import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_REQUEST } from './constants.js';
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_REQUEST } from './constants.js';
 import { errnoNumber } from './errno.js';
 import { NetlinkError, fromSystemError, type OperationRef } from './errors.js';
-import { parseErrorPayload, parseMessages, type NetlinkMessage } from './message.js';
+import { parseErrorPayload, type NetlinkMessage } from './message.js';
 import type { Transport } from './transport.js';
 
 const ENOBUFS = errnoNumber('ENOBUFS') ?? 105;
@@ -66,11 +66,23 @@ interface Flight {
   lossy: boolean;
 }
 
+/**
+ * Receives a dump's messages as they arrive, without an object per message: for dumps of 100k
+ * entries that the caller reads straight from the received bytes.
+ */
+export interface DumpVisitor {
+  /** One data message: bytes [start, end) of `data`, header included. */
+  message(data: Buffer, start: number, end: number): void;
+  /** The dump starts over (the kernel said its data changed or was lost): forget what came. */
+  restart(): void;
+}
+
 interface DumpState {
   request: Buffer;
   ref: OperationRef;
   seq: number;
   messages: NetlinkMessage[];
+  visitor: DumpVisitor | undefined;
   interrupted: boolean;
   restarts: number;
   lossy: boolean;
@@ -194,6 +206,24 @@ export class Connection {
    * kernel signals that the data changed underneath (NLM_F_DUMP_INTR).
    */
   dump(ref: OperationRef, type: number, flags: number, write?: (writer: MessageWriter) => void): Promise<NetlinkMessage[]> {
+    return this.queueDump(ref, type, flags, write, undefined);
+  }
+
+  /**
+   * Runs a dump like {@link dump}, handing each message to `visitor` as it arrives instead of
+   * collecting message objects; `visitor.restart()` is called if the dump starts over.
+   */
+  async dumpEach(ref: OperationRef, type: number, flags: number, write: ((writer: MessageWriter) => void) | undefined, visitor: DumpVisitor): Promise<void> {
+    await this.queueDump(ref, type, flags, write, visitor);
+  }
+
+  private queueDump(
+    ref: OperationRef,
+    type: number,
+    flags: number,
+    write: ((writer: MessageWriter) => void) | undefined,
+    visitor: DumpVisitor | undefined,
+  ): Promise<NetlinkMessage[]> {
     if (this.closed) return Promise.reject(this.closedError(ref));
     const writer = new MessageWriter(256);
     writer.beginMessage(type, flags, 0);
@@ -201,7 +231,7 @@ export class Connection {
     writer.endMessage();
     const request = Buffer.from(writer.bytes());
     return new Promise<NetlinkMessage[]>((resolve, reject) => {
-      this.dumpQueue.push({ request, ref, seq: 0, messages: [], interrupted: false, restarts: 0, lossy: false, resolve, reject });
+      this.dumpQueue.push({ request, ref, seq: 0, messages: [], visitor, interrupted: false, restarts: 0, lossy: false, resolve, reject });
       this.startNextDump();
       this.updateRef();
     });
@@ -395,7 +425,26 @@ export class Connection {
       this.onReceiveError(errno);
       return;
     }
-    for (const message of parseMessages(data)) this.dispatch(message);
+    // Messages are read in place; a dump with a visitor gets its data messages without any
+    // object being made for them (dumps can carry 100k entries).
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let offset = 0;
+    while (offset + NLMSG_HDRLEN <= data.length) {
+      const length = view.getUint32(offset, HOST_IS_LITTLE_ENDIAN);
+      if (length < NLMSG_HDRLEN || offset + length > data.length) break;
+      const type = view.getUint16(offset + 4, HOST_IS_LITTLE_ENDIAN);
+      const flags = view.getUint16(offset + 6, HOST_IS_LITTLE_ENDIAN);
+      const seq = view.getUint32(offset + 8, HOST_IS_LITTLE_ENDIAN);
+      const portId = view.getUint32(offset + 12, HOST_IS_LITTLE_ENDIAN);
+      const dump = this.activeDump;
+      if (dump?.visitor !== undefined && type >= NLMSG_MIN_TYPE && seq === dump.seq && portId === this.ownPortId) {
+        if (flags & NLM_F_DUMP_INTR) dump.interrupted = true;
+        if (!dump.lossy) dump.visitor.message(data, offset, offset + length);
+      } else {
+        this.dispatch({ type, flags, seq, portId, data, start: offset, end: offset + length });
+      }
+      offset += (length + 3) & ~3;
+    }
     if (this.queue.length > 0) this.flush();
     this.updateRef();
   }
@@ -538,6 +587,7 @@ export class Connection {
       this.abandonedDumpSeqs.add(dump.seq);
       dump.lossy = false;
       dump.messages = [];
+      dump.visitor?.restart();
       dump.interrupted = false;
       this.activeDump = undefined;
       this.dumpQueue.unshift(dump);
@@ -604,10 +654,16 @@ export class Connection {
         this.restartDump(dump, EINTR, 'the dump was interrupted by changes too often');
         return;
       }
+      if (dump.lossy) {
+        // Some of its messages were dropped (ENOBUFS) before this DONE: ask again.
+        this.restartDump(dump, ENOBUFS, 'the receive queue overflowed during the dump too often');
+        return;
+      }
       this.endDump(dump, undefined);
       return;
     }
-    dump.messages.push(message);
+    if (dump.visitor) dump.visitor.message(message.data, message.start, message.end);
+    else dump.messages.push(message);
   }
 
   /** Asks for a dump again (its data changed or was lost), at most maxDumpRestarts times. */
@@ -618,7 +674,9 @@ export class Connection {
     }
     dump.restarts++;
     dump.messages = [];
+    dump.visitor?.restart();
     dump.interrupted = false;
+    dump.lossy = false;
     this.activeDump = undefined;
     this.dumpQueue.unshift(dump);
     this.startNextDump();

@@ -79,3 +79,79 @@ t.test('a created flow decodes back to what was asked', async (t) => {
     if (input.status) t.same(flow.status, [...input.status, 'CONFIRMED'], `${fixture.name}: status (CONFIRMED added)`);
   }
 });
+
+t.test('creates written from templates are byte for byte the general encoder\'s', async (t) => {
+  const { CreateTemplates, checkCreate, writeChecked } = await import('../../src/ct/create.js');
+  const shapes: FlowSpec[] = [
+    { protocol: 'udp', src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 53 },
+    { protocol: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 443, mark: 7, tcpState: 'SYN_SENT' },
+    { protocol: 'icmp', src: '203.0.113.1', dst: '203.0.113.2', icmpType: 8, icmpCode: 0, icmpId: 9, zone: 3 },
+    { protocol: 'icmpv6', src: '2001:db8::1', dst: '2001:db8::2', icmpType: 128, icmpId: 4 },
+    { protocol: 'udp', src: '2001:db8::1', dst: '2001:db8::2', sport: 5, dport: 6, mark: 0, status: ['ASSURED'] },
+    { protocol: 'gre', src: '198.51.100.1', dst: '198.51.100.2', timeout: 30 },
+    { protocol: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, reply: { src: '10.9.9.9', dst: '10.0.0.1', sport: 80, dport: 1 } },
+  ];
+  // Several flows of every shape, interleaved, with values that differ from the template's.
+  const flows: FlowSpec[] = [];
+  for (let i = 0; i < 40; i++) {
+    const base = shapes[i % shapes.length]!;
+    const flow: FlowSpec = { ...base, timeout: 10 + i };
+    if (base.src.includes(':')) flow.src = `2001:db8::${(i + 1).toString(16)}`;
+    else flow.src = `10.1.${i}.${(i * 7) % 256}`;
+    if (base.sport !== undefined) flow.sport = 1000 + i;
+    if (base.mark !== undefined) flow.mark = i * 1000;
+    if (base.zone !== undefined) flow.zone = i;
+    if (base.icmpId !== undefined) flow.icmpId = i;
+    if (base.tcpState !== undefined) flow.tcpState = i % 2 ? 'ESTABLISHED' : 'TIME_WAIT';
+    if (base.reply !== undefined) flow.reply = { ...base.reply, dport: 2000 + i, dst: flow.src };
+    flows.push(flow);
+  }
+  const fromTemplates = new Batch();
+  const templates = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags);
+  const general = new Batch();
+  flows.forEach((flow, i) => {
+    const checked = checkCreate(flow, `flows[${i}]`);
+    templates.append(fromTemplates, fromTemplates.operation({ operation: 't', index: i }), checked);
+    general.add({ operation: 'g', index: i }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => writeChecked(w, checked));
+  });
+  t.equal(fromTemplates.messageCount, flows.length);
+  t.equal(Buffer.from(fromTemplates.bytes()).toString('hex'), Buffer.from(general.bytes()).toString('hex'), 'the same bytes for every flow');
+  const decoded = parseMessages(Buffer.from(fromTemplates.bytes())).map(decodeFlow);
+  t.equal(decoded[7]!.original.sport, 1007, 'constants are those of each flow, not the template\'s');
+  t.equal(decoded[8]!.mark, 8000);
+});
+
+t.test('the unchecked fast path (IPv4 tcp/udp) writes the general encoder\'s bytes and refuses what it refuses', async (t) => {
+  const { CreateTemplates, checkCreate, writeChecked } = await import('../../src/ct/create.js');
+  const flows: FlowSpec[] = [];
+  for (let i = 0; i < 30; i++) {
+    const flow: FlowSpec = { protocol: i % 3 ? 'udp' : 'tcp', src: `10.2.${i}.1`, dst: `198.51.100.${i + 1}`, sport: 2000 + i, dport: 53 + i };
+    if (i % 2) flow.mark = i;
+    if (i % 5 === 0) flow.zone = i;
+    if (i % 4 === 0) flow.timeout = 60 + i;
+    if (i % 6 === 0) flow.tcpState = 'SYN_RECV';
+    if (i === 7) flow.family = 'inet';
+    if (i === 9) flow.status = ['ASSURED']; // a shape the fast path hands to the general one
+    flows.push(flow);
+  }
+  const fast = new Batch();
+  const templates = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags);
+  const general = new Batch();
+  flows.forEach((flow, i) => {
+    templates.appendSpec(fast, fast.operation({ operation: 'f', index: i }), flow, i);
+    general.add({ operation: 'g', index: i }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => writeChecked(w, checkCreate(flow, `flows[${i}]`)));
+  });
+  t.equal(Buffer.from(fast.bytes()).toString('hex'), Buffer.from(general.bytes()).toString('hex'), 'the same bytes');
+  const refused: [FlowSpec, string][] = [
+    [{ protocol: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 70000, dport: 1 }, 'flows[4].sport'],
+    [{ protocol: 'udp', src: '10.0.0.300', dst: '10.0.0.2', sport: 1, dport: 1 }, 'flows[4].src'],
+    [{ protocol: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 1, tcpState: 'NOPE' as never }, 'flows[4].tcpState'],
+    [{ protocol: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 1, mark: 2 ** 32 }, 'flows[4].mark'],
+    [{ protocol: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 1, srcc: 1 } as unknown as FlowSpec, 'flows[4].srcc'],
+    [{ protocol: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 1, tcpState: 'ESTABLISHED' }, 'flows[4].tcpState'],
+  ];
+  for (const [flow, field] of refused) {
+    const batch = new Batch();
+    t.throws(() => templates.appendSpec(batch, batch.operation({ operation: 'f' }), flow, 4), { name: 'ValidationError', field }, field);
+  }
+});

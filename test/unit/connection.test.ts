@@ -208,3 +208,25 @@ t.test('a dump the kernel ends with ENOBUFS (the queue overflowed under it) is a
   connection.close();
   giving.close();
 });
+
+t.test('dumpEach hands each message to a visitor, and starts it over when the dump restarts', async (t) => {
+  let calls = 0;
+  const kernel = new FakeKernel(() => {
+    calls++;
+    const flags = NLM_F_MULTI | (calls === 1 ? NLM_F_DUMP_INTR : 0);
+    return [{ type: 40, flags, data: Uint8Array.of(calls, 0, 0, 0) }, { type: 40, flags, data: Uint8Array.of(calls, 1, 0, 0) }, { done: true }];
+  });
+  const connection = new Connection(kernel);
+  const seen: string[] = [];
+  let restarts = 0;
+  await connection.dumpEach({ operation: 'listThings' }, 40, 0x301, undefined, {
+    message: (data, start, end) => seen.push(`${data[start + 16]}.${data[start + 17]} (${end - start} bytes)`),
+    restart: () => {
+      restarts++;
+      seen.length = 0;
+    },
+  });
+  t.equal(restarts, 1, 'restarted once');
+  t.same(seen, ['2.0 (20 bytes)', '2.1 (20 bytes)'], 'only the consistent second answer remains');
+  connection.close();
+});
