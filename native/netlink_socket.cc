@@ -43,6 +43,8 @@ Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
       env, "NetlinkSocket",
       {
           InstanceMethod<&NetlinkSocket::Send>("send"),
+          InstanceMethod<&NetlinkSocket::SendQueued>("sendQueued"),
+          InstanceMethod<&NetlinkSocket::OnSendFailure>("onSendFailure"),
           InstanceMethod<&NetlinkSocket::Start>("start"),
           InstanceMethod<&NetlinkSocket::Stop>("stop"),
           InstanceMethod<&NetlinkSocket::SetOption>("setOption"),
@@ -135,12 +137,14 @@ void NetlinkSocket::CloseNow() {
     poll_ = nullptr;
   }
   polling_ = false;
+  StopSender();
   if (socket_ != nullptr) {
     mnl_socket_close(socket_);  // closes fd_
     socket_ = nullptr;
     fd_ = -1;
   }
   callback_.Reset();
+  send_failure_callback_.Reset();
   async_context_.reset();
   arena_.clear();
   arena_.shrink_to_fit();
@@ -158,6 +162,8 @@ Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
     SystemError(env, EBADF, "sendto").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  // Whatever is queued for the sender thread was sent first: the kernel must see it first.
+  WaitForSender();
   ssize_t sent;
   do {
     sent = mnl_socket_sendto(socket_, data, length);
@@ -167,6 +173,175 @@ Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(sent));
+}
+
+Napi::Value NetlinkSocket::SendQueued(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<SendJob>();
+  if (info.Length() < 2 || !ReadUint8Array(info[0], &job->data, &job->length) || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "sendQueued expects (Uint8Array, sentinelSeq)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (closed_) {
+    SystemError(env, EBADF, "sendto").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  job->sentinel_seq = info[1].As<Napi::Number>().Uint32Value();
+  if (sent_signal_ == nullptr) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Napi::Error::New(env, "no libuv loop for this environment").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    sent_signal_ = new uv_async_t;
+    int rc = uv_async_init(loop, sent_signal_, [](uv_async_t* handle) {
+      auto* self = static_cast<NetlinkSocket*>(handle->data);
+      if (self == nullptr || self->closed_) return;
+      napi_handle_scope scope;
+      if (napi_open_handle_scope(self->env_, &scope) != napi_ok) return;
+      self->DrainSent();
+      napi_close_handle_scope(self->env_, scope);
+    });
+    if (rc != 0) {
+      delete sent_signal_;
+      sent_signal_ = nullptr;
+      SystemError(env, -rc, "uv_async_init").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    sent_signal_->data = this;
+    // The poll handle keeps the loop alive while replies are awaited; this one never needs to.
+    uv_unref(reinterpret_cast<uv_handle_t*>(sent_signal_));
+  }
+  if (napi_create_reference(env, info[0], 1, &job->keep) != napi_ok) {
+    Napi::Error::New(env, "cannot keep the buffer alive").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!sender_.joinable()) sender_ = std::thread([this] { SenderLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(sender_mutex_);
+    to_send_.push_back(std::move(job));
+  }
+  sender_wake_.notify_one();
+  return env.Undefined();
+}
+
+Napi::Value NetlinkSocket::OnSendFailure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "onSendFailure expects a callback").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  send_failure_callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+void NetlinkSocket::SenderLoop() {
+  for (;;) {
+    std::unique_ptr<SendJob> job;
+    {
+      std::unique_lock<std::mutex> lock(sender_mutex_);
+      sender_wake_.wait(lock, [this] { return sender_stop_ || !to_send_.empty(); });
+      if (sender_stop_) return;  // the main thread releases what is left
+      job = std::move(to_send_.front());
+      to_send_.pop_front();
+      sender_busy_ = true;
+    }
+    ssize_t sent;
+    do {
+      sent = sendto(fd_, job->data, job->length, 0, nullptr, 0);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      job->error = errno;  // and no sentinel: its ack would claim the data was answered
+    } else {
+      struct nlmsghdr sentinel = {};
+      sentinel.nlmsg_len = NLMSG_HDRLEN;
+      sentinel.nlmsg_type = NLMSG_NOOP;
+      sentinel.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+      sentinel.nlmsg_seq = job->sentinel_seq;
+      do {
+        sent = sendto(fd_, &sentinel, sizeof(sentinel), 0, nullptr, 0);
+      } while (sent < 0 && errno == EINTR);
+      if (sent < 0) {
+        job->error = errno;
+        job->sentinel_failed = true;
+      }
+    }
+    bool idle;
+    {
+      std::lock_guard<std::mutex> lock(sender_mutex_);
+      sent_.push_back(std::move(job));
+      sender_busy_ = false;
+      idle = to_send_.empty();
+    }
+    if (idle) sender_idle_.notify_all();
+    uv_async_send(sent_signal_);
+  }
+}
+
+void NetlinkSocket::WaitForSender() {
+  if (!sender_.joinable()) return;
+  std::unique_lock<std::mutex> lock(sender_mutex_);
+  sender_idle_.wait(lock, [this] { return to_send_.empty() && !sender_busy_; });
+}
+
+bool NetlinkSocket::DrainSent() {
+  std::deque<std::unique_ptr<SendJob>> done;
+  {
+    std::lock_guard<std::mutex> lock(sender_mutex_);
+    done.swap(sent_);
+  }
+  for (auto& job : done) {
+    napi_delete_reference(env_, job->keep);
+    job->keep = nullptr;
+  }
+  for (auto& job : done) {
+    if (job->error == 0) continue;
+    if (closed_ || send_failure_callback_.IsEmpty() || !async_context_) return false;
+    napi_env env = env_;
+    napi_value argv[3];
+    napi_value receiver;
+    napi_value function;
+    napi_value result;
+    bool ok = napi_create_uint32(env, job->sentinel_seq, &argv[0]) == napi_ok &&
+              napi_create_int32(env, job->error, &argv[1]) == napi_ok &&
+              napi_get_boolean(env, job->sentinel_failed, &argv[2]) == napi_ok &&
+              napi_get_global(env, &receiver) == napi_ok &&
+              napi_get_reference_value(env, send_failure_callback_, &function) == napi_ok &&
+              function != nullptr &&
+              napi_make_callback(env, *async_context_, receiver, function, 3, argv, &result) == napi_ok;
+    if (!ok) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+      return false;
+    }
+  }
+  return !closed_;
+}
+
+void NetlinkSocket::StopSender() {
+  if (sender_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(sender_mutex_);
+      sender_stop_ = true;
+    }
+    sender_wake_.notify_all();
+    sender_.join();  // at most one sendmsg to finish
+  }
+  for (auto* queue : {&to_send_, &sent_}) {
+    for (auto& job : *queue) {
+      if (job->keep != nullptr) napi_delete_reference(env_, job->keep);
+    }
+    queue->clear();
+  }
+  if (sent_signal_ != nullptr) {
+    sent_signal_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(sent_signal_),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
+    sent_signal_ = nullptr;
+  }
 }
 
 Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
@@ -231,6 +406,12 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(self->env_, &scope) != napi_ok) {
     self->StopPolling();
+    return;
+  }
+  // A queued send that failed is reported before any reply that came after it: a later flight's
+  // ack must never be read while an earlier flight's failure is still unknown.
+  if (!self->DrainSent() && self->closed_) {
+    napi_close_handle_scope(self->env_, scope);
     return;
   }
   if (status < 0) {

@@ -1,12 +1,20 @@
 // A netlink socket for JavaScript: created in any network namespace, sending whole batches with
 // one sendto, and receiving on the libuv loop of the environment that made it (main thread or
 // worker), handing JavaScript one Buffer per wake-up with every datagram that was waiting.
-// Framing, sequence numbers, acks and errors live in TypeScript (src/netlink/).
+// Large batches can instead be queued to a sender thread of the socket's own: the kernel handles
+// a netlink request inside sendmsg, on the sending thread, so queueing lets it work on one chunk
+// while JavaScript encodes the next. Framing, sequence numbers, acks and errors live in
+// TypeScript (src/netlink/).
 #pragma once
 #include <napi.h>
 #include <uv.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 struct mnl_socket;
@@ -23,6 +31,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
 
  private:
   Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SendQueued(const Napi::CallbackInfo& info);
+  Napi::Value OnSendFailure(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value SetOption(const Napi::CallbackInfo& info);
@@ -44,6 +54,23 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   bool Deliver(const uint8_t* data, size_t length, int error);
   void CloseNow();
 
+  // One datagram for the sender thread, kept alive by a reference until the main thread drops it.
+  struct SendJob {
+    napi_ref keep = nullptr;
+    const uint8_t* data = nullptr;
+    size_t length = 0;
+    uint32_t sentinel_seq = 0;  // a NOOP with NLM_F_ACK and this seq follows the data
+    int error = 0;              // set by the sender thread
+    bool sentinel_failed = false;
+  };
+  void SenderLoop();
+  // Main thread: blocks until the sender thread has sent everything queued (sends stay in order).
+  void WaitForSender();
+  // Main thread: releases finished jobs and reports failures to JavaScript. False if the socket
+  // was closed from inside a callback.
+  bool DrainSent();
+  void StopSender();
+
   Napi::Env env_;
   struct mnl_socket* socket_ = nullptr;
   int fd_ = -1;
@@ -57,6 +84,17 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<uint8_t> arena_;
+
+  std::thread sender_;
+  std::mutex sender_mutex_;
+  std::condition_variable sender_wake_;  // the sender thread waits for jobs on it
+  std::condition_variable sender_idle_;  // WaitForSender waits on it
+  std::deque<std::unique_ptr<SendJob>> to_send_;
+  std::deque<std::unique_ptr<SendJob>> sent_;
+  bool sender_busy_ = false;
+  bool sender_stop_ = false;
+  uv_async_t* sent_signal_ = nullptr;  // owned by libuv between uv_close and its callback
+  Napi::FunctionReference send_failure_callback_;
 };
 
 }  // namespace routemark

@@ -16,6 +16,17 @@ export interface NativeNetlinkSocket {
   readonly closed: boolean;
   /** One sendto of the whole buffer; returns bytes sent. Throws {errno, syscall} on failure. */
   send(data: Uint8Array): number;
+  /**
+   * Queues `data` for the socket's sender thread, to be sent after everything queued before it
+   * and followed by a NOOP with NLM_F_ACK and sequence number `sentinelSeq`; returns at once.
+   * `send` waits for the queue to empty first, so the kernel sees datagrams in call order.
+   */
+  sendQueued(data: Uint8Array, sentinelSeq: number): void;
+  /**
+   * Where queued sends that failed are reported, before any datagram received after them:
+   * `(sentinelSeq, errno, sentinelFailed)`; when only the sentinel failed, the data was sent.
+   */
+  onSendFailure(callback: (sentinelSeq: number, errno: number, sentinelFailed: boolean) => void): void;
   /** Starts polling on the calling environment's libuv loop; `onData(null, errno)` on errors. */
   start(onData: (data: Buffer | null, errno: number) => void): void;
   /** Stops polling. */

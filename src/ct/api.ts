@@ -1,5 +1,6 @@
 import { u32 } from '../common/validate.js';
 import { Batch } from '../netlink/batch.js';
+import { sendChunked } from '../netlink/chunked.js';
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, type OperationRef } from '../netlink/errors.js';
@@ -236,15 +237,17 @@ export class ConntrackApi {
     let skip: Set<string> | undefined;
     while (selected.length > 0 && rounds < maxRounds) {
       rounds++;
-      const batch = new Batch({ initialCapacity: 96 * selected.length + 64 });
       const offset = handledCount;
-      for (let k = 0; k < selected.length; k++) {
-        const i = selected[k]!;
-        batch.beginRaw(batch.operationAt(operation, offset + k), head(pending.families[i]!));
-        write(batch.writer, pending, i);
+      const round = pending;
+      const picked = selected;
+      // The flows come from the kernel's own dump: nothing to validate, so chunks go out while
+      // the next ones are written.
+      const errors = await sendChunked(this.connection, picked.length, 96, (batch, k) => {
+        const i = picked[k]!;
+        batch.beginRaw(batch.operationAt(operation, offset + k), head(round.families[i]!));
+        write(batch.writer, round, i);
         batch.end();
-      }
-      const { errors } = await this.connection.execute(batch);
+      });
       for (let k = 0; k < selected.length; k++) {
         // Only later rounds can meet a flow again; keys are made only then.
         if (seen === undefined || !seen.has(pending.identity(selected[k]!))) matched++;
@@ -256,8 +259,6 @@ export class ConntrackApi {
       }
       handledRounds.push({ records: pending, picked: selected });
       handledCount += selected.length;
-      const round = pending;
-      const picked = selected;
       pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
       selected = select(pending, selects);
       if (selected.length > 0) {

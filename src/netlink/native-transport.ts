@@ -53,7 +53,12 @@ export class NativeTransport implements Transport {
     this.socket.send(data);
   }
 
-  start(onData: (data: Buffer | null, errno: number) => void): void {
+  sendQueued(data: Buffer, sentinelSeq: number): void {
+    this.socket.sendQueued(data, sentinelSeq);
+  }
+
+  start(onData: (data: Buffer | null, errno: number) => void, onSendFailure?: (sentinelSeq: number, errno: number, sentinelFailed: boolean) => void): void {
+    if (onSendFailure) this.socket.onSendFailure(onSendFailure);
     this.socket.start(onData);
   }
 

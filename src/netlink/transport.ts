@@ -8,10 +8,18 @@ export interface Transport {
   /** Sends one datagram to the kernel. Throws a system error (errno, syscall) on failure. */
   send(data: Uint8Array): void;
   /**
+   * Optional. Queues a datagram, and after it a NOOP with NLM_F_ACK and sequence number
+   * `sentinelSeq`, for a sender thread, and returns at once: the kernel handles a request on the
+   * thread that sends it, so it works on one chunk while JavaScript encodes the next. Datagrams
+   * reach the kernel in call order (`send` waits for the queue). Failures go to the
+   * `onSendFailure` handler given to {@link start}, before anything received after them.
+   */
+  sendQueued?(data: Buffer, sentinelSeq: number): void;
+  /**
    * Starts delivering received data. `onData` gets one or more whole datagrams back to back, or
    * `null` with an errno (ENOBUFS: the kernel dropped messages for this socket).
    */
-  start(onData: (data: Buffer | null, errno: number) => void): void;
+  start(onData: (data: Buffer | null, errno: number) => void, onSendFailure?: (sentinelSeq: number, errno: number, sentinelFailed: boolean) => void): void;
   /** Sets SO_SNDBUF and SO_RCVBUF (forcing past the system limits where allowed). */
   setBufferSizes(sizes: { send?: number; receive?: number }): void;
   /** The effective SO_SNDBUF and SO_RCVBUF (as the kernel reports them: doubled). */

@@ -1,6 +1,7 @@
 /** What every rtnetlink API class shares: the handle's socket, table names, single requests, bulk results. */
 import type { MessageWriter } from '../netlink/attributes.js';
 import { Batch } from '../netlink/batch.js';
+import { sendChunked } from '../netlink/chunked.js';
 import type { BatchResult, Connection } from '../netlink/connection.js';
 import { NETLINK_ROUTE } from '../netlink/constants.js';
 import { NetlinkError, type OperationRef } from '../netlink/errors.js';
@@ -88,6 +89,18 @@ export abstract class RtnlApi {
   /** Index -> name of every link. */
   protected linkNames(): Promise<Map<number, string>> {
     return linkNameMap(this.connection);
+  }
+
+  /**
+   * Encodes and sends items chunk by chunk (see {@link sendChunked}) in `order` (the caller's
+   * indexes, which the operations carry); returns errors in the caller's order. Everything must
+   * have been validated before: a chunk that has gone cannot be taken back.
+   */
+  protected async runChunked(order: ArrayLike<number>, count: number, bytesPerItem: number, write: (batch: Batch, index: number) => void): Promise<(NetlinkError | undefined)[]> {
+    const sent = await sendChunked(this.connection, order.length, bytesPerItem, (batch, k) => write(batch, order[k]!));
+    const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
+    for (let k = 0; k < sent.length; k++) if (sent[k] !== undefined) errors[order[k]!] = sent[k];
+    return errors;
   }
 
   /** Runs a batch whose operations carry the caller's indexes; returns errors in the caller's order. */

@@ -93,11 +93,130 @@ function putAttr(at: number, type: number, value: number, littleEndian: boolean)
   return at + 8;
 }
 
+/** Numbers per route in a {@link PlainRoutes} table. */
+const PLAIN_FIELDS = 8;
+
 /**
- * Writes a plain IPv4 route (only dst, gateway, dev, src, table id, metric, protocol number,
- * family 'inet') as one message of operation `op`, with the bytes encodeRoute writes for it.
- * Returns false, writing nothing, for any other route. `owner` is the protocol of a route that
- * names none (the handle's owner id).
+ * Plain IPv4 routes parsed to numbers, checked and ready to encode: bulk calls parse (and so
+ * validate) every route before anything is sent, then encode chunk by chunk while the kernel
+ * works on the chunk before.
+ */
+export class PlainRoutes {
+  private readonly fields: Float64Array;
+
+  constructor(count: number) {
+    this.fields = new Float64Array(count * PLAIN_FIELDS);
+  }
+
+  /**
+   * Parses route `i` if it is plain (only dst, gateway, dev, src, table id, metric, protocol
+   * number, family 'inet'); returns false, storing nothing, for any other route. `owner` is the
+   * protocol of a route that names none (the handle's owner id).
+   */
+  parse(i: number, route: Route, intent: RouteIntent, links: ReadonlyMap<string, number>, owner?: number): boolean {
+    if (!isPlain(route)) return false;
+    let dst = NO_ADDRESS;
+    let dstLength = 0;
+    let gateway = NO_ADDRESS;
+    let src = NO_ADDRESS;
+    let ifindex = -1;
+    let table = RT_TABLE_MAIN;
+    let metric = -1;
+    let protocol: number | undefined;
+    for (const key in route) {
+      const value = (route as Record<string, unknown>)[key];
+      switch (key) {
+        case 'dst':
+          if (typeof value !== 'string') return false;
+          if (value !== 'default') {
+            dst = quickIPv4(value, true);
+            if (dst === NO_ADDRESS) return false;
+            dstLength = lastLength;
+          }
+          break;
+        case 'gateway':
+          if (typeof value !== 'string' || (gateway = quickIPv4(value, false)) === NO_ADDRESS) return false;
+          break;
+        case 'src':
+          if (typeof value !== 'string' || (src = quickIPv4(value, false)) === NO_ADDRESS) return false;
+          break;
+        case 'dev': {
+          const index = typeof value === 'string' ? links.get(value) : undefined;
+          if (index === undefined) return false;
+          ifindex = index;
+          break;
+        }
+        case 'table':
+          if (!isTableId(value)) return false;
+          table = value;
+          break;
+        case 'metric':
+          if (!isU32(value)) return false;
+          metric = value;
+          break;
+        case 'family':
+          if (value !== 'inet') return false;
+          break;
+        case 'protocol':
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255) return false;
+          protocol = value;
+          break;
+        default:
+          return false;
+      }
+    }
+    const f = this.fields;
+    const at = i * PLAIN_FIELDS;
+    f[at] = dst;
+    f[at + 1] = dstLength;
+    f[at + 2] = gateway;
+    f[at + 3] = src;
+    f[at + 4] = ifindex;
+    f[at + 5] = table;
+    f[at + 6] = metric;
+    f[at + 7] = protocol ?? owner ?? (intent === 'add' ? RTPROT_BOOT : 0);
+    return true;
+  }
+
+  /** Writes parsed route `i` as one message of operation `op`, with the bytes encodeRoute writes for it. */
+  write(i: number, batch: Batch, op: number, type: number, flags: number, intent: RouteIntent): void {
+    const f = this.fields;
+    const base = i * PLAIN_FIELDS;
+    const dst = f[base]!;
+    const dstLength = f[base + 1]!;
+    const gateway = f[base + 2]!;
+    const src = f[base + 3]!;
+    const ifindex = f[base + 4]!;
+    const table = f[base + 5]!;
+    const metric = f[base + 6]!;
+    const add = intent === 'add';
+    const small = table < 256;
+    // The body is laid out here and copied in once: a dozen small writer calls cost more.
+    const v = scratchView;
+    v.setUint8(0, AF_INET);
+    v.setUint8(1, dstLength);
+    v.setUint16(2, 0); // src_len, tos
+    v.setUint8(4, small ? table : RT_TABLE_UNSPEC);
+    v.setUint8(5, f[base + 7]!);
+    v.setUint8(6, add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
+    v.setUint8(7, add ? RTN_UNICAST : RTN_UNSPEC);
+    v.setUint32(8, 0); // flags
+    let at = RTMSG_LEN;
+    if (dst !== NO_ADDRESS && dstLength > 0) at = putAttr(at, RTA_DST, dst, false);
+    if (gateway !== NO_ADDRESS) at = putAttr(at, RTA_GATEWAY, gateway, false);
+    if (src !== NO_ADDRESS) at = putAttr(at, RTA_PREFSRC, src, false);
+    if (!small) at = putAttr(at, RTA_TABLE, table, HOST_IS_LITTLE_ENDIAN);
+    if (metric >= 0) at = putAttr(at, RTA_PRIORITY, metric, HOST_IS_LITTLE_ENDIAN);
+    if (ifindex >= 0) at = putAttr(at, RTA_OIF, ifindex, HOST_IS_LITTLE_ENDIAN);
+    batch.begin(op, type, flags);
+    batch.writer.raw(scratch.subarray(0, at));
+    batch.end();
+  }
+}
+
+/**
+ * Writes a plain IPv4 route (see {@link PlainRoutes.parse}) as one message of operation `op`,
+ * with the bytes encodeRoute writes for it. Returns false, writing nothing, for any other route.
  */
 export function writePlainRoute(
   batch: Batch,
@@ -109,82 +228,13 @@ export function writePlainRoute(
   links: ReadonlyMap<string, number>,
   owner?: number,
 ): boolean {
-  if (!isPlain(route)) return false;
-  let dst = NO_ADDRESS;
-  let dstLength = 0;
-  let gateway = NO_ADDRESS;
-  let src = NO_ADDRESS;
-  let ifindex = -1;
-  let table = RT_TABLE_MAIN;
-  let metric = -1;
-  let protocol: number | undefined;
-  for (const key in route) {
-    const value = (route as Record<string, unknown>)[key];
-    switch (key) {
-      case 'dst':
-        if (typeof value !== 'string') return false;
-        if (value !== 'default') {
-          dst = quickIPv4(value, true);
-          if (dst === NO_ADDRESS) return false;
-          dstLength = lastLength;
-        }
-        break;
-      case 'gateway':
-        if (typeof value !== 'string' || (gateway = quickIPv4(value, false)) === NO_ADDRESS) return false;
-        break;
-      case 'src':
-        if (typeof value !== 'string' || (src = quickIPv4(value, false)) === NO_ADDRESS) return false;
-        break;
-      case 'dev': {
-        const index = typeof value === 'string' ? links.get(value) : undefined;
-        if (index === undefined) return false;
-        ifindex = index;
-        break;
-      }
-      case 'table':
-        if (!isTableId(value)) return false;
-        table = value;
-        break;
-      case 'metric':
-        if (!isU32(value)) return false;
-        metric = value;
-        break;
-      case 'family':
-        if (value !== 'inet') return false;
-        break;
-      case 'protocol':
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255) return false;
-        protocol = value;
-        break;
-      default:
-        return false;
-    }
-  }
-  const add = intent === 'add';
-  protocol ??= owner ?? (add ? RTPROT_BOOT : 0);
-  const small = table < 256;
-  // The body is laid out here and copied in once: a dozen small writer calls cost more.
-  const v = scratchView;
-  v.setUint8(0, AF_INET);
-  v.setUint8(1, dstLength);
-  v.setUint16(2, 0); // src_len, tos
-  v.setUint8(4, small ? table : RT_TABLE_UNSPEC);
-  v.setUint8(5, protocol);
-  v.setUint8(6, add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
-  v.setUint8(7, add ? RTN_UNICAST : RTN_UNSPEC);
-  v.setUint32(8, 0); // flags
-  let at = RTMSG_LEN;
-  if (dst !== NO_ADDRESS && dstLength > 0) at = putAttr(at, RTA_DST, dst, false);
-  if (gateway !== NO_ADDRESS) at = putAttr(at, RTA_GATEWAY, gateway, false);
-  if (src !== NO_ADDRESS) at = putAttr(at, RTA_PREFSRC, src, false);
-  if (!small) at = putAttr(at, RTA_TABLE, table, HOST_IS_LITTLE_ENDIAN);
-  if (metric >= 0) at = putAttr(at, RTA_PRIORITY, metric, HOST_IS_LITTLE_ENDIAN);
-  if (ifindex >= 0) at = putAttr(at, RTA_OIF, ifindex, HOST_IS_LITTLE_ENDIAN);
-  batch.begin(op, type, flags);
-  batch.writer.raw(scratch.subarray(0, at));
-  batch.end();
+  const one = singleRoute;
+  if (!one.parse(0, route, intent, links, owner)) return false;
+  one.write(0, batch, op, type, flags, intent);
   return true;
 }
+
+const singleRoute = new PlainRoutes(1);
 
 /**
  * resolveRule for a plain rule (only family, priority, fwmark, fwmask, table id, protocol

@@ -1,12 +1,12 @@
 /** Routes (`ip route`): add, replace, append, delete, list, flush, get, match, addMany, deleteMany. */
 import type { FamilyName } from '../common/ip.js';
 import { interfaceName } from '../common/validate.js';
-import { Batch } from '../netlink/batch.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { sendChunked } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
-import { writePlainRoute } from './fast.js';
+import { PlainRoutes } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
 import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import { ownedFilter } from './owner.js';
@@ -244,17 +244,26 @@ export class RouteApi extends RtnlApi {
     const { type, flags } = ROUTE_REQUESTS[request];
     const operation = `${request}Routes`;
     const owner = this.owner;
-    // Everything is checked and written before anything is sent: a bad item rejects the call.
-    const batch = new Batch({ initialCapacity: routes.length * 48 + 64 });
+    // Everything is checked before anything is sent: a bad item rejects the call. Then the
+    // routes are encoded chunk by chunk, the kernel working on one chunk while the next is written.
+    const plain = new PlainRoutes(routes.length);
+    const resolved: (ResolvedRoute | undefined)[] = new Array<ResolvedRoute | undefined>(routes.length);
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index]!;
-      const op = batch.operation({ operation, index });
-      if (writePlainRoute(batch, op, type, flags, route, intent, links, owner)) continue;
-      const resolved = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
-      batch.begin(op, type, flags);
-      encodeRoute(batch.writer, resolved, ifindex);
-      batch.end();
+      if (plain.parse(index, route, intent, links, owner)) continue;
+      resolved[index] = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
     }
-    return bulkResult(await this.runIndexed(batch, routes.length), options);
+    const errors = await sendChunked(this.connection, routes.length, 48, (batch, index) => {
+      const op = batch.operation({ operation, index });
+      const full = resolved[index];
+      if (full === undefined) {
+        plain.write(index, batch, op, type, flags, intent);
+        return;
+      }
+      batch.begin(op, type, flags);
+      encodeRoute(batch.writer, full, ifindex);
+      batch.end();
+    });
+    return bulkResult(errors, options);
   }
 }

@@ -6,7 +6,7 @@ import { errnoNumber } from '../netlink/errno.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
-import { AF_INET, AF_INET6, RTM_GETRULE } from './constants.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
 import { resolvePlainRule } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import { ownedFilter } from './owner.js';
@@ -58,6 +58,59 @@ const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority',
  * priorities keep the caller's order (the kernel appends a rule after those of the same
  * priority, so one by one they end up in that order). Input already in order costs one pass.
  */
+const NONE = -0x7fffffff;
+const EMPTY = 0;
+const REMOVED = -0x80000000;
+
+/**
+ * Rules by their exact-fields hash, in an open-addressing table of typed arrays (cheaper than a
+ * Map of buckets for 10k items). Each entry is added at most once, so the table never fills. Entries are integers (the caller decides
+ * what they mean); `ruleOf` turns one back into its rule to settle hash collisions.
+ */
+class RuleSet {
+  private readonly mask: number;
+  private readonly hashes: Int32Array;
+  /** entry + 1 for entries >= 0, the entry itself for entries < 0; EMPTY, REMOVED. */
+  private readonly slots: Int32Array;
+
+  constructor(capacity: number, private readonly ruleOf: (entry: number) => ResolvedRule) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.mask = size - 1;
+    this.hashes = new Int32Array(size);
+    this.slots = new Int32Array(size);
+  }
+
+  add(hash: number, entry: number): void {
+    let at = hash & this.mask;
+    // Never into a REMOVED slot: a probe must meet a bucket's entries in the order they came.
+    while (this.slots[at] !== EMPTY) at = (at + 1) & this.mask;
+    this.hashes[at] = hash;
+    this.slots[at] = entry >= 0 ? entry + 1 : entry;
+  }
+
+  remove(hash: number, entry: number): void {
+    const slot = entry >= 0 ? entry + 1 : entry;
+    for (let at = hash & this.mask; this.slots[at] !== EMPTY; at = (at + 1) & this.mask) {
+      if (this.slots[at] === slot) {
+        this.slots[at] = REMOVED;
+        return;
+      }
+    }
+  }
+
+  /** The first entry (in insertion order of its bucket) whose rule shadows `candidate`, or NONE. Existing rules come back as -1. */
+  findShadow(hash: number, candidate: ResolvedRule): number {
+    for (let at = hash & this.mask; this.slots[at] !== EMPTY; at = (at + 1) & this.mask) {
+      const slot = this.slots[at]!;
+      if (slot === REMOVED || this.hashes[at] !== hash) continue;
+      const entry = slot > 0 ? slot - 1 : slot;
+      if (ruleShadows(this.ruleOf(entry), candidate)) return Math.max(entry, -1);
+    }
+    return NONE;
+  }
+}
+
 function byPriority(indexes: number[], rules: readonly ResolvedRule[], descending: boolean): number[] {
   const sign = descending ? -1 : 1;
   let ascending = true;
@@ -187,83 +240,60 @@ export class RuleApi extends RtnlApi {
       for (let index = 0; index < resolved.length; index++) writeRule(batch, 'addRules', index, RULE_REQUESTS.add, resolved[index]!);
       return bulkResult(await this.runIndexed(batch, resolved.length), options);
     }
-    return bulkResult(await this.addManyFast(resolved), options);
+    // Bad input is refused before any I/O; then one dump of both families for the duplicate check.
+    return bulkResult(await this.addManyFast(resolved, await this.dump(AF_UNSPEC)), options);
   }
 
-  private async addManyFast(resolved: ResolvedRule[]): Promise<(NetlinkError | undefined)[]> {
+  private async addManyFast(resolved: ResolvedRule[], dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
     const count = resolved.length;
     const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
-    // What the kernel holds, bucketed by the fields it compares exactly. A bucket entry is the
-    // caller's index of an item, or ~j for the j-th rule that was there before.
     const existing: ResolvedRule[] = [];
-    const present = new Map<number, number | number[]>();
-    const enter = (key: number, entry: number) => {
-      const bucket = present.get(key);
-      if (bucket === undefined) present.set(key, entry);
-      else if (typeof bucket === 'number') present.set(key, [bucket, entry]);
-      else bucket.push(entry);
-    };
-    const families = new Set(resolved.map((r) => r.family));
-    for (const family of [AF_INET, AF_INET6]) {
-      if (!families.has(family)) continue;
-      for (const message of await this.dump(family)) {
-        const rule = resolveRule(decodeRule(message), 'existing', false);
-        enter(ruleExactHash(rule), ~existing.length);
-        existing.push(rule);
-      }
-    }
-    const keys = resolved.map(ruleExactHash);
-    const shadows = (entry: number, candidate: ResolvedRule) => ruleShadows(entry < 0 ? existing[~entry]! : resolved[entry]!, candidate);
-    /** The caller's index of the item that shadows item i, -1 for a rule that was there, undefined for none. */
-    const findShadow = (i: number): number | undefined => {
-      const bucket = present.get(keys[i]!);
-      if (bucket === undefined) return undefined;
-      if (typeof bucket === 'number') return shadows(bucket, resolved[i]!) ? Math.max(bucket, -1) : undefined;
-      for (const entry of bucket) if (shadows(entry, resolved[i]!)) return Math.max(entry, -1);
-      return undefined;
-    };
+    for (const message of dumped) existing.push(resolveRule(decodeRule(message), 'existing', false));
+    // What the kernel holds, by the fields it compares exactly: the rules that were there
+    // (entry -1 - j for the j-th) and the items accepted so far (entry i).
+    const held = new RuleSet(count + existing.length, (entry) => (entry < 0 ? existing[-1 - entry]! : resolved[entry]!));
+    for (let j = 0; j < existing.length; j++) held.add(ruleExactHash(existing[j]!), -1 - j);
+    const keys = new Int32Array(count);
+    for (let i = 0; i < count; i++) keys[i] = ruleExactHash(resolved[i]!);
     const shadowedBy = new Int32Array(count).fill(-1);
-    let pending: number[] = Array.from({ length: count }, (_, i) => i);
-    while (pending.length > 0) {
+    let pending: number[] | undefined; // undefined: every item, in order
+    for (;;) {
       // Decide in the caller's order, as the kernel would have, one by one.
       const accepted: number[] = [];
-      for (const i of pending) {
-        const shadow = findShadow(i);
-        if (shadow === undefined) {
+      const rounds = pending === undefined ? count : pending.length;
+      for (let k = 0; k < rounds; k++) {
+        const i = pending === undefined ? k : pending[k]!;
+        const shadow = held.findShadow(keys[i]!, resolved[i]!);
+        if (shadow === NONE) {
           accepted.push(i);
-          enter(keys[i]!, i);
+          held.add(keys[i]!, i);
         } else if (shadow >= 0) {
           shadowedBy[i] = shadow;
         } else {
           errors[i] = this.exists(i);
         }
       }
-      const batch = new Batch({ initialCapacity: accepted.length * 40 + 64 });
-      for (const i of byPriority(accepted, resolved, true)) writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!);
-      const sent = await this.runIndexed(batch, count);
+      const sent = await this.runChunked(byPriority(accepted, resolved, true), count, 40, (batch, i) => writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!));
       let refused = false;
       for (const i of accepted) {
         const error = sent[i];
         if (error === undefined) continue;
         errors[i] = error;
         refused = true;
-        // Not in the kernel after all: out of its bucket.
-        const bucket = present.get(keys[i]!)!;
-        if (typeof bucket === 'number') present.delete(keys[i]!);
-        else bucket.splice(bucket.indexOf(i), 1);
+        held.remove(keys[i]!, i); // not in the kernel after all
       }
+      if (!refused) break;
       // An item that only collided with one the kernel refused gets its own chance, as it
       // would have had one by one.
       pending = [];
-      if (refused) {
-        for (let i = 0; i < count; i++) {
-          const from = shadowedBy[i]!;
-          if (from >= 0 && errors[from] !== undefined) {
-            shadowedBy[i] = -1;
-            pending.push(i);
-          }
+      for (let i = 0; i < count; i++) {
+        const from = shadowedBy[i]!;
+        if (from >= 0 && errors[from] !== undefined) {
+          shadowedBy[i] = -1;
+          pending.push(i);
         }
       }
+      if (pending.length === 0) break;
     }
     // The rest collided with an item that was added: EEXIST, as the second of two adds gets.
     for (let i = 0; i < count; i++) if (shadowedBy[i]! >= 0) errors[i] = this.exists(i);
@@ -292,9 +322,7 @@ export class RuleApi extends RtnlApi {
     const resolved = rules.map((rule, i) => this.owned(resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables)));
     const indexes = Array.from({ length: resolved.length }, (_, i) => i);
     const order = resolved.every((r) => r.priority !== undefined) ? byPriority(indexes, resolved, false) : indexes;
-    const batch = new Batch({ initialCapacity: resolved.length * 40 + 64 });
-    for (const i of order) writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!);
-    return bulkResult(await this.runIndexed(batch, resolved.length), options);
+    return bulkResult(await this.runChunked(order, resolved.length, 40, (batch, i) => writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!)), options);
   }
 
   private dump(family: number): Promise<NetlinkMessage[]> {

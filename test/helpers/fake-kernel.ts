@@ -126,3 +126,66 @@ export class FakeKernel implements Transport {
     this.closed = true;
   }
 }
+
+/**
+ * A FakeKernel with the sender-thread path of the addon: sendQueued datagrams are handled later,
+ * in order, each followed by its sentinel, and `send` first finishes what is queued, as the
+ * addon's does. `failQueued` makes the next queued datagram (or only its sentinel) fail.
+ */
+export class QueuedFakeKernel extends FakeKernel {
+  /** Datagrams that went through sendQueued. */
+  queuedCount = 0;
+  /** The next queued datagram fails with this errno (and `sentinelOnly`: only its sentinel). */
+  failQueued: { errno: number; sentinelOnly?: boolean } | undefined;
+  private readonly queue: { data: Buffer; sentinelSeq: number }[] = [];
+  private draining = false;
+  private onSendFailure: ((sentinelSeq: number, errno: number, sentinelFailed: boolean) => void) | undefined;
+
+  sendQueued(data: Buffer, sentinelSeq: number): void {
+    this.queuedCount++;
+    this.queue.push({ data, sentinelSeq });
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  override send(data: Uint8Array): void {
+    this.drain();
+    super.send(data);
+  }
+
+  override start(onData: (data: Buffer | null, errno: number) => void, onSendFailure?: (sentinelSeq: number, errno: number, sentinelFailed: boolean) => void): void {
+    super.start(onData);
+    this.onSendFailure = onSendFailure;
+  }
+
+  override close(): void {
+    this.queue.length = 0; // the addon joins its sender thread and drops what is left
+    super.close();
+  }
+
+  private drain(): void {
+    this.draining = false;
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      const failure = this.failQueued;
+      this.failQueued = undefined;
+      if (failure && !failure.sentinelOnly) {
+        // Reported before anything received after it, as the addon does.
+        this.onSendFailure?.(job.sentinelSeq, failure.errno, false);
+        continue;
+      }
+      super.send(job.data);
+      if (failure) {
+        this.onSendFailure?.(job.sentinelSeq, failure.errno, true);
+        continue;
+      }
+      const sentinel = Buffer.alloc(16);
+      sentinel.writeUInt32LE(16, 0);
+      sentinel.writeUInt16LE(NLMSG_NOOP, 4);
+      sentinel.writeUInt16LE(1 | NLM_F_ACK, 6);
+      sentinel.writeUInt32LE(job.sentinelSeq, 8);
+      super.send(sentinel);
+    }
+  }
+}

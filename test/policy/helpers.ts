@@ -5,6 +5,7 @@
  */
 import { open, type Handle } from '../../src/index.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE } from '../../src/netlink/constants.js';
+import type { Transport } from '../../src/netlink/transport.js';
 import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 
 /** A fresh namespace with two veth pairs up (v0 192.0.2.1/24, v2 198.51.100.1/24, and IPv6), and a handle with an owner. */
@@ -51,26 +52,39 @@ function classify(type: number, protocol: number): 'read' | 'sentinel' | 'change
  */
 export function countMessages(handle: Handle): SentMessages {
   const counts: SentMessages = { reads: 0, sentinels: 0, changes: 0, changeTypes: [] };
+  const count = (data: Uint8Array, protocol: number) => {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let at = 0; at + 16 <= data.byteLength; ) {
+      const length = view.getUint32(at, true);
+      const type = view.getUint16(at + 4, true);
+      const kind = classify(type, protocol);
+      if (kind === 'read') counts.reads++;
+      else if (kind === 'sentinel') counts.sentinels++;
+      else {
+        counts.changes++;
+        counts.changeTypes.push(type);
+      }
+      if (length < 16) break;
+      at += (length + 3) & ~3;
+    }
+  };
   for (const protocol of [NETLINK_ROUTE, NETLINK_NETFILTER]) {
-    const transport = handle.connection(protocol).socket as { send(data: Uint8Array): void };
+    // Both ways out of a connection: sent at once, and queued for the sender thread (which
+    // sends a sentinel after each datagram).
+    const transport = handle.connection(protocol).socket as Transport;
     const send = transport.send.bind(transport);
     transport.send = (data: Uint8Array) => {
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      for (let at = 0; at + 16 <= data.byteLength; ) {
-        const length = view.getUint32(at, true);
-        const type = view.getUint16(at + 4, true);
-        const kind = classify(type, protocol);
-        if (kind === 'read') counts.reads++;
-        else if (kind === 'sentinel') counts.sentinels++;
-        else {
-          counts.changes++;
-          counts.changeTypes.push(type);
-        }
-        if (length < 16) break;
-        at += (length + 3) & ~3;
-      }
+      count(data, protocol);
       send(data);
     };
+    const sendQueued = transport.sendQueued?.bind(transport);
+    if (sendQueued) {
+      transport.sendQueued = (data: Buffer, sentinelSeq: number) => {
+        count(data, protocol);
+        counts.sentinels++;
+        sendQueued(data, sentinelSeq);
+      };
+    }
   }
   return counts;
 }

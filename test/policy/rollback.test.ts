@@ -8,6 +8,7 @@ import t from 'tap';
 import { applyPolicy, planPolicy, PolicyApplyError, type PolicyDocument, type Route, type Rule } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
 import { NETLINK_ROUTE } from '../../src/netlink/constants.js';
+import type { Transport } from '../../src/netlink/transport.js';
 import { countMessages, policyNetns, toolState } from './helpers.js';
 
 const table = (elements: string[], mark: number) =>
@@ -129,10 +130,15 @@ t.test('an abort midway undoes what was applied; a timeout too', async (t) => {
   // Abort the moment the first route add goes to the kernel: that bulk call finishes, the
   // rest is not sent, and the adds are undone.
   const sent = countMessages(handle);
-  const transport = handle.connection(NETLINK_ROUTE).socket as { send(data: Uint8Array): void };
+  const transport = handle.connection(NETLINK_ROUTE).socket as Transport;
   const send = transport.send.bind(transport);
   transport.send = (data: Uint8Array) => {
     send(data);
+    if (sent.changes > 0) controller.abort(new Error('stop'));
+  };
+  const sendQueued = transport.sendQueued!.bind(transport);
+  transport.sendQueued = (data: Buffer, sentinelSeq: number) => {
+    sendQueued(data, sentinelSeq);
     if (sent.changes > 0) controller.abort(new Error('stop'));
   };
   await t.rejects(applyPolicy(handle, big(), { signal: controller.signal }), { message: 'stop' });

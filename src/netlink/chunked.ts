@@ -1,0 +1,52 @@
+/** Large jobs sent chunk by chunk, so that the kernel works on one chunk while the next is encoded. */
+import { Batch } from './batch.js';
+import type { Connection } from './connection.js';
+import { errnoNumber } from './errno.js';
+import { NetlinkError } from './errors.js';
+
+const ECANCELED = errnoNumber('ECANCELED') ?? 125;
+
+const FIRST_CHUNK_ITEMS = 256;
+const MAX_CHUNK_ITEMS = 16384;
+
+/**
+ * Encodes items 0..count-1 with `write` (one operation per item, in that order) and sends each
+ * chunk as soon as it is written; returns each item's error. The connection hands large
+ * datagrams to the socket's sender thread, where the kernel handles them while JavaScript
+ * encodes the next chunk. Validate everything first: a chunk that has gone cannot be taken back.
+ */
+export async function sendChunked(connection: Connection, count: number, bytesPerItem: number, write: (batch: Batch, item: number) => void): Promise<(NetlinkError | undefined)[]> {
+  const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
+  const results: Promise<void>[] = [];
+  // The first chunk is small, so that the kernel starts early; later ones grow, to keep the
+  // number of system calls and thread hand-offs low.
+  let size = FIRST_CHUNK_ITEMS;
+  for (let start = 0; start < count; ) {
+    const end = Math.min(count, start + size);
+    const batch = new Batch({ initialCapacity: (end - start) * bytesPerItem + 64 });
+    for (let item = start; item < end; item++) write(batch, item);
+    const first = start;
+    results.push(
+      connection.executeNow(batch).then(
+        (result) => {
+          for (let op = 0; op < result.errors.length; op++) {
+            const error = result.errors[op];
+            if (error !== undefined) errors[first + op] = error;
+          }
+        },
+        (error: unknown) => {
+          // Closed meanwhile: this chunk's items end like the ones that were in flight.
+          for (let op = 0; op < batch.operationCount; op++) {
+            errors[first + op] = error instanceof NetlinkError ? error.withOperation(batch.operationRef(op)) : new NetlinkError({ errno: ECANCELED, ...batch.operationRef(op), cause: error });
+          }
+        },
+      ),
+    );
+    start = end;
+    size = Math.min(size * 2, MAX_CHUNK_ITEMS);
+    // Past the receive budget, chunks wait for acks, which are read only when this yields.
+    if (connection.backlogged && start < count) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(results);
+  return errors;
+}
