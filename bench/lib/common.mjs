@@ -29,6 +29,7 @@ export async function measure({ runs = 5, setup = () => {}, fn, verify = () => {
     const ns = freshNetns();
     try {
       await setup(ns);
+      await settle();
       const start = process.hrtime.bigint();
       await fn(ns);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -95,4 +96,13 @@ export function seconds(value) {
 /** Peak resident memory of this process so far, in MB. */
 export function peakRssMb() {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * Waits before a timed run. The kernel tears a deleted namespace down (and frees its 100k
+ * routes or flows) in a background worker after `ip netns del` returns; without a pause that
+ * work competes for the machine's two cores with whichever implementation is measured next.
+ */
+export function settle(ms = 400) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

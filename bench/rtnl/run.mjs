@@ -18,7 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileC, dropNetns, freshNetns, median, printTable, root, sh, writeResults } from '../lib/common.mjs';
+import { compileC, dropNetns, freshNetns, median, printTable, root, settle, sh, writeResults } from '../lib/common.mjs';
 
 const RULES = Number(process.env.RTNL_BENCH_RULES ?? 10_000);
 const ROUTES = Number(process.env.RTNL_BENCH_ROUTES ?? 100_000);
@@ -108,6 +108,7 @@ for (let run = 0; run <= RUNS; run++) {
         const ifindex = prepare(ns);
         if (w.before > 0) runBaseline(ns, w.kind, 'add', 'friendly', ifindex); // untimed setup
         if (w.count(ns) !== w.before) throw new Error(`${name}: setup left ${w.count(ns)} objects, expected ${w.before}`);
+        await settle();
         const result = await fn(w, ns, ifindex);
         if (result === undefined) continue;
         const found = w.count(ns);
