@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
-import { formatAddress, tryParseAddress } from '../common/ip.js';
+import { formatAddress, parseIPv4Number, tryParseAddress } from '../common/ip.js';
 import type { NftExpression } from './json.js';
 
 /** Interface names and indexes of the handle's namespace (for iif/oif, which hold indexes). */
@@ -114,30 +114,12 @@ function integerType(name: string, id: number, size: number, byteorder: 'big' | 
   };
 }
 
-/**
- * Writes a dotted-quad IPv4 address into `target`; false for anything else. Accepts exactly
- * what tryParseAddress accepts for IPv4 (no leading zeros), without allocating.
- */
+/** Writes a dotted-quad IPv4 address into `target`, as tryParseAddress reads it; false for anything else. */
 function ipv4Into(value: unknown, target: Buffer, offset: number): boolean {
-  if (typeof value !== 'string') return false;
-  const length = value.length;
-  let part = 0;
-  let digits = 0;
-  let count = 0;
-  for (let i = 0; i <= length; i++) {
-    const c = i < length ? value.charCodeAt(i) : 46; // a final '.' closes the last part
-    if (c === 46) {
-      if (digits === 0 || count === 4) return false;
-      target[offset + count++] = part;
-      part = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 48 || c > 57 || (digits > 0 && part === 0)) return false;
-    part = part * 10 + (c - 48);
-    if (++digits > 3 || part > 255) return false;
-  }
-  return count === 4;
+  const address = typeof value === 'string' ? parseIPv4Number(value) : -1;
+  if (address < 0) return false;
+  target.writeUInt32BE(address, offset);
+  return true;
 }
 
 function symbolType(name: string, id: number, size: number, byteorder: 'big' | 'host', symbols: Record<string, number>): Datatype {

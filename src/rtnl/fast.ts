@@ -8,6 +8,7 @@
  * encodeRoute: the unit tests compare them on many inputs) or declines, and the caller then takes
  * the general path, which also produces the ValidationError for bad input.
  */
+import { parseIPv4Number } from '../common/ip.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { AF_INET, AF_INET6, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
@@ -28,39 +29,17 @@ let lastLength = 32;
  * the address as an unsigned 32-bit number; -1 for anything else (the general path decides).
  */
 export function quickIPv4(text: string, withLength: boolean): number {
-  const n = text.length;
-  let address = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return NO_ADDRESS; // no leading zeros
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return NO_ADDRESS;
-    } else if (c === 46 /* . */) {
-      if (digits === 0 || parts === 3) return NO_ADDRESS;
-      address = address * 256 + part;
-      parts++;
-      part = 0;
-      digits = 0;
-    } else if (c === 47 /* / */ && withLength) {
-      break;
-    } else {
-      return NO_ADDRESS;
-    }
-  }
-  if (digits === 0 || parts !== 3) return NO_ADDRESS;
-  address = address * 256 + part;
+  const slash = withLength ? text.indexOf('/') : -1;
+  const address = parseIPv4Number(text, slash < 0 ? text.length : slash);
+  if (address < 0) return NO_ADDRESS;
   lastLength = 32;
-  if (i < n) {
+  if (slash >= 0) {
     // "/n": one to three digits, at most 32 (parsePrefix allows leading zeros here)
-    const rest = n - i - 1;
+    const n = text.length;
+    const rest = n - slash - 1;
     if (rest < 1 || rest > 3) return NO_ADDRESS;
     let length = 0;
-    for (let j = i + 1; j < n; j++) {
+    for (let j = slash + 1; j < n; j++) {
       const c = text.charCodeAt(j);
       if (c < 48 || c > 57) return NO_ADDRESS;
       length = length * 10 + (c - 48);
