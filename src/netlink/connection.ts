@@ -394,7 +394,7 @@ export class Connection {
       }
       if (datagram.length > maxBytes) this.ensureSendBuffer(datagram.length);
       // A queued datagram is read after this returns: it cannot live in the reused staging buffer.
-      if (segments.length > 1 && this.transport.sendQueued !== undefined && datagram.length >= QUEUED_SEND_BYTES) datagram = Buffer.from(datagram);
+      if (segments.length > 1 && this.queues(datagram.length)) datagram = Buffer.from(datagram);
       this.launch({ firstSeq, sentinelSeq: seq, segments, cost, atomic: false, lossy: false }, datagram);
     }
     this.updateRef();
@@ -411,37 +411,29 @@ export class Connection {
     if (receive < wanted) this.transport.setBufferSizes({ receive: Math.ceil(wanted / 2) });
   }
 
+  /** Whether a datagram of this length goes to the transport's sender thread. */
+  private queues(length: number): boolean {
+    return this.transport.sendQueued !== undefined && length >= QUEUED_SEND_BYTES;
+  }
+
   private launch(flight: Flight, datagram: Buffer): void {
     for (const segment of flight.segments) segment.state.flightsOutstanding++;
-    if (this.transport.sendQueued !== undefined && datagram.length >= QUEUED_SEND_BYTES) {
-      // The sender thread sends the flight and its sentinel; a failure comes back through
-      // onQueuedSendFailure before any later reply is read.
-      this.transport.sendQueued(datagram, flight.sentinelSeq);
-      this.sendCount += 2;
-      this.messagesSent += flight.sentinelSeq - flight.firstSeq;
-      this.flights.push(flight);
-      this.inFlightCost += flight.cost;
-      return;
-    }
-    try {
-      this.transport.send(datagram);
-      this.sendCount++;
-      this.messagesSent += flight.sentinelSeq - flight.firstSeq;
-    } catch (error) {
-      const failure = fromSystemError(error, { netns: this.options.netns });
-      for (const segment of flight.segments) {
-        this.failSegment(segment, (ref) =>
-          failure instanceof NetlinkError
-            ? failure.withOperation(ref)
-            : new NetlinkError({ errno: EMSGSIZE, ...ref, netns: this.options.netns, cause: failure }),
-        );
-      }
-      this.finishFlight(flight);
-      return;
-    }
     this.flights.push(flight);
     this.inFlightCost += flight.cost;
-    this.sendSentinel(flight.sentinelSeq);
+    const queued = this.queues(datagram.length);
+    try {
+      // A queued flight's sentinel is sent by the sender thread, right after it; a failure
+      // comes back through onQueuedSendFailure before any later reply is read.
+      if (queued) this.transport.sendQueued!(datagram, flight.sentinelSeq);
+      else this.transport.send(datagram);
+    } catch (error) {
+      this.failUnsent(flight, fromSystemError(error, { netns: this.options.netns }));
+      return;
+    }
+    this.sendCount++;
+    this.messagesSent += flight.sentinelSeq - flight.firstSeq;
+    if (queued) this.sendCount++;
+    else this.sendSentinel(flight.sentinelSeq);
   }
 
   private onQueuedSendFailure(sentinelSeq: number, errno: number, sentinelFailed: boolean): void {
@@ -453,14 +445,21 @@ export class Connection {
       this.onReceiveError(ENOBUFS);
       return;
     }
-    // The kernel never saw the flight.
-    const failure = new NetlinkError({ errno, syscall: 'sendto', netns: this.options.netns });
-    for (const segment of flight.segments) this.failSegment(segment, (ref) => failure.withOperation(ref));
-    this.flights.splice(this.flights.indexOf(flight), 1);
-    this.inFlightCost -= flight.cost;
-    this.finishFlight(flight);
+    this.failUnsent(flight, new NetlinkError({ errno, syscall: 'sendto', netns: this.options.netns }));
     if (this.queue.length > 0) this.flush();
     this.updateRef();
+  }
+
+  /** Fails every operation of a flight the kernel never received, and closes the flight. */
+  private failUnsent(flight: Flight, failure: unknown): void {
+    for (const segment of flight.segments) {
+      this.failSegment(segment, (ref) =>
+        failure instanceof NetlinkError
+          ? failure.withOperation(ref)
+          : new NetlinkError({ errno: EMSGSIZE, ...ref, netns: this.options.netns, cause: failure }),
+      );
+    }
+    this.completeFlight(flight);
   }
 
   private sendSentinel(seq: number): void {
