@@ -36,6 +36,16 @@ bool ReadUint8Array(const Napi::Value& value, const uint8_t** data, size_t* leng
   return true;
 }
 
+// The libuv loop of the environment (main thread or worker); throws and returns null if none.
+uv_loop_t* LoopOf(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    Napi::Error::New(env, "no libuv loop for this environment").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return loop;
+}
+
 }  // namespace
 
 Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
@@ -188,11 +198,8 @@ Napi::Value NetlinkSocket::SendQueued(const Napi::CallbackInfo& info) {
   }
   job->sentinel_seq = info[1].As<Napi::Number>().Uint32Value();
   if (sent_signal_ == nullptr) {
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "no libuv loop for this environment").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    uv_loop_t* loop = LoopOf(env);
+    if (loop == nullptr) return env.Undefined();
     sent_signal_ = new uv_async_t;
     int rc = uv_async_init(loop, sent_signal_, [](uv_async_t* handle) {
       auto* self = static_cast<NetlinkSocket*>(handle->data);
@@ -285,6 +292,8 @@ void NetlinkSocket::WaitForSender() {
 }
 
 bool NetlinkSocket::DrainSent() {
+  // Every wake-up of the poll calls this: sockets that never queued a send skip the lock.
+  if (!sender_.joinable()) return !closed_;
   std::deque<std::unique_ptr<SendJob>> done;
   {
     std::lock_guard<std::mutex> lock(sender_mutex_);
@@ -359,11 +368,8 @@ Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
   if (arena_.empty()) arena_.resize(kArenaSize);
 
   if (poll_ == nullptr) {
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "no libuv loop for this environment").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    uv_loop_t* loop = LoopOf(env);
+    if (loop == nullptr) return env.Undefined();
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd_);
     if (rc != 0) {
