@@ -18,7 +18,7 @@ const textEncoder = new TextEncoder();
  */
 export class MessageWriter {
   private buffer: Buffer;
-  private view: DataView;
+  private dataView: DataView;
   private position = 0;
   private messageStart = -1;
   private readonly nestStarts: number[] = [];
@@ -27,7 +27,7 @@ export class MessageWriter {
     // Not zero-filled: every byte up to `length` is written explicitly (padding included), and
     // nothing past it is ever sent. Zero-filling a 20 MB batch first was a pass over memory.
     this.buffer = Buffer.allocUnsafe(initialCapacity);
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    this.dataView = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
 
   /** Bytes written so far. */
@@ -56,7 +56,7 @@ export class MessageWriter {
     const next = Buffer.allocUnsafe(capacity);
     this.buffer.copy(next, 0, 0, this.position);
     this.buffer = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    this.dataView = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   /** Starts a message; returns its offset. End it with {@link endMessage}. */
@@ -64,7 +64,7 @@ export class MessageWriter {
     if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
     this.reserve(NLMSG_HDRLEN);
     const start = this.position;
-    const v = this.view;
+    const v = this.dataView;
     v.setUint32(start, 0, HOST_IS_LITTLE_ENDIAN);
     v.setUint16(start + 4, type, HOST_IS_LITTLE_ENDIAN);
     v.setUint16(start + 6, flags, HOST_IS_LITTLE_ENDIAN);
@@ -94,9 +94,34 @@ export class MessageWriter {
     if (this.nestStarts.length > 0) throw new Error('MessageWriter: unclosed nested attribute');
     this.pad();
     const length = this.position - this.messageStart;
-    this.view.setUint32(this.messageStart, length, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint32(this.messageStart, length, HOST_IS_LITTLE_ENDIAN);
     this.messageStart = -1;
     return length;
+  }
+
+  /**
+   * Appends a whole message of `length` bytes (a multiple of 4, header included) whose header is
+   * written here (sequence number 0) and whose body the caller fills in through {@link view}
+   * at the returned offset: for bulk writers of fixed-layout messages, which know the length
+   * before they start. Returns the body's offset.
+   */
+  fixedMessage(type: number, flags: number, length: number): number {
+    if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
+    this.reserve(length);
+    const start = this.position;
+    const v = this.dataView;
+    v.setUint32(start, length, HOST_IS_LITTLE_ENDIAN);
+    v.setUint16(start + 4, type, HOST_IS_LITTLE_ENDIAN);
+    v.setUint16(start + 6, flags, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(start + 8, 0, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(start + 12, 0, HOST_IS_LITTLE_ENDIAN);
+    this.position = start + length;
+    return start + NLMSG_HDRLEN;
+  }
+
+  /** The buffer as a DataView, valid until the next write that grows it (see {@link fixedMessage}). */
+  get view(): DataView {
+    return this.dataView;
   }
 
   /** Appends already-encoded bytes (a whole message or part of one). */
@@ -114,13 +139,13 @@ export class MessageWriter {
     this.buffer[offset] = value;
   }
   patchBe16(offset: number, value: number): void {
-    this.view.setUint16(offset, value, false);
+    this.dataView.setUint16(offset, value, false);
   }
   patchBe32(offset: number, value: number): void {
-    this.view.setUint32(offset, value >>> 0, false);
+    this.dataView.setUint32(offset, value >>> 0, false);
   }
   patchU32(offset: number, value: number): void {
-    this.view.setUint32(offset, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint32(offset, value >>> 0, HOST_IS_LITTLE_ENDIAN);
   }
   patchBytes(offset: number, bytes: Uint8Array): void {
     this.buffer.set(bytes, offset);
@@ -135,32 +160,32 @@ export class MessageWriter {
   /** Fixed-header fields, written in host order. */
   u8(value: number): void {
     this.reserve(1);
-    this.view.setUint8(this.position, value);
+    this.dataView.setUint8(this.position, value);
     this.position += 1;
   }
   u16(value: number): void {
     this.reserve(2);
-    this.view.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
     this.position += 2;
   }
   u32(value: number): void {
     this.reserve(4);
-    this.view.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
     this.position += 4;
   }
   s32(value: number): void {
     this.reserve(4);
-    this.view.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
     this.position += 4;
   }
   be16(value: number): void {
     this.reserve(2);
-    this.view.setUint16(this.position, value, false);
+    this.dataView.setUint16(this.position, value, false);
     this.position += 2;
   }
   be32(value: number): void {
     this.reserve(4);
-    this.view.setUint32(this.position, value >>> 0, false);
+    this.dataView.setUint32(this.position, value >>> 0, false);
     this.position += 4;
   }
   zeros(count: number): void {
@@ -185,8 +210,8 @@ export class MessageWriter {
 
   private attrHeader(type: number, payloadLength: number): void {
     this.reserve(NLA_HDRLEN + align4(payloadLength));
-    this.view.setUint16(this.position, NLA_HDRLEN + payloadLength, HOST_IS_LITTLE_ENDIAN);
-    this.view.setUint16(this.position + 2, type, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(this.position, NLA_HDRLEN + payloadLength, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(this.position + 2, type, HOST_IS_LITTLE_ENDIAN);
     this.position += NLA_HDRLEN;
   }
 
@@ -196,45 +221,45 @@ export class MessageWriter {
   }
   attrU8(type: number, value: number): void {
     this.attrHeader(type, 1);
-    this.view.setUint8(this.position, value);
+    this.dataView.setUint8(this.position, value);
     this.position += 1;
     this.pad();
   }
   attrU16(type: number, value: number): void {
     this.attrHeader(type, 2);
-    this.view.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(this.position, value, HOST_IS_LITTLE_ENDIAN);
     this.position += 2;
     this.pad();
   }
   attrU32(type: number, value: number): void {
     this.attrHeader(type, 4);
-    this.view.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint32(this.position, value >>> 0, HOST_IS_LITTLE_ENDIAN);
     this.position += 4;
   }
   attrS32(type: number, value: number): void {
     this.attrHeader(type, 4);
-    this.view.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setInt32(this.position, value | 0, HOST_IS_LITTLE_ENDIAN);
     this.position += 4;
   }
   attrU64(type: number, value: bigint): void {
     this.attrHeader(type, 8);
-    this.view.setBigUint64(this.position, value, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setBigUint64(this.position, value, HOST_IS_LITTLE_ENDIAN);
     this.position += 8;
   }
   attrBe16(type: number, value: number): void {
     this.attrHeader(type, 2);
-    this.view.setUint16(this.position, value, false);
+    this.dataView.setUint16(this.position, value, false);
     this.position += 2;
     this.pad();
   }
   attrBe32(type: number, value: number): void {
     this.attrHeader(type, 4);
-    this.view.setUint32(this.position, value >>> 0, false);
+    this.dataView.setUint32(this.position, value >>> 0, false);
     this.position += 4;
   }
   attrBe64(type: number, value: bigint): void {
     this.attrHeader(type, 8);
-    this.view.setBigUint64(this.position, value, false);
+    this.dataView.setBigUint64(this.position, value, false);
     this.position += 8;
   }
   /** A NUL-terminated string (NLA_NUL_STRING / NLA_STRING as iproute2 sends them). */
@@ -242,7 +267,7 @@ export class MessageWriter {
     const encoded = textEncoder.encode(value);
     this.attrHeader(type, encoded.length + 1);
     this.buffer.set(encoded, this.position);
-    this.view.setUint8(this.position + encoded.length, 0);
+    this.dataView.setUint8(this.position + encoded.length, 0);
     this.position += encoded.length + 1;
     this.pad();
   }
@@ -258,14 +283,14 @@ export class MessageWriter {
   beginNest(type: number, markNested = false): void {
     this.reserve(NLA_HDRLEN);
     this.nestStarts.push(this.position);
-    this.view.setUint16(this.position + 2, markNested ? type | NLA_F_NESTED : type, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(this.position + 2, markNested ? type | NLA_F_NESTED : type, HOST_IS_LITTLE_ENDIAN);
     this.position += NLA_HDRLEN;
   }
   /** Closes the innermost nested attribute. */
   endNest(): void {
     const start = this.nestStarts.pop();
     if (start === undefined) throw new Error('MessageWriter: no nested attribute open');
-    this.view.setUint16(start, this.position - start, HOST_IS_LITTLE_ENDIAN);
+    this.dataView.setUint16(start, this.position - start, HOST_IS_LITTLE_ENDIAN);
   }
 }
 

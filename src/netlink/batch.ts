@@ -44,13 +44,21 @@ export class Batch {
   readonly writer: MessageWriter;
   readonly atomic: boolean;
   readonly collectReplies: boolean;
-  // The caller's operations, kept as two arrays rather than an object per item: bulk calls make
-  // 100k of them, and the object is only needed for the few that fail.
-  private readonly operationNames: string[] = [];
-  private readonly operationIndexes: (number | undefined)[] = [];
-  private readonly starts: number[] = [];
-  private readonly owners: number[] = [];
-  private readonly replyCosts: number[] = [];
+  // Bulk calls make 100k operations of one message each, all of one name and reply cost: the
+  // bookkeeping is typed arrays, and what is uniform is kept once until an item differs. Five
+  // growing JS arrays per batch cost several times more than writing the messages' bytes.
+  private opCount = 0;
+  private msgCount = 0;
+  /** The name of every operation while they share one; `names` takes over once they differ. */
+  private sharedName = '';
+  private names: string[] | undefined;
+  /** The caller's index of each operation; NaN for none. */
+  private indexes = new Float64Array(4);
+  private starts = new Int32Array(4);
+  /** Undefined while message i belongs to operation i. */
+  private owners: Int32Array | undefined;
+  /** Undefined while every message costs DEFAULT_REPLY_COST. */
+  private replyCosts: Int32Array | undefined;
   private open = false;
 
   constructor(options: BatchOptions = {}) {
@@ -61,28 +69,30 @@ export class Batch {
 
   /** Number of messages. */
   get messageCount(): number {
-    return this.starts.length;
+    return this.msgCount;
   }
 
   /** Number of operations. */
   get operationCount(): number {
-    return this.operationNames.length;
+    return this.opCount;
   }
 
   /** Operation `op` as the caller described it (its name and index in the caller's array). */
   operationRef(op: number): OperationRef {
-    const index = this.operationIndexes[op];
-    return index === undefined ? { operation: this.operationNames[op]! } : { operation: this.operationNames[op]!, index };
+    const operation = this.names === undefined ? this.sharedName : this.names[op]!;
+    const index = this.indexes[op]!;
+    return Number.isNaN(index) ? { operation } : { operation, index };
   }
 
   /** The caller's index of operation `op`, if it has one. */
   operationIndex(op: number): number | undefined {
-    return this.operationIndexes[op];
+    const index = this.indexes[op];
+    return index === undefined || Number.isNaN(index) ? undefined : index;
   }
 
   /** Every operation, in order (made on demand). */
   get operations(): OperationRef[] {
-    return this.operationNames.map((_, op) => this.operationRef(op));
+    return Array.from({ length: this.opCount }, (_, op) => this.operationRef(op));
   }
 
   /** Bytes written. */
@@ -91,17 +101,23 @@ export class Batch {
   }
 
   /** Registers an operation by name and caller's index (no object made). Returns its id. */
-  operationAt(operation: string, index: number): number {
-    this.operationNames.push(operation);
-    this.operationIndexes.push(index);
-    return this.operationNames.length - 1;
+  operationAt(operation: string, index: number | undefined): number {
+    const op = this.opCount;
+    if (op === this.indexes.length) this.indexes = grow(this.indexes);
+    this.indexes[op] = index ?? NaN;
+    if (this.names !== undefined) this.names.push(operation);
+    else if (op === 0) this.sharedName = operation;
+    else if (operation !== this.sharedName) {
+      this.names = new Array<string>(op).fill(this.sharedName);
+      this.names.push(operation);
+    }
+    this.opCount = op + 1;
+    return op;
   }
 
   /** Registers an operation; its messages are added with {@link begin}. Returns its id. */
   operation(ref: OperationRef): number {
-    this.operationNames.push(ref.operation);
-    this.operationIndexes.push(ref.index);
-    return this.operationNames.length - 1;
+    return this.operationAt(ref.operation, ref.index);
   }
 
   /**
@@ -110,11 +126,8 @@ export class Batch {
    * `batch.writer`, then call {@link end}.
    */
   begin(op: number, type: number, flags: number, replyCost = DEFAULT_REPLY_COST): void {
-    if (this.open) throw new Error('Batch: previous message not ended');
-    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
-    this.starts.push(this.writer.beginMessage(type, flags, 0));
-    this.owners.push(op);
-    this.replyCosts.push(replyCost);
+    this.checkOperation(op);
+    this.record(op, this.writer.beginMessage(type, flags, 0), replyCost);
     this.open = true;
   }
 
@@ -124,13 +137,10 @@ export class Batch {
    * place with `batch.writer.patch*`.
    */
   appendMessage(op: number, message: Uint8Array, replyCost = DEFAULT_REPLY_COST): number {
-    if (this.open) throw new Error('Batch: previous message not ended');
-    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
+    this.checkOperation(op);
     const start = this.writer.length;
     this.writer.raw(message);
-    this.starts.push(start);
-    this.owners.push(op);
-    this.replyCosts.push(replyCost);
+    this.record(op, start, replyCost);
     return start;
   }
 
@@ -139,12 +149,54 @@ export class Batch {
    * MessageWriter.beginMessageRaw); continue with `batch.writer`, then call {@link end}.
    */
   beginRaw(op: number, header: Uint8Array, replyCost = DEFAULT_REPLY_COST): void {
-    if (this.open) throw new Error('Batch: previous message not ended');
-    if (op < 0 || op >= this.operationNames.length) throw new Error(`Batch: unknown operation ${op}`);
-    this.starts.push(this.writer.beginMessageRaw(header));
-    this.owners.push(op);
-    this.replyCosts.push(replyCost);
+    this.checkOperation(op);
+    this.record(op, this.writer.beginMessageRaw(header), replyCost);
     this.open = true;
+  }
+
+  private checkOperation(op: number): void {
+    if (this.open) throw new Error('Batch: previous message not ended');
+    if (!(op >= 0 && op < this.opCount)) throw new Error(`Batch: unknown operation ${op}`);
+  }
+
+  /** Notes message number msgCount: where it starts, whose it is, what its replies may cost. */
+  private record(op: number, start: number, replyCost: number): void {
+    const message = this.msgCount;
+    if (message === this.starts.length) this.starts = grow(this.starts);
+    this.starts[message] = start;
+    if (this.owners !== undefined) {
+      if (message === this.owners.length) this.owners = grow(this.owners);
+      this.owners[message] = op;
+    } else if (op !== message) {
+      this.owners = new Int32Array(this.starts.length);
+      for (let i = 0; i < message; i++) this.owners[i] = i;
+      this.owners[message] = op;
+    }
+    if (this.replyCosts !== undefined) {
+      if (message === this.replyCosts.length) this.replyCosts = grow(this.replyCosts);
+      this.replyCosts[message] = replyCost;
+    } else if (replyCost !== DEFAULT_REPLY_COST) {
+      this.replyCosts = new Int32Array(this.starts.length).fill(DEFAULT_REPLY_COST);
+      this.replyCosts[message] = replyCost;
+    }
+    this.msgCount = message + 1;
+  }
+
+  private replyCostOf(message: number): number {
+    return this.replyCosts === undefined ? DEFAULT_REPLY_COST : this.replyCosts[message]!;
+  }
+
+  /**
+   * Adds one operation with one message of exactly `length` bytes (a multiple of 4, header
+   * included): the bulk writers' path. Writes the header and returns the offset of the body,
+   * which the caller fills in through `batch.writer.view` before anything else is written.
+   */
+  addFixed(operation: string, index: number, type: number, flags: number, length: number): number {
+    const op = this.operationAt(operation, index);
+    this.checkOperation(op);
+    const body = this.writer.fixedMessage(type, flags, length);
+    this.record(op, body - NLMSG_HDRLEN, DEFAULT_REPLY_COST);
+    return body;
   }
 
   /** Ends the current message. */
@@ -164,7 +216,7 @@ export class Batch {
 
   /** The operation id that message `index` belongs to. */
   ownerOf(messageIndex: number): number {
-    return this.owners[messageIndex]!;
+    return this.owners === undefined ? messageIndex : this.owners[messageIndex]!;
   }
 
   /** Byte offset of message `index`. */
@@ -174,7 +226,7 @@ export class Batch {
 
   /** Byte offset just past message `index`. */
   messageEnd(messageIndex: number): number {
-    return messageIndex + 1 < this.starts.length ? this.starts[messageIndex + 1]! : this.writer.length;
+    return messageIndex + 1 < this.msgCount ? this.starts[messageIndex + 1]! : this.writer.length;
   }
 
   /** The whole batch's bytes (a view). */
@@ -187,8 +239,9 @@ export class Batch {
   numberMessages(from: number, to: number, firstSeq: number): void {
     const bytes = this.writer.bytes();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const starts = this.starts;
     for (let i = from; i < to; i++) {
-      view.setUint32(this.starts[i]! + 8, (firstSeq + (i - from)) >>> 0, HOST_IS_LITTLE_ENDIAN);
+      view.setUint32(starts[i]! + 8, (firstSeq + (i - from)) >>> 0, HOST_IS_LITTLE_ENDIAN);
     }
   }
 
@@ -196,7 +249,7 @@ export class Batch {
   setPortId(portId: number): void {
     const bytes = this.writer.bytes();
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const start of this.starts) view.setUint32(start + 12, portId >>> 0, HOST_IS_LITTLE_ENDIAN);
+    for (let i = 0; i < this.msgCount; i++) view.setUint32(this.starts[i]! + 12, portId >>> 0, HOST_IS_LITTLE_ENDIAN);
   }
 
   /**
@@ -206,14 +259,14 @@ export class Batch {
    */
   takeChunk(from: number, maxBytes: number, maxReplyCost: number): BatchChunk {
     if (this.open) throw new Error('Batch: a message is still open');
-    const count = this.starts.length;
+    const count = this.msgCount;
     if (from >= count) throw new Error('Batch: no messages left');
     let bytes = 0;
     let cost = 0;
     let i = from;
     for (; i < count; i++) {
       const size = this.messageEnd(i) - this.starts[i]!;
-      const messageCost = this.replyCosts[i]!;
+      const messageCost = this.replyCostOf(i);
       if (!this.atomic && i > from && (bytes + size > maxBytes || cost + messageCost > maxReplyCost)) break;
       bytes += size;
       cost += messageCost;
@@ -229,11 +282,11 @@ export class Batch {
   chunks(maxBytes: number, maxReplyCost: number, from = 0): BatchChunk[] {
     if (this.open) throw new Error('Batch: a message is still open');
     const out: BatchChunk[] = [];
-    const count = this.starts.length;
+    const count = this.msgCount;
     if (from >= count) return out;
     if (this.atomic) {
       let replyCost = 0;
-      for (let i = from; i < count; i++) replyCost += this.replyCosts[i]!;
+      for (let i = from; i < count; i++) replyCost += this.replyCostOf(i);
       out.push({ firstMessage: from, endMessage: count, start: this.starts[from]!, end: this.writer.length, replyCost });
       return out;
     }
@@ -242,7 +295,7 @@ export class Batch {
     let cost = 0;
     for (let i = from; i < count; i++) {
       const size = this.messageEnd(i) - this.starts[i]!;
-      const messageCost = this.replyCosts[i]!;
+      const messageCost = this.replyCostOf(i);
       if (i > first && (bytes + size > maxBytes || cost + messageCost > maxReplyCost)) {
         out.push({ firstMessage: first, endMessage: i, start: this.starts[first]!, end: this.starts[i]!, replyCost: cost });
         first = i;
@@ -255,6 +308,13 @@ export class Batch {
     out.push({ firstMessage: first, endMessage: count, start: this.starts[first]!, end: this.writer.length, replyCost: cost });
     return out;
   }
+}
+
+/** A copy of `array` with twice the room. */
+function grow<T extends Int32Array | Float64Array>(array: T): T {
+  const next = new (array.constructor as new (length: number) => T)(array.length * 2);
+  next.set(array);
+  return next;
 }
 
 /** Size of the smallest message: a header alone (used for sentinels). */

@@ -61,16 +61,24 @@ const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 're
 function interfaceNamesOf(routes: readonly Route[]): [string, string][] {
   const seen = new Set<string>();
   const wanted: [string, string][] = [];
-  const note = (dev: unknown, field: () => string) => {
-    if (typeof dev !== 'string' || seen.has(dev)) return;
-    seen.add(dev);
-    wanted.push([interfaceName(dev, field()), field()]);
-  };
+  // One pass over 100k routes: the field's name is built only for a device not seen before.
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
     if (typeof route !== 'object' || route === null) continue;
-    note(route.dev, () => `routes[${i}].dev`);
-    if (Array.isArray(route.nexthops)) route.nexthops.forEach((n, j) => note(n?.dev, () => `routes[${i}].nexthops[${j}].dev`));
+    const dev: unknown = route.dev;
+    if (typeof dev === 'string' && !seen.has(dev)) {
+      seen.add(dev);
+      wanted.push([interfaceName(dev, `routes[${i}].dev`), `routes[${i}].dev`]);
+    }
+    const nexthops: unknown = route.nexthops;
+    if (!Array.isArray(nexthops)) continue;
+    for (let j = 0; j < nexthops.length; j++) {
+      const hop: unknown = nexthops[j];
+      const hopDev = typeof hop === 'object' && hop !== null ? (hop as { dev?: unknown }).dev : undefined;
+      if (typeof hopDev !== 'string' || seen.has(hopDev)) continue;
+      seen.add(hopDev);
+      wanted.push([interfaceName(hopDev, `routes[${i}].nexthops[${j}].dev`), `routes[${i}].nexthops[${j}].dev`]);
+    }
   }
   return wanted;
 }
@@ -254,13 +262,12 @@ export class RouteApi extends RtnlApi {
       resolved[index] = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
     }
     const errors = await sendChunked(this.connection, routes.length, 48, (batch, index) => {
-      const op = batch.operation({ operation, index });
       const full = resolved[index];
       if (full === undefined) {
-        plain.write(index, batch, op, type, flags, intent);
+        plain.write(index, batch, operation, index, type, flags, intent);
         return;
       }
-      batch.begin(op, type, flags);
+      batch.begin(batch.operationAt(operation, index), type, flags);
       encodeRoute(batch.writer, full, ifindex);
       batch.end();
     });

@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
-import { resolvePlainRule } from './fast.js';
+import { resolvePlainRule, writePlainRule } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import { ownedFilter } from './owner.js';
 import {
@@ -75,7 +75,7 @@ class RuleSet {
 
   constructor(capacity: number, private readonly ruleOf: (entry: number) => ResolvedRule) {
     let size = 16;
-    while (size < capacity * 2) size *= 2;
+    while (size < capacity * 1.5) size *= 2; // at most two thirds full
     this.mask = size - 1;
     this.hashes = new Int32Array(size);
     this.slots = new Int32Array(size);
@@ -99,14 +99,21 @@ class RuleSet {
     }
   }
 
-  /** The first entry (in insertion order of its bucket) whose rule shadows `candidate`, or NONE. Existing rules come back as -1. */
-  findShadow(hash: number, candidate: ResolvedRule): number {
-    for (let at = hash & this.mask; this.slots[at] !== EMPTY; at = (at + 1) & this.mask) {
+  /**
+   * The first entry (in insertion order of its bucket) whose rule shadows `candidate`, or NONE;
+   * existing rules come back as -1. When nothing shadows it, `candidate` is added as `entry` in
+   * the empty slot where the search ended: one probe sequence, not one to look and one to add.
+   */
+  findShadowOrAdd(hash: number, candidate: ResolvedRule, entry: number): number {
+    let at = hash & this.mask;
+    for (; this.slots[at] !== EMPTY; at = (at + 1) & this.mask) {
       const slot = this.slots[at]!;
       if (slot === REMOVED || this.hashes[at] !== hash) continue;
-      const entry = slot > 0 ? slot - 1 : slot;
-      if (ruleShadows(this.ruleOf(entry), candidate)) return Math.max(entry, -1);
+      const found = slot > 0 ? slot - 1 : slot;
+      if (ruleShadows(this.ruleOf(found), candidate)) return Math.max(found, -1);
     }
+    this.hashes[at] = hash;
+    this.slots[at] = entry >= 0 ? entry + 1 : entry;
     return NONE;
   }
 }
@@ -125,11 +132,28 @@ function byPriority(indexes: number[], rules: readonly ResolvedRule[], descendin
   return indexes.slice().sort((a, b) => (rules[a]!.priority! - rules[b]!.priority!) * sign || a - b);
 }
 
-/** Adds one message for the caller's item `index` to a batch. */
-function writeRule(batch: Batch, operation: string, index: number, request: { type: number; flags: number }, rule: ResolvedRule): void {
-  batch.begin(batch.operation({ operation, index }), request.type, request.flags);
+/** Adds one message for the caller's item `index` to a batch (`plain`: from resolvePlainRule). */
+function writeRule(batch: Batch, operation: string, index: number, request: { type: number; flags: number }, rule: ResolvedRule, plain = false): void {
+  if (plain) return writePlainRule(batch, operation, index, request.type, request.flags, rule);
+  batch.begin(batch.operationAt(operation, index), request.type, request.flags);
   encodeRule(batch.writer, rule);
   batch.end();
+}
+
+/**
+ * Checks and resolves every rule of a bulk call; `plain[i]` is 1 where the fast path took rule
+ * i (its message is then written without the general encoder).
+ */
+function resolveAll(rules: readonly Rule[], forDelete: boolean, tables: TableResolver, owned: (rule: ResolvedRule) => ResolvedRule): { resolved: ResolvedRule[]; plain: Uint8Array } {
+  const plain = new Uint8Array(rules.length);
+  const resolved = new Array<ResolvedRule>(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const fast = resolvePlainRule(rule, forDelete);
+    if (fast !== undefined) plain[i] = 1;
+    resolved[i] = owned(fast ?? resolveRule(rule, `rules[${i}]`, forDelete, tables));
+  }
+  return { resolved, plain };
 }
 
 /** Policy routing rules (`ip rule`) in one namespace. */
@@ -231,8 +255,7 @@ export class RuleApi extends RtnlApi {
    */
   async addMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
-    const tables = this.tables();
-    const resolved = rules.map((rule, i) => this.owned(resolvePlainRule(rule, false) ?? resolveRule(rule, `rules[${i}]`, false, tables)));
+    const { resolved, plain } = resolveAll(rules, false, this.tables(), (rule) => this.owned(rule));
     if (resolved.some((r) => r.priority === undefined)) {
       // The kernel picks priorities from what is already there: only the caller's order gives
       // the same result.
@@ -241,10 +264,10 @@ export class RuleApi extends RtnlApi {
       return bulkResult(await this.runIndexed(batch, resolved.length), options);
     }
     // Bad input is refused before any I/O; then one dump of both families for the duplicate check.
-    return bulkResult(await this.addManyFast(resolved, await this.dump(AF_UNSPEC)), options);
+    return bulkResult(await this.addManyFast(resolved, plain, await this.dump(AF_UNSPEC)), options);
   }
 
-  private async addManyFast(resolved: ResolvedRule[], dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
+  private async addManyFast(resolved: ResolvedRule[], plain: Uint8Array, dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
     const count = resolved.length;
     const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
     const existing: ResolvedRule[] = [];
@@ -263,17 +286,16 @@ export class RuleApi extends RtnlApi {
       const rounds = pending === undefined ? count : pending.length;
       for (let k = 0; k < rounds; k++) {
         const i = pending === undefined ? k : pending[k]!;
-        const shadow = held.findShadow(keys[i]!, resolved[i]!);
+        const shadow = held.findShadowOrAdd(keys[i]!, resolved[i]!, i);
         if (shadow === NONE) {
           accepted.push(i);
-          held.add(keys[i]!, i);
         } else if (shadow >= 0) {
           shadowedBy[i] = shadow;
         } else {
           errors[i] = this.exists(i);
         }
       }
-      const sent = await this.runChunked(byPriority(accepted, resolved, true), count, 40, (batch, i) => writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!));
+      const sent = await this.runChunked(byPriority(accepted, resolved, true), count, 40, (batch, i) => writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!, plain[i] === 1));
       let refused = false;
       for (const i of accepted) {
         const error = sent[i];
@@ -318,11 +340,10 @@ export class RuleApi extends RtnlApi {
    */
   async deleteMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
-    const tables = this.tables();
-    const resolved = rules.map((rule, i) => this.owned(resolvePlainRule(rule, true) ?? resolveRule(rule, `rules[${i}]`, true, tables)));
+    const { resolved, plain } = resolveAll(rules, true, this.tables(), (rule) => this.owned(rule));
     const indexes = Array.from({ length: resolved.length }, (_, i) => i);
     const order = resolved.every((r) => r.priority !== undefined) ? byPriority(indexes, resolved, false) : indexes;
-    return bulkResult(await this.runChunked(order, resolved.length, 40, (batch, i) => writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!)), options);
+    return bulkResult(await this.runChunked(order, resolved.length, 40, (batch, i) => writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!, plain[i] === 1)), options);
   }
 
   private dump(family: number): Promise<NetlinkMessage[]> {

@@ -7,11 +7,20 @@
 import t from 'tap';
 import { Batch } from '../../src/netlink/batch.js';
 import { parsePrefix } from '../../src/common/ip.js';
-import { quickIPv4, resolvePlainRule, writePlainRoute } from '../../src/rtnl/fast.js';
+import { quickIPv4, resolvePlainRule, writePlainRoute, writePlainRule } from '../../src/rtnl/fast.js';
 import { ROUTE_REQUESTS, encodeRoute, resolveRoute, type Route, type RouteIntent } from '../../src/rtnl/routes.js';
-import { resolveRule, type Rule } from '../../src/rtnl/rules.js';
+import { RULE_REQUESTS, encodeRule, resolveRule, type Rule } from '../../src/rtnl/rules.js';
 
 const links = new Map([['v0', 3], ['eth0', 7]]);
+
+/** Rules the fast path takes. */
+const PLAIN_RULES: Rule[] = [
+    { fwmark: 65, priority: 1000, table: 1 },
+    { fwmark: 0, fwmask: 0xff, priority: 0, table: 5 },
+    { family: 'inet6', fwmark: 1, priority: 2, table: 4000 },
+    { priority: 5 },
+    { priority: 6, table: 7, protocol: 99, action: 'lookup' },
+];
 
 function general(route: Route, intent: RouteIntent, request: keyof typeof ROUTE_REQUESTS): string | undefined {
   let resolved;
@@ -29,7 +38,7 @@ function general(route: Route, intent: RouteIntent, request: keyof typeof ROUTE_
 function fast(route: Route, intent: RouteIntent, request: keyof typeof ROUTE_REQUESTS): string | undefined {
   const batch = new Batch();
   const { type, flags } = ROUTE_REQUESTS[request];
-  return writePlainRoute(batch, batch.operation({ operation: 'x' }), type, flags, route, intent, links) ? batch.bytes().toString('hex') : undefined;
+  return writePlainRoute(batch, 'x', 0, type, flags, route, intent, links) ? batch.bytes().toString('hex') : undefined;
 }
 
 t.test('quickIPv4 accepts exactly what parsePrefix accepts for IPv4, with the same value', async (t) => {
@@ -86,11 +95,7 @@ t.test('writePlainRoute writes the bytes of the general path, or declines', asyn
 
 t.test('resolvePlainRule equals resolveRule, or declines', async (t) => {
   const rules: Rule[] = [
-    { fwmark: 65, priority: 1000, table: 1 },
-    { fwmark: 0, fwmask: 0xff, priority: 0, table: 5 },
-    { family: 'inet6', fwmark: 1, priority: 2, table: 4000 },
-    { priority: 5 },
-    { priority: 6, table: 7, protocol: 99, action: 'lookup' },
+    ...PLAIN_RULES,
     { fwmark: 1, table: 0 },
     { fwmask: 1, table: 1 },
     { fwmark: 2 ** 32, table: 1 },
@@ -109,4 +114,35 @@ t.test('resolvePlainRule equals resolveRule, or declines', async (t) => {
     }
   }
   t.equal(taken, 12, 'the fast path took the six plain rules, for add and delete');
+});
+
+t.test('writePlainRule writes the bytes encodeRule writes, protocols and large tables included', async (t) => {
+  const rules: Rule[] = [
+    ...PLAIN_RULES,
+    { fwmark: 0xffffffff, fwmask: 0xffffffff, priority: 0xffffffff, table: 0xffffffff, protocol: 255 },
+    { fwmark: 3, priority: 4, table: 256, protocol: 128 },
+  ];
+  let compared = 0;
+  for (const rule of rules) {
+    for (const [forDelete, request] of [[false, RULE_REQUESTS.addUnchecked], [true, RULE_REQUESTS.delete]] as const) {
+      const resolved = resolvePlainRule(rule, forDelete);
+      if (resolved === undefined) {
+        t.fail(`declined ${JSON.stringify(rule)}`);
+        continue;
+      }
+      for (const owner of [undefined, 42]) {
+        if (owner !== undefined && resolved.protocol === undefined) resolved.protocol = owner;
+        const quick = new Batch({ initialCapacity: 8 }); // small: the writer grows mid-batch
+        quick.add({ operation: 'pad' }, 1, 0); // an earlier message, so offsets are not 0
+        writePlainRule(quick, 'x', 0, request.type, request.flags, resolved);
+        const slow = new Batch();
+        slow.add({ operation: 'pad' }, 1, 0);
+        slow.add({ operation: 'x', index: 0 }, request.type, request.flags, (w) => encodeRule(w, resolved));
+        t.equal(quick.bytes().toString('hex'), slow.bytes().toString('hex'), `${forDelete ? 'delete' : 'add'} ${JSON.stringify(resolved)}`);
+        t.same(quick.operationRef(1), { operation: 'x', index: 0 });
+        compared++;
+      }
+    }
+  }
+  t.equal(compared, 28);
 });
