@@ -64,15 +64,20 @@ export class MessageWriter {
     if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
     this.reserve(NLMSG_HDRLEN);
     const start = this.position;
+    this.putHeader(start, 0, type, flags, seq, portId);
+    this.position += NLMSG_HDRLEN;
+    this.messageStart = start;
+    return start;
+  }
+
+  /** Writes an nlmsghdr at `start` (room reserved by the caller). */
+  private putHeader(start: number, length: number, type: number, flags: number, seq: number, portId: number): void {
     const v = this.dataView;
-    v.setUint32(start, 0, HOST_IS_LITTLE_ENDIAN);
+    v.setUint32(start, length, HOST_IS_LITTLE_ENDIAN);
     v.setUint16(start + 4, type, HOST_IS_LITTLE_ENDIAN);
     v.setUint16(start + 6, flags, HOST_IS_LITTLE_ENDIAN);
     v.setUint32(start + 8, seq >>> 0, HOST_IS_LITTLE_ENDIAN);
     v.setUint32(start + 12, portId >>> 0, HOST_IS_LITTLE_ENDIAN);
-    this.position += NLMSG_HDRLEN;
-    this.messageStart = start;
-    return start;
   }
 
   /**
@@ -109,12 +114,7 @@ export class MessageWriter {
     if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
     this.reserve(length);
     const start = this.position;
-    const v = this.dataView;
-    v.setUint32(start, length, HOST_IS_LITTLE_ENDIAN);
-    v.setUint16(start + 4, type, HOST_IS_LITTLE_ENDIAN);
-    v.setUint16(start + 6, flags, HOST_IS_LITTLE_ENDIAN);
-    v.setUint32(start + 8, 0, HOST_IS_LITTLE_ENDIAN);
-    v.setUint32(start + 12, 0, HOST_IS_LITTLE_ENDIAN);
+    this.putHeader(start, length, type, flags, 0, 0);
     this.position = start + length;
     return start + NLMSG_HDRLEN;
   }
