@@ -15,6 +15,7 @@ import { CreateTemplates } from './create.js';
 import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } from './flow.js';
 import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
 import { FlowRecord, FlowRecords } from './records.js';
+import { NewFlowWatch } from './watch.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 
 /** What happened to one flow in a bulk call. */
@@ -49,7 +50,10 @@ export interface ManyResult {
 
 /** Options for bulk calls. */
 export interface BulkOptions {
-  /** Rounds of dump-and-batch before giving up on flows that keep appearing (default 4). */
+  /**
+   * Rounds of dump-and-batch before giving up on matching flows that keep being made while the
+   * call runs (default 4). A round after the first runs only when a matching flow was made.
+   */
   maxRounds?: number;
 }
 
@@ -145,16 +149,19 @@ export class ConntrackApi {
     if (result.errors[0]) throw result.errors[0];
   }
 
-  /** Creates many flows in batches; one result per flow, in order. Checks all before sending any. */
+  /**
+   * Creates many flows in batches; one result per flow, in order. Checks all before sending
+   * any: on bad input it throws a ValidationError naming the flow and field, and nothing is made.
+   * @example await ns.conntrack.createMany([{ protocol: 'udp', src: '10.0.0.2', dst: '192.0.2.53', sport: 4000, dport: 53, mark: 1 }])
+   */
   async createMany(flows: readonly FlowSpec[]): Promise<ManyResult> {
     if (!Array.isArray(flows)) throw new ValidationError('flows', flows, 'expected an array of flows');
-    const batch = new Batch({ initialCapacity: 160 * flows.length + 64 });
-    const templates = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags);
-    for (let index = 0; index < flows.length; index++) {
-      templates.appendSpec(batch, batch.operation({ operation: 'createFlow', index }), flows[index]!, index);
-    }
-    const result = await this.connection.execute(batch);
-    return { errors: result.errors, failed: result.failed };
+    const checked = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags).check(flows);
+    // Checked already: chunks go out while the next ones are written.
+    const errors = await sendChunked(this.connection, checked.count, 160, (batch, index) => checked.write(batch, batch.operationAt('createFlow', index), index));
+    let failed = 0;
+    for (const error of errors) if (error !== undefined) failed++;
+    return { errors, failed };
   }
 
   /**
@@ -172,8 +179,9 @@ export class ConntrackApi {
 
   /**
    * Sets the mark of every flow matching `filter`, in batches, with a result per flow. A flow
-   * that vanished meanwhile counts as gone, not failed. Flows are dumped again after each round
-   * until none that still needs the new mark is left (or `maxRounds` is reached).
+   * that vanished meanwhile counts as gone, not failed. Flows made while the call runs are
+   * reached too: the call listens for new-flow events from before its dump, and while a
+   * matching flow is announced it dumps again and runs another round (up to `maxRounds`).
    * @example await ns.conntrack.updateMarkWhere({ mark: 1 }, 2)   // every flow marked 1 -> 2
    */
   async updateMarkWhere(filter: FlowFilter, mark: number, options: MarkOptions = {}): Promise<BulkFlowResult> {
@@ -231,45 +239,59 @@ export class ConntrackApi {
       return bytes;
     };
     const selects = (records: FlowRecords, i: number) => needsWork(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow));
-    let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
-    let selected = select(pending, selects);
-    let seen: Set<string> | undefined;
-    let skip: Set<string> | undefined;
-    while (selected.length > 0 && rounds < maxRounds) {
-      rounds++;
-      const offset = handledCount;
-      const round = pending;
-      const picked = selected;
-      // The flows come from the kernel's own dump: nothing to validate, so chunks go out while
-      // the next ones are written.
-      const errors = await sendChunked(this.connection, picked.length, 96, (batch, k) => {
-        const i = picked[k]!;
-        batch.beginRaw(batch.operationAt(operation, offset + k), head(round.families[i]!));
-        write(batch.writer, round, i);
-        batch.end();
-      });
-      for (let k = 0; k < selected.length; k++) {
-        // Only later rounds can meet a flow again; keys are made only then.
-        if (seen === undefined || !seen.has(pending.identity(selected[k]!))) matched++;
-        const error = errors[k];
-        if (error !== undefined) {
-          if (error.code === 'ENOENT') goneAt.add(offset + k);
-          else failures.set(offset + k, error);
+    // Subscribed before the first dump: it tells whether any flow the dump could have missed
+    // was made meanwhile. Without it, every round is followed by a second dump.
+    const watch = NewFlowWatch.open(this.provider, filter);
+    let selected: number[];
+    try {
+      let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
+      selected = select(pending, selects);
+      let seen: Set<string> | undefined;
+      let skip: Set<string> | undefined;
+      while (selected.length > 0 && rounds < maxRounds) {
+        rounds++;
+        const offset = handledCount;
+        const round = pending;
+        const picked = selected;
+        // The flows come from the kernel's own dump: nothing to validate, so chunks go out while
+        // the next ones are written.
+        const errors = await sendChunked(this.connection, picked.length, 96, (batch, k) => {
+          const i = picked[k]!;
+          batch.beginRaw(batch.operationAt(operation, offset + k), head(round.families[i]!));
+          write(batch.writer, round, i);
+          batch.end();
+        });
+        for (let k = 0; k < selected.length; k++) {
+          // Only later rounds can meet a flow again; keys are made only then.
+          if (seen === undefined || !seen.has(pending.identity(selected[k]!))) matched++;
+          const error = errors[k];
+          if (error !== undefined) {
+            if (error.code === 'ENOENT') goneAt.add(offset + k);
+            else failures.set(offset + k, error);
+          }
+        }
+        handledRounds.push({ records: pending, picked: selected });
+        handledCount += selected.length;
+        if (watch !== undefined && !(await watch.sawMatchingFlow())) {
+          // No matching flow was made since this round's dump began: it held them all.
+          selected = [];
+          break;
+        }
+        pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
+        selected = select(pending, selects);
+        if (selected.length > 0) {
+          seen ??= new Set();
+          for (const i of picked) seen.add(round.identity(i));
+          // A flow that failed for good would come back every round: only retry the others.
+          skip ??= new Set();
+          for (let k = 0; k < picked.length; k++) if (failures.has(offset + k)) skip.add(round.identity(picked[k]!));
+          const failedForGood = skip;
+          const current = pending;
+          selected = selected.filter((i) => !failedForGood.has(current.identity(i)));
         }
       }
-      handledRounds.push({ records: pending, picked: selected });
-      handledCount += selected.length;
-      pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
-      selected = select(pending, selects);
-      if (selected.length > 0) {
-        seen ??= new Set();
-        for (const i of picked) seen.add(round.identity(i));
-        // A flow that failed for good would come back every round: only retry the others.
-        skip ??= new Set();
-        for (let k = 0; k < picked.length; k++) if (failures.has(offset + k)) skip.add(round.identity(picked[k]!));
-        const failedForGood = skip;
-        selected = selected.filter((i) => !failedForGood.has(pending.identity(i)));
-      }
+    } finally {
+      watch?.close();
     }
     const result: BulkFlowResult = {
       matched,

@@ -247,6 +247,8 @@ interface TupleOffsets {
 }
 
 interface Template {
+  /** Its place in {@link CreateTemplates.list}. */
+  position: number;
   message: Uint8Array;
   original: TupleOffsets;
   reply: TupleOffsets;
@@ -280,7 +282,7 @@ function compileTemplate(flow: CheckedFlow, type: number, flags: number): Templa
   writeChecked(writer, flow);
   writer.endMessage();
   const message = Uint8Array.from(writer.bytes());
-  const template: Template = { message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1 };
+  const template: Template = { position: -1, message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1 };
   walk(message, NLMSG_HDRLEN + NFGENMSG_LEN, message.length, [], (path, value) => {
     const [top, nest, leaf] = path;
     if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && leaf !== undefined) {
@@ -330,65 +332,37 @@ function patchTuple(writer: MessageWriter, at: number, offsets: TupleOffsets, en
  */
 export class CreateTemplates {
   private readonly templates = new Map<number, Template>();
+  /** Every template made, in order: a checked flow refers to its template by position. */
+  readonly list: Template[] = [];
 
   constructor(
     private readonly type: number,
     private readonly flags: number,
   ) {}
 
-  /**
-   * Checks a flow and appends its create request, for operation `op`. The common shape (IPv4,
-   * a port protocol, optional mark, zone and TCP state) is checked and patched straight into the
-   * batch without making any object; anything else goes through {@link checkCreate}. Throws a
-   * ValidationError naming `flows[index]...` on bad input.
-   */
-  appendSpec(batch: Batch, op: number, input: FlowSpec, index: number): void {
-    const spec = input;
-    if (
-      typeof spec !== 'object' || spec === null || Array.isArray(spec) ||
-      spec.reply !== undefined || spec.status !== undefined || (spec.family !== undefined && spec.family !== 'inet')
-    ) {
-      this.append(batch, op, checkCreate(input, `flows[${index}]`));
-      return;
-    }
-    const protocol = spec.protocol === 'udp' ? 17 : spec.protocol === 'tcp' ? 6 : -1;
-    const src = typeof spec.src === 'string' ? parseIPv4Number(spec.src) : -1;
-    const dst = typeof spec.dst === 'string' ? parseIPv4Number(spec.dst) : -1;
-    const { sport, dport, timeout, mark, zone } = spec;
-    let tcpState = -1;
-    if (protocol === 6) tcpState = spec.tcpState === undefined ? 3 /* ESTABLISHED */ : TCP_STATES.indexOf(spec.tcpState);
-    if (
-      protocol < 0 || src < 0 || dst < 0 || !isInteger(sport, 0, 0xffff) || !isInteger(dport, 0, 0xffff) ||
-      (timeout !== undefined && !isInteger(timeout, 1, 0x7fffffff)) || (mark !== undefined && !isInteger(mark, 0, 0xffffffff)) ||
-      (zone !== undefined && !isInteger(zone, 0, 0xffff)) || (protocol === 6 ? tcpState < 0 : spec.tcpState !== undefined) ||
-      !hasOnlyKnownKeys(spec)
-    ) {
-      // Not the common shape, or a bad value: the general checks name the field.
-      this.append(batch, op, checkCreate(input, `flows[${index}]`));
-      return;
-    }
-    const shape = (protocol << 1) | (mark !== undefined ? 1 << 10 : 0) | (zone !== undefined ? 1 << 11 : 0) | (protocol === 6 ? 1 << 13 : 0);
+  /** The position in {@link list} of a shape's template, or -1 before it is made. */
+  positionOf(shape: number): number {
+    return this.templates.get(shape)?.position ?? -1;
+  }
+
+  /** The position of a shape's template, compiled from `flow` (which has that shape) the first time. */
+  templateFor(shape: number, flow: CheckedFlow): number {
     let template = this.templates.get(shape);
     if (template === undefined) {
-      template = compileTemplate(checkCreate(input, `flows[${index}]`), this.type, this.flags);
+      template = compileTemplate(flow, this.type, this.flags);
+      template.position = this.list.length;
       this.templates.set(shape, template);
+      this.list.push(template);
     }
-    const at = batch.appendMessage(op, template.message);
-    const writer = batch.writer;
-    const o = template.original;
-    const r = template.reply;
-    writer.patchBe32(at + o.src, src);
-    writer.patchBe32(at + o.dst, dst);
-    writer.patchBe16(at + o.sport, sport);
-    writer.patchBe16(at + o.dport, dport);
-    writer.patchBe32(at + r.src, dst);
-    writer.patchBe32(at + r.dst, src);
-    writer.patchBe16(at + r.sport, dport);
-    writer.patchBe16(at + r.dport, sport);
-    writer.patchBe32(at + template.timeout, timeout ?? 120);
-    if (mark !== undefined) writer.patchBe32(at + template.mark, mark);
-    if (zone !== undefined) writer.patchBe16(at + template.zone, zone);
-    if (tcpState >= 0) writer.patchU8(at + template.tcpState, tcpState);
+    return template.position;
+  }
+
+  /**
+   * Checks every flow, before anything is written or sent; throws a ValidationError naming
+   * `flows[index]...` at the first bad one. The result writes each flow's create request.
+   */
+  check(flows: readonly FlowSpec[]): CheckedCreates {
+    return new CheckedCreates(this, flows);
   }
 
   /** Appends the create request of a checked flow to the batch, for operation `op`. */
@@ -396,11 +370,7 @@ export class CreateTemplates {
     const shape =
       (flow.family === 6 ? 1 : 0) | (flow.protocol << 1) | (flow.reply ? 1 << 9 : 0) | (flow.mark !== undefined ? 1 << 10 : 0) |
       (flow.zone !== undefined ? 1 << 11 : 0) | (flow.status !== undefined ? 1 << 12 : 0) | (flow.tcpState !== undefined ? 1 << 13 : 0);
-    let template = this.templates.get(shape);
-    if (template === undefined) {
-      template = compileTemplate(flow, this.type, this.flags);
-      this.templates.set(shape, template);
-    }
+    const template = this.list[this.templateFor(shape, flow)]!;
     const at = batch.appendMessage(op, template.message);
     const writer = batch.writer;
     patchTuple(writer, at, template.original, flow.original);
@@ -423,5 +393,135 @@ export class CreateTemplates {
     if (template.mark >= 0) writer.patchBe32(at + template.mark, flow.mark!);
     if (template.zone >= 0) writer.patchBe16(at + template.zone, flow.zone!);
     if (template.tcpState >= 0) writer.patchU8(at + template.tcpState, flow.tcpState!);
+  }
+}
+
+/** Marks a flow of {@link CheckedCreates} that went through the general checks. */
+const GENERAL = 0xffff;
+
+/**
+ * Flows checked for a bulk create, kept until they are written: the common shape (IPv4, tcp or
+ * udp, optional mark, zone and TCP state) in typed arrays, without any object per flow; anything
+ * else as a {@link CheckedFlow}. Checking all before writing any lets a bulk create send its
+ * first chunk while later ones are still being written, and still send nothing on bad input.
+ */
+export class CheckedCreates {
+  readonly count: number;
+  private readonly template: Uint16Array;
+  private readonly src: Uint32Array;
+  private readonly dst: Uint32Array;
+  private readonly ports: Uint32Array;
+  private readonly timeout: Uint32Array;
+  private readonly mark: Uint32Array;
+  private readonly zone: Uint16Array;
+  private readonly tcpState: Uint8Array;
+  private readonly general = new Map<number, CheckedFlow>();
+
+  constructor(
+    private readonly templates: CreateTemplates,
+    flows: readonly FlowSpec[],
+  ) {
+    const n = flows.length;
+    this.count = n;
+    this.template = new Uint16Array(n);
+    this.src = new Uint32Array(n);
+    this.dst = new Uint32Array(n);
+    this.ports = new Uint32Array(n);
+    this.timeout = new Uint32Array(n);
+    this.mark = new Uint32Array(n);
+    this.zone = new Uint16Array(n);
+    this.tcpState = new Uint8Array(n);
+    // Bulk creates often share an address (one server, many clients): parsed once per run.
+    let lastSrc: unknown;
+    let lastSrcNumber = -1;
+    let lastDst: unknown;
+    let lastDstNumber = -1;
+    let lastShape = -1;
+    let lastPosition = 0;
+    for (let index = 0; index < n; index++) {
+      const spec = flows[index]!;
+      if (
+        typeof spec !== 'object' || spec === null || Array.isArray(spec) ||
+        spec.reply !== undefined || spec.status !== undefined || (spec.family !== undefined && spec.family !== 'inet')
+      ) {
+        this.keepGeneral(index, checkCreate(spec, `flows[${index}]`));
+        continue;
+      }
+      const protocol = spec.protocol === 'udp' ? 17 : spec.protocol === 'tcp' ? 6 : -1;
+      const srcText = spec.src;
+      const dstText = spec.dst;
+      if (srcText !== lastSrc) {
+        lastSrc = srcText;
+        lastSrcNumber = typeof srcText === 'string' ? parseIPv4Number(srcText) : -1;
+      }
+      if (dstText !== lastDst) {
+        lastDst = dstText;
+        lastDstNumber = typeof dstText === 'string' ? parseIPv4Number(dstText) : -1;
+      }
+      const src = lastSrcNumber;
+      const dst = lastDstNumber;
+      const { sport, dport, timeout, mark, zone } = spec;
+      let tcpState = -1;
+      if (protocol === 6) tcpState = spec.tcpState === undefined ? 3 /* ESTABLISHED */ : TCP_STATES.indexOf(spec.tcpState);
+      if (
+        protocol < 0 || src < 0 || dst < 0 || !isInteger(sport, 0, 0xffff) || !isInteger(dport, 0, 0xffff) ||
+        (timeout !== undefined && !isInteger(timeout, 1, 0x7fffffff)) || (mark !== undefined && !isInteger(mark, 0, 0xffffffff)) ||
+        (zone !== undefined && !isInteger(zone, 0, 0xffff)) || (protocol === 6 ? tcpState < 0 : spec.tcpState !== undefined) ||
+        !hasOnlyKnownKeys(spec)
+      ) {
+        // Not the common shape, or a bad value: the general checks name the field.
+        this.keepGeneral(index, checkCreate(spec, `flows[${index}]`));
+        continue;
+      }
+      const shape = (protocol << 1) | (mark !== undefined ? 1 << 10 : 0) | (zone !== undefined ? 1 << 11 : 0) | (protocol === 6 ? 1 << 13 : 0);
+      if (shape !== lastShape) {
+        lastShape = shape;
+        lastPosition = templates.positionOf(shape);
+        if (lastPosition < 0) lastPosition = templates.templateFor(shape, checkCreate(spec, `flows[${index}]`));
+      }
+      this.template[index] = lastPosition;
+      this.src[index] = src;
+      this.dst[index] = dst;
+      this.ports[index] = ((sport << 16) | dport) >>> 0;
+      this.timeout[index] = timeout ?? 120;
+      if (mark !== undefined) this.mark[index] = mark;
+      if (zone !== undefined) this.zone[index] = zone;
+      if (tcpState >= 0) this.tcpState[index] = tcpState;
+    }
+  }
+
+  private keepGeneral(index: number, flow: CheckedFlow): void {
+    this.template[index] = GENERAL;
+    this.general.set(index, flow);
+  }
+
+  /** Appends flow `index`'s create request to the batch, for operation `op`. */
+  write(batch: Batch, op: number, index: number): void {
+    const position = this.template[index]!;
+    if (position === GENERAL) {
+      this.templates.append(batch, op, this.general.get(index)!);
+      return;
+    }
+    const template = this.templates.list[position]!;
+    const at = batch.appendMessage(op, template.message);
+    const writer = batch.writer;
+    const o = template.original;
+    const r = template.reply;
+    const src = this.src[index]!;
+    const dst = this.dst[index]!;
+    const sport = this.ports[index]! >>> 16;
+    const dport = this.ports[index]! & 0xffff;
+    writer.patchBe32(at + o.src, src);
+    writer.patchBe32(at + o.dst, dst);
+    writer.patchBe16(at + o.sport, sport);
+    writer.patchBe16(at + o.dport, dport);
+    writer.patchBe32(at + r.src, dst);
+    writer.patchBe32(at + r.dst, src);
+    writer.patchBe16(at + r.sport, dport);
+    writer.patchBe16(at + r.dport, sport);
+    writer.patchBe32(at + template.timeout, this.timeout[index]!);
+    if (template.mark >= 0) writer.patchBe32(at + template.mark, this.mark[index]!);
+    if (template.zone >= 0) writer.patchBe16(at + template.zone, this.zone[index]!);
+    if (template.tcpState >= 0) writer.patchU8(at + template.tcpState, this.tcpState[index]!);
   }
 }

@@ -108,6 +108,81 @@ t.test('delete by mark removes exactly the matching flows (mark 0 is a mark)', a
   t.equal(byTuple.changed, 24, 'kernel mark filter plus a library prefix filter (10.0.3.232-255 of the mark-8 flows)');
 });
 
+/**
+ * Counts the dump requests of a handle's ctnetlink socket (each is a walk of the kernel's whole
+ * conntrack table), to see whether a bulk call walked it again.
+ */
+function countDumps(handle: Awaited<ReturnType<typeof open>>): () => number {
+  const connection = handle.connection(12);
+  const original = connection.dumpEach.bind(connection);
+  let dumps = 0;
+  connection.dumpEach = (...args: Parameters<typeof connection.dumpEach>) => {
+    dumps++;
+    return original(...args);
+  };
+  return () => dumps;
+}
+
+/** A library-side filter that makes one flow (with the tool) the first time it is asked. */
+function makesFlowOnce(ns: TestNetns, mark: number, sport: number): (flow: Flow) => boolean {
+  let made = false;
+  return () => {
+    if (!made) {
+      made = true;
+      // After the call's first dump (the filter runs on what it returned), before its batches.
+      ns.exec('conntrack', ['-I', '-p', 'udp', '-s', '10.200.0.1', '-d', '192.0.2.53', '--sport', String(sport), '--dport', '53', '--timeout', '300', '--mark', String(mark)]);
+    }
+    return true;
+  };
+}
+
+t.test('bulk calls reach flows made while they run, and walk the table once when none are', async (t) => {
+  t.test('no flow made meanwhile: one dump, one round', async (t) => {
+    const ns = makeNetns(t);
+    const handle = await open({ netns: ns.name });
+    t.teardown(() => handle.close());
+    await handle.conntrack.createMany(udpFlows(300, 1));
+    const dumps = countDumps(handle);
+    const result = await handle.conntrack.updateMarkWhere({ mark: 1 }, 2);
+    t.match(result, { matched: 300, changed: 300, remaining: 0, rounds: 1 });
+    t.equal(dumps(), 1, 'the table was walked once');
+    t.equal(toolFlows(ns).filter((f) => f.mark === 2).length, 300);
+  });
+
+  t.test('a flow that does not match is made meanwhile: still one dump', async (t) => {
+    const ns = makeNetns(t);
+    const handle = await open({ netns: ns.name });
+    t.teardown(() => handle.close());
+    await handle.conntrack.createMany(udpFlows(300, 1));
+    const dumps = countDumps(handle);
+    const makeOne = makesFlowOnce(ns, 9, 999);
+    const result = await handle.conntrack.updateMarkWhere({ mark: 1, where: (flow) => makeOne(flow) && flow.mark === 1 }, 2);
+    t.match(result, { matched: 300, changed: 300, remaining: 0, rounds: 1 });
+    t.equal(dumps(), 1, 'a new flow with another mark does not send the call round again');
+    t.equal(toolFlows(ns).filter((f) => f.mark === 9).length, 1, 'the bystander was made, and left alone');
+  });
+
+  for (const events of ['2', '0']) {
+    t.test(`a matching flow is made meanwhile (nf_conntrack_events=${events}): a second round reaches it`, async (t) => {
+      const ns = makeNetns(t);
+      const handle = await open({ netns: ns.name });
+      t.teardown(() => handle.close());
+      await handle.sysctl.set('net.netfilter.nf_conntrack_events', events);
+      await handle.conntrack.createMany(udpFlows(300, 1));
+      const dumps = countDumps(handle);
+      const updated = await handle.conntrack.updateMarkWhere({ mark: 1, where: makesFlowOnce(ns, 1, 999) }, 2);
+      t.match(updated, { matched: 301, changed: 301, remaining: 0, rounds: 2 });
+      t.same([...new Set(toolFlows(ns).map((f) => f.mark))], [2], 'every flow has the new mark, the late one too');
+      t.ok(dumps() >= 2, `the table was walked again (${dumps()} dumps)`);
+
+      const removed = await handle.conntrack.deleteWhere({ mark: 2, where: makesFlowOnce(ns, 2, 998) });
+      t.match(removed, { matched: 302, changed: 302, remaining: 0, rounds: 2 });
+      t.equal(toolFlows(ns).length, 0, 'the flow made during the delete is gone too');
+    });
+  }
+  t.end();
+});
+
 t.test('mark masks, single-flow updates, and errors', async (t) => {
   const ns = makeNetns(t);
   const handle = await open({ netns: ns.name });
