@@ -66,6 +66,7 @@ export class Handle implements ConnectionProvider {
   /** The owner id (protocol number) of what this handle creates, if it was opened with one. */
   readonly owner: number | undefined;
   private readonly connections = new Map<number, Connection>();
+  private readonly namedConnections = new Map<string, Connection>();
   private readonly options: OpenOptions;
   private closed = false;
 
@@ -118,6 +119,16 @@ export class Handle implements ConnectionProvider {
     return new Connection(transport, { netns: this.netnsLabel, ...options });
   }
 
+  /** A named socket of its own, opened on first use and closed with the handle (see ConnectionProvider). */
+  connectionFor(key: string, protocol: number, options: ConnectionOptions): Connection {
+    let connection = this.namedConnections.get(key);
+    if (connection === undefined || connection.isClosed) {
+      connection = this.openConnection(protocol, options);
+      this.namedConnections.set(key, connection);
+    }
+    return connection;
+  }
+
   /** Whether {@link close} was called. */
   get isClosed(): boolean {
     return this.closed;
@@ -127,8 +138,9 @@ export class Handle implements ConnectionProvider {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const connection of this.connections.values()) connection.close();
+    for (const connection of [...this.connections.values(), ...this.namedConnections.values()]) connection.close();
     this.connections.clear();
+    this.namedConnections.clear();
   }
 }
 

@@ -15,7 +15,7 @@ import { CreateTemplates } from './create.js';
 import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } from './flow.js';
 import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
 import { FlowRecord, FlowRecords } from './records.js';
-import { NewFlowWatch } from './watch.js';
+import { NewFlowWatcher } from './watch.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 
 /** What happened to one flow in a bulk call. */
@@ -101,7 +101,11 @@ class Outcome implements FlowOutcome {
  * flow events. Bulk calls reach every matching flow, in batches, with a result per flow.
  */
 export class ConntrackApi {
-  constructor(protected readonly provider: ConnectionProvider) {}
+  private readonly newFlows: NewFlowWatcher;
+
+  constructor(protected readonly provider: ConnectionProvider) {
+    this.newFlows = new NewFlowWatcher(provider);
+  }
 
   private get connection(): Connection {
     return this.provider.connection(NETLINK_NETFILTER);
@@ -241,7 +245,7 @@ export class ConntrackApi {
     const selects = (records: FlowRecords, i: number) => needsWork(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow));
     // Subscribed before the first dump: it tells whether any flow the dump could have missed
     // was made meanwhile. Without it, every round is followed by a second dump.
-    const watch = NewFlowWatch.open(this.provider, filter);
+    const watch = this.newFlows.begin(filter);
     let selected: number[];
     try {
       let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
@@ -291,7 +295,7 @@ export class ConntrackApi {
         }
       }
     } finally {
-      watch?.close();
+      watch?.end();
     }
     const result: BulkFlowResult = {
       matched,

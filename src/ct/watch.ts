@@ -44,76 +44,100 @@ function passesKernelPart(filter: CompiledFlowFilter, flow: Flow): boolean {
   return true;
 }
 
-/**
- * Tells a bulk call whether a flow it may not have dumped was made while it ran. Subscribed to
- * new-flow events before the call's first dump: a flow that existed throughout a dump is in it
- * (the kernel walks its hash table, and starts a bucket over when it lost its place), so the
- * only flows a round can miss are those inserted after the dump began, and each of those is
- * announced here. While none that matches is announced, the call needs no second walk of the
- * whole table (5 ms on an empty namespace with this kernel's 262144 buckets, more under load).
- */
-export class NewFlowWatch {
-  private seen = false;
-
-  private constructor(
-    private readonly connection: Connection,
-    private readonly filter: CompiledFlowFilter,
-  ) {
-    connection.socket.addMembership(NFNLGRP_CONNTRACK_NEW);
-  }
-
-  /**
-   * Starts watching, or returns undefined where it cannot (no event sockets, or the namespace
-   * reports no events): the caller then dumps again instead.
-   */
-  static open(provider: ConnectionProvider, filter: CompiledFlowFilter): NewFlowWatch | undefined {
-    if (provider.openConnection === undefined || !eventsReported(provider)) return undefined;
-    let watch: NewFlowWatch | undefined;
-    const connection = provider.openConnection(NETLINK_NETFILTER, {
-      onUnsolicited: (message) => watch?.onMessage(message),
-      // Lost events may have announced a match.
-      onOverrun: () => {
-        if (watch) watch.seen = true;
-      },
-    });
-    try {
-      watch = new NewFlowWatch(connection, filter);
-    } catch {
-      connection.close();
-      return undefined;
-    }
-    return watch;
-  }
-
-  private onMessage(message: NetlinkMessage): void {
-    if (this.seen || message.type !== NEW_TYPE || !(message.flags & NLM_F_CREATE)) return;
-    let flow: Flow;
-    try {
-      flow = decodeFlow(message);
-    } catch {
-      this.seen = true;
-      return;
-    }
-    if (passesKernelPart(this.filter, flow) && (this.filter.matchesAll || this.filter.matches(flow))) this.seen = true;
-  }
-
+/** One bulk call's interest in new flows: those that pass its filter. */
+export interface NewFlowTicket {
   /**
    * Whether a matching flow was announced since the last call. A request on the watch socket
    * goes first: the kernel queues its answer behind every event announced before it, so once
    * it is back, every flow made before this call was read.
    */
-  async sawMatchingFlow(): Promise<boolean> {
+  sawMatchingFlow(): Promise<boolean>;
+  /** Ends the interest (leaves the multicast group when no other call watches). */
+  end(): void;
+}
+
+interface Ticket {
+  filter: CompiledFlowFilter;
+  seen: boolean;
+}
+
+/**
+ * Tells bulk calls whether a flow they may not have dumped was made while they ran. A call
+ * joins the new-flow group before its first dump: a flow that existed throughout a dump is in
+ * it (the kernel walks its hash table, and starts a bucket over when it lost its place), so the
+ * only flows a round can miss are those inserted after the dump began, and each of those is
+ * announced here. While none that matches is announced, the call needs no second walk of the
+ * whole table (5 ms on an empty namespace with this kernel's 262144 buckets, more under load).
+ * One socket per handle, opened on first use, in the group only while a call watches.
+ */
+export class NewFlowWatcher {
+  private connection: Connection | undefined;
+  private readonly tickets = new Set<Ticket>();
+
+  constructor(private readonly provider: ConnectionProvider) {}
+
+  /**
+   * Starts watching for one call, or returns undefined where it cannot (no event sockets, or the
+   * namespace reports no events): the caller then dumps again instead.
+   */
+  begin(filter: CompiledFlowFilter): NewFlowTicket | undefined {
+    if (this.provider.connectionFor === undefined || !eventsReported(this.provider)) return undefined;
+    let connection: Connection;
     try {
-      await this.connection.request({ operation: 'watchNewFlows' }, CT_REQUESTS.stats.type, CT_REQUESTS.stats.flags, (w) => writeNfgenmsg(w, AF_UNSPEC));
+      connection = this.watchConnection();
+      if (this.tickets.size === 0) connection.socket.addMembership(NFNLGRP_CONNTRACK_NEW);
     } catch {
-      return true;
+      return undefined;
     }
-    const seen = this.seen;
-    this.seen = false;
-    return seen;
+    const ticket: Ticket = { filter, seen: false };
+    this.tickets.add(ticket);
+    return {
+      sawMatchingFlow: async () => {
+        try {
+          await connection.request({ operation: 'watchNewFlows' }, CT_REQUESTS.stats.type, CT_REQUESTS.stats.flags, (w) => writeNfgenmsg(w, AF_UNSPEC));
+        } catch {
+          return true;
+        }
+        const seen = ticket.seen;
+        ticket.seen = false;
+        return seen;
+      },
+      end: () => {
+        if (!this.tickets.delete(ticket) || this.tickets.size > 0) return;
+        try {
+          connection.socket.dropMembership(NFNLGRP_CONNTRACK_NEW);
+        } catch {
+          // Closed with the handle meanwhile.
+        }
+      },
+    };
   }
 
-  close(): void {
-    this.connection.close();
+  private watchConnection(): Connection {
+    if (this.connection === undefined || this.connection.isClosed) {
+      this.connection = this.provider.connectionFor!('conntrack-new-flows', NETLINK_NETFILTER, {
+        onUnsolicited: (message) => this.onMessage(message),
+        // Lost events may have announced a match.
+        onOverrun: () => {
+          for (const ticket of this.tickets) ticket.seen = true;
+        },
+      });
+    }
+    return this.connection;
+  }
+
+  private onMessage(message: NetlinkMessage): void {
+    if (this.tickets.size === 0 || message.type !== NEW_TYPE || !(message.flags & NLM_F_CREATE)) return;
+    let flow: Flow | undefined;
+    try {
+      flow = decodeFlow(message);
+    } catch {
+      flow = undefined;
+    }
+    for (const ticket of this.tickets) {
+      if (ticket.seen) continue;
+      const { filter } = ticket;
+      if (flow === undefined || (passesKernelPart(filter, flow) && (filter.matchesAll || filter.matches(flow)))) ticket.seen = true;
+    }
   }
 }

@@ -16,4 +16,9 @@ export interface ConnectionProvider {
    * that must not share the request socket. The caller closes it.
    */
   openConnection?(protocol: number, options?: ConnectionOptions): Connection;
+  /**
+   * A socket of its own in the handle's namespace, named `key`: opened with `options` on first
+   * use, the same one afterwards, closed with the handle (for helpers that listen during calls).
+   */
+  connectionFor?(key: string, protocol: number, options: ConnectionOptions): Connection;
 }

@@ -162,6 +162,22 @@ t.test('bulk calls reach flows made while they run, and walk the table once when
     t.equal(toolFlows(ns).filter((f) => f.mark === 9).length, 1, 'the bystander was made, and left alone');
   });
 
+  t.test('two bulk calls at once on one handle: only the one whose flow was made meanwhile goes round again', async (t) => {
+    const ns = makeNetns(t);
+    const handle = await open({ netns: ns.name });
+    t.teardown(() => handle.close());
+    await handle.conntrack.createMany([...udpFlows(200, 1), ...udpFlows(200, 5, 1000)]);
+    const [updated, removed] = await Promise.all([
+      handle.conntrack.updateMarkWhere({ mark: 1 }, 2),
+      handle.conntrack.deleteWhere({ mark: 5, where: makesFlowOnce(ns, 5, 997) }),
+    ]);
+    t.match(updated, { matched: 200, changed: 200, rounds: 1 });
+    t.match(removed, { matched: 201, changed: 201, rounds: 2 });
+    t.same([...new Set(toolFlows(ns).map((f) => f.mark))], [2], 'mark-5 flows, the late one too, are gone; the rest remarked');
+    const again = await handle.conntrack.updateMarkWhere({ mark: 2, where: makesFlowOnce(ns, 2, 996) }, 3);
+    t.match(again, { matched: 201, changed: 201, rounds: 2 }, 'the watch socket is used again by a later call');
+  });
+
   for (const events of ['2', '0']) {
     t.test(`a matching flow is made meanwhile (nf_conntrack_events=${events}): a second round reaches it`, async (t) => {
       const ns = makeNetns(t);
