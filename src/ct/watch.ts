@@ -40,8 +40,20 @@ function passesKernelPart(filter: CompiledFlowFilter, flow: Flow): boolean {
   const { family, mark, markMask, zone } = filter.kernel;
   if (family !== AF_UNSPEC && (family === AF_INET ? 'inet' : family === AF_INET6 ? 'inet6' : '') !== flow.family) return false;
   if (mark !== undefined && (((flow.mark ?? 0) & (markMask ?? 0xffffffff)) >>> 0) !== mark) return false;
-  if (zone !== undefined && (flow.zone ?? 0) !== zone) return false;
+  // This kernel dumps only zone 0 for a zone-0 filter; counting every zone as a match there only
+  // costs a second dump, and stays right on kernels that read zone 0 as "any zone".
+  if (zone !== undefined && zone !== 0 && (flow.zone ?? 0) !== zone) return false;
   return true;
+}
+
+/** Whether a new flow may be one a call's dump selects; when unsure (a `where` that throws), yes. */
+function matches(filter: CompiledFlowFilter, flow: Flow): boolean {
+  if (!passesKernelPart(filter, flow)) return false;
+  try {
+    return filter.matchesAll || filter.matches(flow);
+  } catch {
+    return true;
+  }
 }
 
 /** One bulk call's interest in new flows: those that pass its filter. */
@@ -136,8 +148,7 @@ export class NewFlowWatcher {
     }
     for (const ticket of this.tickets) {
       if (ticket.seen) continue;
-      const { filter } = ticket;
-      if (flow === undefined || (passesKernelPart(filter, flow) && (filter.matchesAll || filter.matches(flow)))) ticket.seen = true;
+      ticket.seen = flow === undefined || matches(ticket.filter, flow);
     }
   }
 }
