@@ -1,5 +1,10 @@
 import { ValidationError } from '../netlink/errors.js';
 
+/** Whether `value` is an integer in [min, max] (the bulk paths' check, which makes no error). */
+export function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && value >= min && value <= max && Number.isInteger(value);
+}
+
 /** Checks an integer in [min, max]; throws a ValidationError naming `field` otherwise. */
 export function integerInRange(value: unknown, field: string, min: number, max: number, what = 'an integer'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

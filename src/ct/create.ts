@@ -1,5 +1,5 @@
 import { parseAddress, parseIPv4Number } from '../common/ip.js';
-import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
+import { integerInRange, isIntegerIn, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from '../netlink/constants.js';
@@ -142,10 +142,6 @@ function hasOnlyKnownKeys(spec: object): boolean {
   return true;
 }
 
-function isInteger(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && value >= min && value <= max && Number.isInteger(value);
-}
-
 /** A flow to create, checked: what is written, in kernel terms. */
 export interface CheckedFlow {
   family: 4 | 6;
@@ -172,9 +168,9 @@ export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
   }
   const original = checkEnds(spec, protocol, field, family);
   const reply = spec.reply !== undefined ? checkEnds(plainObject(spec.reply, `${field}.reply`) as unknown as FlowTuple, protocol, `${field}.reply`, familyOf(original.src)) : undefined;
-  const timeout = spec.timeout === undefined ? 120 : isInteger(spec.timeout, 1, 0x7fffffff) ? spec.timeout : integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff);
-  const mark = spec.mark === undefined ? undefined : isInteger(spec.mark, 0, 0xffffffff) ? spec.mark : u32(spec.mark, `${field}.mark`);
-  const zone = spec.zone === undefined ? undefined : isInteger(spec.zone, 0, 0xffff) ? spec.zone : u16(spec.zone, `${field}.zone`);
+  const timeout = spec.timeout === undefined ? 120 : isIntegerIn(spec.timeout, 1, 0x7fffffff) ? spec.timeout : integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff);
+  const mark = spec.mark === undefined ? undefined : isIntegerIn(spec.mark, 0, 0xffffffff) ? spec.mark : u32(spec.mark, `${field}.mark`);
+  const zone = spec.zone === undefined ? undefined : isIntegerIn(spec.zone, 0, 0xffff) ? spec.zone : u16(spec.zone, `${field}.zone`);
   let tcpState: number | undefined;
   if (protocol === IPPROTO_TCP) {
     tcpState = TCP_STATES.indexOf(spec.tcpState ?? 'ESTABLISHED');
@@ -464,9 +460,9 @@ export class CheckedCreates {
       let tcpState = -1;
       if (protocol === 6) tcpState = spec.tcpState === undefined ? 3 /* ESTABLISHED */ : TCP_STATES.indexOf(spec.tcpState);
       if (
-        protocol < 0 || src < 0 || dst < 0 || !isInteger(sport, 0, 0xffff) || !isInteger(dport, 0, 0xffff) ||
-        (timeout !== undefined && !isInteger(timeout, 1, 0x7fffffff)) || (mark !== undefined && !isInteger(mark, 0, 0xffffffff)) ||
-        (zone !== undefined && !isInteger(zone, 0, 0xffff)) || (protocol === 6 ? tcpState < 0 : spec.tcpState !== undefined) ||
+        protocol < 0 || src < 0 || dst < 0 || !isIntegerIn(sport, 0, 0xffff) || !isIntegerIn(dport, 0, 0xffff) ||
+        (timeout !== undefined && !isIntegerIn(timeout, 1, 0x7fffffff)) || (mark !== undefined && !isIntegerIn(mark, 0, 0xffffffff)) ||
+        (zone !== undefined && !isIntegerIn(zone, 0, 0xffff)) || (protocol === 6 ? tcpState < 0 : spec.tcpState !== undefined) ||
         !hasOnlyKnownKeys(spec)
       ) {
         // Not the common shape, or a bad value: the general checks name the field.

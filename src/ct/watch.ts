@@ -1,11 +1,10 @@
-import { readSync, closeSync, constants as fsConstants } from 'node:fs';
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NLM_F_CREATE } from '../netlink/constants.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlType, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
-import { native } from '../native.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../rtnl/constants.js';
+import { readSysctl } from '../sys/api.js';
 import { IPCTNL_MSG_CT_NEW, NFNLGRP_CONNTRACK_NEW } from './constants.js';
 import type { CompiledFlowFilter } from './filter.js';
 import { decodeFlow, type Flow } from './flow.js';
@@ -18,20 +17,11 @@ const NEW_TYPE = nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW);
  * 2 while someone listens, 0 never). Unknown counts as no.
  */
 function eventsReported(provider: ConnectionProvider): boolean {
-  let fd: number;
   try {
-    fd = native().openInNetns(provider.netnsPath, '/proc/sys/net/netfilter/nf_conntrack_events', fsConstants.O_RDONLY);
+    const value = readSysctl(provider, ['net', 'netfilter', 'nf_conntrack_events']);
+    return value === '1' || value === '2';
   } catch {
     return false;
-  }
-  try {
-    const buffer = Buffer.alloc(16);
-    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null)).toString('latin1').trim();
-    return text === '1' || text === '2';
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
   }
 }
 

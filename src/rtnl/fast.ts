@@ -9,6 +9,7 @@
  * the general path, which also produces the ValidationError for bad input.
  */
 import { ipv4StoppedAt, parseIPv4Number } from '../common/ip.js';
+import { isIntegerIn } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLMSG_HDRLEN } from '../netlink/constants.js';
@@ -48,11 +49,11 @@ export function quickIPv4(text: string, withLength: boolean): number {
 }
 
 function isTableId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 0xffffffff;
+  return isIntegerIn(value, 1, 0xffffffff);
 }
 
 function isU32(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+  return isIntegerIn(value, 0, 0xffffffff);
 }
 
 function isPlain(value: unknown): value is Record<string, unknown> {
@@ -134,7 +135,7 @@ export class PlainRoutes {
           if (value !== 'inet') return false;
           break;
         case 'protocol':
-          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255) return false;
+          if (!isIntegerIn(value, 0, 255)) return false;
           protocol = value;
           break;
         default:
@@ -252,7 +253,7 @@ export function resolvePlainRule(rule: Rule, forDelete: boolean): ResolvedRule |
         table = value;
         break;
       case 'protocol':
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255) return undefined;
+        if (!isIntegerIn(value, 0, 255)) return undefined;
         protocol = value;
         break;
       case 'action':

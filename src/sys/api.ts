@@ -51,6 +51,36 @@ function keySegments(key: unknown): string[] {
   return segments;
 }
 
+function openSysctl(provider: ConnectionProvider, segments: string[], flags: number, operation: string): number {
+  const key = segments.join('.');
+  try {
+    return native().openInNetns(provider.netnsPath, `/proc/sys/${segments.join('/')}`, flags);
+  } catch (error) {
+    const failure = fromSystemError(error, { operation, netns: provider.netnsLabel });
+    if (failure instanceof NetlinkError && failure.syscall === 'open' && !(error as { netnsPath?: string }).netnsPath) {
+      throw new SysctlError({ errno: failure.errno, syscall: 'open', operation, key, netns: provider.netnsLabel, cause: error });
+    }
+    throw failure;
+  }
+}
+
+/**
+ * Reads a network sysctl of `provider`'s namespace synchronously, trimmed (`segments`: the key's
+ * parts, `['net', 'netfilter', 'nf_conntrack_events']`). Throws a SysctlError naming the key.
+ */
+export function readSysctl(provider: ConnectionProvider, segments: string[]): string {
+  const fd = openSysctl(provider, segments, fsConstants.O_RDONLY, 'getSysctl');
+  try {
+    const buffer = Buffer.alloc(4096);
+    const length = readSync(fd, buffer, 0, buffer.length, null);
+    return buffer.subarray(0, length).toString('utf8').trim();
+  } catch (error) {
+    throw new SysctlError({ errno: (error as { errno?: number }).errno ?? 5, syscall: 'read', operation: 'getSysctl', key: segments.join('.'), netns: provider.netnsLabel, cause: error });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The sysctls policy routing needs, read and written in the handle's namespace through
  * /proc/sys (no shell). /proc/sys/net belongs to the namespace of whoever opens the file, so
@@ -59,34 +89,8 @@ function keySegments(key: unknown): string[] {
 export class SysctlApi {
   constructor(protected readonly provider: ConnectionProvider) {}
 
-  private open(segments: string[], flags: number, operation: string): number {
-    const key = segments.join('.');
-    try {
-      return native().openInNetns(this.provider.netnsPath, `/proc/sys/${segments.join('/')}`, flags);
-    } catch (error) {
-      const failure = fromSystemError(error, { operation, netns: this.provider.netnsLabel });
-      if (failure instanceof NetlinkError && failure.syscall === 'open' && !(error as { netnsPath?: string }).netnsPath) {
-        throw new SysctlError({ errno: failure.errno, syscall: 'open', operation, key, netns: this.provider.netnsLabel, cause: error });
-      }
-      throw failure;
-    }
-  }
-
-  private read(segments: string[]): string {
-    const fd = this.open(segments, fsConstants.O_RDONLY, 'getSysctl');
-    try {
-      const buffer = Buffer.alloc(4096);
-      const length = readSync(fd, buffer, 0, buffer.length, null);
-      return buffer.subarray(0, length).toString('utf8').trim();
-    } catch (error) {
-      throw new SysctlError({ errno: (error as { errno?: number }).errno ?? 5, syscall: 'read', operation: 'getSysctl', key: segments.join('.'), netns: this.provider.netnsLabel, cause: error });
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   private write(segments: string[], value: string): void {
-    const fd = this.open(segments, fsConstants.O_WRONLY, 'setSysctl');
+    const fd = openSysctl(this.provider, segments, fsConstants.O_WRONLY, 'setSysctl');
     try {
       writeSync(fd, `${value}\n`);
     } catch (error) {
@@ -103,7 +107,7 @@ export class SysctlApi {
    * @example await ns.sysctl.get('net.ipv4.conf.all.rp_filter')   // '0'
    */
   async get(key: string): Promise<string> {
-    return this.read(keySegments(key));
+    return readSysctl(this.provider, keySegments(key));
   }
 
   /** Writes any network sysctl of the namespace, like `sysctl -w KEY=VALUE`. */
@@ -115,7 +119,7 @@ export class SysctlApi {
 
   /** Reverse-path filtering of `scope` (net.ipv4.conf.SCOPE.rp_filter). */
   async getRpFilter(scope: InterfaceScope = 'all'): Promise<RpFilterMode> {
-    return Number(this.read(['net', 'ipv4', 'conf', scopeSegment(scope, 'scope'), 'rp_filter'])) as RpFilterMode;
+    return Number(readSysctl(this.provider, ['net', 'ipv4', 'conf', scopeSegment(scope, 'scope'), 'rp_filter'])) as RpFilterMode;
   }
 
   /**
@@ -129,7 +133,7 @@ export class SysctlApi {
 
   /** Whether the namespace forwards packets of a family (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding). */
   async getForwarding(family: FamilyName = 'inet'): Promise<boolean> {
-    return this.read(forwardingKey(familyDirectory(family, 'family'))) !== '0';
+    return readSysctl(this.provider, forwardingKey(familyDirectory(family, 'family'))) !== '0';
   }
 
   /** Turns forwarding on or off for a family. */
@@ -139,7 +143,7 @@ export class SysctlApi {
 
   /** Whether reverse-path checks and source routing consider the packet mark (src_valid_mark). */
   async getSrcValidMark(scope: InterfaceScope = 'all'): Promise<boolean> {
-    return this.read(['net', 'ipv4', 'conf', scopeSegment(scope, 'scope'), 'src_valid_mark']) !== '0';
+    return readSysctl(this.provider, ['net', 'ipv4', 'conf', scopeSegment(scope, 'scope'), 'src_valid_mark']) !== '0';
   }
 
   /** Sets src_valid_mark; needed when marks steer replies and rp_filter is on. */
@@ -149,7 +153,7 @@ export class SysctlApi {
 
   /** Whether replies the kernel generates itself (RSTs, ICMP) carry the mark of the packet they answer. */
   async getFwmarkReflect(family: FamilyName = 'inet'): Promise<boolean> {
-    return this.read(['net', familyDirectory(family, 'family'), 'fwmark_reflect']) !== '0';
+    return readSysctl(this.provider, ['net', familyDirectory(family, 'family'), 'fwmark_reflect']) !== '0';
   }
 
   /** Sets fwmark_reflect for a family. */
