@@ -265,17 +265,17 @@ export class ConntrackApi {
           write(batch.writer, round, i);
           batch.end();
         });
-        for (let k = 0; k < selected.length; k++) {
+        for (let k = 0; k < picked.length; k++) {
           // Only later rounds can meet a flow again; keys are made only then.
-          if (seen === undefined || !seen.has(pending.identity(selected[k]!))) matched++;
+          if (seen === undefined || !seen.has(round.identity(picked[k]!))) matched++;
           const error = errors[k];
           if (error !== undefined) {
             if (error.code === 'ENOENT') goneAt.add(offset + k);
             else failures.set(offset + k, error);
           }
         }
-        handledRounds.push({ records: pending, picked: selected });
-        handledCount += selected.length;
+        handledRounds.push({ records: round, picked });
+        handledCount += picked.length;
         if (watch !== undefined && !(await watch.sawMatchingFlow())) {
           // No matching flow was made since this round's dump began: it held them all.
           selected = [];
