@@ -6,7 +6,7 @@ import type { NetlinkMessage } from '../netlink/message.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlType } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { IPCTNL_MSG_CT_DELETE, IPCTNL_MSG_CT_NEW, NFNLGRP_CONNTRACK_DESTROY, NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE } from './constants.js';
-import { compileFlowFilter, type FlowFilter } from './filter.js';
+import { compileFlowFilter, passesKernelPart, type FlowFilter } from './filter.js';
 import { decodeFlow, type Flow } from './flow.js';
 
 /** Kinds of flow events. */
@@ -62,7 +62,9 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
       throw new ValidationError('options.types', options.types, "expected a non-empty array of 'new', 'update', 'destroy'");
     }
     this.types = new Set(types);
-    this.matches = compileFlowFilter(options.filter ?? {}, 'options.filter').matches;
+    // Events come unfiltered: the kernel's part of the filter (mark, zone, family) is checked here too.
+    const filter = compileFlowFilter(options.filter ?? {}, 'options.filter');
+    this.matches = (flow) => passesKernelPart(filter.kernel, flow) && filter.matches(flow);
     this.maxQueued = options.maxQueued ?? 65536;
     if (!provider.openConnection) throw new Error('routemark: flow events need a handle that can open event sockets');
     this.connection = provider.openConnection(NETLINK_NETFILTER, {

@@ -41,6 +41,18 @@ const FILTER_KEYS: ReadonlySet<string> = new Set([
   'family', 'mark', 'markMask', 'zone', 'protocol', 'src', 'dst', 'sport', 'dport', 'replySrc', 'replyDst', 'status', 'tcpState', 'where',
 ]);
 
+/**
+ * Whether `flow` passes the part of a filter the kernel applies to dumps (family, mark under its
+ * mask, zone): for flows that did not come through a filtered dump, such as events.
+ */
+export function passesKernelPart(kernel: KernelFlowFilter, flow: Flow): boolean {
+  const { family, mark, markMask, zone } = kernel;
+  if (family !== AF_UNSPEC && (family === AF_INET ? 'inet' : family === AF_INET6 ? 'inet6' : '') !== flow.family) return false;
+  if (mark !== undefined && (((flow.mark ?? 0) & (markMask ?? 0xffffffff)) >>> 0) !== mark) return false;
+  if (zone !== undefined && (flow.zone ?? 0) !== zone) return false;
+  return true;
+}
+
 /** A filter split into what the kernel does and a predicate for the rest. */
 export interface CompiledFlowFilter {
   kernel: KernelFlowFilter;

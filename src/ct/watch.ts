@@ -3,12 +3,12 @@ import { NETLINK_NETFILTER, NLM_F_CREATE } from '../netlink/constants.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlType, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
-import { AF_INET, AF_INET6, AF_UNSPEC } from '../rtnl/constants.js';
+import { AF_UNSPEC } from '../rtnl/constants.js';
 import { readSysctl } from '../sys/api.js';
 import { IPCTNL_MSG_CT_NEW, NFNLGRP_CONNTRACK_NEW } from './constants.js';
-import type { CompiledFlowFilter } from './filter.js';
+import { passesKernelPart, type CompiledFlowFilter } from './filter.js';
 import { decodeFlow, type Flow } from './flow.js';
-import { CT_REQUESTS } from './messages.js';
+import { CT_REQUESTS, type KernelFlowFilter } from './messages.js';
 
 const NEW_TYPE = nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW);
 
@@ -25,20 +25,10 @@ function eventsReported(provider: ConnectionProvider): boolean {
   }
 }
 
-/** Whether `flow` passes the part of a filter that the kernel applies to dumps. */
-function passesKernelPart(filter: CompiledFlowFilter, flow: Flow): boolean {
-  const { family, mark, markMask, zone } = filter.kernel;
-  if (family !== AF_UNSPEC && (family === AF_INET ? 'inet' : family === AF_INET6 ? 'inet6' : '') !== flow.family) return false;
-  if (mark !== undefined && (((flow.mark ?? 0) & (markMask ?? 0xffffffff)) >>> 0) !== mark) return false;
-  // This kernel dumps only zone 0 for a zone-0 filter; counting every zone as a match there only
-  // costs a second dump, and stays right on kernels that read zone 0 as "any zone".
-  if (zone !== undefined && zone !== 0 && (flow.zone ?? 0) !== zone) return false;
-  return true;
-}
-
 /** Whether a new flow may be one a call's dump selects; when unsure (a `where` that throws), yes. */
-function matches(filter: CompiledFlowFilter, flow: Flow): boolean {
-  if (!passesKernelPart(filter, flow)) return false;
+function matches(ticket: Ticket, flow: Flow): boolean {
+  if (!passesKernelPart(ticket.kernel, flow)) return false;
+  const { filter } = ticket;
   try {
     return filter.matchesAll || filter.matches(flow);
   } catch {
@@ -60,6 +50,8 @@ export interface NewFlowTicket {
 
 interface Ticket {
   filter: CompiledFlowFilter;
+  /** The part of the filter a dump applies, as far as the watch can rely on it. */
+  kernel: KernelFlowFilter;
   seen: boolean;
 }
 
@@ -91,7 +83,10 @@ export class NewFlowWatcher {
     } catch {
       return undefined;
     }
-    const ticket: Ticket = { filter, seen: false };
+    // This kernel dumps only zone 0 for a zone-0 filter; kernels that read zone 0 as "any zone"
+    // dump them all, so every zone counts as a match there (costing at most a second dump).
+    const kernel = filter.kernel.zone === 0 ? { ...filter.kernel, zone: undefined } : filter.kernel;
+    const ticket: Ticket = { filter, kernel, seen: false };
     this.tickets.add(ticket);
     return {
       sawMatchingFlow: async () => {
@@ -138,7 +133,7 @@ export class NewFlowWatcher {
     }
     for (const ticket of this.tickets) {
       if (ticket.seen) continue;
-      ticket.seen = flow === undefined || matches(ticket.filter, flow);
+      ticket.seen = flow === undefined || matches(ticket, flow);
     }
   }
 }

@@ -252,6 +252,16 @@ t.test('flow events: new, update and destroy as an async iterator, and overrun w
   clearTimeout(timer);
   t.ok(kinds.has('overrun'), `an overrun was reported (${count} events read)`);
   t.ok(kinds.has('new'), 'and events still flow after it');
+  small.close();
+
+  // Events come unfiltered from the kernel: the mark and zone of a filter are checked on them too.
+  const marked = handle.conntrack.events({ types: ['new'], filter: { mark: 65, zone: 3 } });
+  await handle.conntrack.create({ protocol: 'udp', src: '198.51.100.1', dst: '198.51.100.2', sport: 1, dport: 53, mark: 1, zone: 3 });
+  await handle.conntrack.create({ protocol: 'udp', src: '198.51.100.1', dst: '198.51.100.2', sport: 2, dport: 53, mark: 65 });
+  await handle.conntrack.create({ protocol: 'udp', src: '198.51.100.1', dst: '198.51.100.2', sport: 3, dport: 53, mark: 65, zone: 3 });
+  const first = await marked[Symbol.asyncIterator]().next();
+  marked.close();
+  t.match(first.value, { type: 'new', flow: { mark: 65, zone: 3, original: { sport: 3 } } }, 'the first event is the one flow with mark 65 in zone 3');
 });
 
 t.test('connmark: an nft rule saves the packet mark into the flow, routemark reads it back', async (t) => {
