@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
-import { resolvePlainRule, writePlainRule } from './fast.js';
+import { PlainRules } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import { ownedFilter } from './owner.js';
 import {
@@ -53,19 +53,16 @@ export interface RuleFilter {
 
 const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'priority', 'fwmark', 'protocol', 'owned', 'action', 'iif', 'oif', 'tableNames']);
 
-/**
- * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal
- * priorities keep the caller's order (the kernel appends a rule after those of the same
- * priority, so one by one they end up in that order). Input already in order costs one pass.
- */
+// RuleSet: what findShadowOrAdd returns when nothing shadows; slot markers.
 const NONE = -0x7fffffff;
 const EMPTY = 0;
 const REMOVED = -0x80000000;
 
 /**
  * Rules by their exact-fields hash, in an open-addressing table of typed arrays (cheaper than a
- * Map of buckets for 10k items). Each entry is added at most once, so the table never fills. Entries are integers (the caller decides
- * what they mean); `ruleOf` turns one back into its rule to settle hash collisions.
+ * Map of buckets for 10k items). Each entry is added at most once, so the table never fills.
+ * Entries are integers (the caller decides what they mean); `shadows(found, candidate)` settles
+ * hash collisions: whether entry `found` is in the way of entry `candidate`.
  */
 class RuleSet {
   private readonly mask: number;
@@ -73,7 +70,7 @@ class RuleSet {
   /** entry + 1 for entries >= 0, the entry itself for entries < 0; EMPTY, REMOVED. */
   private readonly slots: Int32Array;
 
-  constructor(capacity: number, private readonly ruleOf: (entry: number) => ResolvedRule) {
+  constructor(capacity: number, private readonly shadows: (found: number, candidate: number) => boolean) {
     let size = 16;
     while (size < capacity * 1.5) size *= 2; // at most two thirds full
     this.mask = size - 1;
@@ -100,17 +97,17 @@ class RuleSet {
   }
 
   /**
-   * The first entry (in insertion order of its bucket) whose rule shadows `candidate`, or NONE;
-   * existing rules come back as -1. When nothing shadows it, `candidate` is added as `entry` in
-   * the empty slot where the search ended: one probe sequence, not one to look and one to add.
+   * The first entry (in insertion order of its bucket) that shadows `entry`, or NONE; existing
+   * rules come back as -1. When nothing shadows it, `entry` is added in the empty slot where the
+   * search ended: one probe sequence, not one to look and one to add.
    */
-  findShadowOrAdd(hash: number, candidate: ResolvedRule, entry: number): number {
+  findShadowOrAdd(hash: number, entry: number): number {
     let at = hash & this.mask;
     for (; this.slots[at] !== EMPTY; at = (at + 1) & this.mask) {
       const slot = this.slots[at]!;
       if (slot === REMOVED || this.hashes[at] !== hash) continue;
       const found = slot > 0 ? slot - 1 : slot;
-      if (ruleShadows(this.ruleOf(found), candidate)) return Math.max(found, -1);
+      if (this.shadows(found, entry)) return Math.max(found, -1);
     }
     this.hashes[at] = hash;
     this.slots[at] = entry >= 0 ? entry + 1 : entry;
@@ -118,42 +115,102 @@ class RuleSet {
   }
 }
 
-function byPriority(indexes: number[], rules: readonly ResolvedRule[], descending: boolean): number[] {
+/**
+ * Every rule of a bulk call, checked before anything is sent: the plain ones as numbers (see
+ * PlainRules), the others resolved by the general path, which also reports bad input. A rule
+ * that names no protocol gets `owner`'s.
+ */
+class CheckedRules {
+  readonly count: number;
+  /** Whether every rule has a priority (then the order they are sent in is free). */
+  readonly allPrioritized: boolean;
+  private readonly plain: PlainRules;
+  /** The rules the fast path declined, resolved; undefined where it took them (or for all). */
+  private readonly general: (ResolvedRule | undefined)[] | undefined;
+
+  constructor(rules: readonly Rule[], forDelete: boolean, tables: TableResolver, owner: number | undefined) {
+    const count = rules.length;
+    const plain = new PlainRules(count);
+    let general: (ResolvedRule | undefined)[] | undefined;
+    let allPrioritized = true;
+    for (let i = 0; i < count; i++) {
+      const rule = rules[i]!;
+      if (plain.parse(i, rule, forDelete, owner)) {
+        if (plain.priority(i) === PRIORITY_ABSENT) allPrioritized = false;
+        continue;
+      }
+      const resolved = resolveRule(rule, `rules[${i}]`, forDelete, tables);
+      if (owner !== undefined && resolved.protocol === undefined) resolved.protocol = owner;
+      if (resolved.priority === undefined) allPrioritized = false;
+      (general ??= new Array<ResolvedRule | undefined>(count))[i] = resolved;
+    }
+    this.count = count;
+    this.allPrioritized = allPrioritized;
+    this.plain = plain;
+    this.general = general;
+  }
+
+  /** Rule `i`, resolved. */
+  rule(i: number): ResolvedRule {
+    return this.general?.[i] ?? this.plain.resolved(i);
+  }
+
+  /** The priority of rule `i` (PRIORITY_ABSENT if it has none). */
+  priority(i: number): number {
+    const general = this.general?.[i];
+    return general === undefined ? this.plain.priority(i) : (general.priority ?? PRIORITY_ABSENT);
+  }
+
+  /** ruleExactHash of rule `i`. */
+  hash(i: number): number {
+    const general = this.general?.[i];
+    return general === undefined ? this.plain.hash(i) : ruleExactHash(general);
+  }
+
+  /** ruleShadows(rule(a), rule(b)). */
+  shadows(a: number, b: number): boolean {
+    const general = this.general;
+    if (general === undefined || (general[a] === undefined && general[b] === undefined)) return this.plain.same(a, b);
+    return ruleShadows(this.rule(a), this.rule(b));
+  }
+
+  /** Adds rule `i`'s message to a batch, as operation (`operation`, i). */
+  write(batch: Batch, operation: string, i: number, request: { type: number; flags: number }): void {
+    const general = this.general?.[i];
+    if (general === undefined) return this.plain.write(i, batch, operation, i, request.type, request.flags);
+    batch.begin(batch.operationAt(operation, i), request.type, request.flags);
+    encodeRule(batch.writer, general);
+    batch.end();
+  }
+}
+
+/** Priority of a rule without one, as CheckedRules reports it (real ones are unsigned). */
+const PRIORITY_ABSENT = -1;
+
+/**
+ * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal
+ * priorities keep the caller's order (the kernel appends a rule after those of the same
+ * priority, so one by one they end up in that order). Input already in order costs one pass.
+ */
+function byPriority(indexes: Int32Array, rules: CheckedRules, descending: boolean): Int32Array {
   const sign = descending ? -1 : 1;
   let ascending = true;
   let strictlyDescending = true;
   for (let k = 1; k < indexes.length; k++) {
-    const d = (rules[indexes[k]!]!.priority! - rules[indexes[k - 1]!]!.priority!) * sign;
+    const d = (rules.priority(indexes[k]!) - rules.priority(indexes[k - 1]!)) * sign;
     if (d < 0) ascending = false;
     if (d >= 0) strictlyDescending = false;
   }
   if (ascending) return indexes;
   if (strictlyDescending) return indexes.slice().reverse();
-  return indexes.slice().sort((a, b) => (rules[a]!.priority! - rules[b]!.priority!) * sign || a - b);
+  return indexes.slice().sort((a, b) => (rules.priority(a) - rules.priority(b)) * sign || a - b);
 }
 
-/** Adds one message for the caller's item `index` to a batch (`plain`: from resolvePlainRule). */
-function writeRule(batch: Batch, operation: string, index: number, request: { type: number; flags: number }, rule: ResolvedRule, plain = false): void {
-  if (plain) return writePlainRule(batch, operation, index, request.type, request.flags, rule);
-  batch.begin(batch.operationAt(operation, index), request.type, request.flags);
-  encodeRule(batch.writer, rule);
-  batch.end();
-}
-
-/**
- * Checks and resolves every rule of a bulk call; `plain[i]` is 1 where the fast path took rule
- * i (its message is then written without the general encoder).
- */
-function resolveAll(rules: readonly Rule[], forDelete: boolean, tables: TableResolver, owned: (rule: ResolvedRule) => ResolvedRule): { resolved: ResolvedRule[]; plain: Uint8Array } {
-  const plain = new Uint8Array(rules.length);
-  const resolved = new Array<ResolvedRule>(rules.length);
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i]!;
-    const fast = resolvePlainRule(rule, forDelete);
-    if (fast !== undefined) plain[i] = 1;
-    resolved[i] = owned(fast ?? resolveRule(rule, `rules[${i}]`, forDelete, tables));
-  }
-  return { resolved, plain };
+/** 0, 1, ..., count - 1. */
+function identityOrder(count: number): Int32Array {
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  return order;
 }
 
 /** Policy routing rules (`ip rule`) in one namespace. */
@@ -255,49 +312,54 @@ export class RuleApi extends RtnlApi {
    */
   async addMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
-    const { resolved, plain } = resolveAll(rules, false, this.tables(), (rule) => this.owned(rule));
-    if (resolved.some((r) => r.priority === undefined)) {
+    const checked = new CheckedRules(rules, false, this.tables(), this.owner);
+    if (!checked.allPrioritized) {
       // The kernel picks priorities from what is already there: only the caller's order gives
       // the same result.
-      const batch = new Batch({ initialCapacity: resolved.length * 64 + 64 });
-      for (let index = 0; index < resolved.length; index++) writeRule(batch, 'addRules', index, RULE_REQUESTS.add, resolved[index]!);
-      return bulkResult(await this.runIndexed(batch, resolved.length), options);
+      const batch = new Batch({ initialCapacity: checked.count * 64 + 64 });
+      for (let index = 0; index < checked.count; index++) checked.write(batch, 'addRules', index, RULE_REQUESTS.add);
+      return bulkResult(await this.runIndexed(batch, checked.count), options);
     }
     // Bad input is refused before any I/O; then one dump of both families for the duplicate check.
-    return bulkResult(await this.addManyFast(resolved, plain, await this.dump(AF_UNSPEC)), options);
+    return bulkResult(await this.addManyFast(checked, await this.dump(AF_UNSPEC)), options);
   }
 
-  private async addManyFast(resolved: ResolvedRule[], plain: Uint8Array, dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
-    const count = resolved.length;
+  private async addManyFast(items: CheckedRules, dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
+    const count = items.count;
     const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
     const existing: ResolvedRule[] = [];
     for (const message of dumped) existing.push(resolveRule(decodeRule(message), 'existing', false));
     // What the kernel holds, by the fields it compares exactly: the rules that were there
     // (entry -1 - j for the j-th) and the items accepted so far (entry i).
-    const held = new RuleSet(count + existing.length, (entry) => (entry < 0 ? existing[-1 - entry]! : resolved[entry]!));
+    const held = new RuleSet(count + existing.length, (found, candidate) =>
+      found < 0 ? ruleShadows(existing[-1 - found]!, items.rule(candidate)) : items.shadows(found, candidate),
+    );
     for (let j = 0; j < existing.length; j++) held.add(ruleExactHash(existing[j]!), -1 - j);
     const keys = new Int32Array(count);
-    for (let i = 0; i < count; i++) keys[i] = ruleExactHash(resolved[i]!);
+    for (let i = 0; i < count; i++) keys[i] = items.hash(i);
     const shadowedBy = new Int32Array(count).fill(-1);
     let pending: number[] | undefined; // undefined: every item, in order
     for (;;) {
       // Decide in the caller's order, as the kernel would have, one by one.
-      const accepted: number[] = [];
       const rounds = pending === undefined ? count : pending.length;
+      const taken = new Int32Array(rounds);
+      let acceptedCount = 0;
       for (let k = 0; k < rounds; k++) {
         const i = pending === undefined ? k : pending[k]!;
-        const shadow = held.findShadowOrAdd(keys[i]!, resolved[i]!, i);
+        const shadow = held.findShadowOrAdd(keys[i]!, i);
         if (shadow === NONE) {
-          accepted.push(i);
+          taken[acceptedCount++] = i;
         } else if (shadow >= 0) {
           shadowedBy[i] = shadow;
         } else {
           errors[i] = this.exists(i);
         }
       }
-      const sent = await this.runChunked(byPriority(accepted, resolved, true), count, 40, (batch, i) => writeRule(batch, 'addRules', i, RULE_REQUESTS.addUnchecked, resolved[i]!, plain[i] === 1));
+      const accepted = taken.subarray(0, acceptedCount);
+      const sent = await this.runChunked(byPriority(accepted, items, true), count, 40, (batch, i) => items.write(batch, 'addRules', i, RULE_REQUESTS.addUnchecked));
       let refused = false;
-      for (const i of accepted) {
+      for (let k = 0; k < accepted.length; k++) {
+        const i = accepted[k]!;
         const error = sent[i];
         if (error === undefined) continue;
         errors[i] = error;
@@ -340,10 +402,10 @@ export class RuleApi extends RtnlApi {
    */
   async deleteMany(rules: readonly Rule[], options?: RtnlBulkOptions): Promise<BulkResult> {
     if (!Array.isArray(rules)) throw new ValidationError('rules', rules, 'expected an array of rules');
-    const { resolved, plain } = resolveAll(rules, true, this.tables(), (rule) => this.owned(rule));
-    const indexes = Array.from({ length: resolved.length }, (_, i) => i);
-    const order = resolved.every((r) => r.priority !== undefined) ? byPriority(indexes, resolved, false) : indexes;
-    return bulkResult(await this.runChunked(order, resolved.length, 40, (batch, i) => writeRule(batch, 'deleteRules', i, RULE_REQUESTS.delete, resolved[i]!, plain[i] === 1)), options);
+    const checked = new CheckedRules(rules, true, this.tables(), this.owner);
+    const indexes = identityOrder(checked.count);
+    const order = checked.allPrioritized ? byPriority(indexes, checked, false) : indexes;
+    return bulkResult(await this.runChunked(order, checked.count, 40, (batch, i) => checked.write(batch, 'deleteRules', i, RULE_REQUESTS.delete)), options);
   }
 
   private dump(family: number): Promise<NetlinkMessage[]> {

@@ -397,20 +397,31 @@ function exactFields(rule: ResolvedRule): number[] {
   ];
 }
 
+/** Keeps a hash a small integer: cheaper as a key than a heap number. */
+export const RULE_HASH_MASK = 0x3fffffff;
+
 /** A 32-bit hash of the fields {@link ruleExactEqual} compares (equal rules hash equal). */
 export function ruleExactHash(rule: ResolvedRule): number {
   // FNV-1a over the numbers and the interface names; collisions are settled by ruleExactEqual.
   // No closure or array here: bulk adds hash every rule before the first is sent.
-  let h = 0x811c9dc5;
-  h = fnvMix(h, rule.family);
-  h = fnvMix(h, rule.table ?? 0);
-  h = fnvMix(h, rule.priority ?? -1);
-  h = fnvMix(h, rule.fwmark ?? 0);
+  let h = ruleExactHashOf(rule.family, rule.table ?? 0, rule.priority ?? -1, rule.fwmark ?? 0);
   if (rule.uidStart !== undefined) h = fnvMix(h, rule.uidStart);
   if (rule.dportStart !== undefined) h = fnvMix(h, rule.dportStart);
   if (rule.iif !== undefined) h = fnvMixName(h, rule.iif);
   if (rule.oif !== undefined) h = fnvMixName(h, rule.oif);
-  return h & 0x3fffffff; // a small integer: cheaper as a Map key than a heap number
+  return h & RULE_HASH_MASK;
+}
+
+/**
+ * The start of {@link ruleExactHash}, over the fields every rule has; masked with
+ * RULE_HASH_MASK it is the whole hash of a rule without uid range, port or interfaces.
+ */
+export function ruleExactHashOf(family: number, table: number, priority: number, fwmark: number): number {
+  let h = 0x811c9dc5;
+  h = fnvMix(h, family);
+  h = fnvMix(h, table);
+  h = fnvMix(h, priority);
+  return fnvMix(h, fwmark);
 }
 
 function fnvMix(h: number, v: number): number {

@@ -60,6 +60,11 @@ const bulkRules: Rule[] = [
   { fwmark: 10, priority: 300, table: 7 }, // same priority as item 0: after it, as one by one
   { fwmark: 11, priority: 0, table: 7 },
   { uidrange: 469, priority: 300, table: 7 },
+  { fwmark: 0, priority: 700, table: 7 },
+  { priority: 700, table: 7 }, // to the kernel, mark 0 is no mark: EEXIST
+  { fwmark: 12, priority: 800, table: 8 },
+  { fwmark: 12, fwmask: 0xffffffff, priority: 800, table: 8 }, // the mask a mark gets anyway: EEXIST
+  { fwmark: 12, fwmask: 0xff, priority: 800, table: 8 }, // another mask: added
 ];
 
 t.test('rules.addMany and deleteMany: outcomes and state identical to one by one', async (t) => {
@@ -69,10 +74,10 @@ t.test('rules.addMany and deleteMany: outcomes and state identical to one by one
   const result = await bulk.rules.addMany(bulkRules);
   const expected = await oneByOne(bulkRules, (rule) => single.rules.add(rule));
   t.same(codes(result.errors), expected, `per-item outcomes: ${JSON.stringify(expected)}`);
-  t.same(expected, [undefined, 'EEXIST', undefined, 'EEXIST', 'EEXIST', undefined, 'EINVAL', 'EINVAL', undefined, 'EINVAL', 'EEXIST', undefined, undefined, undefined, undefined], 'the cases are the ones meant');
+  t.same(expected, [undefined, 'EEXIST', undefined, 'EEXIST', 'EEXIST', undefined, 'EINVAL', 'EINVAL', undefined, 'EINVAL', 'EEXIST', undefined, undefined, undefined, undefined, undefined, 'EEXIST', undefined, 'EEXIST', undefined], 'the cases are the ones meant');
   t.same(rulesOf(bulkNs), rulesOf(singleNs), 'ip shows the same rules, in the same order');
-  t.equal(result.succeeded, 8);
-  t.equal(result.failed, 7);
+  t.equal(result.succeeded, 11);
+  t.equal(result.failed, 9);
   t.match(result.errors[1], { operation: 'addRules', index: 1, code: 'EEXIST' }, 'errors name the operation and the caller index');
   t.match(result.errors[6], { operation: 'addRules', index: 6, code: 'EINVAL' }, 'kernel refusals keep their index after reordering');
 

@@ -1,15 +1,15 @@
 /**
  * The bulk fast paths (src/rtnl/fast.ts) against the general path: for many plain and
  * not-so-plain inputs, writePlainRoute writes exactly the bytes resolveRoute + encodeRoute write,
- * resolvePlainRule returns exactly what resolveRule returns, and both decline (so the general
- * path runs and reports) whenever they cannot be sure. No root needed.
+ * PlainRules resolves, hashes, compares and writes rules exactly as the general path does, and
+ * both decline (so the general path runs and reports) whenever they cannot be sure. No root needed.
  */
 import t from 'tap';
 import { Batch } from '../../src/netlink/batch.js';
 import { parsePrefix } from '../../src/common/ip.js';
-import { quickIPv4, resolvePlainRule, writePlainRoute, writePlainRule } from '../../src/rtnl/fast.js';
+import { PlainRules, quickIPv4, writePlainRoute } from '../../src/rtnl/fast.js';
 import { ROUTE_REQUESTS, encodeRoute, resolveRoute, type Route, type RouteIntent } from '../../src/rtnl/routes.js';
-import { RULE_REQUESTS, encodeRule, resolveRule, type Rule } from '../../src/rtnl/rules.js';
+import { RULE_REQUESTS, encodeRule, resolveRule, ruleExactHash, ruleShadows, type Rule } from '../../src/rtnl/rules.js';
 
 const links = new Map([['v0', 3], ['eth0', 7]]);
 
@@ -93,7 +93,13 @@ t.test('writePlainRoute writes the bytes of the general path, or declines', asyn
   t.equal(fast({ dst: '10.0.0.1/33' }, 'add', 'add'), undefined, 'a bad prefix is left to the general path');
 });
 
-t.test('resolvePlainRule equals resolveRule, or declines', async (t) => {
+/** Parses one rule into a fresh PlainRules table at index 1 (not 0, so offsets are exercised). */
+function plainRule(rule: Rule, forDelete: boolean, owner?: number): PlainRules | undefined {
+  const table = new PlainRules(3);
+  return table.parse(1, rule, forDelete, owner) ? table : undefined;
+}
+
+t.test('PlainRules resolves a rule as resolveRule does, or declines', async (t) => {
   const rules: Rule[] = [
     ...PLAIN_RULES,
     { fwmark: 1, table: 0 },
@@ -103,20 +109,55 @@ t.test('resolvePlainRule equals resolveRule, or declines', async (t) => {
     { from: '10.0.0.0/8', table: 1 },
     { fwmark: 1, action: 'blackhole' },
     { fwmark: 1, protocol: 'static' } as Rule,
+    Object.assign(Object.create({ inherited: 1 }) as object, { fwmark: 1 }) as Rule,
   ];
   let taken = 0;
   for (const rule of rules) {
     for (const forDelete of [false, true]) {
-      const quick = resolvePlainRule(rule, forDelete);
-      if (quick === undefined) continue;
-      taken++;
-      t.same(quick, resolveRule(rule, 'rule', forDelete), `${forDelete ? 'delete' : 'add'} ${JSON.stringify(rule)}`);
+      for (const owner of [undefined, 42]) {
+        const quick = plainRule(rule, forDelete, owner);
+        if (quick === undefined) continue;
+        taken++;
+        const general = resolveRule(rule, 'rule', forDelete);
+        if (owner !== undefined && general.protocol === undefined) general.protocol = owner;
+        t.same(quick.resolved(1), general, `${forDelete ? 'delete' : 'add'} ${JSON.stringify(rule)} owner ${owner}`);
+        t.equal(quick.hash(1), ruleExactHash(general), 'the same hash');
+        t.equal(quick.priority(1), general.priority ?? -1, 'the same priority');
+      }
     }
   }
-  t.equal(taken, 12, 'the fast path took the six plain rules, for add and delete');
+  t.equal(taken, 24, 'the fast path took the six plain rules (table 0 among them), for add and delete, with and without an owner');
 });
 
-t.test('writePlainRule writes the bytes encodeRule writes, protocols and large tables included', async (t) => {
+t.test('PlainRules.same is ruleShadows for plain rules', async (t) => {
+  const rules: Rule[] = [
+    { fwmark: 1, priority: 5, table: 1 },
+    { fwmark: 1, fwmask: 0xffffffff, priority: 5, table: 1 },
+    { fwmark: 1, fwmask: 0xff, priority: 5, table: 1 },
+    { fwmark: 0, priority: 5, table: 1 },
+    { fwmark: 0, fwmask: 0, priority: 5, table: 1 },
+    { priority: 5, table: 1 },
+    { priority: 5, table: 1, protocol: 0 },
+    { priority: 5, table: 1, protocol: 4 },
+    { priority: 5, table: 2 },
+    { priority: 5 },
+    { priority: 6, table: 1 },
+    { family: 'inet6', priority: 5, table: 1 },
+  ];
+  const table = new PlainRules(rules.length);
+  rules.forEach((rule, i) => t.ok(table.parse(i, rule, false), `plain: ${JSON.stringify(rule)}`));
+  let equal = 0;
+  for (let a = 0; a < rules.length; a++) {
+    for (let b = 0; b < rules.length; b++) {
+      const expected = ruleShadows(resolveRule(rules[a]!, 'a', false), resolveRule(rules[b]!, 'b', false));
+      t.equal(table.same(a, b), expected, `${JSON.stringify(rules[a])} vs ${JSON.stringify(rules[b])}`);
+      if (expected && a !== b) equal++;
+    }
+  }
+  t.equal(equal, 14, 'pairs the kernel takes for one rule: mark 1 with and without mask 0xffffffff; mark 0, mask 0, no mark, protocol 0 (four as one)');
+});
+
+t.test('PlainRules.write writes the bytes encodeRule writes, protocols and large tables included', async (t) => {
   const rules: Rule[] = [
     ...PLAIN_RULES,
     { fwmark: 0xffffffff, fwmask: 0xffffffff, priority: 0xffffffff, table: 0xffffffff, protocol: 255 },
@@ -125,21 +166,22 @@ t.test('writePlainRule writes the bytes encodeRule writes, protocols and large t
   let compared = 0;
   for (const rule of rules) {
     for (const [forDelete, request] of [[false, RULE_REQUESTS.addUnchecked], [true, RULE_REQUESTS.delete]] as const) {
-      const resolved = resolvePlainRule(rule, forDelete);
-      if (resolved === undefined) {
-        t.fail(`declined ${JSON.stringify(rule)}`);
-        continue;
-      }
       for (const owner of [undefined, 42]) {
+        const quick = plainRule(rule, forDelete, owner);
+        if (quick === undefined) {
+          t.fail(`declined ${JSON.stringify(rule)}`);
+          continue;
+        }
+        const resolved = resolveRule(rule, 'rule', forDelete);
         if (owner !== undefined && resolved.protocol === undefined) resolved.protocol = owner;
-        const quick = new Batch({ initialCapacity: 8 }); // small: the writer grows mid-batch
-        quick.add({ operation: 'pad' }, 1, 0); // an earlier message, so offsets are not 0
-        writePlainRule(quick, 'x', 0, request.type, request.flags, resolved);
+        const fast = new Batch({ initialCapacity: 8 }); // small: the writer grows mid-batch
+        fast.add({ operation: 'pad' }, 1, 0); // an earlier message, so offsets are not 0
+        quick.write(1, fast, 'x', 0, request.type, request.flags);
         const slow = new Batch();
         slow.add({ operation: 'pad' }, 1, 0);
         slow.add({ operation: 'x', index: 0 }, request.type, request.flags, (w) => encodeRule(w, resolved));
-        t.equal(quick.bytes().toString('hex'), slow.bytes().toString('hex'), `${forDelete ? 'delete' : 'add'} ${JSON.stringify(resolved)}`);
-        t.same(quick.operationRef(1), { operation: 'x', index: 0 });
+        t.equal(fast.bytes().toString('hex'), slow.bytes().toString('hex'), `${forDelete ? 'delete' : 'add'} ${JSON.stringify(resolved)}`);
+        t.same(fast.operationRef(1), { operation: 'x', index: 0 });
         compared++;
       }
     }
