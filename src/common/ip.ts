@@ -17,42 +17,42 @@ function parseIPv4(text: string): Uint8Array | undefined {
   return new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
 }
 
-/** Where the last {@link parseIPv4Number} call stopped: `end`, or the '/' it was told to stop at. */
+/** Where the last {@link parseIPv4Number} call stopped: the end, or the '/' it was told to stop at. */
 export let ipv4StoppedAt = 0;
 
 /**
- * Parses a dotted-quad IPv4 address in `text` (up to `end`, or up to the first '/' with
- * `stopAtSlash`) into its 32-bit value (network order as a number), or -1. No leading zeros
- * (octal ambiguity). The one IPv4 parser: a single character loop without allocation, because
- * bulk calls parse hundreds of thousands of these.
+ * Parses a dotted-quad IPv4 address (the whole text, or up to the first '/' with `stopAtSlash`)
+ * into its 32-bit value (network order as a number), or -1. No leading zeros (octal ambiguity).
+ * The one IPv4 parser, without allocation and unrolled over the four parts, because bulk calls
+ * parse hundreds of thousands of these before they send anything.
  */
-export function parseIPv4Number(text: string, end = text.length, stopAtSlash = false): number {
-  let result = 0;
-  let part = 0;
-  let value = 0;
-  let digits = 0;
+export function parseIPv4Number(text: string, stopAtSlash = false): number {
+  // charCodeAt past the end gives NaN, which is neither a digit nor a separator.
   let i = 0;
-  for (; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57) {
-      if (digits > 0 && value === 0) return -1;
-      value = value * 10 + (code - 48);
-      if (++digits > 3 || value > 255) return -1;
-    } else if (code === 46) {
-      if (digits === 0 || part === 3) return -1;
-      result = result * 256 + value;
-      part++;
-      value = 0;
-      digits = 0;
-    } else if (code === 47 && stopAtSlash) {
-      break;
-    } else {
-      return -1;
+  let result = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== 46) return -1;
+      i++;
     }
+    let value = text.charCodeAt(i) - 48;
+    if (!(value >= 0 && value <= 9)) return -1;
+    let digit = text.charCodeAt(++i) - 48;
+    if (digit >= 0 && digit <= 9) {
+      if (value === 0) return -1;
+      value = value * 10 + digit;
+      digit = text.charCodeAt(++i) - 48;
+      if (digit >= 0 && digit <= 9) {
+        value = value * 10 + digit;
+        i++;
+        if (value > 255) return -1;
+      }
+    }
+    result = result * 256 + value;
   }
-  if (digits === 0 || part !== 3) return -1;
+  if (i < text.length && !(stopAtSlash && text.charCodeAt(i) === 47)) return -1;
   ipv4StoppedAt = i;
-  return result * 256 + value;
+  return result;
 }
 
 function parseIPv6(text: string): Uint8Array | undefined {

@@ -9,7 +9,7 @@
  * the general path, which also produces the ValidationError for bad input.
  */
 import { ipv4StoppedAt, parseIPv4Number } from '../common/ip.js';
-import { isIntegerIn } from '../common/validate.js';
+import { interfaceName, isIntegerIn } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLMSG_HDRLEN } from '../netlink/constants.js';
@@ -28,7 +28,7 @@ let lastLength = 32;
  */
 export function quickIPv4(text: string, withLength: boolean): number {
   const n = text.length;
-  const address = parseIPv4Number(text, n, withLength);
+  const address = parseIPv4Number(text, withLength);
   if (address < 0) return NO_ADDRESS;
   lastLength = 32;
   const slash = ipv4StoppedAt;
@@ -74,12 +74,45 @@ function putAttr(v: DataView, at: number, type: number, value: number, littleEnd
 const PLAIN_FIELDS = 8;
 
 /**
+ * Interface names met while parsing a bulk call, each with a small id and the field that named it
+ * first: the routes keep the id, and the names are looked up once, after every route is checked.
+ */
+export class InterfaceNames {
+  private readonly ids = new Map<string, number>();
+  /** Each name once, with the field that named it first (for the "no such interface" error). */
+  readonly wanted: [name: string, field: string][] = [];
+
+  /** The id of `name`, checked as an interface name the first time; -1 if it is not one. */
+  idOf(name: string, field: () => string): number {
+    const known = this.ids.get(name);
+    if (known !== undefined) return known;
+    const where = field();
+    try {
+      interfaceName(name, where);
+    } catch {
+      return -1;
+    }
+    const id = this.wanted.length;
+    this.ids.set(name, id);
+    this.wanted.push([name, where]);
+    return id;
+  }
+
+  /** Interface index by id, from the looked-up indexes by name. */
+  indexes(links: ReadonlyMap<string, number>): Int32Array {
+    return Int32Array.from(this.wanted, ([name]) => links.get(name) ?? 0);
+  }
+}
+
+/**
  * Plain IPv4 routes parsed to numbers, checked and ready to encode: bulk calls parse (and so
  * validate) every route before anything is sent, then encode chunk by chunk while the kernel
- * works on the chunk before.
+ * works on the chunk before. Devices are kept as ids of an {@link InterfaceNames}; give the
+ * table their indexes ({@link useInterfaces}) before writing.
  */
 export class PlainRoutes {
   private readonly fields: Float64Array;
+  private ifindexes: Int32Array = new Int32Array(0);
 
   constructor(count: number) {
     this.fields = new Float64Array(count * PLAIN_FIELDS);
@@ -87,72 +120,89 @@ export class PlainRoutes {
 
   /**
    * Parses route `i` if it is plain (only dst, gateway, dev, src, table id, metric, protocol
-   * number, family 'inet'); returns false, storing nothing, for any other route. `owner` is the
-   * protocol of a route that names none (the handle's owner id).
+   * number, family 'inet'); returns false, storing nothing that counts, for any other route.
+   * `owner` is the protocol of a route that names none (the handle's owner id).
    */
-  parse(i: number, route: Route, intent: RouteIntent, links: ReadonlyMap<string, number>, owner?: number): boolean {
+  parse(i: number, route: Route, intent: RouteIntent, devices: InterfaceNames, owner?: number): boolean {
     if (!isPlain(route)) return false;
+    // The known fields read directly, then one count of the keys to be sure there is no other:
+    // cheaper than a switch over every key, for 100k routes.
+    let present = 0;
     let dst = NO_ADDRESS;
     let dstLength = 0;
-    let gateway = NO_ADDRESS;
-    let src = NO_ADDRESS;
-    let ifindex = -1;
-    let table = RT_TABLE_MAIN;
-    let metric = -1;
-    let protocol: number | undefined;
-    for (const key in route) {
-      const value = (route as Record<string, unknown>)[key];
-      switch (key) {
-        case 'dst':
-          if (typeof value !== 'string') return false;
-          if (value !== 'default') {
-            dst = quickIPv4(value, true);
-            if (dst === NO_ADDRESS) return false;
-            dstLength = lastLength;
-          }
-          break;
-        case 'gateway':
-          if (typeof value !== 'string' || (gateway = quickIPv4(value, false)) === NO_ADDRESS) return false;
-          break;
-        case 'src':
-          if (typeof value !== 'string' || (src = quickIPv4(value, false)) === NO_ADDRESS) return false;
-          break;
-        case 'dev': {
-          const index = typeof value === 'string' ? links.get(value) : undefined;
-          if (index === undefined) return false;
-          ifindex = index;
-          break;
-        }
-        case 'table':
-          if (!isTableId(value)) return false;
-          table = value;
-          break;
-        case 'metric':
-          if (!isU32(value)) return false;
-          metric = value;
-          break;
-        case 'family':
-          if (value !== 'inet') return false;
-          break;
-        case 'protocol':
-          if (!isIntegerIn(value, 0, 255)) return false;
-          protocol = value;
-          break;
-        default:
-          return false;
+    const dstValue: unknown = route.dst;
+    if (dstValue !== undefined) {
+      present++;
+      if (typeof dstValue !== 'string') return false;
+      if (dstValue !== 'default') {
+        dst = quickIPv4(dstValue, true);
+        if (dst === NO_ADDRESS) return false;
+        dstLength = lastLength;
       }
     }
+    let gateway = NO_ADDRESS;
+    const gatewayValue: unknown = route.gateway;
+    if (gatewayValue !== undefined) {
+      present++;
+      if (typeof gatewayValue !== 'string' || (gateway = quickIPv4(gatewayValue, false)) === NO_ADDRESS) return false;
+    }
+    let src = NO_ADDRESS;
+    const srcValue: unknown = route.src;
+    if (srcValue !== undefined) {
+      present++;
+      if (typeof srcValue !== 'string' || (src = quickIPv4(srcValue, false)) === NO_ADDRESS) return false;
+    }
+    let device = -1;
+    const devValue: unknown = route.dev;
+    if (devValue !== undefined) {
+      present++;
+      if (typeof devValue !== 'string' || (device = devices.idOf(devValue, () => `routes[${i}].dev`)) < 0) return false;
+    }
+    let table = RT_TABLE_MAIN;
+    const tableValue: unknown = route.table;
+    if (tableValue !== undefined) {
+      present++;
+      if (!isTableId(tableValue)) return false;
+      table = tableValue;
+    }
+    let metric = -1;
+    const metricValue: unknown = route.metric;
+    if (metricValue !== undefined) {
+      present++;
+      if (!isU32(metricValue)) return false;
+      metric = metricValue;
+    }
+    const family: unknown = route.family;
+    if (family !== undefined) {
+      present++;
+      if (family !== 'inet') return false;
+    }
+    let protocol = owner ?? (intent === 'add' ? RTPROT_BOOT : 0);
+    const protocolValue: unknown = route.protocol;
+    if (protocolValue !== undefined) {
+      present++;
+      if (!isIntegerIn(protocolValue, 0, 255)) return false;
+      protocol = protocolValue;
+    }
+    let keys = 0;
+    for (const _key in route) keys++;
+    if (keys !== present) return false; // another field, or one given as undefined
     const f = this.fields;
     const at = i * PLAIN_FIELDS;
     f[at] = dst;
     f[at + 1] = dstLength;
     f[at + 2] = gateway;
     f[at + 3] = src;
-    f[at + 4] = ifindex;
+    f[at + 4] = device;
     f[at + 5] = table;
     f[at + 6] = metric;
-    f[at + 7] = protocol ?? owner ?? (intent === 'add' ? RTPROT_BOOT : 0);
+    f[at + 7] = protocol;
     return true;
+  }
+
+  /** The interface index of each device id (see {@link InterfaceNames.indexes}). */
+  useInterfaces(ifindexes: Int32Array): void {
+    this.ifindexes = ifindexes;
   }
 
   /**
@@ -166,7 +216,8 @@ export class PlainRoutes {
     const dstLength = f[base + 1]!;
     const gateway = f[base + 2]!;
     const src = f[base + 3]!;
-    const ifindex = f[base + 4]!;
+    const device = f[base + 4]!;
+    const ifindex = device >= 0 ? this.ifindexes[device]! : -1;
     const table = f[base + 5]!;
     const metric = f[base + 6]!;
     const add = intent === 'add';
@@ -195,7 +246,8 @@ export class PlainRoutes {
 
 /**
  * Writes a plain IPv4 route (see {@link PlainRoutes.parse}) as one message of operation (`operation`, `index`),
- * with the bytes encodeRoute writes for it. Returns false, writing nothing, for any other route.
+ * with the bytes encodeRoute writes for it. Returns false, writing nothing, for any other route
+ * (a device not in `links` included).
  */
 export function writePlainRoute(
   batch: Batch,
@@ -208,13 +260,14 @@ export function writePlainRoute(
   links: ReadonlyMap<string, number>,
   owner?: number,
 ): boolean {
-  const one = singleRoute;
-  if (!one.parse(0, route, intent, links, owner)) return false;
+  const one = new PlainRoutes(1);
+  const devices = new InterfaceNames();
+  if (!one.parse(0, route, intent, devices, owner)) return false;
+  if (devices.wanted.some(([name]) => !links.has(name))) return false;
+  one.useInterfaces(devices.indexes(links));
   one.write(0, batch, operation, index, type, flags, intent);
   return true;
 }
-
-const singleRoute = new PlainRoutes(1);
 
 /** Numbers per rule in a {@link PlainRules} table. */
 const RULE_FIELDS = 7;

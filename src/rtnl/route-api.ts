@@ -6,7 +6,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { sendChunked } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
-import { PlainRoutes } from './fast.js';
+import { InterfaceNames, PlainRoutes } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
 import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import { ownedFilter } from './owner.js';
@@ -53,35 +53,6 @@ const TYPE_FILTER: Record<RouteType, number> = {
 
 type RouteRequest = keyof typeof ROUTE_REQUESTS;
 const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 'replaceRoute', append: 'appendRoute', delete: 'deleteRoute' };
-
-/**
- * The interface names a list of routes uses, each with the field of its first use, checked for
- * syntax (a ValidationError otherwise) without resolving the routes themselves.
- */
-function interfaceNamesOf(routes: readonly Route[]): [string, string][] {
-  const seen = new Set<string>();
-  const wanted: [string, string][] = [];
-  // One pass over 100k routes: the field's name is built only for a device not seen before.
-  for (let i = 0; i < routes.length; i++) {
-    const route = routes[i];
-    if (typeof route !== 'object' || route === null) continue;
-    const dev: unknown = route.dev;
-    if (typeof dev === 'string' && !seen.has(dev)) {
-      seen.add(dev);
-      wanted.push([interfaceName(dev, `routes[${i}].dev`), `routes[${i}].dev`]);
-    }
-    const nexthops: unknown = route.nexthops;
-    if (!Array.isArray(nexthops)) continue;
-    for (let j = 0; j < nexthops.length; j++) {
-      const hop: unknown = nexthops[j];
-      const hopDev = typeof hop === 'object' && hop !== null ? (hop as { dev?: unknown }).dev : undefined;
-      if (typeof hopDev !== 'string' || seen.has(hopDev)) continue;
-      seen.add(hopDev);
-      wanted.push([interfaceName(hopDev, `routes[${i}].nexthops[${j}].dev`), `routes[${i}].nexthops[${j}].dev`]);
-    }
-  }
-  return wanted;
-}
 
 /** Routes (`ip route`) in one namespace. */
 export class RouteApi extends RtnlApi {
@@ -246,21 +217,26 @@ export class RouteApi extends RtnlApi {
   private async many(request: RouteRequest, routes: readonly Route[], options: RtnlBulkOptions | undefined): Promise<BulkResult> {
     if (!Array.isArray(routes)) throw new ValidationError('routes', routes, 'expected an array of routes');
     const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
-    const links = await this.interfaces(interfaceNamesOf(routes));
-    const ifindex = (name: string) => links.get(name);
     const tables = this.tables();
     const { type, flags } = ROUTE_REQUESTS[request];
     const operation = `${request}Routes`;
     const owner = this.owner;
-    // Everything is checked before anything is sent: a bad item rejects the call. Then the
-    // routes are encoded chunk by chunk, the kernel working on one chunk while the next is written.
+    // Everything is checked before anything is sent: a bad item rejects the call, an unknown
+    // interface too (one lookup per name, after the routes are checked). Then the routes are
+    // encoded chunk by chunk, the kernel working on one chunk while the next is written.
     const plain = new PlainRoutes(routes.length);
+    const devices = new InterfaceNames();
     const resolved: (ResolvedRoute | undefined)[] = new Array<ResolvedRoute | undefined>(routes.length);
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index]!;
-      if (plain.parse(index, route, intent, links, owner)) continue;
-      resolved[index] = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
+      if (plain.parse(index, route, intent, devices, owner)) continue;
+      const full = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
+      for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) devices.idOf(name, () => field);
+      resolved[index] = full;
     }
+    const links = await this.interfaces(devices.wanted);
+    plain.useInterfaces(devices.indexes(links));
+    const ifindex = (name: string) => links.get(name);
     const errors = await sendChunked(this.connection, routes.length, 48, (batch, index) => {
       const full = resolved[index];
       if (full === undefined) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatAddress, formatPrefix, parseAddress, parsePrefix, tryParseAddress } from '../../src/common/ip.js';
+import { formatAddress, formatPrefix, ipv4StoppedAt, parseAddress, parseIPv4Number, parsePrefix, tryParseAddress } from '../../src/common/ip.js';
 
 // Expected strings are what glibc's inet_ntop prints (checked with Python's socket.inet_ntop,
 // which calls it): routemark's listings must read exactly like `ip -j`.
@@ -36,6 +36,50 @@ t.test('IPv4 parse and format', async (t) => {
   for (const bad of ['192.0.2', '192.0.2.256', '01.2.3.4', '1.2.3.4.5', '', 'a.b.c.d', '1::2::3', ':::', '12345::', '1:2:3:4:5:6:7:8:9']) {
     t.equal(tryParseAddress(bad), undefined, `${JSON.stringify(bad)} is refused`);
   }
+});
+
+/** An independent IPv4 reader (a regular expression), for the hand-written parser to agree with. */
+function referenceIPv4(text: string): number {
+  const match = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/.exec(text);
+  if (!match) return -1;
+  const parts = match.slice(1).map(Number);
+  return parts.some((p) => p > 255) ? -1 : parts.reduce((a, p) => a * 256 + p, 0);
+}
+
+t.test('parseIPv4Number agrees with a regular expression, with and without a stop at /', async (t) => {
+  const samples = ['0.0.0.0', '255.255.255.255', '1.2.3.4', '1.2.3.256', '1.2.3.1000', '1.2.3.04', '00.1.2.3', '1.2.3', '1.2.3.', '.1.2.3', '1..2.3',
+    '1.2.3.4.', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4/', '1.2.3.4/24', '1.2.3.4//', '1.2.3/4', '', '/', '1234.1.1.1', '999.1.1.1', '1.2.3.4x', '１.2.3.4'];
+  let seed = 7;
+  const next = (n: number): number => {
+    seed = (seed * 48271) % 2147483647; // MINSTD: exact in doubles
+    return seed % n;
+  };
+  const tails = ['', '', '', '/24', '/', '/x', ' ', '.', 'a', '.1'];
+  for (let i = 0; i < 20000; i++) {
+    // Mostly four parts of 0..299, some with a leading zero or a fourth digit; then a tail, and
+    // now and then one character replaced: many are addresses, many nearly.
+    const parts = Array.from({ length: next(10) === 0 ? 3 + next(3) : 4 }, () => {
+      const value = String(next(300));
+      return next(20) === 0 ? `0${value}` : next(30) === 0 ? `${value}7` : value;
+    });
+    let text = parts.join('.') + tails[next(tails.length)]!;
+    if (next(8) === 0) {
+      const at = next(text.length);
+      text = text.slice(0, at) + '0./ a'[next(5)]! + text.slice(at + 1);
+    }
+    samples.push(text);
+  }
+  let valid = 0;
+  for (const text of samples) {
+    const whole = referenceIPv4(text);
+    if (whole >= 0) valid++;
+    if (parseIPv4Number(text) !== whole) t.fail(`${JSON.stringify(text)}: ${parseIPv4Number(text)}, expected ${whole}`);
+    const slash = text.indexOf('/');
+    const head = referenceIPv4(slash >= 0 ? text.slice(0, slash) : text);
+    const stopped = parseIPv4Number(text, true);
+    if (stopped !== head || (head >= 0 && ipv4StoppedAt !== (slash >= 0 ? slash : text.length))) t.fail(`${JSON.stringify(text)} up to /: ${stopped} at ${ipv4StoppedAt}, expected ${head}`);
+  }
+  t.ok(valid > 500, `${valid} of ${samples.length} samples are addresses`);
 });
 
 t.test('prefixes', async (t) => {
