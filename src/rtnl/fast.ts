@@ -14,7 +14,7 @@ import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLMSG_HDRLEN } from '../netlink/constants.js';
 import { AF_INET, AF_INET6, FIB_RULE_HDR_LEN, FRA_FWMARK, FRA_FWMASK, FRA_PRIORITY, FRA_PROTOCOL, FRA_TABLE, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
-import { RULE_HASH_MASK, ruleExactHashOf, type ResolvedRule, type Rule } from './rules.js';
+import { RULE_HASH_MASK, ruleExactHashOf, storedFwmask, type ResolvedRule, type Rule } from './rules.js';
 import type { Route, RouteIntent } from './routes.js';
 
 const NO_ADDRESS = -1;
@@ -244,31 +244,6 @@ export class PlainRoutes {
   }
 }
 
-/**
- * Writes a plain IPv4 route (see {@link PlainRoutes.parse}) as one message of operation (`operation`, `index`),
- * with the bytes encodeRoute writes for it. Returns false, writing nothing, for any other route
- * (a device not in `links` included).
- */
-export function writePlainRoute(
-  batch: Batch,
-  operation: string,
-  index: number,
-  type: number,
-  flags: number,
-  route: Route,
-  intent: RouteIntent,
-  links: ReadonlyMap<string, number>,
-  owner?: number,
-): boolean {
-  const one = new PlainRoutes(1);
-  const devices = new InterfaceNames();
-  if (!one.parse(0, route, intent, devices, owner)) return false;
-  if (devices.wanted.some(([name]) => !links.has(name))) return false;
-  one.useInterfaces(devices.indexes(links));
-  one.write(0, batch, operation, index, type, flags, intent);
-  return true;
-}
-
 /** Numbers per rule in a {@link PlainRules} table. */
 const RULE_FIELDS = 7;
 const FAMILY = 0;
@@ -278,8 +253,8 @@ const FWMARK = 3;
 const FWMASK = 4;
 const TABLE = 5;
 const PROTOCOL = 6;
-/** An optional field that is not there (every present value is an unsigned integer). */
-const ABSENT = -1;
+/** An optional field of a {@link PlainRules} rule that is not there (every present value is unsigned). */
+export const ABSENT = -1;
 
 /**
  * Plain rules (only family, priority, fwmark, fwmask, table id, protocol number, action
@@ -378,11 +353,8 @@ export class PlainRules {
 
   /** ruleExactHash of parsed rule `i`. */
   hash(i: number): number {
-    const f = this.fields;
     const at = i * RULE_FIELDS;
-    const table = f[at + TABLE]!;
-    const fwmark = f[at + FWMARK]!;
-    return ruleExactHashOf(f[at + FAMILY]!, table === ABSENT ? 0 : table, f[at + PRIORITY]!, fwmark === ABSENT ? 0 : fwmark) & RULE_HASH_MASK;
+    return ruleExactHashOf(this.fields[at + FAMILY]!, this.table(at), this.fields[at + PRIORITY]!, this.mark(at)) & RULE_HASH_MASK;
   }
 
   /**
@@ -455,7 +427,7 @@ export class PlainRules {
 
   private mask(at: number): number {
     const mask = this.fields[at + FWMASK]!;
-    return mask !== ABSENT ? mask : this.mark(at) !== 0 ? 0xffffffff : 0;
+    return storedFwmask(this.mark(at), mask === ABSENT ? undefined : mask);
   }
 
   private protocol(at: number): number {

@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
-import { PlainRules } from './fast.js';
+import { ABSENT, PlainRules } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import { ownedFilter } from './owner.js';
 import {
@@ -136,7 +136,7 @@ class CheckedRules {
     for (let i = 0; i < count; i++) {
       const rule = rules[i]!;
       if (plain.parse(i, rule, forDelete, owner)) {
-        if (plain.priority(i) === PRIORITY_ABSENT) allPrioritized = false;
+        if (plain.priority(i) === ABSENT) allPrioritized = false;
         continue;
       }
       const resolved = resolveRule(rule, `rules[${i}]`, forDelete, tables);
@@ -155,10 +155,10 @@ class CheckedRules {
     return this.general?.[i] ?? this.plain.resolved(i);
   }
 
-  /** The priority of rule `i` (PRIORITY_ABSENT if it has none). */
+  /** The priority of rule `i` (ABSENT if it has none). */
   priority(i: number): number {
     const general = this.general?.[i];
-    return general === undefined ? this.plain.priority(i) : (general.priority ?? PRIORITY_ABSENT);
+    return general === undefined ? this.plain.priority(i) : (general.priority ?? ABSENT);
   }
 
   /** ruleExactHash of rule `i`. */
@@ -183,9 +183,6 @@ class CheckedRules {
     batch.end();
   }
 }
-
-/** Priority of a rule without one, as CheckedRules reports it (real ones are unsigned). */
-const PRIORITY_ABSENT = -1;
 
 /**
  * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal

@@ -391,10 +391,15 @@ function prefixKey(prefix: IpPrefix | undefined): string {
 function exactFields(rule: ResolvedRule): number[] {
   const mark = rule.fwmark ?? 0;
   return [
-    rule.family, rule.action, rule.table ?? 0, rule.priority ?? -1, mark, rule.fwmask ?? (mark !== 0 ? 0xffffffff : 0),
+    rule.family, rule.action, rule.table ?? 0, rule.priority ?? -1, mark, storedFwmask(mark, rule.fwmask),
     rule.suppressPrefixLength ?? -1, rule.suppressIfgroup ?? -1, rule.l3mdev ? 1 : 0, rule.uidStart ?? 0, rule.uidEnd ?? 0xffffffff,
     rule.ipproto ?? 0, rule.protocol ?? 0, rule.sportStart ?? 0, rule.sportEnd ?? 0, rule.dportStart ?? 0, rule.dportEnd ?? 0,
   ];
+}
+
+/** The mask the kernel stores for a rule: the one given, else all ones for a mark that is not 0. */
+export function storedFwmask(fwmark: number, fwmask: number | undefined): number {
+  return fwmask ?? (fwmark !== 0 ? 0xffffffff : 0);
 }
 
 /** Keeps a hash a small integer: cheaper as a key than a heap number. */
