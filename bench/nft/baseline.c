@@ -1,11 +1,14 @@
 // The C baseline for bench/nft: what libnftnl + libmnl achieve with a batch built beforehand.
 // Run inside the target namespace (ip netns exec NS baseline MODE N):
 //   rules N   one transaction: table t, chain c, N rules `ip saddr X meta mark set Y`
+//   rules-echo N   the same with NLM_F_ECHO on every rule, each echoed rule's handle read and
+//             kept (what a caller who wants the handles back pays; routemark's default)
 //   map N     one transaction: table t, map m (ipv4_addr : mark) with N elements
 //   churn N   (chain c of table t must exist) N times: add one rule (echo for its handle),
 //             then delete it by handle, one transaction each
 // Prints the seconds spent sending and waiting for the kernel (the batch is built first).
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -33,9 +36,18 @@ static double now(void) {
 static struct mnl_socket *nl;
 static uint32_t seq = 1;
 
+// Handles of echoed rules, in the order the kernel echoed them.
+static uint64_t *handles;
+static size_t handle_count;
+
+static int handle_attr(const struct nlattr *attr, void *data) {
+  if (mnl_attr_get_type(attr) == NFTA_RULE_HANDLE) *(uint64_t *)data = be64toh(mnl_attr_get_u64(attr));
+  return MNL_CB_OK;
+}
+
 // Sends one buffer, then a NOOP asking for an ack: when the ack arrives, the kernel has
 // answered everything before it. Fails on any error the kernel returned. Returns the handle of
-// an echoed rule, if any.
+// the last echoed rule, if any (all of them are kept in `handles` when that is allocated).
 static uint64_t send_and_wait(const void *data, size_t len) {
   if (mnl_socket_sendto(nl, data, len) < 0) { perror("sendto"); exit(1); }
   char noop[NLMSG_HDRLEN];
@@ -57,9 +69,9 @@ static uint64_t send_and_wait(const void *data, size_t len) {
         if (err->error != 0) { fprintf(stderr, "kernel error %d (seq %u)\n", -err->error, m->nlmsg_seq); exit(1); }
         if (m->nlmsg_seq == noop_seq) return handle;
       } else if ((m->nlmsg_type & 0xff) == NFT_MSG_NEWRULE) {
-        struct nftnl_rule *r = nftnl_rule_alloc();
-        if (nftnl_rule_nlmsg_parse(m, r) >= 0) handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-        nftnl_rule_free(r);
+        // Only the handle attribute is read, as a caller that wants the handles needs no more.
+        mnl_attr_parse(m, sizeof(struct nfgenmsg), handle_attr, &handle);
+        if (handles != NULL) handles[handle_count++] = handle;
       }
     }
   }
@@ -118,7 +130,7 @@ static void set_buffers(size_t bytes) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: %s rules|map|churn N\n", argv[0]); return 2; }
+  if (argc < 3) { fprintf(stderr, "usage: %s rules|rules-echo|map|churn N\n", argv[0]); return 2; }
   const char *mode = argv[1];
   long n = atol(argv[2]);
   nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -168,10 +180,12 @@ int main(int argc, char **argv) {
   nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq++);
   mnl_nlmsg_batch_next(b);
   put_table_and_chain(b);
-  if (strcmp(mode, "rules") == 0) {
+  int echo = strcmp(mode, "rules-echo") == 0;
+  if (strcmp(mode, "rules") == 0 || echo) {
+    if (echo) handles = calloc((size_t)n, sizeof(uint64_t));
     for (long i = 0; i < n; i++) {
       struct nftnl_rule *r = mark_rule(0x0a000000 + (uint32_t)i, (uint32_t)i);
-      struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, NFPROTO_IPV4, NLM_F_CREATE | NLM_F_APPEND, seq++);
+      struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, NFPROTO_IPV4, NLM_F_CREATE | NLM_F_APPEND | (echo ? NLM_F_ECHO : 0), seq++);
       nftnl_rule_nlmsg_build_payload(nlh, r);
       nftnl_rule_free(r);
       mnl_nlmsg_batch_next(b);
@@ -216,6 +230,8 @@ int main(int argc, char **argv) {
   set_buffers(mnl_nlmsg_batch_size(b));
   double start = now();
   send_and_wait(mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b));
-  printf("%.6f\n", now() - start);
+  double elapsed = now() - start;
+  if (echo && handle_count != (size_t)n) { fprintf(stderr, "expected %ld echoed rules, got %zu\n", n, handle_count); return 1; }
+  printf("%.6f\n", elapsed);
   return 0;
 }
