@@ -121,7 +121,7 @@ export class ConntrackApi {
     return this.dumpMatching(compiled.kernel, compiled.matches, { operation: 'listFlows' });
   }
 
-  private async dumpMatching(kernel: Parameters<typeof encodeDump>[1], matches: (flow: Flow) => boolean, ref: OperationRef): Promise<Flow[]> {
+  private async dumpMatching(kernel: KernelFlowFilter, matches: (flow: Flow) => boolean, ref: OperationRef): Promise<Flow[]> {
     const messages = await this.connection.dump(ref, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel));
     const flows: Flow[] = [];
     for (const message of messages) {
@@ -129,6 +129,20 @@ export class ConntrackApi {
       if (matches(flow)) flows.push(flow);
     }
     return flows;
+  }
+
+  /** How many flows a dump with the kernel-side `kernel` filter returns, none of them decoded. */
+  private async dumpCount(kernel: KernelFlowFilter, ref: OperationRef): Promise<number> {
+    let count = 0;
+    await this.connection.dumpEach(ref, CT_REQUESTS.dump.type, CT_REQUESTS.dump.flags, (w) => encodeDump(w, kernel), {
+      message: () => {
+        count++;
+      },
+      restart: () => {
+        count = 0;
+      },
+    });
+    return count;
   }
 
   /** One flow by its original tuple (and zone), like `conntrack -G`; undefined if none. */
@@ -332,10 +346,16 @@ export class ConntrackApi {
 
   /**
    * Counts flows. Without a filter the kernel's own counter answers (all families, like
-   * `conntrack -C`); with one, matching flows are dumped and counted.
+   * `conntrack -C`); with one, matching flows are dumped and counted. A filter the kernel
+   * applies by itself (family, mark/mask, zone) costs only the dump: no flow is decoded.
+   * @example await ns.conntrack.count({ mark: 65 })
    */
   async count(filter?: FlowFilter): Promise<number> {
-    if (filter !== undefined && Object.keys(filter).length > 0) return (await this.list(filter)).length;
+    if (filter !== undefined && Object.keys(filter).length > 0) {
+      const compiled = compileFlowFilter(filter);
+      if (compiled.matchesAll) return this.dumpCount(compiled.kernel, { operation: 'countFlows' });
+      return (await this.dumpMatching(compiled.kernel, compiled.matches, { operation: 'countFlows' })).length;
+    }
     const replies = await this.connection.request({ operation: 'countFlows' }, CT_REQUESTS.stats.type, CT_REQUESTS.stats.flags, (w) => writeNfgenmsg(w, AF_UNSPEC));
     const reply = replies[0];
     return reply ? (messageAttributes(reply, NFGENMSG_LEN).be32(CTA_STATS_GLOBAL_ENTRIES) ?? 0) : 0;

@@ -66,6 +66,15 @@ t.test('flows made by routemark and by real traffic list the same in routemark a
   t.equal(await handle.conntrack.get({ protocol: 'tcp', original: { src: '192.0.2.1', dst: '192.0.2.2', sport: 1001, dport: 80 } }), undefined, 'get of nothing is undefined');
   t.equal(await handle.conntrack.count(), Number(server.exec('conntrack', ['-C']).trim()), 'count agrees with conntrack -C');
   t.equal(await handle.conntrack.count({ protocol: 'udp' }), toolFlows(server).filter((f) => f.protocol === 'udp').length, 'a filtered count');
+  // Filters the kernel applies alone are counted from the dump without decoding a flow.
+  for (const [filter, args] of [
+    [{ mark: 5 }, ['--mark', '5']],
+    [{ mark: 0 }, ['--mark', '0']],
+    [{ zone: 7 }, ['--zone', '7']],
+  ] as const) {
+    const expected = toolFlows(server, ...args).length;
+    t.equal(await handle.conntrack.count(filter), expected, `count(${JSON.stringify(filter)}) agrees with conntrack -L ${args.join(' ')} (${expected})`);
+  }
 });
 
 t.test('a mark update on 10,000 flows reaches all 10,000', async (t) => {
