@@ -300,6 +300,7 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     addressType('ipv6_addr', 8, 6), // TYPE_IP6ADDR
     inetProto,
     integerType('inet_service', 13, 2, 'big', 'a port'), // TYPE_INET_SERVICE
+    flagType('tcp_flag', 15, 1, { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80 }), // TYPE_TCP_FLAG
     integerType('mark', 19, 4, 'host', 'a mark'), // TYPE_MARK
     ifindex,
     integerType('uid', 24, 4, 'host', 'a user id'), // TYPE_UID

@@ -42,7 +42,7 @@ const ports = (l4proto: number | undefined, name: string, extra: PayloadField[] 
   ],
 });
 
-/** Header protocols by nft name. Bit fields (ip version, tcp flags) are not offered. */
+/** Header protocols by nft name. Bit fields (ip version, ip dscp) are not offered. */
 export const PAYLOAD_PROTOCOLS: ReadonlyMap<string, PayloadProtocol> = new Map(
   [
     {
@@ -74,6 +74,7 @@ export const PAYLOAD_PROTOCOLS: ReadonlyMap<string, PayloadProtocol> = new Map(
     ports(6, 'tcp', [
       { name: 'sequence', offset: 4, length: 4, type: integerOfSize(4) },
       { name: 'ackseq', offset: 8, length: 4, type: integerOfSize(4) },
+      { name: 'flags', offset: 13, length: 1, type: type('tcp_flag') },
       { name: 'window', offset: 14, length: 2, type: integerOfSize(2) },
       { name: 'checksum', offset: 16, length: 2, type: integerOfSize(2) },
       { name: 'urgptr', offset: 18, length: 2, type: integerOfSize(2) },
