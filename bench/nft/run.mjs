@@ -255,8 +255,9 @@ for (const [name, results] of Object.entries(cases)) {
   const nft = median(results['nft -f']);
   // Each routemark variant against the C baseline doing the same work ("x C", like for like);
   // "x C (no echo)" is against the plain batch, for every row.
-  const cEcho = results['C baseline (echo)'] === undefined ? c : median(results['C baseline (echo)']);
-  const counterpart = { routemark: cEcho, 'routemark (no handles)': c };
+  // Only rule cases return handles (and have an echo baseline); a map apply returns none.
+  const cForHandles = results['C baseline (echo)'] === undefined ? c : median(results['C baseline (echo)']);
+  const counterpart = { routemark: cForHandles, 'routemark (no handles)': c };
   const ratios = {};
   for (const [tool, times] of Object.entries(results)) {
     if (times === undefined) continue;
