@@ -15,6 +15,8 @@ if (process.env.ROUTEMARK_IN_SANDBOX !== '1') {
 const FILTER_IN = 'type filter hook input priority 0; policy accept;';
 const ROUTE_OUT = 'type route hook output priority mangle; policy accept;';
 const MANGLE_PRE = 'type filter hook prerouting priority mangle; policy accept;';
+const FORWARD_MANGLE = 'type filter hook forward priority mangle; policy accept;';
+const POSTROUTING_MANGLE = 'type filter hook postrouting priority mangle; policy accept;';
 const SNAT = 'type nat hook postrouting priority srcnat; policy accept;';
 const DNAT = 'type nat hook prerouting priority dstnat; policy accept;';
 
@@ -59,6 +61,17 @@ const FORMS = [
   ['tcp-flags-syn', 'ip', FILTER_IN, 'tcp flags syn accept'],
   ['tcp-flags-neq', 'ip', FILTER_IN, 'tcp flags != syn accept'],
   ['tcp-flags-mask', 'inet', FILTER_IN, 'tcp flags & (fin | syn | rst | ack) == syn accept'],
+  ['tcp-option-maxseg-clamp', 'inet', FORWARD_MANGLE, 'tcp flags syn tcp option maxseg size set rt mtu'],
+  ['tcp-option-maxseg-clamp-oifname', 'ip', POSTROUTING_MANGLE, 'oifname "wg0" tcp flags syn tcp option maxseg size set rt mtu'],
+  ['tcp-option-maxseg-set', 'ip6', FORWARD_MANGLE, 'tcp flags syn tcp option maxseg size set 1360'],
+  ['tcp-option-maxseg-gt-set', 'ip', FORWARD_MANGLE, 'tcp option maxseg size > 1400 tcp option maxseg size set 1400'],
+  ['tcp-option-maxseg-range', 'ip', FILTER_IN, 'tcp option maxseg size 1000-1500 accept'],
+  ['tcp-option-maxseg-set-lookup', 'ip', FILTER_IN, 'tcp option maxseg size { 1400, 1460 } accept'],
+  ['tcp-option-exists', 'ip', FILTER_IN, 'tcp option sack-perm exists accept'],
+  ['tcp-option-missing', 'inet', FILTER_IN, 'tcp option maxseg missing drop'],
+  ['tcp-option-window-count', 'ip', FILTER_IN, 'tcp option window count 7 accept'],
+  ['tcp-option-timestamp-tsval', 'ip', FILTER_IN, 'tcp option timestamp tsval != 0 accept'],
+  ['rt-mtu', 'ip', FORWARD_MANGLE, 'rt mtu 1400 accept'],
   ['udp-dport', 'ip', FILTER_IN, 'udp dport 53 accept'],
   ['udp-sport', 'ip', FILTER_IN, 'udp sport 123 accept'],
   ['th-dport', 'ip', FILTER_IN, 'th dport 53 accept'],

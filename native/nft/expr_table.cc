@@ -110,6 +110,26 @@ const AttrSpec kReject[] = {
     {NFTNL_EXPR_REJECT_TYPE, "type", AttrKind::kU32},
     {NFTNL_EXPR_REJECT_CODE, "code", AttrKind::kU8},
 };
+const AttrSpec kExthdr[] = {
+    {NFTNL_EXPR_EXTHDR_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_EXTHDR_SREG, "sreg", AttrKind::kU32},
+    {NFTNL_EXPR_EXTHDR_TYPE, "type", AttrKind::kU8},
+    {NFTNL_EXPR_EXTHDR_OFFSET, "offset", AttrKind::kU32},
+    {NFTNL_EXPR_EXTHDR_LEN, "len", AttrKind::kU32},
+    {NFTNL_EXPR_EXTHDR_OP, "op", AttrKind::kU32},
+    {NFTNL_EXPR_EXTHDR_FLAGS, "flags", AttrKind::kU32},
+};
+const AttrSpec kRt[] = {
+    {NFTNL_EXPR_RT_KEY, "key", AttrKind::kU32},
+    {NFTNL_EXPR_RT_DREG, "dreg", AttrKind::kU32},
+};
+const AttrSpec kByteorder[] = {
+    {NFTNL_EXPR_BYTEORDER_SREG, "sreg", AttrKind::kU32},
+    {NFTNL_EXPR_BYTEORDER_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_BYTEORDER_OP, "op", AttrKind::kU32},
+    {NFTNL_EXPR_BYTEORDER_LEN, "len", AttrKind::kU32},
+    {NFTNL_EXPR_BYTEORDER_SIZE, "size", AttrKind::kU32},
+};
 
 const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("payload", kPayload),     ROUTEMARK_SPEC("meta", kMeta),
@@ -119,7 +139,8 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("lookup", kLookup),       ROUTEMARK_SPEC("nat", kNat),
     ROUTEMARK_SPEC("masq", kMasq),           ROUTEMARK_SPEC("redir", kRedir),
     ROUTEMARK_SPEC("log", kLog),             ROUTEMARK_SPEC("limit", kLimit),
-    ROUTEMARK_SPEC("reject", kReject),
+    ROUTEMARK_SPEC("reject", kReject),       ROUTEMARK_SPEC("exthdr", kExthdr),
+    ROUTEMARK_SPEC("rt", kRt),               ROUTEMARK_SPEC("byteorder", kByteorder),
 };
 
 #undef ROUTEMARK_SPEC

@@ -4,7 +4,7 @@
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
 import { ValidationError } from '../netlink/errors.js';
-import { integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
+import { datatype, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
@@ -16,7 +16,9 @@ import { NFT_META_L4PROTO, NFT_META_NFPROTO } from './expr/meta.js';
 import { NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NF_NAT_RANGE_PROTO_SPECIFIED, NFT_NAT_DNAT, NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_RANGE_NEQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
-import { CT_KEYS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, type PayloadProtocol } from './fields.js';
+import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
+import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
+import { CT_KEYS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
@@ -262,6 +264,24 @@ class RuleCompiler {
         this.expressions.push({ expr: 'ct', dreg, key: ct.key });
         return { type: ct.type, length: ct.type.size };
       }
+      case 'rt': {
+        const object = asObject(body);
+        const rt = typeof object?.key === 'string' ? RT_KEYS.get(object.key) : undefined;
+        if (rt === undefined) throw new ValidationError(`${field}.rt.key`, object?.key, `expected one of ${[...RT_KEYS.keys()].join(', ')}`);
+        this.expressions.push({ expr: 'rt', key: rt.key, dreg });
+        return { type: rt.type, length: rt.type.size };
+      }
+      case 'tcp option': {
+        // nft adds no `meta l4proto tcp` here: the kernel's exthdr finds no option in other packets.
+        const { option, optionField } = this.tcpOption(body, `${field}.tcp option`, false);
+        if (optionField === undefined) {
+          this.expressions.push({ expr: 'exthdr', dreg, type: option.kind, offset: 0, len: 1, op: NFT_EXTHDR_OP_TCPOPT, flags: NFT_EXTHDR_F_PRESENT });
+          const boolean = datatype('boolean')!;
+          return { type: boolean, length: 1 };
+        }
+        this.expressions.push({ expr: 'exthdr', dreg, type: option.kind, offset: optionField.offset, len: optionField.length, op: NFT_EXTHDR_OP_TCPOPT, flags: 0 });
+        return { type: optionField.type, length: optionField.length };
+      }
       case '&':
       case '|':
       case '^': {
@@ -293,7 +313,21 @@ class RuleCompiler {
         return { type: integerOfSize(key.length), length: key.length, fields };
       }
     }
-    throw new ValidationError(field, expression, 'expected a payload, meta, ct, concat or binary (&, |, ^) expression');
+    throw new ValidationError(field, expression, 'expected a payload, meta, ct, rt, "tcp option", concat or binary (&, |, ^) expression');
+  }
+
+  /** `{"name": "maxseg", "field": "size"}`: the option and its field (none: whether it is present). */
+  private tcpOption(body: unknown, field: string, needField: boolean): { option: TcpOption; optionField: PayloadField | undefined } {
+    const object = asObject(body);
+    const option = typeof object?.name === 'string' ? TCP_OPTIONS.get(object.name) : undefined;
+    if (option === undefined) throw new ValidationError(`${field}.name`, object?.name, `expected one of ${[...TCP_OPTIONS.keys()].join(', ')}`);
+    for (const key of Object.keys(object!)) {
+      if (key !== 'name' && key !== 'field') throw new ValidationError(`${field}.${key}`, object![key], 'unknown tcp option property');
+    }
+    if (object!.field === undefined && !needField) return { option, optionField: undefined };
+    const optionField = option.fields.find((f) => f.name === object!.field);
+    if (optionField === undefined) throw new ValidationError(`${field}.field`, object!.field, `expected one of ${option.fields.map((f) => f.name).join(', ')}`);
+    return { option, optionField };
   }
 
   /** `X & m`, `X | v`, `X ^ v` and `(X & m) | v`: one bitwise expression (mask, xor). */
@@ -495,9 +529,18 @@ class RuleCompiler {
       this.lookupMap(left, map.data, data, `${field}.map.data`, NFT_REG_1);
       return;
     }
-    if (key === 'meta' || key === 'ct' || key === 'payload' || key === '&' || key === '|' || key === '^') {
+    if (key === 'meta' || key === 'ct' || key === 'payload' || key === 'rt' || key === 'tcp option' || key === '&' || key === '|' || key === '^') {
       const loaded = this.load(value, field);
       if (loaded.length !== type.size) throw new ValidationError(field, value, `expected a ${type.size}-byte value, got ${loaded.length} bytes`);
+      if (loaded.type.name !== type.name && loaded.type.name !== 'integer' && type.name !== 'integer') {
+        throw new ValidationError(field, value, `expected a ${type.name} value, got ${loaded.type.name}`);
+      }
+      // As nft does: a host-order value stored into a big-endian field (rt mtu into the MSS
+      // option) is converted first, and the other way round.
+      if (loaded.type.byteorder !== type.byteorder && type.size > 1) {
+        const op = loaded.type.byteorder === 'host' ? NFT_BYTEORDER_HTON : NFT_BYTEORDER_NTOH;
+        this.expressions.push({ expr: 'byteorder', sreg: NFT_REG_1, dreg: NFT_REG_1, op, len: type.size, size: type.size });
+      }
       return;
     }
     this.expressions.push({ expr: 'immediate', dreg: NFT_REG_1, data: this.parseConstant(type, value, field) });
@@ -534,7 +577,16 @@ class RuleCompiler {
       this.expressions.push({ expr: 'ct', key: ct.key, sreg: NFT_REG_1 });
       return;
     }
-    throw new ValidationError(`${field}.key`, object.key, 'expected {"meta": {"key": "mark"}} or {"ct": {"key": "mark"}}');
+    if (key === 'tcp option') {
+      const keyField = `${field}.key.tcp option`;
+      const { option, optionField } = this.tcpOption((object.key as Record<string, unknown>)[key], keyField, true);
+      // The kernel rewrites (and fixes the checksum of) 2- and 4-byte option fields only.
+      if (optionField!.length !== 2 && optionField!.length !== 4) throw new ValidationError(`${keyField}.field`, optionField!.name, 'the kernel can set only 2- and 4-byte option fields (maxseg size, timestamp tsval/tsecr)');
+      this.value(object.value, optionField!.type, `${field}.value`);
+      this.expressions.push({ expr: 'exthdr', sreg: NFT_REG_1, type: option.kind, offset: optionField!.offset, len: optionField!.length, op: NFT_EXTHDR_OP_TCPOPT });
+      return;
+    }
+    throw new ValidationError(`${field}.key`, object.key, 'expected {"meta": {"key": "mark"}}, {"ct": {"key": "mark"}} or {"tcp option": {"name", "field"}}');
   }
 
   private counter(body: unknown, field: string): void {

@@ -291,6 +291,20 @@ const inetProto: Datatype = {
   },
 };
 
+/** true or false (`tcp option maxseg exists` is `== true`): one byte, 1 or 0. */
+const boolean: Datatype = {
+  name: 'boolean',
+  id: 39, // TYPE_BOOLEAN
+  size: 1,
+  byteorder: 'host',
+  parse(value, field) {
+    if (value === true || value === 'exists') return Uint8Array.of(1);
+    if (value === false || value === 'missing') return Uint8Array.of(0);
+    throw new ValidationError(field, value, 'expected true or false');
+  },
+  format: (bytes) => bytes[0] !== 0,
+};
+
 /** The datatypes routemark knows, by nft name. */
 export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
   [
@@ -308,6 +322,7 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     flagType('ct_state', 26, 4, { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 }), // TYPE_CT_STATE
     symbolType('ct_dir', 27, 1, 'host', { original: 0, reply: 1 }), // TYPE_CT_DIR
     ifname,
+    boolean,
   ].map((type) => [type.name, type]),
 );
 

@@ -20,7 +20,9 @@ import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_L
 import { NFT_RANGE_EQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { REJECT_CODES } from './compile.js';
-import { CT_KEYS, META_KEYS, PAYLOAD_PROTOCOLS, keyByNumber, type PayloadProtocol } from './fields.js';
+import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
+import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
+import { CT_KEYS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftStatement } from './json.js';
 import { fieldSize } from './sets.js';
 import { decrementBytes, maskPrefixLength } from './values.js';
@@ -130,7 +132,7 @@ function rawStatement(descriptors: readonly ExprDescriptor[]): NftStatement {
 /** What a register holds while a rule is read back. */
 interface Register {
   sources: ExprDescriptor[];
-  kind: 'payload' | 'meta' | 'ct' | 'const' | 'concat' | 'map';
+  kind: 'payload' | 'meta' | 'ct' | 'rt' | 'exthdr' | 'const' | 'concat' | 'map';
   type: Datatype;
   json?: NftExpression;
   payload?: { base: number; offset: number; len: number };
@@ -140,6 +142,8 @@ interface Register {
   bitwise?: { mask: Uint8Array; xor: Uint8Array };
   data?: Uint8Array;
   fields?: Datatype[];
+  /** Converted to the other byte order (only ever stored, never matched, as nft makes it). */
+  converted?: boolean;
 }
 
 interface Statement {
@@ -382,6 +386,25 @@ class RuleDecompiler {
         this.statements.push({ json: { mangle: { key, value: this.value(this.take(d.sreg as number), info.type) } } });
         return 0;
       }
+      case 'rt': {
+        const info = keyByNumber(RT_KEYS, d.key as number);
+        if (info === undefined || d.dreg === undefined) throw new Unreadable();
+        this.set(d.dreg as number, { sources: [e], kind: 'rt', type: info.type, json: { rt: { key: info.name } } });
+        return 0;
+      }
+      case 'exthdr':
+        return this.exthdr(e, d);
+      case 'byteorder': {
+        const reg = this.registers.get(d.sreg as number);
+        if (reg === undefined || d.dreg !== d.sreg || reg.converted || reg.bitwise !== undefined || reg.json === undefined) throw new Unreadable();
+        if (reg.kind !== 'rt' && reg.kind !== 'meta' && reg.kind !== 'ct' && reg.kind !== 'exthdr') throw new Unreadable();
+        const size = reg.type.size;
+        const op = reg.type.byteorder === 'host' ? NFT_BYTEORDER_HTON : NFT_BYTEORDER_NTOH;
+        if (d.op !== op || d.len !== size || d.size !== size) throw new Unreadable();
+        reg.converted = true;
+        reg.sources.push(e);
+        return 0;
+      }
       case 'bitwise': {
         if ((d.op !== undefined && d.op !== NFT_BITWISE_BOOL) || d.sreg !== d.dreg) throw new Unreadable();
         const reg = this.registers.get(d.sreg as number);
@@ -440,6 +463,34 @@ class RuleDecompiler {
     throw new Unreadable();
   }
 
+  /** A TCP option loaded (its bytes, or whether it is present) or written. */
+  private exthdr(e: ExprDescriptor, d: Record<string, unknown>): number {
+    const option = d.op === NFT_EXTHDR_OP_TCPOPT ? tcpOptionByKind(d.type as number) : undefined;
+    if (option === undefined) throw new Unreadable();
+    const flags = (d.flags as number | undefined) ?? 0;
+    const fieldAt = (): PayloadField => {
+      const field = option.fields.find((f) => f.offset === d.offset && f.length === d.len);
+      if (field === undefined) throw new Unreadable();
+      return field;
+    };
+    if (d.dreg !== undefined) {
+      if (flags === NFT_EXTHDR_F_PRESENT) {
+        if (d.offset !== 0 || d.len !== 1) throw new Unreadable();
+        this.set(d.dreg as number, { sources: [e], kind: 'exthdr', type: datatype('boolean')!, json: { 'tcp option': { name: option.name } } });
+        return 0;
+      }
+      if (flags !== 0) throw new Unreadable();
+      const field = fieldAt();
+      this.set(d.dreg as number, { sources: [e], kind: 'exthdr', type: field.type, json: { 'tcp option': { name: option.name, field: field.name } } });
+      return 0;
+    }
+    if (flags !== 0) throw new Unreadable();
+    const field = fieldAt();
+    const value = this.value(this.take(d.sreg as number), field.type);
+    this.statements.push({ json: { mangle: { key: { 'tcp option': { name: option.name, field: field.name } }, value } } });
+    return 0;
+  }
+
   /** Resolves a payload register's field, consuming the dependency that named its protocol. */
   private resolvePayload(reg: Register): void {
     if (reg.payload === undefined || reg.field !== undefined) return;
@@ -472,8 +523,9 @@ class RuleDecompiler {
   }
 
   /** The left-hand side of a match (resolving payload fields, folding a pending bitwise). */
-  private left(reg: Register): { json: NftExpression; type: Datatype } {
+  private left(reg: Register, stored = false): { json: NftExpression; type: Datatype } {
     this.resolvePayload(reg);
+    if (reg.converted && !stored) throw new Unreadable();
     if (reg.kind === 'const' || reg.kind === 'map' || reg.json === undefined) throw new Unreadable();
     if (reg.bitwise === undefined) return { json: reg.json, type: reg.type };
     return { json: this.binopJson(reg.json, reg.type, reg.bitwise.mask, reg.bitwise.xor), type: reg.type };
@@ -496,7 +548,9 @@ class RuleDecompiler {
       return type.format(reg.data!, this.context);
     }
     if (reg.kind === 'map') return reg.json!;
-    const left = this.left(reg);
+    const left = this.left(reg, true);
+    // What the compiler converts, and nothing else: a stored value of the other byte order.
+    if ((left.type.byteorder !== type.byteorder && type.size > 1) !== (reg.converted ?? false)) throw new Unreadable();
     return left.json;
   }
 

@@ -7,6 +7,7 @@ import { datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
 import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE } from './expr/ct.js';
+import { NFT_RT_TCPMSS } from './expr/rt.js';
 
 function type(name: string): Datatype {
   return datatype(name)!;
@@ -91,6 +92,36 @@ export const PAYLOAD_PROTOCOLS: ReadonlyMap<string, PayloadProtocol> = new Map(
   ].map((protocol) => [protocol.name, protocol]),
 );
 
+/** A TCP option with named fields (offsets from the option's first byte, its kind). */
+export interface TcpOption {
+  readonly name: string;
+  /** The option kind (RFC 9293 and successors). */
+  readonly kind: number;
+  readonly fields: readonly PayloadField[];
+}
+
+const optionLength: PayloadField = { name: 'length', offset: 1, length: 1, type: integerOfSize(1) };
+
+/** TCP options by nft name (`tcp option maxseg size`); sack blocks are not offered. */
+export const TCP_OPTIONS: ReadonlyMap<string, TcpOption> = new Map(
+  [
+    { name: 'maxseg', kind: 2, fields: [optionLength, { name: 'size', offset: 2, length: 2, type: integerOfSize(2) }] },
+    { name: 'window', kind: 3, fields: [optionLength, { name: 'count', offset: 2, length: 1, type: integerOfSize(1) }] },
+    { name: 'sack-perm', kind: 4, fields: [optionLength] },
+    {
+      name: 'timestamp',
+      kind: 8,
+      fields: [optionLength, { name: 'tsval', offset: 2, length: 4, type: integerOfSize(4) }, { name: 'tsecr', offset: 6, length: 4, type: integerOfSize(4) }],
+    },
+  ].map((option) => [option.name, option]),
+);
+
+/** The TCP option with this kind number, or undefined. */
+export function tcpOptionByKind(kind: number): TcpOption | undefined {
+  for (const option of TCP_OPTIONS.values()) if (option.kind === kind) return option;
+  return undefined;
+}
+
 /** Payload bases by their JSON name (raw payload expressions). */
 export const PAYLOAD_BASES: ReadonlyMap<string, number> = new Map([
   ['ll', NFT_PAYLOAD_LL_HEADER],
@@ -138,3 +169,6 @@ export function keyByNumber(keys: ReadonlyMap<string, KeyInfo>, key: number): Ke
   for (const entry of keys.values()) if (entry.key === key) return entry;
   return undefined;
 }
+
+/** Route keys by nft name: `rt mtu` is the TCP MSS the route's MTU allows, in host order. */
+export const RT_KEYS: ReadonlyMap<string, KeyInfo> = new Map([['mtu', { name: 'mtu', key: NFT_RT_TCPMSS, type: integerOfSize(2, 'host'), settable: false }]]);

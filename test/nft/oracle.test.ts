@@ -96,6 +96,13 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
     { expr: 'reject', type: 0, code: 3 },
     { expr: 'reject', type: 1 },
   ],
+  exthdr: [
+    { expr: 'exthdr', dreg: 1, type: 2, offset: 2, len: 2, op: 1, flags: 0 },
+    { expr: 'exthdr', dreg: 1, type: 4, offset: 0, len: 1, op: 1, flags: 1 },
+    { expr: 'exthdr', sreg: 1, type: 8, offset: 6, len: 4, op: 1 },
+  ],
+  rt: [{ expr: 'rt', key: 3, dreg: 1 }],
+  byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
 };
 
 t.test('every expression kind with every attribute: TypeScript bytes == libnftnl bytes', async (t) => {

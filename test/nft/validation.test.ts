@@ -39,6 +39,13 @@ const CASES: [string, unknown, string, unknown][] = [
   ['delete rule without handle', { delete: { rule: { family: 'ip', table: 't', chain: 'c' } } }, 'nftables[2].delete.rule.handle', undefined],
   ['a rule property that does not exist', { add: { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ accept: null }], coment: 'x' } } }, 'nftables[2].add.rule.coment', 'x'],
   ['an unknown command', { lsit: { ruleset: null } }, 'nftables[2]', { lsit: { ruleset: null } }],
+  ['an unknown tcp option', rule(match({ 'tcp option': { name: 'maxsegg', field: 'size' } }, 1400)), 'nftables[2].add.rule.expr[0].match.left.tcp option.name', 'maxsegg'],
+  ['an unknown tcp option field', rule(match({ 'tcp option': { name: 'maxseg', field: 'mss' } }, 1400)), 'nftables[2].add.rule.expr[0].match.left.tcp option.field', 'mss'],
+  ['an MSS out of range', rule({ mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: 70000 } }), 'nftables[2].add.rule.expr[0].mangle.value', 70000],
+  ['setting a 1-byte option field', rule({ mangle: { key: { 'tcp option': { name: 'window', field: 'count' } }, value: 7 } }), 'nftables[2].add.rule.expr[0].mangle.key.tcp option.field', 'count'],
+  ['setting an option without a field', rule({ mangle: { key: { 'tcp option': { name: 'maxseg' } }, value: 1400 } }), 'nftables[2].add.rule.expr[0].mangle.key.tcp option.field', undefined],
+  ['an unknown rt key', rule({ mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mss' } } } }), 'nftables[2].add.rule.expr[0].mangle.value.rt.key', 'mss'],
+  ['a mark set from an address', rule({ mangle: { key: { meta: { key: 'mark' } }, value: saddr } }), 'nftables[2].add.rule.expr[0].mangle.value', saddr],
   ['iif of an interface that does not exist', rule(match({ meta: { key: 'iif' } }, 'nope0'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', 'nope0'],
 ];
 

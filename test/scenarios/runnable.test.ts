@@ -24,6 +24,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   'lan-host-by-source': [/10\.10\.0\.3 -> tcp 203\.0\.113\.10:80 +-> isp2 saw 10\.2\.0\.2:/, /10\.10\.0\.2 -> tcp 203\.0\.113\.10:80 +-> isp1 saw 10\.1\.0\.2:/],
   'per-user': [/uid 469 -> tcp 203\.0\.113\.10:80 +-> isp2 saw 10\.2\.0\.2:/, /uid 470 -> udp 203\.0\.113\.10:80 +-> isp1 saw/],
   guests: [/guest1 -> tcp .* isp1 saw 10\.1\.0\.2:2\d{4}/, /isp2 -> tcp 10\.2\.0\.2:6022 +-> guest1 saw 10\.2\.0\.1/, /isp1 answered [1-9]\d* and isp2 [1-9]\d*/],
+  'mss-clamp': [/no clamping: SYNs isp1 received, by MSS: 1460: 1, 1380: 0, 1300: 0/, /set rt mtu: SYNs isp1 received, by MSS: 1460: 1, 1380: 1, 1300: 0/, /set 1300: [^\n]*1300: 1/],
   failover: [/request 1 +-> isp1 saw 10\.1\.0\.2/, /1 flow\(s\) of isp1 cleared/, /request 2 +-> isp2 saw 10\.2\.0\.2/],
 };
 

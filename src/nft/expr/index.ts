@@ -5,9 +5,11 @@
 import type { MessageWriter } from '../../netlink/attributes.js';
 import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../constants.js';
 import { bitwiseKind, type BitwiseExpr } from './bitwise.js';
+import { byteorderKind, type ByteorderExpr } from './byteorder.js';
 import { cmpKind, type CmpExpr } from './cmp.js';
 import { counterKind, type CounterExpr } from './counter.js';
 import { ctKind, type CtExpr } from './ct.js';
+import { exthdrKind, type ExthdrExpr } from './exthdr.js';
 import { immediateKind, type ImmediateExpr } from './immediate.js';
 import { limitKind, type LimitExpr } from './limit.js';
 import { logKind, type LogExpr } from './log.js';
@@ -20,9 +22,10 @@ import { rangeKind, type RangeExpr } from './range.js';
 import type { RawExpr } from './raw.js';
 import { redirKind, type RedirExpr } from './redir.js';
 import { rejectKind, type RejectExpr } from './reject.js';
+import { rtKind, type RtExpr } from './rt.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, CmpExpr, CounterExpr, CtExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -41,13 +44,16 @@ export type KnownExpr =
   | RedirExpr
   | LogExpr
   | LimitExpr
-  | RejectExpr;
+  | RejectExpr
+  | ExthdrExpr
+  | RtExpr
+  | ByteorderExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
