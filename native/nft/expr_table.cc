@@ -130,6 +130,11 @@ const AttrSpec kByteorder[] = {
     {NFTNL_EXPR_BYTEORDER_LEN, "len", AttrKind::kU32},
     {NFTNL_EXPR_BYTEORDER_SIZE, "size", AttrKind::kU32},
 };
+const AttrSpec kFib[] = {
+    {NFTNL_EXPR_FIB_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_FIB_RESULT, "result", AttrKind::kU32},
+    {NFTNL_EXPR_FIB_FLAGS, "flags", AttrKind::kU32},
+};
 
 const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("payload", kPayload),     ROUTEMARK_SPEC("meta", kMeta),
@@ -141,6 +146,7 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("log", kLog),             ROUTEMARK_SPEC("limit", kLimit),
     ROUTEMARK_SPEC("reject", kReject),       ROUTEMARK_SPEC("exthdr", kExthdr),
     ROUTEMARK_SPEC("rt", kRt),               ROUTEMARK_SPEC("byteorder", kByteorder),
+    ROUTEMARK_SPEC("fib", kFib),
 };
 
 #undef ROUTEMARK_SPEC

@@ -4,7 +4,7 @@
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
 import { ValidationError } from '../netlink/errors.js';
-import { datatype, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
+import { booleanOfSize, datatype, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
@@ -18,7 +18,8 @@ import { NFT_RANGE_NEQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
-import { CT_KEYS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
+import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
@@ -91,6 +92,8 @@ interface Loaded {
   fields?: Datatype[];
   /** The payload load (to shorten it for byte-aligned prefixes), when the left side is one field. */
   payload?: { descriptor: Extract<ExprDescriptor, { expr: 'payload' }>; fieldLength: number };
+  /** The fib lookup, when the left side is one (`exists`/`missing` turn it into a presence test). */
+  fib?: Extract<ExprDescriptor, { expr: 'fib' }>;
 }
 
 const CMP_OPS: ReadonlyMap<string, number> = new Map([
@@ -271,6 +274,12 @@ class RuleCompiler {
         this.expressions.push({ expr: 'rt', key: rt.key, dreg });
         return { type: rt.type, length: rt.type.size };
       }
+      case 'fib': {
+        const descriptor = this.fib(body, `${field}.fib`, dreg);
+        this.expressions.push(descriptor);
+        const type = [...FIB_RESULTS.values()].find((r) => r.result === descriptor.result)!.type;
+        return { type, length: type.size, fib: descriptor };
+      }
       case 'tcp option': {
         // nft adds no `meta l4proto tcp` here: the kernel's exthdr finds no option in other packets.
         const { option, optionField } = this.tcpOption(body, `${field}.tcp option`, false);
@@ -314,6 +323,22 @@ class RuleCompiler {
       }
     }
     throw new ValidationError(field, expression, 'expected a payload, meta, ct, rt, "tcp option", concat or binary (&, |, ^) expression');
+  }
+
+  /** `{"result": "oif", "flags": ["saddr", "iif"]}`: a routing lookup, checked as the kernel checks it. */
+  private fib(body: unknown, field: string, dreg: number): Extract<ExprDescriptor, { expr: 'fib' }> {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"result", "flags"}');
+    for (const key of Object.keys(object)) {
+      if (key !== 'result' && key !== 'flags') throw new ValidationError(`${field}.${key}`, object[key], 'unknown fib property');
+    }
+    const result = typeof object.result === 'string' ? FIB_RESULTS.get(object.result) : undefined;
+    if (result === undefined) throw new ValidationError(`${field}.result`, object.result, `expected one of ${[...FIB_RESULTS.keys()].join(', ')}`);
+    const flags = parseFlags(object.flags, FIB_FLAGS, `${field}.flags`);
+    const addresses = flags & (NFTA_FIB_F_SADDR | NFTA_FIB_F_DADDR);
+    if (addresses === 0 || addresses === (NFTA_FIB_F_SADDR | NFTA_FIB_F_DADDR)) throw new ValidationError(`${field}.flags`, object.flags, 'expected exactly one of saddr and daddr');
+    if ((flags & NFTA_FIB_F_IIF) !== 0 && (flags & NFTA_FIB_F_OIF) !== 0) throw new ValidationError(`${field}.flags`, object.flags, 'iif and oif exclude each other');
+    return { expr: 'fib', dreg, result: result.result, flags };
   }
 
   /** `{"name": "maxseg", "field": "size"}`: the option and its field (none: whether it is present). */
@@ -371,8 +396,14 @@ class RuleCompiler {
     if (object === undefined) throw new ValidationError(field, body, 'expected {"op", "left", "right"}');
     const op = object.op;
     if (typeof op !== 'string' || !(CMP_OPS.has(op) || op === 'in')) throw new ValidationError(`${field}.op`, op, 'expected ==, !=, <, <=, >, >= or in');
-    const left = this.load(object.left, `${field}.left`);
+    let left = this.load(object.left, `${field}.left`);
     const right = object.right;
+    if (left.fib !== undefined && typeof right === 'boolean') {
+      // `fib saddr . iif oif exists|missing`: whether a route was found, one byte.
+      if (left.fib.result === NFT_FIB_RESULT_ADDRTYPE) throw new ValidationError(`${field}.right`, right, 'fib type is an address type, not true or false');
+      left.fib.flags = (left.fib.flags ?? 0) | NFTA_FIB_F_PRESENT;
+      left = { type: booleanOfSize(4), length: 4 };
+    }
     // A protocol match changes which dependencies later statements get, so its value is part
     // of the rule's shape, never a patchable constant.
     const setsContext = this.isContextMatch(object.left);

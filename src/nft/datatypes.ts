@@ -291,19 +291,24 @@ const inetProto: Datatype = {
   },
 };
 
-/** true or false (`tcp option maxseg exists` is `== true`): one byte, 1 or 0. */
-const boolean: Datatype = {
-  name: 'boolean',
-  id: 39, // TYPE_BOOLEAN
-  size: 1,
-  byteorder: 'host',
-  parse(value, field) {
-    if (value === true || value === 'exists') return Uint8Array.of(1);
-    if (value === false || value === 'missing') return Uint8Array.of(0);
-    throw new ValidationError(field, value, 'expected true or false');
-  },
-  format: (bytes) => bytes[0] !== 0,
-};
+/**
+ * true or false, as 1 or 0 in `size` host-order bytes: one byte for `tcp option maxseg exists`,
+ * four for `fib saddr . iif oif exists` (nft compares the fib result's whole register).
+ */
+export function booleanOfSize(size: 1 | 4): Datatype {
+  return {
+    name: 'boolean',
+    id: 39, // TYPE_BOOLEAN
+    size,
+    byteorder: 'host',
+    parse(value, field) {
+      if (value === true || value === 'exists') return uintBytes(1, size, 'host');
+      if (value === false || value === 'missing') return uintBytes(0, size, 'host');
+      throw new ValidationError(field, value, 'expected true or false');
+    },
+    format: (bytes) => readUint(bytes, 'host') !== 0,
+  };
+}
 
 /** The datatypes routemark knows, by nft name. */
 export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
@@ -322,7 +327,9 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     flagType('ct_state', 26, 4, { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 }), // TYPE_CT_STATE
     symbolType('ct_dir', 27, 1, 'host', { original: 0, reply: 1 }), // TYPE_CT_DIR
     ifname,
-    boolean,
+    booleanOfSize(1),
+    // RTN_* route types, as `fib ... type` returns them
+    symbolType('fib_addrtype', 38, 4, 'host', { unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 }), // TYPE_FIB_ADDR
   ].map((type) => [type.name, type]),
 );
 

@@ -6,7 +6,7 @@
  * holding the expressions as the kernel sent them, never dropped.
  */
 import { MessageWriter } from '../netlink/attributes.js';
-import { datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
+import { booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
@@ -22,7 +22,8 @@ import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { REJECT_CODES } from './compile.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
-import { CT_KEYS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
+import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftStatement } from './json.js';
 import { fieldSize } from './sets.js';
 import { decrementBytes, maskPrefixLength } from './values.js';
@@ -132,7 +133,7 @@ function rawStatement(descriptors: readonly ExprDescriptor[]): NftStatement {
 /** What a register holds while a rule is read back. */
 interface Register {
   sources: ExprDescriptor[];
-  kind: 'payload' | 'meta' | 'ct' | 'rt' | 'exthdr' | 'const' | 'concat' | 'map';
+  kind: 'payload' | 'meta' | 'ct' | 'rt' | 'exthdr' | 'fib' | 'const' | 'concat' | 'map';
   type: Datatype;
   json?: NftExpression;
   payload?: { base: number; offset: number; len: number };
@@ -394,6 +395,18 @@ class RuleDecompiler {
       }
       case 'exthdr':
         return this.exthdr(e, d);
+      case 'fib': {
+        const result = [...FIB_RESULTS].find(([, r]) => r.result === d.result);
+        let flags = (d.flags as number | undefined) ?? 0;
+        const present = (flags & NFTA_FIB_F_PRESENT) !== 0;
+        flags &= ~NFTA_FIB_F_PRESENT;
+        const names = [...FIB_FLAGS].filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name);
+        const known = names.reduce((acc, name) => acc | FIB_FLAGS.get(name)!, 0);
+        if (result === undefined || d.dreg === undefined || known !== flags || (present && d.result === NFT_FIB_RESULT_ADDRTYPE)) throw new Unreadable();
+        const type = present ? booleanOfSize(4) : result[1].type;
+        this.set(d.dreg as number, { sources: [e], kind: 'fib', type, json: { fib: { result: result[0], flags: names } } });
+        return 0;
+      }
       case 'byteorder': {
         const reg = this.registers.get(d.sreg as number);
         if (reg === undefined || d.dreg !== d.sreg || reg.converted || reg.bitwise !== undefined || reg.json === undefined) throw new Unreadable();

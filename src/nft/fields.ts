@@ -8,6 +8,7 @@ import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPOR
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
 import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
+import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_MARK, NFTA_FIB_F_OIF, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF, NFT_FIB_RESULT_OIFNAME } from './expr/fib.js';
 
 function type(name: string): Datatype {
   return datatype(name)!;
@@ -172,3 +173,19 @@ export function keyByNumber(keys: ReadonlyMap<string, KeyInfo>, key: number): Ke
 
 /** Route keys by nft name: `rt mtu` is the TCP MSS the route's MTU allows, in host order. */
 export const RT_KEYS: ReadonlyMap<string, KeyInfo> = new Map([['mtu', { name: 'mtu', key: NFT_RT_TCPMSS, type: integerOfSize(2, 'host'), settable: false }]]);
+
+/** What a fib lookup returns, by nft name, and its datatype. */
+export const FIB_RESULTS: ReadonlyMap<string, { result: number; type: Datatype }> = new Map([
+  ['oif', { result: NFT_FIB_RESULT_OIF, type: type('iface_index') }],
+  ['oifname', { result: NFT_FIB_RESULT_OIFNAME, type: type('ifname') }],
+  ['type', { result: NFT_FIB_RESULT_ADDRTYPE, type: type('fib_addrtype') }],
+]);
+
+/** What a fib lookup takes from the packet, by nft name, in the order nft lists them. */
+export const FIB_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['saddr', NFTA_FIB_F_SADDR],
+  ['daddr', NFTA_FIB_F_DADDR],
+  ['mark', NFTA_FIB_F_MARK],
+  ['iif', NFTA_FIB_F_IIF],
+  ['oif', NFTA_FIB_F_OIF],
+]);

@@ -103,6 +103,10 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
   ],
   rt: [{ expr: 'rt', key: 3, dreg: 1 }],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
+  fib: [
+    { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },
+    { expr: 'fib', dreg: 1, result: 3, flags: 2 },
+  ],
 };
 
 t.test('every expression kind with every attribute: TypeScript bytes == libnftnl bytes', async (t) => {

@@ -46,6 +46,11 @@ const CASES: [string, unknown, string, unknown][] = [
   ['setting an option without a field', rule({ mangle: { key: { 'tcp option': { name: 'maxseg' } }, value: 1400 } }), 'nftables[2].add.rule.expr[0].mangle.key.tcp option.field', undefined],
   ['an unknown rt key', rule({ mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mss' } } } }), 'nftables[2].add.rule.expr[0].mangle.value.rt.key', 'mss'],
   ['a mark set from an address', rule({ mangle: { key: { meta: { key: 'mark' } }, value: saddr } }), 'nftables[2].add.rule.expr[0].mangle.value', saddr],
+  ['a fib lookup by both addresses', rule(match({ fib: { result: 'oif', flags: ['saddr', 'daddr'] } }, false)), 'nftables[2].add.rule.expr[0].match.left.fib.flags', ['saddr', 'daddr']],
+  ['a fib lookup by iif and oif', rule(match({ fib: { result: 'oif', flags: ['saddr', 'iif', 'oif'] } }, false)), 'nftables[2].add.rule.expr[0].match.left.fib.flags', ['saddr', 'iif', 'oif']],
+  ['an unknown fib result', rule(match({ fib: { result: 'gateway', flags: ['daddr'] } }, '192.0.2.1')), 'nftables[2].add.rule.expr[0].match.left.fib.result', 'gateway'],
+  ['an unknown address type', rule(match({ fib: { result: 'type', flags: ['daddr'] } }, 'remote')), 'nftables[2].add.rule.expr[0].match.right', 'remote'],
+  ['fib type exists', rule(match({ fib: { result: 'type', flags: ['daddr'] } }, true)), 'nftables[2].add.rule.expr[0].match.right', true],
   ['iif of an interface that does not exist', rule(match({ meta: { key: 'iif' } }, 'nope0'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', 'nope0'],
 ];
 

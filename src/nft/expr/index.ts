@@ -10,6 +10,7 @@ import { cmpKind, type CmpExpr } from './cmp.js';
 import { counterKind, type CounterExpr } from './counter.js';
 import { ctKind, type CtExpr } from './ct.js';
 import { exthdrKind, type ExthdrExpr } from './exthdr.js';
+import { fibKind, type FibExpr } from './fib.js';
 import { immediateKind, type ImmediateExpr } from './immediate.js';
 import { limitKind, type LimitExpr } from './limit.js';
 import { logKind, type LogExpr } from './log.js';
@@ -25,7 +26,7 @@ import { rejectKind, type RejectExpr } from './reject.js';
 import { rtKind, type RtExpr } from './rt.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, FibExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -47,13 +48,14 @@ export type KnownExpr =
   | RejectExpr
   | ExthdrExpr
   | RtExpr
-  | ByteorderExpr;
+  | ByteorderExpr
+  | FibExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
