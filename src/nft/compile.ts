@@ -18,7 +18,7 @@ import { NFT_RANGE_NEQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
-import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
+import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
@@ -271,22 +271,22 @@ class RuleCompiler {
         const object = asObject(body);
         const rt = typeof object?.key === 'string' ? RT_KEYS.get(object.key) : undefined;
         if (rt === undefined) throw new ValidationError(`${field}.rt.key`, object?.key, `expected one of ${[...RT_KEYS.keys()].join(', ')}`);
+        for (const key of Object.keys(object!)) if (key !== 'key') throw new ValidationError(`${field}.rt.${key}`, object![key], 'unknown rt property');
         this.expressions.push({ expr: 'rt', key: rt.key, dreg });
         return { type: rt.type, length: rt.type.size };
       }
       case 'fib': {
-        const descriptor = this.fib(body, `${field}.fib`, dreg);
+        const { descriptor, type } = this.fib(body, `${field}.fib`, dreg);
         this.expressions.push(descriptor);
-        const type = [...FIB_RESULTS.values()].find((r) => r.result === descriptor.result)!.type;
         return { type, length: type.size, fib: descriptor };
       }
       case 'tcp option': {
-        // nft adds no `meta l4proto tcp` here: the kernel's exthdr finds no option in other packets.
+        // nft adds no `meta l4proto tcp` here. In other packets the kernel finds no option: they
+        // match `missing` and never match a value.
         const { option, optionField } = this.tcpOption(body, `${field}.tcp option`, false);
         if (optionField === undefined) {
           this.expressions.push({ expr: 'exthdr', dreg, type: option.kind, offset: 0, len: 1, op: NFT_EXTHDR_OP_TCPOPT, flags: NFT_EXTHDR_F_PRESENT });
-          const boolean = datatype('boolean')!;
-          return { type: boolean, length: 1 };
+          return { type: booleanOfSize(1), length: 1 };
         }
         this.expressions.push({ expr: 'exthdr', dreg, type: option.kind, offset: optionField.offset, len: optionField.length, op: NFT_EXTHDR_OP_TCPOPT, flags: 0 });
         return { type: optionField.type, length: optionField.length };
@@ -326,7 +326,7 @@ class RuleCompiler {
   }
 
   /** `{"result": "oif", "flags": ["saddr", "iif"]}`: a routing lookup, checked as the kernel checks it. */
-  private fib(body: unknown, field: string, dreg: number): Extract<ExprDescriptor, { expr: 'fib' }> {
+  private fib(body: unknown, field: string, dreg: number): { descriptor: Extract<ExprDescriptor, { expr: 'fib' }>; type: Datatype } {
     const object = asObject(body);
     if (object === undefined) throw new ValidationError(field, body, 'expected {"result", "flags"}');
     for (const key of Object.keys(object)) {
@@ -338,7 +338,8 @@ class RuleCompiler {
     const addresses = flags & (NFTA_FIB_F_SADDR | NFTA_FIB_F_DADDR);
     if (addresses === 0 || addresses === (NFTA_FIB_F_SADDR | NFTA_FIB_F_DADDR)) throw new ValidationError(`${field}.flags`, object.flags, 'expected exactly one of saddr and daddr');
     if ((flags & NFTA_FIB_F_IIF) !== 0 && (flags & NFTA_FIB_F_OIF) !== 0) throw new ValidationError(`${field}.flags`, object.flags, 'iif and oif exclude each other');
-    return { expr: 'fib', dreg, result: result.result, flags };
+    if ((flags & NFTA_FIB_F_OIF) !== 0 && result.result !== NFT_FIB_RESULT_ADDRTYPE) throw new ValidationError(`${field}.flags`, object.flags, 'oif goes only with result "type"');
+    return { descriptor: { expr: 'fib', dreg, result: result.result, flags }, type: result.type };
   }
 
   /** `{"name": "maxseg", "field": "size"}`: the option and its field (none: whether it is present). */
@@ -399,8 +400,9 @@ class RuleCompiler {
     let left = this.load(object.left, `${field}.left`);
     const right = object.right;
     if (left.fib !== undefined && typeof right === 'boolean') {
-      // `fib saddr . iif oif exists|missing`: whether a route was found, one byte.
-      if (left.fib.result === NFT_FIB_RESULT_ADDRTYPE) throw new ValidationError(`${field}.right`, right, 'fib type is an address type, not true or false');
+      // `fib saddr . iif oif exists|missing`: whether a route was found (compared as nft does,
+      // in the result's 32-bit register).
+      if (left.fib.result !== NFT_FIB_RESULT_OIF) throw new ValidationError(`${field}.right`, right, 'true (exists) and false (missing) go only with result "oif"');
       left.fib.flags = (left.fib.flags ?? 0) | NFTA_FIB_F_PRESENT;
       left = { type: booleanOfSize(4), length: 4 };
     }
@@ -449,6 +451,7 @@ class RuleCompiler {
       return;
     }
     if (left.fields) throw new ValidationError(field, right, 'a concatenation can only be looked up in a set');
+    if (type.name === 'boolean' && op !== '==' && op !== '!=') throw new ValidationError(field, right, 'true and false take == or !=');
     if (type.flags !== undefined && (op === 'in' || Array.isArray(right))) {
       // Flag types: "in" tests that some of the bits are set; a list with != that none is.
       if (op !== 'in' && op !== '!=') throw new ValidationError(`${field}`, right, 'a list of flags takes "in" or "!="');

@@ -292,8 +292,9 @@ const inetProto: Datatype = {
 };
 
 /**
- * true or false, as 1 or 0 in `size` host-order bytes: one byte for `tcp option maxseg exists`,
- * four for `fib saddr . iif oif exists` (nft compares the fib result's whole register).
+ * true or false, as 1 or 0 in the first of `size` bytes: one byte for `tcp option maxseg
+ * exists`, four for `fib saddr . iif oif exists` (nft compares the fib result's 32-bit
+ * register, of which the kernel writes only the first byte, on every host).
  */
 export function booleanOfSize(size: 1 | 4): Datatype {
   return {
@@ -302,11 +303,12 @@ export function booleanOfSize(size: 1 | 4): Datatype {
     size,
     byteorder: 'host',
     parse(value, field) {
-      if (value === true || value === 'exists') return uintBytes(1, size, 'host');
-      if (value === false || value === 'missing') return uintBytes(0, size, 'host');
-      throw new ValidationError(field, value, 'expected true or false');
+      if (typeof value !== 'boolean') throw new ValidationError(field, value, 'expected true (exists) or false (missing)');
+      const bytes = new Uint8Array(size);
+      bytes[0] = value ? 1 : 0;
+      return bytes;
     },
-    format: (bytes) => readUint(bytes, 'host') !== 0,
+    format: (bytes) => bytes[0] !== 0,
   };
 }
 

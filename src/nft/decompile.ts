@@ -143,7 +143,10 @@ interface Register {
   bitwise?: { mask: Uint8Array; xor: Uint8Array };
   data?: Uint8Array;
   fields?: Datatype[];
-  /** Converted to the other byte order (only ever stored, never matched, as nft makes it). */
+  /**
+   * Converted to the other byte order: read only as a stored value (`set rt mtu`); matches on
+   * converted values (nft's ordered compares of host-order keys) stay raw.
+   */
   converted?: boolean;
 }
 
@@ -294,6 +297,8 @@ function decodeComment(hex: string): string | undefined {
 class RuleDecompiler {
   private readonly statements: Statement[] = [];
   private readonly registers = new Map<number, Register>();
+  /** Registers the current expression has consumed, put back into raw if it turns out unreadable. */
+  private taken: Register[] = [];
   private raw: ExprDescriptor[] | undefined;
   private nfproto: number | undefined;
   private l4proto: number | undefined;
@@ -314,12 +319,15 @@ class RuleDecompiler {
         continue;
       }
       this.closeRaw();
+      this.taken = [];
       try {
         i += this.step(e, expressions[i + 1]);
       } catch (error) {
         if (!(error instanceof Unreadable)) throw error;
         const sreg = (e as { sreg?: number }).sreg;
-        const sources = sreg !== undefined ? (this.registers.get(sreg)?.sources ?? []) : [];
+        const sources = this.taken.flatMap((r) => r.sources);
+        const unread = sreg !== undefined ? this.registers.get(sreg) : undefined;
+        if (unread !== undefined && !this.taken.includes(unread)) sources.push(...unread.sources);
         if (sreg !== undefined) this.registers.delete(sreg);
         this.addRaw([...sources, e]);
         this.forgetWrites(e);
@@ -362,6 +370,7 @@ class RuleDecompiler {
     const value = this.registers.get(reg);
     if (value === undefined) throw new Unreadable();
     this.registers.delete(reg);
+    this.taken.push(value);
     return value;
   }
 
@@ -409,8 +418,9 @@ class RuleDecompiler {
       }
       case 'byteorder': {
         const reg = this.registers.get(d.sreg as number);
-        if (reg === undefined || d.dreg !== d.sreg || reg.converted || reg.bitwise !== undefined || reg.json === undefined) throw new Unreadable();
-        if (reg.kind !== 'rt' && reg.kind !== 'meta' && reg.kind !== 'ct' && reg.kind !== 'exthdr') throw new Unreadable();
+        if (reg === undefined || d.dreg !== d.sreg || reg.converted || reg.bitwise !== undefined) throw new Unreadable();
+        if (reg.kind !== 'rt' && reg.kind !== 'meta' && reg.kind !== 'ct' && reg.kind !== 'exthdr' && reg.kind !== 'payload') throw new Unreadable();
+        this.resolvePayload(reg);
         const size = reg.type.size;
         const op = reg.type.byteorder === 'host' ? NFT_BYTEORDER_HTON : NFT_BYTEORDER_NTOH;
         if (d.op !== op || d.len !== size || d.size !== size) throw new Unreadable();
@@ -421,7 +431,7 @@ class RuleDecompiler {
       case 'bitwise': {
         if ((d.op !== undefined && d.op !== NFT_BITWISE_BOOL) || d.sreg !== d.dreg) throw new Unreadable();
         const reg = this.registers.get(d.sreg as number);
-        if (reg === undefined || reg.bitwise !== undefined || reg.kind === 'const' || reg.kind === 'concat' || reg.kind === 'map') throw new Unreadable();
+        if (reg === undefined || reg.bitwise !== undefined || reg.converted || reg.kind === 'const' || reg.kind === 'concat' || reg.kind === 'map') throw new Unreadable();
         const mask = d.mask as Uint8Array | undefined;
         const xor = d.xor as Uint8Array | undefined;
         if (mask === undefined || xor === undefined) throw new Unreadable();
@@ -579,6 +589,7 @@ class RuleDecompiler {
 
   private cmp(d: Record<string, unknown>, next: ExprDescriptor | undefined): number {
     const reg = this.take(d.sreg as number);
+    if (reg.converted) throw new Unreadable();
     const data = d.data as Uint8Array;
     const op = d.op as number;
     // cmp >= low followed by cmp <= high on the same register: a range.
@@ -640,6 +651,7 @@ class RuleDecompiler {
     const reg = this.registers.get(sreg);
     if (reg === undefined) throw new Unreadable();
     this.registers.delete(sreg);
+    this.taken.push(reg);
     // Concatenated keys sit in consecutive 32-bit registers after the first.
     const keyParts: Register[] = [reg];
     const found = this.context.setElements(name);
@@ -648,6 +660,7 @@ class RuleDecompiler {
     for (let r = 9; keyLength !== undefined && total < keyLength && this.registers.has(r); r++) {
       const part = this.registers.get(r)!;
       this.registers.delete(r);
+      this.taken.push(part);
       keyParts.push(part);
       total = keyParts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
     }

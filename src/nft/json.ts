@@ -35,7 +35,7 @@ export interface NftExpressionObject {
 
 /** One expression of a rule as routemark lists an expression it could not decode. */
 export interface NftRawExpression {
-  /** The kernel's expression name, e.g. `"fib"`. */
+  /** The kernel's expression name, e.g. `"socket"`. */
   expr: string;
   /** The expression's netlink attributes (inside NFTA_EXPR_DATA), as hex. */
   data: string;

@@ -1,5 +1,5 @@
 /**
- * Expressions routemark does not know (fib, notrack, nftrace, numgen) come back in a clearly
+ * Expressions routemark does not know (socket, notrack, nftrace, numgen) come back in a clearly
  * marked `raw` statement, never dropped, next to the statements routemark does read; applying
  * that listing with routemark recreates rules nft lists identically.
  */
@@ -14,7 +14,7 @@ table ip r {
     tcp dport 8080 notrack
   }
   chain in { type filter hook input priority 0; policy accept;
-    fib daddr type local counter accept
+    socket transparent 1 counter accept
     meta nftrace set 1
     meta mark set numgen inc mod 2
     ip saddr 192.0.2.1 meta l4proto tcp accept
@@ -39,7 +39,7 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
 
   t.same(names(rules[0]![1]), ['notrack'], 'notrack is raw');
   t.same(rules[0]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } }, 'beside the match routemark reads');
-  t.same(names(rules[1]![0]), ['fib', 'cmp'], 'fib and the cmp on its register are one raw statement');
+  t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket and the cmp on its register are one raw statement');
   t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');
   t.same(names(rules[2]![0]), ['immediate', 'meta'], 'meta nftrace set is raw (with the constant it sets)');
   t.same(names(rules[3]![0]), ['numgen', 'meta'], 'numgen and the mark set from it are raw');

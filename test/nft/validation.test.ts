@@ -50,6 +50,9 @@ const CASES: [string, unknown, string, unknown][] = [
   ['a fib lookup by iif and oif', rule(match({ fib: { result: 'oif', flags: ['saddr', 'iif', 'oif'] } }, false)), 'nftables[2].add.rule.expr[0].match.left.fib.flags', ['saddr', 'iif', 'oif']],
   ['an unknown fib result', rule(match({ fib: { result: 'gateway', flags: ['daddr'] } }, '192.0.2.1')), 'nftables[2].add.rule.expr[0].match.left.fib.result', 'gateway'],
   ['an unknown address type', rule(match({ fib: { result: 'type', flags: ['daddr'] } }, 'remote')), 'nftables[2].add.rule.expr[0].match.right', 'remote'],
+  ['fib oif by oif', rule(match({ fib: { result: 'oif', flags: ['daddr', 'oif'] } }, 'lo')), 'nftables[2].add.rule.expr[0].match.left.fib.flags', ['daddr', 'oif']],
+  ['fib oifname exists', rule(match({ fib: { result: 'oifname', flags: ['saddr', 'iif'] } }, true)), 'nftables[2].add.rule.expr[0].match.right', true],
+  ['a boolean ordered', rule(match({ 'tcp option': { name: 'sack-perm' } }, true, '<')), 'nftables[2].add.rule.expr[0].match.right', true],
   ['fib type exists', rule(match({ fib: { result: 'type', flags: ['daddr'] } }, true)), 'nftables[2].add.rule.expr[0].match.right', true],
   ['iif of an interface that does not exist', rule(match({ meta: { key: 'iif' } }, 'nope0'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', 'nope0'],
 ];

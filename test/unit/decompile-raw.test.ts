@@ -1,0 +1,47 @@
+/**
+ * What the decompiler cannot read comes back raw with every expression that fed it, never
+ * dropped: sequences of expressions other writers (nft's ordered compares of host-order keys,
+ * older routemark rules) put in the kernel. Pure: no kernel needed.
+ */
+import t from 'tap';
+import { decompileRule } from '../../src/nft/decompile.js';
+import type { ExprDescriptor } from '../../src/nft/expr/index.js';
+
+const context = { family: 2, interfaces: undefined, setElements: () => undefined };
+const rawNames = (expressions: ExprDescriptor[]) => decompileRule(expressions, context).map((s) => (s.raw ? s.raw.map((r) => r.expr) : Object.keys(s)[0]));
+
+t.test('unreadable statements keep the loads and conversions that fed them', async (t) => {
+  // meta length > 1000, as nft writes it: meta, byteorder hton, cmp gt
+  t.same(rawNames([
+    { expr: 'meta', key: 1, dreg: 1 },
+    { expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 4, size: 4 },
+    { expr: 'cmp', sreg: 1, op: 5, data: Uint8Array.of(0, 0, 3, 0xe8) },
+  ]), [['meta', 'byteorder', 'cmp']]);
+  // meta mark set @th,0,32 without a conversion (as routemark wrote it before it added one)
+  t.same(rawNames([
+    { expr: 'payload', dreg: 1, base: 2, offset: 0, len: 4 },
+    { expr: 'meta', key: 3, sreg: 1 },
+  ]), [['payload', 'meta']]);
+  // rt mtu, hton, a mask after the conversion, then the MSS write: not what the compiler writes
+  t.same(rawNames([
+    { expr: 'rt', key: 3, dreg: 1 },
+    { expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 },
+    { expr: 'bitwise', sreg: 1, dreg: 1, len: 2, mask: Uint8Array.of(0x0f, 0xff), xor: Uint8Array.of(0, 0) },
+    { expr: 'exthdr', sreg: 1, type: 2, offset: 2, len: 2, op: 1 },
+    { expr: 'counter', packets: 0, bytes: 0 },
+  ]), [['rt', 'byteorder', 'bitwise', 'exthdr'], 'counter']);
+});
+
+t.test('what the compiler writes reads back', async (t) => {
+  t.same(decompileRule([
+    { expr: 'rt', key: 3, dreg: 1 },
+    { expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 },
+    { expr: 'exthdr', sreg: 1, type: 2, offset: 2, len: 2, op: 1 },
+  ], context), [{ mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } }]);
+  // meta mark set @th,0,32 with the ntoh nft inserts
+  t.same(decompileRule([
+    { expr: 'payload', dreg: 1, base: 2, offset: 0, len: 4 },
+    { expr: 'byteorder', sreg: 1, dreg: 1, op: 0, len: 4, size: 4 },
+    { expr: 'meta', key: 3, sreg: 1 },
+  ], context), [{ mangle: { key: { meta: { key: 'mark' } }, value: { payload: { base: 'th', offset: 0, len: 32 } } } }]);
+});
