@@ -4,7 +4,7 @@
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
 import { ValidationError } from '../netlink/errors.js';
-import { booleanOfSize, datatype, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
+import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
@@ -22,7 +22,7 @@ import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, N
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
-import { asObject, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
+import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** Where a rule is compiled: its table, and what values may consult. */
 export interface RuleContext extends ValueContext {
@@ -132,7 +132,8 @@ const LOG_LEVELS: ReadonlyMap<string, number> = new Map([
   ['audit', 8],
 ]);
 
-const LOG_FLAGS: ReadonlyMap<string, number> = new Map([
+/** Log flags by nft name (`all` last: every other one). */
+export const LOG_FLAGS: ReadonlyMap<string, number> = new Map([
   ['tcp sequence', NF_LOG_TCPSEQ],
   ['tcp options', NF_LOG_TCPOPT],
   ['ip options', NF_LOG_IPOPT],
@@ -141,7 +142,8 @@ const LOG_FLAGS: ReadonlyMap<string, number> = new Map([
   ['all', NF_LOG_TCPSEQ | NF_LOG_TCPOPT | NF_LOG_IPOPT | NF_LOG_UID | NF_LOG_MACDECODE],
 ]);
 
-const NAT_FLAGS: ReadonlyMap<string, number> = new Map([
+/** NAT flags by nft name, in the order nft lists them. */
+export const NAT_FLAGS: ReadonlyMap<string, number> = new Map([
   ['random', NF_NAT_RANGE_PROTO_RANDOM],
   ['fully-random', NF_NAT_RANGE_PROTO_RANDOM_FULLY],
   ['persistent', NF_NAT_RANGE_PERSISTENT],
@@ -271,7 +273,7 @@ class RuleCompiler {
         const object = asObject(body);
         const rt = typeof object?.key === 'string' ? RT_KEYS.get(object.key) : undefined;
         if (rt === undefined) throw new ValidationError(`${field}.rt.key`, object?.key, `expected one of ${[...RT_KEYS.keys()].join(', ')}`);
-        for (const key of Object.keys(object!)) if (key !== 'key') throw new ValidationError(`${field}.rt.${key}`, object![key], 'unknown rt property');
+        onlyKeys(object!, ['key'], `${field}.rt`, 'unknown rt property');
         this.expressions.push({ expr: 'rt', key: rt.key, dreg });
         return { type: rt.type, length: rt.type.size };
       }
@@ -329,9 +331,7 @@ class RuleCompiler {
   private fib(body: unknown, field: string, dreg: number): { descriptor: Extract<ExprDescriptor, { expr: 'fib' }>; type: Datatype } {
     const object = asObject(body);
     if (object === undefined) throw new ValidationError(field, body, 'expected {"result", "flags"}');
-    for (const key of Object.keys(object)) {
-      if (key !== 'result' && key !== 'flags') throw new ValidationError(`${field}.${key}`, object[key], 'unknown fib property');
-    }
+    onlyKeys(object, ['result', 'flags'], field, 'unknown fib property');
     const result = typeof object.result === 'string' ? FIB_RESULTS.get(object.result) : undefined;
     if (result === undefined) throw new ValidationError(`${field}.result`, object.result, `expected one of ${[...FIB_RESULTS.keys()].join(', ')}`);
     const flags = parseFlags(object.flags, FIB_FLAGS, `${field}.flags`);
@@ -347,9 +347,7 @@ class RuleCompiler {
     const object = asObject(body);
     const option = typeof object?.name === 'string' ? TCP_OPTIONS.get(object.name) : undefined;
     if (option === undefined) throw new ValidationError(`${field}.name`, object?.name, `expected one of ${[...TCP_OPTIONS.keys()].join(', ')}`);
-    for (const key of Object.keys(object!)) {
-      if (key !== 'name' && key !== 'field') throw new ValidationError(`${field}.${key}`, object![key], 'unknown tcp option property');
-    }
+    onlyKeys(object!, ['name', 'field'], field, 'unknown tcp option property');
     if (object!.field === undefined && !needField) return { option, optionField: undefined };
     const optionField = option.fields.find((f) => f.name === object!.field);
     if (optionField === undefined) throw new ValidationError(`${field}.field`, object!.field, `expected one of ${option.fields.map((f) => f.name).join(', ')}`);
@@ -667,9 +665,7 @@ class RuleCompiler {
       d.level = level;
     }
     if (object.flags !== undefined) d.flags = parseFlags(object.flags, LOG_FLAGS, `${field}.flags`);
-    for (const key of Object.keys(object)) {
-      if (!['prefix', 'group', 'snaplen', 'queue-threshold', 'level', 'flags'].includes(key)) throw new ValidationError(`${field}.${key}`, object[key], 'unknown log property');
-    }
+    onlyKeys(object, ['prefix', 'group', 'snaplen', 'queue-threshold', 'level', 'flags'], field, 'unknown log property');
     this.expressions.push(d);
   }
 
@@ -717,9 +713,7 @@ class RuleCompiler {
   private nat(kind: 'snat' | 'dnat', body: unknown, field: string): void {
     const object = asObject(body);
     if (object === undefined || object.addr === undefined) throw new ValidationError(`${field}.addr`, object?.addr, `${kind} needs an address`);
-    for (const key of Object.keys(object)) {
-      if (!['addr', 'port', 'family', 'flags'].includes(key)) throw new ValidationError(`${field}.${key}`, object[key], `unknown ${kind} property`);
-    }
+    onlyKeys(object, ['addr', 'port', 'family', 'flags'], field, `unknown ${kind} property`);
     let family = this.context.family;
     if (object.family !== undefined) {
       if (object.family !== 'ip' && object.family !== 'ip6') throw new ValidationError(`${field}.family`, object.family, 'expected "ip" or "ip6"');
@@ -762,9 +756,7 @@ class RuleCompiler {
   private portNat(kind: 'masq' | 'redir', body: unknown, field: string): void {
     const object = body === null ? {} : asObject(body);
     if (object === undefined) throw new ValidationError(field, body, 'expected null or {"port", "flags"}');
-    for (const key of Object.keys(object)) {
-      if (key !== 'port' && key !== 'flags') throw new ValidationError(`${field}.${key}`, object[key], 'unknown property');
-    }
+    onlyKeys(object, ['port', 'flags'], field, 'unknown property');
     let flags = parseFlags(object.flags, NAT_FLAGS, `${field}.flags`);
     const d: Record<string, unknown> = { expr: kind };
     if (object.port !== undefined) {

@@ -291,12 +291,7 @@ const inetProto: Datatype = {
   },
 };
 
-/**
- * true or false, as 1 or 0 in the first of `size` bytes: one byte for `tcp option maxseg
- * exists`, four for `fib saddr . iif oif exists` (nft compares the fib result's 32-bit
- * register, of which the kernel writes only the first byte, on every host).
- */
-export function booleanOfSize(size: 1 | 4): Datatype {
+function booleanType(size: 1 | 4): Datatype {
   return {
     name: 'boolean',
     id: 39, // TYPE_BOOLEAN
@@ -310,6 +305,18 @@ export function booleanOfSize(size: 1 | 4): Datatype {
     },
     format: (bytes) => bytes[0] !== 0,
   };
+}
+
+const BOOLEAN_BYTE = booleanType(1);
+const BOOLEAN_WORD = booleanType(4);
+
+/**
+ * true or false, as 1 or 0 in the first of `size` bytes: one byte for `tcp option maxseg
+ * exists`, four for `fib saddr . iif oif exists` (nft compares the fib result's 32-bit
+ * register, of which the kernel writes only the first byte, on every host).
+ */
+export function booleanOfSize(size: 1 | 4): Datatype {
+  return size === 1 ? BOOLEAN_BYTE : BOOLEAN_WORD;
 }
 
 /** The datatypes routemark knows, by nft name. */
@@ -329,7 +336,7 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     flagType('ct_state', 26, 4, { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 }), // TYPE_CT_STATE
     symbolType('ct_dir', 27, 1, 'host', { original: 0, reply: 1 }), // TYPE_CT_DIR
     ifname,
-    booleanOfSize(1),
+    BOOLEAN_BYTE,
     // RTN_* route types, as `fib ... type` returns them
     symbolType('fib_addrtype', 38, 4, 'host', { unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 }), // TYPE_FIB_ADDR
   ].map((type) => [type.name, type]),

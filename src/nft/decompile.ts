@@ -14,19 +14,18 @@ import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
-import { NF_LOG_IPOPT, NF_LOG_MACDECODE, NF_LOG_TCPOPT, NF_LOG_TCPSEQ, NF_LOG_UID } from './expr/log.js';
-import { NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NFT_NAT_SNAT } from './expr/nat.js';
+import { NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_LL_HEADER } from './expr/payload.js';
 import { NFT_RANGE_EQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
-import { REJECT_CODES } from './compile.js';
+import { LOG_FLAGS, NAT_FLAGS, REJECT_CODES } from './compile.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftStatement } from './json.js';
 import { fieldSize } from './sets.js';
-import { decrementBytes, maskPrefixLength } from './values.js';
+import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
 
 /** A set as the addon's parser returns it. */
 export interface ParsedSet {
@@ -87,14 +86,6 @@ const LIMIT_PERIODS: ReadonlyMap<number, string> = new Map([
 ]);
 
 const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
-const LOG_FLAG_NAMES: [number, string][] = [
-  [NF_LOG_TCPSEQ, 'tcp sequence'],
-  [NF_LOG_TCPOPT, 'tcp options'],
-  [NF_LOG_IPOPT, 'ip options'],
-  [NF_LOG_UID, 'skuid'],
-  [NF_LOG_MACDECODE, 'ether'],
-];
-const LOG_ALL = NF_LOG_TCPSEQ | NF_LOG_TCPOPT | NF_LOG_IPOPT | NF_LOG_UID | NF_LOG_MACDECODE;
 
 /** The JSON name of an NFPROTO_* family. */
 export function familyName(family: number): string {
@@ -409,7 +400,7 @@ class RuleDecompiler {
         let flags = (d.flags as number | undefined) ?? 0;
         const present = (flags & NFTA_FIB_F_PRESENT) !== 0;
         flags &= ~NFTA_FIB_F_PRESENT;
-        const names = [...FIB_FLAGS].filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name);
+        const names = flagNames(FIB_FLAGS, flags);
         const known = names.reduce((acc, name) => acc | FIB_FLAGS.get(name)!, 0);
         if (result === undefined || d.dreg === undefined || known !== flags || (present && d.result === NFT_FIB_RESULT_ADDRTYPE)) throw new Unreadable();
         const type = present ? booleanOfSize(4) : result[1].type;
@@ -499,7 +490,7 @@ class RuleDecompiler {
     if (d.dreg !== undefined) {
       if (flags === NFT_EXTHDR_F_PRESENT) {
         if (d.offset !== 0 || d.len !== 1) throw new Unreadable();
-        this.set(d.dreg as number, { sources: [e], kind: 'exthdr', type: datatype('boolean')!, json: { 'tcp option': { name: option.name } } });
+        this.set(d.dreg as number, { sources: [e], kind: 'exthdr', type: booleanOfSize(1), json: { 'tcp option': { name: option.name } } });
         return 0;
       }
       if (flags !== 0) throw new Unreadable();
@@ -710,11 +701,8 @@ class RuleDecompiler {
     }
     const flags = (d.flags as number | undefined) ?? 0;
     if (flags !== 0) {
-      if ((flags & LOG_ALL) === LOG_ALL) out.flags = 'all';
-      else {
-        const names = LOG_FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name);
-        out.flags = names.length === 1 ? names[0] : names;
-      }
+      const names = flagNames(LOG_FLAGS, flags);
+      out.flags = names.includes('all') ? 'all' : names.length === 1 ? names[0] : names;
     }
     return Object.keys(out).length === 0 ? null : (out as NftStatement['log']);
   }
@@ -740,10 +728,7 @@ class RuleDecompiler {
   }
 
   private natFlags(flags: number | undefined): string | string[] | undefined {
-    const names: string[] = [];
-    if ((flags ?? 0) & NF_NAT_RANGE_PROTO_RANDOM) names.push('random');
-    if ((flags ?? 0) & NF_NAT_RANGE_PROTO_RANDOM_FULLY) names.push('fully-random');
-    if ((flags ?? 0) & NF_NAT_RANGE_PERSISTENT) names.push('persistent');
+    const names = flagNames(NAT_FLAGS, flags ?? 0);
     return names.length === 0 ? undefined : names.length === 1 ? names[0] : names;
   }
 

@@ -130,6 +130,20 @@ export function parseIntervalValue(value: unknown, type: Datatype, field: string
   return { low: type.parse(value, field, context) };
 }
 
+/** Refuses any key of `object` not in `keys`, naming it under `field`. */
+export function onlyKeys(object: Record<string, unknown>, keys: readonly string[], field: string, message: string): void {
+  for (const key of Object.keys(object)) {
+    if (!keys.includes(key)) throw new ValidationError(`${field}.${key}`, object[key], message);
+  }
+}
+
+/** The names in `table` whose bits are all set in `flags`, in the table's order. */
+export function flagNames(table: ReadonlyMap<string, number>, flags: number): string[] {
+  const names: string[] = [];
+  for (const [name, bit] of table) if (bit !== 0 && (flags & bit) === bit) names.push(name);
+  return names;
+}
+
 /**
  * Parses flags given as one name or a list of names (`"random"`, `["random", "persistent"]`)
  * against a table of bits; undefined is no flags.

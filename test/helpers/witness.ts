@@ -26,22 +26,35 @@ export function session(t: TeardownHost, ns: TestNetns, options: Omit<AskOptions
   return opened;
 }
 
+let counters = 0;
+
+/**
+ * Counter rules written with the `nft` tool in a table of their own in `ns`: one per expression
+ * (e.g. `ip saddr 10.2.0.2`), in a base chain on `hook` at `priority`. `read()` returns each
+ * rule's packet count, in the order given.
+ */
+export function nftCounters(ns: TestNetns, hook: string, priority: string, expressions: string[], family = 'ip'): { read(): number[] } {
+  const table = `witness_${++counters}`;
+  const rules = expressions.map((expression) => `${expression} counter\n`).join('');
+  ns.exec('nft', ['-f', '-'], `table ${family} ${table} { chain counted { type filter hook ${hook} priority ${priority}; policy accept; ${rules} }\n}\n`);
+  return {
+    read(): number[] {
+      const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', family, table])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+      return listing.nftables.flatMap((item) => {
+        if (!item.rule) return [];
+        const counter = item.rule.expr.find((statement) => statement.counter)?.counter;
+        if (counter === undefined) throw new Error(`a rule without a counter in ${table}`);
+        return [counter.packets];
+      });
+    },
+  };
+}
+
 /**
  * Counts the packets `ns` forwards (both directions, by the `nft` tool), matching an nft
  * expression such as `ip saddr 10.2.0.2` or `meta l4proto tcp`. `read()` returns the count so far.
  */
-let counters = 0;
-
 export function forwardCounter(ns: TestNetns, expression: string): { read(): number } {
-  const table = `witness_${++counters}`;
-  ns.exec('nft', ['-f', '-'], `table ip ${table} { chain counted { type filter hook forward priority 0; policy accept; ${expression} counter\n }\n}\n`);
-  return {
-    read(): number {
-      const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', 'ip', table])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
-      for (const item of listing.nftables) {
-        for (const statement of item.rule?.expr ?? []) if (statement.counter) return statement.counter.packets;
-      }
-      throw new Error(`no counter in ${table}`);
-    },
-  };
+  const counter = nftCounters(ns, 'forward', '0', [expression]);
+  return { read: () => counter.read()[0]! };
 }

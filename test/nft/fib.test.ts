@@ -10,6 +10,7 @@ import t from 'tap';
 import { open } from '../../src/index.js';
 import { buildScenarioTopology } from '../helpers/scenario-topology.js';
 import type { TestNetns } from '../helpers/netns.js';
+import { nftCounters } from '../helpers/witness.js';
 
 const SPOOFED = '198.51.100.99';
 const LAN_HOST = '10.10.0.2';
@@ -23,12 +24,10 @@ function sendFrom(ns: TestNetns, source: string): void {
 
 /** Counters in isp1's prerouting (before its own source checks), by source address. */
 function arrivals(ns: TestNetns): () => Promise<number[]> {
-  const rules = [LAN_HOST, SPOOFED].map((source) => `ip saddr ${source} udp dport 80 counter`).join('\n');
-  ns.exec('nft', ['-f', '-'], `table ip witness {\n chain pre {\n type filter hook prerouting priority raw; policy accept;\n${rules}\n }\n}\n`);
+  const counters = nftCounters(ns, 'prerouting', 'raw', [LAN_HOST, SPOOFED].map((source) => `ip saddr ${source} udp dport 80`));
   return async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', 'ip', 'witness'])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
-    return listing.nftables.flatMap((item) => (item.rule ? [item.rule.expr.find((s) => s.counter)!.counter!.packets] : []));
+    return counters.read();
   };
 }
 

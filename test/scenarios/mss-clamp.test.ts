@@ -10,19 +10,15 @@ import { open } from 'routemark';
 import { clampMss, MSS_CLAMP_TABLE } from '../../examples/scenarios/mss-clamp.js';
 import { askOnce } from '../../examples/lab/traffic.js';
 import { buildScenarioTopology } from '../helpers/scenario-topology.js';
-import { netnsFile } from '../helpers/witness.js';
+import { netnsFile, nftCounters } from '../helpers/witness.js';
 import type { TestNetns } from '../helpers/netns.js';
 
 const SIZES = [1460, 1380, 1300];
 
 /** Counters in `ns` (written with nft) of TCP SYNs to port 80, one per MSS in SIZES. */
 function synsByMss(ns: TestNetns): () => number[] {
-  const rules = SIZES.map((size) => `tcp dport 80 tcp flags syn tcp option maxseg size ${size} counter`).join('\n');
-  ns.exec('nft', ['-f', '-'], `table inet syn_witness {\n chain in {\n type filter hook input priority 0; policy accept;\n${rules}\n }\n}\n`);
-  return () => {
-    const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', 'inet', 'syn_witness'])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
-    return listing.nftables.flatMap((item) => (item.rule ? [item.rule.expr.find((s) => s.counter)!.counter!.packets] : []));
-  };
+  const counters = nftCounters(ns, 'input', '0', SIZES.map((size) => `tcp dport 80 tcp flags syn tcp option maxseg size ${size}`), 'inet');
+  return () => counters.read();
 }
 
 t.test('forwarded SYNs leave a small-MTU uplink with the MSS its route allows', async (t) => {
