@@ -3,7 +3,8 @@
  * path or a pid), or else in a sandbox namespace of its own
  * (`scripts/in-sandbox node dist/examples/rtnl-policy-routing.js`).
  * It makes two uplinks (veth pairs), a table per uplink and the rules that pick them, asks the
- * kernel which way three packets would go, then removes everything it made.
+ * kernel which way three packets would go, moves a table's default route from one uplink to the
+ * other by replacing the nexthop object it uses, then removes everything it made.
  */
 import { open, NetlinkError, ValidationError } from 'routemark';
 import { Lab } from './lab/lab.js';
@@ -33,6 +34,20 @@ try {
     const route = await ns.routes.get(query);
     console.log(`ip route get ${JSON.stringify(query)} -> via ${route.gateway} dev ${route.dev} (table ${route.table})`);
   }
+
+  // A nexthop object: routes name it by id, and replacing it moves them all at once.
+  // ip nexthop add id 1 via 192.0.2.1 dev up0; ip route add default nhid 1 table 102
+  await ns.nexthops.add({ id: 1, gateway: '192.0.2.1', dev: 'up0' });
+  await ns.routes.add({ dst: 'default', nexthopId: 1, table: 102 });
+  await ns.rules.add({ fwmark: 66, priority: 1002, table: 102, protocol: 99 });
+  const viaNexthop = async (when: string) => {
+    const route = await ns.routes.get({ to: '203.0.113.9', mark: 66 });
+    console.log(`mark 66 ${when} -> via ${route.gateway} dev ${route.dev} (table ${route.table})`);
+  };
+  await viaNexthop('by nexthop 1');
+  // ip nexthop replace id 1 via 198.51.100.1 dev up1
+  await ns.nexthops.replace({ id: 1, gateway: '198.51.100.1', dev: 'up1' });
+  await viaNexthop('after replacing nexthop 1');
 
   try {
     await ns.rules.add({ fwmark: 2 ** 32, table: 101 });

@@ -71,6 +71,21 @@ const cases = [
   },
   { name: 'route-replace', kind: 'route', intent: 'add', request: 'replace', ip: 'route replace 10.10.0.0/16 via 192.0.2.1 table 8', input: { dst: '10.10.0.0/16', gateway: '192.0.2.1', table: 8 } },
   { name: 'route-append', kind: 'route', intent: 'add', request: 'append', ip: 'route append 10.10.0.0/16 via 192.0.2.3 table 8', input: { dst: '10.10.0.0/16', gateway: '192.0.2.3', table: 8 } },
+  // Nexthop objects (ip nexthop), and a route that uses one by id.
+  { name: 'nexthop-add-gateway-dev', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 1 via 192.0.2.1 dev v0', input: { id: 1, gateway: '192.0.2.1', dev: 'v0' } },
+  { name: 'nexthop-add-ipv6', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 2 via 2001:db8::1 dev v0', input: { id: 2, gateway: '2001:db8::1', dev: 'v0' } },
+  { name: 'nexthop-add-dev', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 3 dev v0', input: { id: 3, dev: 'v0' } },
+  { name: 'nexthop-add-onlink-proto', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 4 via 10.255.0.1 dev v0 onlink proto static', input: { id: 4, gateway: '10.255.0.1', dev: 'v0', onlink: true, protocol: 'static' } },
+  { name: 'nexthop-add-blackhole', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 5 blackhole', input: { id: 5, blackhole: true } },
+  { name: 'nexthop-add-group-weights', kind: 'nexthop', intent: 'add', ip: 'nexthop add id 10 group 1,3/4', input: { id: 10, group: [{ id: 1, weight: 3 }, { id: 4 }] } },
+  {
+    name: 'nexthop-add-resilient', kind: 'nexthop', intent: 'add',
+    ip: 'nexthop add id 11 group 1/4 type resilient buckets 32 idle_timer 60 unbalanced_timer 300',
+    input: { id: 11, group: [{ id: 1 }, { id: 4 }], groupType: 'resilient', resilient: { buckets: 32, idleTimer: 60, unbalancedTimer: 300 } },
+  },
+  { name: 'nexthop-replace', kind: 'nexthop', intent: 'add', request: 'replace', ip: 'nexthop replace id 1 via 192.0.2.3 dev v0', input: { id: 1, gateway: '192.0.2.3', dev: 'v0' } },
+  { name: 'nexthop-del', kind: 'nexthop', intent: 'delete', ip: 'nexthop del id 11', input: { id: 11 } },
+  { name: 'route-add-nhid', kind: 'route', intent: 'add', ip: 'route add 10.20.0.0/16 table 300 metric 5 nhid 10', input: { dst: '10.20.0.0/16', table: 300, metric: 5, nexthopId: 10 } },
   // Route lookups (ip route get).
   { name: 'route-get-everything', kind: 'query', intent: 'get', ip: 'route get 203.0.113.9 from 192.0.2.2 uid 100 ipproto tcp sport 1000 dport 443 iif v0 mark 7', input: { to: '203.0.113.9', from: '192.0.2.2', uid: 100, ipproto: 'tcp', sport: 1000, dport: 443, iif: 'v0', mark: 7 } },
   { name: 'route-get-ipv6', kind: 'query', intent: 'get', ip: 'route get 2001:db8:77::9', input: { to: '2001:db8:77::9' } },
@@ -89,6 +104,10 @@ const cases = [
   { name: 'link-set-master', kind: 'link', intent: 'change', ip: 'link set v0 master br0', input: { name: 'v0', changes: { master: 'br0' } } },
   { name: 'link-set-nomaster', kind: 'link', intent: 'change', ip: 'link set v0 nomaster', input: { name: 'v0', changes: { master: null } } },
   { name: 'link-del', kind: 'link', intent: 'delete', ip: 'link del va', input: { name: 'va' } },
+  { name: 'link-add-dummy', kind: 'link', intent: 'create', ip: 'link add d0 type dummy', input: { name: 'd0', kind: 'dummy' } },
+  { name: 'link-add-vrf', kind: 'link', intent: 'create', ip: 'link add red type vrf table 10', input: { name: 'red', kind: 'vrf', table: 10 } },
+  { name: 'link-add-vlan', kind: 'link', intent: 'create', ip: 'link add link v0 name v0.10 type vlan id 10', input: { name: 'v0.10', kind: 'vlan', link: 'v0', vlanId: 10 } },
+  { name: 'link-add-macvlan-mtu', kind: 'link', intent: 'create', ip: 'link add link v0 name mv0 mtu 1400 type macvlan mode bridge', input: { name: 'mv0', kind: 'macvlan', link: 'v0', mode: 'bridge', mtu: 1400 } },
 ];
 
 const wanted = {
@@ -97,6 +116,7 @@ const wanted = {
   query: { get: 'RTM_GETROUTE' },
   address: { add: 'RTM_NEWADDR', delete: 'RTM_DELADDR' },
   link: { create: 'RTM_NEWLINK', change: 'RTM_NEWLINK', delete: 'RTM_DELLINK' },
+  nexthop: { add: 'RTM_NEWNEXTHOP', delete: 'RTM_DELNEXTHOP' },
 };
 
 function sh(cmd, args, opts = {}) {

@@ -5,7 +5,7 @@ import type { ConnectionProvider } from './netlink/provider.js';
 import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
 import { ConntrackApi } from './ct/api.js';
 import { NftApi } from './nft/api.js';
-import { AddressApi, LinkApi, NeighbourApi, RouteApi, RuleApi } from './rtnl/api.js';
+import { AddressApi, LinkApi, NeighbourApi, NexthopApi, RouteApi, RuleApi } from './rtnl/api.js';
 import { ownerId } from './rtnl/owner.js';
 import { TableNames, useTableNames, type TableNamesOptions } from './rtnl/tables.js';
 import type { ConnectionOptions } from './netlink/connection.js';
@@ -57,6 +57,8 @@ export class Handle implements ConnectionProvider {
   readonly addresses: AddressApi;
   /** Neighbours (`ip neigh`): the ARP and NDP cache. */
   readonly neighbours: NeighbourApi;
+  /** Nexthop objects (`ip nexthop`) that routes use by id. */
+  readonly nexthops: NexthopApi;
   /** nf_tables (`nft`), as nftables JSON. */
   readonly nft: NftApi;
   /** Conntrack flows and marks (`conntrack`). */
@@ -82,6 +84,7 @@ export class Handle implements ConnectionProvider {
     this.links = new LinkApi(this);
     this.addresses = new AddressApi(this);
     this.neighbours = new NeighbourApi(this);
+    this.nexthops = new NexthopApi(this);
     this.nft = new NftApi(this);
     this.conntrack = new ConntrackApi(this);
     this.sysctl = new SysctlApi(this);

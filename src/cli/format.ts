@@ -57,6 +57,7 @@ export function formatRoute(route: Route): string {
   if (route.type !== undefined && route.type !== 'unicast') parts.push(route.type);
   parts.push(route.dst ?? 'default');
   if (route.tos !== undefined && route.tos !== 0) parts.push(`tos ${hex(route.tos)}`);
+  if (route.nexthopId !== undefined) parts.push(`nhid ${route.nexthopId}`);
   if (route.gateway !== undefined) parts.push(`via ${route.gateway}`);
   if (route.dev !== undefined) parts.push(`dev ${route.dev}`);
   if (route.protocol !== undefined) parts.push(`proto ${route.protocol}`);

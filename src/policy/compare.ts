@@ -64,6 +64,7 @@ export function routeSatisfies(wanted: ResolvedRoute, held: ResolvedRoute): bool
     wanted.type === held.type &&
     wanted.flags === held.flags &&
     metricsText(wanted) === metricsText(held) &&
+    wanted.nexthopId === held.nexthopId &&
     sameNexthops(wanted.nexthops, held.nexthops)
   );
 }

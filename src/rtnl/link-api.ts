@@ -4,6 +4,7 @@ import type { FamilyName } from '../common/ip.js';
 import { integerInRange, interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import type { NetlinkMessage } from '../netlink/message.js';
 import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address } from './addresses.js';
 import { RtnlApi, familiesOf } from './base.js';
 import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
@@ -13,6 +14,7 @@ import {
   checkLinkChanges,
   checkLinkSpec,
   decodeLink,
+  decodeLinkIdentity,
   dumpLinks,
   encodeIfinfo,
   encodeLinkChange,
@@ -56,13 +58,31 @@ export class LinkApi extends RtnlApi {
     const names = new Map<number, string>();
     const links = messages.map((message) => decodeLink(message, (index) => names.get(index)));
     for (const link of links) names.set(link.index, link.name);
-    // Masters may come after their ports in the dump: name them now that all are known.
-    for (const link of links) if (link.masterIndex !== undefined) link.master = names.get(link.masterIndex);
+    // Masters and parents may come after their links in the dump: name them now that all are known.
+    for (const link of links) {
+      if (link.masterIndex !== undefined) link.master = names.get(link.masterIndex);
+      if (link.linkIndex !== undefined) link.link = names.get(link.linkIndex);
+    }
     return links;
   }
 
   /** One link by name or index, like `ip link show NAME`; undefined if there is none. */
   async get(nameOrIndex: string | number): Promise<Link | undefined> {
+    const message = await this.lookup(nameOrIndex);
+    if (message === undefined) return undefined;
+    const link = decodeLink(message, () => undefined);
+    // Only names: a veth's peer names this link back.
+    const nameOf = async (index: number) => {
+      const found = await this.lookup(index);
+      return found !== undefined ? decodeLinkIdentity(found).name : undefined;
+    };
+    if (link.masterIndex !== undefined) link.master = await nameOf(link.masterIndex);
+    if (link.linkIndex !== undefined) link.link = await nameOf(link.linkIndex);
+    return link;
+  }
+
+  /** The kernel's message for one link by name or index; undefined if there is none. */
+  private async lookup(nameOrIndex: string | number): Promise<NetlinkMessage | undefined> {
     let replies;
     try {
       replies = await this.connection.request({ operation: 'getLink' }, RTM_GETLINK, NLM_F_REQUEST, (w) => {
@@ -76,23 +96,23 @@ export class LinkApi extends RtnlApi {
       if (error instanceof NetlinkError && (error.code === 'ENODEV' || error.code === 'ENOENT')) return undefined;
       throw error;
     }
-    const message = replies[0];
-    if (!message) return undefined;
-    const link = decodeLink(message, () => undefined);
-    if (link.masterIndex !== undefined) link.master = (await this.get(link.masterIndex))?.name;
-    return link;
+    return replies[0];
   }
 
   /**
-   * Creates a veth pair or a bridge, like `ip link add`. The peer of a veth may go straight
-   * into another namespace.
+   * Creates a link, like `ip link add`: a veth pair (whose peer may go straight into another
+   * namespace), a bridge, a dummy, a VRF, a VLAN or a macvlan.
    * @example await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1', netns: 'guest' } })
+   * @example await handle.links.add({ name: 'red', kind: 'vrf', table: 10 })
+   * @example await handle.links.add({ name: 'eth0.10', kind: 'vlan', link: 'eth0', vlanId: 10 })
    */
   async add(spec: LinkSpec): Promise<void> {
-    const checked = checkLinkSpec(spec);
+    const checked = checkLinkSpec(spec, 'link', this.tables());
+    const parent = checked.kind === 'vlan' || checked.kind === 'macvlan' ? checked.link : undefined;
+    const parentIndex = parent !== undefined ? (await this.interfaces([[parent, 'link.link']])).get(parent) : undefined;
     const peerNetns = checked.kind === 'veth' && checked.peer.netns !== undefined ? netnsTarget(checked.peer.netns, 'link.peer.netns') : undefined;
     try {
-      await this.single({ operation: 'addLink' }, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, checked, peerNetns));
+      await this.single({ operation: 'addLink' }, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, checked, peerNetns, parentIndex));
     } finally {
       peerNetns?.release();
     }

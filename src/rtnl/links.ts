@@ -5,6 +5,7 @@ import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
+import type { TableRef, TableResolver } from './tables.js';
 import {
   AF_UNSPEC,
   IFF_LOWER_UP,
@@ -15,12 +16,22 @@ import {
   IFLA_IFNAME,
   IFLA_INFO_KIND,
   IFLA_INFO_DATA,
+  IFLA_LINK,
+  IFLA_LINK_NETNSID,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_MODE,
   IFLA_MASTER,
   IFLA_MTU,
   IFLA_NET_NS_FD,
   IFLA_NET_NS_PID,
   IFLA_OPERSTATE,
+  IFLA_VLAN_ID,
+  IFLA_VRF_TABLE,
+  MACVLAN_MODE_BRIDGE,
+  MACVLAN_MODE_PASSTHRU,
+  MACVLAN_MODE_PRIVATE,
+  MACVLAN_MODE_SOURCE,
+  MACVLAN_MODE_VEPA,
   RTEXT_FILTER_SKIP_STATS,
   RTEXT_FILTER_VF,
   RTM_DELLINK,
@@ -85,9 +96,25 @@ export interface Link {
   master?: string;
   /** Index of the master device, if enslaved. */
   masterIndex?: number;
+  /** The link this one sits on (a vlan's or macvlan's parent, a veth's peer), when in this namespace. */
+  link?: string;
+  /** Index of that link. */
+  linkIndex?: number;
+  /** A VRF's routing table. */
+  vrfTable?: number;
+  /** A VLAN's id. */
+  vlanId?: number;
+  /** A macvlan's mode. */
+  macvlanMode?: MacvlanMode;
 }
 
-/** Decodes an RTM_NEWLINK message. `linkName` names the master. */
+/** How a macvlan reaches its siblings (`ip link add ... type macvlan mode bridge`). */
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
+const MACVLAN_MODES: Readonly<Record<MacvlanMode, number>> = {
+  private: MACVLAN_MODE_PRIVATE, vepa: MACVLAN_MODE_VEPA, bridge: MACVLAN_MODE_BRIDGE, passthru: MACVLAN_MODE_PASSTHRU, source: MACVLAN_MODE_SOURCE,
+};
+
+/** Decodes an RTM_NEWLINK message. `linkName` names the master and the parent. */
 export function decodeLink(message: NetlinkMessage, linkName: (index: number) => string | undefined): Link {
   const view = new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength);
   const base = payloadStart(message);
@@ -102,8 +129,26 @@ export function decodeLink(message: NetlinkMessage, linkName: (index: number) =>
     operstate: OPER_STATES[attrs.u8(IFLA_OPERSTATE) ?? 0] ?? 'UNKNOWN',
     mtu: attrs.u32(IFLA_MTU) ?? 0,
   };
-  const kind = attrs.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND);
+  const info = attrs.nested(IFLA_LINKINFO);
+  const kind = info?.string(IFLA_INFO_KIND);
   if (kind !== undefined) link.kind = kind;
+  const data = info?.nested(IFLA_INFO_DATA);
+  if (data !== undefined) {
+    if (kind === 'vrf') link.vrfTable = data.u32(IFLA_VRF_TABLE);
+    else if (kind === 'vlan') link.vlanId = data.u16(IFLA_VLAN_ID);
+    else if (kind === 'macvlan' || kind === 'macvtap') {
+      const mode = data.u32(IFLA_MACVLAN_MODE);
+      const name = (Object.keys(MACVLAN_MODES) as MacvlanMode[]).find((m) => MACVLAN_MODES[m] === mode);
+      if (name !== undefined) link.macvlanMode = name;
+    }
+  }
+  // An index in another namespace (IFLA_LINK_NETNSID) would name the wrong link here.
+  const parent = attrs.u32(IFLA_LINK);
+  if (parent !== undefined && parent !== 0 && parent !== index && !attrs.has(IFLA_LINK_NETNSID)) {
+    link.linkIndex = parent;
+    const name = linkName(parent);
+    if (name !== undefined) link.link = name;
+  }
   const address = attrs.bytes(IFLA_ADDRESS);
   if (address && address.length > 0) link.address = Array.from(address, (b) => b.toString(16).padStart(2, '0')).join(':');
   const master = attrs.u32(IFLA_MASTER);
@@ -134,8 +179,52 @@ export interface BridgeSpec {
   mtu?: number;
 }
 
+/** A dummy device (`ip link add NAME type dummy`): a home for addresses and routes that needs no peer. */
+export interface DummySpec {
+  name: string;
+  kind: 'dummy';
+  mtu?: number;
+}
+
+/**
+ * A VRF (`ip link add NAME type vrf table 10`): links enslaved to it route by its table. The
+ * kernel adds the `l3mdev` rules (priority 1000) when a namespace's first VRF appears.
+ */
+export interface VrfSpec {
+  name: string;
+  kind: 'vrf';
+  /** The VRF's routing table: an id or a name (not main, local or default). */
+  table: TableRef;
+  mtu?: number;
+}
+
+/** A VLAN on a parent link (`ip link add link eth0 name eth0.10 type vlan id 10`). */
+export interface VlanSpec {
+  name: string;
+  kind: 'vlan';
+  /** The parent link. */
+  link: string;
+  /** The VLAN id, 0..4094. */
+  vlanId: number;
+  mtu?: number;
+}
+
+/** A macvlan on a parent link (`ip link add link eth0 name mv0 type macvlan mode bridge`). */
+export interface MacvlanSpec {
+  name: string;
+  kind: 'macvlan';
+  /** The parent link. */
+  link: string;
+  /** Default: the kernel's ('vepa'). */
+  mode?: MacvlanMode;
+  mtu?: number;
+}
+
 /** A link to create. */
-export type LinkSpec = VethSpec | BridgeSpec;
+export type LinkSpec = VethSpec | BridgeSpec | DummySpec | VrfSpec | VlanSpec | MacvlanSpec;
+
+/** A link spec checked: a VRF's table resolved to its id. */
+export type CheckedLinkSpec = Exclude<LinkSpec, VrfSpec> | (Omit<VrfSpec, 'table'> & { table: number });
 
 /** Changes to a link (`ip link set`). */
 export interface LinkChanges {
@@ -156,24 +245,54 @@ export interface NetnsTarget {
   release(): void;
 }
 
-const SPEC_KEYS: ReadonlySet<string> = new Set(['name', 'kind', 'peer', 'mtu']);
+const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
+  veth: new Set(['name', 'kind', 'peer', 'mtu']),
+  bridge: new Set(['name', 'kind', 'mtu']),
+  dummy: new Set(['name', 'kind', 'mtu']),
+  vrf: new Set(['name', 'kind', 'table', 'mtu']),
+  vlan: new Set(['name', 'kind', 'link', 'vlanId', 'mtu']),
+  macvlan: new Set(['name', 'kind', 'link', 'mode', 'mtu']),
+};
 const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
 const CHANGE_KEYS: ReadonlySet<string> = new Set(['up', 'mtu', 'master', 'netns']);
 
-/** Checks a link spec; a ValidationError naming the field otherwise. */
-export function checkLinkSpec(input: LinkSpec, field = 'link'): LinkSpec {
+/**
+ * Checks a link spec; a ValidationError naming the field otherwise. A VRF's table name is
+ * resolved with `tables` (ids only without one).
+ */
+export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableResolver): CheckedLinkSpec {
   const spec = plainObject(input, field) as unknown as LinkSpec;
-  knownKeys(spec as unknown as Record<string, unknown>, field, SPEC_KEYS);
+  const keys = Object.prototype.hasOwnProperty.call(SPEC_KEYS, spec.kind) ? SPEC_KEYS[spec.kind] : undefined;
+  if (keys === undefined) throw new ValidationError(`${field}.kind`, (spec as { kind?: unknown }).kind, `expected one of ${Object.keys(SPEC_KEYS).join(', ')}`);
+  knownKeys(spec as unknown as Record<string, unknown>, field, keys);
   interfaceName(spec.name, `${field}.name`);
   if (spec.mtu !== undefined) integerInRange(spec.mtu, `${field}.mtu`, 68, 0xffff);
-  if (spec.kind === 'veth') {
-    const peer = plainObject(spec.peer, `${field}.peer`);
-    knownKeys(peer, `${field}.peer`, PEER_KEYS);
-    interfaceName(peer.name, `${field}.peer.name`);
-  } else if (spec.kind !== 'bridge') {
-    throw new ValidationError(`${field}.kind`, (spec as { kind?: unknown }).kind, "expected 'veth' or 'bridge'");
+  switch (spec.kind) {
+    case 'veth': {
+      const peer = plainObject(spec.peer, `${field}.peer`);
+      knownKeys(peer, `${field}.peer`, PEER_KEYS);
+      interfaceName(peer.name, `${field}.peer.name`);
+      return spec;
+    }
+    case 'vrf': {
+      const table = tables !== undefined ? tables.resolve(spec.table, `${field}.table`) : integerInRange(spec.table, `${field}.table`, 1, 0xffffffff, 'a table id');
+      // The kernel takes any id but 0; main, local and default are every link's own tables.
+      if (table === 0 || table === 253 || table === 254 || table === 255) throw new ValidationError(`${field}.table`, spec.table, 'a VRF needs a table of its own (not unspec, default, main or local)');
+      return { ...spec, table };
+    }
+    case 'vlan':
+      interfaceName(spec.link, `${field}.link`);
+      integerInRange(spec.vlanId, `${field}.vlanId`, 0, 4094, 'a VLAN id');
+      return spec;
+    case 'macvlan':
+      interfaceName(spec.link, `${field}.link`);
+      if (spec.mode !== undefined && !Object.prototype.hasOwnProperty.call(MACVLAN_MODES, spec.mode)) {
+        throw new ValidationError(`${field}.mode`, spec.mode, `expected one of ${Object.keys(MACVLAN_MODES).join(', ')}`);
+      }
+      return spec;
+    default:
+      return spec;
   }
-  return spec;
 }
 
 /** Checks link changes; a ValidationError naming the field otherwise. */
@@ -186,22 +305,46 @@ export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkCha
   return changes;
 }
 
-/** Writes an RTM_NEWLINK body that creates `spec` (as `ip link add` does). */
-export function encodeLinkCreate(writer: MessageWriter, spec: LinkSpec, peerNetns: NetnsTarget | undefined): void {
+/**
+ * Writes an RTM_NEWLINK body that creates `spec` (as `ip link add` does). `parentIndex` is the
+ * ifindex of a vlan's or macvlan's `link`.
+ */
+export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, peerNetns: NetnsTarget | undefined, parentIndex?: number): void {
   encodeIfinfo(writer, AF_UNSPEC, 0);
-  writer.attrString(IFLA_IFNAME, spec.name);
+  // ip's order: options as parsed, then the parent, then the name.
   if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+  if (parentIndex !== undefined) writer.attrU32(IFLA_LINK, parentIndex);
+  writer.attrString(IFLA_IFNAME, spec.name);
   writer.beginNest(IFLA_LINKINFO);
   writer.attrBytes(IFLA_INFO_KIND, Buffer.from(spec.kind)); // without a NUL, as ip sends it
-  if (spec.kind === 'veth') {
-    writer.beginNest(IFLA_INFO_DATA);
-    writer.beginNest(VETH_INFO_PEER);
-    encodeIfinfo(writer, AF_UNSPEC, 0);
-    writer.attrString(IFLA_IFNAME, spec.peer.name);
-    if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
-    if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
-    writer.endNest();
-    writer.endNest();
+  switch (spec.kind) {
+    case 'veth':
+      writer.beginNest(IFLA_INFO_DATA);
+      writer.beginNest(VETH_INFO_PEER);
+      encodeIfinfo(writer, AF_UNSPEC, 0);
+      writer.attrString(IFLA_IFNAME, spec.peer.name);
+      if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
+      if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+      writer.endNest();
+      writer.endNest();
+      break;
+    case 'vrf':
+      writer.beginNest(IFLA_INFO_DATA);
+      writer.attrU32(IFLA_VRF_TABLE, spec.table);
+      writer.endNest();
+      break;
+    case 'vlan':
+      writer.beginNest(IFLA_INFO_DATA);
+      writer.attrU16(IFLA_VLAN_ID, spec.vlanId);
+      writer.endNest();
+      break;
+    case 'macvlan':
+      if (spec.mode !== undefined) {
+        writer.beginNest(IFLA_INFO_DATA);
+        writer.attrU32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode]);
+        writer.endNest();
+      }
+      break;
   }
   writer.endNest();
 }

@@ -28,6 +28,7 @@ import {
   RTA_GATEWAY,
   RTA_METRICS,
   RTA_MULTIPATH,
+  RTA_NH_ID,
   RTA_OIF,
   RTA_PREFSRC,
   RTA_PRIORITY,
@@ -144,11 +145,17 @@ export interface Route {
   metrics?: RouteMetrics;
   /** Paths of a multipath route; use instead of gateway/dev. */
   nexthops?: Nexthop[];
+  /**
+   * The nexthop object the route uses (`nhid 5`, see `handle.nexthops`); instead of gateway, dev
+   * and nexthops. A listed route that has one shows only the id: the kernel refuses the object's
+   * gateway and device next to it, so the route can be passed back as it is.
+   */
+  nexthopId?: number;
 }
 
 /** Every field of a Route (the policy document's JSON Schema lists the same). */
 export const ROUTE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops',
+  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops', 'nexthopId',
 ]);
 /** Every field of a Nexthop. */
 export const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
@@ -219,6 +226,7 @@ export interface ResolvedRoute {
   metrics?: [number, number | string][];
   lock?: number;
   nexthops?: ResolvedNexthop[];
+  nexthopId?: number;
 }
 
 /** Whether a route operation is an add/replace/append (ip's defaults apply) or a delete. */
@@ -321,11 +329,18 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
       return resolved;
     });
   }
+  let nexthopId: number | undefined;
+  if (route.nexthopId !== undefined) {
+    nexthopId = integerInRange(route.nexthopId, `${field}.nexthopId`, 1, 0xffffffff, 'a nexthop id');
+    const other = route.gateway !== undefined ? 'gateway' : route.dev !== undefined ? 'dev' : route.nexthops !== undefined ? 'nexthops' : undefined;
+    if (other !== undefined) throw new ValidationError(`${field}.${other}`, route[other], 'give either nexthopId or gateway/dev/nexthops: the nexthop object has them');
+  }
   family ??= 4;
 
   const type = route.type !== undefined ? codeOf(TYPE_CODES, route.type, `${field}.type`, null) : intent === 'add' ? RTN_UNICAST : RTN_UNSPEC;
   let scope: number;
-  const routed = gateway !== undefined || nexthops?.some((n) => n.gateway !== undefined);
+  // As ip does: a route by a nexthop object is not a connected one.
+  const routed = gateway !== undefined || nexthops?.some((n) => n.gateway !== undefined) || nexthopId !== undefined;
   if (route.scope !== undefined) {
     scope = scopeCode(route.scope, `${field}.scope`);
   } else if (intent === 'delete') {
@@ -362,6 +377,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
     if (lock !== 0) resolved.lock = lock;
   }
   if (nexthops) resolved.nexthops = nexthops;
+  if (nexthopId !== undefined) resolved.nexthopId = nexthopId;
   return resolved;
 }
 
@@ -408,6 +424,7 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   if (route.src) writer.attrBytes(RTA_PREFSRC, route.src.bytes);
   if (!smallTable) writer.attrU32(RTA_TABLE, route.table);
   if (route.metric !== undefined) writer.attrU32(RTA_PRIORITY, route.metric);
+  if (route.nexthopId !== undefined) writer.attrU32(RTA_NH_ID, route.nexthopId);
   if (route.dev !== undefined) {
     const index = ifindex(route.dev);
     if (index !== undefined) writer.attrU32(RTA_OIF, index);
@@ -559,10 +576,17 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   const route: Route = { family: familyName(family === AF_INET6 ? 6 : 4) };
   const dst = attrs.bytes(RTA_DST);
   route.dst = dst ? formatPrefix(dst, dstLength) : dstLength === 0 ? 'default' : undefined;
-  const gateway = decodeGateway(attrs);
-  if (gateway !== undefined) route.gateway = gateway;
-  const dev = linkAttribute(attrs, RTA_OIF, linkName);
-  if (dev !== undefined) route.dev = dev;
+  // With a nexthop object, the kernel adds its gateway and device for old readers (sysctl
+  // nexthop_compat_mode); they are the object's, not the route's.
+  const nexthopId = attrs.u32(RTA_NH_ID);
+  if (nexthopId !== undefined) {
+    route.nexthopId = nexthopId;
+  } else {
+    const gateway = decodeGateway(attrs);
+    if (gateway !== undefined) route.gateway = gateway;
+    const dev = linkAttribute(attrs, RTA_OIF, linkName);
+    if (dev !== undefined) route.dev = dev;
+  }
   const src = attrs.bytes(RTA_PREFSRC);
   if (src) route.src = formatAddress(src);
   const table = attrs.u32(RTA_TABLE) ?? headerTable;
@@ -577,7 +601,7 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   if (flags & RTNH_F_ONLINK) route.onlink = true;
   const metrics = decodeMetrics(attrs);
   if (metrics) route.metrics = metrics;
-  const nexthops = decodeNexthops(attrs, linkName);
+  const nexthops = nexthopId === undefined ? decodeNexthops(attrs, linkName) : undefined;
   if (nexthops) route.nexthops = nexthops;
   return route;
 }

@@ -1,9 +1,10 @@
 /** Top-level rtnetlink functions on the default handle (current namespace). */
 import { defaults } from '../default-handle.js';
 import type { Address } from '../rtnl/addresses.js';
-import type { AddressFilter, RtnlBulkOptions, BulkResult, RouteFilter, RuleFilter } from '../rtnl/api.js';
+import type { AddressFilter, RtnlBulkOptions, BulkResult, NexthopFilter, RouteFilter, RuleFilter } from '../rtnl/api.js';
 import type { Link, LinkChanges, LinkSpec } from '../rtnl/links.js';
 import type { RouteLookup, RouteQuery } from '../rtnl/lookup.js';
+import type { NexthopObject } from '../rtnl/nexthops.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
 import type { TableRef } from '../rtnl/tables.js';
@@ -131,4 +132,24 @@ export function deleteAddress(address: Address): Promise<void> {
 /** Lists addresses. See {@link AddressApi.list}. */
 export function listAddresses(filter?: AddressFilter): Promise<Address[]> {
   return defaults().addresses.list(filter);
+}
+
+/** Adds a nexthop object in the current namespace; resolves with its id. See {@link NexthopApi.add}. */
+export function addNexthop(nexthop: NexthopObject): Promise<number> {
+  return defaults().nexthops.add(nexthop);
+}
+
+/** Adds or replaces a nexthop object; every route using it follows. See {@link NexthopApi.replace}. */
+export function replaceNexthop(nexthop: NexthopObject): Promise<number> {
+  return defaults().nexthops.replace(nexthop);
+}
+
+/** Deletes a nexthop object by id (and the routes using it). See {@link NexthopApi.delete}. */
+export function deleteNexthop(nexthop: number | NexthopObject): Promise<void> {
+  return defaults().nexthops.delete(nexthop);
+}
+
+/** Lists nexthop objects. See {@link NexthopApi.list}. */
+export function listNexthops(filter?: NexthopFilter): Promise<NexthopObject[]> {
+  return defaults().nexthops.list(filter);
 }

@@ -11,14 +11,15 @@ import { RULE_REQUESTS, decodeRule, encodeRule, resolveRule, type Rule } from '.
 import { ROUTE_REQUESTS, decodeRoute, encodeRoute, resolveRoute, type Route } from '../../src/rtnl/routes.js';
 import { encodeRouteQuery, resolveRouteQuery, type RouteQuery } from '../../src/rtnl/lookup.js';
 import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, resolveAddress, type Address } from '../../src/rtnl/addresses.js';
-import { LINK_REQUESTS, checkLinkChanges, checkLinkSpec, encodeIfinfo, encodeLinkChange, encodeLinkCreate, type LinkChanges, type LinkSpec } from '../../src/rtnl/links.js';
+import { LINK_REQUESTS, checkLinkChanges, checkLinkSpec, decodeLink, encodeIfinfo, encodeLinkChange, encodeLinkCreate, type LinkChanges, type LinkSpec } from '../../src/rtnl/links.js';
+import { NEXTHOP_REQUESTS, decodeNexthopObject, encodeNexthopId, encodeNexthopObject, resolveNexthopObject, type NexthopObject } from '../../src/rtnl/nexthops.js';
 import { RTM_GETROUTE } from '../../src/rtnl/constants.js';
 import { NLM_F_REQUEST } from '../../src/netlink/constants.js';
 
 interface Fixture {
   name: string;
   command: string;
-  kind: 'rule' | 'route' | 'query' | 'address' | 'link';
+  kind: 'rule' | 'route' | 'query' | 'address' | 'link' | 'nexthop';
   intent: 'add' | 'delete' | 'get' | 'create' | 'change';
   request?: 'replace' | 'append';
   input: Record<string, unknown>;
@@ -70,11 +71,23 @@ function encodeInput(fixture: Pick<Fixture, 'kind' | 'intent' | 'request' | 'ifi
       batch.add(ref, request.type, request.flags, (w) => encodeAddress(w, resolved, ifindex(resolved.dev)!));
       break;
     }
+    case 'nexthop': {
+      if (fixture.intent === 'delete') {
+        const { id } = input as { id: number };
+        batch.add(ref, NEXTHOP_REQUESTS.delete.type, NEXTHOP_REQUESTS.delete.flags, (w) => encodeNexthopId(w, id));
+      } else {
+        const request = NEXTHOP_REQUESTS[fixture.request === 'replace' ? 'replace' : 'add'];
+        const resolved = resolveNexthopObject(input as NexthopObject);
+        batch.add(ref, request.type, request.flags, (w) => encodeNexthopObject(w, resolved, ifindex));
+      }
+      break;
+    }
     case 'link': {
       const { name, changes } = input as { name: string; changes?: LinkChanges };
       if (fixture.intent === 'create') {
         const spec = checkLinkSpec(input as LinkSpec);
-        batch.add(ref, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, spec, undefined));
+        const parent = spec.kind === 'vlan' || spec.kind === 'macvlan' ? ifindex(spec.link) : undefined;
+        batch.add(ref, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, spec, undefined, parent));
       } else if (fixture.intent === 'change') {
         const checked = checkLinkChanges(changes!);
         const master = typeof checked.master === 'string' ? ifindex(checked.master) : undefined;
@@ -102,7 +115,7 @@ t.test('decode round trip: encode -> decode -> encode gives the same bytes', asy
   // A rule sent without a priority decodes with the one the kernel would report (0 here, as the
   // message carries none), so only rules with a priority can round-trip byte for byte.
   const roundTrips = fixtures.filter(
-    (f) => f.intent === 'add' && f.request === undefined && (f.kind === 'route' || f.kind === 'address' || (f.kind === 'rule' && f.input.priority !== undefined)),
+    (f) => f.intent === 'add' && f.request === undefined && (f.kind === 'route' || f.kind === 'address' || f.kind === 'nexthop' || (f.kind === 'rule' && f.input.priority !== undefined)),
   );
   t.ok(roundTrips.length >= 30, 'rules, routes and addresses');
   for (const fixture of roundTrips) {
@@ -110,9 +123,30 @@ t.test('decode round trip: encode -> decode -> encode gives the same bytes', asy
     const first = encodeInput(fixture, fixture.input);
     const message = parseMessages(first)[0]!;
     const decoded =
-      fixture.kind === 'rule' ? decodeRule(message) : fixture.kind === 'route' ? decodeRoute(message, (i) => names.get(i)) : decodeAddress(message, (i) => names.get(i));
+      fixture.kind === 'rule'
+        ? decodeRule(message)
+        : fixture.kind === 'route'
+          ? decodeRoute(message, (i) => names.get(i))
+          : fixture.kind === 'nexthop'
+            ? decodeNexthopObject(message, (i) => names.get(i))
+            : decodeAddress(message, (i) => names.get(i));
     const second = encodeInput(fixture, decoded);
     t.equal(second.toString('hex'), first.toString('hex'), `${fixture.name} round trips`);
+  }
+});
+
+t.test("link kinds decode from the bytes ip writes for them (the kernel's replies carry the same attributes)", async (t) => {
+  const expected: Record<string, Record<string, unknown>> = {
+    'link-add-dummy': { name: 'd0', kind: 'dummy' },
+    'link-add-vrf': { name: 'red', kind: 'vrf', vrfTable: 10 },
+    'link-add-vlan': { name: 'v0.10', kind: 'vlan', vlanId: 10, link: 'v0' },
+    'link-add-macvlan-mtu': { name: 'mv0', kind: 'macvlan', macvlanMode: 'bridge', link: 'v0', mtu: 1400 },
+  };
+  for (const [name, fields] of Object.entries(expected)) {
+    const fixture = fixtures.find((f) => f.name === name)!;
+    const names = new Map(Object.entries(fixture.ifindex).map(([n, index]) => [index, n]));
+    const link = decodeLink(parseMessages(normalizedExpected(fixture))[0]!, (i) => names.get(i));
+    t.match(link, fields, name);
   }
 });
 

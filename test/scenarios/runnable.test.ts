@@ -60,4 +60,5 @@ t.test('the other examples run on their own, in their own sandbox lab', async (t
   t.match(agent.stdout, /after an empty document: 1 route\(s\) left in table 100 \(the foreign one\)/);
   const rtnl = await run('dist/examples/rtnl-policy-routing.js');
   t.equal(rtnl.status, 0, rtnl.stderr);
+  t.match(rtnl.stdout, /mark 66 by nexthop 1 -> via 192\.0\.2\.1 dev up0 \(table 102\)\nmark 66 after replacing nexthop 1 -> via 198\.51\.100\.1 dev up1 \(table 102\)/);
 });
