@@ -18,6 +18,7 @@ const MANGLE_PRE = 'type filter hook prerouting priority mangle; policy accept;'
 const FORWARD_MANGLE = 'type filter hook forward priority mangle; policy accept;';
 const POSTROUTING_MANGLE = 'type filter hook postrouting priority mangle; policy accept;';
 const SNAT = 'type nat hook postrouting priority srcnat; policy accept;';
+const RAW_PRE = 'type filter hook prerouting priority raw; policy accept;';
 const DNAT = 'type nat hook prerouting priority dstnat; policy accept;';
 
 // name, family, chain definition, rule, named sets/maps (nft syntax, inside the table)
@@ -72,6 +73,13 @@ const FORMS = [
   ['tcp-option-window-count', 'ip', FILTER_IN, 'tcp option window count 7 accept'],
   ['tcp-option-timestamp-tsval', 'ip', FILTER_IN, 'tcp option timestamp tsval != 0 accept'],
   ['rt-mtu', 'ip', FORWARD_MANGLE, 'rt mtu 1400 accept'],
+  ['quota-mbytes', 'ip', FILTER_IN, 'quota 100 mbytes accept'],
+  ['quota-over-used', 'ip', FILTER_IN, 'quota over 1024 mbytes used 10 mbytes drop'],
+  ['quota-bytes', 'ip', FILTER_IN, 'quota 1500 bytes'],
+  ['ct-zone', 'ip', FILTER_IN, 'ct zone 2 accept'],
+  ['ct-zone-set', 'ip', RAW_PRE, 'iifname "eth0" ct zone set 2'],
+  ['ct-zone-set-map', 'ip', RAW_PRE, 'ct zone set iifname map { "eth0" : 1, "eth1" : 2 }'],
+  ['notrack', 'ip', RAW_PRE, 'udp dport 53 notrack'],
   ['fib-saddr-iif-missing', 'inet', MANGLE_PRE, 'fib saddr . iif oif missing drop'],
   ['fib-saddr-mark-iif-exists', 'ip', MANGLE_PRE, 'fib saddr . mark . iif oif exists accept'],
   ['fib-daddr-type-local', 'ip', FILTER_IN, 'fib daddr type local accept'],

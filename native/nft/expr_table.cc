@@ -136,6 +136,12 @@ const AttrSpec kFib[] = {
     {NFTNL_EXPR_FIB_FLAGS, "flags", AttrKind::kU32},
 };
 
+const AttrSpec kQuota[] = {
+    {NFTNL_EXPR_QUOTA_BYTES, "bytes", AttrKind::kU64},
+    {NFTNL_EXPR_QUOTA_CONSUMED, "consumed", AttrKind::kU64},
+    {NFTNL_EXPR_QUOTA_FLAGS, "flags", AttrKind::kU32},
+};
+
 const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("payload", kPayload),     ROUTEMARK_SPEC("meta", kMeta),
     ROUTEMARK_SPEC("ct", kCt),               ROUTEMARK_SPEC("cmp", kCmp),
@@ -146,7 +152,8 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("log", kLog),             ROUTEMARK_SPEC("limit", kLimit),
     ROUTEMARK_SPEC("reject", kReject),       ROUTEMARK_SPEC("exthdr", kExthdr),
     ROUTEMARK_SPEC("rt", kRt),               ROUTEMARK_SPEC("byteorder", kByteorder),
-    ROUTEMARK_SPEC("fib", kFib),
+    ROUTEMARK_SPEC("fib", kFib),             ROUTEMARK_SPEC("quota", kQuota),
+    {"notrack", nullptr, 0},  // no attributes
 };
 
 #undef ROUTEMARK_SPEC

@@ -10,6 +10,7 @@ import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKTS, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
+import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NF_LOG_IPOPT, NF_LOG_MACDECODE, NF_LOG_TCPOPT, NF_LOG_TCPSEQ, NF_LOG_UID } from './expr/log.js';
 import { NFT_META_L4PROTO, NFT_META_NFPROTO } from './expr/meta.js';
@@ -604,7 +605,7 @@ class RuleCompiler {
     }
     if (key === 'ct') {
       const ct = typeof name === 'string' ? CT_KEYS.get(name) : undefined;
-      if (ct === undefined || !ct.settable) throw new ValidationError(`${field}.key.ct.key`, name, 'routemark sets only the ct mark');
+      if (ct === undefined || !ct.settable) throw new ValidationError(`${field}.key.ct.key`, name, 'routemark sets only the ct mark and zone');
       this.value(object.value, ct.type, `${field}.value`);
       this.expressions.push({ expr: 'ct', key: ct.key, sreg: NFT_REG_1 });
       return;
@@ -695,6 +696,25 @@ class RuleCompiler {
     if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 0 || burst > 0xffffffff) throw new ValidationError(`${field}.burst`, object.burst, 'expected a non-negative integer');
     if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
     this.expressions.push({ expr: 'limit', rate: rateValue, unit, burst, type, flags: object.inv ? NFT_LIMIT_F_INV : 0 });
+  }
+
+  private quota(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, typeof body === 'string' ? 'named quotas are not supported' : 'expected {"val", "val_unit", "used", "used_unit", "inv"}');
+    const bytes = (valueKey: 'val' | 'used', unitKey: 'val_unit' | 'used_unit'): number => {
+      const value = object[valueKey] ?? 0;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ValidationError(`${field}.${valueKey}`, value, 'expected a non-negative integer');
+      const unit = object[unitKey] ?? 'bytes';
+      const factor = typeof unit === 'string' ? BYTE_UNITS.get(unit) : undefined;
+      if (factor === undefined) throw new ValidationError(`${field}.${unitKey}`, unit, `expected one of ${[...BYTE_UNITS.keys()].join(', ')}`);
+      const total = value * factor;
+      if (!Number.isSafeInteger(total)) throw new ValidationError(`${field}.${valueKey}`, value, 'too large');
+      return total;
+    };
+    if (object.val === undefined) throw new ValidationError(`${field}.val`, undefined, 'expected the quota');
+    if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
+    onlyKeys(object, ['val', 'val_unit', 'used', 'used_unit', 'inv'], field, 'unknown quota property');
+    this.expressions.push({ expr: 'quota', bytes: bytes('val', 'val_unit'), consumed: bytes('used', 'used_unit'), flags: object.inv ? NFT_QUOTA_F_INV : 0 });
   }
 
   /** Loads a port or port range into registers; returns [min, max]. */
@@ -857,8 +877,14 @@ class RuleCompiler {
         return this.vmap(body, path);
       case 'raw':
         return this.raw(body, path);
+      case 'quota':
+        return this.quota(body, path);
+      case 'notrack':
+        if (body !== null) throw new ValidationError(path, body, 'expected null');
+        this.expressions.push({ expr: 'notrack' });
+        return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, snat, dnat, masquerade, redirect, reject, vmap, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, reject, notrack, vmap, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 

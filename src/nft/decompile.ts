@@ -6,13 +6,16 @@
  * holding the expressions as the kernel sent them, never dropped.
  */
 import { MessageWriter } from '../netlink/attributes.js';
-import { booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT } from './constants.js';
+import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
+import { NFT_QUOTA_F_INV } from './expr/quota.js';
+
+const QUOTA_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_LL_HEADER } from './expr/payload.js';
@@ -24,7 +27,7 @@ import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftStatement } from './json.js';
-import { fieldSize } from './sets.js';
+import { fieldSize, userdataU32 } from './sets.js';
 import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
 
 /** A set as the addon's parser returns it. */
@@ -461,6 +464,12 @@ class RuleDecompiler {
       case 'limit':
         this.statements.push({ json: { limit: this.limit(d) } });
         return 0;
+      case 'quota':
+        this.statements.push({ json: { quota: this.quota(d) } });
+        return 0;
+      case 'notrack':
+        this.statements.push({ json: { notrack: null } });
+        return 0;
       case 'nat':
         this.statements.push({ json: this.nat(d) });
         return 0;
@@ -685,7 +694,10 @@ class RuleDecompiler {
       const type = datatype(name)!;
       if (type.id === set.dataType) return type;
     }
-    return integerOfSize(set.dataLen ?? 4);
+    // A plain integer's byte order is only in nft's userdata (ct zone maps hold host-order u16s).
+    const userdata = set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex');
+    const host = userdataU32(userdata, NFTNL_UDATA_SET_DATABYTEORDER) === BYTEORDER_HOST_ENDIAN;
+    return integerOfSize(set.dataLen ?? 4, host ? 'host' : 'big');
   }
 
   private log(d: Record<string, unknown>): NftStatement['log'] {
@@ -705,6 +717,25 @@ class RuleDecompiler {
       out.flags = names.includes('all') ? 'all' : names.length === 1 ? names[0] : names;
     }
     return Object.keys(out).length === 0 ? null : (out as NftStatement['log']);
+  }
+
+  /** As nft prints a quota: each amount in the largest unit up to mbytes that divides it; used only once counted. */
+  private quota(d: Record<string, unknown>): NftStatement['quota'] {
+    const amount = (bytes: number): [number, string] => {
+      let value = bytes;
+      let unit = 0;
+      while (unit < QUOTA_UNITS.length - 1 && value >= 1024 && value % 1024 === 0) {
+        value /= 1024;
+        unit++;
+      }
+      return [value, QUOTA_UNITS[unit]!];
+    };
+    const [val, valUnit] = amount(Number(d.bytes ?? 0));
+    const out: NonNullable<NftStatement['quota']> = { val, val_unit: valUnit };
+    const consumed = Number(d.consumed ?? 0);
+    if (consumed > 0) [out.used, out.used_unit] = amount(consumed);
+    if (((d.flags as number | undefined) ?? 0) & NFT_QUOTA_F_INV) out.inv = true;
+    return out;
   }
 
   private limit(d: Record<string, unknown>): NftStatement['limit'] {

@@ -6,7 +6,7 @@
 import { datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
-import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE } from './expr/ct.js';
+import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE, NFT_CT_ZONE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_MARK, NFTA_FIB_F_OIF, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF, NFT_FIB_RESULT_OIFNAME } from './expr/fib.js';
 
@@ -135,7 +135,7 @@ export interface KeyInfo {
   readonly name: string;
   readonly key: number;
   readonly type: Datatype;
-  /** Whether `meta|ct KEY set ...` is allowed (routemark sets only the marks). */
+  /** Whether `meta|ct KEY set ...` is allowed (routemark sets the marks and the ct zone). */
   readonly settable: boolean;
 }
 
@@ -162,6 +162,9 @@ export const CT_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
     { name: 'state', key: NFT_CT_STATE, type: type('ct_state'), settable: false },
     { name: 'direction', key: NFT_CT_DIRECTION, type: type('ct_dir'), settable: false },
     { name: 'mark', key: NFT_CT_MARK, type: type('mark'), settable: true },
+    // Set before conntrack sees the packet (a chain at priority raw), a zone keeps flows of
+    // overlapping address spaces apart.
+    { name: 'zone', key: NFT_CT_ZONE, type: integerOfSize(2, 'host'), settable: true },
   ].map((key) => [key.name, key]),
 );
 

@@ -48,6 +48,10 @@ export interface NftStatement {
   counter?: null | { packets?: number; bytes?: number };
   log?: null | { prefix?: string; level?: string; group?: number; snaplen?: number; 'queue-threshold'?: number; flags?: string | string[] };
   limit?: { rate: number; per?: string; burst?: number; rate_unit?: string; burst_unit?: string; inv?: boolean };
+  /** Matches until `val` bytes have passed (with `inv`, only after); `used` is the count so far. */
+  quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean };
+  /** The packet bypasses conntrack (in a chain at priority raw). */
+  notrack?: null;
   snat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
   dnat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
   masquerade?: null | { port?: NftExpression; flags?: string | string[] };

@@ -101,21 +101,33 @@ export function setUserdata(key: SetKey, data: MapData | undefined, comment: str
   return Uint8Array.from(bytes);
 }
 
-/** Reads a TLV string (a comment) out of userdata. */
-export function userdataString(userdata: Uint8Array | undefined, type: number): string | undefined {
+/** The value of TLV `type` in userdata, or undefined. */
+function userdataValue(userdata: Uint8Array | undefined, type: number): Uint8Array | undefined {
   if (userdata === undefined) return undefined;
   for (let i = 0; i + 2 <= userdata.length; ) {
     const t = userdata[i]!;
     const length = userdata[i + 1]!;
     if (i + 2 + length > userdata.length) return undefined;
-    if (t === type) {
-      let end = i + 2 + length;
-      while (end > i + 2 && userdata[end - 1] === 0) end--;
-      return new TextDecoder().decode(userdata.subarray(i + 2, end));
-    }
+    if (t === type) return userdata.subarray(i + 2, i + 2 + length);
     i += 2 + length;
   }
   return undefined;
+}
+
+/** Reads a TLV string (a comment) out of userdata. */
+export function userdataString(userdata: Uint8Array | undefined, type: number): string | undefined {
+  const value = userdataValue(userdata, type);
+  if (value === undefined) return undefined;
+  let end = value.length;
+  while (end > 0 && value[end - 1] === 0) end--;
+  return new TextDecoder().decode(value.subarray(0, end));
+}
+
+/** Reads a TLV u32 (host order, as nft writes the byte orders) out of userdata. */
+export function userdataU32(userdata: Uint8Array | undefined, type: number): number | undefined {
+  const value = userdataValue(userdata, type);
+  if (value === undefined || value.length !== 4) return undefined;
+  return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, HOST_IS_LITTLE_ENDIAN);
 }
 
 /** Userdata holding one comment TLV (tables, chains, rules). */

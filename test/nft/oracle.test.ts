@@ -102,6 +102,8 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
     { expr: 'exthdr', sreg: 1, type: 8, offset: 6, len: 4, op: 1 },
   ],
   rt: [{ expr: 'rt', key: 3, dreg: 1 }],
+  quota: [{ expr: 'quota', bytes: 104857600, flags: 0 }, { expr: 'quota', bytes: 1073741824, consumed: 10485760, flags: 1 }],
+  notrack: [{ expr: 'notrack' }],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },

@@ -18,7 +18,9 @@ import { lookupKind, type LookupExpr } from './lookup.js';
 import { masqKind, type MasqExpr } from './masq.js';
 import { metaKind, type MetaExpr } from './meta.js';
 import { natKind, type NatExpr } from './nat.js';
+import { notrackKind, type NotrackExpr } from './notrack.js';
 import { payloadKind, type PayloadExpr } from './payload.js';
+import { quotaKind, type QuotaExpr } from './quota.js';
 import { rangeKind, type RangeExpr } from './range.js';
 import type { RawExpr } from './raw.js';
 import { redirKind, type RedirExpr } from './redir.js';
@@ -26,7 +28,7 @@ import { rejectKind, type RejectExpr } from './reject.js';
 import { rtKind, type RtExpr } from './rt.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, FibExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, PayloadExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, FibExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -49,13 +51,15 @@ export type KnownExpr =
   | ExthdrExpr
   | RtExpr
   | ByteorderExpr
-  | FibExpr;
+  | FibExpr
+  | QuotaExpr
+  | NotrackExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
@@ -72,17 +76,24 @@ export function isRawExpr(descriptor: ExprDescriptor): descriptor is RawExpr {
 export function writeExpression(writer: MessageWriter, descriptor: ExprDescriptor, recorder?: SlotRecorder): void {
   writer.beginNest(NFTA_LIST_ELEM, true);
   writer.attrString(NFTA_EXPR_NAME, descriptor.expr);
-  writer.beginNest(NFTA_EXPR_DATA, true);
   if (isRawExpr(descriptor)) {
-    writer.raw(descriptor.raw);
+    // An expression without attributes (notrack) has no data nest, in the kernel's dumps too.
+    if (descriptor.raw.length > 0) {
+      writer.beginNest(NFTA_EXPR_DATA, true);
+      writer.raw(descriptor.raw);
+      writer.endNest();
+    }
   } else {
     const kind = KINDS.get(descriptor.expr);
     if (kind === undefined) throw new Error(`routemark: no encoder for expression ${descriptor.expr}`);
-    const record = descriptor as unknown as Record<string, unknown>;
-    if (kind.encode) kind.encode(writer, record, recorder);
-    else writeAttributes(writer, kind, record, recorder);
+    if (kind.attrs.length > 0 || kind.encode) {
+      writer.beginNest(NFTA_EXPR_DATA, true);
+      const record = descriptor as unknown as Record<string, unknown>;
+      if (kind.encode) kind.encode(writer, record, recorder);
+      else writeAttributes(writer, kind, record, recorder);
+      writer.endNest();
+    }
   }
-  writer.endNest();
   writer.endNest();
 }
 
