@@ -60,15 +60,15 @@ export class NexthopApi extends RtnlApi {
   }
 
   /**
-   * Adds or replaces a nexthop object, like `ip nexthop replace`; every route using it follows
-   * at once. A group can replace a group and a single nexthop a single one, not across.
+   * Adds or replaces a nexthop object by id, like `ip nexthop replace`; every route using it
+   * follows at once. A group can replace a group and a single nexthop a single one, not across.
    */
   replace(nexthop: NexthopObject): Promise<number> {
     return this.one('replace', nexthop);
   }
 
   private async one(request: NexthopRequest, nexthop: NexthopObject): Promise<number> {
-    const resolved = resolveNexthopObject(nexthop);
+    const resolved = resolveNexthopObject(nexthop, 'nexthop', request);
     const owner = this.owner;
     if (owner !== undefined && nexthop.protocol === undefined) resolved.protocol = owner;
     const links = await this.interfaces(nexthopInterfaceNames(resolved, 'nexthop'));
@@ -88,8 +88,8 @@ export class NexthopApi extends RtnlApi {
 
   /**
    * Deletes a nexthop object by id, like `ip nexthop del id ID`; takes what {@link list} returns
-   * too. Routes using it go with it; a group loses it as a member. Rejects with ENOENT if there
-   * is none.
+   * too. Routes using it go with it; a group loses it as a member, and a group left without
+   * members goes too, with its routes. Rejects with ENOENT if there is none.
    */
   async delete(nexthop: number | NexthopObject): Promise<void> {
     const id = typeof nexthop === 'number' ? nexthopId(nexthop, 'nexthop') : nexthopId((nexthop as NexthopObject | null)?.id, 'nexthop.id');
@@ -146,12 +146,16 @@ export class NexthopApi extends RtnlApi {
   }
 
   /**
-   * Deletes every nexthop object the filter matches (all of them without one), groups first;
-   * resolves with how many went. Routes using them go with them. One that vanished meanwhile
-   * (another process, or a group emptied by the deletes) counts as gone.
+   * Deletes every nexthop object the filter matches, groups first, and resolves with how many
+   * its deletes removed. On a handle with an owner only the owner's objects are flushed unless
+   * the filter names a protocol; without either, every one. Routes using them go with them, and
+   * so does any group (the owner's or not) whose members all went. One that vanished meanwhile
+   * counts as gone.
    */
   async flush(filter: NexthopFilter = {}): Promise<number> {
-    const listed = await this.list(filter);
+    const owner = this.owner;
+    const scoped = owner !== undefined && typeof filter === 'object' && filter !== null && filter.protocol === undefined && filter.owned === undefined ? { ...filter, owned: true } : filter;
+    const listed = await this.list(scoped);
     // Groups first: deleting their members one by one would rebalance each group every time.
     const order = [...listed.filter((n) => n.group !== undefined), ...listed.filter((n) => n.group === undefined)];
     if (order.length === 0) return 0;

@@ -3,6 +3,7 @@
  * kernel keeps by id and routes refer to (`ip route add PREFIX nhid ID`). Replacing one object
  * moves every route that uses it at once, which is what failover wants.
  */
+import { release } from 'node:os';
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
 import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
@@ -38,7 +39,7 @@ import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
 export interface NexthopGroupMember {
   /** The member's nexthop id; it must exist and must not be a group. */
   id: number;
-  /** Relative weight, 1..256 (default 1); up to 65536 on kernels 6.12 and later. */
+  /** Relative weight, 1..255 (default 1); up to 65535 on kernels 6.12 and later. */
   weight?: number;
 }
 
@@ -51,7 +52,7 @@ export type NexthopGroupType = 'mpath' | 'resilient';
 
 /** The bucket table of a resilient group (`ip nexthop ... type resilient buckets 64 idle_timer 60`). */
 export interface ResilientGroup {
-  /** Number of buckets, 1..65535 (kernel default 128); fixed once the group exists. */
+  /** Number of buckets, 1..65535: required when the group is made; a replace may leave it out, or must repeat it. */
   buckets?: number;
   /** Seconds a bucket must be idle before it may move to another member (kernel default 120). */
   idleTimer?: number;
@@ -72,9 +73,9 @@ export interface NexthopObject {
   gateway?: string;
   /** The device (`dev`); a gateway needs one. */
   dev?: string;
-  /** Pretend the gateway is on-link (`onlink`). */
+  /** Pretend the gateway is on-link (`onlink`); only with a gateway. */
   onlink?: boolean;
-  /** Drop what uses it (`blackhole`); no gateway, dev or group with it. */
+  /** Drop what uses it (`blackhole`); no gateway, dev or group with it. Needs `lo` up. */
   blackhole?: boolean;
   /** Members of a group (`group 1/2,3`); nothing else but groupType, resilient and protocol with it. */
   group?: NexthopGroupMember[];
@@ -113,6 +114,19 @@ export interface ResolvedNexthopObject {
   unbalancedTimer?: number;
 }
 
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Whether the kernel fills the high weight byte of a group member (6.12 and later); before, the
+ * byte was reserved, and some kernels left it uninitialised in dumps.
+ */
+const KERNEL_HAS_HIGH_WEIGHTS = (() => {
+  const [major = 0, minor = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+  return major > 6 || (major === 6 && minor >= 12);
+})();
+
 function flag(value: unknown, field: string): boolean {
   if (value === undefined || value === false) return false;
   if (value === true) return true;
@@ -123,11 +137,14 @@ function timer(value: unknown, field: string): number {
   return integerInRange(value, field, 0, MAX_TIMER_SECONDS, 'a number of seconds') * USER_HZ;
 }
 
+/** What a nexthop object is checked for: `add` makes one, `replace` may also change one (and needs its id). */
+export type NexthopIntent = 'add' | 'replace';
+
 /**
  * Checks a nexthop object for add or replace and converts it to kernel values: a device (with
  * or without a gateway), a blackhole, or a group.
  */
-export function resolveNexthopObject(input: NexthopObject, field = 'nexthop'): ResolvedNexthopObject {
+export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', intent: NexthopIntent = 'add'): ResolvedNexthopObject {
   const nexthop = plainObject(input, field) as NexthopObject;
   knownKeys(nexthop as Record<string, unknown>, field, NEXTHOP_OBJECT_KEYS);
   const resolved: ResolvedNexthopObject = {
@@ -137,13 +154,14 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop'): R
     flags: flag(nexthop.onlink, `${field}.onlink`) ? RTNH_F_ONLINK : 0,
     blackhole: flag(nexthop.blackhole, `${field}.blackhole`),
   };
+  if (intent === 'replace' && resolved.id === 0) throw new ValidationError(`${field}.id`, nexthop.id, 'a replace names the nexthop it replaces');
   let family: 4 | 6 | undefined;
   if (nexthop.family !== undefined) {
     if (nexthop.family !== 'inet' && nexthop.family !== 'inet6') throw new ValidationError(`${field}.family`, nexthop.family, "expected 'inet' or 'inet6'");
     family = nexthop.family === 'inet' ? 4 : 6;
   }
   if (nexthop.group !== undefined) {
-    resolveGroup(nexthop, resolved, field);
+    resolveGroup(nexthop, resolved, field, intent);
     return resolved;
   }
   if (nexthop.groupType !== undefined) throw new ValidationError(`${field}.groupType`, nexthop.groupType, 'only a group has a group type');
@@ -153,6 +171,9 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop'): R
     family = resolved.gateway.family;
   }
   if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${field}.dev`);
+  if (resolved.flags & RTNH_F_ONLINK && resolved.gateway === undefined && !resolved.blackhole) {
+    throw new ValidationError(`${field}.onlink`, nexthop.onlink, 'onlink needs a gateway');
+  }
   if (resolved.blackhole) {
     const other = resolved.gateway !== undefined ? 'gateway' : resolved.dev !== undefined ? 'dev' : resolved.flags !== 0 ? 'onlink' : undefined;
     if (other !== undefined) throw new ValidationError(`${field}.${other}`, nexthop[other as keyof NexthopObject], 'a blackhole nexthop has no gateway, dev or onlink');
@@ -164,7 +185,7 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop'): R
   return resolved;
 }
 
-function resolveGroup(nexthop: NexthopObject, resolved: ResolvedNexthopObject, field: string): void {
+function resolveGroup(nexthop: NexthopObject, resolved: ResolvedNexthopObject, field: string, intent: NexthopIntent): void {
   for (const key of ['family', 'gateway', 'dev', 'onlink', 'blackhole'] as const) {
     if (nexthop[key] !== undefined && nexthop[key] !== false) throw new ValidationError(`${field}.${key}`, nexthop[key], 'a group has only members (and groupType, resilient, protocol)');
   }
@@ -178,13 +199,17 @@ function resolveGroup(nexthop: NexthopObject, resolved: ResolvedNexthopObject, f
     if (id === resolved.id) throw new ValidationError(`${mf}.id`, id, 'a group cannot contain itself');
     if (seen.has(id)) throw new ValidationError(`${mf}.id`, id, 'each member once');
     seen.add(id);
-    // Weights above 256 use the byte older kernels reserve (and refuse to see set).
-    const weight = member.weight !== undefined ? integerInRange(member.weight, `${mf}.weight`, 1, 0x10000) : 1;
+    // Weights above 255 use the byte kernels before 6.12 reserve (and refuse to see set).
+    const weight = member.weight !== undefined ? integerInRange(member.weight, `${mf}.weight`, 1, 0xffff) : 1;
     return [id, weight - 1];
   });
   const type = nexthop.groupType ?? 'mpath';
   if (type !== 'mpath' && type !== 'resilient') throw new ValidationError(`${field}.groupType`, nexthop.groupType, "expected 'mpath' or 'resilient'");
   resolved.groupType = type === 'resilient' ? NEXTHOP_GRP_TYPE_RES : NEXTHOP_GRP_TYPE_MPATH;
+  if (type === 'resilient' && intent === 'add' && asRecord(nexthop.resilient)?.buckets === undefined) {
+    // The kernel has no default: a new resilient group must say how many buckets it has.
+    throw new ValidationError(`${field}.resilient.buckets`, undefined, 'a new resilient group needs its number of buckets');
+  }
   if (nexthop.resilient !== undefined) {
     if (type !== 'resilient') throw new ValidationError(`${field}.resilient`, nexthop.resilient, "only with groupType 'resilient'");
     const rf = `${field}.resilient`;
@@ -290,7 +315,8 @@ export function decodeNexthopObject(message: NetlinkMessage, linkName: (ifindex:
     const view = new DataView(group.buffer, group.byteOffset, group.byteLength);
     nexthop.group = [];
     for (let at = 0; at + NEXTHOP_GRP_LEN <= group.length; at += NEXTHOP_GRP_LEN) {
-      nexthop.group.push({ id: view.getUint32(at, HOST_IS_LITTLE_ENDIAN), weight: ((view.getUint8(at + 5) << 8) | view.getUint8(at + 4)) + 1 });
+      const high = KERNEL_HAS_HIGH_WEIGHTS ? view.getUint8(at + 5) << 8 : 0;
+      nexthop.group.push({ id: view.getUint32(at, HOST_IS_LITTLE_ENDIAN), weight: (high | view.getUint8(at + 4)) + 1 });
     }
     nexthop.groupType = attrs.u16(NHA_GROUP_TYPE) === NEXTHOP_GRP_TYPE_RES ? 'resilient' : 'mpath';
     const resilient = attrs.nested(NHA_RES_GROUP);

@@ -595,10 +595,13 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   if (metric !== undefined) route.metric = metric;
   route.protocol = protocolName(protocol);
   route.scope = scopeName(scope);
-  const typeName = TYPE_NAMES.get(type);
+  // A route by a blackhole nexthop object is listed as type blackhole, and one by an onlink
+  // object with that flag; both belong to the object: the route itself is unicast, which its
+  // delete must say.
+  const typeName = nexthopId !== undefined && type === RTN_BLACKHOLE ? 'unicast' : TYPE_NAMES.get(type);
   if (typeName) route.type = typeName;
   if (tos !== 0) route.tos = tos;
-  if (flags & RTNH_F_ONLINK) route.onlink = true;
+  if (flags & RTNH_F_ONLINK && nexthopId === undefined) route.onlink = true;
   const metrics = decodeMetrics(attrs);
   if (metrics) route.metrics = metrics;
   const nexthops = nexthopId === undefined ? decodeNexthops(attrs, linkName) : undefined;

@@ -135,7 +135,7 @@ t.test('decode round trip: encode -> decode -> encode gives the same bytes', asy
   }
 });
 
-t.test("link kinds decode from the bytes ip writes for them (the kernel's replies carry the same attributes)", async (t) => {
+t.test('link kinds decode from the bytes ip writes for them (IFLA_LINK and IFLA_INFO_DATA as a reply would carry them)', async (t) => {
   const expected: Record<string, Record<string, unknown>> = {
     'link-add-dummy': { name: 'd0', kind: 'dummy' },
     'link-add-vrf': { name: 'red', kind: 'vrf', vrfTable: 10 },
