@@ -10,6 +10,7 @@ import type { PlanChange } from '../policy/plan.js';
 import type { Address } from '../rtnl/addresses.js';
 import type { Link } from '../rtnl/links.js';
 import type { RouteLookup } from '../rtnl/lookup.js';
+import type { NexthopObject } from '../rtnl/nexthops.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
 
@@ -73,6 +74,27 @@ export function formatRoute(route: Route): string {
     text += `\n\tnexthop${nexthop.gateway !== undefined ? ` via ${nexthop.gateway}` : ''}${nexthop.dev !== undefined ? ` dev ${nexthop.dev}` : ''} weight ${nexthop.weight ?? 1}${nexthop.onlink ? ' onlink' : ''}`;
   }
   return text;
+}
+
+/** A nexthop object as `ip nexthop` prints it (without the scope). */
+export function formatNexthop(nexthop: NexthopObject): string {
+  const parts = [`id ${nexthop.id ?? 0}`];
+  if (nexthop.group !== undefined) {
+    parts.push(`group ${nexthop.group.map((m) => (m.weight !== undefined && m.weight !== 1 ? `${m.id},${m.weight}` : `${m.id}`)).join('/')}`);
+    if (nexthop.groupType === 'resilient') {
+      parts.push('type resilient');
+      const r = nexthop.resilient ?? {};
+      if (r.buckets !== undefined) parts.push(`buckets ${r.buckets}`);
+      if (r.idleTimer !== undefined) parts.push(`idle_timer ${r.idleTimer}`);
+      if (r.unbalancedTimer !== undefined) parts.push(`unbalanced_timer ${r.unbalancedTimer}`);
+    }
+  }
+  if (nexthop.gateway !== undefined) parts.push(`via ${nexthop.gateway}`);
+  if (nexthop.dev !== undefined) parts.push(`dev ${nexthop.dev}`);
+  if (nexthop.blackhole) parts.push('blackhole');
+  if (nexthop.onlink) parts.push('onlink');
+  if (nexthop.protocol !== undefined && nexthop.protocol !== 'unspec' && nexthop.protocol !== 0) parts.push(`proto ${nexthop.protocol}`);
+  return parts.join(' ');
 }
 
 /** Routes grouped under a `table NAME:` heading per table, in the order first seen. */

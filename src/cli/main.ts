@@ -19,13 +19,14 @@ import {
   ValidationError,
   type Handle,
   type MonitorKind,
+  type NexthopObject,
   type PolicyDocument,
   type Route,
   type RouteQuery,
   type Rule,
   type TableRef,
 } from '../index.js';
-import { formatChange, formatEvent, formatFlow, formatLookup, formatNft, formatRoutes, formatRule, toJson } from './format.js';
+import { formatChange, formatEvent, formatFlow, formatLookup, formatNexthop, formatNft, formatRoutes, formatRule, toJson } from './format.js';
 
 /** A mistake in how the command was called: shown with a pointer to --help, exit status 2. */
 export class UsageError extends Error {
@@ -72,22 +73,22 @@ interface Command {
   run(values: Values, args: string[]): Promise<number>;
 }
 
-const SHOW_PARTS = ['rules', 'routes', 'nft', 'flows'] as const;
+const SHOW_PARTS = ['rules', 'routes', 'nexthops', 'nft', 'flows'] as const;
 type ShowPart = (typeof SHOW_PARTS)[number];
 const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nft'];
 
 const COMMANDS: Record<string, Command> = {
   show: {
-    summary: 'show rules, routes, nf_tables rules and conntrack flows',
-    usage: 'routemark show [rules] [routes] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
+    summary: 'show rules, routes, nexthop objects, nf_tables rules and conntrack flows',
+    usage: 'routemark show [rules] [routes] [nexthops] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
     options: ['table', 'family', 'mark'],
-    help: `Shows what the kernel holds, like \`ip rule\`, \`ip route show table all\`, \`nft list ruleset\`
-and \`conntrack -L\` (all four unless you name some).
+    help: `Shows what the kernel holds, like \`ip rule\`, \`ip route show table all\`, \`ip nexthop\`,
+\`nft list ruleset\` and \`conntrack -L\` (all five unless you name some; nexthops only if any).
   --table T      rules and routes of one table only (a number or a name from rt_tables);
                  without it, routes of every table but \`local\`
   --family F     inet (IPv4) or inet6 (default: both)
   --mark M       flows with this conntrack mark only (0x41 or 65)
-  --json         one JSON object: { rules, routes, nftables, flows }`,
+  --json         one JSON object: { rules, routes, nexthops, nftables, flows }`,
     run: show,
   },
   'route-get': {
@@ -223,6 +224,7 @@ async function show(values: Values, args: string[]): Promise<number> {
       const routes = await handle.routes.list({ table: tableFilter ?? 'all', family: familyFilter, tableNames: true });
       result.routes = tableFilter === undefined ? routes.filter((r) => r.table !== 'local' && r.table !== 255) : routes;
     }
+    if (parts.has('nexthops')) result.nexthops = await handle.nexthops.list({ family: familyFilter });
     if (parts.has('nft')) result.nftables = (await handle.nft.list()).nftables;
     if (parts.has('flows')) result.flows = await handle.conntrack.list({ family: familyFilter, mark });
     if (values.json) {
@@ -239,6 +241,8 @@ async function show(values: Values, args: string[]): Promise<number> {
       const routes = (result.routes as Route[] | undefined)?.filter((r) => (r.family ?? 'inet') === inet);
       if (routes?.length) sections.push([`Routes (${ip} route show table ${tableFilter ?? 'all'}):`, ...formatRoutes(routes).map((l) => `  ${l}`)].join('\n'));
     }
+    const nexthops = result.nexthops as NexthopObject[] | undefined;
+    if (nexthops?.length) sections.push(['Nexthop objects (ip nexthop):', ...nexthops.map((n) => `  ${formatNexthop(n)}`)].join('\n'));
     if (result.nftables) {
       const lines = formatNft({ nftables: result.nftables as Parameters<typeof formatNft>[0]['nftables'] });
       sections.push(['nf_tables (nft list ruleset):', ...(lines.length ? lines.map((l) => `  ${l}`) : ['  (empty)'])].join('\n'));

@@ -112,6 +112,22 @@ t.test('show: what the tools show, as JSON and as text', async (t) => {
   t.same(marked.flows, [], 'flows filtered by mark');
 });
 
+t.test('show nexthops: the objects ip nexthop shows, as text and JSON', async (t) => {
+  const ns = configured(t);
+  ns.ip('nexthop', 'add', 'id', '1', 'via', '192.0.2.1', 'dev', 'v0');
+  ns.ip('nexthop', 'add', 'id', '2', 'via', '192.0.2.3', 'dev', 'v0', 'proto', 'static');
+  ns.ip('nexthop', 'add', 'id', '3', 'blackhole');
+  ns.ip('nexthop', 'add', 'id', '10', 'group', '1,3/2');
+  const text = routemark(['show', 'nexthops', '--netns', ns.name]);
+  t.equal(text.status, 0, text.stderr);
+  // ip's own lines, less the scope routemark does not show.
+  const ipLines = ns.ip('nexthop', 'show').trim().split('\n').map((l) => `  ${l.replace(/ scope \w+/, '').trim()}`);
+  t.same(text.stdout.trimEnd().split('\n'), ['Nexthop objects (ip nexthop):', ...ipLines], 'each line as ip prints it');
+  const json = JSON.parse(routemark(['show', 'nexthops', '--json', '--netns', ns.name]).stdout) as { nexthops: { id: number }[] };
+  t.same(json.nexthops.map((n) => n.id), [1, 2, 3, 10]);
+  t.notMatch(routemark(['show', 'rules', '--netns', ns.name]).stdout, /Nexthop/, 'not shown unless asked for or present');
+});
+
 t.test('route-get answers as ip route get does', async (t) => {
   const ns = configured(t);
   ns.ip('rule', 'add', 'uidrange', '469-469', 'priority', '1001', 'table', '100');
