@@ -45,6 +45,13 @@ export function interfaceName(value: unknown, field: string): string {
   return name;
 }
 
+/** An optional boolean option (`onlink`, `nodad`): false when absent; true or false, else a ValidationError. */
+export function optionalBoolean(value: unknown, field: string): boolean {
+  if (value === undefined || value === false) return false;
+  if (value === true) return true;
+  throw new ValidationError(field, value, 'expected a boolean');
+}
+
 /** Throws if `value` is not a plain object. */
 export function plainObject(value: unknown, field: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -15,7 +15,18 @@ import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_N
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 
-const QUOTA_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
+const BYTE_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
+
+/** A byte count as nft prints it (limits, quotas): in the largest unit, up to mbytes, that divides it. */
+function byteAmount(bytes: number): [number, (typeof BYTE_UNITS)[number]] {
+  let value = bytes;
+  let unit = 0;
+  while (unit < BYTE_UNITS.length - 1 && value >= 1024 && value % 1024 === 0) {
+    value /= 1024;
+    unit++;
+  }
+  return [value, BYTE_UNITS[unit]!];
+}
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_LL_HEADER } from './expr/payload.js';
@@ -719,21 +730,12 @@ class RuleDecompiler {
     return Object.keys(out).length === 0 ? null : (out as NftStatement['log']);
   }
 
-  /** As nft prints a quota: each amount in the largest unit up to mbytes that divides it; used only once counted. */
+  /** As nft prints a quota: each amount in its largest unit; used only once counted. */
   private quota(d: Record<string, unknown>): NftStatement['quota'] {
-    const amount = (bytes: number): [number, string] => {
-      let value = bytes;
-      let unit = 0;
-      while (unit < QUOTA_UNITS.length - 1 && value >= 1024 && value % 1024 === 0) {
-        value /= 1024;
-        unit++;
-      }
-      return [value, QUOTA_UNITS[unit]!];
-    };
-    const [val, valUnit] = amount(Number(d.bytes ?? 0));
+    const [val, valUnit] = byteAmount(Number(d.bytes ?? 0));
     const out: NonNullable<NftStatement['quota']> = { val, val_unit: valUnit };
     const consumed = Number(d.consumed ?? 0);
-    if (consumed > 0) [out.used, out.used_unit] = amount(consumed);
+    if (consumed > 0) [out.used, out.used_unit] = byteAmount(consumed);
     if (((d.flags as number | undefined) ?? 0) & NFT_QUOTA_F_INV) out.inv = true;
     return out;
   }
@@ -741,16 +743,13 @@ class RuleDecompiler {
   private limit(d: Record<string, unknown>): NftStatement['limit'] {
     const per = LIMIT_PERIODS.get(Number(d.unit));
     if (per === undefined) throw new Unreadable();
-    let rate = Number(d.rate);
+    const rate = Number(d.rate);
     const out: Record<string, unknown> = {};
-    let burst = (d.burst as number | undefined) ?? 0;
+    const burst = (d.burst as number | undefined) ?? 0;
     if (d.type === NFT_LIMIT_PKT_BYTES) {
-      const unit = (value: number) => (value !== 0 && value % (1024 * 1024) === 0 ? 'mbytes' : value !== 0 && value % 1024 === 0 ? 'kbytes' : 'bytes');
-      const rateUnit = unit(rate);
-      rate /= rateUnit === 'mbytes' ? 1024 * 1024 : rateUnit === 'kbytes' ? 1024 : 1;
-      const burstUnit = unit(burst);
-      burst /= burstUnit === 'mbytes' ? 1024 * 1024 : burstUnit === 'kbytes' ? 1024 : 1;
-      Object.assign(out, { rate, burst, per, rate_unit: rateUnit, burst_unit: burstUnit });
+      const [rateValue, rateUnit] = byteAmount(rate);
+      const [burstValue, burstUnit] = byteAmount(burst);
+      Object.assign(out, { rate: rateValue, burst: burstValue, per, rate_unit: rateUnit, burst_unit: burstUnit });
     } else {
       Object.assign(out, { rate, burst, per });
     }

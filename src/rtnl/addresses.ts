@@ -1,6 +1,6 @@
 /** Interface addresses (`ip addr`): typed objects <-> RTM_NEWADDR/RTM_DELADDR messages. */
 import { type FamilyName, familyName, formatAddress, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, plainObject, shortString } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject, shortString } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -60,9 +60,7 @@ export interface ResolvedAddress {
 }
 
 function flag(value: unknown, field: string, bit: number): number {
-  if (value === undefined || value === false) return 0;
-  if (value === true) return bit;
-  throw new ValidationError(field, value, 'expected a boolean');
+  return optionalBoolean(value, field) ? bit : 0;
 }
 
 /** Checks an address; a ValidationError naming the field otherwise. */

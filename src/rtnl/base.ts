@@ -4,11 +4,12 @@ import { Batch } from '../netlink/batch.js';
 import { sendChunked } from '../netlink/chunked.js';
 import type { BatchResult, Connection } from '../netlink/connection.js';
 import { NETLINK_ROUTE } from '../netlink/constants.js';
-import { NetlinkError, type OperationRef } from '../netlink/errors.js';
+import { NetlinkError, ValidationError, type OperationRef } from '../netlink/errors.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from './constants.js';
 import { linkNameMap, resolveInterfaces } from './links.js';
-import { ownerOf } from './owner.js';
+import { protocolCode } from './names.js';
+import { ownedFilter, ownerOf } from './owner.js';
 import { TableResolver, tableNamesOf } from './tables.js';
 import type { FamilyName } from '../common/ip.js';
 
@@ -66,6 +67,36 @@ export abstract class RtnlApi {
    */
   protected get owner(): number | undefined {
     return ownerOf(this.provider);
+  }
+
+  /** Checks a list filter: an object whose keys are all in `keys`; a ValidationError naming the first other. */
+  protected checkFilter(filter: object, keys: ReadonlySet<string>): void {
+    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
+    for (const key of Object.keys(filter)) {
+      if (!keys.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...keys].join(', ')})`);
+    }
+  }
+
+  /**
+   * The protocol a list filter selects: its `protocol`, else the owner's with `owned: true`
+   * (a ValidationError if the handle has no owner, or if the two disagree).
+   */
+  protected filterProtocol(filter: { protocol?: unknown; owned?: unknown }): number | undefined {
+    const owned = ownedFilter(filter.owned, this.owner);
+    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
+    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
+    return protocol;
+  }
+
+  /**
+   * What a flush on this handle takes: on a handle with an owner, a filter that names neither a
+   * protocol nor `owned` is narrowed to the owner's objects.
+   */
+  protected ownerScope<F extends { protocol?: unknown; owned?: boolean }>(filter: F): F {
+    // Spread, a filter that is not an object would select everything.
+    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
+    if (this.owner === undefined || filter.protocol !== undefined || filter.owned !== undefined) return filter;
+    return { ...filter, owned: true };
   }
 
   /** A table resolver for one call (reads rt_tables at most once, and only if a name is used). */

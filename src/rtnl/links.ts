@@ -5,6 +5,7 @@ import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
+import { reverse } from './names.js';
 import type { TableRef, TableResolver } from './tables.js';
 import {
   AF_UNSPEC,
@@ -113,6 +114,7 @@ export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
 const MACVLAN_MODES: Readonly<Record<MacvlanMode, number>> = {
   private: MACVLAN_MODE_PRIVATE, vepa: MACVLAN_MODE_VEPA, bridge: MACVLAN_MODE_BRIDGE, passthru: MACVLAN_MODE_PASSTHRU, source: MACVLAN_MODE_SOURCE,
 };
+const MACVLAN_MODE_NAMES = reverse(MACVLAN_MODES);
 
 /** Decodes an RTM_NEWLINK message. `linkName` names the master and the parent. */
 export function decodeLink(message: NetlinkMessage, linkName: (index: number) => string | undefined): Link {
@@ -137,8 +139,7 @@ export function decodeLink(message: NetlinkMessage, linkName: (index: number) =>
     if (kind === 'vrf') link.vrfTable = data.u32(IFLA_VRF_TABLE);
     else if (kind === 'vlan') link.vlanId = data.u16(IFLA_VLAN_ID);
     else if (kind === 'macvlan' || kind === 'macvtap') {
-      const mode = data.u32(IFLA_MACVLAN_MODE);
-      const name = (Object.keys(MACVLAN_MODES) as MacvlanMode[]).find((m) => MACVLAN_MODES[m] === mode);
+      const name = MACVLAN_MODE_NAMES.get(data.u32(IFLA_MACVLAN_MODE) ?? 0);
       if (name !== undefined) link.macvlanMode = name;
     }
   }

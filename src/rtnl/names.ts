@@ -53,7 +53,8 @@ export const IP_PROTOCOL_CODES: Readonly<Record<IpProtocolName, number>> = {
   udplite: 136, // IPPROTO_UDPLITE
 };
 
-function reverse<K extends string>(codes: Readonly<Record<K, number>>): Map<number, K> {
+/** Name by code, for a table of codes by name. */
+export function reverse<K extends string>(codes: Readonly<Record<K, number>>): Map<number, K> {
   return new Map(Object.entries(codes).map(([name, code]) => [code as number, name as K]));
 }
 

@@ -1,6 +1,7 @@
 /** Nexthop objects (`ip nexthop`): add, replace, delete, get, list, flush. */
 import type { FamilyName } from '../common/ip.js';
 import { integerInRange, interfaceName } from '../common/validate.js';
+import type { MessageWriter } from '../netlink/attributes.js';
 import { Batch } from '../netlink/batch.js';
 import { NLM_F_DUMP, NLM_F_ECHO, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
@@ -17,7 +18,6 @@ import {
   resolveNexthopObject,
   type NexthopObject,
 } from './nexthops.js';
-import { ownedFilter } from './owner.js';
 
 /** Which nexthop objects {@link NexthopApi.list} (and {@link NexthopApi.flush}) take. Every field given must match. */
 export interface NexthopFilter {
@@ -73,7 +73,7 @@ export class NexthopApi extends RtnlApi {
     if (owner !== undefined && nexthop.protocol === undefined) resolved.protocol = owner;
     const links = await this.interfaces(nexthopInterfaceNames(resolved, 'nexthop'));
     const { type, flags } = NEXTHOP_REQUESTS[request];
-    const write = (w: Parameters<typeof encodeNexthopObject>[0]) => encodeNexthopObject(w, resolved, (name) => links.get(name));
+    const write = (w: MessageWriter) => encodeNexthopObject(w, resolved, (name) => links.get(name));
     if (resolved.id !== 0) {
       await this.single({ operation: OPERATIONS[request] }, type, flags, write);
       return resolved.id;
@@ -115,17 +115,12 @@ export class NexthopApi extends RtnlApi {
 
   /** Lists nexthop objects, like `ip nexthop show`, in id order. */
   async list(filter: NexthopFilter = {}): Promise<NexthopObject[]> {
-    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
-    for (const key of Object.keys(filter)) {
-      if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
-    }
+    this.checkFilter(filter, FILTER_KEYS);
     if (filter.family !== undefined && filter.family !== 'inet' && filter.family !== 'inet6') {
       throw new ValidationError('filter.family', filter.family, "expected 'inet' or 'inet6'");
     }
     if (filter.groups !== undefined && typeof filter.groups !== 'boolean') throw new ValidationError('filter.groups', filter.groups, 'expected a boolean');
-    const owned = ownedFilter(filter.owned, this.owner);
-    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
-    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
+    const protocol = this.filterProtocol(filter);
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
     const [names, ifindex] = await Promise.all([
       this.linkNames(),
@@ -153,9 +148,7 @@ export class NexthopApi extends RtnlApi {
    * counts as gone.
    */
   async flush(filter: NexthopFilter = {}): Promise<number> {
-    const owner = this.owner;
-    const scoped = owner !== undefined && typeof filter === 'object' && filter !== null && filter.protocol === undefined && filter.owned === undefined ? { ...filter, owned: true } : filter;
-    const listed = await this.list(scoped);
+    const listed = await this.list(this.ownerScope(filter));
     // Groups first: deleting their members one by one would rebalance each group every time.
     const order = [...listed.filter((n) => n.group !== undefined), ...listed.filter((n) => n.group === undefined)];
     if (order.length === 0) return 0;

@@ -5,7 +5,7 @@
  */
 import { release } from 'node:os';
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -127,12 +127,6 @@ const KERNEL_HAS_HIGH_WEIGHTS = (() => {
   return major > 6 || (major === 6 && minor >= 12);
 })();
 
-function flag(value: unknown, field: string): boolean {
-  if (value === undefined || value === false) return false;
-  if (value === true) return true;
-  throw new ValidationError(field, value, 'expected a boolean');
-}
-
 function timer(value: unknown, field: string): number {
   return integerInRange(value, field, 0, MAX_TIMER_SECONDS, 'a number of seconds') * USER_HZ;
 }
@@ -151,8 +145,8 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', in
     id: nexthop.id !== undefined ? integerInRange(nexthop.id, `${field}.id`, 1, 0xffffffff, 'a nexthop id') : 0,
     family: AF_UNSPEC,
     protocol: nexthop.protocol !== undefined ? protocolCode(nexthop.protocol, `${field}.protocol`) : 0,
-    flags: flag(nexthop.onlink, `${field}.onlink`) ? RTNH_F_ONLINK : 0,
-    blackhole: flag(nexthop.blackhole, `${field}.blackhole`),
+    flags: optionalBoolean(nexthop.onlink, `${field}.onlink`) ? RTNH_F_ONLINK : 0,
+    blackhole: optionalBoolean(nexthop.blackhole, `${field}.blackhole`),
   };
   if (intent === 'replace' && resolved.id === 0) throw new ValidationError(`${field}.id`, nexthop.id, 'a replace names the nexthop it replaces');
   let family: 4 | 6 | undefined;

@@ -8,8 +8,7 @@ import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf 
 import { RTM_GETROUTE } from './constants.js';
 import { InterfaceNames, PlainRoutes } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
-import { codeOf, protocolCode, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
-import { ownedFilter } from './owner.js';
+import { codeOf, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import {
   ROUTE_REQUESTS,
   decodeRoute,
@@ -104,15 +103,10 @@ export class RouteApi extends RtnlApi {
    * in the kernel; `dst` and `scope` here.
    */
   async list(filter: RouteFilter = {}): Promise<Route[]> {
-    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
-    for (const key of Object.keys(filter)) {
-      if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
-    }
+    this.checkFilter(filter, FILTER_KEYS);
     const tables = this.tables();
     const table = filter.table === 'all' ? undefined : filter.table === undefined ? 254 : tables.resolve(filter.table, 'filter.table');
-    const owned = ownedFilter(filter.owned, this.owner);
-    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
-    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
+    const protocol = this.filterProtocol(filter);
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
@@ -154,8 +148,7 @@ export class RouteApi extends RtnlApi {
     if (typeof filter !== 'object' || filter === null || filter.table === undefined) {
       throw new ValidationError('filter.table', (filter as { table?: unknown } | null)?.table, "name the table to flush (or 'all' with another filter)");
     }
-    const ownOnly = this.owner !== undefined && filter.protocol === undefined && filter.owned === undefined;
-    const routes = await this.list({ ...filter, ...(ownOnly ? { owned: true } : {}), tableNames: false });
+    const routes = await this.list({ ...this.ownerScope(filter), tableNames: false });
     return (await this.deleteMany(routes)).succeeded;
   }
 

@@ -1,5 +1,5 @@
 import { type FamilyName, familyName, formatAddress, formatPrefix, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, plainObject, u32 } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject, u32 } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type Attributes, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -265,9 +265,7 @@ function resolveMetrics(value: unknown, field: string): { metrics: [number, numb
 }
 
 function onlinkFlag(value: unknown, field: string): number {
-  if (value === undefined || value === false) return 0;
-  if (value === true) return RTNH_F_ONLINK;
-  throw new ValidationError(field, value, 'expected a boolean');
+  return optionalBoolean(value, field) ? RTNH_F_ONLINK : 0;
 }
 
 function resolveTable(value: unknown, field: string, tables: TableResolver | undefined): number {

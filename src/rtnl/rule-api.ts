@@ -9,7 +9,6 @@ import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf 
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
 import { ABSENT, PlainRules } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
-import { ownedFilter } from './owner.js';
 import {
   RULE_REQUESTS,
   decodeRule,
@@ -293,8 +292,7 @@ export class RuleApi extends RtnlApi {
    * the number of rules deleted.
    */
   async flush(filter: Omit<RuleFilter, 'tableNames'> = {}): Promise<number> {
-    const ownOnly = this.owner !== undefined && filter.protocol === undefined && filter.owned === undefined;
-    const rules = (await this.list({ ...filter, ...(ownOnly ? { owned: true } : {}), tableNames: false })).filter((r) => r.priority !== 0);
+    const rules = (await this.list({ ...this.ownerScope(filter), tableNames: false })).filter((r) => r.priority !== 0);
     const result = await this.deleteMany(rules);
     return result.succeeded;
   }
@@ -410,14 +408,9 @@ export class RuleApi extends RtnlApi {
   }
 
   private matcher(filter: RuleFilter, tables: TableResolver): (rule: Rule) => boolean {
-    if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', filter, 'expected an object');
-    for (const key of Object.keys(filter)) {
-      if (!FILTER_KEYS.has(key)) throw new ValidationError(`filter.${key}`, (filter as Record<string, unknown>)[key], `unknown filter (known: ${[...FILTER_KEYS].join(', ')})`);
-    }
+    this.checkFilter(filter, FILTER_KEYS);
     const table = filter.table !== undefined ? tables.resolve(filter.table, 'filter.table') : undefined;
-    const owned = ownedFilter(filter.owned, this.owner);
-    const protocol = filter.protocol !== undefined ? protocolCode(filter.protocol, 'filter.protocol') : owned;
-    if (owned !== undefined && protocol !== owned) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (the owner is ${owned})`);
+    const protocol = this.filterProtocol(filter);
     return (rule) => {
       if (table !== undefined && rule.table !== table) return false;
       if (filter.priority !== undefined && rule.priority !== filter.priority) return false;
