@@ -4,6 +4,21 @@ import { NLA_HDRLEN, NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from './constan
 /** Netlink's own fields are in host order; nf_tables and ctnetlink values are big-endian. */
 export const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
+/** The 32-bit word that holds two host-order u16 fields, `first` at the lower address. */
+export function hostPair16(first: number, second: number): number {
+  return HOST_IS_LITTLE_ENDIAN ? (first & 0xffff) | (second << 16) : (first << 16) | (second & 0xffff);
+}
+
+/** The 32-bit word that holds four bytes, `a` at the lowest address (read as a host-order word). */
+export function hostBytes4(a: number, b: number, c: number, d: number): number {
+  return HOST_IS_LITTLE_ENDIAN ? (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24) : (a << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff);
+}
+
+/** The host-order word whose bytes are `value` in network (big-endian) order. */
+export function networkWord(value: number): number {
+  return HOST_IS_LITTLE_ENDIAN ? ((value & 0xff) << 24) | ((value & 0xff00) << 8) | ((value >>> 8) & 0xff00) | (value >>> 24) : value;
+}
+
 /** Rounds up to netlink's 4-byte alignment (NLMSG_ALIGN / NLA_ALIGN). */
 export function align4(n: number): number {
   return (n + 3) & ~3;
@@ -19,6 +34,8 @@ const textEncoder = new TextEncoder();
 export class MessageWriter {
   private buffer: Buffer;
   private dataView: DataView;
+  /** The buffer as host-order words, made on demand (see {@link words}). */
+  private wordView: Uint32Array | undefined;
   private position = 0;
   private messageStart = -1;
   private readonly nestStarts: number[] = [];
@@ -55,6 +72,39 @@ export class MessageWriter {
     while (capacity < needed) capacity *= 2;
     const next = Buffer.allocUnsafe(capacity);
     this.buffer.copy(next, 0, 0, this.position);
+    this.setBuffer(next);
+  }
+
+  /**
+   * The buffer as host-order 32-bit words, with room for `n` more bytes: for bulk writers of
+   * fixed-layout messages, which write whole words (a typed-array store each, several times
+   * cheaper than DataView calls). Start at word `length / 4`, then {@link advanceTo} the end.
+   * Valid until the next write that grows the buffer.
+   */
+  words(n: number): Uint32Array {
+    if (this.messageStart >= 0) throw new Error('MessageWriter: a message is open');
+    if ((this.position & 3) !== 0) throw new Error('MessageWriter: not at a word boundary');
+    this.reserve(n);
+    if ((this.buffer.byteOffset & 3) !== 0) {
+      // Pooled buffers are 8-aligned in Node; should that ever change, leave the pool.
+      const next = Buffer.allocUnsafeSlow(this.buffer.length);
+      this.buffer.copy(next, 0, 0, this.position);
+      this.setBuffer(next);
+    }
+    let words = this.wordView;
+    if (words === undefined || words.buffer !== this.buffer.buffer || words.byteOffset !== this.buffer.byteOffset) {
+      words = this.wordView = new Uint32Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length >>> 2);
+    }
+    return words;
+  }
+
+  /** Moves the end of what is written to byte `end` (a word boundary inside the room {@link words} made). */
+  advanceTo(end: number): void {
+    if ((end & 3) !== 0 || end < this.position || end > this.buffer.length) throw new Error(`MessageWriter: cannot advance to ${end}`);
+    this.position = end;
+  }
+
+  private setBuffer(next: Buffer): void {
     this.buffer = next;
     this.dataView = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
@@ -102,26 +152,6 @@ export class MessageWriter {
     this.dataView.setUint32(this.messageStart, length, HOST_IS_LITTLE_ENDIAN);
     this.messageStart = -1;
     return length;
-  }
-
-  /**
-   * Appends a whole message of `length` bytes (a multiple of 4, header included) whose header is
-   * written here (sequence number 0) and whose body the caller fills in through {@link view}
-   * at the returned offset: for bulk writers of fixed-layout messages, which know the length
-   * before they start. Returns the body's offset.
-   */
-  fixedMessage(type: number, flags: number, length: number): number {
-    if (this.messageStart >= 0) throw new Error('MessageWriter: previous message not ended');
-    this.reserve(length);
-    const start = this.position;
-    this.putHeader(start, length, type, flags, 0, 0);
-    this.position = start + length;
-    return start + NLMSG_HDRLEN;
-  }
-
-  /** The buffer as a DataView, valid until the next write that grows it (see {@link fixedMessage}). */
-  get view(): DataView {
-    return this.dataView;
   }
 
   /** Appends already-encoded bytes (a whole message or part of one). */

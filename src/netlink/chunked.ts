@@ -15,7 +15,17 @@ const MAX_CHUNK_ITEMS = 16384;
  * datagrams to the socket's sender thread, where the kernel handles them while JavaScript
  * encodes the next chunk. Validate everything first: a chunk that has gone cannot be taken back.
  */
-export async function sendChunked(connection: Connection, count: number, bytesPerItem: number, write: (batch: Batch, item: number) => void): Promise<(NetlinkError | undefined)[]> {
+export function sendChunked(connection: Connection, count: number, bytesPerItem: number, write: (batch: Batch, item: number) => void): Promise<(NetlinkError | undefined)[]> {
+  return sendChunkedRuns(connection, count, bytesPerItem, (batch, from, to) => {
+    for (let item = from; item < to; item++) write(batch, item);
+  });
+}
+
+/**
+ * {@link sendChunked} for writers that take a run of items at once: `write(batch, from, to)`
+ * adds items from..to-1, one operation each, in that order.
+ */
+export async function sendChunkedRuns(connection: Connection, count: number, bytesPerItem: number, write: (batch: Batch, from: number, to: number) => void): Promise<(NetlinkError | undefined)[]> {
   const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
   const results: Promise<void>[] = [];
   // The first chunk is small, so that the kernel starts early; later ones grow, to keep the
@@ -24,7 +34,8 @@ export async function sendChunked(connection: Connection, count: number, bytesPe
   for (let start = 0; start < count; ) {
     const end = Math.min(count, start + size);
     const batch = new Batch({ initialCapacity: (end - start) * bytesPerItem + 64 });
-    for (let item = start; item < end; item++) write(batch, item);
+    write(batch, start, end);
+    if (batch.operationCount !== end - start) throw new Error(`sendChunked: ${batch.operationCount} operations written for ${end - start} items`);
     const first = start;
     results.push(
       connection.executeNow(batch).then(

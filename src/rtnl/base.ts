@@ -1,7 +1,7 @@
 /** What every rtnetlink API class shares: the handle's socket, table names, single requests, bulk results. */
 import type { MessageWriter } from '../netlink/attributes.js';
 import { Batch } from '../netlink/batch.js';
-import { sendChunked } from '../netlink/chunked.js';
+import { sendChunkedRuns } from '../netlink/chunked.js';
 import type { BatchResult, Connection } from '../netlink/connection.js';
 import { NETLINK_ROUTE } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, type OperationRef } from '../netlink/errors.js';
@@ -127,8 +127,8 @@ export abstract class RtnlApi {
    * indexes, which the operations carry); returns errors in the caller's order. Everything must
    * have been validated before: a chunk that has gone cannot be taken back.
    */
-  protected async runChunked(order: ArrayLike<number>, count: number, bytesPerItem: number, write: (batch: Batch, index: number) => void): Promise<(NetlinkError | undefined)[]> {
-    const sent = await sendChunked(this.connection, order.length, bytesPerItem, (batch, k) => write(batch, order[k]!));
+  protected async runChunked(order: ArrayLike<number>, count: number, bytesPerItem: number, write: (batch: Batch, order: ArrayLike<number>, from: number, to: number) => void): Promise<(NetlinkError | undefined)[]> {
+    const sent = await sendChunkedRuns(this.connection, order.length, bytesPerItem, (batch, from, to) => write(batch, order, from, to));
     const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
     for (let k = 0; k < sent.length; k++) if (sent[k] !== undefined) errors[order[k]!] = sent[k];
     return errors;

@@ -10,9 +10,8 @@
  */
 import { ipv4StoppedAt, parseIPv4Number } from '../common/ip.js';
 import { interfaceName, isIntegerIn } from '../common/validate.js';
-import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { hostBytes4, hostPair16, networkWord } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
-import { NLMSG_HDRLEN } from '../netlink/constants.js';
 import { AF_INET, AF_INET6, FIB_RULE_HDR_LEN, FRA_FWMARK, FRA_FWMASK, FRA_PRIORITY, FRA_PROTOCOL, FRA_TABLE, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
 import { RULE_HASH_MASK, ruleExactHashOf, storedFwmask, type ResolvedRule, type Rule } from './rules.js';
 import type { Route, RouteIntent } from './routes.js';
@@ -62,16 +61,47 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Writes a 4-byte attribute at `at`; returns the offset after it. */
-function putAttr(v: DataView, at: number, type: number, value: number, littleEndian: boolean): number {
-  v.setUint16(at, 8, HOST_IS_LITTLE_ENDIAN);
-  v.setUint16(at + 2, type, HOST_IS_LITTLE_ENDIAN);
-  v.setUint32(at + 4, value, littleEndian);
-  return at + 8;
+/** The header word of a 4-byte attribute of `type`. */
+function attr4(type: number): number {
+  return hostPair16(8, type);
 }
 
-/** Numbers per route in a {@link PlainRoutes} table. */
-const PLAIN_FIELDS = 8;
+const RTA_DST_HEADER = attr4(RTA_DST);
+const RTA_GATEWAY_HEADER = attr4(RTA_GATEWAY);
+const RTA_PREFSRC_HEADER = attr4(RTA_PREFSRC);
+const RTA_TABLE_HEADER = attr4(RTA_TABLE);
+const RTA_PRIORITY_HEADER = attr4(RTA_PRIORITY);
+const RTA_OIF_HEADER = attr4(RTA_OIF);
+const FRA_FWMARK_HEADER = attr4(FRA_FWMARK);
+const FRA_FWMASK_HEADER = attr4(FRA_FWMASK);
+const FRA_PRIORITY_HEADER = attr4(FRA_PRIORITY);
+const FRA_TABLE_HEADER = attr4(FRA_TABLE);
+/** FRA_PROTOCOL is a u8: length 5, then the byte and three bytes of padding. */
+const FRA_PROTOCOL_HEADER = hostPair16(5, FRA_PROTOCOL);
+
+/** Words of a netlink header (nlmsghdr). */
+const HEADER_WORDS = 4;
+/** The most bytes a plain route message takes: header, rtmsg, six 4-byte attributes. */
+const MAX_ROUTE_BYTES = 16 + RTMSG_LEN + 6 * 8;
+/** The most bytes a plain rule message takes: header, fib_rule_hdr, five 4-byte attributes. */
+export const MAX_RULE_BYTES = 16 + FIB_RULE_HDR_LEN + 5 * 8;
+
+// A PlainRoutes table: words per route, and where each field is. 32-bit words, not doubles: the
+// table of 100k routes is written once, and each fresh page of it costs a page fault.
+const ROUTE_WORDS = 7;
+const ROUTE_DST = 0;
+const ROUTE_GATEWAY = 1;
+const ROUTE_SRC = 2;
+const ROUTE_TABLE = 3;
+const ROUTE_METRIC = 4;
+/** The device's id in the call's InterfaceNames, or -1. */
+const ROUTE_DEVICE = 5;
+/** dst_len in bits 0-7, the protocol in bits 8-15, then which optional fields are there. */
+const ROUTE_INFO = 6;
+const HAS_DST = 1 << 16;
+const HAS_GATEWAY = 1 << 17;
+const HAS_SRC = 1 << 18;
+const HAS_METRIC = 1 << 19;
 
 /**
  * Interface names met while parsing a bulk call, each with a small id and the field that named it
@@ -82,11 +112,15 @@ export class InterfaceNames {
   /** Each name once, with the field that named it first (for the "no such interface" error). */
   readonly wanted: [name: string, field: string][] = [];
 
-  /** The id of `name`, checked as an interface name the first time; -1 if it is not one. */
-  idOf(name: string, field: () => string): number {
+  /**
+   * The id of `name`, checked as an interface name the first time; -1 if it is not one. `field`
+   * names where it came from, or is the index of the route whose `dev` it is (no string or
+   * closure is made per route for a name already met).
+   */
+  idOf(name: string, field: string | number): number {
     const known = this.ids.get(name);
     if (known !== undefined) return known;
-    const where = field();
+    const where = typeof field === 'number' ? `routes[${field}].dev` : field;
     try {
       interfaceName(name, where);
     } catch {
@@ -111,11 +145,11 @@ export class InterfaceNames {
  * table their indexes ({@link useInterfaces}) before writing.
  */
 export class PlainRoutes {
-  private readonly fields: Float64Array;
+  private readonly fields: Int32Array;
   private ifindexes: Int32Array = new Int32Array(0);
 
   constructor(count: number) {
-    this.fields = new Float64Array(count * PLAIN_FIELDS);
+    this.fields = new Int32Array(count * ROUTE_WORDS);
   }
 
   /**
@@ -156,7 +190,7 @@ export class PlainRoutes {
     const devValue: unknown = route.dev;
     if (devValue !== undefined) {
       present++;
-      if (typeof devValue !== 'string' || (device = devices.idOf(devValue, () => `routes[${i}].dev`)) < 0) return false;
+      if (typeof devValue !== 'string' || (device = devices.idOf(devValue, i)) < 0) return false;
     }
     let table = RT_TABLE_MAIN;
     const tableValue: unknown = route.table;
@@ -188,15 +222,15 @@ export class PlainRoutes {
     for (const _key in route) keys++;
     if (keys !== present) return false; // another field, or one given as undefined
     const f = this.fields;
-    const at = i * PLAIN_FIELDS;
-    f[at] = dst;
-    f[at + 1] = dstLength;
-    f[at + 2] = gateway;
-    f[at + 3] = src;
-    f[at + 4] = device;
-    f[at + 5] = table;
-    f[at + 6] = metric;
-    f[at + 7] = protocol;
+    const at = i * ROUTE_WORDS;
+    f[at + ROUTE_DST] = dst;
+    f[at + ROUTE_GATEWAY] = gateway;
+    f[at + ROUTE_SRC] = src;
+    f[at + ROUTE_TABLE] = table;
+    f[at + ROUTE_METRIC] = metric;
+    f[at + ROUTE_DEVICE] = device;
+    f[at + ROUTE_INFO] =
+      dstLength | (protocol << 8) | (dst !== NO_ADDRESS && dstLength > 0 ? HAS_DST : 0) | (gateway !== NO_ADDRESS ? HAS_GATEWAY : 0) | (src !== NO_ADDRESS ? HAS_SRC : 0) | (metric >= 0 ? HAS_METRIC : 0);
     return true;
   }
 
@@ -206,53 +240,91 @@ export class PlainRoutes {
   }
 
   /**
-   * Writes parsed route `i` as one message of operation (`operation`, `index`), with the bytes
-   * encodeRoute writes for it.
+   * Writes parsed routes `order[from..to)` (or items from..to-1 without an order) as one message
+   * each of operation (`operation`, item), with the bytes encodeRoute writes for them.
    */
-  write(i: number, batch: Batch, operation: string, index: number, type: number, flags: number, intent: RouteIntent): void {
+  writeRun(batch: Batch, order: ArrayLike<number> | undefined, from: number, to: number, operation: string, type: number, flags: number, intent: RouteIntent): void {
     const f = this.fields;
-    const base = i * PLAIN_FIELDS;
-    const dst = f[base]!;
-    const dstLength = f[base + 1]!;
-    const gateway = f[base + 2]!;
-    const src = f[base + 3]!;
-    const device = f[base + 4]!;
-    const ifindex = device >= 0 ? this.ifindexes[device]! : -1;
-    const table = f[base + 5]!;
-    const metric = f[base + 6]!;
+    const ifindexes = this.ifindexes;
     const add = intent === 'add';
-    const small = table < 256;
-    const hasDst = dst !== NO_ADDRESS && dstLength > 0;
-    const attributes = +hasDst + +(gateway !== NO_ADDRESS) + +(src !== NO_ADDRESS) + +!small + +(metric >= 0) + +(ifindex >= 0);
-    let at = batch.addFixed(operation, index, type, flags, NLMSG_HDRLEN + RTMSG_LEN + attributes * 8);
-    const v = batch.writer.view;
-    v.setUint8(at, AF_INET);
-    v.setUint8(at + 1, dstLength);
-    v.setUint16(at + 2, 0); // src_len, tos
-    v.setUint8(at + 4, small ? table : RT_TABLE_UNSPEC);
-    v.setUint8(at + 5, f[base + 7]!);
-    v.setUint8(at + 6, add ? (gateway !== NO_ADDRESS ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE);
-    v.setUint8(at + 7, add ? RTN_UNICAST : RTN_UNSPEC);
-    v.setUint32(at + 8, 0); // flags
-    at += RTMSG_LEN;
-    if (hasDst) at = putAttr(v, at, RTA_DST, dst, false);
-    if (gateway !== NO_ADDRESS) at = putAttr(v, at, RTA_GATEWAY, gateway, false);
-    if (src !== NO_ADDRESS) at = putAttr(v, at, RTA_PREFSRC, src, false);
-    if (!small) at = putAttr(v, at, RTA_TABLE, table, HOST_IS_LITTLE_ENDIAN);
-    if (metric >= 0) at = putAttr(v, at, RTA_PRIORITY, metric, HOST_IS_LITTLE_ENDIAN);
-    if (ifindex >= 0) putAttr(v, at, RTA_OIF, ifindex, HOST_IS_LITTLE_ENDIAN);
+    const typeAndFlags = hostPair16(type, flags);
+    batch.appendWords(operation, to - from, (to - from) * MAX_ROUTE_BYTES, (words, at, starts, indexes, first) => {
+      for (let k = from; k < to; k++) {
+        const i = order === undefined ? k : order[k]!;
+        const base = i * ROUTE_WORDS;
+        const info = f[base + ROUTE_INFO]!;
+        const dstLength = info & 0xff;
+        const device = f[base + ROUTE_DEVICE]!;
+        const ifindex = device >= 0 ? ifindexes[device]! : -1;
+        const table = f[base + ROUTE_TABLE]! >>> 0;
+        const small = table < 256;
+        const hasDst = (info & HAS_DST) !== 0;
+        const hasGateway = (info & HAS_GATEWAY) !== 0;
+        const hasSrc = (info & HAS_SRC) !== 0;
+        const hasMetric = (info & HAS_METRIC) !== 0;
+        const attributes = +hasDst + +hasGateway + +hasSrc + +!small + +hasMetric + +(ifindex >= 0);
+        const message = first + (k - from);
+        starts[message] = at * 4;
+        indexes[message] = i;
+        words[at] = 16 + RTMSG_LEN + attributes * 8;
+        words[at + 1] = typeAndFlags;
+        words[at + 2] = 0; // sequence number, filled in when sent
+        words[at + 3] = 0; // port id
+        // rtmsg: family, dst_len, src_len, tos; table, protocol, scope, type; flags
+        words[at + 4] = hostBytes4(AF_INET, dstLength, 0, 0);
+        const scope = add ? (hasGateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE;
+        words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, (info >>> 8) & 0xff, scope, add ? RTN_UNICAST : RTN_UNSPEC);
+        words[at + 6] = 0;
+        at += HEADER_WORDS + RTMSG_LEN / 4;
+        if (hasDst) {
+          words[at] = RTA_DST_HEADER;
+          words[at + 1] = networkWord(f[base + ROUTE_DST]!);
+          at += 2;
+        }
+        if (hasGateway) {
+          words[at] = RTA_GATEWAY_HEADER;
+          words[at + 1] = networkWord(f[base + ROUTE_GATEWAY]!);
+          at += 2;
+        }
+        if (hasSrc) {
+          words[at] = RTA_PREFSRC_HEADER;
+          words[at + 1] = networkWord(f[base + ROUTE_SRC]!);
+          at += 2;
+        }
+        if (!small) {
+          words[at] = RTA_TABLE_HEADER;
+          words[at + 1] = table;
+          at += 2;
+        }
+        if (hasMetric) {
+          words[at] = RTA_PRIORITY_HEADER;
+          words[at + 1] = f[base + ROUTE_METRIC]!;
+          at += 2;
+        }
+        if (ifindex >= 0) {
+          words[at] = RTA_OIF_HEADER;
+          words[at + 1] = ifindex;
+          at += 2;
+        }
+      }
+      return at;
+    });
   }
 }
 
-/** Numbers per rule in a {@link PlainRules} table. */
-const RULE_FIELDS = 7;
-const FAMILY = 0;
-const ACTION = 1;
-const PRIORITY = 2;
-const FWMARK = 3;
-const FWMASK = 4;
-const TABLE = 5;
-const PROTOCOL = 6;
+// A PlainRules table: words per rule, and where each field is (32-bit words, as for routes).
+const RULE_WORDS = 5;
+const PRIORITY = 0;
+const FWMARK = 1;
+const FWMASK = 2;
+const TABLE = 3;
+/** The family in bits 0-7, the action in bits 8-15, the protocol in bits 16-23, then which optional fields are there. */
+const RULE_INFO = 4;
+const HAS_PRIORITY = 1 << 24;
+const HAS_FWMARK = 1 << 25;
+const HAS_FWMASK = 1 << 26;
+const HAS_TABLE = 1 << 27;
+const HAS_PROTOCOL = 1 << 28;
 /** An optional field of a {@link PlainRules} rule that is not there (every present value is unsigned). */
 export const ABSENT = -1;
 
@@ -264,10 +336,10 @@ export const ABSENT = -1;
  * ruleExactHash, ruleShadows, encodeRule: the unit tests compare them).
  */
 export class PlainRules {
-  private readonly fields: Float64Array;
+  private readonly fields: Uint32Array;
 
   constructor(count: number) {
-    this.fields = new Float64Array(count * RULE_FIELDS);
+    this.fields = new Uint32Array(count * RULE_WORDS);
   }
 
   /**
@@ -277,84 +349,109 @@ export class PlainRules {
    */
   parse(i: number, rule: Rule, forDelete: boolean, owner?: number): boolean {
     if (!isPlain(rule)) return false;
+    // The known fields read directly, then one count of the keys to be sure there is no other
+    // (as PlainRoutes.parse does): cheaper than a switch over every key's name.
+    const r = rule as Record<string, unknown>;
+    let present = 0;
     let family = AF_INET;
-    let action = forDelete ? FR_ACT_UNSPEC : FR_ACT_TO_TBL;
-    let priority = ABSENT;
-    let fwmark = ABSENT;
-    let fwmask = ABSENT;
-    let table = ABSENT;
-    let protocol = owner ?? ABSENT;
-    for (const key in rule) {
-      const value = (rule as Record<string, unknown>)[key];
-      switch (key) {
-        case 'family':
-          if (value === 'inet6') family = AF_INET6;
-          else if (value !== 'inet') return false;
-          break;
-        case 'priority':
-          if (!isU32(value)) return false;
-          priority = value;
-          break;
-        case 'fwmark':
-          if (!isU32(value)) return false;
-          fwmark = value;
-          break;
-        case 'fwmask':
-          if (!isU32(value)) return false;
-          fwmask = value;
-          break;
-        case 'table':
-          if (!isU32(value)) return false;
-          table = value;
-          break;
-        case 'protocol':
-          if (!isIntegerIn(value, 0, 255)) return false;
-          protocol = value;
-          break;
-        case 'action':
-          if (value !== 'lookup') return false;
-          action = FR_ACT_TO_TBL;
-          break;
-        default:
-          return false;
-      }
+    const familyValue = r.family;
+    if (familyValue !== undefined) {
+      present++;
+      if (familyValue === 'inet6') family = AF_INET6;
+      else if (familyValue !== 'inet') return false;
     }
+    let priority = ABSENT;
+    const priorityValue = r.priority;
+    if (priorityValue !== undefined) {
+      present++;
+      if (!isU32(priorityValue)) return false;
+      priority = priorityValue;
+    }
+    let fwmark = ABSENT;
+    const fwmarkValue = r.fwmark;
+    if (fwmarkValue !== undefined) {
+      present++;
+      if (!isU32(fwmarkValue)) return false;
+      fwmark = fwmarkValue;
+    }
+    let fwmask = ABSENT;
+    const fwmaskValue = r.fwmask;
+    if (fwmaskValue !== undefined) {
+      present++;
+      if (!isU32(fwmaskValue)) return false;
+      fwmask = fwmaskValue;
+    }
+    let table = ABSENT;
+    const tableValue = r.table;
+    if (tableValue !== undefined) {
+      present++;
+      if (!isU32(tableValue)) return false;
+      table = tableValue;
+    }
+    let protocol = owner ?? ABSENT;
+    const protocolValue = r.protocol;
+    if (protocolValue !== undefined) {
+      present++;
+      if (!isIntegerIn(protocolValue, 0, 255)) return false;
+      protocol = protocolValue;
+    }
+    let action = forDelete ? FR_ACT_UNSPEC : FR_ACT_TO_TBL;
+    const actionValue = r.action;
+    if (actionValue !== undefined) {
+      present++;
+      if (actionValue !== 'lookup') return false;
+      action = FR_ACT_TO_TBL;
+    }
+    let keys = 0;
+    for (const _key in rule) keys++;
+    if (keys !== present) return false; // another field, or one given as undefined
     if (fwmask !== ABSENT && fwmark === ABSENT) return false;
     if (table === ABSENT && action === FR_ACT_TO_TBL && !forDelete) table = RT_TABLE_MAIN;
     const f = this.fields;
-    const at = i * RULE_FIELDS;
-    f[at + FAMILY] = family;
-    f[at + ACTION] = action;
+    const at = i * RULE_WORDS;
     f[at + PRIORITY] = priority;
     f[at + FWMARK] = fwmark;
     f[at + FWMASK] = fwmask;
     f[at + TABLE] = table;
-    f[at + PROTOCOL] = protocol;
+    f[at + RULE_INFO] =
+      family |
+      (action << 8) |
+      ((protocol & 0xff) << 16) |
+      (priority !== ABSENT ? HAS_PRIORITY : 0) |
+      (fwmark !== ABSENT ? HAS_FWMARK : 0) |
+      (fwmask !== ABSENT ? HAS_FWMASK : 0) |
+      (table !== ABSENT ? HAS_TABLE : 0) |
+      (protocol !== ABSENT ? HAS_PROTOCOL : 0);
     return true;
+  }
+
+  /** Field `word` of the rule at `at` if flag `has` says it is there, else ABSENT. */
+  private field(at: number, word: number, has: number): number {
+    return (this.fields[at + RULE_INFO]! & has) !== 0 ? this.fields[at + word]! : ABSENT;
   }
 
   /** The priority of parsed rule `i`, or -1 if it has none. */
   priority(i: number): number {
-    return this.fields[i * RULE_FIELDS + PRIORITY]!;
+    return this.field(i * RULE_WORDS, PRIORITY, HAS_PRIORITY);
   }
 
   /** Parsed rule `i` as resolveRule (and the owner's protocol) makes it. */
   resolved(i: number): ResolvedRule {
-    const f = this.fields;
-    const at = i * RULE_FIELDS;
-    const rule: ResolvedRule = { family: f[at + FAMILY]!, action: f[at + ACTION]!, flags: 0, tos: 0 };
-    if (f[at + PRIORITY] !== ABSENT) rule.priority = f[at + PRIORITY]!;
-    if (f[at + FWMARK] !== ABSENT) rule.fwmark = f[at + FWMARK]!;
-    if (f[at + FWMASK] !== ABSENT) rule.fwmask = f[at + FWMASK]!;
-    if (f[at + TABLE] !== ABSENT) rule.table = f[at + TABLE]!;
-    if (f[at + PROTOCOL] !== ABSENT) rule.protocol = f[at + PROTOCOL]!;
+    const at = i * RULE_WORDS;
+    const info = this.fields[at + RULE_INFO]!;
+    const rule: ResolvedRule = { family: info & 0xff, action: (info >>> 8) & 0xff, flags: 0, tos: 0 };
+    if (info & HAS_PRIORITY) rule.priority = this.fields[at + PRIORITY]!;
+    if (info & HAS_FWMARK) rule.fwmark = this.fields[at + FWMARK]!;
+    if (info & HAS_FWMASK) rule.fwmask = this.fields[at + FWMASK]!;
+    if (info & HAS_TABLE) rule.table = this.fields[at + TABLE]!;
+    if (info & HAS_PROTOCOL) rule.protocol = (info >>> 16) & 0xff;
     return rule;
   }
 
   /** ruleExactHash of parsed rule `i`. */
   hash(i: number): number {
-    const at = i * RULE_FIELDS;
-    return ruleExactHashOf(this.fields[at + FAMILY]!, this.table(at), this.fields[at + PRIORITY]!, this.mark(at)) & RULE_HASH_MASK;
+    const at = i * RULE_WORDS;
+    return ruleExactHashOf(this.fields[at + RULE_INFO]! & 0xff, this.table(at), this.field(at, PRIORITY, HAS_PRIORITY), this.mark(at)) & RULE_HASH_MASK;
   }
 
   /**
@@ -362,13 +459,12 @@ export class PlainRules {
    * Plain rules have no source, destination or tos, so that is equality of the exact fields.
    */
   same(a: number, b: number): boolean {
-    const f = this.fields;
-    const x = a * RULE_FIELDS;
-    const y = b * RULE_FIELDS;
+    const x = a * RULE_WORDS;
+    const y = b * RULE_WORDS;
+    const kinds = 0xffff; // family and action
     return (
-      f[x + FAMILY] === f[y + FAMILY] &&
-      f[x + ACTION] === f[y + ACTION] &&
-      f[x + PRIORITY] === f[y + PRIORITY] &&
+      (this.fields[x + RULE_INFO]! & kinds) === (this.fields[y + RULE_INFO]! & kinds) &&
+      this.field(x, PRIORITY, HAS_PRIORITY) === this.field(y, PRIORITY, HAS_PRIORITY) &&
       this.table(x) === this.table(y) &&
       this.mark(x) === this.mark(y) &&
       this.mask(x) === this.mask(y) &&
@@ -377,61 +473,85 @@ export class PlainRules {
   }
 
   /**
-   * Writes parsed rule `i` as one message of operation (`operation`, `index`), with the bytes
-   * encodeRule writes for resolved(i), in one go: bulk adds write 10k of these while the kernel
-   * works on the chunk before.
+   * Writes parsed rules `order[from..to)` as one message each of operation (`operation`, item),
+   * with the bytes encodeRule writes for resolved(item): bulk calls write 10k of these while the
+   * kernel works on the chunk before.
    */
-  write(i: number, batch: Batch, operation: string, index: number, type: number, flags: number): void {
+  writeRun(batch: Batch, order: ArrayLike<number>, from: number, to: number, operation: string, type: number, flags: number): void {
     const f = this.fields;
-    const base = i * RULE_FIELDS;
-    const table = f[base + TABLE]!;
-    const fwmark = f[base + FWMARK]!;
-    const fwmask = f[base + FWMASK]!;
-    const priority = f[base + PRIORITY]!;
-    const protocol = f[base + PROTOCOL]!;
-    const hasTable = table !== ABSENT;
-    const small = hasTable && table < 256;
-    const attributes = +(fwmark !== ABSENT) + +(fwmask !== ABSENT) + +(priority !== ABSENT) + +(hasTable && !small) + +(protocol !== ABSENT);
-    let at = batch.addFixed(operation, index, type, flags, NLMSG_HDRLEN + FIB_RULE_HDR_LEN + attributes * 8);
-    const v = batch.writer.view;
-    v.setUint8(at, f[base + FAMILY]!);
-    v.setUint16(at + 1, 0); // dst_len, src_len
-    v.setUint8(at + 3, 0); // tos
-    v.setUint8(at + 4, small ? table : RT_TABLE_UNSPEC);
-    v.setUint16(at + 5, 0); // res1, res2
-    v.setUint8(at + 7, f[base + ACTION]!);
-    v.setUint32(at + 8, 0); // flags
-    at += FIB_RULE_HDR_LEN;
-    if (fwmark !== ABSENT) at = putAttr(v, at, FRA_FWMARK, fwmark, HOST_IS_LITTLE_ENDIAN);
-    if (fwmask !== ABSENT) at = putAttr(v, at, FRA_FWMASK, fwmask, HOST_IS_LITTLE_ENDIAN);
-    if (priority !== ABSENT) at = putAttr(v, at, FRA_PRIORITY, priority, HOST_IS_LITTLE_ENDIAN);
-    if (hasTable && !small) at = putAttr(v, at, FRA_TABLE, table, HOST_IS_LITTLE_ENDIAN);
-    if (protocol !== ABSENT) {
-      // A u8 attribute: length 5, then the byte and three bytes of padding.
-      v.setUint16(at, 5, HOST_IS_LITTLE_ENDIAN);
-      v.setUint16(at + 2, FRA_PROTOCOL, HOST_IS_LITTLE_ENDIAN);
-      v.setUint32(at + 4, protocol << 24);
-    }
+    const typeAndFlags = hostPair16(type, flags);
+    batch.appendWords(operation, to - from, (to - from) * MAX_RULE_BYTES, (words, at, starts, indexes, first) => {
+      for (let k = from; k < to; k++) {
+        const i = order[k]!;
+        const base = i * RULE_WORDS;
+        const info = f[base + RULE_INFO]!;
+        const table = f[base + TABLE]!;
+        const fwmark = f[base + FWMARK]!;
+        const hasTable = (info & HAS_TABLE) !== 0;
+        const hasMark = (info & HAS_FWMARK) !== 0;
+        const hasMask = (info & HAS_FWMASK) !== 0;
+        const hasPriority = (info & HAS_PRIORITY) !== 0;
+        const hasProtocol = (info & HAS_PROTOCOL) !== 0;
+        const small = hasTable && table < 256;
+        const attributes = +hasMark + +hasMask + +hasPriority + +(hasTable && !small) + +hasProtocol;
+        const message = first + (k - from);
+        starts[message] = at * 4;
+        indexes[message] = i;
+        words[at] = 16 + FIB_RULE_HDR_LEN + attributes * 8;
+        words[at + 1] = typeAndFlags;
+        words[at + 2] = 0; // sequence number, filled in when sent
+        words[at + 3] = 0; // port id
+        // fib_rule_hdr: family, dst_len, src_len, tos; table, res1, res2, action; flags
+        words[at + 4] = hostBytes4(info & 0xff, 0, 0, 0);
+        words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, 0, 0, (info >>> 8) & 0xff);
+        words[at + 6] = 0;
+        at += HEADER_WORDS + FIB_RULE_HDR_LEN / 4;
+        if (hasMark) {
+          words[at] = FRA_FWMARK_HEADER;
+          words[at + 1] = fwmark;
+          at += 2;
+        }
+        if (hasMask) {
+          words[at] = FRA_FWMASK_HEADER;
+          words[at + 1] = f[base + FWMASK]!;
+          at += 2;
+        }
+        if (hasPriority) {
+          words[at] = FRA_PRIORITY_HEADER;
+          words[at + 1] = f[base + PRIORITY]!;
+          at += 2;
+        }
+        if (hasTable && !small) {
+          words[at] = FRA_TABLE_HEADER;
+          words[at + 1] = table;
+          at += 2;
+        }
+        if (hasProtocol) {
+          words[at] = FRA_PROTOCOL_HEADER;
+          words[at + 1] = hostBytes4((info >>> 16) & 0xff, 0, 0, 0);
+          at += 2;
+        }
+      }
+      return at;
+    });
   }
 
   // The exact fields as the kernel stores them (see exactFields in rules.ts).
   private table(at: number): number {
-    const table = this.fields[at + TABLE]!;
-    return table === ABSENT ? 0 : table;
+    return (this.fields[at + RULE_INFO]! & HAS_TABLE) !== 0 ? this.fields[at + TABLE]! : 0;
   }
 
   private mark(at: number): number {
-    const mark = this.fields[at + FWMARK]!;
-    return mark === ABSENT ? 0 : mark;
+    return (this.fields[at + RULE_INFO]! & HAS_FWMARK) !== 0 ? this.fields[at + FWMARK]! : 0;
   }
 
   private mask(at: number): number {
-    const mask = this.fields[at + FWMASK]!;
+    const mask = this.field(at, FWMASK, HAS_FWMASK);
     return storedFwmask(this.mark(at), mask === ABSENT ? undefined : mask);
   }
 
   private protocol(at: number): number {
-    const protocol = this.fields[at + PROTOCOL]!;
-    return protocol === ABSENT ? 0 : protocol;
+    const info = this.fields[at + RULE_INFO]!;
+    return (info & HAS_PROTOCOL) !== 0 ? (info >>> 16) & 0xff : 0;
   }
 }

@@ -3,7 +3,7 @@ import type { FamilyName } from '../common/ip.js';
 import { interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
-import { sendChunked } from '../netlink/chunked.js';
+import { sendChunkedRuns } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
 import { InterfaceNames, PlainRoutes } from './fast.js';
@@ -224,21 +224,27 @@ export class RouteApi extends RtnlApi {
       const route = routes[index]!;
       if (plain.parse(index, route, intent, devices, owner)) continue;
       const full = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
-      for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) devices.idOf(name, () => field);
+      for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) devices.idOf(name, field);
       resolved[index] = full;
     }
     const links = await this.interfaces(devices.wanted);
     plain.useInterfaces(devices.indexes(links));
     const ifindex = (name: string) => links.get(name);
-    const errors = await sendChunked(this.connection, routes.length, 48, (batch, index) => {
-      const full = resolved[index];
-      if (full === undefined) {
-        plain.write(index, batch, operation, index, type, flags, intent);
-        return;
+    const errors = await sendChunkedRuns(this.connection, routes.length, 48, (batch, from, to) => {
+      for (let index = from; index < to; ) {
+        const full = resolved[index];
+        if (full !== undefined) {
+          batch.begin(batch.operationAt(operation, index), type, flags);
+          encodeRoute(batch.writer, full, ifindex);
+          batch.end();
+          index++;
+          continue;
+        }
+        let end = index + 1;
+        while (end < to && resolved[end] === undefined) end++;
+        plain.writeRun(batch, undefined, index, end, operation, type, flags, intent);
+        index = end;
       }
-      batch.begin(batch.operationAt(operation, index), type, flags);
-      encodeRoute(batch.writer, full, ifindex);
-      batch.end();
     });
     return bulkResult(errors, options);
   }

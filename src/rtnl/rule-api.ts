@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
-import { ABSENT, PlainRules } from './fast.js';
+import { ABSENT, MAX_RULE_BYTES, PlainRules } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import {
   RULE_REQUESTS,
@@ -173,13 +173,24 @@ class CheckedRules {
     return ruleShadows(this.rule(a), this.rule(b));
   }
 
-  /** Adds rule `i`'s message to a batch, as operation (`operation`, i). */
-  write(batch: Batch, operation: string, i: number, request: { type: number; flags: number }): void {
-    const general = this.general?.[i];
-    if (general === undefined) return this.plain.write(i, batch, operation, i, request.type, request.flags);
-    batch.begin(batch.operationAt(operation, i), request.type, request.flags);
-    encodeRule(batch.writer, general);
-    batch.end();
+  /** Adds the messages of rules `order[from..to)` to a batch, as operations (`operation`, item). */
+  writeRun(batch: Batch, order: ArrayLike<number>, from: number, to: number, operation: string, request: { type: number; flags: number }): void {
+    const general = this.general;
+    if (general === undefined) return this.plain.writeRun(batch, order, from, to, operation, request.type, request.flags);
+    for (let k = from; k < to; ) {
+      const resolved = general[order[k]!];
+      if (resolved !== undefined) {
+        batch.begin(batch.operationAt(operation, order[k]!), request.type, request.flags);
+        encodeRule(batch.writer, resolved);
+        batch.end();
+        k++;
+        continue;
+      }
+      let end = k + 1;
+      while (end < to && general[order[end]!] === undefined) end++;
+      this.plain.writeRun(batch, order, k, end, operation, request.type, request.flags);
+      k = end;
+    }
   }
 }
 
@@ -200,6 +211,23 @@ function byPriority(indexes: Int32Array, rules: CheckedRules, descending: boolea
   if (ascending) return indexes;
   if (strictlyDescending) return indexes.slice().reverse();
   return indexes.slice().sort((a, b) => (rules.priority(a) - rules.priority(b)) * sign || a - b);
+}
+
+/**
+ * Whether no two items of `order` (descending priority) share a priority, and none shares one
+ * with an `existing` rule (of either family: the kernel would tell them apart, this need not).
+ */
+function prioritiesApart(order: Int32Array, rules: CheckedRules, existing: readonly Rule[]): boolean {
+  for (let k = 1; k < order.length; k++) if (rules.priority(order[k]!) === rules.priority(order[k - 1]!)) return false;
+  const taken = existing.map((rule) => rule.priority ?? 0).sort((a, b) => b - a);
+  // Both descending: one walk finds any priority in both.
+  for (let k = 0, j = 0; k < order.length && j < taken.length; ) {
+    const priority = rules.priority(order[k]!);
+    if (priority === taken[j]) return false;
+    if (priority > taken[j]!) k++;
+    else j++;
+  }
+  return true;
 }
 
 /** 0, 1, ..., count - 1. */
@@ -312,7 +340,7 @@ export class RuleApi extends RtnlApi {
       // The kernel picks priorities from what is already there: only the caller's order gives
       // the same result.
       const batch = new Batch({ initialCapacity: checked.count * 64 + 64 });
-      for (let index = 0; index < checked.count; index++) checked.write(batch, 'addRules', index, RULE_REQUESTS.add);
+      checked.writeRun(batch, identityOrder(checked.count), 0, checked.count, 'addRules', RULE_REQUESTS.add);
       return bulkResult(await this.runIndexed(batch, checked.count), options);
     }
     // Bad input is refused before any I/O; then one dump of both families for the duplicate check.
@@ -321,9 +349,16 @@ export class RuleApi extends RtnlApi {
 
   private async addManyFast(items: CheckedRules, dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
     const count = items.count;
+    const decoded = dumped.map((message) => decodeRule(message));
+    const order = byPriority(identityOrder(count), items, true);
+    if (prioritiesApart(order, items, decoded)) {
+      // The kernel's rules compare equal only at one priority: with no priority shared (the
+      // usual bulk call: a rule per priority), nothing can be a duplicate, and no check is due.
+      return this.runChunked(order, count, MAX_RULE_BYTES, (batch, order, from, to) => items.writeRun(batch, order, from, to, 'addRules', RULE_REQUESTS.addUnchecked));
+    }
     const errors = new Array<NetlinkError | undefined>(count).fill(undefined);
     const existing: ResolvedRule[] = [];
-    for (const message of dumped) existing.push(resolveRule(decodeRule(message), 'existing', false));
+    for (const rule of decoded) existing.push(resolveRule(rule, 'existing', false));
     // What the kernel holds, by the fields it compares exactly: the rules that were there
     // (entry -1 - j for the j-th) and the items accepted so far (entry i).
     const held = new RuleSet(count + existing.length, (found, candidate) =>
@@ -351,7 +386,7 @@ export class RuleApi extends RtnlApi {
         }
       }
       const accepted = taken.subarray(0, acceptedCount);
-      const sent = await this.runChunked(byPriority(accepted, items, true), count, 40, (batch, i) => items.write(batch, 'addRules', i, RULE_REQUESTS.addUnchecked));
+      const sent = await this.runChunked(byPriority(accepted, items, true), count, MAX_RULE_BYTES, (batch, order, from, to) => items.writeRun(batch, order, from, to, 'addRules', RULE_REQUESTS.addUnchecked));
       let refused = false;
       for (let k = 0; k < accepted.length; k++) {
         const i = accepted[k]!;
@@ -400,7 +435,7 @@ export class RuleApi extends RtnlApi {
     const checked = new CheckedRules(rules, true, this.tables(), this.owner);
     const indexes = identityOrder(checked.count);
     const order = checked.allPrioritized ? byPriority(indexes, checked, false) : indexes;
-    return bulkResult(await this.runChunked(order, checked.count, 40, (batch, i) => checked.write(batch, 'deleteRules', i, RULE_REQUESTS.delete)), options);
+    return bulkResult(await this.runChunked(order, checked.count, MAX_RULE_BYTES, (batch, order, from, to) => checked.writeRun(batch, order, from, to, 'deleteRules', RULE_REQUESTS.delete)), options);
   }
 
   private dump(family: number): Promise<NetlinkMessage[]> {

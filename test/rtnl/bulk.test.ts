@@ -102,6 +102,29 @@ t.test('rules.addMany and deleteMany: outcomes and state identical to one by one
   await t.rejects(bulk.rules.addMany([{ fwmark: 1, priority: 100, table: 10 }], { throwOnError: true }), { code: 'EEXIST', index: 0 }, 'throwOnError rejects with the first error');
 });
 
+t.test('rules.addMany with every priority its own (no duplicate check due): mixed plain and general rules, refusals, as one by one', async (t) => {
+  const [bulk, bulkNs, single, singleNs] = await pair(t);
+  for (const handle of [bulk, single]) for (const rule of existingRules) await handle.rules.add(rule);
+  const rules: Rule[] = [
+    { fwmark: 31, priority: 1003, table: 31 },
+    { from: '198.51.100.0/24', priority: 1001, table: 32 }, // general path, between plain ones
+    { fwmark: 33, fwmask: 0xff, priority: 1005, table: 300, protocol: 99 },
+    { fwmark: 34, priority: 1002, action: 'goto', goto: 90 }, // backward goto: EINVAL
+    { family: 'inet6', fwmark: 35, priority: 1004, table: 35 },
+    { iif: 'lo', priority: 1000, table: 36 }, // general, lowest priority: sent last
+    { fwmark: 37, priority: 99, table: 37 }, // below the existing rules' priorities
+  ];
+  const result = await bulk.rules.addMany(rules);
+  const expected = await oneByOne(rules, (rule) => single.rules.add(rule));
+  t.same(codes(result.errors), expected, `per-item outcomes: ${JSON.stringify(expected)}`);
+  t.same(expected, [undefined, undefined, undefined, 'EINVAL', undefined, undefined, undefined], 'the cases are the ones meant');
+  t.match(result.errors[3], { operation: 'addRules', index: 3, code: 'EINVAL' }, 'the refusal keeps its index');
+  t.same(rulesOf(bulkNs), rulesOf(singleNs), 'ip shows the same rules, in the same order');
+  const deleted = await bulk.rules.deleteMany(rules);
+  t.same(codes(deleted.errors), await oneByOne(rules, (rule) => single.rules.delete(rule)), 'deleteMany: same outcomes');
+  t.same(rulesOf(bulkNs), rulesOf(singleNs), 'deleteMany: same rules remain');
+});
+
 t.test('routes.addMany, replaceMany and deleteMany: outcomes and state identical to one by one', async (t) => {
   const [bulk, bulkNs, single, singleNs] = await pair(t);
   const routes: Route[] = [

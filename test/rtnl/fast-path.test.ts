@@ -44,7 +44,7 @@ function fast(route: Route, intent: RouteIntent, request: keyof typeof ROUTE_REQ
   if (devices.wanted.some(([name]) => !links.has(name))) return undefined; // the lookup would refuse it
   plain.useInterfaces(devices.indexes(links));
   const batch = new Batch();
-  plain.write(0, batch, 'x', 0, type, flags, intent);
+  plain.writeRun(batch, undefined, 0, 1, 'x', type, flags, intent);
   return batch.bytes().toString('hex');
 }
 
@@ -164,7 +164,7 @@ t.test('PlainRules.same is ruleShadows for plain rules', async (t) => {
   t.equal(equal, 14, 'pairs the kernel takes for one rule: mark 1 with and without mask 0xffffffff; mark 0, mask 0, no mark, protocol 0 (four as one)');
 });
 
-t.test('PlainRules.write writes the bytes encodeRule writes, protocols and large tables included', async (t) => {
+t.test('PlainRules.writeRun writes the bytes encodeRule writes, protocols and large tables included', async (t) => {
   const rules: Rule[] = [
     ...PLAIN_RULES,
     { fwmark: 0xffffffff, fwmask: 0xffffffff, priority: 0xffffffff, table: 0xffffffff, protocol: 255 },
@@ -183,15 +183,56 @@ t.test('PlainRules.write writes the bytes encodeRule writes, protocols and large
         if (owner !== undefined && resolved.protocol === undefined) resolved.protocol = owner;
         const fast = new Batch({ initialCapacity: 8 }); // small: the writer grows mid-batch
         fast.add({ operation: 'pad' }, 1, 0); // an earlier message, so offsets are not 0
-        quick.write(1, fast, 'x', 0, request.type, request.flags);
+        quick.writeRun(fast, [0, 1], 1, 2, 'x', request.type, request.flags);
         const slow = new Batch();
         slow.add({ operation: 'pad' }, 1, 0);
-        slow.add({ operation: 'x', index: 0 }, request.type, request.flags, (w) => encodeRule(w, resolved));
+        slow.add({ operation: 'x', index: 1 }, request.type, request.flags, (w) => encodeRule(w, resolved));
         t.equal(fast.bytes().toString('hex'), slow.bytes().toString('hex'), `${forDelete ? 'delete' : 'add'} ${JSON.stringify(resolved)}`);
-        t.same(fast.operationRef(1), { operation: 'x', index: 0 });
+        t.same(fast.operationRef(1), { operation: 'x', index: 1 });
         compared++;
       }
     }
   }
   t.equal(compared, 28);
+});
+
+t.test('a run of plain messages of every shape, after a message of another operation, is the general path byte for byte', async (t) => {
+  const routes: Route[] = [
+    { dst: '10.0.0.1/32', dev: 'v0', table: 100 },
+    { dst: '10.1.0.0/16', gateway: '192.0.2.1', table: 300, metric: 5 },
+    { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
+    { dst: '192.168.1.0/24', dev: 'eth0', src: '192.168.1.6', table: 101 },
+    { dst: '255.254.253.252/30', src: '203.0.113.255', dev: 'eth0', table: 0xffffffff, metric: 0xffffffff, protocol: 255 },
+    { dst: '0.0.0.0/0', gateway: '255.255.255.255', metric: 0, table: 255, protocol: 0 },
+    { dst: '128.0.0.0/1', src: '0.0.0.0', table: 256, metric: 0x80000000 },
+  ];
+  const { type, flags } = ROUTE_REQUESTS.add;
+  const plain = new PlainRoutes(routes.length);
+  const devices = new InterfaceNames();
+  routes.forEach((route, i) => t.ok(plain.parse(i, route, 'add', devices), `plain: ${JSON.stringify(route)}`));
+  plain.useInterfaces(devices.indexes(links));
+  const fast = new Batch({ initialCapacity: 8 }); // small: the run grows the buffer
+  fast.add({ operation: 'pad' }, 1, 0);
+  plain.writeRun(fast, undefined, 1, routes.length, 'x', type, flags, 'add');
+  plain.writeRun(fast, undefined, 0, 1, 'x', type, flags, 'add');
+  const slow = new Batch();
+  slow.add({ operation: 'pad' }, 1, 0);
+  for (const i of [1, 2, 3, 4, 5, 6, 0]) slow.add({ operation: 'x', index: i }, type, flags, (w) => encodeRoute(w, resolveRoute(routes[i]!, 'route', 'add'), (name) => links.get(name)));
+  t.equal(fast.bytes().toString('hex'), slow.bytes().toString('hex'));
+  t.equal(fast.messageCount, 8);
+  t.same(fast.operations, slow.operations, 'each message belongs to its item');
+  for (let m = 0; m < 8; m++) t.equal(fast.messageStart(m), slow.messageStart(m), `message ${m} starts where it should`);
+
+  const rules: Rule[] = [...PLAIN_RULES, { fwmark: 0xffffffff, fwmask: 1, priority: 0xffffffff, table: 0xffffffff, protocol: 255 }];
+  const table = new PlainRules(rules.length);
+  rules.forEach((rule, i) => t.ok(table.parse(i, rule, false), `plain: ${JSON.stringify(rule)}`));
+  const order = [5, 3, 1, 0, 2, 4];
+  const fastRules = new Batch({ initialCapacity: 8 });
+  fastRules.add({ operation: 'pad' }, 1, 0);
+  table.writeRun(fastRules, order, 0, order.length, 'addRules', RULE_REQUESTS.addUnchecked.type, RULE_REQUESTS.addUnchecked.flags);
+  const slowRules = new Batch();
+  slowRules.add({ operation: 'pad' }, 1, 0);
+  for (const i of order) slowRules.add({ operation: 'addRules', index: i }, RULE_REQUESTS.addUnchecked.type, RULE_REQUESTS.addUnchecked.flags, (w) => encodeRule(w, resolveRule(rules[i]!, 'rule', false)));
+  t.equal(fastRules.bytes().toString('hex'), slowRules.bytes().toString('hex'));
+  t.same(fastRules.operations, slowRules.operations);
 });

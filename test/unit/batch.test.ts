@@ -69,3 +69,57 @@ t.test('one operation may own several messages', async (t) => {
   t.same([0, 1, 2, 3].map((i) => batch.ownerOf(i)), [0, 0, 0, 1]);
   t.throws(() => batch.begin(5, 16, 1), /unknown operation/);
 });
+
+t.test('appendWords: a run of word-written messages, framed and owned like added ones', async (t) => {
+  const batch = new Batch({ initialCapacity: 8 });
+  batch.add({ operation: 'first', index: 0 }, 16, 1, (w) => w.zeros(3)); // 19 bytes, padded to 20
+  const items = [5, 9, 2];
+  batch.appendWords('run', items.length, items.length * 24, (words, at, starts, indexes, first) => {
+    for (let j = 0; j < items.length; j++) {
+      starts[first + j] = at * 4;
+      indexes[first + j] = items[j]!;
+      words[at] = 20; // nlmsg_len
+      words[at + 1] = 17 | (1 << 16); // type, flags (little-endian host)
+      words[at + 2] = 0;
+      words[at + 3] = 0;
+      words[at + 4] = items[j]!;
+      at += 5;
+    }
+    return at;
+  });
+  batch.add({ operation: 'last', index: 1 }, 18, 1);
+  const messages = parseMessages(Buffer.from(batch.bytes()));
+  t.same(messages.map((m) => m.type), [16, 17, 17, 17, 18], 'five messages back to back');
+  t.same(batch.operations, [{ operation: 'first', index: 0 }, { operation: 'run', index: 5 }, { operation: 'run', index: 9 }, { operation: 'run', index: 2 }, { operation: 'last', index: 1 }]);
+  t.same([0, 1, 2, 3, 4].map((m) => batch.messageStart(m)), [0, 20, 40, 60, 80]);
+  t.equal(batch.byteLength, 96);
+
+  const owned = new Batch();
+  const op = owned.operation({ operation: 'multi' });
+  owned.begin(op, 16, 1);
+  owned.end();
+  owned.begin(op, 16, 1);
+  owned.end();
+  t.throws(() => owned.appendWords('run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not after an operation of several messages');
+  const pending = new Batch();
+  pending.operation({ operation: 'registered' });
+  t.throws(() => pending.appendWords('run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not while an operation waits for its message');
+  const wrong = new Batch();
+  const noStarts = (words: Uint32Array, at: number): number => {
+    words[at] = 20;
+    words[at + 5] = 20;
+    return at + 10;
+  };
+  t.throws(() => wrong.appendWords('run', 2, 40, noStarts), /recorded message 0 at -1, not 0/, 'a fill that records no starts is caught');
+  const short = new Batch();
+  t.throws(
+    () =>
+      short.appendWords('run', 1, 40, (words, at, starts, _indexes, first) => {
+        starts[first] = at * 4;
+        words[at] = 20;
+        return at + 6;
+      }),
+    /ended at 24, its messages at 20/,
+    'a fill whose end disagrees with its messages is caught',
+  );
+});
