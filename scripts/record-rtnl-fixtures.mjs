@@ -95,6 +95,12 @@ const cases = [
   { name: 'addr-add-peer', kind: 'address', intent: 'add', ip: 'addr add 10.9.0.1 peer 10.9.0.2 dev v0', input: { address: '10.9.0.1', peer: '10.9.0.2', dev: 'v0' } },
   { name: 'addr-add-noprefixroute', kind: 'address', intent: 'add', ip: '-6 addr add 2001:db8:a::1/64 dev v0 nodad noprefixroute', input: { address: '2001:db8:a::1/64', dev: 'v0', nodad: true, noprefixroute: true } },
   { name: 'addr-del-ipv4', kind: 'address', intent: 'delete', ip: 'addr del 203.0.113.1/24 dev v0', input: { address: '203.0.113.1/24', dev: 'v0' } },
+  { name: 'addr-add-lifetimes', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.9/24 dev v0 valid_lft 300 preferred_lft 200', input: { address: '198.51.100.9/24', dev: 'v0', validLifetime: 300, preferredLifetime: 200 } },
+  { name: 'addr-add-ipv6-valid-lifetime-noprefixroute', kind: 'address', intent: 'add', ip: '-6 addr add 2001:db8:b::1/64 dev v0 nodad noprefixroute valid_lft 600 preferred_lft 600', input: { address: '2001:db8:b::1/64', dev: 'v0', nodad: true, noprefixroute: true, validLifetime: 600 } },
+  { name: 'addr-add-deprecated', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.10/24 dev v0 preferred_lft 0', input: { address: '198.51.100.10/24', dev: 'v0', preferredLifetime: 0 } },
+  { name: 'route-add-ipv6-expires-pref', kind: 'route', intent: 'add', ip: '-6 route add 2001:db8:9::/48 table 9 metric 5 expires 300 pref high dev v0', input: { dst: '2001:db8:9::/48', table: 9, metric: 5, expires: 300, pref: 'high', dev: 'v0' } },
+  { name: 'route-add-ipv6-pref-low', kind: 'route', intent: 'add', ip: '-6 route add 2001:db8:c::/48 via 2001:db8::1 pref low dev v0', input: { dst: '2001:db8:c::/48', gateway: '2001:db8::1', pref: 'low', dev: 'v0' } },
+  { name: 'route-del-ipv6-connected', kind: 'route', intent: 'delete', ip: '-6 route del 2001:db8:9::/48 table 9 dev v0', input: { dst: '2001:db8:9::/48', table: 9, dev: 'v0' } },
   // Links.
   { name: 'link-add-bridge', kind: 'link', intent: 'create', ip: 'link add br0 type bridge', input: { name: 'br0', kind: 'bridge' } },
   { name: 'link-add-veth', kind: 'link', intent: 'create', ip: 'link add va type veth peer name vb', input: { name: 'va', kind: 'veth', peer: { name: 'vb' } } },

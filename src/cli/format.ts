@@ -69,6 +69,8 @@ export function formatRoute(route: Route): string {
   if (route.metrics !== undefined) {
     for (const [key, value] of Object.entries(route.metrics)) if (key !== 'lock') parts.push(`${key} ${String(value)}`);
   }
+  if (route.expires !== undefined) parts.push(`expires ${route.expires}sec`);
+  if (route.pref !== undefined) parts.push(`pref ${route.pref}`);
   let text = parts.join(' ');
   for (const nexthop of route.nexthops ?? []) {
     text += `\n\tnexthop${nexthop.gateway !== undefined ? ` via ${nexthop.gateway}` : ''}${nexthop.dev !== undefined ? ` dev ${nexthop.dev}` : ''} weight ${nexthop.weight ?? 1}${nexthop.onlink ? ' onlink' : ''}`;

@@ -65,6 +65,7 @@ export function routeSatisfies(wanted: ResolvedRoute, held: ResolvedRoute): bool
     wanted.flags === held.flags &&
     metricsText(wanted) === metricsText(held) &&
     wanted.nexthopId === held.nexthopId &&
+    (wanted.pref ?? 0) === (held.pref ?? 0) &&
     sameNexthops(wanted.nexthops, held.nexthops)
   );
 }

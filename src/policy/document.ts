@@ -223,6 +223,9 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
     if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
       throw new ValidationError(`${field}.protocol`, given.protocol, `a policy route carries the owner's protocol (${owner}); leave protocol out`);
     }
+    if (given.expires !== undefined) {
+      throw new ValidationError(`${field}.expires`, given.expires, 'a policy cannot hold a route that the kernel deletes when it expires; leave expires out');
+    }
     const route: Route = { ...given, protocol: owner };
     const resolved = resolveRoute(route, field, 'add', tables);
     const slot = routeSlot(resolved);

@@ -11,6 +11,8 @@ import {
   IFADDRMSG_LEN,
   IFA_ADDRESS,
   IFA_BROADCAST,
+  IFA_CACHEINFO,
+  IFA_F_DEPRECATED,
   IFA_FLAGS,
   IFA_F_NODAD,
   IFA_F_NOPREFIXROUTE,
@@ -43,9 +45,24 @@ export interface Address {
   nodad?: boolean;
   /** Add no prefix route for it (`noprefixroute`). */
   noprefixroute?: boolean;
+  /**
+   * Seconds until the kernel removes the address (`valid_lft 300`); absent: forever (also on
+   * replace, which makes an expiring address permanent again). A listed address shows the
+   * seconds left.
+   */
+  validLifetime?: number;
+  /**
+   * Seconds until the address is deprecated, no longer picked as a source for new connections
+   * (`preferred_lft 200`, at most validLifetime; 0 deprecates it now); absent: as long as it is
+   * valid (where ip would refuse `valid_lft` alone).
+   */
+  preferredLifetime?: number;
 }
 
-const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute']);
+const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime']);
+
+/** INFINITY_LIFE_TIME: what the kernel takes (and reports) for "forever". */
+const FOREVER = 0xffffffff;
 
 /** An address checked and converted; `dev` still needs its ifindex. */
 export interface ResolvedAddress {
@@ -57,6 +74,8 @@ export interface ResolvedAddress {
   dev: string;
   scope: number;
   flags: number;
+  /** ifa_cacheinfo's lifetimes, when either was given (the other then FOREVER). */
+  lifetimes?: { valid: number; preferred: number };
 }
 
 function flag(value: unknown, field: string, bit: number): number {
@@ -91,6 +110,15 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
     resolved.label = label;
   }
   integerInRange(resolved.local.length, `${field}.address`, 0, local.family === 4 ? 32 : 128);
+  if (address.validLifetime !== undefined || address.preferredLifetime !== undefined) {
+    // A valid lifetime alone is also the preferred one (ip would refuse it: its preferred
+    // lifetime stays forever, longer than the valid one, which the kernel refuses too); a
+    // preferred lifetime alone leaves the address valid forever. A valid lifetime of 0 is refused.
+    const valid = address.validLifetime === undefined ? FOREVER : integerInRange(address.validLifetime, `${field}.validLifetime`, 1, FOREVER, 'a number of seconds');
+    const preferred = address.preferredLifetime === undefined ? valid : integerInRange(address.preferredLifetime, `${field}.preferredLifetime`, 0, FOREVER, 'a number of seconds');
+    if (preferred > valid) throw new ValidationError(`${field}.preferredLifetime`, preferred, `at most validLifetime (${valid})`);
+    resolved.lifetimes = { valid, preferred };
+  }
   return resolved;
 }
 
@@ -112,6 +140,14 @@ export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, i
   if (address.label !== undefined) writer.attrString(IFA_LABEL, address.label);
   if (wide) writer.attrU32(IFA_FLAGS, address.flags);
   if (!address.peer) writer.attrBytes(IFA_ADDRESS, address.local.bytes);
+  if (address.lifetimes) {
+    // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }
+    const info = new Uint8Array(16);
+    const view = new DataView(info.buffer);
+    view.setUint32(0, address.lifetimes.preferred, HOST_IS_LITTLE_ENDIAN);
+    view.setUint32(4, address.lifetimes.valid, HOST_IS_LITTLE_ENDIAN);
+    writer.attrBytes(IFA_CACHEINFO, info);
+  }
 }
 
 /** Message type and flags of each address request, as `ip addr` sends them (NLM_F_ACK aside). */
@@ -155,5 +191,17 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   address.scope = scopeName(scope);
   if (flags & IFA_F_NODAD) address.nodad = true;
   if (flags & IFA_F_NOPREFIXROUTE) address.noprefixroute = true;
+  const cacheinfo = attrs.bytes(IFA_CACHEINFO);
+  if (cacheinfo !== undefined && cacheinfo.length >= 8) {
+    const info = new DataView(cacheinfo.buffer, cacheinfo.byteOffset, cacheinfo.byteLength);
+    const preferred = info.getUint32(0, HOST_IS_LITTLE_ENDIAN);
+    const valid = info.getUint32(4, HOST_IS_LITTLE_ENDIAN);
+    // A permanent address reports both as forever: nothing to list.
+    if (valid !== FOREVER) address.validLifetime = valid;
+    if (preferred !== FOREVER) address.preferredLifetime = preferred;
+  }
+  // An IPv4 address deprecated for good (preferred 0, valid forever) is reported as permanent,
+  // both lifetimes forever, with only this flag to tell.
+  if (flags & IFA_F_DEPRECATED) address.preferredLifetime = 0;
   return address;
 }

@@ -213,6 +213,7 @@ export const IFA_FLAGS = 8; // IFA_FLAGS
 // ifa_flags / IFA_FLAGS bits
 export const IFA_F_SECONDARY = 0x01; // IFA_F_SECONDARY
 export const IFA_F_NODAD = 0x02; // IFA_F_NODAD
+export const IFA_F_DEPRECATED = 0x20; // IFA_F_DEPRECATED
 export const IFA_F_TENTATIVE = 0x40; // IFA_F_TENTATIVE
 export const IFA_F_PERMANENT = 0x80; // IFA_F_PERMANENT
 export const IFA_F_NOPREFIXROUTE = 0x200; // IFA_F_NOPREFIXROUTE

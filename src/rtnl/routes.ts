@@ -24,12 +24,15 @@ import {
   RTAX_RTTVAR,
   RTAX_SSTHRESH,
   RTAX_WINDOW,
+  RTA_CACHEINFO,
   RTA_DST,
+  RTA_EXPIRES,
   RTA_GATEWAY,
   RTA_METRICS,
   RTA_MULTIPATH,
   RTA_NH_ID,
   RTA_OIF,
+  RTA_PREF,
   RTA_PREFSRC,
   RTA_PRIORITY,
   RTA_TABLE,
@@ -69,6 +72,16 @@ export type RouteType =
   | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast'
   | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve';
 
+
+/** An IPv6 route's preference (`pref high`, RFC 4191): which of several default routes wins. */
+export type RoutePreference = 'low' | 'medium' | 'high';
+
+// ICMPV6_ROUTER_PREF_*: the two bits RFC 4191 puts in router advertisements.
+const PREFERENCE_CODES: Record<RoutePreference, number> = { low: 3, medium: 0, high: 1 };
+const PREFERENCE_NAMES = new Map<number, RoutePreference>(Object.entries(PREFERENCE_CODES).map(([k, v]) => [v, k as RoutePreference]));
+
+/** rta_cacheinfo.rta_expires counts clock ticks of USER_HZ, which is 100 on every Linux ABI. */
+const USER_HZ = 100;
 
 /** Metric names, as `ip route` spells them (`mtu 1400`, `initcwnd 10`, `congctl cubic`). */
 export type RouteMetricName =
@@ -151,11 +164,22 @@ export interface Route {
    * gateway and device next to it, so the route can be passed back as it is.
    */
   nexthopId?: number;
+  /**
+   * IPv6: the route's preference (`pref high`); listed only when not 'medium', the kernel's
+   * default.
+   */
+  pref?: RoutePreference;
+  /**
+   * IPv6: seconds until the kernel deletes the route (`expires 300`). A listed route shows the
+   * seconds left, so that passing it back keeps about the same deadline. Not for policy
+   * documents: a route that deletes itself cannot be held in place.
+   */
+  expires?: number;
 }
 
 /** Every field of a Route (the policy document's JSON Schema lists the same). */
 export const ROUTE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops', 'nexthopId',
+  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops', 'nexthopId', 'pref', 'expires',
 ]);
 /** Every field of a Nexthop. */
 export const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
@@ -227,6 +251,10 @@ export interface ResolvedRoute {
   lock?: number;
   nexthops?: ResolvedNexthop[];
   nexthopId?: number;
+  /** RTA_PREF (ICMPV6_ROUTER_PREF_*); absent: not sent (the kernel takes medium). */
+  pref?: number;
+  /** RTA_EXPIRES, seconds. */
+  expires?: number;
 }
 
 /** Whether a route operation is an add/replace/append (ip's defaults apply) or a delete. */
@@ -341,6 +369,9 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
   const routed = gateway !== undefined || nexthops?.some((n) => n.gateway !== undefined) || nexthopId !== undefined;
   if (route.scope !== undefined) {
     scope = scopeCode(route.scope, `${field}.scope`);
+  } else if (family === 6) {
+    // As ip: IPv6 routes have no scope (the kernel lists them all as global).
+    scope = RT_SCOPE_UNIVERSE;
   } else if (intent === 'delete') {
     scope = RT_SCOPE_NOWHERE;
   } else if (type === RTN_LOCAL || type === RTN_NAT) {
@@ -376,6 +407,16 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
   }
   if (nexthops) resolved.nexthops = nexthops;
   if (nexthopId !== undefined) resolved.nexthopId = nexthopId;
+  if (route.pref !== undefined) {
+    const pref = typeof route.pref === 'string' && Object.hasOwn(PREFERENCE_CODES, route.pref) ? PREFERENCE_CODES[route.pref] : undefined;
+    if (pref === undefined) throw new ValidationError(`${field}.pref`, route.pref, "expected 'low', 'medium' or 'high'");
+    if (family !== 6) throw new ValidationError(`${field}.pref`, route.pref, 'only IPv6 routes have a preference');
+    resolved.pref = pref;
+  }
+  if (route.expires !== undefined) {
+    resolved.expires = integerInRange(route.expires, `${field}.expires`, 0, 0xffffffff, 'a number of seconds');
+    if (family !== 6) throw new ValidationError(`${field}.expires`, route.expires, 'only IPv6 routes expire (the kernel keeps IPv4 routes until deleted)');
+  }
   return resolved;
 }
 
@@ -403,7 +444,8 @@ function writeGateway(writer: MessageWriter, gateway: ResolvedGateway): void {
 
 /**
  * Writes a route message body (struct rtmsg and attributes) in the order iproute2 uses for
- * `ip route add PREFIX via GW src ADDR table T metric M dev DEV METRICS nexthop ...`, so that the
+ * `ip route add PREFIX via GW src ADDR table T metric M nhid N expires E pref P dev DEV METRICS
+ * nexthop ...`, so that the
  * bytes equal those of the equivalent `ip` command. `ifindex` maps interface names to indexes.
  */
 export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex: (name: string) => number | undefined): void {
@@ -423,6 +465,8 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   if (!smallTable) writer.attrU32(RTA_TABLE, route.table);
   if (route.metric !== undefined) writer.attrU32(RTA_PRIORITY, route.metric);
   if (route.nexthopId !== undefined) writer.attrU32(RTA_NH_ID, route.nexthopId);
+  if (route.expires !== undefined) writer.attrU32(RTA_EXPIRES, route.expires);
+  if (route.pref !== undefined) writer.attrU8(RTA_PREF, route.pref);
   if (route.dev !== undefined) {
     const index = ifindex(route.dev);
     if (index !== undefined) writer.attrU32(RTA_OIF, index);
@@ -604,5 +648,19 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   if (metrics) route.metrics = metrics;
   const nexthops = nexthopId === undefined ? decodeNexthops(attrs, linkName) : undefined;
   if (nexthops) route.nexthops = nexthops;
+  const pref = attrs.u8(RTA_PREF);
+  if (pref !== undefined && pref !== PREFERENCE_CODES.medium) {
+    const name = PREFERENCE_NAMES.get(pref);
+    if (name !== undefined) route.pref = name;
+  }
+  // A request carries RTA_EXPIRES in seconds; the kernel reports the time left in RTA_CACHEINFO:
+  // rta_expires (s32, USER_HZ ticks) at offset 8, 0 for a route that stays.
+  const expires = attrs.u32(RTA_EXPIRES);
+  if (expires !== undefined) route.expires = expires;
+  const cacheinfo = attrs.bytes(RTA_CACHEINFO);
+  if (cacheinfo !== undefined && cacheinfo.length >= 12) {
+    const ticks = new DataView(cacheinfo.buffer, cacheinfo.byteOffset, cacheinfo.byteLength).getInt32(8, HOST_IS_LITTLE_ENDIAN);
+    if (ticks !== 0) route.expires = Math.max(0, Math.floor(ticks / USER_HZ));
+  }
   return route;
 }

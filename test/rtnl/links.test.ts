@@ -192,3 +192,45 @@ t.test('addresses: add, list, delete; IPv4 and IPv6; what ip made too', async (t
   for (const address of [...listed].reverse()) await handle.addresses.delete(address);
   t.same(info(), [], 'what was listed deletes cleanly');
 });
+
+t.test('addresses: lifetimes as ip shows them, listed as time left, honoured by the kernel', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  ns.ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+  ns.ip('link', 'set', 'v0', 'up');
+  await handle.addresses.add({ address: '192.0.2.2/24', dev: 'v0', validLifetime: 300, preferredLifetime: 200 });
+  await handle.addresses.add({ address: '2001:db8::2/64', dev: 'v0', nodad: true, validLifetime: 600 });
+  await handle.addresses.add({ address: '198.51.100.2/24', dev: 'v0', preferredLifetime: 0 });
+  await handle.addresses.add({ address: '203.0.113.2/24', dev: 'v0' });
+  const shown = (local: string) => ns.ipJson<IpAddr[]>('addr', 'show', 'dev', 'v0')[0]!.addr_info.find((a) => a.local === local) as Record<string, unknown> | undefined;
+  const within = (value: unknown, high: number) => typeof value === 'number' && value <= high && value >= high - 5;
+  const v4 = shown('192.0.2.2')!;
+  t.ok(within(v4.valid_life_time, 300) && within(v4.preferred_life_time, 200) && v4.dynamic === true, `ip: valid 300, preferred 200, dynamic (${JSON.stringify(v4)})`);
+  const v6 = shown('2001:db8::2')!;
+  t.ok(within(v6.valid_life_time, 600) && within(v6.preferred_life_time, 600), `ip: a valid lifetime alone is also the preferred one (${JSON.stringify(v6)})`);
+  const deprecated = shown('198.51.100.2')!;
+  t.equal(deprecated.deprecated, true, 'ip: preferred lifetime 0 deprecates the address');
+  t.equal(deprecated.valid_life_time, 0xffffffff, 'ip: still valid forever');
+  t.equal(shown('203.0.113.2')!.valid_life_time, 0xffffffff, 'ip: without lifetimes, forever');
+
+  const listed = (await handle.addresses.list({ dev: 'v0' })).filter((a) => a.scope !== 'link');
+  const byAddress = new Map(listed.map((a) => [a.address, a]));
+  const a4 = byAddress.get('192.0.2.2/24')!;
+  t.ok(within(a4.validLifetime, 300) && within(a4.preferredLifetime, 200), `routemark lists the time left (${JSON.stringify(a4)})`);
+  t.same(byAddress.get('198.51.100.2/24'), { family: 'inet', address: '198.51.100.2/24', dev: 'v0', scope: 'global', preferredLifetime: 0 }, 'a deprecated address lists preferredLifetime 0 and no valid lifetime (forever)');
+  t.same(byAddress.get('203.0.113.2/24'), { family: 'inet', address: '203.0.113.2/24', dev: 'v0', scope: 'global' }, 'a permanent address lists no lifetimes');
+
+  // Replace without lifetimes makes an expiring address permanent; what was listed adds back.
+  await handle.addresses.replace({ address: '192.0.2.2/24', dev: 'v0' });
+  t.equal(shown('192.0.2.2')!.valid_life_time, 0xffffffff, 'replace without lifetimes: forever again');
+  await handle.addresses.replace(a4);
+  t.ok(within(shown('192.0.2.2')!.valid_life_time, 300), 'replace with the listed object: expiring again');
+  for (const address of listed) await handle.addresses.delete(address);
+  t.same(ns.ipJson<IpAddr[]>('addr', 'show', 'dev', 'v0')[0]!.addr_info.filter((a) => a.scope !== 'link'), [], 'what was listed deletes cleanly');
+
+  // The kernel removes an address whose valid lifetime ends.
+  await handle.addresses.add({ address: '192.0.2.9/24', dev: 'v0', validLifetime: 1 });
+  t.ok(shown('192.0.2.9'), 'a one-second address is there');
+  const deadline = Date.now() + 8000;
+  while (shown('192.0.2.9') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  t.notOk(shown('192.0.2.9'), 'and is gone once its lifetime is over');
+});

@@ -235,6 +235,22 @@ const cases: RouteCase[] = [
     listed: { family: 'inet6', type: 'unreachable', dst: '2001:db8:bad::/48', dev: 'lo', table: 9, metric: 1024, protocol: 'boot', scope: 'global' },
   },
   {
+    name: 'IPv6 preference high (RFC 4191)',
+    route: { dst: '2001:db8:8::/48', gateway: '2001:db8::1', dev: 'v0', table: 9, pref: 'high' },
+    ip: ['2001:db8:8::/48', 'via', '2001:db8::1', 'dev', 'v0', 'table', '9', 'pref', 'high'],
+    table: '9',
+    json: { type: 'unicast', dst: '2001:db8:8::/48', gateway: '2001:db8::1', dev: 'v0', protocol: 'boot', scope: 'global', metric: 1024, pref: 'high' },
+    listed: { family: 'inet6', dst: '2001:db8:8::/48', gateway: '2001:db8::1', dev: 'v0', table: 9, metric: 1024, protocol: 'boot', scope: 'global', type: 'unicast', pref: 'high' },
+  },
+  {
+    name: 'IPv6 default with preference low',
+    route: { family: 'inet6', dst: 'default', gateway: '2001:db8::1', dev: 'v0', table: 9, pref: 'low' },
+    ip: ['default', 'via', '2001:db8::1', 'dev', 'v0', 'table', '9', 'pref', 'low'],
+    table: '9',
+    json: { type: 'unicast', dst: 'default', gateway: '2001:db8::1', dev: 'v0', protocol: 'boot', scope: 'global', metric: 1024, pref: 'low' },
+    listed: { family: 'inet6', dst: 'default', gateway: '2001:db8::1', dev: 'v0', table: 9, metric: 1024, protocol: 'boot', scope: 'global', type: 'unicast', pref: 'low' },
+  },
+  {
     name: 'IPv6 throw',
     route: { type: 'throw', dst: '2001:db8:f00::/48', table: 9 },
     ip: ['throw', '2001:db8:f00::/48', 'table', '9'],
@@ -311,4 +327,25 @@ t.test('routes: replace, append, list filters and flush', async (t) => {
   t.same(ns.ipJson('route', 'show', 'table', '20'), [], 'table 20 is empty');
   t.ok(ns.ipJson<unknown[]>('route', 'show').length > 0, 'main is untouched');
   await t.rejects(handle.routes.flush({} as never), { name: 'ValidationError', field: 'filter.table' }, 'flush needs a table');
+});
+
+t.test('route: IPv6 expires, as ip shows it, listed as the time left, passed back', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  plumb(ns);
+  const within = (value: unknown, high: number) => typeof value === 'number' && value <= high && value >= high - 5;
+  const shown = () => ns.ipJson<Record<string, unknown>[]>('-6', 'route', 'show', 'table', '9').filter((r) => r.dst === '2001:db8:e::/48');
+  await handle.routes.add({ dst: '2001:db8:e::/48', dev: 'v0', table: 9, expires: 300 });
+  t.ok(within(shown()[0]?.expires, 300), `ip shows expires about 300 (${JSON.stringify(shown())})`);
+  const [listed] = (await handle.routes.list({ table: 9, family: 'inet6' })).filter((r) => r.dst === '2001:db8:e::/48');
+  t.ok(listed !== undefined && within(listed.expires, 300), `routemark lists the seconds left (${JSON.stringify(listed)})`);
+  await handle.routes.delete(listed!);
+  t.same(shown(), [], 'what was listed deletes cleanly');
+  ns.ip('-6', 'route', 'add', '2001:db8:e::/48', 'dev', 'v0', 'table', '9', 'expires', '120');
+  const [fromIp] = (await handle.routes.list({ table: 9, family: 'inet6' })).filter((r) => r.dst === '2001:db8:e::/48');
+  t.ok(fromIp !== undefined && within(fromIp.expires, 120), `the route ip made lists its time left (${JSON.stringify(fromIp)})`);
+  await handle.routes.delete(fromIp!);
+  await handle.routes.add(fromIp!);
+  t.ok(within(shown()[0]?.expires, 120), 'and adds back with about the same deadline');
+  await t.rejects(handle.routes.add({ dst: '10.77.0.0/16', dev: 'v0', expires: 60 }), { name: 'ValidationError', field: 'route.expires' }, 'IPv4 routes do not expire');
+  await t.rejects(handle.routes.add({ dst: '2001:db8:f::/48', dev: 'v0', pref: 'highest' as never }), { name: 'ValidationError', field: 'route.pref' }, 'an unknown preference');
 });
