@@ -310,6 +310,8 @@ export function formatChange(change: PlanChange): string {
       return `${change.action} route ${formatRoute(change.route).replace(/\n\t/g, ' ')} table ${change.route.table ?? 'main'}`;
     case 'rule':
       return `${change.action} rule ${formatRule(change.rule).replace('\t', ' ')}`;
+    case 'nexthop':
+      return `${change.action} nexthop ${formatNexthop(change.nexthop)}`;
     case 'nftTable':
       return `${change.action} nft table ${change.family} ${change.name}`;
     case 'sysctl':

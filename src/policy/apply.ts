@@ -115,6 +115,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const pick = <C extends PlanChange>(test: (c: PlanChange) => c is C) => indexed.filter((e): e is { change: C; index: number } => test(e.change));
   const routes = (action: string) => pick((c): c is Extract<PlanChange, { object: 'route' }> => c.object === 'route' && c.action === action);
   const rules = (action: string) => pick((c): c is Extract<PlanChange, { object: 'rule' }> => c.object === 'rule' && c.action === action);
+  const nexthops = (action: string) => pick((c): c is Extract<PlanChange, { object: 'nexthop' }> => c.object === 'nexthop' && c.action === action);
   const sysctls = pick((c): c is Extract<PlanChange, { object: 'sysctl' }> => c.object === 'sysctl');
   const tableChanges = pick((c): c is Extract<PlanChange, { object: 'nftTable' }> => c.object === 'nftTable');
 
@@ -165,6 +166,26 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       if (done.length > 0) undo.push(() => expectAll(inverse(done)));
       return firstFailure(result, entries.map((e) => e.index));
     };
+  /**
+   * A step that sends changes of one kind one by one (nexthop objects: a document has few), in
+   * the plan's order; each one that succeeded is undone by `inverse`.
+   */
+  const itemStep =
+    <C extends PlanChange>(entries: { change: C; index: number }[], run: (change: C) => Promise<unknown>, inverse: (change: C) => Promise<unknown>) =>
+    async (): Promise<Failure | undefined> => {
+      for (const { change, index } of entries) {
+        try {
+          await run(change);
+        } catch (error) {
+          if (error instanceof NetlinkError) return { error, index };
+          throw error;
+        }
+        undo.push(async () => {
+          await inverse(change);
+        });
+      }
+      return undefined;
+    };
   const routeAdds = routes('add');
   const routeReplaces = routes('replace');
   const routeDeletes = routes('delete');
@@ -175,6 +196,10 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const deletedRules: Rule[] = ruleDeletes.map((e) => e.change.rule);
   const addedRules: Rule[] = ruleAdds.map((e) => e.change.rule);
   const steps: (() => Promise<Failure | undefined>)[] = [
+    // Objects before the routes that use them, and after them when they go; a replaced object
+    // is put back as it was (its routes follow it both ways).
+    itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop)),
+    itemStep(nexthops('replace'), (c) => handle.nexthops.replace(c.nexthop), (c) => handle.nexthops.replace(c.previous!)),
     bulkStep(routeAdds, addedRoutes, addedRoutes, (r) => handle.routes.addMany(r), (r) => handle.routes.deleteMany(r)),
     bulkStep(
       routeReplaces,
@@ -186,6 +211,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     bulkStep(ruleDeletes, deletedRules, deletedRules, (r) => handle.rules.deleteMany(r), (r) => handle.rules.addMany(r)),
     bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
     bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
+    itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!)),
     async () => {
       if (transaction.length === 0) return undefined;
       try {

@@ -1,9 +1,11 @@
 /**
  * Comparing what the document wants with what the kernel holds: the slot a route occupies (what
- * the kernel identifies it by) and whether a held route already is the wanted one.
+ * the kernel identifies it by) and whether a held route (or nexthop object) already is the
+ * wanted one.
  */
 import type { IpAddress } from '../common/ip.js';
 import { AF_INET6 } from '../rtnl/constants.js';
+import type { ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import type { ResolvedNexthop, ResolvedRoute } from '../rtnl/routes.js';
 
 /** The metric the kernel gives a route without one: IPv6 routes get 1024 (IP6_RT_PRIO_USER). */
@@ -68,4 +70,36 @@ export function routeSatisfies(wanted: ResolvedRoute, held: ResolvedRoute): bool
     (wanted.pref ?? 0) === (held.pref ?? 0) &&
     sameNexthops(wanted.nexthops, held.nexthops)
   );
+}
+
+function membersText(group: [number, number][]): string {
+  return JSON.stringify([...group].sort((a, b) => a[0] - b[0]));
+}
+
+/** Whether a held kernel value is the wanted one, where the document gave one at all. */
+function givenMatches(wanted: number | undefined, held: number | undefined): boolean {
+  return wanted === undefined || wanted === held;
+}
+
+/** Whether a group and a single nexthop stand on either side: the kernel cannot replace across. */
+export function nexthopKindsDiffer(wanted: ResolvedNexthopObject, held: ResolvedNexthopObject): boolean {
+  return (wanted.group === undefined) !== (held.group === undefined) || (wanted.group !== undefined && wanted.groupType !== held.groupType);
+}
+
+/**
+ * Whether a nexthop object the kernel holds (as listed, then resolved) is the one the document
+ * wants under the same id. Group members compare as a set of (id, weight); the resilient
+ * group's bucket count and timers only where the document gives them (the kernel has defaults).
+ */
+export function nexthopSatisfies(wanted: ResolvedNexthopObject, held: ResolvedNexthopObject): boolean {
+  if (wanted.protocol !== held.protocol || nexthopKindsDiffer(wanted, held)) return false;
+  if (wanted.group !== undefined && held.group !== undefined) {
+    return (
+      membersText(wanted.group) === membersText(held.group) &&
+      givenMatches(wanted.buckets, held.buckets) &&
+      givenMatches(wanted.idleTimer, held.idleTimer) &&
+      givenMatches(wanted.unbalancedTimer, held.unbalancedTimer)
+    );
+  }
+  return wanted.blackhole === held.blackhole && wanted.family === held.family && wanted.flags === held.flags && hex(wanted.gateway) === hex(held.gateway) && wanted.dev === held.dev;
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftChain, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../nft/json.js';
 import { protocolCode } from '../rtnl/names.js';
+import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
 import { resolveRule, ruleIdentity, type ResolvedRule, type Rule } from '../rtnl/rules.js';
 import type { TableResolver } from '../rtnl/tables.js';
@@ -17,8 +18,8 @@ export type PolicyNftObject = { table: NftTable } | { chain: NftChain } | { rule
 
 /**
  * What one owner wants the kernel to hold. Every section is the whole truth for that owner: a
- * rule, route or table the owner holds that the document does not list is deleted (an absent
- * section is an empty one). Nothing of other owners (other protocols, tables without the
+ * rule, route, nexthop object or table the owner holds that the document does not list is
+ * deleted (an absent section is an empty one). Nothing of other owners (other protocols, tables without the
  * owner's tag) is ever read for comparison, changed or deleted. Sysctls are not owned: those
  * listed are set, the others are left as they are.
  */
@@ -30,6 +31,12 @@ export interface PolicyDocument {
   /** Routes (`ip route`), in any tables. */
   routes?: Route[];
   /**
+   * Nexthop objects (`ip nexthop`), each with its `id`: routes use them by `nexthopId`, and a
+   * changed object is replaced in place, moving every route that uses it at once. A group and a
+   * single nexthop cannot replace one another (the kernel refuses it).
+   */
+  nexthops?: NexthopObject[];
+  /**
    * nf_tables tables and their contents, as `nft -j list table` prints them: a `table` object
    * for each table, and `chain`, `rule`, `set` and `map` objects naming their table. Each table
    * is replaced as a whole, atomically, when its contents change.
@@ -39,7 +46,7 @@ export interface PolicyDocument {
   sysctls?: Record<string, string | number | boolean>;
 }
 
-const DOCUMENT_KEYS: ReadonlySet<string> = new Set(['$schema', 'rules', 'routes', 'nftables', 'sysctls']);
+const DOCUMENT_KEYS: ReadonlySet<string> = new Set(['$schema', 'rules', 'routes', 'nexthops', 'nftables', 'sysctls']);
 const NFT_OBJECT_KINDS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map']);
 const NFT_FAMILIES: ReadonlySet<string> = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
 
@@ -62,6 +69,15 @@ export interface DesiredRoute {
   resolved: ResolvedRoute;
   /** What the kernel identifies it by (table, destination, tos, metric). */
   slot: string;
+}
+
+/** A nexthop object of the document, checked. */
+export interface DesiredNexthop {
+  /** Index in `document.nexthops`. */
+  index: number;
+  /** The object as given, with the owner's protocol. */
+  nexthop: NexthopObject;
+  resolved: ResolvedNexthopObject;
 }
 
 /** An nf_tables table of the document with its objects. */
@@ -89,6 +105,7 @@ export interface CheckedDocument {
   owner: number;
   rules: DesiredRule[];
   routes: DesiredRoute[];
+  nexthops: DesiredNexthop[];
   tables: DesiredTable[];
   sysctls: DesiredSysctl[];
 }
@@ -236,6 +253,23 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
     slots.set(slot, index);
     routes.push({ index, route, resolved, slot });
   });
+  const nexthops: DesiredNexthop[] = [];
+  const nexthopIds = new Map<number, number>();
+  arrayOf(document, 'nexthops').forEach((item, index) => {
+    const field = `nexthops[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a nexthop object');
+    const given = item as NexthopObject;
+    if (given.id === undefined) throw new ValidationError(`${field}.id`, undefined, 'a policy nexthop needs an id (routes name it by id; without one the kernel picks it)');
+    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
+      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy nexthop carries the owner's protocol (${owner}); leave protocol out`);
+    }
+    const nexthop: NexthopObject = { ...given, protocol: owner };
+    const resolved = resolveNexthopObject(nexthop, field, 'add');
+    const first = nexthopIds.get(resolved.id);
+    if (first !== undefined) throw new ValidationError(`${field}.id`, resolved.id, `nexthops[${first}] has the same id`);
+    nexthopIds.set(resolved.id, index);
+    nexthops.push({ index, nexthop, resolved });
+  });
   const nftTables = checkNft(arrayOf(document, 'nftables'));
-  return { owner, rules, routes, tables: nftTables, sysctls: checkSysctls(document.sysctls) };
+  return { owner, rules, routes, nexthops, tables: nftTables, sysctls: checkSysctls(document.sysctls) };
 }

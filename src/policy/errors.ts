@@ -58,6 +58,8 @@ export function describeChange(change: PlanChange): string {
       return `${change.action} rule ${JSON.stringify(change.rule)}`;
     case 'route':
       return `${change.action} route ${JSON.stringify(change.route)}`;
+    case 'nexthop':
+      return `${change.action} nexthop ${JSON.stringify(change.nexthop)}`;
     case 'nftTable':
       return `${change.action} nft table ${change.family} ${change.name}`;
     case 'sysctl':

@@ -1,16 +1,18 @@
 /**
  * Planning: the document compared with what its owner holds in the kernel, giving the minimal
  * changes in the order apply makes them. Only reads: owned rules and routes (the kernel filters
- * the dumps by protocol), the table list of nf_tables, and the document's sysctls.
+ * the dumps by protocol), the nexthop objects, the table list of nf_tables, and the document's
+ * sysctls.
  */
 import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
+import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { ownerId } from '../rtnl/owner.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
 import { resolveRule, ruleIdentity, type Rule } from '../rtnl/rules.js';
 import { TableResolver, tableNamesOf } from '../rtnl/tables.js';
-import { routeSatisfies, routeSlot } from './compare.js';
+import { nexthopKindsDiffer, nexthopSatisfies, routeSatisfies, routeSlot } from './compare.js';
 import { checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
 import { PolicyConflictError } from './errors.js';
 import { listTables } from './nft-tables.js';
@@ -19,6 +21,7 @@ import { listTables } from './nft-tables.js';
 export type PlanChange =
   | { object: 'route'; action: 'add' | 'replace' | 'delete'; operation: 'addRoute' | 'replaceRoute' | 'deleteRoute'; route: Route; previous?: Route }
   | { object: 'rule'; action: 'add' | 'delete'; operation: 'addRule' | 'deleteRule'; rule: Rule }
+  | { object: 'nexthop'; action: 'add' | 'replace' | 'delete'; operation: 'addNexthop' | 'replaceNexthop' | 'deleteNexthop'; nexthop: NexthopObject; previous?: NexthopObject }
   | { object: 'nftTable'; action: 'add' | 'replace' | 'delete'; operation: 'nft transaction'; family: NftFamily; name: string }
   | { object: 'sysctl'; action: 'set'; operation: 'setSysctl'; key: string; value: string; previous: string };
 
@@ -27,10 +30,12 @@ export interface PolicyPlan {
   /** The owner id the plan was made for. */
   owner: number;
   /**
-   * The changes, in the order apply makes them: route adds and replaces, rule deletes, rule
-   * adds, route deletes, the nf_tables transaction (one change per table), sysctls. A rule
-   * that changes is a delete and an add (rules cannot be replaced); a route that changes in
-   * its slot is a replace; a table that changes is replaced whole, atomically.
+   * The changes, in the order apply makes them: nexthop object adds and replaces (single ones
+   * before groups), route adds and replaces, rule deletes, rule adds, route deletes, nexthop
+   * object deletes (groups first), the nf_tables transaction (one change per table), sysctls.
+   * A rule that changes is a delete and an add (rules cannot be replaced); a route that changes
+   * in its slot is a replace, and so is a nexthop object that changes under its id; a table that
+   * changes is replaced whole, atomically.
    */
   changes: PlanChange[];
   /** True when the kernel already holds the document: apply would send nothing. */
@@ -74,6 +79,56 @@ function readSysctl(handle: Handle, key: string): Promise<string> {
   return handle.sysctl.get(key);
 }
 
+/** The nexthop object changes of a plan, each list in the order apply sends it. */
+interface NexthopChanges {
+  adds: PlanChange[];
+  replaces: PlanChange[];
+  deletes: PlanChange[];
+  /** Ids of the owner's objects that go. */
+  deleted: Set<number>;
+}
+
+/**
+ * Nexthop objects by id: the document's against the kernel's. An id held by another owner, a
+ * group against a single nexthop, or a resilient group's bucket count cannot be changed by a
+ * replace, and reject as conflicts; the owner's objects the document leaves out are deleted.
+ */
+function planNexthops(wanted: CheckedDocument['nexthops'], listed: NexthopObject[], owner: number): NexthopChanges {
+  const held = new Map<number, { nexthop: NexthopObject; resolved: ResolvedNexthopObject }>();
+  for (const nexthop of listed) held.set(nexthop.id!, { nexthop, resolved: resolveNexthopObject(nexthop, 'held', 'replace') });
+  const singlesFirst = (a: { resolved: ResolvedNexthopObject }, b: { resolved: ResolvedNexthopObject }) => +(a.resolved.group !== undefined) - +(b.resolved.group !== undefined);
+  const adds: PlanChange[] = [];
+  const replaces: PlanChange[] = [];
+  for (const item of [...wanted].sort(singlesFirst)) {
+    const id = item.resolved.id;
+    const found = held.get(id);
+    held.delete(id);
+    if (found === undefined) {
+      adds.push({ object: 'nexthop', action: 'add', operation: 'addNexthop', nexthop: item.nexthop });
+      continue;
+    }
+    const conflict = (why: string) => new PolicyConflictError(`nexthops[${item.index}]`, `nexthop ${id} ${why}; routemark never changes it`);
+    if (found.resolved.protocol !== owner) throw conflict(`exists and is not owner ${owner}'s (its protocol is ${found.resolved.protocol})`);
+    if (nexthopKindsDiffer(item.resolved, found.resolved)) {
+      throw conflict('is another kind in the kernel (a group and a single nexthop, or groups of two types, cannot replace one another): remove it with a document without it first');
+    }
+    if (item.resolved.buckets !== undefined && found.resolved.buckets !== undefined && item.resolved.buckets !== found.resolved.buckets) {
+      throw conflict(`has ${found.resolved.buckets} buckets in the kernel, which a replace cannot change: remove it with a document without it first`);
+    }
+    if (!nexthopSatisfies(item.resolved, found.resolved)) {
+      replaces.push({ object: 'nexthop', action: 'replace', operation: 'replaceNexthop', nexthop: item.nexthop, previous: found.nexthop });
+    }
+  }
+  const deletes: PlanChange[] = [];
+  const deleted = new Set<number>();
+  for (const [id, item] of [...held].sort(([, a], [, b]) => -singlesFirst(a, b))) {
+    if (item.resolved.protocol !== owner) continue;
+    deleted.add(id);
+    deletes.push({ object: 'nexthop', action: 'delete', operation: 'deleteNexthop', nexthop: item.nexthop, previous: item.nexthop });
+  }
+  return { adds, replaces, deletes, deleted };
+}
+
 /**
  * Compares a policy document with what its owner holds and returns the minimal changes, without
  * changing anything. Bad input rejects with a ValidationError naming the field; an nf_tables
@@ -89,9 +144,10 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
   const owner = ownerFor(handle, options.owner);
   const tables = new TableResolver(tableNamesOf(handle));
   const checked = checkDocument(document, owner, tables);
-  const [heldRules, heldRoutes, heldTables, sysctls] = await Promise.all([
+  const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls] = await Promise.all([
     handle.rules.list({ protocol: owner }),
     handle.routes.list({ table: 'all', protocol: owner }),
+    handle.nexthops.list(),
     listTables(handle),
     Promise.all(checked.sysctls.map(async (s) => ({ ...s, current: sysctlText(await readSysctl(handle, s.key)) }))),
   ]);
@@ -142,7 +198,14 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
   const ruleAdds: PlanChange[] = checked.rules
     .filter((r) => !heldIdentities.has(r.identity))
     .map((r) => ({ object: 'rule', action: 'add', operation: 'addRule', rule: r.rule }));
-  changes.push(...routeAdds, ...routeReplaces, ...ruleDeletes, ...ruleAdds, ...routeDeletes);
+  const nexthopChanges = planNexthops(checked.nexthops, heldNexthops, owner);
+  for (const route of checked.routes) {
+    const id = route.resolved.nexthopId;
+    if (id !== undefined && nexthopChanges.deleted.has(id)) {
+      throw new ValidationError(`routes[${route.index}].nexthopId`, id, `nexthop ${id} is owner ${owner}'s and not in the document: it would be deleted, and the route with it`);
+    }
+  }
+  changes.push(...nexthopChanges.adds, ...nexthopChanges.replaces, ...routeAdds, ...routeReplaces, ...ruleDeletes, ...ruleAdds, ...routeDeletes, ...nexthopChanges.deletes);
 
   // nf_tables: whole tables, by digest.
   const createTables: DesiredTable[] = [];

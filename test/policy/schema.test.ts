@@ -8,6 +8,7 @@ import t from 'tap';
 import { ValidationError } from '../../src/index.js';
 import { checkDocument } from '../../src/policy/document.js';
 import { METRIC_KEYS, NEXTHOP_KEYS, ROUTE_KEYS } from '../../src/rtnl/routes.js';
+import { NEXTHOP_OBJECT_KEYS } from '../../src/rtnl/nexthops.js';
 import { RULE_KEYS } from '../../src/rtnl/rules.js';
 import { TableResolver, tableNamesOf } from '../../src/rtnl/tables.js';
 import { schemaErrors } from './json-schema.js';
@@ -21,6 +22,7 @@ t.test('the schema lists exactly the fields the library knows', async (t) => {
   t.same(Object.keys(schema.$defs.route.properties).sort(), [...ROUTE_KEYS].filter((key) => key !== 'expires').sort());
   t.throws(() => check({ routes: [{ dst: '2001:db8::/64', dev: 'v0', expires: 60 }] }), { name: 'ValidationError', field: 'routes[0].expires' }, 'expires is refused in a document');
   t.same(Object.keys(schema.$defs.nexthop.properties).sort(), [...NEXTHOP_KEYS].sort());
+  t.same(Object.keys(schema.$defs.nexthopObject.properties).sort(), [...NEXTHOP_OBJECT_KEYS].sort());
   t.same(Object.keys(schema.$defs.metrics.properties).sort(), [...METRIC_KEYS].sort());
 });
 
@@ -40,7 +42,15 @@ const valid: unknown[] = [
       { dst: '10.2.0.0/16', dev: 'v2', src: '192.0.2.1', metrics: { mtu: 1400, lock: ['mtu'], congctl: 'cubic' } },
       { dst: '10.3.0.0/16', nexthops: [{ gateway: '192.0.2.2', weight: 2 }, { dev: 'v2', onlink: true }], table: 7 },
       { dst: '10.4.0.0/16', type: 'blackhole', scope: 'global' },
-      { dst: '2001:db8::/32', gateway: '2001:db8::1', family: 'inet6' },
+      { dst: '2001:db8::/32', gateway: '2001:db8::1', family: 'inet6', pref: 'high' },
+      { dst: '10.5.0.0/16', nexthopId: 10, table: 7 },
+    ],
+    nexthops: [
+      { id: 1, gateway: '192.0.2.2', dev: 'v2' },
+      { id: 2, dev: 'v2', onlink: true, gateway: '10.255.0.1' },
+      { id: 3, blackhole: true },
+      { id: 10, group: [{ id: 1 }, { id: 2, weight: 3 }] },
+      { id: 11, group: [{ id: 1 }, { id: 2 }], groupType: 'resilient', resilient: { buckets: 32, idleTimer: 60 }, protocol: 201 },
     ],
     nftables: [
       { table: { family: 'inet', name: 'agent', comment: 'mine', flags: ['owner', 'persist'] } },
@@ -74,6 +84,11 @@ const invalid: [unknown, string][] = [
   [{ nftables: [{ table: { family: 'ipx', name: 'x' } }] }, 'nftables[0].table.family'],
   [{ nftables: [{ table: { family: 'ip', name: 'x', handle: 3 } }] }, 'nftables[0].table.handle'],
   [{ nftables: [{ table: { family: 'ip', name: 'x' }, chain: { family: 'ip', table: 'x', name: 'c' } }] }, 'nftables[0]'],
+  [{ nexthops: [{ gateway: '192.0.2.2', dev: 'v2' }] }, 'nexthops[0].id'],
+  [{ nexthops: [{ id: 1, gatway: '192.0.2.2', dev: 'v2' }] }, 'nexthops[0].gatway'],
+  [{ nexthops: [{ id: 1, group: [] }] }, 'nexthops[0].group'],
+  [{ nexthops: [{ id: 1, group: [{ id: 2, weight: 0 }] }] }, 'nexthops[0].group[0].weight'],
+  [{ nexthops: [{ id: 1, group: [{ id: 2 }], groupType: 'resilient' }] }, 'nexthops[0].resilient.buckets'],
   [{ sysctls: { 'kernel.hostname': 'x' } }, 'sysctls["kernel.hostname"]'],
   [{ sysctls: { 'net.ipv4.ip_forward': 1.5 } }, 'sysctls["net.ipv4.ip_forward"]'],
   [{ sysctls: { 'net.ipv4.ip_forward': 'a\nb' } }, 'sysctls["net.ipv4.ip_forward"]'],
