@@ -141,6 +141,31 @@ const AttrSpec kQuota[] = {
     {NFTNL_EXPR_QUOTA_CONSUMED, "consumed", AttrKind::kU64},
     {NFTNL_EXPR_QUOTA_FLAGS, "flags", AttrKind::kU32},
 };
+const AttrSpec kNumgen[] = {
+    {NFTNL_EXPR_NG_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_NG_MODULUS, "modulus", AttrKind::kU32},
+    {NFTNL_EXPR_NG_TYPE, "type", AttrKind::kU32},
+    {NFTNL_EXPR_NG_OFFSET, "offset", AttrKind::kU32},
+};
+const AttrSpec kHash[] = {
+    {NFTNL_EXPR_HASH_SREG, "sreg", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_LEN, "len", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_MODULUS, "modulus", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_SEED, "seed", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_OFFSET, "offset", AttrKind::kU32},
+    {NFTNL_EXPR_HASH_TYPE, "type", AttrKind::kU32},
+};
+const AttrSpec kSocket[] = {
+    {NFTNL_EXPR_SOCKET_KEY, "key", AttrKind::kU32},
+    {NFTNL_EXPR_SOCKET_DREG, "dreg", AttrKind::kU32},
+    {NFTNL_EXPR_SOCKET_LEVEL, "level", AttrKind::kU32},
+};
+const AttrSpec kTproxy[] = {
+    {NFTNL_EXPR_TPROXY_FAMILY, "family", AttrKind::kU32},
+    {NFTNL_EXPR_TPROXY_REG_ADDR, "regAddr", AttrKind::kU32},
+    {NFTNL_EXPR_TPROXY_REG_PORT, "regPort", AttrKind::kU32},
+};
 
 const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("payload", kPayload),     ROUTEMARK_SPEC("meta", kMeta),
@@ -153,6 +178,8 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("reject", kReject),       ROUTEMARK_SPEC("exthdr", kExthdr),
     ROUTEMARK_SPEC("rt", kRt),               ROUTEMARK_SPEC("byteorder", kByteorder),
     ROUTEMARK_SPEC("fib", kFib),             ROUTEMARK_SPEC("quota", kQuota),
+    ROUTEMARK_SPEC("numgen", kNumgen),       ROUTEMARK_SPEC("hash", kHash),
+    ROUTEMARK_SPEC("socket", kSocket),       ROUTEMARK_SPEC("tproxy", kTproxy),
     {"notrack", nullptr, 0},  // no attributes
 };
 

@@ -5,12 +5,13 @@
  */
 import { ValidationError } from '../netlink/errors.js';
 import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKTS, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
+import { NFT_HASH_JENKINS, NFT_HASH_SYM } from './expr/hash.js';
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NF_LOG_IPOPT, NF_LOG_MACDECODE, NF_LOG_TCPOPT, NF_LOG_TCPSEQ, NF_LOG_UID } from './expr/log.js';
 import { NFT_META_L4PROTO, NFT_META_NFPROTO } from './expr/meta.js';
@@ -20,7 +21,7 @@ import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST }
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
-import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
@@ -163,6 +164,11 @@ function chainName(value: unknown, field: string): string {
   return value;
 }
 
+/** The datatype of an address of NFPROTO_IPV4 or NFPROTO_IPV6. */
+function addressType(family: number): Datatype {
+  return family === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6')!.fields[3]!.type : PAYLOAD_PROTOCOLS.get('ip')!.fields[5]!.type;
+}
+
 function nfprotoOf(protocol: PayloadProtocol): number | undefined {
   return protocol.nfproto === 'ipv4' ? NFPROTO_IPV4 : protocol.nfproto === 'ipv6' ? NFPROTO_IPV6 : undefined;
 }
@@ -175,6 +181,8 @@ class RuleCompiler {
   private nfproto: number | undefined;
   /** The transport protocol established so far. */
   private l4proto: number | undefined;
+  /** Whether a match named the transport protocol, maybe as one of a set (what tproxy needs, as in nft). */
+  private transportMatched = false;
 
   constructor(
     private readonly context: RuleContext,
@@ -283,6 +291,29 @@ class RuleCompiler {
         this.expressions.push(descriptor);
         return { type, length: type.size, fib: descriptor };
       }
+      case 'socket': {
+        const object = asObject(body);
+        const socket = typeof object?.key === 'string' ? SOCKET_KEYS.get(object.key) : undefined;
+        if (socket === undefined) throw new ValidationError(`${field}.socket.key`, object?.key, `expected one of ${[...SOCKET_KEYS.keys()].join(', ')}`);
+        if (object!.level !== undefined) throw new ValidationError(`${field}.socket.level`, object!.level, 'a level goes only with cgroupv2, which routemark does not support');
+        onlyKeys(object!, ['key'], `${field}.socket`, 'unknown socket property');
+        this.expressions.push({ expr: 'socket', key: socket.key, dreg });
+        return { type: socket.type, length: socket.type.size };
+      }
+      case 'numgen': {
+        const object = asObject(body);
+        if (object === undefined) throw new ValidationError(`${field}.numgen`, body, 'expected {"mode", "mod", "offset"}');
+        onlyKeys(object, ['mode', 'mod', 'offset'], `${field}.numgen`, 'unknown numgen property');
+        const mode = typeof object.mode === 'string' ? NUMGEN_MODES.get(object.mode) : undefined;
+        if (mode === undefined) throw new ValidationError(`${field}.numgen.mode`, object.mode, `expected one of ${[...NUMGEN_MODES.keys()].join(', ')}`);
+        const { modulus, offset } = this.modulo(object, `${field}.numgen`);
+        this.expressions.push({ expr: 'numgen', dreg, modulus, type: mode, offset });
+        return { type: GENERATED_NUMBER, length: GENERATED_NUMBER.size };
+      }
+      case 'jhash':
+      case 'symhash':
+        this.hash(key, body, `${field}.${key}`, dreg);
+        return { type: GENERATED_NUMBER, length: GENERATED_NUMBER.size };
       case 'tcp option': {
         // nft adds no `meta l4proto tcp` here. In other packets the kernel finds no option: they
         // match `missing` and never match a value.
@@ -302,9 +333,9 @@ class RuleCompiler {
       }
       case 'concat': {
         if (!Array.isArray(body) || body.length < 2) throw new ValidationError(`${field}.concat`, body, 'expected at least two expressions');
-        if (dreg !== NFT_REG_1) throw new ValidationError(`${field}.concat`, body, 'a concatenation cannot be used here');
+        if (dreg < NFT_REG_1 || dreg > NFT_REG_4) throw new ValidationError(`${field}.concat`, body, 'a concatenation cannot be used here');
         // nft inserts every field's dependency first, then loads the fields into consecutive
-        // 32-bit registers.
+        // 32-bit registers, from the first word of `dreg` on.
         body.forEach((part, i) => {
           const object = asObject(asObject(part)?.payload);
           if (object !== undefined) {
@@ -315,7 +346,7 @@ class RuleCompiler {
         const fields: Datatype[] = [];
         let words = 0;
         body.forEach((part, i) => {
-          const reg = i === 0 ? NFT_REG_1 : NFT_REG32_00 + words;
+          const reg = i === 0 ? dreg : NFT_REG32_00 + (dreg - NFT_REG_1) * 4 + words;
           const loaded = this.load(part, `${field}.concat[${i}]`, reg, false);
           if (loaded.fields) throw new ValidationError(`${field}.concat[${i}]`, part, 'concatenations do not nest');
           fields.push(loaded.type);
@@ -325,7 +356,51 @@ class RuleCompiler {
         return { type: integerOfSize(key.length), length: key.length, fields };
       }
     }
-    throw new ValidationError(field, expression, 'expected a payload, meta, ct, rt, "tcp option", concat or binary (&, |, ^) expression');
+    throw new ValidationError(field, expression, 'expected a payload, meta, ct, rt, fib, socket, numgen, jhash, symhash, "tcp option", concat or binary (&, |, ^) expression');
+  }
+
+  /** `mod` and `offset` of numgen and the hashes, checked as the kernel checks them. */
+  private modulo(object: Record<string, unknown>, field: string): { modulus: number; offset: number } {
+    const u32 = (key: 'mod' | 'offset', min: number): number => {
+      const value = object[key] ?? 0;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) throw new ValidationError(`${field}.${key}`, value, `expected an integer ${min}..4294967295`);
+      return value;
+    };
+    if (object.mod === undefined) throw new ValidationError(`${field}.mod`, undefined, 'expected the modulus');
+    const modulus = u32('mod', 1);
+    const offset = u32('offset', 0);
+    // The kernel refuses results that wrap around (EOVERFLOW).
+    if (offset + modulus - 1 > 0xffffffff) throw new ValidationError(`${field}.offset`, offset, 'offset + mod - 1 exceeds 4294967295');
+    return { modulus, offset };
+  }
+
+  /**
+   * `jhash EXPR mod N seed S offset O` (EXPR loaded into the next register, as nft does) or
+   * `symhash mod N offset O` (the kernel's flow hash, needing no data).
+   */
+  private hash(kind: 'jhash' | 'symhash', body: unknown, field: string, dreg: number): void {
+    const object = asObject(body);
+    const keys = kind === 'jhash' ? ['mod', 'offset', 'expr', 'seed'] : ['mod', 'offset'];
+    if (object === undefined) throw new ValidationError(field, body, `expected {${keys.map((k) => `"${k}"`).join(', ')}}`);
+    onlyKeys(object, keys, field, `unknown ${kind} property`);
+    const { modulus, offset } = this.modulo(object, field);
+    if (kind === 'symhash') {
+      this.expressions.push({ expr: 'hash', dreg, modulus, offset, type: NFT_HASH_SYM });
+      return;
+    }
+    if (object.expr === undefined) throw new ValidationError(`${field}.expr`, undefined, 'expected the expression to hash');
+    // nft loads the data into the next free register: NFT_REG_2 wherever the result goes to
+    // NFT_REG_1. Inside a concatenation (or another jhash) it depends on what came before,
+    // which routemark does not follow.
+    if (dreg !== NFT_REG_1) throw new ValidationError(field, body, 'jhash cannot be part of a concatenation or of another jhash');
+    const source = this.load(object.expr, `${field}.expr`, NFT_REG_2);
+    const d: Extract<ExprDescriptor, { expr: 'hash' }> = { expr: 'hash', sreg: NFT_REG_2, dreg, len: source.length, modulus, offset, type: NFT_HASH_JENKINS };
+    // Without a seed the kernel draws a random one: the same packet hashes differently per rule.
+    if (object.seed !== undefined) {
+      if (typeof object.seed !== 'number' || !Number.isInteger(object.seed) || object.seed < 0 || object.seed > 0xffffffff) throw new ValidationError(`${field}.seed`, object.seed, 'expected an integer 0..4294967295');
+      d.seed = object.seed;
+    }
+    this.expressions.push(d);
   }
 
   /** `{"result": "oif", "flags": ["saddr", "iif"]}`: a routing lookup, checked as the kernel checks it. */
@@ -416,6 +491,7 @@ class RuleCompiler {
       this.recorder = recorder;
     }
     if (setsContext) this.noteContext(op, right);
+    if (setsContext && op === '==' && asObject(asObject(object.left)?.meta)?.key !== 'nfproto') this.transportMatched = true;
   }
 
   private isContextMatch(left: unknown): boolean {
@@ -562,7 +638,7 @@ class RuleCompiler {
       this.lookupMap(left, map.data, data, `${field}.map.data`, NFT_REG_1);
       return;
     }
-    if (key === 'meta' || key === 'ct' || key === 'payload' || key === 'rt' || key === 'tcp option' || key === '&' || key === '|' || key === '^') {
+    if (key === 'meta' || key === 'ct' || key === 'payload' || key === 'rt' || key === 'tcp option' || key === 'socket' || key === 'numgen' || key === 'jhash' || key === 'symhash' || key === '&' || key === '|' || key === '^') {
       const loaded = this.load(value, field);
       if (loaded.length !== type.size) throw new ValidationError(field, value, `expected a ${type.size}-byte value, got ${loaded.length} bytes`);
       if (loaded.type.name !== type.name && loaded.type.name !== 'integer' && type.name !== 'integer') {
@@ -734,19 +810,8 @@ class RuleCompiler {
     const object = asObject(body);
     if (object === undefined || object.addr === undefined) throw new ValidationError(`${field}.addr`, object?.addr, `${kind} needs an address`);
     onlyKeys(object, ['addr', 'port', 'family', 'flags'], field, `unknown ${kind} property`);
-    let family = this.context.family;
-    if (object.family !== undefined) {
-      if (object.family !== 'ip' && object.family !== 'ip6') throw new ValidationError(`${field}.family`, object.family, 'expected "ip" or "ip6"');
-      const wanted = object.family === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6;
-      if (family !== NFPROTO_INET && family !== wanted) throw new ValidationError(`${field}.family`, object.family, 'does not match the table family');
-      family = wanted;
-    }
-    if (family === NFPROTO_INET) {
-      // nft requires `ip to`/`ip6 to` in inet tables; the address tells which.
-      const sample = singleKey(object.addr) === 'range' ? ((object.addr as Record<string, unknown>).range as unknown[])[0] : singleKey(object.addr) === 'prefix' ? asObject((object.addr as Record<string, unknown>).prefix)?.addr : object.addr;
-      family = typeof sample === 'string' && sample.includes(':') ? NFPROTO_IPV6 : NFPROTO_IPV4;
-    }
-    const type = family === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6')!.fields[3]!.type : PAYLOAD_PROTOCOLS.get('ip')!.fields[5]!.type;
+    const family = this.addressFamily(object, field)!;
+    const type = addressType(family);
     const d: Extract<ExprDescriptor, { expr: 'nat' }> = { expr: 'nat', type: kind === 'snat' ? NFT_NAT_SNAT : NFT_NAT_DNAT, family };
     let reg = NFT_REG_1;
     const addrKey = singleKey(object.addr);
@@ -770,6 +835,53 @@ class RuleCompiler {
       flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
     }
     if (flags !== 0) d.flags = flags;
+    this.expressions.push(d);
+  }
+
+  /**
+   * The family of a nat or tproxy statement's address: the table's, or its `family`; in an inet
+   * table without one, the address's (nft requires `ip to`/`ip6 to` there; the address tells
+   * which). Undefined in an inet table without either.
+   */
+  private addressFamily(object: Record<string, unknown>, field: string): number | undefined {
+    let family = this.context.family;
+    if (object.family !== undefined) {
+      if (object.family !== 'ip' && object.family !== 'ip6') throw new ValidationError(`${field}.family`, object.family, 'expected "ip" or "ip6"');
+      const wanted = object.family === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      if (family !== NFPROTO_INET && family !== wanted) throw new ValidationError(`${field}.family`, object.family, 'does not match the table family');
+      family = wanted;
+    }
+    if (family !== NFPROTO_INET) return family;
+    if (object.addr === undefined) return undefined;
+    const sample = singleKey(object.addr) === 'range' ? ((object.addr as Record<string, unknown>).range as unknown[])[0] : singleKey(object.addr) === 'prefix' ? asObject((object.addr as Record<string, unknown>).prefix)?.addr : object.addr;
+    return typeof sample === 'string' && sample.includes(':') ? NFPROTO_IPV6 : NFPROTO_IPV4;
+  }
+
+  /**
+   * `tproxy to ADDR:PORT`: the packet goes to the local socket bound there (either part may be
+   * left to the packet's own destination), as nft writes it: the address, then the port, in
+   * consecutive registers.
+   */
+  private tproxy(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"family", "addr", "port"}');
+    onlyKeys(object, ['family', 'addr', 'port'], field, 'unknown tproxy property');
+    if (object.addr === undefined && object.port === undefined) throw new ValidationError(field, body, 'tproxy needs an address, a port or both');
+    // The kernel passes over packets that are neither TCP nor UDP; nft insists on a match that says which.
+    if (this.l4proto === undefined && !this.transportMatched) throw new ValidationError(field, body, 'tproxy needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft');
+    const family = this.addressFamily(object, field);
+    // In an inet table, a port alone redirects both IPv4 and IPv6 (NFPROTO_UNSPEC).
+    const d: Extract<ExprDescriptor, { expr: 'tproxy' }> = { expr: 'tproxy', family: family ?? NFPROTO_UNSPEC };
+    let reg = NFT_REG_1;
+    if (object.addr !== undefined) {
+      if (typeof object.addr !== 'string') throw new ValidationError(`${field}.addr`, object.addr, 'expected one address');
+      this.expressions.push({ expr: 'immediate', dreg: reg, data: this.parseConstant(addressType(family!), object.addr, `${field}.addr`) });
+      d.regAddr = reg++;
+    }
+    if (object.port !== undefined) {
+      if (singleKey(object.port) === 'range') throw new ValidationError(`${field}.port`, object.port, 'expected one port');
+      d.regPort = this.ports(object.port, `${field}.port`, reg)[0];
+    }
     this.expressions.push(d);
   }
 
@@ -879,12 +991,14 @@ class RuleCompiler {
         return this.raw(body, path);
       case 'quota':
         return this.quota(body, path);
+      case 'tproxy':
+        return this.tproxy(body, path);
       case 'notrack':
         if (body !== null) throw new ValidationError(path, body, 'expected null');
         this.expressions.push({ expr: 'notrack' });
         return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, reject, notrack, vmap, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 

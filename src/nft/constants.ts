@@ -58,6 +58,8 @@ export const NFT_RETURN = -5; // NFT_RETURN
 /** Registers (enum nft_registers). */
 export const NFT_REG_VERDICT = 0; // NFT_REG_VERDICT
 export const NFT_REG_1 = 1; // NFT_REG_1
+export const NFT_REG_2 = 2; // NFT_REG_2
+export const NFT_REG_4 = 4; // NFT_REG_4
 export const NFT_REG32_00 = 8; // NFT_REG32_00
 export const NFT_REG_SIZE = 16; // NFT_REG_SIZE
 export const NFT_REG32_SIZE = 4; // NFT_REG32_SIZE

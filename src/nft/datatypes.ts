@@ -101,16 +101,18 @@ function uintInto(value: unknown, size: number, byteorder: 'big' | 'host', targe
   return true;
 }
 
-function integerType(name: string, id: number, size: number, byteorder: 'big' | 'host', what = 'an integer'): Datatype {
-  const max = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
+function integerType(name: string, id: number, size: number, byteorder: 'big' | 'host', what = 'an integer', max?: number): Datatype {
+  const full = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
+  const limit = max ?? full;
   return {
     name,
     id,
     size,
     byteorder,
-    parse: (value, field) => uintBytes(integerValue(value, field, max, what), size, byteorder),
+    parse: (value, field) => uintBytes(integerValue(value, field, limit, what), size, byteorder),
     format: (bytes) => readUint(bytes, byteorder),
-    into: size <= 4 ? (value, target, offset) => uintInto(value, size, byteorder, target, offset) : undefined,
+    // The fast path checks only the full range; a narrower one goes through parse.
+    into: size <= 4 && limit === full ? (value, target, offset) => uintInto(value, size, byteorder, target, offset) : undefined,
   };
 }
 
@@ -318,6 +320,12 @@ const BOOLEAN_WORD = booleanType(4);
 export function booleanOfSize(size: 1 | 4): Datatype {
   return size === 1 ? BOOLEAN_BYTE : BOOLEAN_WORD;
 }
+
+/**
+ * 0 or 1 in one byte: `socket transparent` and `socket wildcard`, one-bit booleans that nft
+ * reads and prints as numbers (unlike `tcp option ... exists`, which it prints as true/false).
+ */
+export const SOCKET_BIT: Datatype = integerType('boolean', 39, 1, 'host', '0 or 1', 1); // TYPE_BOOLEAN
 
 /** The datatypes routemark knows, by nft name. */
 export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(

@@ -7,13 +7,14 @@
  */
 import { MessageWriter } from '../netlink/attributes.js';
 import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
+import { NFT_HASH_JENKINS, NFT_HASH_SYM } from './expr/hash.js';
 
 const BYTE_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
 
@@ -36,8 +37,8 @@ import { LOG_FLAGS, NAT_FLAGS, REJECT_CODES } from './compile.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
-import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, META_KEYS, PAYLOAD_PROTOCOLS, RT_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
-import type { NftExpression, NftStatement } from './json.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
+import type { NftExpression, NftExpressionObject, NftStatement } from './json.js';
 import { fieldSize, userdataU32 } from './sets.js';
 import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
 
@@ -138,7 +139,7 @@ function rawStatement(descriptors: readonly ExprDescriptor[]): NftStatement {
 /** What a register holds while a rule is read back. */
 interface Register {
   sources: ExprDescriptor[];
-  kind: 'payload' | 'meta' | 'ct' | 'rt' | 'exthdr' | 'fib' | 'const' | 'concat' | 'map';
+  kind: 'payload' | 'meta' | 'ct' | 'rt' | 'exthdr' | 'fib' | 'socket' | 'numgen' | 'hash' | 'const' | 'concat' | 'map';
   type: Datatype;
   json?: NftExpression;
   payload?: { base: number; offset: number; len: number };
@@ -409,6 +410,26 @@ class RuleDecompiler {
       }
       case 'exthdr':
         return this.exthdr(e, d);
+      case 'socket': {
+        const info = keyByNumber(SOCKET_KEYS, d.key as number);
+        // cgroupv2 (with a level) stays raw: nft cannot read back the JSON it lists for it.
+        if (info === undefined || d.dreg === undefined || d.level !== undefined) throw new Unreadable();
+        this.set(d.dreg as number, { sources: [e], kind: 'socket', type: info.type, json: { socket: { key: info.name } } });
+        return 0;
+      }
+      case 'numgen': {
+        const mode = [...NUMGEN_MODES].find(([, type]) => type === d.type)?.[0];
+        if (mode === undefined || d.dreg === undefined || d.modulus === undefined) throw new Unreadable();
+        // nft lists the offset of a numgen always, 0 too.
+        const json = { numgen: { mode, mod: d.modulus as number, offset: (d.offset as number | undefined) ?? 0 } };
+        this.set(d.dreg as number, { sources: [e], kind: 'numgen', type: GENERATED_NUMBER, json });
+        return 0;
+      }
+      case 'hash':
+        return this.hash(e, d);
+      case 'tproxy':
+        this.statements.push({ json: { tproxy: this.tproxy(d) } });
+        return 0;
       case 'fib': {
         const result = [...FIB_RESULTS].find(([, r]) => r.result === d.result);
         let flags = (d.flags as number | undefined) ?? 0;
@@ -583,6 +604,9 @@ class RuleDecompiler {
     }
     if (reg.kind === 'map') return reg.json!;
     const left = this.left(reg, true);
+    // What the compiler accepts, and nothing else: a value as long as the key (nft also sets
+    // a 2-byte ct zone from a 4-byte numgen; that stays raw).
+    if (left.type.size !== type.size) throw new Unreadable();
     // What the compiler converts, and nothing else: a stored value of the other byte order.
     if ((left.type.byteorder !== type.byteorder && type.size > 1) !== (reg.converted ?? false)) throw new Unreadable();
     return left.json;
@@ -663,18 +687,8 @@ class RuleDecompiler {
     if (reg === undefined) throw new Unreadable();
     this.registers.delete(sreg);
     this.taken.push(reg);
-    // Concatenated keys sit in consecutive 32-bit registers after the first.
-    const keyParts: Register[] = [reg];
     const found = this.context.setElements(name);
-    const keyLength = found?.set.keyLen;
-    let total = reg.payload?.len ?? reg.type.size;
-    for (let r = 9; keyLength !== undefined && total < keyLength && this.registers.has(r); r++) {
-      const part = this.registers.get(r)!;
-      this.registers.delete(r);
-      this.taken.push(part);
-      keyParts.push(part);
-      total = keyParts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
-    }
+    const keyParts = this.keyParts(reg, sreg, found?.set.keyLen).parts;
     const lefts = keyParts.map((p) => this.left(p));
     const keyJson: NftExpression = lefts.length > 1 ? { concat: lefts.map((l) => l.json) } : lefts[0]!.json;
     const keyTypes = lefts.map((l) => l.type);
@@ -696,6 +710,72 @@ class RuleDecompiler {
     }
     this.set(dreg, { sources: [], kind: 'map', type: dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType, json: { map: { key: keyJson, data } } });
     return 0;
+  }
+
+  /**
+   * The registers of a key that starts with `first` (in `firstReg`, already taken): a
+   * concatenation's further fields sit in the 32-bit registers after the first word of
+   * `firstReg`, until `keyLength` bytes. Returns them and the bytes they hold.
+   */
+  private keyParts(first: Register, firstReg: number, keyLength: number | undefined): { parts: Register[]; length: number } {
+    const parts: Register[] = [first];
+    let total = first.payload?.len ?? first.type.size;
+    for (let r = NFT_REG32_00 + (firstReg - NFT_REG_1) * 4 + 1; keyLength !== undefined && total < keyLength && this.registers.has(r); r++) {
+      const part = this.registers.get(r)!;
+      this.registers.delete(r);
+      this.taken.push(part);
+      parts.push(part);
+      total = parts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
+    }
+    return { parts, length: total };
+  }
+
+  /** jhash of a register (or a concatenation), or symhash; as nft lists them: mod, seed, offset, expr. */
+  private hash(e: ExprDescriptor, d: Record<string, unknown>): number {
+    if (d.dreg === undefined || d.modulus === undefined) throw new Unreadable();
+    const sources: ExprDescriptor[] = [];
+    let json: NftExpression;
+    if (d.type === NFT_HASH_SYM) {
+      if (d.sreg !== undefined) throw new Unreadable();
+      const symhash: NonNullable<NftExpressionObject['symhash']> = { mod: d.modulus as number };
+      if (d.offset) symhash.offset = d.offset as number;
+      json = { symhash };
+    } else if ((d.type ?? NFT_HASH_JENKINS) === NFT_HASH_JENKINS) {
+      const { parts, length } = this.keyParts(this.take(d.sreg as number), d.sreg as number, d.len as number | undefined);
+      if (length !== d.len) throw new Unreadable();
+      const lefts = parts.map((p) => this.left(p).json);
+      // The kernel lists a seed only if one was given (otherwise it drew a random one).
+      const jhash: NonNullable<NftExpressionObject['jhash']> = {
+        mod: d.modulus as number,
+        ...(d.seed !== undefined ? { seed: d.seed as number } : {}),
+        ...(d.offset ? { offset: d.offset as number } : {}),
+        expr: lefts.length > 1 ? { concat: lefts } : lefts[0]!,
+      };
+      sources.push(...parts.flatMap((p) => p.sources));
+      json = { jhash };
+    } else {
+      throw new Unreadable();
+    }
+    this.set(d.dreg as number, { sources: [...sources, e], kind: 'hash', type: GENERATED_NUMBER, json });
+    return 0;
+  }
+
+  /** A tproxy statement: the family only in inet tables (when not both), then address and port. */
+  private tproxy(d: Record<string, unknown>): NftStatement['tproxy'] {
+    const family = (d.family as number | undefined) ?? NFPROTO_UNSPEC;
+    if (family !== NFPROTO_UNSPEC && family !== NFPROTO_IPV4 && family !== NFPROTO_IPV6) throw new Unreadable();
+    const out: NonNullable<NftStatement['tproxy']> = {};
+    if (this.context.family === NFPROTO_INET && family !== NFPROTO_UNSPEC) out.family = family === NFPROTO_IPV6 ? 'ip6' : 'ip';
+    const addr = this.constOf(d.regAddr as number | undefined);
+    if (addr !== undefined) {
+      const type = datatype(family === NFPROTO_IPV6 ? 'ipv6_addr' : 'ipv4_addr')!;
+      if (family === NFPROTO_UNSPEC || addr.length !== type.size) throw new Unreadable();
+      out.addr = type.format(addr, this.context);
+    }
+    const port = this.ports(d.regPort as number | undefined, undefined);
+    if (port !== undefined) out.port = port;
+    this.releaseRegisters(d.regAddr as number | undefined, d.regPort as number | undefined);
+    return out;
   }
 
   private setDataType(set: ParsedSet): Datatype | 'verdict' | undefined {

@@ -3,11 +3,13 @@
  * (meta) and conntrack data (ct), with the datatypes of their values and the dependencies nft
  * inserts before them (`tcp dport` needs `meta l4proto tcp` first).
  */
-import { datatype, integerOfSize, type Datatype } from './datatypes.js';
+import { SOCKET_BIT, datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
 import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE, NFT_CT_ZONE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
+import { NFT_NG_INCREMENTAL, NFT_NG_RANDOM } from './expr/numgen.js';
+import { NFT_SOCKET_MARK, NFT_SOCKET_TRANSPARENT, NFT_SOCKET_WILDCARD } from './expr/socket.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_MARK, NFTA_FIB_F_OIF, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF, NFT_FIB_RESULT_OIFNAME } from './expr/fib.js';
 
 function type(name: string): Datatype {
@@ -176,6 +178,27 @@ export function keyByNumber(keys: ReadonlyMap<string, KeyInfo>, key: number): Ke
 
 /** Route keys by nft name: `rt mtu` is the TCP MSS the route's MTU allows, in host order. */
 export const RT_KEYS: ReadonlyMap<string, KeyInfo> = new Map([['mtu', { name: 'mtu', key: NFT_RT_TCPMSS, type: integerOfSize(2, 'host'), settable: false }]]);
+
+/**
+ * Socket keys by nft name. Not `cgroupv2`: nft 1.0.6 lists it as JSON that it cannot read back
+ * (a path resolved to an id), so routemark lists it raw.
+ */
+export const SOCKET_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
+  [
+    { name: 'transparent', key: NFT_SOCKET_TRANSPARENT, type: SOCKET_BIT, settable: false },
+    { name: 'mark', key: NFT_SOCKET_MARK, type: type('mark'), settable: false },
+    { name: 'wildcard', key: NFT_SOCKET_WILDCARD, type: SOCKET_BIT, settable: false },
+  ].map((key) => [key.name, key]),
+);
+
+/** numgen modes by nft name. */
+export const NUMGEN_MODES: ReadonlyMap<string, number> = new Map([
+  ['inc', NFT_NG_INCREMENTAL],
+  ['random', NFT_NG_RANDOM],
+]);
+
+/** What numgen, jhash and symhash put in their register: a host-order 32-bit integer. */
+export const GENERATED_NUMBER: Datatype = integerOfSize(4, 'host');
 
 /** What a fib lookup returns, by nft name, and its datatype. */
 export const FIB_RESULTS: ReadonlyMap<string, { result: number; type: Datatype }> = new Map([

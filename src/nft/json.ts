@@ -20,6 +20,14 @@ export interface NftExpressionObject {
   set?: NftExpression | NftExpression[];
   map?: { key: NftExpression; data: NftExpression };
   concat?: NftExpression[];
+  /** A number generator: 0, 1, ... (`inc`) or random, below `mod`, plus `offset`. */
+  numgen?: { mode: string; mod: number; offset?: number };
+  /** A Jenkins hash of `expr` (with `seed`; without one the kernel draws one), below `mod`, plus `offset`. */
+  jhash?: { mod: number; offset?: number; expr: NftExpression; seed?: number };
+  /** The kernel's symmetric flow hash (the same for both directions), below `mod`, plus `offset`. */
+  symhash?: { mod: number; offset?: number };
+  /** Data of the packet's local socket: `transparent` (0/1), `mark`, `wildcard` (0/1). */
+  socket?: { key: string };
   '&'?: [NftExpression, NftExpression];
   '|'?: [NftExpression, NftExpression];
   '^'?: [NftExpression, NftExpression];
@@ -52,6 +60,11 @@ export interface NftStatement {
   quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean };
   /** The packet bypasses conntrack (in a chain at priority raw). */
   notrack?: null;
+  /**
+   * Hands the packet to the local transparent socket at `addr`/`port` (prerouting, after a
+   * transport protocol match). `family` only in inet tables; without it a port alone serves both.
+   */
+  tproxy?: { family?: 'ip' | 'ip6'; addr?: NftExpression; port?: NftExpression };
   snat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
   dnat?: null | { addr?: NftExpression; port?: NftExpression; family?: 'ip' | 'ip6'; flags?: string | string[] };
   masquerade?: null | { port?: NftExpression; flags?: string | string[] };

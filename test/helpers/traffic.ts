@@ -113,6 +113,22 @@ export function echo(ns: TestNetns, protocol: 'tcp' | 'udp', host: string, port:
   return result.status === 0 && result.stdout.trim() === 'ok';
 }
 
+const DATAGRAMS = `
+const [from, to, port, count] = process.argv.slice(1);
+const s = require('node:dgram').createSocket('udp4');
+let left = Number(count);
+const next = () => (left-- > 0 ? s.send('x', Number(port), to, () => setTimeout(next, 5)) : s.close());
+s.bind(0, from, next);`;
+
+/**
+ * Sends `count` UDP datagrams of one byte (29 bytes of IP) from `ns`, source address `from`, to
+ * `to`:`port`, 5 ms apart, one socket for all, expecting no answer: for counting packets on a path.
+ */
+export function sendDatagrams(ns: TestNetns, from: string, to: string, port: number, count = 1): void {
+  const result = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', DATAGRAMS, from, to, String(port), String(count)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`datagrams to ${to}:${port}: ${result.stderr}`);
+}
+
 /** One ping from `ns` to `host`; returns whether it was answered. */
 export function ping(ns: TestNetns, host: string): boolean {
   return spawnSync('ip', ['netns', 'exec', ns.name, 'ping', '-c', '1', '-W', '2', host], { encoding: 'utf8' }).status === 0;

@@ -104,6 +104,23 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
   rt: [{ expr: 'rt', key: 3, dreg: 1 }],
   quota: [{ expr: 'quota', bytes: 104857600, flags: 0 }, { expr: 'quota', bytes: 1073741824, consumed: 10485760, flags: 1 }],
   notrack: [{ expr: 'notrack' }],
+  numgen: [
+    { expr: 'numgen', dreg: 1, modulus: 2, type: 0, offset: 10 },
+    { expr: 'numgen', dreg: 9, modulus: 4, type: 1, offset: 0 },
+  ],
+  hash: [
+    { expr: 'hash', sreg: 2, dreg: 1, len: 4, modulus: 2, offset: 10, type: 0 },
+    { expr: 'hash', sreg: 2, dreg: 1, len: 8, modulus: 2, seed: 0xdead, offset: 0, type: 0 },
+    { expr: 'hash', dreg: 1, modulus: 2, offset: 100, type: 1 },
+  ],
+  socket: [
+    { expr: 'socket', key: 0, dreg: 1 },
+    { expr: 'socket', key: 3, dreg: 1, level: 1 },
+  ],
+  tproxy: [
+    { expr: 'tproxy', family: 2, regAddr: 1, regPort: 2 },
+    { expr: 'tproxy', family: 0, regPort: 1 },
+  ],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },

@@ -4,23 +4,16 @@
  * leaves another port's untracked, as the `conntrack` tool sees; a forward rule drops a port's
  * traffic once 100 bytes have passed, as isp1's counters (written with the `nft` tool) see.
  */
-import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { open, type NftStatement } from '../../src/index.js';
 import { toolFlows } from '../helpers/conntrack.js';
 import type { TestNetns } from '../helpers/netns.js';
 import { buildScenarioTopology } from '../helpers/scenario-topology.js';
+import { sendDatagrams } from '../helpers/traffic.js';
 import { nftCounters } from '../helpers/witness.js';
 
 /** `count` UDP datagrams of one byte (29 bytes of IP) from the LAN host to 203.0.113.10:port. */
-function send(ns: TestNetns, port: number, count = 1): void {
-  const code = `const s = require('node:dgram').createSocket('udp4');
-let left = Number(process.argv[2]);
-const next = () => (left-- > 0 ? s.send('x', Number(process.argv[1]), '203.0.113.10', () => setTimeout(next, 5)) : s.close());
-s.bind(0, '10.10.0.2', next);`;
-  const result = spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', code, String(port), String(count)], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`send to ${port}: ${result.stderr}`);
-}
+const send = (ns: TestNetns, port: number, count = 1): void => sendDatagrams(ns, '10.10.0.2', '203.0.113.10', port, count);
 
 const udp = (port: number) => ({ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: port } });
 

@@ -1,5 +1,5 @@
 /**
- * Expressions routemark does not know (socket, connlimit, nftrace, numgen) come back in a clearly
+ * Expressions routemark does not know (socket cgroupv2, connlimit, nftrace, meta cgroup) come back in a clearly
  * marked `raw` statement, never dropped, next to the statements routemark does read; applying
  * that listing with routemark recreates rules nft lists identically.
  */
@@ -14,9 +14,9 @@ table ip r {
     tcp dport 8080 ct count over 10
   }
   chain in { type filter hook input priority 0; policy accept;
-    socket transparent 1 counter accept
+    socket cgroupv2 level 1 "/" counter accept
     meta nftrace set 1
-    meta mark set numgen inc mod 2
+    meta mark set meta cgroup
     ip saddr 192.0.2.1 meta l4proto tcp accept
   }
 }
@@ -39,10 +39,10 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
 
   t.same(names(rules[0]![1]), ['connlimit'], 'ct count (connlimit) is raw');
   t.same(rules[0]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } }, 'beside the match routemark reads');
-  t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket and the cmp on its register are one raw statement');
+  t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket cgroupv2 and the cmp on its register are one raw statement');
   t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');
   t.same(names(rules[2]![0]), ['immediate', 'meta'], 'meta nftrace set is raw (with the constant it sets)');
-  t.same(names(rules[3]![0]), ['numgen', 'meta'], 'numgen and the mark set from it are raw');
+  t.same(names(rules[3]![0]), ['meta', 'meta'], 'meta cgroup and the mark set from it are raw');
   t.same(rules[4], [
     { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '192.0.2.1' } },
     { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'tcp' } },

@@ -11,6 +11,8 @@ const chain = { add: { chain: { family: 'ip', table: 't', name: 'c', type: 'filt
 const rule = (...expr: unknown[]) => ({ add: { rule: { family: 'ip', table: 't', chain: 'c', expr } } });
 const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
 const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
+const setMark = (value: unknown) => ({ mangle: { key: { meta: { key: 'mark' } }, value } });
+const tcp = match({ meta: { key: 'l4proto' } }, 'tcp');
 
 const CASES: [string, unknown, string, unknown][] = [
   ['a family that does not exist', { add: { table: { family: 'ipv5', name: 't' } } }, 'nftables[2].add.table.family', 'ipv5'],
@@ -52,6 +54,27 @@ const CASES: [string, unknown, string, unknown][] = [
   ['notrack with a body', rule({ notrack: {} }), 'nftables[2].add.rule.expr[0].notrack', {}],
   ['a ct zone above 65535', rule({ mangle: { key: { ct: { key: 'zone' } }, value: 65536 } }), 'nftables[2].add.rule.expr[0].mangle.value', 65536],
   ['setting the ct state', rule({ mangle: { key: { ct: { key: 'state' } }, value: 1 } }), 'nftables[2].add.rule.expr[0].mangle.key.ct.key', 'state'],
+  ['a numgen without a mode', rule(setMark({ numgen: { mod: 2 } })), 'nftables[2].add.rule.expr[0].mangle.value.numgen.mode', undefined],
+  ['an unknown numgen mode', rule(setMark({ numgen: { mode: 'roundrobin', mod: 2 } })), 'nftables[2].add.rule.expr[0].mangle.value.numgen.mode', 'roundrobin'],
+  ['a numgen modulo 0', rule(setMark({ numgen: { mode: 'inc', mod: 0 } })), 'nftables[2].add.rule.expr[0].mangle.value.numgen.mod', 0],
+  ['a numgen that wraps past 32 bits', rule(setMark({ numgen: { mode: 'inc', mod: 2, offset: 0xffffffff } })), 'nftables[2].add.rule.expr[0].mangle.value.numgen.offset', 0xffffffff],
+  ['a numgen with a seed', rule(setMark({ numgen: { mode: 'random', mod: 2, seed: 1 } })), 'nftables[2].add.rule.expr[0].mangle.value.numgen.seed', 1],
+  ['a jhash of nothing', rule(setMark({ jhash: { mod: 2 } })), 'nftables[2].add.rule.expr[0].mangle.value.jhash.expr', undefined],
+  ['a jhash of an unknown field', rule(setMark({ jhash: { mod: 2, expr: { payload: { protocol: 'ip', field: 'src' } } } })), 'nftables[2].add.rule.expr[0].mangle.value.jhash.expr.payload.field', 'src'],
+  ['a negative jhash seed', rule(setMark({ jhash: { mod: 2, expr: saddr, seed: -1 } })), 'nftables[2].add.rule.expr[0].mangle.value.jhash.seed', -1],
+  ['a symhash with a seed', rule(setMark({ symhash: { mod: 2, seed: 1 } })), 'nftables[2].add.rule.expr[0].mangle.value.symhash.seed', 1],
+  ['a jhash inside a concatenation', rule(match({ concat: [saddr, { jhash: { mod: 2, expr: saddr } }] }, '@pairs')), 'nftables[2].add.rule.expr[0].match.left.concat[1].jhash', { mod: 2, expr: saddr }],
+  ['a 2-byte ct zone set from a 4-byte numgen', rule({ mangle: { key: { ct: { key: 'zone' } }, value: { numgen: { mode: 'inc', mod: 2 } } } }), 'nftables[2].add.rule.expr[0].mangle.value', { numgen: { mode: 'inc', mod: 2 } }],
+  ['socket cgroupv2', rule(match({ socket: { key: 'cgroupv2' } }, 1)), 'nftables[2].add.rule.expr[0].match.left.socket.key', 'cgroupv2'],
+  ['a socket level', rule(match({ socket: { key: 'mark', level: 1 } }, 1)), 'nftables[2].add.rule.expr[0].match.left.socket.level', 1],
+  ['socket transparent 2', rule(match({ socket: { key: 'transparent' } }, 2)), 'nftables[2].add.rule.expr[0].match.right', 2],
+  ['tproxy without a transport protocol match', rule({ tproxy: { port: 8080 } }), 'nftables[2].add.rule.expr[0].tproxy', { port: 8080 }],
+  ['tproxy to nowhere', rule(tcp, { tproxy: {} }), 'nftables[2].add.rule.expr[1].tproxy', {}],
+  ['tproxy ip6 in an ip table', rule(tcp, { tproxy: { family: 'ip6', addr: '::1' } }), 'nftables[2].add.rule.expr[1].tproxy.family', 'ip6'],
+  ['tproxy to a port range', rule(tcp, { tproxy: { port: { range: [80, 81] } } }), 'nftables[2].add.rule.expr[1].tproxy.port', { range: [80, 81] }],
+  ['tproxy to a prefix', rule(tcp, { tproxy: { addr: { prefix: { addr: '192.0.2.0', len: 24 } } } }), 'nftables[2].add.rule.expr[1].tproxy.addr', { prefix: { addr: '192.0.2.0', len: 24 } }],
+  ['tproxy to a bad address', rule(tcp, { tproxy: { addr: '192.0.2.300', port: 80 } }), 'nftables[2].add.rule.expr[1].tproxy.addr', '192.0.2.300'],
+  ['an unknown tproxy property', rule(tcp, { tproxy: { port: 80, mark: 1 } }), 'nftables[2].add.rule.expr[1].tproxy.mark', 1],
   ['an unknown rt key', rule({ mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mss' } } } }), 'nftables[2].add.rule.expr[0].mangle.value.rt.key', 'mss'],
   ['a mark set from an address', rule({ mangle: { key: { meta: { key: 'mark' } }, value: saddr } }), 'nftables[2].add.rule.expr[0].mangle.value', saddr],
   ['a fib lookup by both addresses', rule(match({ fib: { result: 'oif', flags: ['saddr', 'daddr'] } }, false)), 'nftables[2].add.rule.expr[0].match.left.fib.flags', ['saddr', 'daddr']],

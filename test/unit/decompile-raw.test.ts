@@ -30,6 +30,23 @@ t.test('unreadable statements keep the loads and conversions that fed them', asy
     { expr: 'exthdr', sreg: 1, type: 2, offset: 2, len: 2, op: 1 },
     { expr: 'counter', packets: 0, bytes: 0 },
   ]), [['rt', 'byteorder', 'bitwise', 'exthdr'], 'counter']);
+  // ct zone set numgen inc mod 2, as nft writes it: a 4-byte number into the 2-byte zone, which
+  // the compiler refuses
+  t.same(rawNames([
+    { expr: 'numgen', dreg: 1, modulus: 2, type: 0, offset: 0 },
+    { expr: 'ct', key: 17, sreg: 1 },
+  ]), [['numgen', 'ct']]);
+  // a jhash over fewer bytes than its source holds
+  t.same(rawNames([
+    { expr: 'payload', dreg: 2, base: 1, offset: 12, len: 4 },
+    { expr: 'hash', sreg: 2, dreg: 1, len: 2, modulus: 2, offset: 0, type: 0 },
+    { expr: 'meta', key: 3, sreg: 1 },
+  ]), [['payload', 'hash', 'meta']]);
+  // socket cgroupv2 at level 1 (nft cannot read back the JSON it prints for it)
+  t.same(rawNames([
+    { expr: 'socket', key: 3, dreg: 1, level: 1 },
+    { expr: 'cmp', sreg: 1, op: 0, data: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0) },
+  ]), [['socket', 'cmp']]);
 });
 
 t.test('what the compiler writes reads back', async (t) => {

@@ -11,6 +11,7 @@ import { counterKind, type CounterExpr } from './counter.js';
 import { ctKind, type CtExpr } from './ct.js';
 import { exthdrKind, type ExthdrExpr } from './exthdr.js';
 import { fibKind, type FibExpr } from './fib.js';
+import { hashKind, type HashExpr } from './hash.js';
 import { immediateKind, type ImmediateExpr } from './immediate.js';
 import { limitKind, type LimitExpr } from './limit.js';
 import { logKind, type LogExpr } from './log.js';
@@ -19,6 +20,7 @@ import { masqKind, type MasqExpr } from './masq.js';
 import { metaKind, type MetaExpr } from './meta.js';
 import { natKind, type NatExpr } from './nat.js';
 import { notrackKind, type NotrackExpr } from './notrack.js';
+import { numgenKind, type NumgenExpr } from './numgen.js';
 import { payloadKind, type PayloadExpr } from './payload.js';
 import { quotaKind, type QuotaExpr } from './quota.js';
 import { rangeKind, type RangeExpr } from './range.js';
@@ -26,9 +28,11 @@ import type { RawExpr } from './raw.js';
 import { redirKind, type RedirExpr } from './redir.js';
 import { rejectKind, type RejectExpr } from './reject.js';
 import { rtKind, type RtExpr } from './rt.js';
+import { socketKind, type SocketExpr } from './socket.js';
+import { tproxyKind, type TproxyExpr } from './tproxy.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, FibExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -53,13 +57,17 @@ export type KnownExpr =
   | ByteorderExpr
   | FibExpr
   | QuotaExpr
-  | NotrackExpr;
+  | NotrackExpr
+  | NumgenExpr
+  | HashExpr
+  | SocketExpr
+  | TproxyExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
