@@ -15,19 +15,6 @@ import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_N
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import { NFT_HASH_JENKINS, NFT_HASH_SYM } from './expr/hash.js';
-
-const BYTE_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
-
-/** A byte count as nft prints it (limits, quotas): in the largest unit, up to mbytes, that divides it. */
-function byteAmount(bytes: number): [number, (typeof BYTE_UNITS)[number]] {
-  let value = bytes;
-  let unit = 0;
-  while (unit < BYTE_UNITS.length - 1 && value >= 1024 && value % 1024 === 0) {
-    value /= 1024;
-    unit++;
-  }
-  return [value, BYTE_UNITS[unit]!];
-}
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, NFT_PAYLOAD_LL_HEADER } from './expr/payload.js';
@@ -41,6 +28,19 @@ import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MO
 import type { NftExpression, NftExpressionObject, NftStatement } from './json.js';
 import { fieldSize, userdataU32 } from './sets.js';
 import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
+
+const BYTE_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
+
+/** A byte count as nft prints it (limits, quotas): in the largest unit, up to mbytes, that divides it. */
+function byteAmount(bytes: number): [number, (typeof BYTE_UNITS)[number]] {
+  let value = bytes;
+  let unit = 0;
+  while (unit < BYTE_UNITS.length - 1 && value >= 1024 && value % 1024 === 0) {
+    value /= 1024;
+    unit++;
+  }
+  return [value, BYTE_UNITS[unit]!];
+}
 
 /** A set as the addon's parser returns it. */
 export interface ParsedSet {
