@@ -294,6 +294,8 @@ export function formatEvent(event: MonitorEvent): string {
       return `route ${verb(event.action)}: ${formatRoute(event.route).replace(/\n\t/g, ' ')} table ${event.route.table ?? 'main'}`;
     case 'rule':
       return `rule ${verb(event.action)}: ${formatRule(event.rule).replace('\t', ' ')}`;
+    case 'nexthop':
+      return `nexthop ${verb(event.action)}: ${formatNexthop(event.nexthop)}`;
     case 'nft':
       return `nft generation ${event.generation}: ${event.changes
         .map((c) => `${c.action} ${c.object} ${c.family} ${c.table}${c.chain ? ` ${c.chain}` : ''}${c.set ? ` ${c.set}` : ''}${c.handle !== undefined ? ` handle ${c.handle}` : ''}`)

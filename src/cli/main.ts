@@ -75,7 +75,7 @@ interface Command {
 
 const SHOW_PARTS = ['rules', 'routes', 'nexthops', 'nft', 'flows'] as const;
 type ShowPart = (typeof SHOW_PARTS)[number];
-const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nft'];
+const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 
 const COMMANDS: Record<string, Command> = {
   show: {
@@ -118,11 +118,11 @@ touched. Applying the same document again changes nothing.
   },
   monitor: {
     summary: 'print changes to links, addresses, routes, rules and nf_tables as they happen',
-    usage: 'routemark monitor [--kinds link,address,route,rule,nft] [--count N] [--json] [--netns NS]',
+    usage: 'routemark monitor [--kinds link,address,route,rule,nexthop,nft] [--count N] [--json] [--netns NS]',
     options: ['kinds', 'count'],
     help: `Prints every change as it happens, like \`ip monitor\` and \`nft monitor\`, until Ctrl-C.
 If the kernel drops events, it reads everything again and says so ("resync").
-  --kinds K,...  what to watch (default: link,address,route,rule,nft)
+  --kinds K,...  what to watch (default: link,address,route,rule,nexthop,nft)
   --count N      stop after N events
   --json         one JSON object per line`,
     run: monitor,

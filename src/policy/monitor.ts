@@ -1,5 +1,6 @@
 /**
- * A live view of a namespace: links, addresses, routes and rules (and nf_tables changes), kept
+ * A live view of a namespace: links, addresses, routes, rules and nexthop objects (and nf_tables
+ * changes), kept
  * from a consistent snapshot by applying the kernel's events to it.
  *
  * Consistency: the event socket joins its multicast groups first, then dumps everything on the
@@ -52,14 +53,17 @@ import {
   FIB_RULE_HDR_LEN,
   RTM_DELADDR,
   RTM_DELLINK,
+  RTM_DELNEXTHOP,
   RTM_DELROUTE,
   RTM_DELRULE,
   RTM_F_CLONED,
   RTM_GETADDR,
+  RTM_GETNEXTHOP,
   RTM_GETROUTE,
   RTM_GETRULE,
   RTM_NEWADDR,
   RTM_NEWLINK,
+  RTM_NEWNEXTHOP,
   RTM_NEWROUTE,
   RTM_NEWRULE,
   RTNLGRP_IPV4_IFADDR,
@@ -69,8 +73,10 @@ import {
   RTNLGRP_IPV6_ROUTE,
   RTNLGRP_IPV6_RULE,
   RTNLGRP_LINK,
+  RTNLGRP_NEXTHOP,
 } from '../rtnl/constants.js';
 import { decodeLink, dumpLinks, type Link } from '../rtnl/links.js';
+import { decodeNexthopObject, encodeNexthopDumpRequest, type NexthopObject } from '../rtnl/nexthops.js';
 import { decodeRoute, encodeRouteDumpRequest, type Route } from '../rtnl/routes.js';
 import { decodeRule, encodeRuleDumpRequest, type Rule } from '../rtnl/rules.js';
 import { abortSignal } from './apply.js';
@@ -79,7 +85,7 @@ import { EventQueue } from './event-queue.js';
 
 
 /** What the monitor watches. */
-export type MonitorKind = 'link' | 'address' | 'route' | 'rule' | 'nft';
+export type MonitorKind = 'link' | 'address' | 'route' | 'rule' | 'nexthop' | 'nft';
 
 /** The state of a namespace at one moment, as the list calls return it. */
 export interface NetworkSnapshot {
@@ -89,6 +95,8 @@ export interface NetworkSnapshot {
   routes: Route[];
   /** Rules in the kernel's order, IPv4 first. */
   rules: Rule[];
+  /** Nexthop objects by id (empty unless the monitor watches `nexthop`). */
+  nexthops: NexthopObject[];
   /** The nf_tables ruleset and its generation, when the monitor watches `nft`. */
   nft?: { generation: number; ruleset: NftListing };
 }
@@ -113,6 +121,8 @@ export type MonitorEvent =
   | { type: 'address'; action: 'new' | 'delete'; address: Address }
   | { type: 'route'; action: 'new' | 'delete'; route: Route }
   | { type: 'rule'; action: 'new' | 'delete'; rule: Rule }
+  /** A nexthop object made, replaced or deleted (also by the kernel, when its device goes down). */
+  | { type: 'nexthop'; action: 'new' | 'delete'; nexthop: NexthopObject }
   /** A committed nf_tables transaction: the ruleset's new generation and what it changed. */
   | { type: 'nft'; generation: number; changes: NftChange[] }
   /**
@@ -123,7 +133,7 @@ export type MonitorEvent =
 
 /** Options for {@link startMonitor}. */
 export interface MonitorOptions {
-  /** What to watch (default: all five). */
+  /** What to watch (default: all six). */
   kinds?: MonitorKind[];
   /** SO_RCVBUF of the event socket (default 8 MiB): how far the kernel may run ahead of you. */
   receiveBufferSize?: number;
@@ -135,12 +145,13 @@ export interface MonitorOptions {
   timeoutMs?: number;
 }
 
-const ALL_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nft'];
+const ALL_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 const ROUTE_GROUPS: Record<Exclude<MonitorKind, 'nft'>, number[]> = {
   link: [RTNLGRP_LINK],
   address: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
   route: [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE],
   rule: [RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE],
+  nexthop: [RTNLGRP_NEXTHOP],
 };
 
 function rtmFlags(message: NetlinkMessage): number {
@@ -168,6 +179,7 @@ class State {
     ['inet', []],
     ['inet6', []],
   ]);
+  nexthops = new Map<number, NexthopObject>();
 
   linkName = (index: number): string | undefined => this.links.get(index)?.name;
 
@@ -178,6 +190,7 @@ class State {
       addresses: kinds.has('address') ? [...this.addresses.values()].map((a) => structuredClone(a)) : [],
       routes: [...this.routes.values()].flat().map((r) => structuredClone(r)),
       rules: [...this.rules.get('inet')!, ...this.rules.get('inet6')!].map((r) => structuredClone(r)),
+      nexthops: [...this.nexthops.values()].sort((a, b) => a.id! - b.id!).map((n) => structuredClone(n)),
     };
   }
 }
@@ -204,7 +217,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private nftListing: { generation: number; ruleset: NftListing } | undefined;
   private nftPending: NftChange[] = [];
   /** A re-read of the routes under way, with the route events that came meanwhile. */
-  private refresh: { messages: NetlinkMessage[]; again: boolean } | undefined;
+  private refresh: { messages: NetlinkMessage[]; nexthopMessages: NetlinkMessage[]; again: boolean } | undefined;
   private refreshScheduled = false;
   /** nf_tables transactions committed while a dump ran, for after it. */
   private nftHeld: { generation: number; changes: NftChange[] }[] = [];
@@ -228,6 +241,9 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     // Routes need link and address events too: IPv4 routes that go with a link or an address
     // vanish without an event of their own, and these events say when to read them again.
     if (this.kinds.has('route')) watched.push('link', 'address');
+    // The kernel deletes nexthop objects of a link that goes down without telling: link events
+    // say when to read them again.
+    if (this.kinds.has('nexthop')) watched.push('link');
     const groups = [...new Set(watched.flatMap((k) => ROUTE_GROUPS[k]))];
     if (groups.length > 0) {
       this.route = handle.openConnection(NETLINK_ROUTE, {
@@ -349,6 +365,9 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
           for (const message of await dump('listRules', RTM_GETRULE, (w) => encodeRuleDumpRequest(w, family))) applyRule(state, message, true);
         }
       }
+      if (this.kinds.has('nexthop')) {
+        for (const message of await dump('listNexthops', RTM_GETNEXTHOP, (w) => encodeNexthopDumpRequest(w, {}))) applyNexthop(state, message, true);
+      }
     }
     if (this.netfilter !== undefined) {
       const { ruleset, generation } = await this.handle.nft.snapshot();
@@ -382,11 +401,13 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
 
   /**
    * The kernel removes IPv4 routes without an event when their link goes down or away, or when
-   * an address they depend on goes (fib_sync_down_dev, fib_del_ifaddr). After such an event the
-   * routes are read again, and what vanished is reported as `delete` events.
+   * an address they depend on goes (fib_sync_down_dev, fib_del_ifaddr), and the routes that
+   * used a deleted nexthop object; it removes nexthop objects of a link that goes down, and the
+   * members of groups, without an event too (nexthop_flush_dev). After such an event the routes
+   * and the objects are read again, and what vanished or changed is reported as events.
    */
-  private scheduleRouteRefresh(): void {
-    if (!this.kinds.has('route') || this.closed) return;
+  private scheduleRefresh(): void {
+    if (!(this.kinds.has('route') || this.kinds.has('nexthop')) || this.closed) return;
     if (this.refresh !== undefined) {
       this.refresh.again = true;
       return;
@@ -395,38 +416,56 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     this.refreshScheduled = true;
     setImmediate(() => {
       this.refreshScheduled = false;
-      this.refreshRoutes().catch((error) => this.fail(error));
+      this.refreshAfterSilentChanges().catch((error) => this.fail(error));
     });
   }
 
-  private async refreshRoutes(): Promise<void> {
+  private async refreshAfterSilentChanges(): Promise<void> {
     const route = this.route;
     if (this.closed || this.held !== undefined || route === undefined) return; // a full dump is under way
-    const refresh = { messages: [] as NetlinkMessage[], again: false };
+    const refresh = { messages: [] as NetlinkMessage[], nexthopMessages: [] as NetlinkMessage[], again: false };
     this.refresh = refresh;
     try {
       const scratch = new State();
       scratch.links = this.state.links;
-      for (const family of [AF_INET, AF_INET6]) {
-        const messages = await route.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRouteDumpRequest(w, { family }));
-        for (const message of messages) applyRouteMessage(scratch, message, true);
+      const dump = (operation: string, type: number, write: Parameters<Connection['dump']>[3]) => route.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
+      if (this.kinds.has('route')) {
+        for (const family of [AF_INET, AF_INET6]) {
+          for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(scratch, message, true);
+        }
+      }
+      if (this.kinds.has('nexthop')) {
+        for (const message of await dump('listNexthops', RTM_GETNEXTHOP, (w) => encodeNexthopDumpRequest(w, {}))) applyNexthop(scratch, message, true);
       }
       if (this.closed || this.held !== undefined) return; // events were lost meanwhile: a full dump takes over
-      // Events that came during the dump may be newer than it: applied again on top.
-      for (const message of refresh.messages) applyRouteMessage(scratch, message, message.type === RTM_NEWROUTE);
-      const before = routesByText(this.state.routes);
-      const after = routesByText(scratch.routes);
-      this.state.routes = scratch.routes;
-      for (const [text, gone] of before) if (!after.has(text)) this.deliver({ type: 'route', action: 'delete', route: gone });
-      for (const [text, added] of after) if (!before.has(text)) this.deliver({ type: 'route', action: 'new', route: added });
+      // Events that came during the dumps may be newer than them: applied again on top.
+      if (this.kinds.has('route')) {
+        for (const message of refresh.messages) applyRouteMessage(scratch, message, message.type === RTM_NEWROUTE);
+        const before = routesByText(this.state.routes);
+        const after = routesByText(scratch.routes);
+        this.state.routes = scratch.routes;
+        for (const [text, gone] of before) if (!after.has(text)) this.deliver({ type: 'route', action: 'delete', route: gone });
+        for (const [text, added] of after) if (!before.has(text)) this.deliver({ type: 'route', action: 'new', route: added });
+      }
+      if (this.kinds.has('nexthop')) {
+        for (const message of refresh.nexthopMessages) applyNexthop(scratch, message, message.type === RTM_NEWNEXTHOP);
+        const before = this.state.nexthops;
+        this.state.nexthops = scratch.nexthops;
+        for (const [id, gone] of before) if (!scratch.nexthops.has(id)) this.deliver({ type: 'nexthop', action: 'delete', nexthop: gone });
+        for (const [id, now] of scratch.nexthops) {
+          const was = before.get(id);
+          if (was === undefined || canonicalJson(was) !== canonicalJson(now)) this.deliver({ type: 'nexthop', action: 'new', nexthop: now });
+        }
+      }
     } catch (error) {
       // Lost replies mean lost events too: the overrun's full dump takes over.
       if (!(error instanceof NetlinkError && error.code === 'ENOBUFS')) throw error;
     } finally {
       this.refresh = undefined;
-      if (refresh.again) this.scheduleRouteRefresh();
+      if (refresh.again) this.scheduleRefresh();
     }
   }
+
 
   private onRouteMessage(message: NetlinkMessage): void {
     if (this.closed) return;
@@ -444,17 +483,19 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       case RTM_NEWLINK:
       case RTM_DELLINK: {
         const link = decodeLink(message, state.linkName);
-        const wasUp = state.links.get(link.index)?.up ?? false;
+        const was = state.links.get(link.index);
         if (message.type === RTM_DELLINK) state.links.delete(link.index);
         else state.links.set(link.index, link);
-        if (report && (message.type === RTM_DELLINK || (wasUp && !link.up))) this.scheduleRouteRefresh();
+        // Down, gone, or (for nexthop objects) without carrier.
+        const lost = message.type === RTM_DELLINK || ((was?.up ?? false) && !link.up) || ((was?.lowerUp ?? false) && !link.lowerUp);
+        if (report && lost) this.scheduleRefresh();
         if (this.kinds.has('link')) event = { type: 'link', action: message.type === RTM_DELLINK ? 'delete' : 'new', link };
         break;
       }
       case RTM_NEWADDR:
       case RTM_DELADDR: {
         const address = applyAddress(state, message, message.type === RTM_NEWADDR);
-        if (report && message.type === RTM_DELADDR && address.family === 'inet') this.scheduleRouteRefresh();
+        if (report && message.type === RTM_DELADDR && address.family === 'inet') this.scheduleRefresh();
         if (this.kinds.has('address')) event = { type: 'address', action: message.type === RTM_NEWADDR ? 'new' : 'delete', address };
         break;
       }
@@ -469,6 +510,15 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       case RTM_DELRULE: {
         const rule = applyRule(state, message, message.type === RTM_NEWRULE);
         event = { type: 'rule', action: message.type === RTM_NEWRULE ? 'new' : 'delete', rule };
+        break;
+      }
+      case RTM_NEWNEXTHOP:
+      case RTM_DELNEXTHOP: {
+        this.refresh?.nexthopMessages.push(message);
+        const nexthop = applyNexthop(state, message, message.type === RTM_NEWNEXTHOP);
+        // The routes that used a deleted object went with it, without events of their own.
+        if (report && message.type === RTM_DELNEXTHOP) this.scheduleRefresh();
+        event = { type: 'nexthop', action: message.type === RTM_NEWNEXTHOP ? 'new' : 'delete', nexthop };
         break;
       }
       default:
@@ -604,6 +654,13 @@ function applyRule(state: State, message: NetlinkMessage, present: boolean): Rul
     list.splice(same, 1);
   }
   return rule;
+}
+
+function applyNexthop(state: State, message: NetlinkMessage, present: boolean): NexthopObject {
+  const nexthop = decodeNexthopObject(message, state.linkName);
+  if (present) state.nexthops.set(nexthop.id!, nexthop);
+  else state.nexthops.delete(nexthop.id!);
+  return nexthop;
 }
 
 function decodeNftChange(message: NetlinkMessage, msg: number): NftChange | undefined {

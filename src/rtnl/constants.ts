@@ -227,6 +227,7 @@ export const RTNLGRP_IPV4_RULE = 8; // RTNLGRP_IPV4_RULE
 export const RTNLGRP_IPV6_IFADDR = 9; // RTNLGRP_IPV6_IFADDR
 export const RTNLGRP_IPV6_ROUTE = 11; // RTNLGRP_IPV6_ROUTE
 export const RTNLGRP_IPV6_RULE = 19; // RTNLGRP_IPV6_RULE
+export const RTNLGRP_NEXTHOP = 32; // RTNLGRP_NEXTHOP
 
 // Neighbours (struct ndmsg, NDA_*, NUD_*)
 export const NDMSG_LEN = 12; // sizeof(struct ndmsg)

@@ -193,3 +193,34 @@ t.test('an aborted signal closes the monitor; a timeout rejects a slow start', a
   await t.rejects(startMonitor(handle, { signal: AbortSignal.abort() }), { name: 'AbortError' });
   await t.rejects(startMonitor(handle, { timeoutMs: 0 }), { name: 'ValidationError', field: 'options.timeoutMs' });
 });
+
+t.test('nexthop objects: the snapshot is what ip nexthop shows; made, replaced and deleted by ip, and by the kernel when their link goes down', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  ns.ip('nexthop', 'add', 'id', '1', 'via', '192.0.2.2', 'dev', 'v0');
+  const monitor = await startMonitor(handle, { kinds: ['nexthop', 'route'] });
+  t.teardown(() => monitor.close());
+  const events = monitor[Symbol.asyncIterator]();
+  const fromIp = () => ns.ipJson<{ id: number; gateway?: string; dev?: string; group?: { id: number }[] }[]>('nexthop', 'show').map((n) => [n.id, text(n.gateway), text(n.dev), (n.group ?? []).map((m) => m.id).join('/')].join('|'));
+  const fromMonitor = async () => (await monitor.snapshot()).nexthops.map((n) => [n.id, text(n.gateway), text(n.dev), (n.group ?? []).map((m) => m.id).join('/')].join('|'));
+  t.same(await fromMonitor(), fromIp(), 'the first snapshot: what ip nexthop shows');
+
+  ns.ip('nexthop', 'add', 'id', '2', 'via', '198.51.100.2', 'dev', 'v2');
+  ns.ip('nexthop', 'add', 'id', '10', 'group', '1/2');
+  ns.ip('route', 'add', '10.60.0.0/16', 'nhid', '10', 'table', '100');
+  const made = await nextEvent(events, (e) => e.type === 'nexthop' && e.nexthop.id === 10);
+  t.match(made, { type: 'nexthop', action: 'new', nexthop: { id: 10, group: [{ id: 1 }, { id: 2 }] } }, 'ip made a group: a new event');
+  await nextEvent(events, (e) => e.type === 'route' && e.route.dst === '10.60.0.0/16');
+  ns.ip('nexthop', 'replace', 'id', '1', 'via', '192.0.2.3', 'dev', 'v0');
+  t.match(await nextEvent(events, (e) => e.type === 'nexthop' && e.nexthop.id === 1), { action: 'new', nexthop: { gateway: '192.0.2.3' } }, 'a replace: a new event with the new gateway');
+  t.same(await fromMonitor(), fromIp(), 'the snapshot follows');
+
+  // The kernel deletes nexthop 2 when v2 goes down, the group loses it, and no route goes yet.
+  ns.ip('link', 'set', 'v2', 'down');
+  t.match(await nextEvent(events, (e) => e.type === 'nexthop' && e.action === 'delete'), { nexthop: { id: 2 } }, 'the kernel deleted nexthop 2: a delete event');
+  ns.ip('nexthop', 'del', 'id', '1');
+  // The group lost its last member and went, and its route with it, without a route event of its own.
+  await nextEvent(events, (e) => e.type === 'route' && e.action === 'delete' && e.route.dst === '10.60.0.0/16');
+  t.same(await fromMonitor(), fromIp(), 'the snapshot is what ip shows');
+  t.same(fromIp(), [], 'nothing is left');
+  t.same(fromSnapshot(await monitor.snapshot()).routes, fromTools(ns).routes, 'the routes too');
+});
