@@ -470,7 +470,7 @@ class RuleCompiler {
     const object = asObject(body);
     if (object === undefined) throw new ValidationError(field, body, 'expected {"op", "left", "right"}');
     const op = object.op;
-    if (typeof op !== 'string' || !(CMP_OPS.has(op) || op === 'in')) throw new ValidationError(`${field}.op`, op, 'expected ==, !=, <, <=, >, >= or in');
+    if (typeof op !== 'string' || !(CMP_OPS.has(op) || op === 'in' || op === '!')) throw new ValidationError(`${field}.op`, op, 'expected ==, !=, <, <=, >, >=, in or !');
     let left = this.load(object.left, `${field}.left`);
     const right = object.right;
     if (left.fib !== undefined && typeof right === 'boolean') {
@@ -527,14 +527,16 @@ class RuleCompiler {
     }
     if (left.fields) throw new ValidationError(field, right, 'a concatenation can only be looked up in a set');
     if (type.name === 'boolean' && op !== '==' && op !== '!=') throw new ValidationError(field, right, 'true and false take == or !=');
-    if (type.flags !== undefined && (op === 'in' || Array.isArray(right))) {
-      // Flag types: "in" tests that some of the bits are set; a list with != that none is.
-      if (op !== 'in' && op !== '!=') throw new ValidationError(`${field}`, right, 'a list of flags takes "in" or "!="');
+    if (type.flags !== undefined && (op === 'in' || op === '!' || Array.isArray(right))) {
+      // Flag types: "in" tests that some of the bits are set; "!" (and a list with !=) that
+      // none is, as nft's `ct status & assured == 0`.
+      if (op !== 'in' && op !== '!' && op !== '!=') throw new ValidationError(`${field}`, right, 'a list of flags takes "in", "!" or "!="');
       const bits = type.parse(right, field, this.context);
       this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
       this.cmp(op === 'in' ? NFT_CMP_NEQ : NFT_CMP_EQ, new Uint8Array(bits.length));
       return;
     }
+    if (op === '!') throw new ValidationError(field.replace(/\.right$/, '.op'), op, '"!" (none of these bits) goes with flag types such as ct state, ct status, tcp flags');
     if (op === 'in') {
       const bits = type.parse(right, field, this.context);
       this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });

@@ -343,6 +343,8 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     integerType('gid', 25, 4, 'host', 'a group id'), // TYPE_GID
     flagType('ct_state', 26, 4, { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 }), // TYPE_CT_STATE
     symbolType('ct_dir', 27, 1, 'host', { original: 0, reply: 1 }), // TYPE_CT_DIR
+    // IPS_* bits nft names (linux/netfilter/nf_conntrack_common.h)
+    flagType('ct_status', 28, 4, { expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 }), // TYPE_CT_STATUS
     ifname,
     BOOLEAN_BYTE,
     // RTN_* route types, as `fib ... type` returns them

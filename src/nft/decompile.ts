@@ -656,7 +656,8 @@ class RuleDecompiler {
       }
       if (reg.type.flags !== undefined && allBytes(data, 0) && (op === NFT_CMP_NEQ || op === NFT_CMP_EQ)) {
         const flags = reg.type.format(mask, this.context);
-        this.statements.push({ json: { match: { op: op === NFT_CMP_NEQ ? 'in' : '!=', left: reg.json!, right: flags } } });
+        // Some of the bits set: "in"; none of them: "!" (nft's `ct status & assured == 0`).
+        this.statements.push({ json: { match: { op: op === NFT_CMP_NEQ ? 'in' : '!', left: reg.json!, right: flags } } });
         return 0;
       }
     }

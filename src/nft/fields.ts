@@ -6,7 +6,7 @@
 import { SOCKET_BIT, datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
-import { NFT_CT_DIRECTION, NFT_CT_MARK, NFT_CT_STATE, NFT_CT_ZONE } from './expr/ct.js';
+import { NFT_CT_DIRECTION, NFT_CT_STATUS, NFT_CT_MARK, NFT_CT_STATE, NFT_CT_ZONE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
 import { NFT_NG_INCREMENTAL, NFT_NG_RANDOM } from './expr/numgen.js';
 import { NFT_SOCKET_MARK, NFT_SOCKET_TRANSPARENT, NFT_SOCKET_WILDCARD } from './expr/socket.js';
@@ -163,6 +163,8 @@ export const CT_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
   [
     { name: 'state', key: NFT_CT_STATE, type: type('ct_state'), settable: false },
     { name: 'direction', key: NFT_CT_DIRECTION, type: type('ct_dir'), settable: false },
+    // What conntrack knows of the flow: NATed either way, assured, seen a reply, ...
+    { name: 'status', key: NFT_CT_STATUS, type: type('ct_status'), settable: false },
     { name: 'mark', key: NFT_CT_MARK, type: type('mark'), settable: true },
     // Set before conntrack sees the packet (a chain at priority raw), a zone keeps flows of
     // overlapping address spaces apart.
