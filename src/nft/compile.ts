@@ -4,6 +4,7 @@
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
 import { ValidationError } from '../netlink/errors.js';
+import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
@@ -274,6 +275,12 @@ class RuleCompiler {
         const object = asObject(body);
         const ct = typeof object?.key === 'string' ? CT_KEYS.get(object.key) : undefined;
         if (ct === undefined) throw new ValidationError(`${field}.ct.key`, object?.key, `expected one of ${[...CT_KEYS.keys()].join(', ')}`);
+        if (ct.directed) {
+          const dir = object!.dir === 'original' ? IP_CT_DIR_ORIGINAL : object!.dir === 'reply' ? IP_CT_DIR_REPLY : undefined;
+          if (dir === undefined) throw new ValidationError(`${field}.ct.dir`, object!.dir, `ct ${ct.name} needs dir 'original' or 'reply'`);
+          this.expressions.push({ expr: 'ct', dreg, key: ct.key, dir });
+          return { type: ct.type, length: ct.type.size };
+        }
         if (object!.dir !== undefined) throw new ValidationError(`${field}.ct.dir`, object!.dir, `ct ${ct.name} takes no direction`);
         this.expressions.push({ expr: 'ct', dreg, key: ct.key });
         return { type: ct.type, length: ct.type.size };
@@ -594,6 +601,12 @@ class RuleCompiler {
       singleKey(right) !== 'prefix' ? () => false : writerFrom(count, (next, context) => masked(type.parse(next, '', context)).subarray(0, count));
     if (length % 8 === 0 && length > 0 && left.payload && left.payload.fieldLength === size) {
       left.payload.descriptor.len = length / 8;
+      const data = parsed.low.subarray(0, length / 8);
+      this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(data), reencodeMasked(length / 8)));
+      return;
+    }
+    if (length % 8 === 0 && length > 0 && left.payload === undefined) {
+      // A load that cannot be shortened (`ct original ip saddr`): nft compares the first bytes.
       const data = parsed.low.subarray(0, length / 8);
       this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(data), reencodeMasked(length / 8)));
       return;

@@ -14,6 +14,7 @@ import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
+import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { NFT_HASH_JENKINS, NFT_HASH_SYM } from './expr/hash.js';
 import { NFT_LOOKUP_F_INV } from './expr/lookup.js';
 import { NFT_NAT_SNAT } from './expr/nat.js';
@@ -392,8 +393,10 @@ class RuleDecompiler {
       case 'meta':
       case 'ct': {
         const info = keyByNumber(d.expr === 'meta' ? META_KEYS : CT_KEYS, d.key as number);
-        if (info === undefined || d.dir !== undefined) throw new Unreadable();
-        const key = d.expr === 'meta' ? { meta: { key: info.name } } : { ct: { key: info.name } };
+        // A directed ct key comes with its direction; any other key without one.
+        if (info === undefined || (d.dir !== undefined) !== (info.directed === true) || (d.dir !== undefined && d.dir !== IP_CT_DIR_ORIGINAL && d.dir !== IP_CT_DIR_REPLY)) throw new Unreadable();
+        const key =
+          d.expr === 'meta' ? { meta: { key: info.name } } : d.dir !== undefined ? { ct: { key: info.name, dir: d.dir === IP_CT_DIR_ORIGINAL ? ('original' as const) : ('reply' as const) } } : { ct: { key: info.name } };
         if (d.dreg !== undefined) {
           this.set(d.dreg as number, { sources: [e], kind: d.expr, type: info.type, json: key });
           return 0;
@@ -645,9 +648,19 @@ class RuleDecompiler {
       this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
       return 0;
     }
+    const isAddress = reg.type.name === 'ipv4_addr' || reg.type.name === 'ipv6_addr';
+    // The same for a load that cannot be shorter (`ct original ip saddr`): a shorter compare.
+    if (reg.kind === 'ct' && isAddress && data.length < reg.type.size && reg.bitwise === undefined) {
+      if (op !== NFT_CMP_EQ && op !== NFT_CMP_NEQ) throw new Unreadable();
+      const full = new Uint8Array(reg.type.size);
+      full.set(data);
+      const right = { prefix: { addr: reg.type.format(full, this.context), len: data.length * 8 } };
+      this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+      return 0;
+    }
     if (reg.bitwise !== undefined && allBytes(reg.bitwise.xor, 0)) {
       const { mask } = reg.bitwise;
-      const addressField = reg.field !== undefined && (reg.type.name === 'ipv4_addr' || reg.type.name === 'ipv6_addr');
+      const addressField = (reg.field !== undefined || reg.kind === 'ct') && isAddress;
       const length = maskPrefixLength(mask);
       if (addressField && length !== undefined && (op === NFT_CMP_EQ || op === NFT_CMP_NEQ)) {
         const right = { prefix: { addr: reg.type.format(data, this.context), len: length } };

@@ -6,7 +6,7 @@
 import { SOCKET_BIT, datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
 import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
-import { NFT_CT_DIRECTION, NFT_CT_STATUS, NFT_CT_MARK, NFT_CT_STATE, NFT_CT_ZONE } from './expr/ct.js';
+import { NFT_CT_DIRECTION, NFT_CT_DST_IP, NFT_CT_DST_IP6, NFT_CT_L3PROTOCOL, NFT_CT_MARK, NFT_CT_PROTOCOL, NFT_CT_SRC_IP, NFT_CT_SRC_IP6, NFT_CT_STATE, NFT_CT_STATUS, NFT_CT_ZONE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
 import { NFT_NG_INCREMENTAL, NFT_NG_RANDOM } from './expr/numgen.js';
 import { NFT_SOCKET_MARK, NFT_SOCKET_TRANSPARENT, NFT_SOCKET_WILDCARD } from './expr/socket.js';
@@ -139,6 +139,8 @@ export interface KeyInfo {
   readonly type: Datatype;
   /** Whether `meta|ct KEY set ...` is allowed (routemark sets the marks and the ct zone). */
   readonly settable: boolean;
+  /** ct keys of one direction of the flow: they need `dir` ('original' or 'reply'). */
+  readonly directed?: boolean;
 }
 
 /** Meta keys by nft name. */
@@ -169,7 +171,15 @@ export const CT_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
     // Set before conntrack sees the packet (a chain at priority raw), a zone keeps flows of
     // overlapping address spaces apart.
     { name: 'zone', key: NFT_CT_ZONE, type: integerOfSize(2, 'host'), settable: true },
-  ].map((key) => [key.name, key]),
+    { name: 'l3proto', key: NFT_CT_L3PROTOCOL, type: type('nf_proto'), settable: false },
+    { name: 'protocol', key: NFT_CT_PROTOCOL, type: type('inet_proto'), settable: false },
+    // The addresses of one direction of the flow: `ct original ip daddr` is where the first
+    // packet was sent, before DNAT rewrote it.
+    { name: 'ip saddr', key: NFT_CT_SRC_IP, type: type('ipv4_addr'), settable: false, directed: true },
+    { name: 'ip daddr', key: NFT_CT_DST_IP, type: type('ipv4_addr'), settable: false, directed: true },
+    { name: 'ip6 saddr', key: NFT_CT_SRC_IP6, type: type('ipv6_addr'), settable: false, directed: true },
+    { name: 'ip6 daddr', key: NFT_CT_DST_IP6, type: type('ipv6_addr'), settable: false, directed: true },
+  ].map((key) => [key.name, key as KeyInfo]),
 );
 
 /** The key of `keys` with this number, or undefined. */

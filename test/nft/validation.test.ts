@@ -32,6 +32,8 @@ const CASES: [string, unknown, string, unknown][] = [
   ['a range upside down', rule(match({ payload: { protocol: 'tcp', field: 'dport' } }, { range: [100, 10] })), 'nftables[2].add.rule.expr[0].match.right.range', [100, 10]],
   ['"!" on a value that is not flags', rule(match({ meta: { key: 'mark' } }, 1, '!')), 'nftables[2].add.rule.expr[0].match.op', '!'],
   ['a ct status that does not exist', rule(match({ ct: { key: 'status' } }, 'sleepy', '!')), 'nftables[2].add.rule.expr[0].match.right', 'sleepy'],
+  ['ct original ip daddr without its direction', rule(match({ ct: { key: 'ip daddr' } }, '192.0.2.1')), 'nftables[2].add.rule.expr[0].match.left.ct.dir', undefined],
+  ['a direction on a ct key that has none', rule(match({ ct: { key: 'mark', dir: 'original' } }, 1)), 'nftables[2].add.rule.expr[0].match.left.ct.dir', 'original'],
   ['a ct state that does not exist', rule(match({ ct: { key: 'state' } }, ['established', 'eternal'], 'in')), 'nftables[2].add.rule.expr[0].match.right[1]', 'eternal'],
   ['ip6 fields in an ip table', rule(match({ payload: { protocol: 'ip6', field: 'saddr' } }, '2001:db8::1')), 'nftables[2].add.rule.expr[0].match.left.payload.protocol', 'ip6'],
   ['a limit without rate', rule({ limit: { per: 'second' } }), 'nftables[2].add.rule.expr[0].limit.rate', undefined],

@@ -16,6 +16,10 @@ export const NFT_CT_PROTOCOL = 10; // NFT_CT_PROTOCOL
 export const NFT_CT_PROTO_SRC = 11; // NFT_CT_PROTO_SRC
 export const NFT_CT_PROTO_DST = 12; // NFT_CT_PROTO_DST
 export const NFT_CT_ZONE = 17; // NFT_CT_ZONE
+export const NFT_CT_SRC_IP = 19; // NFT_CT_SRC_IP
+export const NFT_CT_DST_IP = 20; // NFT_CT_DST_IP
+export const NFT_CT_SRC_IP6 = 21; // NFT_CT_SRC_IP6
+export const NFT_CT_DST_IP6 = 22; // NFT_CT_DST_IP6
 
 /** Conntrack state bits as the ct expression loads them (NF_CT_STATE_BIT, IP_CT_*). */
 export const NF_CT_STATE_INVALID_BIT = 1 << 0; // NF_CT_STATE_INVALID_BIT
