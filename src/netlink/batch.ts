@@ -103,7 +103,7 @@ export class Batch {
   /** Registers an operation by name and caller's index (no object made). Returns its id. */
   operationAt(operation: string, index: number | undefined): number {
     const op = this.opCount;
-    if (op === this.indexes.length) this.indexes = grow(this.indexes);
+    this.indexes = ensureLength(this.indexes, op + 1);
     this.indexes[op] = index ?? NaN;
     if (this.names !== undefined) this.names.push(operation);
     else if (op === 0) this.sharedName = operation;
@@ -162,10 +162,10 @@ export class Batch {
   /** Notes message number msgCount: where it starts, whose it is, what its replies may cost. */
   private record(op: number, start: number, replyCost: number): void {
     const message = this.msgCount;
-    if (message === this.starts.length) this.starts = grow(this.starts);
+    this.starts = ensureLength(this.starts, message + 1);
     this.starts[message] = start;
     if (this.owners !== undefined) {
-      if (message === this.owners.length) this.owners = grow(this.owners);
+      this.owners = ensureLength(this.owners, message + 1);
       this.owners[message] = op;
     } else if (op !== message) {
       this.owners = new Int32Array(this.starts.length);
@@ -173,7 +173,7 @@ export class Batch {
       this.owners[message] = op;
     }
     if (this.replyCosts !== undefined) {
-      if (message === this.replyCosts.length) this.replyCosts = grow(this.replyCosts);
+      this.replyCosts = ensureLength(this.replyCosts, message + 1);
       this.replyCosts[message] = replyCost;
     } else if (replyCost !== DEFAULT_REPLY_COST) {
       this.replyCosts = new Int32Array(this.starts.length).fill(DEFAULT_REPLY_COST);
@@ -345,7 +345,7 @@ export class Batch {
   }
 }
 
-/** `array`, or a copy with room for at least `length` entries. */
+/** `array`, or a copy with room for at least `length` entries (twice the room, at least). */
 function ensureLength<T extends Int32Array | Float64Array>(array: T, length: number): T {
   if (length <= array.length) return array;
   const next = new (array.constructor as new (length: number) => T)(Math.max(length, array.length * 2));
@@ -353,12 +353,6 @@ function ensureLength<T extends Int32Array | Float64Array>(array: T, length: num
   return next;
 }
 
-/** A copy of `array` with twice the room. */
-function grow<T extends Int32Array | Float64Array>(array: T): T {
-  const next = new (array.constructor as new (length: number) => T)(array.length * 2);
-  next.set(array);
-  return next;
-}
 
 /** Size of the smallest message: a header alone (used for sentinels). */
 export const EMPTY_MESSAGE_SIZE = NLMSG_HDRLEN;

@@ -599,14 +599,10 @@ class RuleCompiler {
     const reencodeMasked = (count: number): ConstantWriter =>
       // "a/b" strings carry the length in the leaf itself: no template for them.
       singleKey(right) !== 'prefix' ? () => false : writerFrom(count, (next, context) => masked(type.parse(next, '', context)).subarray(0, count));
-    if (length % 8 === 0 && length > 0 && left.payload && left.payload.fieldLength === size) {
-      left.payload.descriptor.len = length / 8;
-      const data = parsed.low.subarray(0, length / 8);
-      this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(data), reencodeMasked(length / 8)));
-      return;
-    }
-    if (length % 8 === 0 && length > 0 && left.payload === undefined) {
-      // A load that cannot be shortened (`ct original ip saddr`): nft compares the first bytes.
+    if (length % 8 === 0 && length > 0 && (left.payload === undefined || left.payload.fieldLength === size)) {
+      // A payload load is shortened to the prefix; one that cannot be (`ct original ip saddr`)
+      // is compared on its first bytes only, as nft does.
+      if (left.payload !== undefined) left.payload.descriptor.len = length / 8;
       const data = parsed.low.subarray(0, length / 8);
       this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(data), reencodeMasked(length / 8)));
       return;

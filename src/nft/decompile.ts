@@ -639,22 +639,16 @@ class RuleDecompiler {
       return 1;
     }
     this.resolvePayload(reg);
-    // A load shorter than an address field at its start: nft's byte-aligned prefix.
-    if (reg.field !== undefined && reg.payload!.len < reg.field.length && reg.bitwise === undefined) {
-      if (op !== NFT_CMP_EQ && op !== NFT_CMP_NEQ) throw new Unreadable();
-      const full = new Uint8Array(reg.field.length);
-      full.set(data.subarray(0, reg.payload!.len));
-      const right = { prefix: { addr: reg.type.format(full, this.context), len: reg.payload!.len * 8 } };
-      this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
-      return 0;
-    }
     const isAddress = reg.type.name === 'ipv4_addr' || reg.type.name === 'ipv6_addr';
-    // The same for a load that cannot be shorter (`ct original ip saddr`): a shorter compare.
-    if (reg.kind === 'ct' && isAddress && data.length < reg.type.size && reg.bitwise === undefined) {
+    // nft's byte-aligned prefix: a load shorter than an address field at its start, or, where
+    // the load cannot be shorter (`ct original ip saddr`), a shorter compare.
+    const fullLength = reg.field !== undefined ? reg.field.length : reg.kind === 'ct' && isAddress ? reg.type.size : undefined;
+    const compared = reg.field !== undefined ? reg.payload!.len : data.length;
+    if (fullLength !== undefined && compared < fullLength && reg.bitwise === undefined) {
       if (op !== NFT_CMP_EQ && op !== NFT_CMP_NEQ) throw new Unreadable();
-      const full = new Uint8Array(reg.type.size);
-      full.set(data);
-      const right = { prefix: { addr: reg.type.format(full, this.context), len: data.length * 8 } };
+      const full = new Uint8Array(fullLength);
+      full.set(data.subarray(0, compared));
+      const right = { prefix: { addr: reg.type.format(full, this.context), len: compared * 8 } };
       this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
       return 0;
     }

@@ -167,8 +167,8 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       return firstFailure(result, entries.map((e) => e.index));
     };
   /**
-   * A step that sends changes of one kind one by one (nexthop objects: a document has few), in
-   * the plan's order; each one that succeeded is undone by `inverse`.
+   * A step that sends changes of one kind one by one (nexthop objects and sysctls: a document
+   * has few), in the plan's order; each one that succeeded is undone by `inverse`.
    */
   const itemStep =
     <C extends PlanChange>(entries: { change: C; index: number }[], run: (change: C) => Promise<unknown>, inverse: (change: C) => Promise<unknown>) =>
@@ -230,18 +230,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       });
       return undefined;
     },
-    async () => {
-      for (const { change, index } of sysctls) {
-        try {
-          await handle.sysctl.set(change.key, change.value);
-        } catch (error) {
-          if (error instanceof NetlinkError) return { error, index };
-          throw error;
-        }
-        undo.push(() => handle.sysctl.set(change.key, change.previous));
-      }
-      return undefined;
-    },
+    itemStep(sysctls, (c) => handle.sysctl.set(c.key, c.value), (c) => handle.sysctl.set(c.key, c.previous)),
   ];
 
   let unexpected: unknown;

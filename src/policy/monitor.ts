@@ -343,7 +343,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private async dumpInto(state: State): Promise<void> {
     const route = this.route;
     if (route !== undefined) {
-      const dump = (operation: string, type: number, write: Parameters<Connection['dump']>[3]) => route.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
+      const dump = dumper(route);
       // Links first: the other objects name their devices.
       for (const message of await dumpLinks(route)) {
         const link = decodeLink(message, () => undefined);
@@ -355,24 +355,30 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
           for (const message of await dump('listAddresses', RTM_GETADDR, (w) => encodeAddressDumpRequest(w, family))) applyAddress(state, message, true);
         }
       }
-      if (this.kinds.has('route')) {
-        for (const family of [AF_INET, AF_INET6]) {
-          for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(state, message, true);
-        }
-      }
+      await this.dumpRoutesAndNexthops(route, state);
       if (this.kinds.has('rule')) {
         for (const family of [AF_INET, AF_INET6]) {
           for (const message of await dump('listRules', RTM_GETRULE, (w) => encodeRuleDumpRequest(w, family))) applyRule(state, message, true);
         }
-      }
-      if (this.kinds.has('nexthop')) {
-        for (const message of await dump('listNexthops', RTM_GETNEXTHOP, (w) => encodeNexthopDumpRequest(w, {}))) applyNexthop(state, message, true);
       }
     }
     if (this.netfilter !== undefined) {
       const { ruleset, generation } = await this.handle.nft.snapshot();
       this.nftListing = { ruleset, generation };
       this.nftGeneration = generation;
+    }
+  }
+
+  /** Reads the routes and nexthop objects (those watched) into `state`. */
+  private async dumpRoutesAndNexthops(route: Connection, state: State): Promise<void> {
+    const dump = dumper(route);
+    if (this.kinds.has('route')) {
+      for (const family of [AF_INET, AF_INET6]) {
+        for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(state, message, true);
+      }
+    }
+    if (this.kinds.has('nexthop')) {
+      for (const message of await dump('listNexthops', RTM_GETNEXTHOP, (w) => encodeNexthopDumpRequest(w, {}))) applyNexthop(state, message, true);
     }
   }
 
@@ -428,15 +434,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     try {
       const scratch = new State();
       scratch.links = this.state.links;
-      const dump = (operation: string, type: number, write: Parameters<Connection['dump']>[3]) => route.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
-      if (this.kinds.has('route')) {
-        for (const family of [AF_INET, AF_INET6]) {
-          for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(scratch, message, true);
-        }
-      }
-      if (this.kinds.has('nexthop')) {
-        for (const message of await dump('listNexthops', RTM_GETNEXTHOP, (w) => encodeNexthopDumpRequest(w, {}))) applyNexthop(scratch, message, true);
-      }
+      await this.dumpRoutesAndNexthops(route, scratch);
       if (this.closed || this.held !== undefined) return; // events were lost meanwhile: a full dump takes over
       // Events that came during the dumps may be newer than them: applied again on top.
       if (this.kinds.has('route')) {
@@ -654,6 +652,11 @@ function applyRule(state: State, message: NetlinkMessage, present: boolean): Rul
     list.splice(same, 1);
   }
   return rule;
+}
+
+/** A dump request on `connection`, named by its operation. */
+function dumper(connection: Connection): (operation: string, type: number, write: Parameters<Connection['dump']>[3]) => Promise<NetlinkMessage[]> {
+  return (operation, type, write) => connection.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
 }
 
 function applyNexthop(state: State, message: NetlinkMessage, present: boolean): NexthopObject {

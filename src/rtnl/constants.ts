@@ -219,6 +219,8 @@ export const IFA_F_PERMANENT = 0x80; // IFA_F_PERMANENT
 export const IFA_F_NOPREFIXROUTE = 0x200; // IFA_F_NOPREFIXROUTE
 
 // Multicast groups (enum rtnetlink_groups)
+/** Clock ticks per second of clock_t values in rtnetlink (USER_HZ): 100 on every Linux ABI. */
+export const USER_HZ = 100;
 export const RTNLGRP_LINK = 1; // RTNLGRP_LINK
 export const RTNLGRP_NEIGH = 3; // RTNLGRP_NEIGH
 export const RTNLGRP_IPV4_IFADDR = 5; // RTNLGRP_IPV4_IFADDR

@@ -61,6 +61,39 @@ function isPlain(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Items from..to-1 of a bulk call, in order: runs of plain ones (`isPlain`) go to `plainRun`
+ * whole, each other one to `single`.
+ */
+export function writeInRuns(from: number, to: number, isPlain: (k: number) => boolean, plainRun: (from: number, to: number) => void, single: (k: number) => void): void {
+  for (let k = from; k < to; ) {
+    if (!isPlain(k)) {
+      single(k);
+      k++;
+      continue;
+    }
+    let end = k + 1;
+    while (end < to && isPlain(end)) end++;
+    plainRun(k, end);
+    k = end;
+  }
+}
+
+/** Writes a 4-byte attribute (its header word, then its value) at word `at`; returns the word after it. */
+function putAttr4(words: Uint32Array, at: number, header: number, value: number): number {
+  words[at] = header;
+  words[at + 1] = value;
+  return at + 2;
+}
+
+/** Writes an nlmsghdr of `length` bytes at word `at` (sequence number and port id 0: filled in when sent). */
+function putHeader(words: Uint32Array, at: number, length: number, typeAndFlags: number): void {
+  words[at] = length;
+  words[at + 1] = typeAndFlags;
+  words[at + 2] = 0;
+  words[at + 3] = 0;
+}
+
 /** The header word of a 4-byte attribute of `type`. */
 function attr4(type: number): number {
   return hostPair16(8, type);
@@ -240,17 +273,16 @@ export class PlainRoutes {
   }
 
   /**
-   * Writes parsed routes `order[from..to)` (or items from..to-1 without an order) as one message
-   * each of operation (`operation`, item), with the bytes encodeRoute writes for them.
+   * Writes parsed routes from..to-1 as one message each of operation (`operation`, route), with
+   * the bytes encodeRoute writes for them.
    */
-  writeRun(batch: Batch, order: ArrayLike<number> | undefined, from: number, to: number, operation: string, type: number, flags: number, intent: RouteIntent): void {
+  writeRun(batch: Batch, from: number, to: number, operation: string, type: number, flags: number, intent: RouteIntent): void {
     const f = this.fields;
     const ifindexes = this.ifindexes;
     const add = intent === 'add';
     const typeAndFlags = hostPair16(type, flags);
     batch.appendWords(operation, to - from, (to - from) * MAX_ROUTE_BYTES, (words, at, starts, indexes, first) => {
-      for (let k = from; k < to; k++) {
-        const i = order === undefined ? k : order[k]!;
+      for (let i = from; i < to; i++) {
         const base = i * ROUTE_WORDS;
         const info = f[base + ROUTE_INFO]!;
         const dstLength = info & 0xff;
@@ -263,49 +295,22 @@ export class PlainRoutes {
         const hasSrc = (info & HAS_SRC) !== 0;
         const hasMetric = (info & HAS_METRIC) !== 0;
         const attributes = +hasDst + +hasGateway + +hasSrc + +!small + +hasMetric + +(ifindex >= 0);
-        const message = first + (k - from);
+        const message = first + (i - from);
         starts[message] = at * 4;
         indexes[message] = i;
-        words[at] = 16 + RTMSG_LEN + attributes * 8;
-        words[at + 1] = typeAndFlags;
-        words[at + 2] = 0; // sequence number, filled in when sent
-        words[at + 3] = 0; // port id
+        putHeader(words, at, 16 + RTMSG_LEN + attributes * 8, typeAndFlags);
         // rtmsg: family, dst_len, src_len, tos; table, protocol, scope, type; flags
         words[at + 4] = hostBytes4(AF_INET, dstLength, 0, 0);
         const scope = add ? (hasGateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE;
         words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, (info >>> 8) & 0xff, scope, add ? RTN_UNICAST : RTN_UNSPEC);
         words[at + 6] = 0;
         at += HEADER_WORDS + RTMSG_LEN / 4;
-        if (hasDst) {
-          words[at] = RTA_DST_HEADER;
-          words[at + 1] = networkWord(f[base + ROUTE_DST]!);
-          at += 2;
-        }
-        if (hasGateway) {
-          words[at] = RTA_GATEWAY_HEADER;
-          words[at + 1] = networkWord(f[base + ROUTE_GATEWAY]!);
-          at += 2;
-        }
-        if (hasSrc) {
-          words[at] = RTA_PREFSRC_HEADER;
-          words[at + 1] = networkWord(f[base + ROUTE_SRC]!);
-          at += 2;
-        }
-        if (!small) {
-          words[at] = RTA_TABLE_HEADER;
-          words[at + 1] = table;
-          at += 2;
-        }
-        if (hasMetric) {
-          words[at] = RTA_PRIORITY_HEADER;
-          words[at + 1] = f[base + ROUTE_METRIC]!;
-          at += 2;
-        }
-        if (ifindex >= 0) {
-          words[at] = RTA_OIF_HEADER;
-          words[at + 1] = ifindex;
-          at += 2;
-        }
+        if (hasDst) at = putAttr4(words, at, RTA_DST_HEADER, networkWord(f[base + ROUTE_DST]!));
+        if (hasGateway) at = putAttr4(words, at, RTA_GATEWAY_HEADER, networkWord(f[base + ROUTE_GATEWAY]!));
+        if (hasSrc) at = putAttr4(words, at, RTA_PREFSRC_HEADER, networkWord(f[base + ROUTE_SRC]!));
+        if (!small) at = putAttr4(words, at, RTA_TABLE_HEADER, table);
+        if (hasMetric) at = putAttr4(words, at, RTA_PRIORITY_HEADER, f[base + ROUTE_METRIC]!);
+        if (ifindex >= 0) at = putAttr4(words, at, RTA_OIF_HEADER, ifindex);
       }
       return at;
     });
@@ -497,40 +502,17 @@ export class PlainRules {
         const message = first + (k - from);
         starts[message] = at * 4;
         indexes[message] = i;
-        words[at] = 16 + FIB_RULE_HDR_LEN + attributes * 8;
-        words[at + 1] = typeAndFlags;
-        words[at + 2] = 0; // sequence number, filled in when sent
-        words[at + 3] = 0; // port id
+        putHeader(words, at, 16 + FIB_RULE_HDR_LEN + attributes * 8, typeAndFlags);
         // fib_rule_hdr: family, dst_len, src_len, tos; table, res1, res2, action; flags
         words[at + 4] = hostBytes4(info & 0xff, 0, 0, 0);
         words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, 0, 0, (info >>> 8) & 0xff);
         words[at + 6] = 0;
         at += HEADER_WORDS + FIB_RULE_HDR_LEN / 4;
-        if (hasMark) {
-          words[at] = FRA_FWMARK_HEADER;
-          words[at + 1] = fwmark;
-          at += 2;
-        }
-        if (hasMask) {
-          words[at] = FRA_FWMASK_HEADER;
-          words[at + 1] = f[base + FWMASK]!;
-          at += 2;
-        }
-        if (hasPriority) {
-          words[at] = FRA_PRIORITY_HEADER;
-          words[at + 1] = f[base + PRIORITY]!;
-          at += 2;
-        }
-        if (hasTable && !small) {
-          words[at] = FRA_TABLE_HEADER;
-          words[at + 1] = table;
-          at += 2;
-        }
-        if (hasProtocol) {
-          words[at] = FRA_PROTOCOL_HEADER;
-          words[at + 1] = hostBytes4((info >>> 16) & 0xff, 0, 0, 0);
-          at += 2;
-        }
+        if (hasMark) at = putAttr4(words, at, FRA_FWMARK_HEADER, fwmark);
+        if (hasMask) at = putAttr4(words, at, FRA_FWMASK_HEADER, f[base + FWMASK]!);
+        if (hasPriority) at = putAttr4(words, at, FRA_PRIORITY_HEADER, f[base + PRIORITY]!);
+        if (hasTable && !small) at = putAttr4(words, at, FRA_TABLE_HEADER, table);
+        if (hasProtocol) at = putAttr4(words, at, FRA_PROTOCOL_HEADER, hostBytes4((info >>> 16) & 0xff, 0, 0, 0));
       }
       return at;
     });

@@ -32,6 +32,7 @@ import {
   RTM_DELNEXTHOP,
   RTM_NEWNEXTHOP,
   RTNH_F_ONLINK,
+  USER_HZ,
 } from './constants.js';
 import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
 
@@ -92,8 +93,7 @@ export const NEXTHOP_OBJECT_KEYS: ReadonlySet<string> = new Set(['id', 'family',
 const MEMBER_KEYS: ReadonlySet<string> = new Set(['id', 'weight']);
 const RESILIENT_KEYS: ReadonlySet<string> = new Set(['buckets', 'idleTimer', 'unbalancedTimer']);
 
-// The kernel counts the resilient timers in clock_t (USER_HZ, 100 on every Linux ABI); ip takes seconds.
-const USER_HZ = 100;
+// The kernel counts the resilient timers in clock_t (USER_HZ); ip takes seconds.
 const MAX_TIMER_SECONDS = Math.floor(0xffffffff / USER_HZ);
 
 /** A nexthop object checked and converted to kernel values; `dev` still needs its ifindex. */

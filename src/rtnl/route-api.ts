@@ -6,7 +6,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { sendChunkedRuns } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
-import { InterfaceNames, PlainRoutes } from './fast.js';
+import { InterfaceNames, PlainRoutes, writeInRuns } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
 import { codeOf, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import {
@@ -230,22 +230,19 @@ export class RouteApi extends RtnlApi {
     const links = await this.interfaces(devices.wanted);
     plain.useInterfaces(devices.indexes(links));
     const ifindex = (name: string) => links.get(name);
-    const errors = await sendChunkedRuns(this.connection, routes.length, 48, (batch, from, to) => {
-      for (let index = from; index < to; ) {
-        const full = resolved[index];
-        if (full !== undefined) {
+    const errors = await sendChunkedRuns(this.connection, routes.length, 48, (batch, from, to) =>
+      writeInRuns(
+        from,
+        to,
+        (index) => resolved[index] === undefined,
+        (start, end) => plain.writeRun(batch, start, end, operation, type, flags, intent),
+        (index) => {
           batch.begin(batch.operationAt(operation, index), type, flags);
-          encodeRoute(batch.writer, full, ifindex);
+          encodeRoute(batch.writer, resolved[index]!, ifindex);
           batch.end();
-          index++;
-          continue;
-        }
-        let end = index + 1;
-        while (end < to && resolved[end] === undefined) end++;
-        plain.writeRun(batch, undefined, index, end, operation, type, flags, intent);
-        index = end;
-      }
-    });
+        },
+      ),
+    );
     return bulkResult(errors, options);
   }
 }

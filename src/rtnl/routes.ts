@@ -61,8 +61,9 @@ import {
   RT_SCOPE_UNIVERSE,
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
+  USER_HZ,
 } from './constants.js';
-import { codeOf, protocolCode, protocolName, scopeCode, scopeName, type RouteProtocolName, type RouteScope } from './names.js';
+import { codeOf, protocolCode, protocolName, reverse, scopeCode, scopeName, type RouteProtocolName, type RouteScope } from './names.js';
 import type { TableRef, TableResolver } from './tables.js';
 
 export type { RouteProtocolName, RouteScope } from './names.js';
@@ -78,10 +79,7 @@ export type RoutePreference = 'low' | 'medium' | 'high';
 
 // ICMPV6_ROUTER_PREF_*: the two bits RFC 4191 puts in router advertisements.
 const PREFERENCE_CODES: Record<RoutePreference, number> = { low: 3, medium: 0, high: 1 };
-const PREFERENCE_NAMES = new Map<number, RoutePreference>(Object.entries(PREFERENCE_CODES).map(([k, v]) => [v, k as RoutePreference]));
-
-/** rta_cacheinfo.rta_expires counts clock ticks of USER_HZ, which is 100 on every Linux ABI. */
-const USER_HZ = 100;
+const PREFERENCE_NAMES = reverse(PREFERENCE_CODES);
 
 /** Metric names, as `ip route` spells them (`mtu 1400`, `initcwnd 10`, `congctl cubic`). */
 export type RouteMetricName =
@@ -189,7 +187,7 @@ const TYPE_CODES: Record<RouteType, number> = {
   multicast: RTN_MULTICAST, blackhole: RTN_BLACKHOLE, unreachable: RTN_UNREACHABLE,
   prohibit: RTN_PROHIBIT, throw: RTN_THROW, nat: RTN_NAT, xresolve: RTN_XRESOLVE,
 };
-const TYPE_NAMES = new Map<number, RouteType>(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as RouteType]));
+const TYPE_NAMES = reverse(TYPE_CODES);
 
 
 /** RTAX_* of each metric, in the kernel's (and iproute2's) order. */

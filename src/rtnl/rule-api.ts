@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
-import { ABSENT, MAX_RULE_BYTES, PlainRules } from './fast.js';
+import { ABSENT, MAX_RULE_BYTES, PlainRules, writeInRuns } from './fast.js';
 import { protocolCode, type RouteProtocolName } from './names.js';
 import {
   RULE_REQUESTS,
@@ -177,20 +177,17 @@ class CheckedRules {
   writeRun(batch: Batch, order: ArrayLike<number>, from: number, to: number, operation: string, request: { type: number; flags: number }): void {
     const general = this.general;
     if (general === undefined) return this.plain.writeRun(batch, order, from, to, operation, request.type, request.flags);
-    for (let k = from; k < to; ) {
-      const resolved = general[order[k]!];
-      if (resolved !== undefined) {
+    writeInRuns(
+      from,
+      to,
+      (k) => general[order[k]!] === undefined,
+      (start, end) => this.plain.writeRun(batch, order, start, end, operation, request.type, request.flags),
+      (k) => {
         batch.begin(batch.operationAt(operation, order[k]!), request.type, request.flags);
-        encodeRule(batch.writer, resolved);
+        encodeRule(batch.writer, general[order[k]!]!);
         batch.end();
-        k++;
-        continue;
-      }
-      let end = k + 1;
-      while (end < to && general[order[end]!] === undefined) end++;
-      this.plain.writeRun(batch, order, k, end, operation, request.type, request.flags);
-      k = end;
-    }
+      },
+    );
   }
 }
 

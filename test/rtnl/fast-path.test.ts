@@ -44,7 +44,7 @@ function fast(route: Route, intent: RouteIntent, request: keyof typeof ROUTE_REQ
   if (devices.wanted.some(([name]) => !links.has(name))) return undefined; // the lookup would refuse it
   plain.useInterfaces(devices.indexes(links));
   const batch = new Batch();
-  plain.writeRun(batch, undefined, 0, 1, 'x', type, flags, intent);
+  plain.writeRun(batch, 0, 1, 'x', type, flags, intent);
   return batch.bytes().toString('hex');
 }
 
@@ -213,8 +213,8 @@ t.test('a run of plain messages of every shape, after a message of another opera
   plain.useInterfaces(devices.indexes(links));
   const fast = new Batch({ initialCapacity: 8 }); // small: the run grows the buffer
   fast.add({ operation: 'pad' }, 1, 0);
-  plain.writeRun(fast, undefined, 1, routes.length, 'x', type, flags, 'add');
-  plain.writeRun(fast, undefined, 0, 1, 'x', type, flags, 'add');
+  plain.writeRun(fast, 1, routes.length, 'x', type, flags, 'add');
+  plain.writeRun(fast, 0, 1, 'x', type, flags, 'add');
   const slow = new Batch();
   slow.add({ operation: 'pad' }, 1, 0);
   for (const i of [1, 2, 3, 4, 5, 6, 0]) slow.add({ operation: 'x', index: i }, type, flags, (w) => encodeRoute(w, resolveRoute(routes[i]!, 'route', 'add'), (name) => links.get(name)));
