@@ -3,6 +3,7 @@
  * nft produces for the same rule (the same expressions, registers and dependencies), so that
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
+import { integerInRange } from '../common/validate.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
@@ -22,7 +23,7 @@ import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST }
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
-import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
@@ -266,15 +267,13 @@ class RuleCompiler {
       }
       case 'meta': {
         const name = asObject(body)?.key;
-        const meta = typeof name === 'string' ? META_KEYS.get(name) : undefined;
-        if (meta === undefined) throw new ValidationError(`${field}.meta.key`, name, `expected one of ${[...META_KEYS.keys()].join(', ')}`);
+        const meta = knownKey(META_KEYS, name, `${field}.meta.key`);
         this.expressions.push({ expr: 'meta', key: meta.key, dreg });
         return { type: meta.type, length: meta.type.size };
       }
       case 'ct': {
         const object = asObject(body);
-        const ct = typeof object?.key === 'string' ? CT_KEYS.get(object.key) : undefined;
-        if (ct === undefined) throw new ValidationError(`${field}.ct.key`, object?.key, `expected one of ${[...CT_KEYS.keys()].join(', ')}`);
+        const ct = knownKey(CT_KEYS, object?.key, `${field}.ct.key`);
         if (ct.directed) {
           const dir = object!.dir === 'original' ? IP_CT_DIR_ORIGINAL : object!.dir === 'reply' ? IP_CT_DIR_REPLY : undefined;
           if (dir === undefined) throw new ValidationError(`${field}.ct.dir`, object!.dir, `ct ${ct.name} needs dir 'original' or 'reply'`);
@@ -287,8 +286,7 @@ class RuleCompiler {
       }
       case 'rt': {
         const object = asObject(body);
-        const rt = typeof object?.key === 'string' ? RT_KEYS.get(object.key) : undefined;
-        if (rt === undefined) throw new ValidationError(`${field}.rt.key`, object?.key, `expected one of ${[...RT_KEYS.keys()].join(', ')}`);
+        const rt = knownKey(RT_KEYS, object?.key, `${field}.rt.key`);
         onlyKeys(object!, ['key'], `${field}.rt`, 'unknown rt property');
         this.expressions.push({ expr: 'rt', key: rt.key, dreg });
         return { type: rt.type, length: rt.type.size };
@@ -300,8 +298,7 @@ class RuleCompiler {
       }
       case 'socket': {
         const object = asObject(body);
-        const socket = typeof object?.key === 'string' ? SOCKET_KEYS.get(object.key) : undefined;
-        if (socket === undefined) throw new ValidationError(`${field}.socket.key`, object?.key, `expected one of ${[...SOCKET_KEYS.keys()].join(', ')}`);
+        const socket = knownKey(SOCKET_KEYS, object?.key, `${field}.socket.key`);
         if (object!.level !== undefined) throw new ValidationError(`${field}.socket.level`, object!.level, 'a level goes only with cgroupv2, which routemark does not support');
         onlyKeys(object!, ['key'], `${field}.socket`, 'unknown socket property');
         this.expressions.push({ expr: 'socket', key: socket.key, dreg });
@@ -368,14 +365,9 @@ class RuleCompiler {
 
   /** `mod` and `offset` of numgen and the hashes, checked as the kernel checks them. */
   private modulo(object: Record<string, unknown>, field: string): { modulus: number; offset: number } {
-    const u32 = (key: 'mod' | 'offset', min: number): number => {
-      const value = object[key] ?? 0;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 0xffffffff) throw new ValidationError(`${field}.${key}`, value, `expected an integer ${min}..4294967295`);
-      return value;
-    };
     if (object.mod === undefined) throw new ValidationError(`${field}.mod`, undefined, 'expected the modulus');
-    const modulus = u32('mod', 1);
-    const offset = u32('offset', 0);
+    const modulus = integerInRange(object.mod, `${field}.mod`, 1, 0xffffffff);
+    const offset = integerInRange(object.offset ?? 0, `${field}.offset`, 0, 0xffffffff);
     // The kernel refuses results that wrap around (EOVERFLOW).
     if (offset + modulus - 1 > 0xffffffff) throw new ValidationError(`${field}.offset`, offset, 'offset + mod - 1 exceeds 4294967295');
     return { modulus, offset };
@@ -403,10 +395,7 @@ class RuleCompiler {
     const source = this.load(object.expr, `${field}.expr`, NFT_REG_2);
     const d: Extract<ExprDescriptor, { expr: 'hash' }> = { expr: 'hash', sreg: NFT_REG_2, dreg, len: source.length, modulus, offset, type: NFT_HASH_JENKINS };
     // Without a seed the kernel draws a random one: the same packet hashes differently per rule.
-    if (object.seed !== undefined) {
-      if (typeof object.seed !== 'number' || !Number.isInteger(object.seed) || object.seed < 0 || object.seed > 0xffffffff) throw new ValidationError(`${field}.seed`, object.seed, 'expected an integer 0..4294967295');
-      d.seed = object.seed;
-    }
+    if (object.seed !== undefined) d.seed = integerInRange(object.seed, `${field}.seed`, 0, 0xffffffff);
     this.expressions.push(d);
   }
 
@@ -1025,4 +1014,11 @@ export function compileRule(rule: { expr?: unknown; comment?: unknown }, context
   for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);
   const userdata = rule.comment === undefined ? undefined : commentUserdata(NFTNL_UDATA_RULE_COMMENT, rule.comment as string, `${path}.comment`);
   return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata };
+}
+
+/** The key `name` names in `keys` (meta, ct, rt, socket); a ValidationError naming `field` otherwise. */
+function knownKey(keys: ReadonlyMap<string, KeyInfo>, name: unknown, field: string): KeyInfo {
+  const info = typeof name === 'string' ? keys.get(name) : undefined;
+  if (info === undefined) throw new ValidationError(field, name, `expected one of ${[...keys.keys()].join(', ')}`);
+  return info;
 }
