@@ -69,7 +69,8 @@ async function dumpAll(connection: Connection, filter: ListFilter): Promise<Netl
   const [tables, chains, sets, rules] = await Promise.all([
     dump(NFT_MSG_GETTABLE),
     filter.set === undefined ? dump(NFT_MSG_GETCHAIN) : Promise.resolve([]),
-    filter.chain === undefined ? dump(NFT_MSG_GETSET) : Promise.resolve([]),
+    // A chain's rules are read with the sets they use: anonymous ones inlined, named ones' types.
+    dump(NFT_MSG_GETSET),
     filter.set === undefined
       ? dump(NFT_MSG_GETRULE, (w) => {
           if (filter.table !== undefined) w.attrString(NFTA_RULE_TABLE, filter.table);
@@ -78,7 +79,7 @@ async function dumpAll(connection: Connection, filter: ListFilter): Promise<Netl
       : Promise.resolve([]),
   ]);
   const parsedSets = parse([...sets]).filter((o): o is { type: 'set' } & ParsedSet => o.type === 'set' && (filter.table === undefined || o.table === filter.table));
-  const wanted = parsedSets.filter((s) => filter.set === undefined || s.name === filter.set || ((s.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0);
+  const wanted = parsedSets.filter((s) => ((s.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0 || (filter.chain === undefined && (filter.set === undefined || s.name === filter.set)));
   const elements = await Promise.all(
     wanted.map((s) =>
       dump(

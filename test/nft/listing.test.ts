@@ -56,6 +56,19 @@ t.test('filters, interface names and comments', async (t) => {
   t.type(orphan.rule.expr[0]!.match.right, 'number', 'an interface that is gone is listed by index, as nft does');
 });
 
+t.test('a chain listed alone: rules that use sets decode as in the whole listing', async (t) => {
+  const ns = makeNetns(t);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  ns.exec('nft', ['-f', '-'], 'table ip t {\n  set hosts { type ipv4_addr; elements = { 192.0.2.1 }; }\n  chain c { tcp dport { 22, 80 } accept; ip saddr @hosts drop; }\n  chain d { accept; }\n}\n');
+  const rules = (listing: Awaited<ReturnType<typeof handle.nft.list>>) => withoutHandles(listing.nftables.filter((o) => 'rule' in o));
+  const whole = rules(await handle.nft.list({ table: 't' })).filter((o) => (o as { rule: { chain: string } }).rule.chain === 'c');
+  t.equal(whole.length, 2);
+  t.same(rules(await handle.nft.list({ family: 'ip', table: 't', chain: 'c' })), whole, 'the same rules, the anonymous set inlined');
+  const kinds = (await handle.nft.list({ table: 't', chain: 'c' })).nftables.slice(1).map((o) => Object.keys(o)[0]);
+  t.same(kinds, ['chain', 'rule', 'rule'], 'and no set of the table');
+});
+
 t.test('owner tables go away with their handle; owner+persist tables stay', async (t) => {
   const ns = makeNetns(t);
   const handle = await open({ netns: ns.name });
