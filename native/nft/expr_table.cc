@@ -167,6 +167,18 @@ const AttrSpec kTproxy[] = {
     {NFTNL_EXPR_TPROXY_REG_PORT, "regPort", AttrKind::kU32},
 };
 
+const AttrSpec kDynset[] = {
+    {NFTNL_EXPR_DYNSET_SREG_KEY, "sregKey", AttrKind::kU32},
+    {NFTNL_EXPR_DYNSET_SREG_DATA, "sregData", AttrKind::kU32},
+    {NFTNL_EXPR_DYNSET_OP, "op", AttrKind::kU32},
+    {NFTNL_EXPR_DYNSET_TIMEOUT, "timeout", AttrKind::kU64},
+    {NFTNL_EXPR_DYNSET_SET_NAME, "set", AttrKind::kString},
+    {NFTNL_EXPR_DYNSET_SET_ID, "setId", AttrKind::kU32},
+    {NFTNL_EXPR_DYNSET_FLAGS, "flags", AttrKind::kU32},
+};
+// The statements of `add @s { ip saddr counter }`.
+const uint16_t kDynsetUnread[] = {NFTNL_EXPR_DYNSET_EXPR, NFTNL_EXPR_DYNSET_EXPRESSIONS};
+
 const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("payload", kPayload),     ROUTEMARK_SPEC("meta", kMeta),
     ROUTEMARK_SPEC("ct", kCt),               ROUTEMARK_SPEC("cmp", kCmp),
@@ -181,6 +193,7 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("numgen", kNumgen),       ROUTEMARK_SPEC("hash", kHash),
     ROUTEMARK_SPEC("socket", kSocket),       ROUTEMARK_SPEC("tproxy", kTproxy),
     {"notrack", nullptr, 0},  // no attributes
+    {"dynset", kDynset, sizeof(kDynset) / sizeof(kDynset[0]), kDynsetUnread, sizeof(kDynsetUnread) / sizeof(kDynsetUnread[0])},
 };
 
 #undef ROUTEMARK_SPEC

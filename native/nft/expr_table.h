@@ -29,6 +29,10 @@ struct ExprSpec {
   const char* name;  // NFTA_EXPR_NAME
   const AttrSpec* attrs;
   size_t count;
+  // Attributes routemark does not read (nested expressions): an expression holding any of them
+  // is parsed raw, never listed without them.
+  const uint16_t* unread = nullptr;
+  size_t unread_count = 0;
 };
 
 // The spec of an expression kind, or nullptr if routemark does not know it.

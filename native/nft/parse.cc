@@ -100,7 +100,9 @@ void WriteRawExpr(JsonWriter& json, const RawExpr& raw) {
 void WriteExpr(JsonWriter& json, const nftnl_expr* expr, const RawExpr* raw) {
   const char* name = nftnl_expr_get_str(expr, NFTNL_EXPR_NAME);
   const ExprSpec* spec = FindExprSpec(name);
-  if (spec == nullptr) {
+  bool unread = false;
+  for (size_t i = 0; spec != nullptr && i < spec->unread_count; i++) unread = unread || nftnl_expr_is_set(expr, spec->unread[i]);
+  if (spec == nullptr || unread) {
     RawExpr fallback;
     fallback.name = name;
     WriteRawExpr(json, raw != nullptr ? *raw : fallback);

@@ -14,7 +14,7 @@ import { getGeneration, listRuleset, listTables } from './list.js';
 import { writeNfgenmsg } from './messages.js';
 import { definitionOfParsed, parseFamily } from './objects.js';
 import { RuleTemplates } from './template.js';
-import { SetNeeded, buildTransaction, parseCommands, type Command, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
+import { SetNeeded, buildTransaction, parseCommands, type KnownSet, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
 
 function setKey(set: SetRef): string {
   return `${set.family}|${set.table}|${set.name}`;
@@ -150,7 +150,7 @@ export class NftApi {
   async apply(document: NftDocument | NftCommand[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const commands = parseCommands(document);
     const echo = (options.handles ?? true) && !options.dryRun;
-    const knownSets = new Map<string, ReturnType<typeof definitionOfParsed> & object>();
+    const knownSets = new Map<string, KnownSet>();
     const context: TransactionContext = { interfaces: undefined, knownSets, templates: this.templates };
     let transaction: Transaction;
     // Building needs the namespace only for what the document does not say: interface
@@ -162,7 +162,7 @@ export class NftApi {
         break;
       } catch (error) {
         if (error instanceof InterfacesNeeded && context.interfaces === undefined) context.interfaces = await this.interfaces();
-        else if (error instanceof SetNeeded && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error.set, error.command));
+        else if (error instanceof SetNeeded && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error));
         else throw error;
       }
     }
@@ -238,9 +238,10 @@ export class NftApi {
     return fetchInterfaces(this.provider.connection(NETLINK_ROUTE));
   }
 
-  /** Reads the definition of a set that element commands use without defining it. */
-  private async fetchSet(ref: SetRef, command: Command): Promise<ReturnType<typeof definitionOfParsed> & object> {
-    const operation = { operation: `nft ${command.verb} element`, index: command.index };
+  /** Reads the definition of a set that element commands or rules use without defining it. */
+  private async fetchSet(needed: SetNeeded): Promise<KnownSet> {
+    const { set: ref, command } = needed;
+    const operation = { operation: `nft ${command.verb} ${command.kind}`, index: command.index };
     let replies;
     try {
       replies = await this.connection.request(operation, nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST, (w) => {
@@ -254,7 +255,7 @@ export class NftApi {
     const parsed = JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as ({ type: string } & ParsedSet)[];
     const set = parsed.find((p) => p.type === 'set');
     const definition = set === undefined ? undefined : definitionOfParsed(set);
-    if (definition === undefined) throw new ValidationError(`${command.path}.name`, ref.name, 'a set whose key type routemark does not know');
+    if (definition === undefined) throw new ValidationError(needed.field, needed.value, 'a set whose key type routemark does not know');
     return definition;
   }
 }

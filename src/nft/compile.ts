@@ -3,13 +3,16 @@
  * nft produces for the same rule (the same expressions, registers and dependencies), so that
  * `nft list` prints routemark's rules exactly as the JSON that made them.
  */
-import { integerInRange } from '../common/validate.js';
+import { integerInRange, shortString } from '../common/validate.js';
+import { Attributes, align4 } from '../netlink/attributes.js';
+import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
+import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKTS, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
@@ -28,6 +31,15 @@ import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
+/** What a statement that writes to a named set or map must know of it. */
+export interface NamedSetInfo {
+  readonly key: SetKey;
+  /** What a map maps to; undefined for a set. */
+  readonly data: MapData | undefined;
+  /** NFT_SET_* flags. */
+  readonly flags: number;
+}
+
 /** Where a rule is compiled: its table, and what values may consult. */
 export interface RuleContext extends ValueContext {
   /** NFPROTO_* of the table. */
@@ -35,6 +47,12 @@ export interface RuleContext extends ValueContext {
   readonly table: string;
   /** Allocates an NFTA_SET_ID for an anonymous set of this transaction. */
   nextSetId(): number;
+  /**
+   * The definition of a named set or map of the table that a statement adds to, updates or
+   * deletes from (`add @seen { ip saddr }`). `field` names the reference in errors. Throws when
+   * the definition has to be read from the kernel first.
+   */
+  updatedSet(name: string, field: string): NamedSetInfo;
 }
 
 /**
@@ -85,6 +103,11 @@ export interface CompiledRule {
   expressions: ExprDescriptor[];
   anonymousSets: AnonymousSet[];
   userdata: Uint8Array | undefined;
+  /**
+   * Named sets and maps the rule writes to: it was checked against their definitions, which a
+   * later rule of the same shape cannot assume unchanged.
+   */
+  updatedSets: string[];
 }
 
 /** What a register holds after the left-hand side of a match is loaded. */
@@ -109,6 +132,17 @@ const CMP_OPS: ReadonlyMap<string, number> = new Map([
   ['>', NFT_CMP_GT],
   ['>=', NFT_CMP_GTE],
 ]);
+
+/** Dynset operations by nft name: a set statement takes all three, a map statement add and update. */
+const SET_OPS: ReadonlyMap<string, number> = new Map([
+  ['add', NFT_DYNSET_OP_ADD],
+  ['update', NFT_DYNSET_OP_UPDATE],
+  ['delete', NFT_DYNSET_OP_DELETE],
+]);
+const MAP_OPS: ReadonlyMap<string, number> = new Map([...SET_OPS].filter(([name]) => name !== 'delete'));
+
+/** The longest element timeout, in seconds, whose milliseconds stay exact in a double. */
+const MAX_ELEMENT_TIMEOUT = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
 
 const LIMIT_UNITS: ReadonlyMap<string, number> = new Map([
   ['second', 1],
@@ -179,6 +213,7 @@ function nfprotoOf(protocol: PayloadProtocol): number | undefined {
 class RuleCompiler {
   readonly expressions: ExprDescriptor[] = [];
   readonly anonymousSets: AnonymousSet[] = [];
+  readonly updatedSets: string[] = [];
   /** The network protocol established so far (a dependency or an explicit match). */
   private nfproto: number | undefined;
   /** The transport protocol established so far. */
@@ -391,7 +426,7 @@ class RuleCompiler {
     // nft loads the data into the next free register: NFT_REG_2 wherever the result goes to
     // NFT_REG_1. Inside a concatenation (or another jhash) it depends on what came before,
     // which routemark does not follow.
-    if (dreg !== NFT_REG_1) throw new ValidationError(field, body, 'jhash cannot be part of a concatenation or of another jhash');
+    if (dreg !== NFT_REG_1) throw new ValidationError(field, body, 'jhash cannot be part of a concatenation, of another jhash or of the value of a set statement');
     const source = this.load(object.expr, `${field}.expr`, NFT_REG_2);
     const d: Extract<ExprDescriptor, { expr: 'hash' }> = { expr: 'hash', sreg: NFT_REG_2, dreg, len: source.length, modulus, offset, type: NFT_HASH_JENKINS };
     // Without a seed the kernel draws a random one: the same packet hashes differently per rule.
@@ -627,10 +662,15 @@ class RuleCompiler {
     return id;
   }
 
-  /** Loads the value of a `mangle` (a constant, meta/ct load, bitwise on one, or a map lookup). */
-  private value(value: unknown, type: Datatype, field: string): void {
+  /**
+   * Loads the value of a `mangle` or of a dynamic map's element (a constant, meta/ct load,
+   * bitwise on one, or a map lookup) into `dreg`.
+   */
+  private value(value: unknown, type: Datatype, field: string, dreg = NFT_REG_1): void {
     const key = singleKey(value);
     if (key === 'map') {
+      // The lookup's key goes to the first register, where a dynset's key already is.
+      if (dreg !== NFT_REG_1) throw new ValidationError(field, value, 'a map lookup cannot be the value of a set statement');
       const map = asObject((value as Record<string, unknown>).map);
       if (map === undefined) throw new ValidationError(`${field}.map`, value, 'expected {"key", "data"}');
       const left = this.load(map.key, `${field}.map.key`);
@@ -639,7 +679,7 @@ class RuleCompiler {
       return;
     }
     if (key === 'meta' || key === 'ct' || key === 'payload' || key === 'rt' || key === 'tcp option' || key === 'socket' || key === 'numgen' || key === 'jhash' || key === 'symhash' || key === '&' || key === '|' || key === '^') {
-      const loaded = this.load(value, field);
+      const loaded = this.load(value, field, dreg);
       if (loaded.length !== type.size) throw new ValidationError(field, value, `expected a ${type.size}-byte value, got ${loaded.length} bytes`);
       if (loaded.type.name !== type.name && loaded.type.name !== 'integer' && type.name !== 'integer') {
         throw new ValidationError(field, value, `expected a ${type.name} value, got ${loaded.type.name}`);
@@ -648,11 +688,73 @@ class RuleCompiler {
       // option) is converted first, and the other way round.
       if (loaded.type.byteorder !== type.byteorder && type.size > 1) {
         const op = loaded.type.byteorder === 'host' ? NFT_BYTEORDER_HTON : NFT_BYTEORDER_NTOH;
-        this.expressions.push({ expr: 'byteorder', sreg: NFT_REG_1, dreg: NFT_REG_1, op, len: type.size, size: type.size });
+        this.expressions.push({ expr: 'byteorder', sreg: dreg, dreg, op, len: type.size, size: type.size });
       }
       return;
     }
-    this.expressions.push({ expr: 'immediate', dreg: NFT_REG_1, data: this.parseConstant(type, value, field) });
+    this.expressions.push({ expr: 'immediate', dreg, data: this.parseConstant(type, value, field) });
+  }
+
+  /**
+   * `{"set": {"op", "elem", "set": "@s"}}` and `{"map": {"op", "elem", "data", "map": "@m"}}`:
+   * the element's key loaded into register 1 and a map's value into the next free register, as
+   * nft loads them, and checked against the set's definition where the kernel would refuse.
+   */
+  private dynset(kind: 'set' | 'map', body: unknown, field: string): void {
+    const object = asObject(body);
+    const keys = kind === 'set' ? ['op', 'elem', 'set'] : ['op', 'elem', 'data', 'map'];
+    if (object === undefined) throw new ValidationError(field, body, `expected {${keys.map((k) => `"${k}"`).join(', ')}}`);
+    onlyKeys(object, keys, field, `unknown ${kind} statement property (stateful statements in the element are not supported)`);
+    const ops = kind === 'set' ? SET_OPS : MAP_OPS;
+    const op = typeof object.op === 'string' ? ops.get(object.op) : undefined;
+    if (op === undefined) throw new ValidationError(`${field}.op`, object.op, `expected ${[...ops.keys()].join(', ')}`);
+    const referenceField = `${field}.${kind}`;
+    const reference = object[kind];
+    if (typeof reference !== 'string' || !reference.startsWith('@')) throw new ValidationError(referenceField, reference, `expected "@NAME" of a named ${kind}`);
+    const name = shortString(reference.slice(1), referenceField, 255);
+    const set = this.context.updatedSet(name, referenceField);
+    if (kind === 'set' && set.data !== undefined) throw new ValidationError(referenceField, reference, `${name} is a map: write to it with {"map": {"op", "elem", "data", "map"}}`);
+    if (kind === 'map' && set.data === undefined) throw new ValidationError(referenceField, reference, `${name} is a set: write to it with {"set": {"op", "elem", "set"}}`);
+    if (set.data?.verdict) throw new ValidationError(referenceField, reference, 'the kernel does not write to verdict maps from the packet path');
+    if ((set.flags & NFT_SET_CONSTANT) !== 0) throw new ValidationError(referenceField, reference, `${name} is constant: the kernel refuses to change it (EBUSY)`);
+    if ((set.flags & NFT_SET_INTERVAL) !== 0) throw new ValidationError(referenceField, reference, `${name} has the interval flag: the kernel cannot write to interval sets from the packet path`);
+    this.updatedSets.push(name);
+
+    let element = object.elem;
+    let elementField = `${field}.elem`;
+    let timeout: number | undefined;
+    if (singleKey(element) === 'elem') {
+      elementField = `${elementField}.elem`;
+      const wrapped = asObject((element as Record<string, unknown>).elem);
+      if (wrapped === undefined) throw new ValidationError(elementField, (element as Record<string, unknown>).elem, 'expected {"val", "timeout"}');
+      onlyKeys(wrapped, ['val', 'timeout'], elementField, 'unknown element property (an element written from the packet path takes val and timeout)');
+      if (wrapped.timeout !== undefined) {
+        const seconds = integerInRange(wrapped.timeout, `${elementField}.timeout`, 1, MAX_ELEMENT_TIMEOUT, 'seconds');
+        if ((set.flags & NFT_SET_TIMEOUT) === 0) throw new ValidationError(`${elementField}.timeout`, wrapped.timeout, `${name} has no timeout flag: the kernel refuses element timeouts there`);
+        timeout = seconds * 1000;
+      }
+      element = wrapped.val;
+      elementField = `${elementField}.val`;
+    }
+    if (element === undefined) throw new ValidationError(elementField, element, 'expected the element: an expression such as {"payload": {...}} or a concat of them');
+    const loaded = this.load(element, elementField, NFT_REG_1);
+    const loadedTypes = loaded.fields ?? [loaded.type];
+    const fits = loadedTypes.length === set.key.types.length && loadedTypes.every((type, i) => {
+      const wanted = set.key.types[i]!;
+      return type.size === wanted.size && (type.name === wanted.name || type.name === 'integer' || wanted.name === 'integer');
+    });
+    if (!fits) throw new ValidationError(elementField, element, `${name} holds ${set.key.types.map((t) => t.name).join(' . ')}, not ${loadedTypes.map((t) => t.name).join(' . ')}`);
+
+    const d: Extract<ExprDescriptor, { expr: 'dynset' }> = { expr: 'dynset', sregKey: NFT_REG_1, op, set: name };
+    if (kind === 'map') {
+      if (object.data === undefined) throw new ValidationError(`${field}.data`, undefined, 'expected the value to map the element to');
+      // The register after those the key takes (a concatenation may fill more than one).
+      const dataReg = NFT_REG_1 + Math.ceil(set.key.length / NFT_REG_SIZE);
+      this.value(object.data, set.data!.type!, `${field}.data`, dataReg);
+      d.sregData = dataReg;
+    }
+    if (timeout !== undefined) d.timeout = timeout;
+    this.expressions.push(d);
   }
 
   /** A lookup in a named map (`"@m"`) or an anonymous one (`{"set": [[k, v], ...]}`). */
@@ -947,7 +1049,18 @@ class RuleCompiler {
       const object = asObject(item);
       if (typeof object?.expr !== 'string' || object.expr.length === 0) throw new ValidationError(`${field}[${i}].expr`, object?.expr, 'expected an expression name');
       if (typeof object.data !== 'string' || !/^([0-9a-f]{2})*$/i.test(object.data)) throw new ValidationError(`${field}[${i}].data`, object.data, 'expected hex bytes');
-      this.expressions.push({ expr: object.expr, raw: Buffer.from(object.data, 'hex') });
+      let data: Uint8Array = Buffer.from(object.data, 'hex');
+      if (object.expr === 'dynset') {
+        // A raw set statement (one whose element carries statements) still writes to its set,
+        // which must become dynamic as for a set statement routemark reads.
+        const set = new Attributes(data, 0, data.length).string(NFTA_DYNSET_SET_NAME);
+        if (set !== undefined) {
+          this.context.updatedSet(set, `${field}[${i}].data`);
+          this.updatedSets.push(set);
+        }
+        data = withoutZeroTimeout(data);
+      }
+      this.expressions.push({ expr: object.expr, raw: data });
     });
   }
 
@@ -993,12 +1106,15 @@ class RuleCompiler {
         return this.quota(body, path);
       case 'tproxy':
         return this.tproxy(body, path);
+      case 'set':
+      case 'map':
+        return this.dynset(key, body, path);
       case 'notrack':
         if (body !== null) throw new ValidationError(path, body, 'expected null');
         this.expressions.push({ expr: 'notrack' });
         return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 
@@ -1013,7 +1129,21 @@ export function compileRule(rule: { expr?: unknown; comment?: unknown }, context
   const statements = rule.expr;
   for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);
   const userdata = rule.comment === undefined ? undefined : commentUserdata(NFTNL_UDATA_RULE_COMMENT, rule.comment as string, `${path}.comment`);
-  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata };
+  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata, updatedSets: compiler.updatedSets };
+}
+
+/**
+ * A dynset's attributes without a zero NFTA_DYNSET_TIMEOUT: the kernel lists one for every set
+ * statement, and refuses any timeout, even 0 ("none"), for a set without the timeout flag.
+ */
+function withoutZeroTimeout(data: Uint8Array): Uint8Array {
+  const attributes = new Attributes(data, 0, data.length);
+  if (attributes.be64(NFTA_DYNSET_TIMEOUT) !== 0n) return data;
+  const parts: Uint8Array[] = [];
+  for (const [type, start, end] of attributes) {
+    if (type !== NFTA_DYNSET_TIMEOUT) parts.push(data.subarray(start - NLA_HDRLEN, Math.min(data.length, align4(end))));
+  }
+  return Buffer.concat(parts);
 }
 
 /** The key `name` names in `keys` (meta, ct, rt, socket); a ValidationError naming `field` otherwise. */

@@ -11,6 +11,7 @@ import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE,
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
+import { NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
@@ -99,6 +100,12 @@ const LIMIT_PERIODS: ReadonlyMap<number, string> = new Map([
   [3600, 'hour'],
   [86400, 'day'],
   [604800, 'week'],
+]);
+
+const DYNSET_OPS: ReadonlyMap<number, 'add' | 'update' | 'delete'> = new Map([
+  [NFT_DYNSET_OP_ADD, 'add'],
+  [NFT_DYNSET_OP_UPDATE, 'update'],
+  [NFT_DYNSET_OP_DELETE, 'delete'],
 ]);
 
 const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
@@ -253,7 +260,7 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
   const wrap = (key: NftExpression, e: ParsedElement): NftExpression => {
     let keyJson = key;
     const comment = e.userdata ? decodeComment(e.userdata) : undefined;
-    if (e.timeout !== undefined || comment !== undefined) {
+    if (e.timeout !== undefined || e.expiration !== undefined || comment !== undefined) {
       const elem: Record<string, NftExpression> = { val: key };
       if (e.timeout !== undefined) elem.timeout = Math.round(e.timeout / 1000);
       if (e.expiration !== undefined) elem.expires = Math.round(e.expiration / 1000);
@@ -320,7 +327,14 @@ class RuleDecompiler {
   run(expressions: readonly ExprDescriptor[]): NftStatement[] {
     for (let i = 0; i < expressions.length; i++) {
       const e = expressions[i]!;
-      if (isRawExpr(e) || (this.raw !== undefined && this.readsUnknown(e))) {
+      if (isRawExpr(e)) {
+        // It may read any register: what is loaded and not yet used goes before it, in order.
+        const pending = [...this.registers.values()].flatMap((r) => r.sources).sort((a, b) => expressions.indexOf(a) - expressions.indexOf(b));
+        this.registers.clear();
+        this.addRaw([...pending, e]);
+        continue;
+      }
+      if (this.raw !== undefined && this.readsUnknown(e)) {
         this.addRaw([e]);
         this.forgetWrites(e);
         continue;
@@ -490,6 +504,9 @@ class RuleDecompiler {
       }
       case 'lookup':
         return this.lookup(d);
+      case 'dynset':
+        this.statements.push({ json: this.dynset(d) });
+        return 0;
       case 'counter':
         this.statements.push({ json: { counter: { packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) } } });
         return 0;
@@ -736,6 +753,33 @@ class RuleDecompiler {
       total = parts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
     }
     return { parts, length: total };
+  }
+
+  /**
+   * `add @s { KEY }`, `update @m { KEY timeout 30s : VALUE }`: a set or map statement, as the
+   * set's definition says which. Timeouts that are not whole seconds (nft's JSON would list them
+   * cut short) and dynsets with flags stay raw.
+   */
+  private dynset(d: Record<string, unknown>): NftStatement {
+    const name = d.set as string | undefined;
+    const op = DYNSET_OPS.get(d.op as number);
+    const found = name === undefined ? undefined : this.context.setElements(name);
+    const timeout = Number(d.timeout ?? 0);
+    if (found === undefined || op === undefined || ((d.flags as number | undefined) ?? 0) !== 0 || timeout % 1000 !== 0) throw new Unreadable();
+    const sregKey = d.sregKey as number | undefined;
+    const { parts, length } = this.keyParts(this.take(sregKey), sregKey!, found.set.keyLen);
+    if (length !== found.set.keyLen) throw new Unreadable();
+    const lefts = parts.map((p) => this.left(p).json);
+    const key: NftExpression = lefts.length > 1 ? { concat: lefts } : lefts[0]!;
+    const elem: NftExpression = timeout > 0 ? { elem: { val: key, timeout: timeout / 1000 } } : key;
+    const dataType = this.setDataType(found.set);
+    if (dataType === undefined) {
+      if (d.sregData !== undefined) throw new Unreadable();
+      return { set: { op, elem, set: `@${name}` } };
+    }
+    if (dataType === 'verdict' || op === 'delete') throw new Unreadable();
+    const data = this.value(this.take(d.sregData as number | undefined), dataType);
+    return { map: { op, elem, data, map: `@${name}` } };
   }
 
   /** jhash of a register (or a concatenation), or symhash; as nft lists them: mod, seed, offset, expr. */

@@ -71,6 +71,14 @@ export interface NftStatement {
   redirect?: null | { port?: NftExpression; flags?: string | string[] };
   reject?: null | { type?: 'tcp reset' | 'icmpx' | 'icmp' | 'icmpv6'; expr?: string };
   vmap?: { key: NftExpression; data: NftExpression };
+  /**
+   * Adds the packet's `elem` to the named set `"@NAME"`, refreshes it (`update`) or removes it
+   * (`delete`). `elem` is an expression (a field, a concat of fields), or `{"elem": {"val",
+   * "timeout"}}` with a timeout in seconds for a set with the timeout flag.
+   */
+  set?: { op: 'add' | 'update' | 'delete'; elem: NftExpression; set: string };
+  /** Adds or updates the packet's `elem`, mapped to `data`, in the named map `"@NAME"`. */
+  map?: { op: 'add' | 'update'; elem: NftExpression; data: NftExpression; map: string };
   accept?: null;
   drop?: null;
   continue?: null;

@@ -57,6 +57,12 @@ const SET_FLAGS: ReadonlyMap<string, number> = new Map([
   ['dynamic', NFT_SET_EVAL],
 ]);
 
+/**
+ * The set flags a listing shows: nft 1.0.6 neither lists nor reads `dynamic` (its JSON parser
+ * refuses the whole document), and sets it itself on sets that rules write to.
+ */
+const LISTED_SET_FLAGS: ReadonlyMap<string, number> = new Map([...SET_FLAGS].filter(([name]) => name !== 'dynamic'));
+
 /** Checks an object has only known keys. */
 function known(object: Record<string, unknown>, field: string, keys: readonly string[]): void {
   for (const key of Object.keys(object)) {
@@ -145,6 +151,8 @@ export interface SetDefinition {
   key: SetKey;
   data: MapData | undefined;
   interval: boolean;
+  /** NFT_SET_* flags as sent (with the interval, map and concat bits the definition implies). */
+  flags: number;
   elements: unknown[] | undefined;
 }
 
@@ -158,7 +166,7 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   const handle = handleOf(object.handle, `${field}.handle`);
   if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
   else message.name = objectName(object.name, `${field}.name`);
-  if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, elements: undefined };
+  if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, flags: 0, elements: undefined };
   const key = parseSetKey(object.type, `${field}.type`);
   const data = isMap ? parseMapData(object.map, `${field}.map`) : undefined;
   let flags = object.flags === undefined ? 0 : parseFlags(object.flags, SET_FLAGS, `${field}.flags`);
@@ -187,7 +195,7 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   message.userdata = setUserdata(key, data, object.comment as string | undefined);
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
-  return { family, message, key, data, interval, elements };
+  return { family, message, key, data, interval, flags, elements };
 }
 
 /** A set's definition as read from the kernel, enough to encode its elements. */
@@ -204,7 +212,7 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
       data = parseMapData(type.name, 'set.map');
     }
   }
-  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0 };
+  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0, flags: set.flags ?? 0 };
 }
 
 /** A table as the addon's parser returns it. */
@@ -282,7 +290,7 @@ export function setJson(set: ParsedSet, elements: readonly ParsedElement[], cont
     handle: set.handle,
   };
   if (dataType !== undefined) out.map = dataType === 'verdict' ? 'verdict' : dataType.name;
-  const flags = [...SET_FLAGS].filter(([, bit]) => ((set.flags ?? 0) & bit) !== 0).map(([name]) => name);
+  const flags = [...LISTED_SET_FLAGS].filter(([, bit]) => ((set.flags ?? 0) & bit) !== 0).map(([name]) => name);
   if (flags.length > 0) out.flags = flags;
   if (set.timeout !== undefined) out.timeout = Math.round(set.timeout / 1000);
   if (set.gcInterval !== undefined) out['gc-interval'] = Math.round(set.gcInterval / 1000);

@@ -188,7 +188,9 @@ export class RuleTemplates {
         if (field.startsWith(exprPath)) constants.push({ path: field.slice(exprPath.length), bytes, write });
       },
     });
-    if (compiled.anonymousSets.length === 0) this.remember(cacheKey, context.family, statements, compiled, constants);
+    // A rule that writes to named sets was checked against their definitions, which may differ
+    // for the next rule of its shape (another transaction, the set replaced): compiled each time.
+    if (compiled.anonymousSets.length === 0 && compiled.updatedSets.length === 0) this.remember(cacheKey, context.family, statements, compiled, constants);
     return { compiled };
   }
 

@@ -6,10 +6,10 @@
  */
 import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
-import { NLA_F_NESTED, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, nftMessageType } from './constants.js';
-import type { RuleContext } from './compile.js';
+import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_EVAL, nftMessageType } from './constants.js';
+import type { NamedSetInfo, RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
@@ -125,11 +125,17 @@ export function parseCommands(document: unknown): DocumentCommands {
   return new DocumentCommands(list, prefix);
 }
 
-/** Thrown while building when element commands use a set the document does not define. */
+/**
+ * Thrown while building when element commands, or rules that write to a set, use a set the
+ * document does not define: its definition must be read from the kernel first.
+ */
 export class SetNeeded extends Error {
   constructor(
     readonly set: SetRef,
     readonly command: Command,
+    /** The field that names the set, and its value (for errors about the definition read). */
+    readonly field: string,
+    readonly value: unknown,
   ) {
     super(`routemark: the definition of set ${set.table} ${set.name} is needed`);
   }
@@ -158,8 +164,36 @@ export interface TransactionOptions {
 export interface TransactionContext {
   interfaces: InterfaceNames | undefined;
   /** Definitions of sets the document does not define (fetched beforehand). */
-  knownSets: ReadonlyMap<string, Omit<SetDefinition, 'message' | 'elements'>>;
+  knownSets: ReadonlyMap<string, KnownSet>;
   templates: RuleTemplates;
+}
+
+/** A set's definition as element commands and rules that write to the set need it. */
+export type KnownSet = Omit<SetDefinition, 'message' | 'elements'>;
+
+/** A set the transaction defines: where its NEWSET message is, to make it dynamic later. */
+type DefinedSet = KnownSet & { id: number; messageIndex: number };
+
+/**
+ * Sets NFT_SET_EVAL in a NEWSET message already written, as nft does for a set that a rule of
+ * the same transaction writes to: only then does the kernel give the set a backend that takes
+ * updates from the packet path (nft 1.0.6 neither lists nor reads the `dynamic` flag).
+ */
+function markDynamic(batch: Batch, set: DefinedSet): void {
+  if ((set.flags & NFT_SET_EVAL) !== 0) return;
+  set.flags |= NFT_SET_EVAL;
+  const bytes = batch.bytes();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = batch.messageEnd(set.messageIndex);
+  for (let at = batch.messageStart(set.messageIndex) + NLMSG_HDRLEN + NFGENMSG_SIZE; at + 4 <= end; ) {
+    const length = view.getUint16(at, HOST_IS_LITTLE_ENDIAN);
+    if ((view.getUint16(at + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK) === NFTA_SET_FLAGS) {
+      view.setUint32(at + 4, view.getUint32(at + 4) | NFT_SET_EVAL);
+      return;
+    }
+    at += (length + 3) & ~3;
+  }
+  throw new Error('routemark: a NEWSET message without NFTA_SET_FLAGS');
 }
 
 /** A transaction ready to send. */
@@ -204,10 +238,20 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   batch.begin(commitOperation, NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST);
   batchHeader(batch.writer, options.generation);
   batch.end();
-  const definedSets = new Map<string, Omit<SetDefinition, 'message' | 'elements'> & { id: number }>();
+  const definedSets = new Map<string, DefinedSet>();
   let nextSetId = 1;
   const newSetId = () => nextSetId++;
-  const rules = new RuleWriter(batch, options, context, newSetId);
+  const rules = new RuleWriter(batch, options, context, newSetId, (ref, command, field) => {
+    const key = `${ref.family}|${ref.table}|${ref.name}`;
+    const defined = definedSets.get(key);
+    if (defined !== undefined) {
+      markDynamic(batch, defined);
+      return defined;
+    }
+    const known = context.knownSets.get(key);
+    if (known === undefined) throw new SetNeeded(ref, command, field, `@${ref.name}`);
+    return known;
+  });
 
   const count = commands.length;
   const items = commands.item !== undefined;
@@ -269,7 +313,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         }
         const id = newSetId();
         set.id = id;
-        definedSets.set(`${definition.family}|${set.table}|${set.name}`, { ...definition, id });
+        definedSets.set(`${definition.family}|${set.table}|${set.name}`, { ...definition, id, messageIndex: batch.messageCount });
         message(NFT_MSG_NEWSET, definition.family, createFlags, (w) => writeSet(w, set));
         if (definition.elements !== undefined && definition.elements.length > 0) {
           writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context);
@@ -284,7 +328,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const name = objectName(object.name, `${command.path}.name`);
         const key = `${family}|${table}|${name}`;
         const definition = definedSets.get(key) ?? context.knownSets.get(key);
-        if (definition === undefined) throw new SetNeeded({ family, table, name }, command);
+        if (definition === undefined) throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name);
         const deleting = command.verb === 'delete';
         // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
         const data = deleting ? undefined : definition.data;
@@ -421,11 +465,15 @@ class RuleWriter {
   /** The last rule, if it came from a template: the next ones may take {@link writeFast}. */
   private fast: { template: Template; family: number; familyName: string; table: string; chain: string; head: Uint8Array; context: RuleContext; flags: number } | undefined;
 
+  /** The rule command being compiled (what a set definition read is reported against). */
+  private command: Command | undefined;
+
   constructor(
     private readonly batch: Batch,
     private readonly options: TransactionOptions,
     private readonly context: TransactionContext,
     private readonly newSetId: () => number,
+    private readonly setDefinition: (ref: SetRef, command: Command, field: string) => NamedSetInfo,
   ) {}
 
   /** Ends the current run: its last rule is echoed too. */
@@ -458,7 +506,13 @@ class RuleWriter {
   private contextFor(family: number, table: string): RuleContext {
     const cached = this.ruleContext;
     if (cached !== undefined && cached.family === family && cached.table === table) return cached;
-    this.ruleContext = { family, table, interfaces: this.context.interfaces, nextSetId: this.newSetId };
+    this.ruleContext = {
+      family,
+      table,
+      interfaces: this.context.interfaces,
+      nextSetId: this.newSetId,
+      updatedSet: (name, field) => this.setDefinition({ family, table, name }, this.command!, field),
+    };
     return this.ruleContext;
   }
 
@@ -544,6 +598,7 @@ class RuleWriter {
     }
     if (command.verb === 'replace' && handle === undefined) throw new ValidationError(`${command.path}.handle`, object.handle, 'replacing a rule needs its handle');
     const head = this.prefixBytes(family, table, chain);
+    this.command = command;
     const result = this.context.templates.compile(object, this.contextFor(family, table), command, head);
     let flags = NLM_F_REQUEST;
     // `create` means "add, but fail if it exists": for rules, which have no identity but their

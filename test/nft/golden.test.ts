@@ -4,6 +4,9 @@
  *  - the same rule loaded with `nft -f` decodes through routemark to that JSON, and
  *    routemark's whole listing, fed to `nft -j -f` in a fresh namespace, lists identically;
  *  - routemark's rule holds exactly the expressions nft's rule holds (as the kernel keeps them).
+ * Where nft 1.0.6 lists a statement as text (the map statement: it has no JSON for it), the
+ * fixture keeps that listing (`nftRule`) beside the JSON, nft must list routemark's rule the same
+ * way, and routemark's listing of such tables is fed back to routemark instead of to nft.
  */
 import t from 'tap';
 import { open } from '../../src/index.js';
@@ -49,7 +52,16 @@ t.test('golden fixtures: routemark and nft agree on every expression form', asyn
   const nftApplied = nftObjects(applied);
   const nftLoaded = nftObjects(loaded);
   const routemarkLoaded = await b.nft.list();
-  nftFile(replayed, ['-j'], JSON.stringify(routemarkLoaded));
+  const nftCannotRead = new Set(fixtures.filter((f) => f.nftRule !== undefined).map((f) => `${f.table.family}|${f.table.name}`));
+  const forRoutemark = (item: object) => {
+    if ('metainfo' in item) return false;
+    const [kind, body] = Object.entries(item)[0] as [string, { family: string; table?: string; name?: string }];
+    return nftCannotRead.has(`${body.family}|${kind === 'table' ? body.name : body.table}`);
+  };
+  nftFile(replayed, ['-j'], JSON.stringify({ nftables: routemarkLoaded.nftables.filter((o) => !forRoutemark(o)) }));
+  const c = await open({ netns: replayed.name });
+  t.teardown(() => c.close());
+  await c.nft.apply({ nftables: routemarkLoaded.nftables.filter(forRoutemark) as never });
   const nftReplayed = nftObjects(replayed);
   const routemarkObjects = withoutHandles(routemarkLoaded.nftables.filter((o) => !("metainfo" in o))) as unknown as Record<string, Record<string, unknown>>[];
 
@@ -61,12 +73,12 @@ t.test('golden fixtures: routemark and nft agree on every expression form', asyn
       const setsOf = (objects: Record<string, Record<string, unknown>>[]) => tableObjects(objects, family, name).filter((o) => 'set' in o || 'map' in o);
       const expectedSets = fixture.objects.filter((o) => 'set' in o || 'map' in o);
 
-      t.same(ruleOf(nftApplied), [{ rule: fixture.rule }], 'nft lists the rule routemark applied as the fixture JSON');
+      t.same(ruleOf(nftApplied), [{ rule: fixture.nftRule ?? fixture.rule }], fixture.nftRule ? 'nft lists the rule routemark applied as it lists its own (as text)' : 'nft lists the rule routemark applied as the fixture JSON');
       t.same(setsOf(nftApplied), expectedSets, 'and its sets and maps');
 
       t.same(ruleOf(routemarkObjects), [{ rule: fixture.rule }], 'routemark decodes the rule nft loaded to the fixture JSON');
       t.same(setsOf(routemarkObjects), expectedSets, 'and its sets and maps');
-      t.same(tableObjects(nftReplayed, family, name), tableObjects(nftLoaded, family, name), "nft -j -f accepts routemark's listing, and it lists identically");
+      t.same(tableObjects(nftReplayed, family, name), tableObjects(nftLoaded, family, name), fixture.nftRule ? "routemark's listing, applied back by routemark, lists identically" : "nft -j -f accepts routemark's listing, and it lists identically");
 
       const chainC = (rules: Record<string, unknown>[]) => rules.filter((r) => r.chain === 'c');
       const ours = chainC(await kernelRules(a, name));

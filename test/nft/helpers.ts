@@ -23,8 +23,13 @@ export interface Fixture {
   chain: Record<string, unknown>;
   /** Named sets, maps and other chains of the table, as `nft -j` lists them. */
   objects: Record<string, Record<string, unknown>>[];
-  /** The rule as `nft -j` lists it (without its handle). */
+  /** The rule as `nft -j` lists it (without its handle), or as JSON where nft lists text. */
   rule: { family: string; table: string; chain: string; expr: unknown[]; comment?: string };
+  /**
+   * Only where nft 1.0.6 lists statements of the rule as text (it has no JSON for them, and
+   * reads none): the rule as nft lists it.
+   */
+  nftRule?: { family: string; table: string; chain: string; expr: unknown[]; comment?: string };
 }
 
 const fixtureDir = new URL('../fixtures/nft/', import.meta.url).pathname;

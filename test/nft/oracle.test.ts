@@ -4,6 +4,7 @@
  * compiles them), the bytes TypeScript writes equal the bytes libnftnl builds from the same
  * descriptor. Needs the addon, not root.
  */
+import assert from 'node:assert/strict';
 import t from 'tap';
 import { MessageWriter } from '../../src/netlink/attributes.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from '../../src/netlink/constants.js';
@@ -121,6 +122,11 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
     { expr: 'tproxy', family: 2, regAddr: 1, regPort: 2 },
     { expr: 'tproxy', family: 0, regPort: 1 },
   ],
+  dynset: [
+    { expr: 'dynset', sregKey: 1, op: 0, set: 'seen' },
+    { expr: 'dynset', sregKey: 1, sregData: 2, op: 1, timeout: 60000, set: 'sticky', setId: 3, flags: 0 },
+    { expr: 'dynset', sregKey: 1, op: 2, set: 'seen', setId: 1 },
+  ],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },
@@ -145,7 +151,12 @@ t.test('every golden fixture as routemark compiles it: TypeScript bytes == libnf
   for (const fixture of loadFixtures()) {
     const family = FAMILIES.get(fixture.table.family)!;
     let setId = 0;
-    const context: RuleContext = { family, table: fixture.table.name, interfaces, nextSetId: () => ++setId };
+    const namedSets = new Map(fixture.objects.filter((o) => 'set' in o || 'map' in o).map((o) => {
+      const [key, body] = Object.entries(o)[0]!;
+      return [body.name as string, parseSet(body, key, key === 'map')];
+    }));
+    const updatedSet = (name: string) => namedSets.get(name) ?? assert.fail(`${fixture.name}: no set ${name}`);
+    const context: RuleContext = { family, table: fixture.table.name, interfaces, nextSetId: () => ++setId, updatedSet };
     const compiled = compileRule(fixture.rule, context, 'rule');
     const rule = { table: fixture.table.name, chain: 'c', expr: compiled.expressions, userdata: compiled.userdata };
     const messages: [string, Kind, object][] = [[`rule`, 'rule', rule]];

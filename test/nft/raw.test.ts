@@ -1,7 +1,8 @@
 /**
- * Expressions routemark does not know (socket cgroupv2, connlimit, nftrace, meta cgroup) come back in a clearly
- * marked `raw` statement, never dropped, next to the statements routemark does read; applying
- * that listing with routemark recreates rules nft lists identically.
+ * Expressions routemark does not know (socket cgroupv2, connlimit, nftrace, meta cgroup, the
+ * statements of a set statement's element) come back in a clearly marked `raw` statement, never
+ * dropped, next to the statements routemark does read; applying that listing with routemark
+ * recreates rules nft lists identically.
  */
 import t from 'tap';
 import { open, type NftStatement } from '../../src/index.js';
@@ -19,6 +20,10 @@ table ip r {
     meta mark set meta cgroup
     ip saddr 192.0.2.1 meta l4proto tcp accept
   }
+  set seen { type ipv4_addr; flags dynamic; }
+  chain dyn { type filter hook forward priority 0; policy accept;
+    add @seen { ip saddr counter } accept
+  }
 }
 `;
 
@@ -34,7 +39,7 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
   });
   const listing = await a.nft.list();
   const rules = listing.nftables.filter((o) => 'rule' in o).map((o) => (o as { rule: { expr: NftStatement[] } }).rule.expr);
-  t.equal(rules.length, 5);
+  t.equal(rules.length, 6);
   const names = (statement: NftStatement | undefined) => statement?.raw?.map((r) => r.expr);
 
   t.same(names(rules[0]![1]), ['connlimit'], 'ct count (connlimit) is raw');
@@ -48,6 +53,8 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
     { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'tcp' } },
     { accept: null },
   ], 'rules without unknown expressions are plain JSON');
+  t.same(names(rules[5]![0]), ['payload', 'dynset'], 'a set statement with a counter in its element is raw, after the load it reads');
+  t.same(rules[5]!.slice(1), [{ accept: null }]);
   for (const statement of rules.flat()) {
     for (const raw of statement.raw ?? []) t.match(raw, { expr: /^[a-z]+$/, data: /^([0-9a-f]{2})*$/ }, `raw ${raw.expr} carries its attributes as hex`);
   }

@@ -13,6 +13,18 @@ const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left
 const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
 const setMark = (value: unknown) => ({ mangle: { key: { meta: { key: 'mark' } }, value } });
 const tcp = match({ meta: { key: 'l4proto' } }, 'tcp');
+const dport = { payload: { protocol: 'tcp', field: 'dport' } };
+const addTo = (set: string, elem: unknown = saddr, op = 'add') => ({ set: { op, elem, set } });
+const withTimeout = (timeout: unknown, val: unknown = saddr) => ({ elem: { val, timeout } });
+const mapTo = (map: string, data: unknown, op = 'update', elem: unknown = saddr) => ({ map: { op, elem, data, map } });
+/** Sets and maps in table t that the set and map statements below write to. */
+const namedSets = [
+  { add: { set: { family: 'ip', table: 't', name: 'seen', type: 'ipv4_addr' } } },
+  { add: { set: { family: 'ip', table: 't', name: 'ivl', type: 'ipv4_addr', flags: ['interval'] } } },
+  { add: { set: { family: 'ip', table: 't', name: 'cst', type: 'ipv4_addr', flags: ['constant'], elem: ['192.0.2.1'] } } },
+  { add: { map: { family: 'ip', table: 't', name: 'sticky', type: 'ipv4_addr', map: 'mark' } } },
+  { add: { map: { family: 'ip', table: 't', name: 'vm', type: 'ipv4_addr', map: 'verdict' } } },
+];
 
 const CASES: [string, unknown, string, unknown][] = [
   ['a family that does not exist', { add: { table: { family: 'ipv5', name: 't' } } }, 'nftables[2].add.table.family', 'ipv5'],
@@ -90,13 +102,33 @@ const CASES: [string, unknown, string, unknown][] = [
   ['a boolean ordered', rule(match({ 'tcp option': { name: 'sack-perm' } }, true, '<')), 'nftables[2].add.rule.expr[0].match.right', true],
   ['fib type exists', rule(match({ fib: { result: 'type', flags: ['daddr'] } }, true)), 'nftables[2].add.rule.expr[0].match.right', true],
   ['iif of an interface that does not exist', rule(match({ meta: { key: 'iif' } }, 'nope0'), { accept: null }), 'nftables[2].add.rule.expr[0].match.right', 'nope0'],
+  ['an unknown set statement op', rule({ set: { op: 'insert', elem: saddr, set: '@seen' } }), 'nftables[2].add.rule.expr[0].set.op', 'insert'],
+  ['a set named without @', rule(addTo('seen')), 'nftables[2].add.rule.expr[0].set.set', 'seen'],
+  ['a set statement without a set', rule({ set: { op: 'add', elem: saddr } }), 'nftables[2].add.rule.expr[0].set.set', undefined],
+  ['a timeout on a set without the timeout flag', rule(addTo('@seen', withTimeout(30), 'update')), 'nftables[2].add.rule.expr[0].set.elem.elem.timeout', 30],
+  ['a timeout of 1.5 seconds', rule(addTo('@seen', withTimeout(1.5))), 'nftables[2].add.rule.expr[0].set.elem.elem.timeout', 1.5],
+  ['a timeout of 0', rule(addTo('@seen', withTimeout(0))), 'nftables[2].add.rule.expr[0].set.elem.elem.timeout', 0],
+  ['a comment on an element written by a rule', rule(addTo('@seen', { elem: { val: saddr, comment: 'x' } })), 'nftables[2].add.rule.expr[0].set.elem.elem.comment', 'x'],
+  ['a port into a set of addresses', rule(addTo('@seen', dport)), 'nftables[2].add.rule.expr[0].set.elem', dport],
+  ['a constant element', rule(addTo('@seen', '192.0.2.1')), 'nftables[2].add.rule.expr[0].set.elem', '192.0.2.1'],
+  ['a set statement without an element', rule({ set: { op: 'add', set: '@seen' } }), 'nftables[2].add.rule.expr[0].set.elem', undefined],
+  ['a counter in a set statement', rule({ set: { op: 'add', elem: saddr, set: '@seen', stmt: [{ counter: null }] } }), 'nftables[2].add.rule.expr[0].set.stmt', [{ counter: null }]],
+  ['a set statement on a map', rule(addTo('@sticky')), 'nftables[2].add.rule.expr[0].set.set', '@sticky'],
+  ['a set statement on an interval set', rule(addTo('@ivl')), 'nftables[2].add.rule.expr[0].set.set', '@ivl'],
+  ['a set statement on a constant set', rule(addTo('@cst')), 'nftables[2].add.rule.expr[0].set.set', '@cst'],
+  ['a map statement on a set', rule(mapTo('@seen', 1)), 'nftables[2].add.rule.expr[0].map.map', '@seen'],
+  ['a map statement deleting', rule(mapTo('@sticky', 1, 'delete')), 'nftables[2].add.rule.expr[0].map.op', 'delete'],
+  ['a map statement without a value', rule({ map: { op: 'add', elem: saddr, map: '@sticky' } }), 'nftables[2].add.rule.expr[0].map.data', undefined],
+  ['a map value of the wrong type', rule(mapTo('@sticky', '192.0.2.1')), 'nftables[2].add.rule.expr[0].map.data', '192.0.2.1'],
+  ['a map statement on a verdict map', rule(mapTo('@vm', { accept: null })), 'nftables[2].add.rule.expr[0].map.map', '@vm'],
+  ['a map named without @', rule(mapTo('sticky', 1)), 'nftables[2].add.rule.expr[0].map.map', 'sticky'],
 ];
 
 t.test('bad input: ValidationError with the field path and value; nothing sent', async (t) => {
   const ns = makeNetns(t);
   const handle = await open({ netns: ns.name });
   t.teardown(() => handle.close());
-  await handle.nft.apply([table, chain] as NftCommand[]);
+  await handle.nft.apply([table, chain, ...namedSets] as NftCommand[]);
   const before = ns.exec('nft', ['-j', 'list', 'ruleset']);
   const generation = await handle.nft.generation();
   for (const [what, command, field, value] of CASES) {
@@ -109,4 +141,20 @@ t.test('bad input: ValidationError with the field path and value; nothing sent',
   }
   t.equal(ns.exec('nft', ['-j', 'list', 'ruleset']), before, 'the ruleset is as it was');
   t.equal(await handle.nft.generation(), generation, 'and no transaction was committed');
+});
+
+t.test('a set statement checked against a set the same document defines: refused before any I/O', async (t) => {
+  const ns = makeNetns(t);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  await handle.nft.apply([table, chain] as NftCommand[]);
+  const before = ns.exec('nft', ['-j', 'list', 'ruleset']);
+  const plain = { add: { set: { family: 'ip', table: 't', name: 'plain', type: 'ipv4_addr' } } };
+  const error = await handle.nft.apply([plain, rule(addTo('@plain', withTimeout(60), 'update'))] as never).catch((e: unknown) => e);
+  t.type(error, ValidationError);
+  t.match(error, { field: 'commands[1].add.rule.expr[0].set.elem.elem.timeout', value: 60 });
+  t.match((error as Error).message, /plain has no timeout flag/);
+  const ok = await handle.nft.apply([{ add: { set: { family: 'ip', table: 't', name: 'plain', type: 'ipv4_addr', flags: ['timeout'] } } }, rule(addTo('@plain', withTimeout(60), 'update'))] as never);
+  t.ok(ok, 'with the timeout flag it is applied');
+  t.not(ns.exec('nft', ['-j', 'list', 'ruleset']), before);
 });
