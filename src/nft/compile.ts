@@ -13,6 +13,7 @@ import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00,
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
+import { NFT_CONNLIMIT_F_INV } from './expr/connlimit.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKTS, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
@@ -895,6 +896,17 @@ class RuleCompiler {
     this.expressions.push({ expr: 'quota', bytes: bytes('val', 'val_unit'), consumed: bytes('used', 'used_unit'), flags: object.inv ? NFT_QUOTA_F_INV : 0 });
   }
 
+  /** `ct count [over] N`: at most N (or more) open connections have reached this statement. */
+  private connlimit(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"val", "inv"}');
+    onlyKeys(object, ['val', 'inv'], field, 'unknown ct count property');
+    if (object.val === undefined) throw new ValidationError(`${field}.val`, undefined, 'expected the connection count');
+    const count = integerInRange(object.val, `${field}.val`, 0, 0xffffffff, 'a connection count');
+    if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
+    this.expressions.push({ expr: 'connlimit', count, flags: object.inv ? NFT_CONNLIMIT_F_INV : 0 });
+  }
+
   /** Loads a port or port range into registers; returns [min, max]. */
   private ports(port: unknown, field: string, firstReg: number): [number, number | undefined] {
     const type = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
@@ -1109,12 +1121,14 @@ class RuleCompiler {
       case 'set':
       case 'map':
         return this.dynset(key, body, path);
+      case 'ct count':
+        return this.connlimit(body, path);
       case 'notrack':
         if (body !== null) throw new ValidationError(path, body, 'expected null');
         this.expressions.push({ expr: 'notrack' });
         return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, ct count, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 

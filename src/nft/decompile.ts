@@ -12,6 +12,7 @@ import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
+import { NFT_CONNLIMIT_F_INV } from './expr/connlimit.js';
 import { NFT_CMP_EQ, NFT_CMP_GT, NFT_CMP_GTE, NFT_CMP_LT, NFT_CMP_LTE, NFT_CMP_NEQ } from './expr/cmp.js';
 import { NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES } from './expr/limit.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
@@ -522,6 +523,13 @@ class RuleDecompiler {
       case 'notrack':
         this.statements.push({ json: { notrack: null } });
         return 0;
+      case 'connlimit': {
+        const flags = (d.flags as number | undefined) ?? 0;
+        if (d.count === undefined || (flags & ~NFT_CONNLIMIT_F_INV) !== 0) throw new Unreadable();
+        // As nft lists it: `inv` only when set.
+        this.statements.push({ json: { 'ct count': flags === NFT_CONNLIMIT_F_INV ? { val: d.count as number, inv: true } : { val: d.count as number } } });
+        return 0;
+      }
       case 'nat':
         this.statements.push({ json: this.nat(d) });
         return 0;

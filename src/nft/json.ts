@@ -61,6 +61,11 @@ export interface NftStatement {
   /** The packet bypasses conntrack (in a chain at priority raw). */
   notrack?: null;
   /**
+   * Matches while at most `val` of the connections that reached this statement are open (with
+   * `inv`, more than `val`): `tcp dport 22 ct count over 4 reject`.
+   */
+  'ct count'?: { val: number; inv?: boolean };
+  /**
    * Hands the packet to the local transparent socket at `addr`/`port` (prerouting, after a
    * transport protocol match). `family` only in inet tables; without it a port alone serves both.
    */

@@ -127,6 +127,7 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
     { expr: 'dynset', sregKey: 1, sregData: 2, op: 1, timeout: 60000, set: 'sticky', setId: 3, flags: 0 },
     { expr: 'dynset', sregKey: 1, op: 2, set: 'seen', setId: 1 },
   ],
+  connlimit: [{ expr: 'connlimit', count: 4, flags: 1 }, { expr: 'connlimit', count: 0, flags: 0 }],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },

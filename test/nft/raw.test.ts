@@ -1,5 +1,5 @@
 /**
- * Expressions routemark does not know (socket cgroupv2, connlimit, nftrace, meta cgroup, the
+ * Expressions routemark does not know (socket cgroupv2, ipsec, nftrace, meta cgroup, the
  * statements of a set statement's element) come back in a clearly marked `raw` statement, never
  * dropped, next to the statements routemark does read; applying that listing with routemark
  * recreates rules nft lists identically.
@@ -12,7 +12,7 @@ import { nftFile, nftObjects } from './helpers.js';
 const RULES = `
 table ip r {
   chain pre { type filter hook prerouting priority raw; policy accept;
-    tcp dport 8080 ct count over 10
+    tcp dport 8080 ipsec in reqid 1
   }
   chain in { type filter hook input priority 0; policy accept;
     socket cgroupv2 level 1 "/" counter accept
@@ -42,7 +42,7 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
   t.equal(rules.length, 6);
   const names = (statement: NftStatement | undefined) => statement?.raw?.map((r) => r.expr);
 
-  t.same(names(rules[0]![1]), ['connlimit'], 'ct count (connlimit) is raw');
+  t.same(names(rules[0]![1]), ['xfrm', 'cmp'], 'ipsec (xfrm) and the cmp on its register are raw');
   t.same(rules[0]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } }, 'beside the match routemark reads');
   t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket cgroupv2 and the cmp on its register are one raw statement');
   t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');

@@ -122,6 +122,13 @@ const CASES: [string, unknown, string, unknown][] = [
   ['a map value of the wrong type', rule(mapTo('@sticky', '192.0.2.1')), 'nftables[2].add.rule.expr[0].map.data', '192.0.2.1'],
   ['a map statement on a verdict map', rule(mapTo('@vm', { accept: null })), 'nftables[2].add.rule.expr[0].map.map', '@vm'],
   ['a map named without @', rule(mapTo('sticky', 1)), 'nftables[2].add.rule.expr[0].map.map', 'sticky'],
+  ['ct count without a count', rule({ 'ct count': { inv: true } }), 'nftables[2].add.rule.expr[0].ct count.val', undefined],
+  ['a negative ct count', rule({ 'ct count': { val: -1 } }), 'nftables[2].add.rule.expr[0].ct count.val', -1],
+  ['a ct count above 32 bits', rule({ 'ct count': { val: 2 ** 32 } }), 'nftables[2].add.rule.expr[0].ct count.val', 2 ** 32],
+  ['a ct count as a string', rule({ 'ct count': { val: '4' } }), 'nftables[2].add.rule.expr[0].ct count.val', '4'],
+  ['ct count inv as a string', rule({ 'ct count': { val: 4, inv: 'yes' } }), 'nftables[2].add.rule.expr[0].ct count.inv', 'yes'],
+  ['an unknown ct count property', rule({ 'ct count': { val: 4, over: true } }), 'nftables[2].add.rule.expr[0].ct count.over', true],
+  ['ct count as a number', rule({ 'ct count': 4 }), 'nftables[2].add.rule.expr[0].ct count', 4],
 ];
 
 t.test('bad input: ValidationError with the field path and value; nothing sent', async (t) => {

@@ -7,6 +7,7 @@ import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../constants.js'
 import { bitwiseKind, type BitwiseExpr } from './bitwise.js';
 import { byteorderKind, type ByteorderExpr } from './byteorder.js';
 import { cmpKind, type CmpExpr } from './cmp.js';
+import { connlimitKind, type ConnlimitExpr } from './connlimit.js';
 import { counterKind, type CounterExpr } from './counter.js';
 import { ctKind, type CtExpr } from './ct.js';
 import { dynsetKind, type DynsetExpr } from './dynset.js';
@@ -33,7 +34,7 @@ import { socketKind, type SocketExpr } from './socket.js';
 import { tproxyKind, type TproxyExpr } from './tproxy.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, CounterExpr, CtExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -63,13 +64,14 @@ export type KnownExpr =
   | HashExpr
   | SocketExpr
   | TproxyExpr
-  | DynsetExpr;
+  | DynsetExpr
+  | ConnlimitExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
