@@ -180,6 +180,10 @@ const AttrSpec kConnlimit[] = {
     {NFTNL_EXPR_CONNLIMIT_COUNT, "count", AttrKind::kU32},
     {NFTNL_EXPR_CONNLIMIT_FLAGS, "flags", AttrKind::kU32},
 };
+const AttrSpec kDup[] = {
+    {NFTNL_EXPR_DUP_SREG_ADDR, "sregAddr", AttrKind::kU32},
+    {NFTNL_EXPR_DUP_SREG_DEV, "sregDev", AttrKind::kU32},
+};
 // The statements of `add @s { ip saddr counter }`.
 const uint16_t kDynsetUnread[] = {NFTNL_EXPR_DYNSET_EXPR, NFTNL_EXPR_DYNSET_EXPRESSIONS};
 
@@ -196,7 +200,7 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("fib", kFib),             ROUTEMARK_SPEC("quota", kQuota),
     ROUTEMARK_SPEC("numgen", kNumgen),       ROUTEMARK_SPEC("hash", kHash),
     ROUTEMARK_SPEC("socket", kSocket),       ROUTEMARK_SPEC("tproxy", kTproxy),
-    ROUTEMARK_SPEC("connlimit", kConnlimit),
+    ROUTEMARK_SPEC("connlimit", kConnlimit), ROUTEMARK_SPEC("dup", kDup),
     {"notrack", nullptr, 0},  // no attributes
     {"dynset", kDynset, sizeof(kDynset) / sizeof(kDynset[0]), kDynsetUnread, sizeof(kDynsetUnread) / sizeof(kDynsetUnread[0])},
 };

@@ -907,6 +907,28 @@ class RuleCompiler {
     this.expressions.push({ expr: 'connlimit', count, flags: object.inv ? NFT_CONNLIMIT_F_INV : 0 });
   }
 
+  /**
+   * `dup to ADDR [device DEV]`: the address into register 1 and the interface's index into
+   * register 2, as nft loads them. The kernel has dup for ip and ip6 tables (and netdev), none
+   * for inet tables, and no copy without an address there.
+   */
+  private dup(body: unknown, field: string): void {
+    const object = asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"addr", "dev"}');
+    onlyKeys(object, ['addr', 'dev'], field, 'unknown dup property');
+    if (this.context.family === NFPROTO_INET) throw new ValidationError(field, body, 'the kernel has no dup for inet tables (nft refuses it too): use an ip or ip6 table');
+    if (object.addr === undefined) throw new ValidationError(`${field}.addr`, undefined, 'expected the address to send the copy to');
+    if (typeof object.addr !== 'string' || object.addr.includes('/')) throw new ValidationError(`${field}.addr`, object.addr, 'expected one address');
+    this.expressions.push({ expr: 'immediate', dreg: NFT_REG_1, data: this.parseConstant(addressType(this.context.family), object.addr, `${field}.addr`) });
+    const d: Extract<ExprDescriptor, { expr: 'dup' }> = { expr: 'dup', sregAddr: NFT_REG_1 };
+    if (object.dev !== undefined) {
+      // An interface that is gone is listed by its index, as for oif: that is taken back too.
+      this.expressions.push({ expr: 'immediate', dreg: NFT_REG_2, data: this.parseConstant(META_KEYS.get('oif')!.type, object.dev, `${field}.dev`) });
+      d.sregDev = NFT_REG_2;
+    }
+    this.expressions.push(d);
+  }
+
   /** Loads a port or port range into registers; returns [min, max]. */
   private ports(port: unknown, field: string, firstReg: number): [number, number | undefined] {
     const type = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
@@ -1123,12 +1145,14 @@ class RuleCompiler {
         return this.dynset(key, body, path);
       case 'ct count':
         return this.connlimit(body, path);
+      case 'dup':
+        return this.dup(body, path);
       case 'notrack':
         if (body !== null) throw new ValidationError(path, body, 'expected null');
         this.expressions.push({ expr: 'notrack' });
         return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, ct count, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, ct count, dup, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 

@@ -523,6 +523,9 @@ class RuleDecompiler {
       case 'notrack':
         this.statements.push({ json: { notrack: null } });
         return 0;
+      case 'dup':
+        this.statements.push({ json: { dup: this.dup(d) } });
+        return 0;
       case 'connlimit': {
         const flags = (d.flags as number | undefined) ?? 0;
         if (d.count === undefined || (flags & ~NFT_CONNLIMIT_F_INV) !== 0) throw new Unreadable();
@@ -835,6 +838,20 @@ class RuleDecompiler {
     const port = this.ports(d.regPort as number | undefined, undefined);
     if (port !== undefined) out.port = port;
     this.releaseRegisters(d.regAddr as number | undefined, d.regPort as number | undefined);
+    return out;
+  }
+
+  /** `dup to ADDR [device DEV]`: constants in the registers it reads, as nft lists them. */
+  private dup(d: Record<string, unknown>): NftStatement['dup'] {
+    if (this.context.family !== NFPROTO_IPV4 && this.context.family !== NFPROTO_IPV6) throw new Unreadable();
+    const type = datatype(this.context.family === NFPROTO_IPV6 ? 'ipv6_addr' : 'ipv4_addr')!;
+    const addr = this.constOf(d.sregAddr as number | undefined);
+    const dev = this.constOf(d.sregDev as number | undefined);
+    const devType = META_KEYS.get('oif')!.type;
+    if (addr === undefined || addr.length !== type.size || (dev !== undefined && dev.length !== devType.size)) throw new Unreadable();
+    this.releaseRegisters(d.sregAddr as number, d.sregDev as number | undefined);
+    const out: NonNullable<NftStatement['dup']> = { addr: type.format(addr, this.context) };
+    if (dev !== undefined) out.dev = devType.format(dev, this.context);
     return out;
   }
 

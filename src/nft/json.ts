@@ -66,6 +66,11 @@ export interface NftStatement {
    */
   'ct count'?: { val: number; inv?: boolean };
   /**
+   * Sends a copy of the packet to the gateway `addr` (its addresses unchanged), by the interface
+   * `dev` if given (it must exist). ip and ip6 tables only: the kernel has no dup for inet.
+   */
+  dup?: { addr: NftExpression; dev?: NftExpression };
+  /**
    * Hands the packet to the local transparent socket at `addr`/`port` (prerouting, after a
    * transport protocol match). `family` only in inet tables; without it a port alone serves both.
    */

@@ -140,7 +140,7 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
     else elements.set(key, [...o.elements]);
   }
   let interfaces: InterfaceNames | undefined;
-  const needsInterfaces = rules.some((r) => r.expr.some((e) => e.expr === 'meta' && (e.key === NFT_META_IIF || e.key === NFT_META_OIF) && e.dreg !== undefined));
+  const needsInterfaces = rules.some((r) => r.expr.some((e) => (e.expr === 'meta' && (e.key === NFT_META_IIF || e.key === NFT_META_OIF) && e.dreg !== undefined) || (e.expr === 'dup' && e.sregDev !== undefined)));
   if (needsInterfaces) interfaces = await context.interfaces();
   const out: NftListing['nftables'] = [{ metainfo: { version: 'routemark', json_schema_version: 1 } }];
   for (const table of tables) {

@@ -128,6 +128,7 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
     { expr: 'dynset', sregKey: 1, op: 2, set: 'seen', setId: 1 },
   ],
   connlimit: [{ expr: 'connlimit', count: 4, flags: 1 }, { expr: 'connlimit', count: 0, flags: 0 }],
+  dup: [{ expr: 'dup', sregAddr: 1 }, { expr: 'dup', sregAddr: 1, sregDev: 2 }],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },

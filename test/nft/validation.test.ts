@@ -129,6 +129,14 @@ const CASES: [string, unknown, string, unknown][] = [
   ['ct count inv as a string', rule({ 'ct count': { val: 4, inv: 'yes' } }), 'nftables[2].add.rule.expr[0].ct count.inv', 'yes'],
   ['an unknown ct count property', rule({ 'ct count': { val: 4, over: true } }), 'nftables[2].add.rule.expr[0].ct count.over', true],
   ['ct count as a number', rule({ 'ct count': 4 }), 'nftables[2].add.rule.expr[0].ct count', 4],
+  ['dup without an address', rule({ dup: { dev: 'lo' } }), 'nftables[2].add.rule.expr[0].dup.addr', undefined],
+  ['dup to an IPv6 address in an ip table', rule({ dup: { addr: '2001:db8::1' } }), 'nftables[2].add.rule.expr[0].dup.addr', '2001:db8::1'],
+  ['dup to a prefix', rule({ dup: { addr: '192.0.2.0/24' } }), 'nftables[2].add.rule.expr[0].dup.addr', '192.0.2.0/24'],
+  ['dup to an address map', rule({ dup: { addr: { map: { key: saddr, data: { set: [['192.0.2.1', '192.0.2.2']] } } } } }), 'nftables[2].add.rule.expr[0].dup.addr', { map: { key: saddr, data: { set: [['192.0.2.1', '192.0.2.2']] } } }],
+  ['dup by an interface that does not exist', rule({ dup: { addr: '192.0.2.1', dev: 'nope0' } }), 'nftables[2].add.rule.expr[0].dup.dev', 'nope0'],
+  ['dup by an interface given as true', rule({ dup: { addr: '192.0.2.1', dev: true } }), 'nftables[2].add.rule.expr[0].dup.dev', true],
+  ['an unknown dup property', rule({ dup: { addr: '192.0.2.1', device: 'lo' } }), 'nftables[2].add.rule.expr[0].dup.device', 'lo'],
+  ['dup in an inet table', { add: { rule: { family: 'inet', table: 'i', chain: 'c', expr: [{ dup: { addr: '192.0.2.1' } }] } } }, 'nftables[2].add.rule.expr[0].dup', { addr: '192.0.2.1' }],
 ];
 
 t.test('bad input: ValidationError with the field path and value; nothing sent', async (t) => {

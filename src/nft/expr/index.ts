@@ -10,6 +10,7 @@ import { cmpKind, type CmpExpr } from './cmp.js';
 import { connlimitKind, type ConnlimitExpr } from './connlimit.js';
 import { counterKind, type CounterExpr } from './counter.js';
 import { ctKind, type CtExpr } from './ct.js';
+import { dupKind, type DupExpr } from './dup.js';
 import { dynsetKind, type DynsetExpr } from './dynset.js';
 import { exthdrKind, type ExthdrExpr } from './exthdr.js';
 import { fibKind, type FibExpr } from './fib.js';
@@ -34,7 +35,7 @@ import { socketKind, type SocketExpr } from './socket.js';
 import { tproxyKind, type TproxyExpr } from './tproxy.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DupExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -65,13 +66,14 @@ export type KnownExpr =
   | SocketExpr
   | TproxyExpr
   | DynsetExpr
-  | ConnlimitExpr;
+  | ConnlimitExpr
+  | DupExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind, dupKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
