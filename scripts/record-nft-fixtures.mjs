@@ -28,7 +28,7 @@ const MAP_UPDATE_MARK = [{ map: { op: 'update', elem: saddr, data: { meta: { key
 const MAP_ADD_TIMEOUT = [{ map: { op: 'add', elem: { elem: { val: saddr, timeout: 60 } }, data: 5, map: '@sticky' } }];
 const MAP_UPDATE_CONCAT = [{ map: { op: 'update', elem: { concat: [saddr, { payload: { protocol: 'tcp', field: 'dport' } }] }, data: { ct: { key: 'mark' } }, map: '@flows' } }, { accept: null }];
 
-// name, family, chain definition, rule, named sets/maps (nft syntax, inside the table), and for
+// name, family, chain definition, rule, named sets/maps/objects (nft syntax, inside the table), and for
 // rules nft lists partly as text, the rule's statements as JSON
 const FORMS = [
   ['meta-mark', 'ip', FILTER_IN, 'meta mark 0x41 accept'],
@@ -218,6 +218,11 @@ const FORMS = [
   ['dup-addr', 'ip', MANGLE_PRE, 'dup to 192.0.2.10'],
   ['dup-addr-device', 'ip', MANGLE_PRE, 'udp dport 5000 dup to 192.0.2.9 device "lo"'],
   ['dup-ip6-device', 'ip6', FILTER_IN, 'dup to 2001:db8::1 device "lo" accept'],
+  ['counter-named', 'ip', FILTER_IN, 'counter name "up1" accept', 'counter up1 { packets 5 bytes 300 }'],
+  ['counter-named-comment', 'ip', ROUTE_OUT, 'oifname "tun0" counter name "up2"', 'counter up2 { comment "second uplink"; }'],
+  ['counter-named-ip6', 'ip6', FILTER_IN, 'counter name "c6"', 'counter c6 { }'],
+  ['quota-named-over', 'ip', FILTER_IN, 'quota name "q1" drop', 'quota q1 { over 10 mbytes used 1 mbytes }'],
+  ['quota-named-inet', 'inet', FILTER_IN, 'tcp dport 80 quota name "q2"', 'quota q2 { 2000 bytes }'],
   ['set-add', 'ip', FILTER_IN, 'add @seen { ip saddr }', 'set seen { type ipv4_addr; flags dynamic; }'],
   ['set-add-port-not-dynamic', 'ip6', FILTER_IN, 'add @ports { tcp dport } accept', 'set ports { type inet_service; }'],
   ['set-update-timeout', 'ip', FILTER_IN, 'update @seen { ip saddr timeout 30s }', 'set seen { type ipv4_addr; flags dynamic,timeout; timeout 1h; }'],
@@ -249,7 +254,7 @@ try {
     };
     const rules = listing.filter((o) => o.rule && o.rule.chain === 'c').map((o) => strip(o.rule));
     if (rules.length !== 1) throw new Error(`${name}: expected one rule, got ${rules.length}`);
-    const objects = listing.filter((o) => o.set || o.map).map((o) => (o.set ? { set: strip(o.set) } : { map: strip(o.map) }));
+    const objects = listing.filter((o) => o.set || o.map || o.counter || o.quota).map((o) => Object.fromEntries(Object.entries(o).map(([kind, body]) => [kind, strip(body)])));
     const chains = listing.filter((o) => o.chain && o.chain.name !== 'c').map((o) => ({ chain: strip(o.chain) }));
     const chainObject = strip(listing.find((o) => o.chain && o.chain.name === 'c').chain);
     const fixture = {

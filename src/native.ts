@@ -50,10 +50,10 @@ export interface NativeAddon {
   nftParse(data: Uint8Array): string;
   /**
    * Builds one nf_tables message with libnftnl from a descriptor (native/nft/build.cc): the
-   * oracle tests compare TypeScript's encoder with. `kind` is rule, table, chain, set or
-   * elements.
+   * oracle tests compare TypeScript's encoder with. `kind` is rule, table, chain, set,
+   * elements or obj (a stateful object).
    */
-  nftBuild(kind: 'rule' | 'table' | 'chain' | 'set' | 'elements', msgType: number, family: number, flags: number, seq: number, descriptor: object): Buffer;
+  nftBuild(kind: 'rule' | 'table' | 'chain' | 'set' | 'elements' | 'obj', msgType: number, family: number, flags: number, seq: number, descriptor: object): Buffer;
 }
 
 let addon: NativeAddon | undefined;

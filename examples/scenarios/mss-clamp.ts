@@ -66,7 +66,7 @@ async function countSynsByMss(ns: Handle, port: number, sizes: number[]): Promis
     const counts = new Map<number, number>();
     rules.forEach((rule, i) => {
       const counter = rule.expr?.find((s) => s.counter !== undefined)?.counter;
-      counts.set(sizes[i]!, counter?.packets ?? 0);
+      counts.set(sizes[i]!, typeof counter === 'object' ? (counter?.packets ?? 0) : 0);
     });
     return counts;
   };

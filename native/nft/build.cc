@@ -9,6 +9,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -245,6 +246,57 @@ bool BuildElements(Napi::Env env, nlmsghdr* nlh, const Napi::Object& desc) {
   return true;
 }
 
+// Stateful objects: the descriptor's keys of each type's attributes (NFTNL_OBJ_*).
+struct ObjAttr {
+  uint16_t id;
+  const char* key;
+  bool u64;
+};
+const ObjAttr kCounterObj[] = {{NFTNL_OBJ_CTR_PKTS, "packets", true}, {NFTNL_OBJ_CTR_BYTES, "bytes", true}};
+const ObjAttr kQuotaObj[] = {
+    {NFTNL_OBJ_QUOTA_BYTES, "bytes", true}, {NFTNL_OBJ_QUOTA_CONSUMED, "consumed", true}, {NFTNL_OBJ_QUOTA_FLAGS, "flags", false}};
+
+bool BuildObj(Napi::Env env, nlmsghdr* nlh, const Napi::Object& desc) {
+  std::unique_ptr<nftnl_obj, void (*)(const nftnl_obj*)> obj(nftnl_obj_alloc(), nftnl_obj_free);
+  nftnl_obj* o = obj.get();
+  Napi::Value value;
+  if (Get(desc, "table", &value)) nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, ToStr(value).c_str());
+  if (Get(desc, "name", &value)) nftnl_obj_set_str(o, NFTNL_OBJ_NAME, ToStr(value).c_str());
+  uint32_t type = 0;
+  if (Get(desc, "type", &value)) {
+    type = ToU32(value);
+    nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, type);
+  }
+  if (Get(desc, "handle", &value)) nftnl_obj_set_u64(o, NFTNL_OBJ_HANDLE, ToU64(value));
+  std::vector<uint8_t> userdata;
+  if (Get(desc, "userdata", &value) && ToBytes(value, &userdata)) {
+    nftnl_obj_set_data(o, NFTNL_OBJ_USERDATA, userdata.data(), userdata.size());
+  }
+  const ObjAttr* attrs = nullptr;
+  size_t count = 0;
+  const char* data_key = nullptr;
+  if (type == NFT_OBJECT_COUNTER) {
+    attrs = kCounterObj;
+    count = sizeof(kCounterObj) / sizeof(kCounterObj[0]);
+    data_key = "counter";
+  } else if (type == NFT_OBJECT_QUOTA) {
+    attrs = kQuotaObj;
+    count = sizeof(kQuotaObj) / sizeof(kQuotaObj[0]);
+    data_key = "quota";
+  }
+  Napi::Value data;
+  if (data_key != nullptr && Get(desc, data_key, &data) && data.IsObject()) {
+    Napi::Object fields = data.As<Napi::Object>();
+    for (size_t i = 0; i < count; i++) {
+      if (!Get(fields, attrs[i].key, &value)) continue;
+      if (attrs[i].u64) nftnl_obj_set_u64(o, attrs[i].id, ToU64(value));
+      else nftnl_obj_set_u32(o, attrs[i].id, ToU32(value));
+    }
+  }
+  nftnl_obj_nlmsg_build_payload(nlh, o);
+  return true;
+}
+
 Napi::Value Build(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 6 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber() ||
@@ -267,6 +319,7 @@ Napi::Value Build(const Napi::CallbackInfo& info) {
   else if (kind == "chain") ok = BuildChain(env, nlh, desc);
   else if (kind == "set") ok = BuildSet(env, nlh, desc);
   else if (kind == "elements") ok = BuildElements(env, nlh, desc);
+  else if (kind == "obj") ok = BuildObj(env, nlh, desc);
   else {
     Napi::TypeError::New(env, "nftBuild: unknown kind " + kind).ThrowAsJavaScriptException();
     return env.Undefined();

@@ -184,6 +184,13 @@ const AttrSpec kDup[] = {
     {NFTNL_EXPR_DUP_SREG_ADDR, "sregAddr", AttrKind::kU32},
     {NFTNL_EXPR_DUP_SREG_DEV, "sregDev", AttrKind::kU32},
 };
+const AttrSpec kObjref[] = {
+    {NFTNL_EXPR_OBJREF_IMM_TYPE, "type", AttrKind::kU32},
+    {NFTNL_EXPR_OBJREF_IMM_NAME, "name", AttrKind::kString},
+    {NFTNL_EXPR_OBJREF_SET_SREG, "setSreg", AttrKind::kU32},
+    {NFTNL_EXPR_OBJREF_SET_NAME, "set", AttrKind::kString},
+    {NFTNL_EXPR_OBJREF_SET_ID, "setId", AttrKind::kU32},
+};
 // The statements of `add @s { ip saddr counter }`.
 const uint16_t kDynsetUnread[] = {NFTNL_EXPR_DYNSET_EXPR, NFTNL_EXPR_DYNSET_EXPRESSIONS};
 
@@ -201,6 +208,7 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("numgen", kNumgen),       ROUTEMARK_SPEC("hash", kHash),
     ROUTEMARK_SPEC("socket", kSocket),       ROUTEMARK_SPEC("tproxy", kTproxy),
     ROUTEMARK_SPEC("connlimit", kConnlimit), ROUTEMARK_SPEC("dup", kDup),
+    ROUTEMARK_SPEC("objref", kObjref),
     {"notrack", nullptr, 0},  // no attributes
     {"dynset", kDynset, sizeof(kDynset) / sizeof(kDynset[0]), kDynsetUnread, sizeof(kDynsetUnread) / sizeof(kDynsetUnread[0])},
 };

@@ -1,6 +1,6 @@
 // nftParse(data: Uint8Array): string
 //
-// Reads nf_tables messages (NEWTABLE, NEWCHAIN, NEWSET, NEWSETELEM, NEWRULE, NEWGEN: dump
+// Reads nf_tables messages (NEWTABLE, NEWCHAIN, NEWSET, NEWSETELEM, NEWRULE, NEWOBJ, NEWGEN: dump
 // replies, echoes and events, ours or any other tool's) through libnftnl and returns one JSON
 // array with one object per message. Rule expressions become descriptors (see expr_table.cc);
 // an expression routemark does not know comes back with its netlink attributes as hex, never
@@ -11,6 +11,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -376,6 +377,44 @@ void WriteElements(JsonWriter& json, const nlmsghdr* nlh) {
   json.EndObject();
 }
 
+// A stateful object; counters and quotas with their state, other types by name and type only.
+void WriteObj(JsonWriter& json, const nlmsghdr* nlh) {
+  std::unique_ptr<nftnl_obj, void (*)(const nftnl_obj*)> obj(nftnl_obj_alloc(), nftnl_obj_free);
+  json.BeginObject();
+  json.Key("type");
+  json.String("obj");
+  nftnl_obj* o = obj.get();
+  if (o == nullptr || nftnl_obj_nlmsg_parse(nlh, o) < 0) {
+    json.Key("error");
+    json.String("unparsable object message");
+    json.EndObject();
+    return;
+  }
+  json.Key("family");
+  json.Unsigned(nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY));
+  if (nftnl_obj_is_set(o, NFTNL_OBJ_TABLE)) { json.Key("table"); json.String(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE)); }
+  if (nftnl_obj_is_set(o, NFTNL_OBJ_NAME)) { json.Key("name"); json.String(nftnl_obj_get_str(o, NFTNL_OBJ_NAME)); }
+  if (nftnl_obj_is_set(o, NFTNL_OBJ_HANDLE)) { json.Key("handle"); json.Unsigned(nftnl_obj_get_u64(o, NFTNL_OBJ_HANDLE)); }
+  if (nftnl_obj_is_set(o, NFTNL_OBJ_USE)) { json.Key("use"); json.Unsigned(nftnl_obj_get_u32(o, NFTNL_OBJ_USE)); }
+  uint32_t type = nftnl_obj_is_set(o, NFTNL_OBJ_TYPE) ? nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) : 0;
+  json.Key("objType");
+  json.Unsigned(type);
+  if (type == NFT_OBJECT_COUNTER) {
+    if (nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS)) { json.Key("packets"); json.Unsigned(nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS)); }
+    if (nftnl_obj_is_set(o, NFTNL_OBJ_CTR_BYTES)) { json.Key("bytes"); json.Unsigned(nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)); }
+  } else if (type == NFT_OBJECT_QUOTA) {
+    if (nftnl_obj_is_set(o, NFTNL_OBJ_QUOTA_BYTES)) { json.Key("bytes"); json.Unsigned(nftnl_obj_get_u64(o, NFTNL_OBJ_QUOTA_BYTES)); }
+    if (nftnl_obj_is_set(o, NFTNL_OBJ_QUOTA_CONSUMED)) { json.Key("consumed"); json.Unsigned(nftnl_obj_get_u64(o, NFTNL_OBJ_QUOTA_CONSUMED)); }
+    if (nftnl_obj_is_set(o, NFTNL_OBJ_QUOTA_FLAGS)) { json.Key("flags"); json.Unsigned(nftnl_obj_get_u32(o, NFTNL_OBJ_QUOTA_FLAGS)); }
+  }
+  if (nftnl_obj_is_set(o, NFTNL_OBJ_USERDATA)) {
+    uint32_t length = 0;
+    const void* data = nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA, &length);
+    WriteUserdata(json, data, length);
+  }
+  json.EndObject();
+}
+
 void WriteGen(JsonWriter& json, const nlmsghdr* nlh) {
   std::unique_ptr<nftnl_gen, void (*)(const nftnl_gen*)> gen(nftnl_gen_alloc(), nftnl_gen_free);
   json.BeginObject();
@@ -423,6 +462,9 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
         break;
       case NFT_MSG_NEWGEN:
         WriteGen(json, nlh);
+        break;
+      case NFT_MSG_NEWOBJ:
+        WriteObj(json, nlh);
         break;
       default:
         json.BeginObject();

@@ -165,6 +165,13 @@ function formatElement(element: NftExpression): string {
   return formatExpression(element);
 }
 
+/** The element of a set or map statement, with its timeout as nft prints it. */
+function formatElementKey(element: NftExpression): string {
+  const wrapped = typeof element === 'object' && element !== null && !Array.isArray(element) ? element.elem : undefined;
+  if (wrapped === undefined) return formatExpression(element);
+  return `${formatExpression(wrapped.val)}${wrapped.timeout !== undefined ? ` timeout ${wrapped.timeout}s` : ''}`;
+}
+
 function formatVerdictOrExpression(value: NftExpression): string {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     for (const verdict of ['accept', 'drop', 'continue', 'return'] as const) if (verdict in value) return verdict;
@@ -193,7 +200,15 @@ export function formatStatement(statement: NftStatement): string {
     return `${formatExpression(left)}${op} ${right}`;
   }
   if (s.mangle) return `${formatExpression(s.mangle.key)} set ${formatExpression(s.mangle.value)}`;
-  if ('counter' in s) return s.counter ? `counter packets ${s.counter.packets ?? 0} bytes ${s.counter.bytes ?? 0}` : 'counter';
+  if ('counter' in s) {
+    if (typeof s.counter === 'string') return `counter name ${JSON.stringify(s.counter)}`;
+    return s.counter ? `counter packets ${s.counter.packets ?? 0} bytes ${s.counter.bytes ?? 0}` : 'counter';
+  }
+  if (typeof s.quota === 'string') return `quota name ${JSON.stringify(s.quota)}`;
+  if (s['ct count']) return `ct count ${s['ct count'].inv ? 'over ' : ''}${s['ct count'].val}`;
+  if (s.dup) return `dup to ${formatExpression(s.dup.addr)}${s.dup.dev !== undefined ? ` device ${JSON.stringify(s.dup.dev)}` : ''}`;
+  if (s.set) return `${s.set.op} ${s.set.set} { ${formatElementKey(s.set.elem)} }`;
+  if (s.map) return `${s.map.op} ${s.map.map} { ${formatElementKey(s.map.elem)} : ${formatExpression(s.map.data)} }`;
   if ('snat' in s) return `snat${natTarget(s.snat)}`;
   if ('dnat' in s) return `dnat${natTarget(s.dnat)}`;
   if ('masquerade' in s) return `masquerade${natTarget(s.masquerade)}`;
@@ -231,6 +246,12 @@ export function formatNft(listing: NftListing): string[] {
       if (set.flags?.length) parts.push(`flags ${set.flags.join(',')};`);
       if (set.elem?.length) parts.push(`elements = { ${set.elem.map(formatElement).join(', ')} }`);
       bodyOf(set.family, set.table).push(`  ${'map' in item ? 'map' : 'set'} ${set.name} { ${parts.join(' ')} }`);
+    } else if ('counter' in item) {
+      const counter = item.counter;
+      bodyOf(counter.family, counter.table).push(`  counter ${counter.name} { packets ${counter.packets ?? 0} bytes ${counter.bytes ?? 0} }`);
+    } else if ('quota' in item) {
+      const quota = item.quota;
+      bodyOf(quota.family, quota.table).push(`  quota ${quota.name} { ${quota.inv ? 'over ' : ''}${quota.bytes} bytes${quota.used ? ` used ${quota.used} bytes` : ''} }`);
     } else if ('rule' in item) {
       const rule: NftRule = item.rule;
       const text = `    ${(rule.expr ?? []).map(formatStatement).join(' ')}${rule.comment ? ` comment ${JSON.stringify(rule.comment)}` : ''} # handle ${rule.handle ?? '?'}`;

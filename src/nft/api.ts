@@ -9,10 +9,11 @@ import { ERESTART, RulesetChangedError } from './errors.js';
 import { InterfacesNeeded, type InterfaceNames } from './datatypes.js';
 import type { ParsedSet } from './decompile.js';
 import { fetchInterfaces } from './interfaces.js';
-import type { NftCommand, NftDocument, NftExpression, NftFamily, NftListing, NftTable } from './json.js';
-import { getGeneration, listRuleset, listTables } from './list.js';
+import type { NftCommand, NftDocument, NftExpression, NftFamily, NftListing, NftObjectsRef, NftStatefulObject, NftTable } from './json.js';
+import { getGeneration, listRuleset, listTables, resetObjects } from './list.js';
 import { writeNfgenmsg } from './messages.js';
-import { definitionOfParsed, parseFamily } from './objects.js';
+import { OBJECT_TYPES, definitionOfParsed, objectName, parseFamily } from './objects.js';
+import { asObject, onlyKeys, singleKey } from './values.js';
 import { RuleTemplates } from './template.js';
 import { SetNeeded, buildTransaction, parseCommands, type KnownSet, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
 
@@ -96,6 +97,10 @@ export interface NftListFilter {
   chain?: string;
   /** Only this set or map of `table`. */
   set?: string;
+  /** Only this named counter of `table`, like `nft list counter`: only tables and objects are read. */
+  counter?: string;
+  /** Only this named quota of `table`, like `nft list quota`: only tables and objects are read. */
+  quota?: string;
 }
 
 /** A listing together with the ruleset generation it shows (for `apply({generation})`). */
@@ -113,8 +118,8 @@ export interface NftSetRef {
 }
 
 /**
- * nf_tables (`nft`) in one namespace: tables, chains, rules, sets and maps, written and read as
- * nftables JSON (libnftables-json(5)).
+ * nf_tables (`nft`) in one namespace: tables, chains, rules, sets, maps, and named counters and
+ * quotas, written and read as nftables JSON (libnftables-json(5)).
  *
  * @example
  * ```ts
@@ -141,7 +146,8 @@ export class NftApi {
   /**
    * Applies an nftables JSON document (`{"nftables": [...]}`, or just its command list) as one
    * atomic transaction, like `nft -j -f`: add, create, insert, replace, delete and flush of
-   * tables, chains, rules, sets, maps and elements. Either every command takes effect or none.
+   * tables, chains, rules, sets, maps and elements, and add, create and delete of counters and
+   * quotas. Either every command takes effect or none.
    *
    * Bad input rejects with a ValidationError naming the field (`nftables[3].add.rule.expr[1]...`)
    * before anything is sent. A kernel refusal rejects with a NetlinkError naming the command
@@ -211,17 +217,42 @@ export class NftApi {
    * `apply({generation})` so that the apply fails if anything changed in between.
    */
   async snapshot(filter: NftListFilter = {}): Promise<NftSnapshot> {
-    if ((filter.chain !== undefined || filter.set !== undefined) && filter.table === undefined) {
-      throw new ValidationError('filter.table', filter.table, 'listing a chain or set needs its table');
-    }
+    const named = [filter.chain, filter.set, filter.counter, filter.quota].filter((name) => name !== undefined);
+    if (named.length > 0 && filter.table === undefined) throw new ValidationError('filter.table', filter.table, 'listing a chain, set, counter or quota needs its table');
+    if (named.length > 1) throw new ValidationError('filter', filter, 'expected one of chain, set, counter and quota');
     const family = filter.family === undefined ? undefined : parseFamily(filter.family, 'filter.family');
-    const { listing, generation } = await listRuleset(this.connection, { family, table: filter.table, chain: filter.chain, set: filter.set }, { interfaces: () => this.interfaces() });
+    const { listing, generation } = await listRuleset(this.connection, { family, table: filter.table, chain: filter.chain, set: filter.set, counter: filter.counter, quota: filter.quota }, { interfaces: () => this.interfaces() });
     return { ruleset: listing, generation };
   }
 
   /** The current ruleset generation: it changes with every committed transaction. */
   generation(): Promise<number> {
     return getGeneration(this.connection);
+  }
+
+  /**
+   * Resets named counters or quotas and returns them as they were just before, as `nft -j reset
+   * counter ip t up1` prints them: `{ counter: { family, table, name } }` for one, without `name`
+   * every counter (quota) of the table. One request: it reads and zeroes in one step, so no
+   * packet is counted twice or lost between a read and a reset. It is not an {@link apply}
+   * command: the kernel takes no reset inside a transaction.
+   *
+   * @example
+   * ```ts
+   * const [before] = await ns.nft.reset({ counter: { family: 'ip', table: 'rm', name: 'up1' } });
+   * if (before !== undefined && 'counter' in before) console.log(before.counter.bytes); // bytes since the last reset
+   * ```
+   */
+  async reset(objects: NftObjectsRef): Promise<NftStatefulObject[]> {
+    const kind = singleKey(objects);
+    if (kind !== 'counter' && kind !== 'quota') throw new ValidationError('objects', objects, 'expected { counter: { family, table, name } } or { quota: ... }');
+    const ref = asObject((objects as Record<string, unknown>)[kind]);
+    if (ref === undefined) throw new ValidationError(`objects.${kind}`, (objects as Record<string, unknown>)[kind], 'expected { family, table, name }');
+    onlyKeys(ref, ['family', 'table', 'name'], `objects.${kind}`, 'unknown property (expected family, table and name)');
+    const family = parseFamily(ref.family, `objects.${kind}.family`);
+    const table = objectName(ref.table, `objects.${kind}.table`);
+    const name = ref.name === undefined ? undefined : objectName(ref.name, `objects.${kind}.name`);
+    return resetObjects(this.connection, { family, table, name, type: OBJECT_TYPES.get(kind)! }, `nft reset ${kind}`);
   }
 
   /** Adds elements to a named set or map in one transaction (split into as many messages as needed). */

@@ -9,7 +9,7 @@ import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
@@ -801,10 +801,15 @@ class RuleCompiler {
     throw new ValidationError(`${field}.key`, object.key, 'expected {"meta": {"key": "mark"}}, {"ct": {"key": "mark"}} or {"tcp option": {"name", "field"}}');
   }
 
+  /** `counter name "NAME"` / `quota name "NAME"`: the named object of the table, by an objref. */
+  private objref(type: number, name: string, field: string): void {
+    this.expressions.push({ expr: 'objref', type, name: shortString(name, field, 255) });
+  }
+
   private counter(body: unknown, field: string): void {
-    if (typeof body === 'string') throw new ValidationError(field, body, 'named counters are not supported; use {"counter": null}');
+    if (typeof body === 'string') return this.objref(NFT_OBJECT_COUNTER, body, field);
     const object = body === null ? {} : asObject(body);
-    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"packets", "bytes"}');
+    if (object === undefined) throw new ValidationError(field, body, 'expected null, {"packets", "bytes"} or the name of a counter');
     const count = (key: 'packets' | 'bytes') => {
       const v = object[key] ?? 0;
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ValidationError(`${field}.${key}`, v, 'expected a non-negative integer');
@@ -879,7 +884,8 @@ class RuleCompiler {
 
   private quota(body: unknown, field: string): void {
     const object = asObject(body);
-    if (object === undefined) throw new ValidationError(field, body, typeof body === 'string' ? 'named quotas are not supported' : 'expected {"val", "val_unit", "used", "used_unit", "inv"}');
+    if (typeof body === 'string') return this.objref(NFT_OBJECT_QUOTA, body, field);
+    if (object === undefined) throw new ValidationError(field, body, 'expected {"val", "val_unit", "used", "used_unit", "inv"} or the name of a quota');
     const bytes = (valueKey: 'val' | 'used', unitKey: 'val_unit' | 'used_unit'): number => {
       const value = object[valueKey] ?? 0;
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ValidationError(`${field}.${valueKey}`, value, 'expected a non-negative integer');

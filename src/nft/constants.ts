@@ -30,6 +30,10 @@ export const NFT_MSG_GETSETELEM = 13; // NFT_MSG_GETSETELEM
 export const NFT_MSG_DELSETELEM = 14; // NFT_MSG_DELSETELEM
 export const NFT_MSG_NEWGEN = 15; // NFT_MSG_NEWGEN
 export const NFT_MSG_GETGEN = 16; // NFT_MSG_GETGEN
+export const NFT_MSG_NEWOBJ = 18; // NFT_MSG_NEWOBJ
+export const NFT_MSG_GETOBJ = 19; // NFT_MSG_GETOBJ
+export const NFT_MSG_DELOBJ = 20; // NFT_MSG_DELOBJ
+export const NFT_MSG_GETOBJ_RESET = 21; // NFT_MSG_GETOBJ_RESET
 export const NFT_MSG_DESTROYTABLE = 26; // NFT_MSG_DESTROYTABLE (Linux 6.3)
 
 /** The netlink message type of an nf_tables message. */
@@ -171,6 +175,16 @@ export const NFTA_SET_ELEM_USERDATA = 6; // NFTA_SET_ELEM_USERDATA
 export const NFTA_SET_ELEM_KEY_END = 10; // NFTA_SET_ELEM_KEY_END
 export const NFT_SET_ELEM_INTERVAL_END = 0x1; // NFT_SET_ELEM_INTERVAL_END
 
+/** Stateful objects (enum nft_object_attributes, NFT_OBJECT_*). */
+export const NFTA_OBJ_TABLE = 1; // NFTA_OBJ_TABLE
+export const NFTA_OBJ_NAME = 2; // NFTA_OBJ_NAME
+export const NFTA_OBJ_TYPE = 3; // NFTA_OBJ_TYPE
+export const NFTA_OBJ_DATA = 4; // NFTA_OBJ_DATA
+export const NFTA_OBJ_HANDLE = 6; // NFTA_OBJ_HANDLE
+export const NFTA_OBJ_USERDATA = 8; // NFTA_OBJ_USERDATA
+export const NFT_OBJECT_COUNTER = 1; // NFT_OBJECT_COUNTER
+export const NFT_OBJECT_QUOTA = 2; // NFT_OBJECT_QUOTA
+
 /** Generation (enum nft_gen_attributes). */
 export const NFTA_GEN_ID = 1; // NFTA_GEN_ID
 
@@ -184,6 +198,7 @@ export const NFTNL_UDATA_SET_MERGE_ELEMENTS = 2; // NFTNL_UDATA_SET_MERGE_ELEMEN
 export const NFTNL_UDATA_SET_COMMENT = 7; // NFTNL_UDATA_SET_COMMENT
 export const NFTNL_UDATA_SET_ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
 export const NFTNL_UDATA_SET_ELEM_FLAGS = 1; // NFTNL_UDATA_SET_ELEM_FLAGS
+export const NFTNL_UDATA_OBJ_COMMENT = 0; // NFTNL_UDATA_OBJ_COMMENT
 
 /** The nf_tables multicast group: every committed change (enum nfnetlink_groups). */
 export const NFNLGRP_NFTABLES = 7; // NFNLGRP_NFTABLES

@@ -7,7 +7,7 @@
  */
 import { MessageWriter } from '../netlink/attributes.js';
 import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
@@ -526,6 +526,15 @@ class RuleDecompiler {
       case 'dup':
         this.statements.push({ json: { dup: this.dup(d) } });
         return 0;
+      case 'objref': {
+        // A named counter or quota; an object looked up in a map (`counter name ip saddr map
+        // @m`) stays raw.
+        if (typeof d.name !== 'string' || d.setSreg !== undefined) throw new Unreadable();
+        if (d.type === NFT_OBJECT_COUNTER) this.statements.push({ json: { counter: d.name } });
+        else if (d.type === NFT_OBJECT_QUOTA) this.statements.push({ json: { quota: d.name } });
+        else throw new Unreadable();
+        return 0;
+      }
       case 'connlimit': {
         const flags = (d.flags as number | undefined) ?? 0;
         if (d.count === undefined || (flags & ~NFT_CONNLIMIT_F_INV) !== 0) throw new Unreadable();

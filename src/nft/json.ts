@@ -53,11 +53,15 @@ export interface NftRawExpression {
 export interface NftStatement {
   match?: { op: string; left: NftExpression; right: NftExpression };
   mangle?: { key: NftExpression; value: NftExpression };
-  counter?: null | { packets?: number; bytes?: number };
+  /** An anonymous counter (`null`, listed with its values), or the named counter of the table: `"NAME"`. */
+  counter?: null | { packets?: number; bytes?: number } | string;
   log?: null | { prefix?: string; level?: string; group?: number; snaplen?: number; 'queue-threshold'?: number; flags?: string | string[] };
   limit?: { rate: number; per?: string; burst?: number; rate_unit?: string; burst_unit?: string; inv?: boolean };
-  /** Matches until `val` bytes have passed (with `inv`, only after); `used` is the count so far. */
-  quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean };
+  /**
+   * Matches until `val` bytes have passed (with `inv`, only after); `used` is the count so far.
+   * `"NAME"`: the named quota of the table.
+   */
+  quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean } | string;
   /** The packet bypasses conntrack (in a chain at priority raw). */
   notrack?: null;
   /**
@@ -175,6 +179,36 @@ export interface NftElement {
   elem: NftExpression | NftExpression[];
 }
 
+/**
+ * `{"counter": ...}` as a table's object: a named counter that rules count into with
+ * `{"counter": "NAME"}`. Listed with its `packets` and `bytes`; given, they are its start values.
+ */
+export interface NftCounter {
+  family: NftFamily;
+  table: string;
+  name: string;
+  handle?: number;
+  comment?: string;
+  packets?: number;
+  bytes?: number;
+}
+
+/**
+ * `{"quota": ...}` as a table's object: a named quota of `bytes` that rules use with
+ * `{"quota": "NAME"}`, matching until it is used up (with `inv`, only after). `used` is what
+ * has passed so far (listed always, as `inv` is).
+ */
+export interface NftQuota {
+  family: NftFamily;
+  table: string;
+  name: string;
+  handle?: number;
+  comment?: string;
+  bytes: number;
+  used?: number;
+  inv?: boolean;
+}
+
 /** The ruleset itself, for `flush` and `list`. */
 export type NftRuleset = null;
 
@@ -185,7 +219,25 @@ export type NftObject =
   | { rule: NftRule }
   | { set: NftSet }
   | { map: NftMap }
-  | { element: NftElement };
+  | { element: NftElement }
+  | { counter: NftCounter }
+  | { quota: NftQuota };
+
+/** A named stateful object of a table (what {@link NftObject} holds besides tables, chains, rules and sets). */
+export type NftStatefulObject = { counter: NftCounter } | { quota: NftQuota };
+
+/**
+ * Which named stateful objects to reset: `{"counter": {family, table, name}}` (one), or without
+ * `name` every counter (quota) of the table.
+ */
+export type NftObjectsRef = { counter: NftObjectRef } | { quota: NftObjectRef };
+
+/** A table's named object by name, or (without `name`) all of its type in the table. */
+export interface NftObjectRef {
+  family: NftFamily;
+  table: string;
+  name?: string;
+}
 
 /** Library information, the first item of a listing. */
 export interface NftMetainfo {

@@ -1,23 +1,24 @@
 /**
- * Listing: dumps of tables, chains, sets, elements and rules, parsed by libnftnl in the addon
- * in one crossing, then turned into nftables JSON in the order `nft -j list ruleset` prints
- * them (per table: the table, its sets and maps, its chains, then the rules chain by chain).
- * The dumps are repeated if the ruleset generation changed while they ran, so a listing is one
- * consistent state and its generation can guard a later apply.
+ * Listing: dumps of tables, chains, sets, elements, rules and objects, parsed by libnftnl in the
+ * addon in one crossing, then turned into nftables JSON in the order `nft -j list ruleset` prints
+ * them (per table: the table, its counters and quotas, its sets and maps, its chains, then the
+ * rules chain by chain). The dumps are repeated if the ruleset generation changed while they
+ * ran, so a listing is one consistent state and its generation can guard a later apply.
  */
+import type { MessageWriter } from '../netlink/attributes.js';
 import type { Connection } from '../netlink/connection.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError } from '../netlink/errors.js';
 import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import { native } from '../native.js';
-import { NFGENMSG_SIZE, NFPROTO_UNSPEC, NFTA_GEN_ID, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETTABLE, NFT_SET_ANONYMOUS, nftMessageType } from './constants.js';
+import { NFGENMSG_SIZE, NFPROTO_UNSPEC, NFTA_GEN_ID, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETOBJ, NFT_MSG_GETOBJ_RESET, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETTABLE, NFT_SET_ANONYMOUS, nftMessageType } from './constants.js';
 import type { InterfaceNames } from './datatypes.js';
 import { decompileRule, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
 import { descriptorFromParsed } from './expr/index.js';
 import { NFT_META_IIF, NFT_META_OIF } from './expr/meta.js';
-import type { NftListing, NftObject, NftRule, NftTable } from './json.js';
+import type { NftListing, NftObject, NftRule, NftStatefulObject, NftTable } from './json.js';
 import { writeNfgenmsg } from './messages.js';
-import { chainJson, setJson, tableJson, type ParsedChain, type ParsedTable } from './objects.js';
+import { chainJson, objectJson, setJson, tableJson, type ParsedChain, type ParsedObject, type ParsedTable } from './objects.js';
 import { userdataString } from './sets.js';
 import { NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 
@@ -29,6 +30,10 @@ export interface ListFilter {
   chain?: string;
   /** Only this set or map. */
   set?: string;
+  /** Only this named counter (no table, sets, chains or rules are dumped). */
+  counter?: string;
+  /** Only this named quota (no table, sets, chains or rules are dumped). */
+  quota?: string;
 }
 
 interface ParsedRule {
@@ -46,6 +51,7 @@ type Parsed =
   | ({ type: 'set' } & ParsedSet)
   | { type: 'elements'; family: number; table: string; set: string; elements: ParsedElement[] }
   | ({ type: 'rule' } & ParsedRule)
+  | ({ type: 'obj' } & ParsedObject)
   | { type: 'gen'; id: number };
 
 /** The current ruleset generation (NFT_MSG_GETGEN). */
@@ -58,25 +64,37 @@ export async function getGeneration(connection: Connection): Promise<number> {
   throw new NetlinkError({ errno: 71, operation: 'nft generation', detail: 'no generation in the reply' }); // EPROTO
 }
 
-/** The raw messages of one listing (table, chain, set, element and rule dumps). */
+/** Whether a filter names one counter or quota: then only tables and objects are dumped. */
+function objectsOnly(filter: ListFilter): boolean {
+  return filter.counter !== undefined || filter.quota !== undefined;
+}
+
+/** The raw messages of one listing (table, chain, set, element, rule and object dumps). */
 async function dumpAll(connection: Connection, filter: ListFilter): Promise<NetlinkMessage[]> {
   const family = filter.family ?? NFPROTO_UNSPEC;
-  const dump = (msg: number, write?: (w: import('../netlink/attributes.js').MessageWriter) => void, dumpFamily = family) =>
+  const dump = (msg: number, write?: (w: MessageWriter) => void, dumpFamily = family) =>
     connection.dump({ operation: 'nft list' }, nftMessageType(msg), NLM_F_REQUEST | NLM_F_DUMP, (w) => {
       writeNfgenmsg(w, dumpFamily);
       write?.(w);
     });
-  const [tables, chains, sets, rules] = await Promise.all([
+  const none = Promise.resolve([]);
+  const onlyObjects = objectsOnly(filter);
+  const [tables, chains, sets, rules, objects] = await Promise.all([
     dump(NFT_MSG_GETTABLE),
-    filter.set === undefined ? dump(NFT_MSG_GETCHAIN) : Promise.resolve([]),
+    filter.set === undefined && !onlyObjects ? dump(NFT_MSG_GETCHAIN) : none,
     // A chain's rules are read with the sets they use: anonymous ones inlined, named ones' types.
-    dump(NFT_MSG_GETSET),
-    filter.set === undefined
+    onlyObjects ? none : dump(NFT_MSG_GETSET),
+    filter.set === undefined && !onlyObjects
       ? dump(NFT_MSG_GETRULE, (w) => {
           if (filter.table !== undefined) w.attrString(NFTA_RULE_TABLE, filter.table);
           if (filter.table !== undefined && filter.chain !== undefined) w.attrString(NFTA_RULE_CHAIN, filter.chain);
         })
-      : Promise.resolve([]),
+      : none,
+    filter.chain === undefined && filter.set === undefined
+      ? dump(NFT_MSG_GETOBJ, (w) => {
+          if (filter.table !== undefined) w.attrString(NFTA_OBJ_TABLE, filter.table);
+        })
+      : none,
   ]);
   const parsedSets = parse([...sets]).filter((o): o is { type: 'set' } & ParsedSet => o.type === 'set' && (filter.table === undefined || o.table === filter.table));
   const wanted = parsedSets.filter((s) => ((s.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0 || (filter.chain === undefined && (filter.set === undefined || s.name === filter.set)));
@@ -92,7 +110,7 @@ async function dumpAll(connection: Connection, filter: ListFilter): Promise<Netl
       ),
     ),
   );
-  return [...tables, ...chains, ...sets, ...elements.flat(), ...rules];
+  return [...tables, ...chains, ...sets, ...elements.flat(), ...rules, ...objects];
 }
 
 /** Parses messages with libnftnl in the addon: one call for all of them. */
@@ -131,6 +149,7 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
   const chains = objects.filter((o): o is { type: 'chain' } & ParsedChain => o.type === 'chain');
   const sets = objects.filter((o): o is { type: 'set' } & ParsedSet => o.type === 'set');
   const rules = objects.filter((o): o is { type: 'rule' } & ParsedRule => o.type === 'rule');
+  const stateful = objects.filter((o): o is { type: 'obj' } & ParsedObject => o.type === 'obj');
   const elements = new Map<string, ParsedElement[]>();
   for (const o of objects) {
     if (o.type !== 'elements') continue;
@@ -151,7 +170,17 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
       return set === undefined ? undefined : { set, elements: elements.get(setKey(name)) ?? [] };
     };
     const valueContext = { interfaces };
-    if (filter.chain === undefined && filter.set === undefined) out.push(tableJson(table));
+    const onlyObjects = objectsOnly(filter);
+    if (filter.chain === undefined && filter.set === undefined && !onlyObjects) out.push(tableJson(table));
+    // As nft lists a table: its counters and quotas (in the kernel's order) before its sets.
+    for (const object of stateful) {
+      if (object.family !== table.family || object.table !== table.name) continue;
+      const json = objectJson(object);
+      if (json === undefined) continue;
+      if (onlyObjects && !('counter' in json ? json.counter.name === filter.counter : json.quota.name === filter.quota)) continue;
+      out.push(json);
+    }
+    if (onlyObjects) continue;
     for (const set of tableSets) {
       if (((set.flags ?? 0) & NFT_SET_ANONYMOUS) !== 0) continue;
       if (filter.chain !== undefined || (filter.set !== undefined && set.name !== filter.set)) continue;
@@ -173,6 +202,36 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
     }
   }
   return { nftables: out };
+}
+
+/** Which objects to reset: all of a type in a table, or one by name. */
+export interface ResetRef {
+  family: number;
+  table: string;
+  /** NFT_OBJECT_*. */
+  type: number;
+  name?: string;
+}
+
+/**
+ * Resets named counters or quotas (NFT_MSG_GETOBJ_RESET: one request, or a dump for all of a
+ * type in a table) and returns them with the values they had just before, as nft -j lists them.
+ */
+export async function resetObjects(connection: Connection, ref: ResetRef, operation: string): Promise<NftStatefulObject[]> {
+  const write = (w: MessageWriter) => {
+    writeNfgenmsg(w, ref.family);
+    w.attrString(NFTA_OBJ_TABLE, ref.table);
+    if (ref.name !== undefined) w.attrString(NFTA_OBJ_NAME, ref.name);
+    w.attrBe32(NFTA_OBJ_TYPE, ref.type);
+  };
+  const type = nftMessageType(NFT_MSG_GETOBJ_RESET);
+  const replies = ref.name !== undefined ? await connection.request({ operation }, type, NLM_F_REQUEST, write) : await connection.dump({ operation }, type, NLM_F_REQUEST | NLM_F_DUMP, write);
+  return parse(replies).flatMap((o) => {
+    // Only what was asked, even from a kernel that would ignore a dump filter.
+    if (o.type !== 'obj' || o.table !== ref.table || o.objType !== ref.type) return [];
+    const json = objectJson(o);
+    return json === undefined ? [] : [json];
+  });
 }
 
 /**

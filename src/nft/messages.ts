@@ -4,9 +4,12 @@
  * generation request. Attribute order follows libnftnl; tests compare the bytes with it.
  */
 import type { MessageWriter } from '../netlink/attributes.js';
-import { NFGENMSG_SIZE, NFNETLINK_V0, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USERDATA, NFTA_DATA_VALUE, NFTA_HOOK_DEV, NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_LIST_ELEM, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTA_SET_DATA_LEN, NFTA_SET_DATA_TYPE, NFTA_SET_DESC, NFTA_SET_DESC_CONCAT, NFTA_SET_DESC_SIZE, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_TIMEOUT, NFTA_SET_ELEM_USERDATA, NFTA_SET_FIELD_LEN, NFTA_SET_FLAGS, NFTA_SET_GC_INTERVAL, NFTA_SET_HANDLE, NFTA_SET_ID, NFTA_SET_KEY_LEN, NFTA_SET_KEY_TYPE, NFTA_SET_NAME, NFTA_SET_OBJ_TYPE, NFTA_SET_POLICY, NFTA_SET_TABLE, NFTA_SET_TIMEOUT, NFTA_SET_USERDATA, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_USERDATA } from './constants.js';
+import { NFGENMSG_SIZE, NFNETLINK_V0, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USERDATA, NFTA_DATA_VALUE, NFTA_HOOK_DEV, NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_LIST_ELEM, NFTA_OBJ_DATA, NFTA_OBJ_HANDLE, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_OBJ_USERDATA, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTA_SET_DATA_LEN, NFTA_SET_DATA_TYPE, NFTA_SET_DESC, NFTA_SET_DESC_CONCAT, NFTA_SET_DESC_SIZE, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_TIMEOUT, NFTA_SET_ELEM_USERDATA, NFTA_SET_FIELD_LEN, NFTA_SET_FLAGS, NFTA_SET_GC_INTERVAL, NFTA_SET_HANDLE, NFTA_SET_ID, NFTA_SET_KEY_LEN, NFTA_SET_KEY_TYPE, NFTA_SET_NAME, NFTA_SET_OBJ_TYPE, NFTA_SET_POLICY, NFTA_SET_TABLE, NFTA_SET_TIMEOUT, NFTA_SET_USERDATA, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_USERDATA, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from './constants.js';
 import { writeExpression, type ExprDescriptor, type SlotRecorder } from './expr/index.js';
+import { counterKind, type CounterExpr } from './expr/counter.js';
 import { writeVerdict } from './expr/immediate.js';
+import { quotaKind, type QuotaExpr } from './expr/quota.js';
+import { writeAttributes } from './expr/spec.js';
 
 /** A table message (libnftnl NFTNL_TABLE_*). */
 export interface TableMessage {
@@ -83,6 +86,20 @@ export interface ElementsMessage {
   elements: ElementMessage[];
 }
 
+/**
+ * A stateful object message (libnftnl NFTNL_OBJ_*): `type` is NFT_OBJECT_*, and the object's
+ * state is in `counter` or `quota` (the attributes of the expressions of the same name).
+ */
+export interface ObjectMessage {
+  table?: string;
+  name?: string;
+  type?: number;
+  handle?: number;
+  userdata?: Uint8Array;
+  counter?: Pick<CounterExpr, 'packets' | 'bytes'>;
+  quota?: Pick<QuotaExpr, 'bytes' | 'consumed' | 'flags'>;
+}
+
 /** struct nfgenmsg: family, version, resource id (big-endian). */
 export function writeNfgenmsg(writer: MessageWriter, family: number, resId = 0): void {
   writer.u8(family);
@@ -115,6 +132,21 @@ export function writeChain(writer: MessageWriter, chain: ChainMessage): void {
   if (chain.flags !== undefined) writer.attrBe32(NFTA_CHAIN_FLAGS, chain.flags);
   if (chain.id !== undefined) writer.attrBe32(NFTA_CHAIN_ID, chain.id);
   if (chain.userdata !== undefined) writer.attrBytes(NFTA_CHAIN_USERDATA, chain.userdata);
+}
+
+/** Object attributes; the state nest (NFTA_OBJ_DATA) goes with the type, as libnftnl writes it. */
+export function writeObject(writer: MessageWriter, object: ObjectMessage): void {
+  if (object.table !== undefined) writer.attrString(NFTA_OBJ_TABLE, object.table);
+  if (object.name !== undefined) writer.attrString(NFTA_OBJ_NAME, object.name);
+  if (object.type !== undefined) writer.attrBe32(NFTA_OBJ_TYPE, object.type);
+  if (object.handle !== undefined) writer.attrBe64(NFTA_OBJ_HANDLE, BigInt(object.handle));
+  if (object.userdata !== undefined) writer.attrBytes(NFTA_OBJ_USERDATA, object.userdata);
+  if (object.type === NFT_OBJECT_COUNTER || object.type === NFT_OBJECT_QUOTA) {
+    writer.beginNest(NFTA_OBJ_DATA, true);
+    if (object.type === NFT_OBJECT_COUNTER) writeAttributes(writer, counterKind, { ...object.counter });
+    else writeAttributes(writer, quotaKind, { ...object.quota });
+    writer.endNest();
+  }
 }
 
 /** The NFTA_RULE_EXPRESSIONS nest. */

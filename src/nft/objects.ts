@@ -3,12 +3,13 @@
  * with the field path of anything wrong), and the addon's parsed dump objects back to JSON.
  */
 import { ValidationError } from '../netlink/errors.js';
-import { shortString } from '../common/validate.js';
+import { integerInRange, shortString } from '../common/validate.js';
 import { splitTypeId, datatypeById, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
 import { decodeElements, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
-import type { NftChain, NftExpression, NftMap, NftSet, NftTable } from './json.js';
-import type { ChainMessage, SetMessage, TableMessage } from './messages.js';
+import { NFT_QUOTA_F_INV } from './expr/quota.js';
+import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
+import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
 import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
 
@@ -196,6 +197,70 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
   return { family, message, key, data, interval, flags, elements };
+}
+
+/** The named stateful objects routemark reads and writes, by JSON name (NFT_OBJECT_*). */
+export const OBJECT_TYPES: ReadonlyMap<'counter' | 'quota', number> = new Map([
+  ['counter', NFT_OBJECT_COUNTER],
+  ['quota', NFT_OBJECT_QUOTA],
+]);
+
+/** A byte or packet count (the kernel keeps 64 bits; JSON numbers are exact to 2^53). */
+function count(value: unknown, field: string): number {
+  return integerInRange(value, field, 0, Number.MAX_SAFE_INTEGER, 'a count');
+}
+
+/**
+ * A counter or quota object (`{"counter": {...}}`, `{"quota": {...}}`). `identify` parses only
+ * what names it (for delete): the name, or the handle.
+ */
+export function parseObject(kind: 'counter' | 'quota', value: unknown, field: string, identify = false): { family: number; message: ObjectMessage } {
+  const object = asObject(value);
+  if (object === undefined) throw new ValidationError(field, value, `expected a ${kind} object`);
+  known(object, field, kind === 'counter' ? ['family', 'table', 'name', 'handle', 'comment', 'packets', 'bytes'] : ['family', 'table', 'name', 'handle', 'comment', 'bytes', 'used', 'inv']);
+  const family = parseFamily(object.family, `${field}.family`);
+  const message: ObjectMessage = { table: objectName(object.table, `${field}.table`), type: OBJECT_TYPES.get(kind)! };
+  const handle = handleOf(object.handle, `${field}.handle`);
+  if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
+  else message.name = objectName(object.name, `${field}.name`);
+  if (identify) return { family, message };
+  // As nft sends them: every value, 0 where none was given.
+  if (kind === 'counter') {
+    message.counter = { packets: count(object.packets ?? 0, `${field}.packets`), bytes: count(object.bytes ?? 0, `${field}.bytes`) };
+  } else {
+    if (object.bytes === undefined) throw new ValidationError(`${field}.bytes`, undefined, 'expected the quota in bytes');
+    if (object.inv !== undefined && typeof object.inv !== 'boolean') throw new ValidationError(`${field}.inv`, object.inv, 'expected a boolean');
+    message.quota = { bytes: count(object.bytes, `${field}.bytes`), consumed: count(object.used ?? 0, `${field}.used`), flags: object.inv ? NFT_QUOTA_F_INV : 0 };
+  }
+  if (object.comment !== undefined) message.userdata = commentUserdata(NFTNL_UDATA_OBJ_COMMENT, object.comment as string, `${field}.comment`);
+  return { family, message };
+}
+
+/** A stateful object as the addon's parser returns it. */
+export interface ParsedObject {
+  family: number;
+  table: string;
+  name: string;
+  handle?: number;
+  /** NFT_OBJECT_*. */
+  objType: number;
+  packets?: number;
+  bytes?: number;
+  consumed?: number;
+  flags?: number;
+  userdata?: string;
+}
+
+/** A listed counter or quota as nft -j lists it (with its values); undefined for other types. */
+export function objectJson(object: ParsedObject): NftStatefulObject | undefined {
+  const head = { family: familyName(object.family) as NftCounter['family'], name: object.name, table: object.table, handle: object.handle! };
+  const comment = userdataString(object.userdata === undefined ? undefined : Buffer.from(object.userdata, 'hex'), NFTNL_UDATA_OBJ_COMMENT);
+  const withComment = comment === undefined ? head : { ...head, comment };
+  if (object.objType === NFT_OBJECT_COUNTER) return { counter: { ...withComment, packets: object.packets ?? 0, bytes: object.bytes ?? 0 } satisfies NftCounter };
+  if (object.objType === NFT_OBJECT_QUOTA) {
+    return { quota: { ...withComment, bytes: object.bytes ?? 0, used: object.consumed ?? 0, inv: ((object.flags ?? 0) & NFT_QUOTA_F_INV) !== 0 } satisfies NftQuota };
+  }
+  return undefined;
 }
 
 /** A set's definition as read from the kernel, enough to encode its elements. */

@@ -8,19 +8,19 @@ import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_EVAL, nftMessageType } from './constants.js';
+import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_EVAL, nftMessageType } from './constants.js';
 import type { NamedSetInfo, RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
-import { writeChain, writeElement, writeNfgenmsg, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
+import { writeChain, writeElement, writeNfgenmsg, writeObject, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
-import { handleOf, objectName, parseChain, parseFamily, parseSet, parseTable, type SetDefinition } from './objects.js';
+import { handleOf, objectName, parseChain, parseFamily, parseObject, parseSet, parseTable, type SetDefinition } from './objects.js';
 import { elementLayout, encodeElements, writePlainElements } from './sets.js';
 import { templateExpressions, type RuleTemplates, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
 
 /** The verbs of a document. */
 const VERBS = new Set(['add', 'create', 'insert', 'replace', 'delete', 'flush']);
-const OBJECTS = new Set(['table', 'chain', 'rule', 'set', 'map', 'element']);
+const OBJECTS = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'counter', 'quota']);
 
 /** One command of a document, normalized. */
 export class Command {
@@ -28,7 +28,7 @@ export class Command {
     /** Index in the caller's document. */
     readonly index: number,
     readonly verb: 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'flush',
-    readonly kind: 'table' | 'chain' | 'rule' | 'set' | 'map' | 'element' | 'ruleset',
+    readonly kind: 'table' | 'chain' | 'rule' | 'set' | 'map' | 'element' | 'counter' | 'quota' | 'ruleset',
     readonly body: unknown,
     /** A listing object without a command (`{"rule": ...}`): its handle is output, not a position. */
     readonly bare: boolean,
@@ -72,7 +72,7 @@ export class DocumentCommands implements CommandSource {
     const prefix = this.prefix;
     const item: unknown = this.list[index];
     const key = singleKey(item);
-    if (key === undefined) throw new ValidationError(`${prefix}[${index}]`, item, 'expected an object with one key: a command (add, create, insert, replace, delete, flush) or an object (table, chain, rule, set, map, element)');
+    if (key === undefined) throw new ValidationError(`${prefix}[${index}]`, item, 'expected an object with one key: a command (add, create, insert, replace, delete, flush) or an object (table, chain, rule, set, map, element, counter, quota)');
     const body = (item as Record<string, unknown>)[key];
     switch (key) {
       case 'metainfo': {
@@ -86,7 +86,12 @@ export class DocumentCommands implements CommandSource {
       case 'set':
       case 'map':
       case 'element':
+      case 'counter':
+      case 'quota':
         return new Command(index, 'add', key, body, true, prefix);
+      case 'reset':
+        // GETOBJ_RESET is a request of its own: the kernel refuses it inside a transaction.
+        throw new ValidationError(`${prefix}[${index}]`, item, 'a reset cannot be part of an nf_tables transaction: use nft.reset(), which returns the values before the reset');
       case 'add':
       case 'create':
       case 'insert':
@@ -102,7 +107,7 @@ export class DocumentCommands implements CommandSource {
       throw new ValidationError(`${prefix}[${index}].${key}`, body, `expected one object: ${[...OBJECTS].join(', ')}${key === 'flush' ? ', ruleset' : ''}`);
     }
     if ((key === 'insert' || key === 'replace') && kind !== 'rule') throw new ValidationError(`${prefix}[${index}].${key}`, body, `${key} takes a rule`);
-    if (key === 'flush' && (kind === 'rule' || kind === 'element')) throw new ValidationError(`${prefix}[${index}].${key}`, body, 'flush takes a table, chain, set, map or ruleset');
+    if (key === 'flush' && (kind === 'rule' || kind === 'element' || kind === 'counter' || kind === 'quota')) throw new ValidationError(`${prefix}[${index}].${key}`, body, 'flush takes a table, chain, set, map or ruleset');
     return new Command(index, key, kind as Command['kind'], (body as Record<string, unknown>)[kind], false, prefix);
   }
 
@@ -213,7 +218,7 @@ export interface Transaction {
 const OPERATION_NAMES: Record<Command['verb'], Record<Command['kind'], string>> = Object.fromEntries(
   (['add', 'create', 'insert', 'replace', 'delete', 'flush'] as const).map((verb) => [
     verb,
-    Object.fromEntries((['table', 'chain', 'rule', 'set', 'map', 'element', 'ruleset'] as const).map((kind) => [kind, `nft ${verb} ${kind}`])),
+    Object.fromEntries((['table', 'chain', 'rule', 'set', 'map', 'element', 'counter', 'quota', 'ruleset'] as const).map((kind) => [kind, `nft ${verb} ${kind}`])),
   ]),
 ) as Record<Command['verb'], Record<Command['kind'], string>>;
 
@@ -341,6 +346,13 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
       case 'rule':
         rules.write(op, command);
         break;
+      case 'counter':
+      case 'quota': {
+        const { family, message: object } = parseObject(command.kind, command.body, command.path, command.verb === 'delete');
+        if (command.verb === 'delete') message(NFT_MSG_DELOBJ, family, 0, (w) => writeObject(w, object));
+        else message(NFT_MSG_NEWOBJ, family, createFlags, (w) => writeObject(w, object));
+        break;
+      }
     }
   }
   rules.closeRun();

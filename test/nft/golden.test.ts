@@ -70,14 +70,15 @@ t.test('golden fixtures: routemark and nft agree on every expression form', asyn
       const { family, name } = fixture.table;
       t.equal(applyErrors.get(fixture.name), undefined, 'routemark applied the JSON');
       const ruleOf = (objects: Record<string, Record<string, unknown>>[]) => tableObjects(objects, family, name).filter((o) => 'rule' in o && o.rule!.chain === 'c');
-      const setsOf = (objects: Record<string, Record<string, unknown>>[]) => tableObjects(objects, family, name).filter((o) => 'set' in o || 'map' in o);
-      const expectedSets = fixture.objects.filter((o) => 'set' in o || 'map' in o);
+      const named = (o: object) => 'set' in o || 'map' in o || 'counter' in o || 'quota' in o;
+      const setsOf = (objects: Record<string, Record<string, unknown>>[]) => tableObjects(objects, family, name).filter(named);
+      const expectedSets = fixture.objects.filter(named);
 
       t.same(ruleOf(nftApplied), [{ rule: fixture.nftRule ?? fixture.rule }], fixture.nftRule ? 'nft lists the rule routemark applied as it lists its own (as text)' : 'nft lists the rule routemark applied as the fixture JSON');
-      t.same(setsOf(nftApplied), expectedSets, 'and its sets and maps');
+      t.same(setsOf(nftApplied), expectedSets, 'and its sets, maps, counters and quotas');
 
       t.same(ruleOf(routemarkObjects), [{ rule: fixture.rule }], 'routemark decodes the rule nft loaded to the fixture JSON');
-      t.same(setsOf(routemarkObjects), expectedSets, 'and its sets and maps');
+      t.same(setsOf(routemarkObjects), expectedSets, 'and its sets, maps, counters and quotas');
       t.same(tableObjects(nftReplayed, family, name), tableObjects(nftLoaded, family, name), fixture.nftRule ? "routemark's listing, applied back by routemark, lists identically" : "nft -j -f accepts routemark's listing, and it lists identically");
 
       const chainC = (rules: Record<string, unknown>[]) => rules.filter((r) => r.chain === 'c');

@@ -10,22 +10,23 @@ import { MessageWriter } from '../../src/netlink/attributes.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from '../../src/netlink/constants.js';
 import { native } from '../../src/native.js';
 import { compileRule, type RuleContext } from '../../src/nft/compile.js';
-import { NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, nftMessageType } from '../../src/nft/constants.js';
+import { NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, nftMessageType } from '../../src/nft/constants.js';
 import type { ExprDescriptor } from '../../src/nft/expr/index.js';
-import { writeChain, writeElements, writeNfgenmsg, writeRule, writeSet, writeTable, type ChainMessage, type ElementsMessage, type RuleMessage, type SetMessage, type TableMessage } from '../../src/nft/messages.js';
-import { FAMILIES, parseChain, parseSet, parseTable } from '../../src/nft/objects.js';
+import { writeChain, writeElements, writeNfgenmsg, writeObject, writeRule, writeSet, writeTable, type ChainMessage, type ElementsMessage, type ObjectMessage, type RuleMessage, type SetMessage, type TableMessage } from '../../src/nft/messages.js';
+import { FAMILIES, parseChain, parseObject, parseSet, parseTable } from '../../src/nft/objects.js';
 import { encodeElements } from '../../src/nft/sets.js';
 import { loadFixtures } from './helpers.js';
 
-type Kind = 'rule' | 'table' | 'chain' | 'set' | 'elements';
+type Kind = 'rule' | 'table' | 'chain' | 'set' | 'elements' | 'obj';
 const writers = {
   rule: (w: MessageWriter, d: unknown) => writeRule(w, d as RuleMessage),
   table: (w: MessageWriter, d: unknown) => writeTable(w, d as TableMessage),
   chain: (w: MessageWriter, d: unknown) => writeChain(w, d as ChainMessage),
   set: (w: MessageWriter, d: unknown) => writeSet(w, d as SetMessage),
   elements: (w: MessageWriter, d: unknown) => writeElements(w, d as ElementsMessage),
+  obj: (w: MessageWriter, d: unknown) => writeObject(w, d as ObjectMessage),
 };
-const MSG = { rule: NFT_MSG_NEWRULE, table: NFT_MSG_NEWTABLE, chain: NFT_MSG_NEWCHAIN, set: NFT_MSG_NEWSET, elements: NFT_MSG_NEWSETELEM };
+const MSG = { rule: NFT_MSG_NEWRULE, table: NFT_MSG_NEWTABLE, chain: NFT_MSG_NEWCHAIN, set: NFT_MSG_NEWSET, elements: NFT_MSG_NEWSETELEM, obj: NFT_MSG_NEWOBJ };
 
 /** The message TypeScript writes and the one libnftnl builds, from the same descriptor. */
 function both(kind: Kind, family: number, descriptor: object): [Buffer, Buffer] {
@@ -129,6 +130,11 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
   ],
   connlimit: [{ expr: 'connlimit', count: 4, flags: 1 }, { expr: 'connlimit', count: 0, flags: 0 }],
   dup: [{ expr: 'dup', sregAddr: 1 }, { expr: 'dup', sregAddr: 1, sregDev: 2 }],
+  objref: [
+    { expr: 'objref', type: 1, name: 'up1' },
+    { expr: 'objref', type: 2, name: 'q1' },
+    { expr: 'objref', setSreg: 1, set: '__objmap%d', setId: 4 },
+  ],
   byteorder: [{ expr: 'byteorder', sreg: 1, dreg: 1, op: 1, len: 2, size: 2 }],
   fib: [
     { expr: 'fib', dreg: 1, result: 1, flags: 0x29 },
@@ -146,6 +152,20 @@ t.test('every expression kind with every attribute: TypeScript bytes == libnftnl
   const [ours, theirs] = both('rule', 1, { table: 't', chain: 'c', handle: 7, position: 3, userdata: b(0, 3, 0x61, 0x62, 0), id: 9, positionId: 4, expr: Object.values(EXPRESSION_FORMS).flat() });
   t.equal(ours.toString('hex'), theirs.toString('hex'), 'a rule with every form, handle, position, userdata and ids');
   t.equal(ours.length > 1000, true, 'and it is not trivially short');
+});
+
+t.test('counter and quota objects with every attribute, and as delete names them: TypeScript bytes == libnftnl bytes', async (t) => {
+  const forms: ObjectMessage[] = [
+    { table: 't', name: 'up1', type: NFT_OBJECT_COUNTER, counter: { packets: 5, bytes: 300 } },
+    { table: 't', name: 'up1', type: NFT_OBJECT_COUNTER, handle: 7, userdata: b(0, 3, 0x61, 0x62, 0), counter: { packets: 0, bytes: 0 } },
+    { table: 't', name: 'q1', type: NFT_OBJECT_QUOTA, quota: { bytes: 10485760, consumed: 1048576, flags: 1 } },
+    { table: 't', name: 'q1', type: NFT_OBJECT_QUOTA },
+    { table: 't', type: NFT_OBJECT_COUNTER, handle: 9 },
+  ];
+  forms.forEach((form, i) => {
+    const [ours, theirs] = both('obj', 2, form);
+    t.equal(ours.toString('hex'), theirs.toString('hex'), `object form ${i}`);
+  });
 });
 
 t.test('every golden fixture as routemark compiles it: TypeScript bytes == libnftnl bytes', async (t) => {
@@ -170,6 +190,10 @@ t.test('every golden fixture as routemark compiles it: TypeScript bytes == libnf
     for (const object of fixture.objects) {
       const [key, body] = Object.entries(object)[0]!;
       if (key === 'chain') continue;
+      if (key === 'counter' || key === 'quota') {
+        messages.push([`${key} ${String(body.name)}`, 'obj', parseObject(key, body, key).message]);
+        continue;
+      }
       const definition = parseSet(body, key, key === 'map');
       messages.push([`${key} ${String(body.name)}`, 'set', definition.message]);
       if (definition.elements) {

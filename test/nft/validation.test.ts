@@ -65,7 +65,19 @@ const CASES: [string, unknown, string, unknown][] = [
   ['a quota without a value', rule({ quota: { val_unit: 'mbytes' } }), 'nftables[2].add.rule.expr[0].quota.val', undefined],
   ['a quota in gbytes (nft has no such unit)', rule({ quota: { val: 1, val_unit: 'gbytes' } }), 'nftables[2].add.rule.expr[0].quota.val_unit', 'gbytes'],
   ['a negative quota', rule({ quota: { val: -1 } }), 'nftables[2].add.rule.expr[0].quota.val', -1],
-  ['a named quota', rule({ quota: 'q1' }), 'nftables[2].add.rule.expr[0].quota', 'q1'],
+  ['a quota named by an empty string', rule({ quota: '' }), 'nftables[2].add.rule.expr[0].quota', ''],
+  ['a counter named by 256 bytes', rule({ counter: 'c'.repeat(256) }), 'nftables[2].add.rule.expr[0].counter', 'c'.repeat(256)],
+  ['a counter object without a name', { add: { counter: { family: 'ip', table: 't' } } }, 'nftables[2].add.counter.name', undefined],
+  ['a counter object with negative packets', { add: { counter: { family: 'ip', table: 't', name: 'c', packets: -1 } } }, 'nftables[2].add.counter.packets', -1],
+  ['a counter object with an unknown property', { add: { counter: { family: 'ip', table: 't', name: 'c', used: 1 } } }, 'nftables[2].add.counter.used', 1],
+  ['a quota object without bytes', { add: { quota: { family: 'ip', table: 't', name: 'q' } } }, 'nftables[2].add.quota.bytes', undefined],
+  ['a quota object in the statement form', { add: { quota: { family: 'ip', table: 't', name: 'q', val: 10, val_unit: 'mbytes' } } }, 'nftables[2].add.quota.val', 10],
+  ['a quota object with inv as a string', { add: { quota: { family: 'ip', table: 't', name: 'q', bytes: 100, inv: 'over' } } }, 'nftables[2].add.quota.inv', 'over'],
+  ['a quota object with used above 2^53', { add: { quota: { family: 'ip', table: 't', name: 'q', bytes: 100, used: 2 ** 60 } } }, 'nftables[2].add.quota.used', 2 ** 60],
+  ['a counter object with a comment of 200 bytes', { create: { counter: { family: 'ip', table: 't', name: 'c', comment: 'x'.repeat(200) } } }, 'nftables[2].create.counter.comment', 'x'.repeat(200)],
+  ['a counter flushed', { flush: { counter: { family: 'ip', table: 't', name: 'c' } } }, 'nftables[2].flush', { counter: { family: 'ip', table: 't', name: 'c' } }],
+  ['a counter deleted without a name or handle', { delete: { counter: { family: 'ip', table: 't' } } }, 'nftables[2].delete.counter.name', undefined],
+  ['a reset in a transaction', { reset: { counter: { family: 'ip', table: 't', name: 'c' } } }, 'nftables[2]', { reset: { counter: { family: 'ip', table: 't', name: 'c' } } }],
   ['an unknown quota property', rule({ quota: { val: 1, over: true } }), 'nftables[2].add.rule.expr[0].quota.over', true],
   ['notrack with a body', rule({ notrack: {} }), 'nftables[2].add.rule.expr[0].notrack', {}],
   ['a ct zone above 65535', rule({ mangle: { key: { ct: { key: 'zone' } }, value: 65536 } }), 'nftables[2].add.rule.expr[0].mangle.value', 65536],
@@ -172,4 +184,22 @@ t.test('a set statement checked against a set the same document defines: refused
   const ok = await handle.nft.apply([{ add: { set: { family: 'ip', table: 't', name: 'plain', type: 'ipv4_addr', flags: ['timeout'] } } }, rule(addTo('@plain', withTimeout(60), 'update'))] as never);
   t.ok(ok, 'with the timeout flag it is applied');
   t.not(ns.exec('nft', ['-j', 'list', 'ruleset']), before);
+});
+
+t.test('reset: bad input is a ValidationError naming the field, before anything is sent', async (t) => {
+  const ns = makeNetns(t);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const cases: [string, unknown, string, unknown][] = [
+    ['an object type routemark does not reset', { limit: { family: 'ip', table: 't', name: 'l' } }, 'objects', { limit: { family: 'ip', table: 't', name: 'l' } }],
+    ['a misspelt property', { counter: { family: 'ip', table: 't', nme: 'c' } }, 'objects.counter.nme', 'c'],
+    ['no table', { quota: { family: 'ip', name: 'q' } }, 'objects.quota.table', undefined],
+    ['a family that does not exist', { counter: { family: 'ipv5', table: 't' } }, 'objects.counter.family', 'ipv5'],
+  ];
+  for (const [what, objects, field, value] of cases) {
+    const error = await handle.nft.reset(objects as never).catch((e: unknown) => e);
+    t.type(error, ValidationError, what);
+    t.match(error, { field }, `${what}: names ${field}`);
+    t.same((error as ValidationError).value, value, `${what}: carries the value`);
+  }
 });

@@ -24,6 +24,7 @@ import { metaKind, type MetaExpr } from './meta.js';
 import { natKind, type NatExpr } from './nat.js';
 import { notrackKind, type NotrackExpr } from './notrack.js';
 import { numgenKind, type NumgenExpr } from './numgen.js';
+import { objrefKind, type ObjrefExpr } from './objref.js';
 import { payloadKind, type PayloadExpr } from './payload.js';
 import { quotaKind, type QuotaExpr } from './quota.js';
 import { rangeKind, type RangeExpr } from './range.js';
@@ -35,7 +36,7 @@ import { socketKind, type SocketExpr } from './socket.js';
 import { tproxyKind, type TproxyExpr } from './tproxy.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
-export type { BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DupExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
+export type { BitwiseExpr, ByteorderExpr, CmpExpr, ConnlimitExpr, CounterExpr, CtExpr, DupExpr, DynsetExpr, ExthdrExpr, FibExpr, HashExpr, ImmediateExpr, LimitExpr, LogExpr, LookupExpr, MasqExpr, MetaExpr, NatExpr, NotrackExpr, NumgenExpr, ObjrefExpr, PayloadExpr, QuotaExpr, RangeExpr, RawExpr, RedirExpr, RejectExpr, RtExpr, SocketExpr, TproxyExpr };
 export type { SlotRecorder } from './spec.js';
 
 /** An expression routemark knows. */
@@ -67,13 +68,14 @@ export type KnownExpr =
   | TproxyExpr
   | DynsetExpr
   | ConnlimitExpr
-  | DupExpr;
+  | DupExpr
+  | ObjrefExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind, dupKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind, dupKind, objrefKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */

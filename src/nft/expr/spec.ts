@@ -7,8 +7,12 @@
 import type { MessageWriter } from '../../netlink/attributes.js';
 import { NFTA_DATA_VALUE } from '../constants.js';
 
-/** How an attribute is written. Netlink values of nf_tables expressions are big-endian. */
-export type AttrKind = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 'string' | 'data';
+/**
+ * How an attribute is written. Netlink values of nf_tables expressions are big-endian. Strings
+ * end in a NUL, except `chars`: where libnftnl writes a name without it (objref), so does
+ * routemark (the kernel reads both).
+ */
+export type AttrKind = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 'string' | 'chars' | 'data';
 
 /** One attribute of an expression kind: descriptor key, netlink type, encoding. */
 export interface AttrSpec {
@@ -65,6 +69,9 @@ export function writeAttributes(writer: MessageWriter, kind: ExprKind, descripto
         break;
       case 'string':
         writer.attrString(attr.type, value as string);
+        break;
+      case 'chars':
+        writer.attrBytes(attr.type, Buffer.from(value as string));
         break;
       case 'data':
         writeDataValue(writer, attr.type, value as Uint8Array, recorder);
