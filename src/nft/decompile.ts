@@ -764,13 +764,21 @@ class RuleDecompiler {
    */
   private keyParts(first: Register, firstReg: number, keyLength: number | undefined): { parts: Register[]; length: number } {
     const parts: Register[] = [first];
+    const words = (p: Register) => Math.ceil((p.payload?.len ?? p.type.size) / 4);
     let total = first.payload?.len ?? first.type.size;
-    for (let r = NFT_REG32_00 + (firstReg - NFT_REG_1) * 4 + 1; keyLength !== undefined && total < keyLength && this.registers.has(r); r++) {
-      const part = this.registers.get(r)!;
-      this.registers.delete(r);
+    // Each field starts at the 32-bit register after the words of the one before (an IPv6
+    // address takes four). The kernel lists one that starts a 16-byte register by that
+    // register's number: the field after `ip6 saddr` in NFT_REG32_04 comes back as NFT_REG_2.
+    let word = (firstReg - NFT_REG_1) * 4 + words(first);
+    while (keyLength !== undefined && total < keyLength) {
+      const reg = [NFT_REG32_00 + word, word % 4 === 0 ? NFT_REG_1 + word / 4 : -1].find((r) => this.registers.has(r));
+      if (reg === undefined) break;
+      const part = this.registers.get(reg)!;
+      this.registers.delete(reg);
       this.taken.push(part);
       parts.push(part);
-      total = parts.reduce((sum, p) => sum + (((p.payload?.len ?? p.type.size) + 3) & ~3), 0);
+      word += words(part);
+      total = parts.reduce((sum, p) => sum + words(p) * 4, 0);
     }
     return { parts, length: total };
   }
