@@ -170,7 +170,7 @@ t.test('bad input: ValidationError with the field path and value; nothing sent',
   t.equal(await handle.nft.generation(), generation, 'and no transaction was committed');
 });
 
-t.test('a set statement checked against a set the same document defines: refused before any I/O', async (t) => {
+t.test('a set statement is checked against the definition the same document gives its set', async (t) => {
   const ns = makeNetns(t);
   const handle = await open({ netns: ns.name });
   t.teardown(() => handle.close());
