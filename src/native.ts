@@ -44,6 +44,12 @@ export interface NativeAddon {
   /** Opens a file from inside a network namespace (for /proc/sys/net); returns an fd. */
   openInNetns(netnsPath: string | undefined, filePath: string, flags: number): number;
   /**
+   * Creates a persistent tun/tap device inside a network namespace (TUNSETIFF with `flags`, then
+   * TUNSETOWNER / TUNSETGROUP unless -1, then TUNSETPERSIST); returns its name. Throws
+   * {errno, syscall} with syscall 'ioctl(TUNSETIFF)' etc.
+   */
+  createTun(netnsPath: string | undefined, name: string, flags: number, owner: number, group: number): string;
+  /**
    * Parses nf_tables messages (dump replies, echoes, events) with libnftnl: one JSON array,
    * one object per message, rule expressions as descriptors (native/nft/parse.cc).
    */

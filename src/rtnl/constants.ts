@@ -189,6 +189,22 @@ export const IFLA_INFO_DATA = 2; // IFLA_INFO_DATA
 export const IFLA_VRF_TABLE = 1; // IFLA_VRF_TABLE (in IFLA_INFO_DATA of a vrf)
 export const IFLA_VLAN_ID = 1; // IFLA_VLAN_ID (in IFLA_INFO_DATA of a vlan)
 export const IFLA_MACVLAN_MODE = 1; // IFLA_MACVLAN_MODE (in IFLA_INFO_DATA of a macvlan)
+// In IFLA_INFO_DATA of a tun or tap device (linux/if_link.h); the kernel only reports these.
+export const IFLA_TUN_OWNER = 1; // IFLA_TUN_OWNER
+export const IFLA_TUN_GROUP = 2; // IFLA_TUN_GROUP
+export const IFLA_TUN_TYPE = 3; // IFLA_TUN_TYPE
+export const IFLA_TUN_PI = 4; // IFLA_TUN_PI
+export const IFLA_TUN_VNET_HDR = 5; // IFLA_TUN_VNET_HDR
+export const IFLA_TUN_PERSIST = 6; // IFLA_TUN_PERSIST
+export const IFLA_TUN_MULTI_QUEUE = 7; // IFLA_TUN_MULTI_QUEUE
+export const IFLA_TUN_NUM_QUEUES = 8; // IFLA_TUN_NUM_QUEUES
+// TUNSETIFF flags (linux/if_tun.h).
+export const IFF_TUN = 0x0001; // IFF_TUN
+export const IFF_TAP = 0x0002; // IFF_TAP
+export const IFF_MULTI_QUEUE = 0x0100; // IFF_MULTI_QUEUE
+export const IFF_NO_PI = 0x1000; // IFF_NO_PI
+export const IFF_VNET_HDR = 0x4000; // IFF_VNET_HDR
+export const IFF_TUN_EXCL = 0x8000; // IFF_TUN_EXCL
 export const MACVLAN_MODE_PRIVATE = 1; // MACVLAN_MODE_PRIVATE
 export const MACVLAN_MODE_VEPA = 2; // MACVLAN_MODE_VEPA
 export const MACVLAN_MODE_BRIDGE = 4; // MACVLAN_MODE_BRIDGE

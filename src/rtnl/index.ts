@@ -3,7 +3,7 @@ export { RuleApi, RouteApi, LinkApi, AddressApi, type RuleFilter, type RouteFilt
 export type { Rule, RuleAction } from './rules.js';
 export type { Route, RouteType, RouteScope, RouteProtocolName, RouteMetrics, RouteMetricName, Nexthop } from './routes.js';
 export type { RouteQuery, RouteLookup } from './lookup.js';
-export type { Link, LinkSpec, VethSpec, BridgeSpec, DummySpec, VrfSpec, VlanSpec, MacvlanSpec, MacvlanMode, LinkChanges, LinkNetns, OperState } from './links.js';
+export type { Link, LinkSpec, VethSpec, BridgeSpec, DummySpec, VrfSpec, VlanSpec, MacvlanSpec, MacvlanMode, TunSpec, TunMode, TunInfo, LinkChanges, LinkNetns, OperState } from './links.js';
 export type { Address } from './addresses.js';
 export { NeighbourApi, type Neighbour, type NeighbourState } from './neighbours.js';
 export { NexthopApi, type NexthopFilter } from './nexthop-api.js';

@@ -3,7 +3,9 @@ import { closeSync, openSync } from 'node:fs';
 import type { FamilyName } from '../common/ip.js';
 import { integerInRange, interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
+import { errnoNumber } from '../netlink/errno.js';
+import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address } from './addresses.js';
 import { RtnlApi, familiesOf } from './base.js';
@@ -20,11 +22,13 @@ import {
   encodeLinkChange,
   encodeLinkCreate,
   encodeLinkLookup,
+  tunFlags,
   type Link,
   type LinkChanges,
   type LinkNetns,
   type LinkSpec,
   type NetnsTarget,
+  type TunSpec,
 } from './links.js';
 import { AF_UNSPEC } from './constants.js';
 
@@ -101,13 +105,16 @@ export class LinkApi extends RtnlApi {
 
   /**
    * Creates a link, like `ip link add`: a veth pair (whose peer may go straight into another
-   * namespace), a bridge, a dummy, a VRF, a VLAN or a macvlan.
+   * namespace), a bridge, a dummy, a VRF, a VLAN or a macvlan; or a persistent tun or tap
+   * device, like `ip tuntap add`. A name already taken rejects with EEXIST.
    * @example await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1', netns: 'guest' } })
    * @example await handle.links.add({ name: 'red', kind: 'vrf', table: 10 })
    * @example await handle.links.add({ name: 'eth0.10', kind: 'vlan', link: 'eth0', vlanId: 10 })
+   * @example await handle.links.add({ name: 'tun0', kind: 'tun', owner: 1000 })
    */
   async add(spec: LinkSpec): Promise<void> {
     const checked = checkLinkSpec(spec, 'link', this.tables());
+    if (checked.kind === 'tun') return this.addTun(checked);
     const parent = checked.kind === 'vlan' || checked.kind === 'macvlan' ? checked.link : undefined;
     const parentIndex = parent !== undefined ? (await this.interfaces([[parent, 'link.link']])).get(parent) : undefined;
     const peerNetns = checked.kind === 'veth' && checked.peer.netns !== undefined ? netnsTarget(checked.peer.netns, 'link.peer.netns') : undefined;
@@ -115,6 +122,29 @@ export class LinkApi extends RtnlApi {
       await this.single({ operation: 'addLink' }, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, checked, peerNetns, parentIndex));
     } finally {
       peerNetns?.release();
+    }
+  }
+
+  /** Makes a tun/tap device through the addon (ioctls on /dev/net/tun), then sets its MTU. */
+  private async addTun(spec: TunSpec): Promise<void> {
+    const operation = 'addLink';
+    try {
+      native().createTun(this.provider.netnsPath, spec.name, tunFlags(spec), spec.owner ?? -1, spec.group ?? -1);
+    } catch (error) {
+      const failure = fromSystemError(error, { operation, netns: this.provider.netnsLabel });
+      // With IFF_TUN_EXCL the kernel answers EBUSY for a name in use: say what it means.
+      if (failure instanceof NetlinkError && failure.code === 'EBUSY' && failure.syscall === 'ioctl(TUNSETIFF)') {
+        throw new NetlinkError({ errno: errnoNumber('EEXIST') ?? 17, syscall: failure.syscall, operation, netns: this.provider.netnsLabel, detail: `a link named ${spec.name} exists`, cause: error });
+      }
+      throw failure;
+    }
+    if (spec.mtu === undefined) return;
+    try {
+      await this.set(spec.name, { mtu: spec.mtu });
+    } catch (error) {
+      // Nothing half made: a device without the MTU asked for goes again.
+      await this.delete(spec.name).catch(() => undefined);
+      throw error;
     }
   }
 

@@ -26,6 +26,20 @@ import {
   IFLA_NET_NS_FD,
   IFLA_NET_NS_PID,
   IFLA_OPERSTATE,
+  IFLA_TUN_GROUP,
+  IFLA_TUN_MULTI_QUEUE,
+  IFLA_TUN_NUM_QUEUES,
+  IFLA_TUN_OWNER,
+  IFLA_TUN_PERSIST,
+  IFLA_TUN_PI,
+  IFLA_TUN_TYPE,
+  IFLA_TUN_VNET_HDR,
+  IFF_MULTI_QUEUE,
+  IFF_NO_PI,
+  IFF_TAP,
+  IFF_TUN,
+  IFF_TUN_EXCL,
+  IFF_VNET_HDR,
   IFLA_VLAN_ID,
   IFLA_VRF_TABLE,
   MACVLAN_MODE_BRIDGE,
@@ -107,6 +121,33 @@ export interface Link {
   vlanId?: number;
   /** A macvlan's mode. */
   macvlanMode?: MacvlanMode;
+  /** A tun or tap device's settings (its kind is 'tun' for both). */
+  tun?: TunInfo;
+}
+
+/** Layer 3 (tun: IP packets) or layer 2 (tap: Ethernet frames). */
+export type TunMode = 'tun' | 'tap';
+
+/** How a tun or tap device is set up (`ip -d link show`'s tun line). */
+export interface TunInfo {
+  mode: TunMode;
+  /** The uid allowed to attach, if one was set (`ip tuntap add ... user U`). */
+  owner?: number;
+  /** The gid allowed to attach, if one was set. */
+  group?: number;
+  /** Packets carry the 4-byte packet information header (`pi`). */
+  packetInfo: boolean;
+  /** Packets carry a virtio-net header (`vnet_hdr`). */
+  vnetHeader: boolean;
+  /** Several queues may attach (`multi_queue`). */
+  multiQueue: boolean;
+  /** Outlives the process that made it (routemark's devices always do). */
+  persist: boolean;
+  /**
+   * A multi-queue device's queues attached now. The kernel reports no count for single-queue
+   * devices: theirs shows a program attached as carrier (`lowerUp`).
+   */
+  queues?: number;
 }
 
 /** How a macvlan reaches its siblings (`ip link add ... type macvlan mode bridge`). */
@@ -141,6 +182,22 @@ export function decodeLink(message: NetlinkMessage, linkName: (index: number) =>
     else if (kind === 'macvlan' || kind === 'macvtap') {
       const name = MACVLAN_MODE_NAMES.get(data.u32(IFLA_MACVLAN_MODE) ?? 0);
       if (name !== undefined) link.macvlanMode = name;
+    } else if (kind === 'tun') {
+      const tun: TunInfo = {
+        mode: data.u8(IFLA_TUN_TYPE) === IFF_TAP ? 'tap' : 'tun',
+        packetInfo: data.u8(IFLA_TUN_PI) === 1,
+        vnetHeader: data.u8(IFLA_TUN_VNET_HDR) === 1,
+        multiQueue: data.u8(IFLA_TUN_MULTI_QUEUE) === 1,
+        persist: data.u8(IFLA_TUN_PERSIST) === 1,
+      };
+      // The kernel reports a queue count for multi-queue devices only, an owner and a group only when set.
+      const queues = data.u32(IFLA_TUN_NUM_QUEUES);
+      if (queues !== undefined) tun.queues = queues;
+      const owner = data.u32(IFLA_TUN_OWNER);
+      if (owner !== undefined) tun.owner = owner;
+      const group = data.u32(IFLA_TUN_GROUP);
+      if (group !== undefined) tun.group = group;
+      link.tun = tun;
     }
   }
   // An index in another namespace (IFLA_LINK_NETNSID) would name the wrong link here.
@@ -221,8 +278,31 @@ export interface MacvlanSpec {
   mtu?: number;
 }
 
+/**
+ * A persistent tun or tap device (`ip tuntap add dev tun0 mode tun`), for a VPN client or a
+ * userspace router to attach to later. The kernel makes these through /dev/net/tun, not
+ * netlink; like ip, routemark leaves out the packet information header unless asked.
+ */
+export interface TunSpec {
+  name: string;
+  kind: 'tun';
+  /** Default 'tun'. */
+  mode?: TunMode;
+  /** Only this uid may attach (a uid, 0..2^32-2). */
+  owner?: number;
+  /** Only members of this gid may attach. */
+  group?: number;
+  /** Default false (IFF_NO_PI), as `ip tuntap`. */
+  packetInfo?: boolean;
+  /** Default false. */
+  vnetHeader?: boolean;
+  /** Default false. */
+  multiQueue?: boolean;
+  mtu?: number;
+}
+
 /** A link to create. */
-export type LinkSpec = VethSpec | BridgeSpec | DummySpec | VrfSpec | VlanSpec | MacvlanSpec;
+export type LinkSpec = VethSpec | BridgeSpec | DummySpec | VrfSpec | VlanSpec | MacvlanSpec | TunSpec;
 
 /** A link spec checked: a VRF's table resolved to its id. */
 export type CheckedLinkSpec = Exclude<LinkSpec, VrfSpec> | (Omit<VrfSpec, 'table'> & { table: number });
@@ -253,6 +333,7 @@ const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
   vrf: new Set(['name', 'kind', 'table', 'mtu']),
   vlan: new Set(['name', 'kind', 'link', 'vlanId', 'mtu']),
   macvlan: new Set(['name', 'kind', 'link', 'mode', 'mtu']),
+  tun: new Set(['name', 'kind', 'mode', 'owner', 'group', 'packetInfo', 'vnetHeader', 'multiQueue', 'mtu']),
 };
 const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
 const CHANGE_KEYS: ReadonlySet<string> = new Set(['up', 'mtu', 'master', 'netns']);
@@ -291,9 +372,29 @@ export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableRes
         throw new ValidationError(`${field}.mode`, spec.mode, `expected one of ${Object.keys(MACVLAN_MODES).join(', ')}`);
       }
       return spec;
+    case 'tun':
+      if (spec.mode !== undefined && spec.mode !== 'tun' && spec.mode !== 'tap') throw new ValidationError(`${field}.mode`, spec.mode, "expected 'tun' or 'tap'");
+      // (uid_t)-1 means "no owner" to the kernel, so it cannot be one.
+      if (spec.owner !== undefined) integerInRange(spec.owner, `${field}.owner`, 0, 0xfffffffe, 'a uid');
+      if (spec.group !== undefined) integerInRange(spec.group, `${field}.group`, 0, 0xfffffffe, 'a gid');
+      for (const key of ['packetInfo', 'vnetHeader', 'multiQueue'] as const) {
+        if (spec[key] !== undefined && typeof spec[key] !== 'boolean') throw new ValidationError(`${field}.${key}`, spec[key], 'expected true or false');
+      }
+      return spec;
     default:
       return spec;
   }
+}
+
+/** The TUNSETIFF flags that make `spec`; IFF_TUN_EXCL makes an existing name fail instead of attaching to it. */
+export function tunFlags(spec: TunSpec): number {
+  return (
+    (spec.mode === 'tap' ? IFF_TAP : IFF_TUN) |
+    (spec.packetInfo === true ? 0 : IFF_NO_PI) |
+    (spec.vnetHeader === true ? IFF_VNET_HDR : 0) |
+    (spec.multiQueue === true ? IFF_MULTI_QUEUE : 0) |
+    IFF_TUN_EXCL
+  );
 }
 
 /** Checks link changes; a ValidationError naming the field otherwise. */
@@ -311,6 +412,8 @@ export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkCha
  * ifindex of a vlan's or macvlan's `link`.
  */
 export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, peerNetns: NetnsTarget | undefined, parentIndex?: number): void {
+  // The kernel's tun driver takes no RTM_NEWLINK (EOPNOTSUPP): LinkApi makes those through the addon.
+  if (spec.kind === 'tun') throw new ValidationError('link.kind', spec.kind, 'tun devices are made through /dev/net/tun, not netlink');
   encodeIfinfo(writer, AF_UNSPEC, 0);
   // ip's order: options as parsed, then the parent, then the name.
   if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
