@@ -18,12 +18,18 @@ import {
   IFA_F_NOPREFIXROUTE,
   IFA_LABEL,
   IFA_LOCAL,
+  IFA_PROTO,
   RTM_DELADDR,
   RTM_NEWADDR,
   RT_SCOPE_HOST,
   RT_SCOPE_UNIVERSE,
 } from './constants.js';
-import { scopeCode, scopeName, type RouteScope } from './names.js';
+import { codeOf, reverse, scopeCode, scopeName, type RouteScope } from './names.js';
+
+/** What the kernel tags its own addresses with (IFAPROT_*, iproute2's rt_addrprotos). */
+export type AddressProtocolName = 'kernel_lo' | 'kernel_ra' | 'kernel_ll';
+const ADDRESS_PROTOCOL_CODES: Readonly<Record<AddressProtocolName, number>> = { kernel_lo: 1, kernel_ra: 2, kernel_ll: 3 };
+const ADDRESS_PROTOCOL_NAMES = reverse(ADDRESS_PROTOCOL_CODES);
 
 /** An address on an interface (`ip addr add 192.0.2.2/24 dev v0`). */
 export interface Address {
@@ -57,9 +63,21 @@ export interface Address {
    * valid (where ip would refuse `valid_lft` alone).
    */
   preferredLifetime?: number;
+  /**
+   * Who put the address there (IFA_PROTO, Linux 6.1+): a number 1..255 of the caller's choosing,
+   * or what the kernel puts on its own ('kernel_lo' on ::1, 'kernel_ra' on SLAAC addresses,
+   * 'kernel_ll' on link-local ones). A handle with an owner tags its addresses with the owner
+   * id. The kernel keeps it and reports it, but does not compare it on delete.
+   */
+  protocol?: AddressProtocolName | number;
 }
 
-const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime']);
+const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime', 'protocol']);
+
+/** An address protocol from a name or a number 0..255 (0: none). */
+export function addressProtocolCode(value: unknown, field: string): number {
+  return codeOf(ADDRESS_PROTOCOL_CODES, value, field);
+}
 
 /** INFINITY_LIFE_TIME: what the kernel takes (and reports) for "forever". */
 const FOREVER = 0xffffffff;
@@ -76,6 +94,8 @@ export interface ResolvedAddress {
   flags: number;
   /** ifa_cacheinfo's lifetimes, when either was given (the other then FOREVER). */
   lifetimes?: { valid: number; preferred: number };
+  /** IFA_PROTO, when given (non-zero). */
+  protocol?: number;
 }
 
 function flag(value: unknown, field: string, bit: number): number {
@@ -119,6 +139,10 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
     if (preferred > valid) throw new ValidationError(`${field}.preferredLifetime`, preferred, `at most validLifetime (${valid})`);
     resolved.lifetimes = { valid, preferred };
   }
+  if (address.protocol !== undefined) {
+    const protocol = addressProtocolCode(address.protocol, `${field}.protocol`);
+    if (protocol !== 0) resolved.protocol = protocol;
+  }
   return resolved;
 }
 
@@ -148,6 +172,7 @@ export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, i
     view.setUint32(4, address.lifetimes.valid, HOST_IS_LITTLE_ENDIAN);
     writer.attrBytes(IFA_CACHEINFO, info);
   }
+  if (address.protocol !== undefined) writer.attrU8(IFA_PROTO, address.protocol);
 }
 
 /** Message type and flags of each address request, as `ip addr` sends them (NLM_F_ACK aside). */
@@ -203,5 +228,7 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   // An IPv4 address deprecated for good (preferred 0, valid forever) is reported as permanent,
   // both lifetimes forever, with only this flag to tell.
   if (flags & IFA_F_DEPRECATED) address.preferredLifetime = 0;
+  const protocol = attrs.u8(IFA_PROTO);
+  if (protocol !== undefined && protocol !== 0) address.protocol = ADDRESS_PROTOCOL_NAMES.get(protocol) ?? protocol;
   return address;
 }

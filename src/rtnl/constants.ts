@@ -226,6 +226,7 @@ export const IFA_LABEL = 3; // IFA_LABEL
 export const IFA_BROADCAST = 4; // IFA_BROADCAST
 export const IFA_CACHEINFO = 6; // IFA_CACHEINFO
 export const IFA_FLAGS = 8; // IFA_FLAGS
+export const IFA_PROTO = 11; // IFA_PROTO (u8, linux 6.1+)
 // ifa_flags / IFA_FLAGS bits
 export const IFA_F_SECONDARY = 0x01; // IFA_F_SECONDARY
 export const IFA_F_NODAD = 0x02; // IFA_F_NODAD

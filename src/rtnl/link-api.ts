@@ -1,13 +1,14 @@
 /** Links (`ip link`) and addresses (`ip addr`). */
 import { closeSync, openSync } from 'node:fs';
 import type { FamilyName } from '../common/ip.js';
-import { integerInRange, interfaceName } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
 import { errnoNumber } from '../netlink/errno.js';
 import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { ADDRESS_REQUESTS, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address } from './addresses.js';
+import { ADDRESS_REQUESTS, addressProtocolCode, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
+import { ownedFilter } from './owner.js';
 import { RtnlApi, familiesOf } from './base.js';
 import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
 import {
@@ -190,12 +191,19 @@ export interface AddressFilter {
   family?: FamilyName;
   /** Only addresses on this interface. */
   dev?: string;
+  /** Only addresses with this protocol (IFA_PROTO). */
+  protocol?: AddressProtocolName | number;
+  /** Only addresses of the handle's owner (its `owner` option; a ValidationError without one). */
+  owned?: boolean;
 }
+
+const ADDRESS_FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'protocol', 'owned']);
 
 /** Interface addresses (`ip addr`) in one namespace. */
 export class AddressApi extends RtnlApi {
   /**
    * Adds an address, like `ip addr add 192.0.2.2/24 dev v0`. Rejects with EEXIST if it is there.
+   * On a handle with an owner, an address without `protocol` is tagged with the owner id.
    * @example await handle.addresses.add({ address: '2001:db8::2/64', dev: 'v0', nodad: true })
    */
   async add(address: Address): Promise<void> {
@@ -214,14 +222,21 @@ export class AddressApi extends RtnlApi {
 
   private async send(request: keyof typeof ADDRESS_REQUESTS, address: Address): Promise<void> {
     const resolved = resolveAddress(address);
+    // The kernel ignores IFA_PROTO on delete: only adds and replaces carry the owner.
+    if (request !== 'delete' && resolved.protocol === undefined && this.owner !== undefined) resolved.protocol = this.owner;
     const links = await this.interfaces([[resolved.dev, 'address.dev']]);
     const { type, flags } = ADDRESS_REQUESTS[request];
     await this.single({ operation: `${request}Address` }, type, flags, (w) => encodeAddress(w, resolved, links.get(resolved.dev)!));
   }
 
-  /** Lists addresses, like `ip addr show`, IPv4 first. */
+  /** Lists addresses, like `ip addr show`, IPv4 first; `{ owned: true }` lists the owner's. */
   async list(filter: AddressFilter = {}): Promise<Address[]> {
+    knownKeys(plainObject(filter, 'filter'), 'filter', ADDRESS_FILTER_KEYS);
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    const owner = ownedFilter(filter.owned, this.owner);
+    const protocol = filter.protocol !== undefined ? addressProtocolCode(filter.protocol, 'filter.protocol') : undefined;
+    if (owner !== undefined && protocol !== undefined && owner !== protocol) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (owner ${owner})`);
+    const wanted = owner ?? protocol;
     const [names, index] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
     const addresses: Address[] = [];
     for (const family of familiesOf(filter.family)) {
@@ -229,6 +244,7 @@ export class AddressApi extends RtnlApi {
       for (const message of messages) {
         const address = decodeAddress(message, (i) => names.get(i));
         if (dev !== undefined && address.dev !== dev) continue;
+        if (wanted !== undefined && (address.protocol === undefined ? 0 : addressProtocolCode(address.protocol, 'protocol')) !== wanted) continue;
         addresses.push(address);
       }
     }
