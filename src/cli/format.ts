@@ -295,6 +295,35 @@ export function formatFlow(flow: Flow): string {
   return parts.join(' ');
 }
 
+/** A link's name as `ip -br` prints it: `v0@v1` when it sits on a link of this namespace. */
+function briefName(link: Link): string {
+  return link.link !== undefined ? `${link.name}@${link.link}` : link.name;
+}
+
+/**
+ * Links as `ip -br link` prints them (name, state, hardware address), followed by what `-br`
+ * leaves out and routemark knows: mtu, kind, master, a tun device's mode.
+ */
+export function formatLinksBrief(links: Link[]): string[] {
+  const width = Math.max(16, ...links.map((l) => briefName(l).length + 1));
+  return links.map((link) => {
+    const extra = [`mtu ${link.mtu}`];
+    if (link.kind !== undefined) extra.push(link.tun !== undefined ? `${link.kind} (${link.tun.mode})` : link.kind);
+    if (link.master !== undefined) extra.push(`master ${link.master}`);
+    return `${briefName(link).padEnd(width)} ${link.operstate.padEnd(14)} ${(link.address ?? '').padEnd(17)} ${extra.join(' ')}`.trimEnd();
+  });
+}
+
+/** Addresses as `ip -br addr` prints them: one line per link, its addresses IPv4 first. */
+export function formatAddressesBrief(links: Link[], addresses: Address[]): string[] {
+  const width = Math.max(16, ...links.map((l) => briefName(l).length + 1));
+  return links.map((link) => {
+    // A point-to-point address as ip prints it: `10.9.0.2 peer 10.9.0.1/32`, the length on the peer.
+    const own = addresses.filter((a) => a.dev === link.name).map((a) => (a.peer !== undefined ? a.address.replace(/\/(\d+)$/, ` peer ${a.peer}/$1`) : a.address));
+    return `${briefName(link).padEnd(width)} ${link.operstate.padEnd(14)} ${own.join(' ')}`.trimEnd();
+  });
+}
+
 function formatLink(link: Link): string {
   return `${link.index}: ${link.name}${link.kind ? ` (${link.kind})` : ''} ${link.up ? 'up' : 'down'} ${link.operstate}${link.master ? ` master ${link.master}` : ''} mtu ${link.mtu}`;
 }

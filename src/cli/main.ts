@@ -17,6 +17,7 @@ import {
   startMonitor,
   applyPolicy,
   ValidationError,
+  type Address,
   type Handle,
   type MonitorKind,
   type NexthopObject,
@@ -26,7 +27,7 @@ import {
   type Rule,
   type TableRef,
 } from '../index.js';
-import { formatChange, formatEvent, formatFlow, formatLookup, formatNexthop, formatNft, formatRoutes, formatRule, toJson } from './format.js';
+import { formatAddressesBrief, formatChange, formatEvent, formatFlow, formatLinksBrief, formatLookup, formatNexthop, formatNft, formatRoutes, formatRule, toJson } from './format.js';
 
 /** A mistake in how the command was called: shown with a pointer to --help, exit status 2. */
 export class UsageError extends Error {
@@ -73,22 +74,23 @@ interface Command {
   run(values: Values, args: string[]): Promise<number>;
 }
 
-const SHOW_PARTS = ['rules', 'routes', 'nexthops', 'nft', 'flows'] as const;
+const SHOW_PARTS = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows'] as const;
 type ShowPart = (typeof SHOW_PARTS)[number];
 const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 
 const COMMANDS: Record<string, Command> = {
   show: {
-    summary: 'show rules, routes, nexthop objects, nf_tables rules and conntrack flows',
-    usage: 'routemark show [rules] [routes] [nexthops] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
+    summary: 'show links, addresses, rules, routes, nexthop objects, nf_tables rules and conntrack flows',
+    usage: 'routemark show [links] [addresses] [rules] [routes] [nexthops] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
     options: ['table', 'family', 'mark'],
-    help: `Shows what the kernel holds, like \`ip rule\`, \`ip route show table all\`, \`ip nexthop\`,
-\`nft list ruleset\` and \`conntrack -L\` (all five unless you name some; nexthops only if any).
+    help: `Shows what the kernel holds, like \`ip -br link\`, \`ip -br addr\`, \`ip rule\`,
+\`ip route show table all\`, \`ip nexthop\`, \`nft list ruleset\` and \`conntrack -L\` (all of
+them unless you name some; nexthops only if any).
   --table T      rules and routes of one table only (a number or a name from rt_tables);
                  without it, routes of every table but \`local\`
   --family F     inet (IPv4) or inet6 (default: both)
   --mark M       flows with this conntrack mark only (0x41 or 65)
-  --json         one JSON object: { rules, routes, nexthops, nftables, flows }`,
+  --json         one JSON object: { links, addresses, rules, routes, nexthops, nftables, flows }`,
     run: show,
   },
   'route-get': {
@@ -217,6 +219,10 @@ async function show(values: Values, args: string[]): Promise<number> {
   const mark = integer(values.mark, 'mark');
   return withHandle(values, async (handle) => {
     const result: Record<string, unknown> = {};
+    // Addresses are shown per link, so the text needs the links either way.
+    const links = parts.has('links') || parts.has('addresses') ? await handle.links.list() : [];
+    if (parts.has('links')) result.links = links;
+    if (parts.has('addresses')) result.addresses = await handle.addresses.list({ family: familyFilter });
     if (parts.has('rules')) {
       result.rules = await handle.rules.list({ family: familyFilter, table: tableFilter, tableNames: true });
     }
@@ -232,6 +238,8 @@ async function show(values: Values, args: string[]): Promise<number> {
       return 0;
     }
     const sections: string[] = [];
+    if (result.links) sections.push(['Links (ip -br link):', ...formatLinksBrief(links).map((l) => `  ${l}`)].join('\n'));
+    if (result.addresses) sections.push(['Addresses (ip -br addr):', ...formatAddressesBrief(links, result.addresses as Address[]).map((l) => `  ${l}`)].join('\n'));
     // IPv4 and IPv6 apart, as `ip` and `ip -6` show them.
     for (const [inet, ip] of [['inet', 'ip'], ['inet6', 'ip -6']] as const) {
       const rules = (result.rules as Rule[] | undefined)?.filter((r) => (r.family ?? 'inet') === inet);

@@ -112,6 +112,40 @@ t.test('show: what the tools show, as JSON and as text', async (t) => {
   t.same(marked.flows, [], 'flows filtered by mark');
 });
 
+t.test('show links addresses: what ip -br link and ip -br addr show, and the links as listed', async (t) => {
+  const ns = configured(t);
+  ns.ip('link', 'set', 'lo', 'up');
+  ns.ip('addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad');
+  ns.ip('addr', 'add', '10.9.0.2', 'peer', '10.9.0.1', 'dev', 'v1');
+  ns.ip('tuntap', 'add', 'dev', 'tun0', 'mode', 'tap');
+  // Wait for the kernel's link-local addresses, so that both listings see the same.
+  for (let i = 0; i < 100 && (ns.ip('-6', 'addr', 'show', 'dev', 'v1').match(/fe80::/g) ?? []).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const text = routemark(['show', 'links', 'addresses', '--netns', ns.name]);
+  t.equal(text.status, 0, text.stderr);
+  const [linkSection, addressSection] = text.stdout.trimEnd().split('\n\n');
+  const words = (line: string) => line.trim().split(/\s+/);
+  const linkLines = linkSection!.split('\n');
+  t.equal(linkLines[0], 'Links (ip -br link):');
+  const ipLinks = ns.ip('-br', 'link').trimEnd().split('\n');
+  t.equal(linkLines.length - 1, ipLinks.length, 'a line per link');
+  ipLinks.forEach((line, i) => {
+    // ip's words less its flags (<BROADCAST,...>), which routemark does not print.
+    const ip = words(line).filter((w) => !w.startsWith('<'));
+    t.same(words(linkLines[i + 1]!).slice(0, ip.length), ip, `${ip[0]}: name, state and address as ip -br link prints them`);
+  });
+  t.match(text.stdout, /tun0 +DOWN +\S+ mtu 1500 tun \(tap\)\n/, "and what -br leaves out: the tap's mode");
+  const addressLines = addressSection!.split('\n');
+  t.equal(addressLines[0], 'Addresses (ip -br addr):');
+  t.same(addressLines.slice(1).map(words), ns.ip('-br', 'addr').trimEnd().split('\n').map(words), 'every line as ip -br addr prints it (peer addresses too)');
+
+  const json = JSON.parse(routemark(['show', 'links', 'addresses', '--json', '--netns', ns.name]).stdout) as { links: { name: string; tun?: { mode: string } }[]; addresses: { address: string; dev: string }[] };
+  t.same(json.links.map((l) => l.name), ns.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname), 'the links ip lists');
+  t.same(json.links.find((l) => l.name === 'tun0')?.tun?.mode, 'tap');
+  t.match(json.addresses, [{ address: '127.0.0.1/8', dev: 'lo' }]);
+  t.ok(json.addresses.some((a) => a.address === '10.9.0.2/32' && a.dev === 'v1'));
+  t.same(Object.keys(JSON.parse(routemark(['show', 'rules', '--json', '--netns', ns.name]).stdout) as object), ['rules'], 'links and addresses only when asked for or by default');
+});
+
 t.test('show nexthops: the objects ip nexthop shows, as text and JSON', async (t) => {
   const ns = configured(t);
   ns.ip('nexthop', 'add', 'id', '1', 'via', '192.0.2.1', 'dev', 'v0');
