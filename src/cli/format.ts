@@ -300,12 +300,17 @@ function briefName(link: Link): string {
   return link.link !== undefined ? `${link.name}@${link.link}` : link.name;
 }
 
+/** The width of the name column, as ip -br pads it (16, or more for a longer name). */
+function briefNameWidth(links: Link[]): number {
+  return Math.max(16, ...links.map((l) => briefName(l).length + 1));
+}
+
 /**
  * Links as `ip -br link` prints them (name, state, hardware address), followed by what `-br`
  * leaves out and routemark knows: mtu, kind, master, a tun device's mode.
  */
 export function formatLinksBrief(links: Link[]): string[] {
-  const width = Math.max(16, ...links.map((l) => briefName(l).length + 1));
+  const width = briefNameWidth(links);
   return links.map((link) => {
     const extra = [`mtu ${link.mtu}`];
     if (link.kind !== undefined) extra.push(link.tun !== undefined ? `${link.kind} (${link.tun.mode})` : link.kind);
@@ -316,7 +321,7 @@ export function formatLinksBrief(links: Link[]): string[] {
 
 /** Addresses as `ip -br addr` prints them: one line per link, its addresses IPv4 first. */
 export function formatAddressesBrief(links: Link[], addresses: Address[]): string[] {
-  const width = Math.max(16, ...links.map((l) => briefName(l).length + 1));
+  const width = briefNameWidth(links);
   return links.map((link) => {
     // A point-to-point address as ip prints it: `10.9.0.2 peer 10.9.0.1/32`, the length on the peer.
     const own = addresses.filter((a) => a.dev === link.name).map((a) => (a.peer !== undefined ? a.address.replace(/\/(\d+)$/, ` peer ${a.peer}/$1`) : a.address));

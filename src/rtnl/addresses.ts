@@ -79,6 +79,11 @@ export function addressProtocolCode(value: unknown, field: string): number {
   return codeOf(ADDRESS_PROTOCOL_CODES, value, field);
 }
 
+/** An address protocol as listed: the kernel's name for its own, else the number; undefined for 0 (none). */
+export function addressProtocolName(code: number): AddressProtocolName | number | undefined {
+  return code === 0 ? undefined : (ADDRESS_PROTOCOL_NAMES.get(code) ?? code);
+}
+
 /** INFINITY_LIFE_TIME: what the kernel takes (and reports) for "forever". */
 const FOREVER = 0xffffffff;
 
@@ -228,7 +233,7 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   // An IPv4 address deprecated for good (preferred 0, valid forever) is reported as permanent,
   // both lifetimes forever, with only this flag to tell.
   if (flags & IFA_F_DEPRECATED) address.preferredLifetime = 0;
-  const protocol = attrs.u8(IFA_PROTO);
-  if (protocol !== undefined && protocol !== 0) address.protocol = ADDRESS_PROTOCOL_NAMES.get(protocol) ?? protocol;
+  const protocolName = addressProtocolName(attrs.u8(IFA_PROTO) ?? 0);
+  if (protocolName !== undefined) address.protocol = protocolName;
   return address;
 }

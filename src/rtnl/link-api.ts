@@ -7,7 +7,7 @@ import { NetlinkError, ValidationError, fromSystemError } from '../netlink/error
 import { errnoNumber } from '../netlink/errno.js';
 import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { ADDRESS_REQUESTS, addressProtocolCode, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
+import { ADDRESS_REQUESTS, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
 import { ownedFilter } from './owner.js';
 import { RtnlApi, familiesOf } from './base.js';
 import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
@@ -237,6 +237,8 @@ export class AddressApi extends RtnlApi {
     const protocol = filter.protocol !== undefined ? addressProtocolCode(filter.protocol, 'filter.protocol') : undefined;
     if (owner !== undefined && protocol !== undefined && owner !== protocol) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (owner ${owner})`);
     const wanted = owner ?? protocol;
+    // Listed addresses carry the protocol as a name or number: compare in that form.
+    const wantedName = wanted === undefined ? undefined : addressProtocolName(wanted);
     const [names, index] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
     const addresses: Address[] = [];
     for (const family of familiesOf(filter.family)) {
@@ -244,7 +246,7 @@ export class AddressApi extends RtnlApi {
       for (const message of messages) {
         const address = decodeAddress(message, (i) => names.get(i));
         if (dev !== undefined && address.dev !== dev) continue;
-        if (wanted !== undefined && (address.protocol === undefined ? 0 : addressProtocolCode(address.protocol, 'protocol')) !== wanted) continue;
+        if (wanted !== undefined && address.protocol !== wantedName) continue;
         addresses.push(address);
       }
     }

@@ -4,7 +4,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
-import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
 import { reverse } from './names.js';
 import type { TableRef, TableResolver } from './tables.js';
 import {
@@ -377,9 +377,7 @@ export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableRes
       // (uid_t)-1 means "no owner" to the kernel, so it cannot be one.
       if (spec.owner !== undefined) integerInRange(spec.owner, `${field}.owner`, 0, 0xfffffffe, 'a uid');
       if (spec.group !== undefined) integerInRange(spec.group, `${field}.group`, 0, 0xfffffffe, 'a gid');
-      for (const key of ['packetInfo', 'vnetHeader', 'multiQueue'] as const) {
-        if (spec[key] !== undefined && typeof spec[key] !== 'boolean') throw new ValidationError(`${field}.${key}`, spec[key], 'expected true or false');
-      }
+      for (const key of ['packetInfo', 'vnetHeader', 'multiQueue'] as const) optionalBoolean(spec[key], `${field}.${key}`);
       return spec;
     default:
       return spec;
