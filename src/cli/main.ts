@@ -120,11 +120,12 @@ touched. Applying the same document again changes nothing.
   },
   monitor: {
     summary: 'print changes to links, addresses, routes, rules and nf_tables as they happen',
-    usage: 'routemark monitor [--kinds link,address,route,rule,nexthop,nft] [--count N] [--json] [--netns NS]',
-    options: ['kinds', 'count'],
+    usage: 'routemark monitor [--kinds link,address,route,rule,nexthop,nft] [--family inet|inet6] [--count N] [--json] [--netns NS]',
+    options: ['kinds', 'family', 'count'],
     help: `Prints every change as it happens, like \`ip monitor\` and \`nft monitor\`, until Ctrl-C.
 If the kernel drops events, it reads everything again and says so ("resync").
   --kinds K,...  what to watch (default: link,address,route,rule,nexthop,nft)
+  --family F     only inet (IPv4) or inet6 addresses, routes and rules (default: both)
   --count N      stop after N events
   --json         one JSON object per line`,
     run: monitor,
@@ -332,13 +333,14 @@ async function monitor(values: Values, args: string[]): Promise<number> {
     if (!(MONITOR_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kinds: unknown kind ${JSON.stringify(kind)} (expected ${MONITOR_KINDS.join(', ')})`);
   }
   const count = integer(values.count, 'count');
+  const familyFilter = family(values.family);
   return withHandle(values, async (handle) => {
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const watcher = await startMonitor(handle, { kinds: kinds as MonitorKind[], signal: stop.signal });
+      const watcher = await startMonitor(handle, { kinds: kinds as MonitorKind[], family: familyFilter, signal: stop.signal });
       process.stderr.write(`routemark: watching ${kinds.join(', ')}${values.netns ? ` in ${values.netns}` : ''} (Ctrl-C to stop)\n`);
       let seen = 0;
       for await (const event of watcher) {

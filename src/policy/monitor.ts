@@ -12,6 +12,7 @@
  * generation: those the snapshot's generation already includes are skipped.
  */
 import { EventEmitter } from 'node:events';
+import type { FamilyName } from '../common/ip.js';
 import type { Handle } from '../handle.js';
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -143,15 +144,22 @@ export interface MonitorOptions {
   signal?: AbortSignal;
   /** Rejects the start if the first snapshot takes longer (milliseconds). */
   timeoutMs?: number;
+  /**
+   * Only IPv4 (`inet`) or only IPv6 (`inet6`) addresses, routes and rules, in events and
+   * snapshots, like `ip -4 monitor` (default: both). The kernel is asked for that family's
+   * groups only. Links, nexthop objects and nf_tables are not per family and are watched whole.
+   */
+  family?: FamilyName;
 }
 
 const ALL_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
-const ROUTE_GROUPS: Record<Exclude<MonitorKind, 'nft'>, number[]> = {
-  link: [RTNLGRP_LINK],
-  address: [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR],
-  route: [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE],
-  rule: [RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE],
-  nexthop: [RTNLGRP_NEXTHOP],
+/** The rtnetlink groups of each kind, per family (links and nexthop objects have one group for both). */
+const ROUTE_GROUPS: Record<Exclude<MonitorKind, 'nft'>, { inet: number[]; inet6: number[] }> = {
+  link: { inet: [RTNLGRP_LINK], inet6: [RTNLGRP_LINK] },
+  address: { inet: [RTNLGRP_IPV4_IFADDR], inet6: [RTNLGRP_IPV6_IFADDR] },
+  route: { inet: [RTNLGRP_IPV4_ROUTE], inet6: [RTNLGRP_IPV6_ROUTE] },
+  rule: { inet: [RTNLGRP_IPV4_RULE], inet6: [RTNLGRP_IPV6_RULE] },
+  nexthop: { inet: [RTNLGRP_NEXTHOP], inet6: [RTNLGRP_NEXTHOP] },
 };
 
 function rtmFlags(message: NetlinkMessage): number {
@@ -203,6 +211,8 @@ class State {
 export class NetworkMonitor extends EventEmitter implements AsyncIterable<MonitorEvent> {
   private readonly handle: Handle;
   private readonly kinds: ReadonlySet<MonitorKind>;
+  /** The address families whose addresses, routes and rules are watched. */
+  private readonly families: readonly number[];
   private readonly maxQueued: number;
   private readonly signal: AbortSignal | undefined;
   private route: Connection | undefined;
@@ -234,6 +244,10 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       throw new ValidationError('options.kinds', options.kinds, `expected a non-empty array of ${ALL_KINDS.join(', ')}`);
     }
     this.kinds = new Set(kinds);
+    const family = options.family;
+    if (family !== undefined && family !== 'inet' && family !== 'inet6') throw new ValidationError('options.family', family, "expected 'inet' or 'inet6'");
+    this.families = family === undefined ? [AF_INET, AF_INET6] : [family === 'inet' ? AF_INET : AF_INET6];
+    const familyNames: FamilyName[] = family === undefined ? ['inet', 'inet6'] : [family];
     this.maxQueued = options.maxQueued ?? 65536;
     this.signal = options.signal;
     const receiveBufferSize = options.receiveBufferSize ?? 8 << 20;
@@ -244,7 +258,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     // The kernel deletes nexthop objects of a link that goes down without telling: link events
     // say when to read them again.
     if (this.kinds.has('nexthop')) watched.push('link');
-    const groups = [...new Set(watched.flatMap((k) => ROUTE_GROUPS[k]))];
+    const groups = [...new Set(watched.flatMap((k) => familyNames.flatMap((f) => ROUTE_GROUPS[k][f])))];
     if (groups.length > 0) {
       this.route = handle.openConnection(NETLINK_ROUTE, {
         receiveBufferSize,
@@ -351,13 +365,13 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       }
       for (const link of state.links.values()) if (link.masterIndex !== undefined) link.master = state.linkName(link.masterIndex);
       if (this.kinds.has('address')) {
-        for (const family of [AF_INET, AF_INET6]) {
+        for (const family of this.families) {
           for (const message of await dump('listAddresses', RTM_GETADDR, (w) => encodeAddressDumpRequest(w, family))) applyAddress(state, message, true);
         }
       }
       await this.dumpRoutesAndNexthops(route, state);
       if (this.kinds.has('rule')) {
-        for (const family of [AF_INET, AF_INET6]) {
+        for (const family of this.families) {
           for (const message of await dump('listRules', RTM_GETRULE, (w) => encodeRuleDumpRequest(w, family))) applyRule(state, message, true);
         }
       }
@@ -373,7 +387,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private async dumpRoutesAndNexthops(route: Connection, state: State): Promise<void> {
     const dump = dumper(route);
     if (this.kinds.has('route')) {
-      for (const family of [AF_INET, AF_INET6]) {
+      for (const family of this.families) {
         for (const message of await dump('listRoutes', RTM_GETROUTE, (w) => encodeRouteDumpRequest(w, { family }))) applyRouteMessage(state, message, true);
       }
     }

@@ -167,6 +167,40 @@ t.test('IPv4 routes that vanish with their link (the kernel sends no event) are 
   t.same(fromSnapshot(await monitor.snapshot()).routes, fromTools(ns).routes, 'and those that went with an address');
 });
 
+t.test('family: addresses, routes and rules of one family, in the snapshot and in events', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await settle(ns);
+  ns.ip('route', 'add', '10.60.0.0/16', 'via', '192.0.2.2', 'table', '100');
+  ns.ip('route', 'add', '2001:db8:60::/48', 'via', '2001:db8::2', 'table', '100');
+  ns.ip('-6', 'rule', 'add', 'from', '2001:db8::/32', 'priority', '60', 'table', '100');
+  const tools = fromTools(ns);
+  for (const [family, flag] of [['inet', '-4'], ['inet6', '-6']] as const) {
+    const monitor = await startMonitor(handle, { kinds: ['link', 'address', 'route', 'rule'], family });
+    t.teardown(() => monitor.close());
+    const seen = fromSnapshot(await monitor.snapshot());
+    t.same(seen.routes, tools.routes.filter((r) => r.startsWith(`${flag}|`)), `${family}: the snapshot's routes are ip ${flag}'s`);
+    t.same(seen.rules, tools.rules.filter((r) => r.startsWith(`${flag}|`)), `${family}: the snapshot's rules are ip ${flag}'s`);
+    t.same(seen.addresses, tools.addresses.filter((a) => a.split('|')[1] === family), `${family}: the snapshot's addresses are ip ${flag}'s`);
+    t.same(seen.links, tools.links, `${family}: links are not per family`);
+    const events = monitor[Symbol.asyncIterator]();
+    // The other family's change comes first: the first event must still be this family's.
+    const [own, other] = family === 'inet' ? ['10.61.0.0/16', '2001:db8:61::/48'] : ['2001:db8:61::/48', '10.61.0.0/16'];
+    ns.ip('route', 'add', other, 'dev', 'v0', 'table', '101');
+    ns.ip('route', 'add', own, 'dev', 'v0', 'table', '101');
+    t.match(await nextEvent(events, () => true), { type: 'route', action: 'new', route: { dst: own, family, table: 101 } }, `${family}: a route event`);
+    const [ownRule, otherRule] = family === 'inet' ? [['-4', '61'], ['-6', '62']] : [['-6', '63'], ['-4', '64']];
+    ns.ip(otherRule[0]!, 'rule', 'add', 'priority', otherRule[1]!, 'table', '101');
+    ns.ip(ownRule[0]!, 'rule', 'add', 'priority', ownRule[1]!, 'table', '101');
+    t.match(await nextEvent(events, () => true), { type: 'rule', action: 'new', rule: { priority: Number(ownRule[1]), family } }, `${family}: a rule event`);
+    monitor.close();
+    ns.ip('route', 'del', own, 'table', '101');
+    ns.ip('route', 'del', other, 'table', '101');
+    ns.ip(ownRule[0]!, 'rule', 'del', 'priority', ownRule[1]!);
+    ns.ip(otherRule[0]!, 'rule', 'del', 'priority', otherRule[1]!);
+  }
+  await t.rejects(startMonitor(handle, { family: 'ipv4' as never }), { name: 'ValidationError', field: 'options.family' });
+});
+
 t.test('an iterator that falls maxQueued behind gets one resync instead of the events it missed', async (t) => {
   const { ns, handle } = await policyNetns(t);
   await settle(ns);
