@@ -1,10 +1,10 @@
 /** Large jobs sent chunk by chunk, so that the kernel works on one chunk while the next is encoded. */
 import { Batch } from './batch.js';
 import type { Connection } from './connection.js';
-import { errnoNumber } from './errno.js';
+import { Errno } from './errno.js';
 import { NetlinkError } from './errors.js';
 
-const ECANCELED = errnoNumber('ECANCELED') ?? 125;
+const { ECANCELED } = Errno;
 
 const FIRST_CHUNK_ITEMS = 256;
 const MAX_CHUNK_ITEMS = 16384;

@@ -1,16 +1,12 @@
 import { MessageWriter, HOST_IS_LITTLE_ENDIAN } from './attributes.js';
 import { Batch } from './batch.js';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_REQUEST } from './constants.js';
-import { errnoNumber } from './errno.js';
+import { Errno } from './errno.js';
 import { NetlinkError, fromSystemError, type OperationRef } from './errors.js';
 import { parseErrorPayload, type NetlinkMessage } from './message.js';
 import type { Transport } from './transport.js';
 
-const ENOBUFS = errnoNumber('ENOBUFS') ?? 105;
-const EBUSY = errnoNumber('EBUSY') ?? 16;
-const EINTR = errnoNumber('EINTR') ?? 4;
-const ECANCELED = errnoNumber('ECANCELED') ?? 125;
-const EMSGSIZE = errnoNumber('EMSGSIZE') ?? 90;
+const { ENOBUFS, EBUSY, EINTR, ECANCELED, EMSGSIZE } = Errno;
 
 // Datagrams at least this large go to the transport's sender thread, where it has one: the
 // kernel's work on them then overlaps JavaScript's. Smaller ones are sent at once, without the

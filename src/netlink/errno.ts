@@ -16,6 +16,7 @@ for (const [errno, name, description] of LINUX_ONLY) {
   if (!systemErrors.has(-errno)) systemErrors.set(-errno, [name, description]);
 }
 
+
 /** The symbolic name of an errno value (`17` -> `'EEXIST'`), or `'E<number>'` if unknown. */
 export function errnoName(errno: number): string {
   return systemErrors.get(-Math.abs(errno))?.[0] ?? `E${Math.abs(errno)}`;
@@ -33,3 +34,23 @@ export function errnoNumber(name: string): number | undefined {
   }
   return undefined;
 }
+
+/** `name`'s value from libuv's table (this platform's), else the asm-generic one. */
+function known(name: string, generic: number): number {
+  return errnoNumber(name) ?? generic;
+}
+
+/** The errno values this library itself raises or tests for, by name. */
+export const Errno = {
+  ENOENT: known('ENOENT', 2),
+  EINTR: known('EINTR', 4),
+  EBUSY: known('EBUSY', 16),
+  EEXIST: known('EEXIST', 17),
+  ENODATA: known('ENODATA', 61),
+  EPROTO: known('EPROTO', 71),
+  /** nf_tables' answer to a stale ruleset generation. */
+  ERESTART: known('ERESTART', 85),
+  EMSGSIZE: known('EMSGSIZE', 90),
+  ENOBUFS: known('ENOBUFS', 105),
+  ECANCELED: known('ECANCELED', 125),
+} as const;

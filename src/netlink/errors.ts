@@ -1,4 +1,4 @@
-import { errnoDescription, errnoName } from './errno.js';
+import { Errno, errnoDescription, errnoName } from './errno.js';
 
 /** What the kernel added to an error with NETLINK_EXT_ACK. */
 export interface ExtendedAck {
@@ -151,7 +151,7 @@ export function fromSystemError(error: unknown, context: { operation?: string; n
   let detail: string | undefined;
   if (netnsPath !== undefined) {
     const label = context.netns ?? netnsPath;
-    detail = errno === 2 ? `network namespace ${label} does not exist: no ${netnsPath}` : `network namespace ${label} (${netnsPath})`;
+    detail = errno === Errno.ENOENT ? `network namespace ${label} does not exist: no ${netnsPath}` : `network namespace ${label} (${netnsPath})`;
   }
   else if (path !== undefined) detail = path;
   return new NetlinkError({

@@ -5,7 +5,8 @@ import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
 import { NFGENMSG_SIZE, NFTA_RULE_HANDLE, NFTA_SET_NAME, NFTA_SET_TABLE, NFT_MSG_GETSET, NFT_MSG_NEWRULE, nftMessageType } from './constants.js';
-import { ERESTART, RulesetChangedError } from './errors.js';
+import { Errno } from '../netlink/errno.js';
+import { RulesetChangedError } from './errors.js';
 import { InterfacesNeeded, type InterfaceNames } from './datatypes.js';
 import type { ParsedSet } from './decompile.js';
 import { fetchInterfaces } from './interfaces.js';
@@ -192,7 +193,7 @@ export class NftApi {
 
   private firstError(transaction: Transaction, errors: (NetlinkError | undefined)[], options: ApplyOptions): NetlinkError {
     const commit = errors[transaction.commitOperation];
-    if (commit?.errno === ERESTART && options.generation !== undefined) return new RulesetChangedError(options.generation, this.provider.netnsLabel);
+    if (commit?.errno === Errno.ERESTART && options.generation !== undefined) return new RulesetChangedError(options.generation, this.provider.netnsLabel);
     for (let op = 0; op < errors.length; op++) {
       if (op !== transaction.commitOperation && errors[op] !== undefined) return errors[op]!;
     }

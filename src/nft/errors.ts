@@ -1,6 +1,5 @@
+import { Errno } from '../netlink/errno.js';
 import { NetlinkError } from '../netlink/errors.js';
-
-const ERESTART = 85; // ERESTART
 
 /**
  * The ruleset changed between the generation a caller read and its apply (the kernel refused
@@ -11,11 +10,10 @@ export class RulesetChangedError extends NetlinkError {
   readonly expectedGeneration: number;
 
   constructor(expectedGeneration: number, netns: string | undefined) {
-    super({ errno: ERESTART, operation: 'nft commit', netns });
+    super({ errno: Errno.ERESTART, operation: 'nft commit', netns });
     this.name = 'RulesetChangedError';
     this.expectedGeneration = expectedGeneration;
     this.message = `nft commit: ERESTART (the ruleset changed since generation ${expectedGeneration} was read; nothing was applied: read it again and retry)`;
   }
 }
 
-export { ERESTART };

@@ -9,6 +9,7 @@ import type { MessageWriter } from '../netlink/attributes.js';
 import type { Connection } from '../netlink/connection.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError } from '../netlink/errors.js';
+import { Errno } from '../netlink/errno.js';
 import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import { native } from '../native.js';
 import { NFGENMSG_SIZE, NFPROTO_UNSPEC, NFTA_GEN_ID, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETOBJ, NFT_MSG_GETOBJ_RESET, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETTABLE, NFT_SET_ANONYMOUS, nftMessageType } from './constants.js';
@@ -61,7 +62,7 @@ export async function getGeneration(connection: Connection): Promise<number> {
     const id = messageAttributes(reply, NFGENMSG_SIZE).be32(NFTA_GEN_ID);
     if (id !== undefined) return id;
   }
-  throw new NetlinkError({ errno: 71, operation: 'nft generation', detail: 'no generation in the reply' }); // EPROTO
+  throw new NetlinkError({ errno: Errno.EPROTO, operation: 'nft generation', detail: 'no generation in the reply' });
 }
 
 /** Whether a filter names one counter or quota: then only tables and objects are dumped. */

@@ -4,7 +4,7 @@ import type { FamilyName } from '../common/ip.js';
 import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
-import { errnoNumber } from '../netlink/errno.js';
+import { Errno } from '../netlink/errno.js';
 import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { ADDRESS_REQUESTS, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
@@ -135,7 +135,7 @@ export class LinkApi extends RtnlApi {
       const failure = fromSystemError(error, { operation, netns: this.provider.netnsLabel });
       // With IFF_TUN_EXCL the kernel answers EBUSY for a name in use: say what it means.
       if (failure instanceof NetlinkError && failure.code === 'EBUSY' && failure.syscall === 'ioctl(TUNSETIFF)') {
-        throw new NetlinkError({ errno: errnoNumber('EEXIST') ?? 17, syscall: failure.syscall, operation, netns: this.provider.netnsLabel, detail: `a link named ${spec.name} exists`, cause: error });
+        throw new NetlinkError({ errno: Errno.EEXIST, syscall: failure.syscall, operation, netns: this.provider.netnsLabel, detail: `a link named ${spec.name} exists`, cause: error });
       }
       throw failure;
     }

@@ -3,6 +3,7 @@ import type { FamilyName } from '../common/ip.js';
 import { interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { Errno } from '../netlink/errno.js';
 import { sendChunkedRuns } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { RTM_GETROUTE } from './constants.js';
@@ -184,7 +185,7 @@ export class RouteApi extends RtnlApi {
       this.linkNames(),
     ]);
     const message = replies[0];
-    if (!message) throw new NetlinkError({ errno: 61, operation: 'getRoute', netns: this.provider.netnsLabel, detail: 'the kernel sent no route' });
+    if (!message) throw new NetlinkError({ errno: Errno.ENODATA, operation: 'getRoute', netns: this.provider.netnsLabel, detail: 'the kernel sent no route' });
     return [message, names, tables] as const;
   }
 

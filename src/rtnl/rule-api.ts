@@ -2,7 +2,7 @@
 import type { FamilyName } from '../common/ip.js';
 import { Batch } from '../netlink/batch.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
-import { errnoNumber } from '../netlink/errno.js';
+import { Errno } from '../netlink/errno.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
@@ -24,7 +24,7 @@ import {
 } from './rules.js';
 import type { TableRef, TableResolver } from './tables.js';
 
-const EEXIST = errnoNumber('EEXIST') ?? 17;
+const { EEXIST } = Errno;
 
 /** Which rules {@link RuleApi.list} (and {@link RuleApi.flush}) take. Every field given must match. */
 export interface RuleFilter {
