@@ -1,11 +1,13 @@
 /**
  * An orchestration agent, in a sandbox namespace of its own
  * (`scripts/in-sandbox node dist/examples/orchestration-agent.js`). It makes an uplink, then
- * re-applies its whole intent three times (only the first changes anything), watches the
- * namespace while another tool adds a route, and finally applies an empty document, which
- * removes everything it owns and nothing else.
+ * re-applies its whole intent (the uplink's address, a rule, a route, an nf_tables table, a
+ * sysctl) three times (only the first changes anything), watches the namespace while another
+ * tool adds a route, and finally applies an empty document, which removes everything it owns
+ * and nothing else: refused while removing its address would make the kernel delete the other
+ * tool's route too.
  */
-import { applyPolicy, open, planPolicy, startMonitor, PolicyApplyError, type PolicyDocument } from 'routemark';
+import { applyPolicy, open, planPolicy, startMonitor, PolicyApplyError, PolicyConflictError, type PolicyDocument } from 'routemark';
 import { Lab } from './lab/lab.js';
 
 const lab = new Lab();
@@ -24,9 +26,9 @@ try {
   await ns.links.add({ name: 'up0', kind: 'veth', peer: { name: 'up0-peer' } });
   await ns.links.up('up0');
   await ns.links.up('up0-peer');
-  await ns.addresses.add({ address: '192.0.2.2/24', dev: 'up0' });
 
   const intent: PolicyDocument = {
+    addresses: [{ address: '192.0.2.2/24', dev: 'up0' }],
     rules: [{ fwmark: 65, priority: 1000, table: 100 }],
     routes: [{ dst: 'default', gateway: '192.0.2.1', dev: 'up0', table: 100 }],
     nftables: [
@@ -59,8 +61,16 @@ try {
     else throw error;
   }
 
+  // Its address goes last; the kernel would take every IPv4 route through up0 with it.
+  try {
+    await applyPolicy(ns, {});
+  } catch (error) {
+    if (error instanceof PolicyConflictError) console.log(`empty document refused: ${error.message}`);
+    else throw error;
+  }
+  await otherTool.routes.delete({ dst: '10.9.0.0/16', table: 100 });
   await applyPolicy(ns, {});
-  console.log(`after an empty document: ${(await ns.routes.list({ table: 100 })).length} route(s) left in table 100 (the foreign one)`);
+  console.log(`after an empty document: ${(await ns.routes.list({ table: 100 })).length} route(s) in table 100, ${(await ns.addresses.list({ dev: 'up0', family: 'inet' })).length} IPv4 address(es) on up0`);
 } finally {
   monitor.close();
   ns.close();

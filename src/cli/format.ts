@@ -363,6 +363,8 @@ export function formatEvent(event: MonitorEvent): string {
 /** One change of a policy plan, as a line. */
 export function formatChange(change: PlanChange): string {
   switch (change.object) {
+    case 'address':
+      return `${change.action} address ${formatAddress(change.address)}`;
     case 'route':
       return `${change.action} route ${formatRoute(change.route).replace(/\n\t/g, ' ')} table ${change.route.table ?? 'main'}`;
     case 'rule':

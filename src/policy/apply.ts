@@ -116,6 +116,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const routes = (action: string) => pick((c): c is Extract<PlanChange, { object: 'route' }> => c.object === 'route' && c.action === action);
   const rules = (action: string) => pick((c): c is Extract<PlanChange, { object: 'rule' }> => c.object === 'rule' && c.action === action);
   const nexthops = (action: string) => pick((c): c is Extract<PlanChange, { object: 'nexthop' }> => c.object === 'nexthop' && c.action === action);
+  const addresses = (action: string) => pick((c): c is Extract<PlanChange, { object: 'address' }> => c.object === 'address' && c.action === action);
   const sysctls = pick((c): c is Extract<PlanChange, { object: 'sysctl' }> => c.object === 'sysctl');
   const tableChanges = pick((c): c is Extract<PlanChange, { object: 'nftTable' }> => c.object === 'nftTable');
 
@@ -167,8 +168,8 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       return firstFailure(result, entries.map((e) => e.index));
     };
   /**
-   * A step that sends changes of one kind one by one (nexthop objects and sysctls: a document
-   * has few), in the plan's order; each one that succeeded is undone by `inverse`.
+   * A step that sends changes of one kind one by one (addresses, nexthop objects and sysctls:
+   * a document has few), in the plan's order; each one that succeeded is undone by `inverse`.
    */
   const itemStep =
     <C extends PlanChange>(entries: { change: C; index: number }[], run: (change: C) => Promise<unknown>, inverse: (change: C) => Promise<unknown>) =>
@@ -196,6 +197,9 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const deletedRules: Rule[] = ruleDeletes.map((e) => e.change.rule);
   const addedRules: Rule[] = ruleAdds.map((e) => e.change.rule);
   const steps: (() => Promise<Failure | undefined>)[] = [
+    // Addresses first (routes and nexthops may need their subnets and source addresses), and
+    // last when they go.
+    itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => handle.addresses.delete(c.address)),
     // Objects before the routes that use them, and after them when they go; a replaced object
     // is put back as it was (its routes follow it both ways).
     itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop)),
@@ -212,6 +216,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
     bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
     itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!)),
+    itemStep(addresses('delete'), (c) => handle.addresses.delete(c.address), (c) => handle.addresses.add(c.address)),
     async () => {
       if (transaction.length === 0) return undefined;
       try {

@@ -1,11 +1,15 @@
 /**
- * The policy document: everything an agent wants the kernel to hold for one owner (rules,
- * routes, nf_tables tables, sysctls), checked and converted before anything is read or sent.
+ * The policy document: everything an agent wants the kernel to hold for one owner (addresses,
+ * rules, routes, nexthop objects, nf_tables tables, sysctls), checked and converted before
+ * anything is read or sent.
  * schema/policy.schema.json describes the same document for other languages and editors.
  */
 import { createHash } from 'node:crypto';
+import { formatAddress } from '../common/ip.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftChain, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../nft/json.js';
+import { addressProtocolCode, resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
+import { AF_INET } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
@@ -17,10 +21,10 @@ import { routeSlot } from './compare.js';
 export type PolicyNftObject = { table: NftTable } | { chain: NftChain } | { rule: NftRule } | { set: NftSet } | { map: NftMap };
 
 /**
- * What one owner wants the kernel to hold. Every section is the whole truth for that owner: a
- * rule, route, nexthop object or table the owner holds that the document does not list is
- * deleted (an absent section is an empty one). Nothing of other owners (other protocols, tables without the
- * owner's tag) is ever read for comparison, changed or deleted. Sysctls are not owned: those
+ * What one owner wants the kernel to hold. Every section is the whole truth for that owner: an
+ * address, rule, route, nexthop object or table the owner holds that the document does not list
+ * is deleted (an absent section is an empty one). Nothing of other owners (other protocols,
+ * tables without the owner's tag) is ever changed or deleted. Sysctls are not owned: those
  * listed are set, the others are left as they are.
  */
 export interface PolicyDocument {
@@ -42,11 +46,18 @@ export interface PolicyDocument {
    * is replaced as a whole, atomically, when its contents change.
    */
   nftables?: PolicyNftObject[];
+  /**
+   * Interface addresses (`ip addr`), tagged with the owner id (IFA_PROTO, Linux 6.1+). They are
+   * permanent (no lifetimes). The kernel changes none of an address's attributes in place, so
+   * an address the owner holds with other ones (label, scope, broadcast, flags, IPv6 prefix
+   * length) is a conflict: remove it with a document without it first.
+   */
+  addresses?: Address[];
   /** Network sysctls to set (`"net.ipv4.ip_forward": 1`). */
   sysctls?: Record<string, string | number | boolean>;
 }
 
-const DOCUMENT_KEYS: ReadonlySet<string> = new Set(['$schema', 'rules', 'routes', 'nexthops', 'nftables', 'sysctls']);
+const DOCUMENT_KEYS: ReadonlySet<string> = new Set(['$schema', 'addresses', 'rules', 'routes', 'nexthops', 'nftables', 'sysctls']);
 const NFT_OBJECT_KINDS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map']);
 const NFT_FAMILIES: ReadonlySet<string> = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
 
@@ -80,6 +91,27 @@ export interface DesiredNexthop {
   resolved: ResolvedNexthopObject;
 }
 
+/** An address of the document, checked. */
+export interface DesiredAddress {
+  /** Index in `document.addresses`. */
+  index: number;
+  /** The address as given, with the owner's protocol. */
+  address: Address;
+  resolved: ResolvedAddress;
+  /** What the kernel finds it by (see {@link addressIdentity}). */
+  identity: string;
+}
+
+/**
+ * What the kernel finds an address by when it is added or deleted: on its device, an IPv6
+ * address by itself; an IPv4 one by its local address, prefix length and peer.
+ */
+export function addressIdentity(address: ResolvedAddress): string {
+  const local = formatAddress(address.local.bytes);
+  if (address.family !== AF_INET) return `6|${address.dev}|${local}`;
+  return `4|${address.dev}|${local}/${address.local.length}|${address.peer ? formatAddress(address.peer.bytes) : ''}`;
+}
+
 /** An nf_tables table of the document with its objects. */
 export interface DesiredTable {
   family: NftFamily;
@@ -103,6 +135,7 @@ export interface DesiredSysctl {
 /** A document checked against one owner. */
 export interface CheckedDocument {
   owner: number;
+  addresses: DesiredAddress[];
   rules: DesiredRule[];
   routes: DesiredRoute[];
   nexthops: DesiredNexthop[];
@@ -203,6 +236,49 @@ function checkNft(objects: unknown[]): DesiredTable[] {
   return [...tables.values()];
 }
 
+/** How {@link ownedSection} checks the items of one section. */
+interface SectionChecks<T, R> {
+  /** What the section asks beyond the type's own checks (throws a ValidationError). */
+  check: (given: T, field: string) => void;
+  resolve: (item: T, field: string) => R;
+  /** What the kernel tells two items apart by. */
+  identity: (resolved: R) => string;
+  /** The error for an item that is the same as item `first`. */
+  duplicate: (first: number, field: string, item: unknown, resolved: R) => ValidationError;
+}
+
+/**
+ * The items of a section the owner holds (rules, routes, nexthop objects, addresses): each an
+ * object, carrying the owner's protocol (a different one is refused), resolved, and none the same
+ * as an earlier one.
+ */
+function ownedSection<T extends { protocol?: unknown }, R>(
+  document: Record<string, unknown>,
+  key: string,
+  noun: string,
+  owner: number,
+  protocolOf: (value: unknown, field: string) => number,
+  checks: SectionChecks<T, R>,
+): { index: number; given: T; resolved: R; identity: string }[] {
+  const seen = new Map<string, number>();
+  return arrayOf(document, key).map((item, index) => {
+    const field = `${key}[${index}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, `expected ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} object`);
+    const given = item as T;
+    checks.check(given, field);
+    if (given.protocol !== undefined && protocolOf(given.protocol, `${field}.protocol`) !== owner) {
+      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy ${noun} carries the owner's protocol (${owner}); leave protocol out`);
+    }
+    const withOwner: T = { ...given, protocol: owner };
+    const resolved = checks.resolve(withOwner, field);
+    const identity = checks.identity(resolved);
+    const first = seen.get(identity);
+    if (first !== undefined) throw checks.duplicate(first, field, item, resolved);
+    seen.set(identity, index);
+    return { index, given: withOwner, resolved, identity };
+  });
+}
+
 /**
  * Checks a policy document for one owner and converts it for planning. Bad input throws a
  * ValidationError naming the field (`routes[3].gateway`) and the value; nothing is read or sent.
@@ -213,63 +289,40 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
   for (const key of Object.keys(document)) {
     if (!DOCUMENT_KEYS.has(key)) throw new ValidationError(key, document[key], `unknown section (known: ${[...DOCUMENT_KEYS].filter((k) => k !== '$schema').join(', ')})`);
   }
-  const rules: DesiredRule[] = [];
-  const ruleIdentities = new Map<string, number>();
-  arrayOf(document, 'rules').forEach((item, index) => {
-    const field = `rules[${index}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a rule object');
-    const given = item as Rule;
-    if (given.priority === undefined) throw new ValidationError(`${field}.priority`, undefined, 'a policy rule needs a priority (without one the kernel picks it, and the rule has no stable identity)');
-    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
-      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy rule carries the owner's protocol (${owner}); leave protocol out`);
-    }
-    const rule: Rule = { ...given, protocol: owner };
-    const resolved = resolveRule(rule, field, false, tables);
-    const identity = ruleIdentity(resolved);
-    const first = ruleIdentities.get(identity);
-    if (first !== undefined) throw new ValidationError(field, item, `the same rule as rules[${first}]`);
-    ruleIdentities.set(identity, index);
-    rules.push({ index, rule, resolved, identity });
-  });
-  const routes: DesiredRoute[] = [];
-  const slots = new Map<string, number>();
-  arrayOf(document, 'routes').forEach((item, index) => {
-    const field = `routes[${index}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a route object');
-    const given = item as Route;
-    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
-      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy route carries the owner's protocol (${owner}); leave protocol out`);
-    }
-    if (given.expires !== undefined) {
-      throw new ValidationError(`${field}.expires`, given.expires, 'a policy cannot hold a route that the kernel deletes when it expires; leave expires out');
-    }
-    const route: Route = { ...given, protocol: owner };
-    const resolved = resolveRoute(route, field, 'add', tables);
-    const slot = routeSlot(resolved);
-    const first = slots.get(slot);
-    if (first !== undefined) {
-      throw new ValidationError(field, item, `routes[${first}] has the same table, destination, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`);
-    }
-    slots.set(slot, index);
-    routes.push({ index, route, resolved, slot });
-  });
-  const nexthops: DesiredNexthop[] = [];
-  const nexthopIds = new Map<number, number>();
-  arrayOf(document, 'nexthops').forEach((item, index) => {
-    const field = `nexthops[${index}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ValidationError(field, item, 'expected a nexthop object');
-    const given = item as NexthopObject;
-    if (given.id === undefined) throw new ValidationError(`${field}.id`, undefined, 'a policy nexthop needs an id (routes name it by id; without one the kernel picks it)');
-    if (given.protocol !== undefined && protocolCode(given.protocol, `${field}.protocol`) !== owner) {
-      throw new ValidationError(`${field}.protocol`, given.protocol, `a policy nexthop carries the owner's protocol (${owner}); leave protocol out`);
-    }
-    const nexthop: NexthopObject = { ...given, protocol: owner };
-    const resolved = resolveNexthopObject(nexthop, field, 'add');
-    const first = nexthopIds.get(resolved.id);
-    if (first !== undefined) throw new ValidationError(`${field}.id`, resolved.id, `nexthops[${first}] has the same id`);
-    nexthopIds.set(resolved.id, index);
-    nexthops.push({ index, nexthop, resolved });
-  });
+  const rules = ownedSection<Rule, ResolvedRule>(document, 'rules', 'rule', owner, protocolCode, {
+    check: (given, field) => {
+      if (given.priority === undefined) throw new ValidationError(`${field}.priority`, undefined, 'a policy rule needs a priority (without one the kernel picks it, and the rule has no stable identity)');
+    },
+    resolve: (rule, field) => resolveRule(rule, field, false, tables),
+    identity: ruleIdentity,
+    duplicate: (first, field, item) => new ValidationError(field, item, `the same rule as rules[${first}]`),
+  }).map(({ index, given: rule, resolved, identity }) => ({ index, rule, resolved, identity }));
+  const routes = ownedSection<Route, ResolvedRoute>(document, 'routes', 'route', owner, protocolCode, {
+    check: (given, field) => {
+      if (given.expires !== undefined) throw new ValidationError(`${field}.expires`, given.expires, 'a policy cannot hold a route that the kernel deletes when it expires; leave expires out');
+    },
+    resolve: (route, field) => resolveRoute(route, field, 'add', tables),
+    identity: routeSlot,
+    duplicate: (first, field, item) => new ValidationError(field, item, `routes[${first}] has the same table, destination, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`),
+  }).map(({ index, given: route, resolved, identity: slot }) => ({ index, route, resolved, slot }));
+  const nexthops = ownedSection<NexthopObject, ResolvedNexthopObject>(document, 'nexthops', 'nexthop', owner, protocolCode, {
+    check: (given, field) => {
+      if (given.id === undefined) throw new ValidationError(`${field}.id`, undefined, 'a policy nexthop needs an id (routes name it by id; without one the kernel picks it)');
+    },
+    resolve: (nexthop, field) => resolveNexthopObject(nexthop, field, 'add'),
+    identity: (resolved) => String(resolved.id),
+    duplicate: (first, field, _item, resolved) => new ValidationError(`${field}.id`, resolved.id, `nexthops[${first}] has the same id`),
+  }).map(({ index, given: nexthop, resolved }) => ({ index, nexthop, resolved }));
+  const addresses = ownedSection<Address, ResolvedAddress>(document, 'addresses', 'address', owner, addressProtocolCode, {
+    check: (given, field) => {
+      for (const key of ['validLifetime', 'preferredLifetime'] as const) {
+        if (given[key] !== undefined) throw new ValidationError(`${field}.${key}`, given[key], 'a policy address is permanent (the kernel would delete or deprecate it); leave lifetimes out');
+      }
+    },
+    resolve: resolveAddress,
+    identity: addressIdentity,
+    duplicate: (first, field, item) => new ValidationError(field, item, `the same address as addresses[${first}]`),
+  }).map(({ index, given: address, resolved, identity }) => ({ index, address, resolved, identity }));
   const nftTables = checkNft(arrayOf(document, 'nftables'));
-  return { owner, rules, routes, nexthops, tables: nftTables, sysctls: checkSysctls(document.sysctls) };
+  return { owner, addresses, rules, routes, nexthops, tables: nftTables, sysctls: checkSysctls(document.sysctls) };
 }

@@ -54,6 +54,8 @@ export class PolicyConflictError extends Error {
 /** A one-line description of a change, for messages. */
 export function describeChange(change: PlanChange): string {
   switch (change.object) {
+    case 'address':
+      return `${change.action} address ${JSON.stringify(change.address)}`;
     case 'rule':
       return `${change.action} rule ${JSON.stringify(change.rule)}`;
     case 'route':

@@ -1,24 +1,30 @@
 /**
  * Planning: the document compared with what its owner holds in the kernel, giving the minimal
  * changes in the order apply makes them. Only reads: owned rules and routes (the kernel filters
- * the dumps by protocol), the nexthop objects, the table list of nf_tables, and the document's
- * sysctls.
+ * the dumps by protocol), the nexthop objects, the addresses and links (when the document has
+ * addresses), the table list of nf_tables, and the document's sysctls.
  */
+import { formatAddress } from '../common/ip.js';
+import { prefixContains } from '../common/prefix.js';
 import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
+import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
+import { AF_INET, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
+import { protocolCode } from '../rtnl/names.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { ownerId } from '../rtnl/owner.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
 import { resolveRule, ruleIdentity, type Rule } from '../rtnl/rules.js';
 import { TableResolver, tableNamesOf } from '../rtnl/tables.js';
 import { nexthopKindsDiffer, nexthopSatisfies, routeSatisfies, routeSlot } from './compare.js';
-import { checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
+import { addressIdentity, checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
 import { PolicyConflictError } from './errors.js';
 import { listTables } from './nft-tables.js';
 
 /** One change of a plan. `operation` is what an error names if the kernel refuses it. */
 export type PlanChange =
+  | { object: 'address'; action: 'add' | 'delete'; operation: 'addAddress' | 'deleteAddress'; address: Address }
   | { object: 'route'; action: 'add' | 'replace' | 'delete'; operation: 'addRoute' | 'replaceRoute' | 'deleteRoute'; route: Route; previous?: Route }
   | { object: 'rule'; action: 'add' | 'delete'; operation: 'addRule' | 'deleteRule'; rule: Rule }
   | { object: 'nexthop'; action: 'add' | 'replace' | 'delete'; operation: 'addNexthop' | 'replaceNexthop' | 'deleteNexthop'; nexthop: NexthopObject; previous?: NexthopObject }
@@ -30,9 +36,10 @@ export interface PolicyPlan {
   /** The owner id the plan was made for. */
   owner: number;
   /**
-   * The changes, in the order apply makes them: nexthop object adds and replaces (single ones
-   * before groups), route adds and replaces, rule deletes, rule adds, route deletes, nexthop
-   * object deletes (groups first), the nf_tables transaction (one change per table), sysctls.
+   * The changes, in the order apply makes them: address adds, nexthop object adds and replaces
+   * (single ones before groups), route adds and replaces, rule deletes, rule adds, route
+   * deletes, nexthop object deletes (groups first), address deletes, the nf_tables transaction
+   * (one change per table), sysctls.
    * A rule that changes is a delete and an add (rules cannot be replaced); a route that changes
    * in its slot is a replace, and so is a nexthop object that changes under its id; a table that
    * changes is replaced whole, atomically.
@@ -129,6 +136,146 @@ function planNexthops(wanted: CheckedDocument['nexthops'], listed: NexthopObject
   return { adds, replaces, deletes, deleted };
 }
 
+/** An address the kernel holds, in the kernel's order. */
+interface HeldAddress {
+  address: Address;
+  resolved: ResolvedAddress;
+  identity: string;
+}
+
+/** The attributes of `held` that differ from what `wanted` asks for, as `name held-value`. */
+function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress): string[] {
+  const text = (bytes: Uint8Array | undefined) => (bytes ? formatAddress(bytes) : 'none');
+  const out: string[] = [];
+  if (wanted.local.length !== held.local.length) out.push(`prefix length ${held.local.length}`);
+  if (text(wanted.broadcast?.bytes) !== text(held.broadcast?.bytes)) out.push(`broadcast ${text(held.broadcast?.bytes)}`);
+  if ((wanted.label ?? wanted.dev) !== (held.label ?? held.dev)) out.push(`label ${held.label ?? held.dev}`);
+  if (wanted.scope !== held.scope) out.push(`scope ${held.scope}`);
+  if (wanted.flags !== held.flags) out.push(`flags nodad/noprefixroute 0x${held.flags.toString(16)}`);
+  return out;
+}
+
+/** Whether two IPv4 addresses are in one subnet of one device, where the first makes the second its secondary. */
+function sameSubnet(a: ResolvedAddress, b: ResolvedAddress): boolean {
+  if (a.dev !== b.dev || a.local.length !== b.local.length) return false;
+  const subnet = { ...a.local, bytes: (a.peer ?? a.local).bytes };
+  return prefixContains(subnet, (b.peer ?? b.local).bytes);
+}
+
+/** What the address changes do besides themselves, which the plan must refuse or allow. */
+interface AddressChanges {
+  adds: PlanChange[];
+  deletes: PlanChange[];
+}
+
+/**
+ * Addresses by identity: the document's against the kernel's. One that another owner holds, or
+ * that the owner holds with other attributes (the kernel changes none in place), is a conflict.
+ * The owner's addresses the document leaves out are deleted, unless that would take more with it
+ * than the document says: an IPv4 primary's secondaries (without promote_secondaries), or the
+ * document's routes (those through a device that loses its last IPv4 address, and those of the
+ * main table using a deleted address as their source).
+ */
+async function planAddresses(handle: Handle, checked: CheckedDocument, listed: Address[], links: Set<string>): Promise<AddressChanges> {
+  const owner = checked.owner;
+  const held: HeldAddress[] = [];
+  for (const address of listed) {
+    let resolved: ResolvedAddress;
+    try {
+      resolved = resolveAddress({ ...address, validLifetime: undefined, preferredLifetime: undefined }, 'held');
+    } catch {
+      continue; // a foreign address ip itself could not have made (a label not after its device)
+    }
+    held.push({ address, resolved, identity: addressIdentity(resolved) });
+  }
+  const byIdentity = new Map(held.map((h) => [h.identity, h]));
+  const adds: PlanChange[] = [];
+  const kept = new Set<string>();
+  for (const wanted of checked.addresses) {
+    const field = `addresses[${wanted.index}]`;
+    if (!links.has(wanted.resolved.dev)) throw new ValidationError(`${field}.dev`, wanted.resolved.dev, 'no such interface');
+    const found = byIdentity.get(wanted.identity);
+    if (found === undefined) {
+      adds.push({ object: 'address', action: 'add', operation: 'addAddress', address: wanted.address });
+      continue;
+    }
+    const name = `address ${found.address.address} on ${found.resolved.dev}`;
+    if (found.resolved.protocol !== owner) {
+      throw new PolicyConflictError(field, `${name} exists and is not owner ${owner}'s (${found.resolved.protocol === undefined ? 'it has no protocol' : `its protocol is ${found.resolved.protocol}`}); routemark never changes it`);
+    }
+    const differences = addressDifferences(wanted.resolved, found.resolved);
+    if (differences.length > 0) {
+      throw new PolicyConflictError(field, `${name} is owner ${owner}'s with ${differences.join(', ')}, which the kernel cannot change in place: remove it with a document without it first`);
+    }
+    kept.add(found.identity);
+  }
+  const gone = held.filter((h) => h.resolved.protocol === owner && !kept.has(h.identity));
+  const goneIdentities = new Set(gone.map((h) => h.identity));
+  const deletes: PlanChange[] = [];
+  for (const item of gone) {
+    const name = `address ${item.address.address} on ${item.resolved.dev}`;
+    if (item.resolved.family === AF_INET) {
+      // The first address of a subnet is its primary; deleting it deletes the others, unless
+      // the device promotes one of them.
+      const primary = held.find((h) => h.resolved.family === AF_INET && sameSubnet(h.resolved, item.resolved));
+      const secondaries = held.filter((h) => h !== item && h.resolved.family === AF_INET && sameSubnet(item.resolved, h.resolved) && !goneIdentities.has(h.identity));
+      if (primary === item && secondaries.length > 0) {
+        const promote = await handle.sysctl.get(`net.ipv4.conf.${item.resolved.dev}.promote_secondaries`).catch(() => '0');
+        if (sysctlText(promote) !== '1') {
+          throw new PolicyConflictError(
+            'addresses',
+            `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((h) => h.address.address).join(', ')} too (net.ipv4.conf.${item.resolved.dev}.promote_secondaries is not 1)`,
+          );
+        }
+      }
+    }
+    deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
+  }
+  // The kernel deletes every IPv4 route through a device that loses its last IPv4 address, and
+  // the routes of the main table whose source address is gone from every device
+  // (fib_sync_down_addr looks at no other table).
+  const added = new Set(checked.addresses.filter((w) => !byIdentity.has(w.identity)).map((w) => w));
+  const ipv4Left = (dev: string) => held.some((h) => h.resolved.family === AF_INET && h.resolved.dev === dev && !goneIdentities.has(h.identity)) || [...added].some((w) => w.resolved.family === AF_INET && w.resolved.dev === dev);
+  const localLeft = (bytes: Uint8Array) => {
+    const text = formatAddress(bytes);
+    return held.some((h) => !goneIdentities.has(h.identity) && formatAddress(h.resolved.local.bytes) === text) || [...added].some((w) => formatAddress(w.resolved.local.bytes) === text);
+  };
+  const emptied = new Set(gone.filter((h) => h.resolved.family === AF_INET && !ipv4Left(h.resolved.dev)).map((h) => h.resolved.dev));
+  const lostSources = new Set(gone.filter((h) => h.resolved.family === AF_INET && !localLeft(h.resolved.local.bytes)).map((h) => formatAddress(h.resolved.local.bytes)));
+  if (emptied.size > 0 || lostSources.size > 0) {
+    // Routes of others (the kernel's own aside, which belong to the addresses) must not go.
+    const doomed = (await handle.routes.list({ table: 'all', family: 'inet' })).filter(
+      (r) =>
+        ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')) &&
+        ([r.dev, ...(r.nexthops ?? []).map((n) => n.dev)].some((d) => d !== undefined && emptied.has(d)) || (r.table === RT_TABLE_MAIN && r.src !== undefined && lostSources.has(r.src))),
+    );
+    if (doomed.length > 0) {
+      const shown = doomed.slice(0, 3).map((r) => `${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
+      throw new PolicyConflictError(
+        'addresses',
+        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete ${doomed.length} route(s) of others (${shown.join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
+      );
+    }
+  }
+  // A gateway without a device is on the device whose subnet holds it.
+  const ipv4 = [...held.map((h) => h.resolved), ...[...added].map((w) => w.resolved)].filter((a) => a.family === AF_INET);
+  const devsOf = (hop: { dev?: string; gateway?: { bytes: Uint8Array; via: boolean } }): (string | undefined)[] =>
+    hop.dev !== undefined || hop.gateway === undefined || hop.gateway.via ? [hop.dev] : ipv4.filter((a) => prefixContains({ ...a.local, bytes: (a.peer ?? a.local).bytes }, hop.gateway!.bytes)).map((a) => a.dev);
+  for (const route of checked.routes) {
+    const resolved = route.resolved;
+    if (resolved.family !== AF_INET) continue;
+    const devs = [...devsOf(resolved), ...(resolved.nexthops ?? []).flatMap(devsOf)];
+    const dev = devs.find((d) => d !== undefined && emptied.has(d));
+    if (dev !== undefined) {
+      throw new ValidationError(`routes[${route.index}].dev`, dev, `${dev} would lose its last IPv4 address (owner ${owner}'s and not in the document), and the kernel deletes every IPv4 route through it`);
+    }
+    if (resolved.src !== undefined && resolved.table === RT_TABLE_MAIN && gone.some((h) => formatAddress(h.resolved.local.bytes) === formatAddress(resolved.src!.bytes)) && !localLeft(resolved.src.bytes)) {
+      throw new ValidationError(`routes[${route.index}].src`, formatAddress(resolved.src.bytes), `the address is owner ${owner}'s and not in the document: it would be deleted, and the kernel deletes the routes that use it as their source`);
+    }
+  }
+  return { adds, deletes };
+}
+
 /**
  * Compares a policy document with what its owner holds and returns the minimal changes, without
  * changing anything. Bad input rejects with a ValidationError naming the field; an nf_tables
@@ -144,13 +291,17 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
   const owner = ownerFor(handle, options.owner);
   const tables = new TableResolver(tableNamesOf(handle));
   const checked = checkDocument(document, owner, tables);
-  const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls] = await Promise.all([
+  const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls, heldAddresses, linkNames] = await Promise.all([
     handle.rules.list({ protocol: owner }),
     handle.routes.list({ table: 'all', protocol: owner }),
     handle.nexthops.list(),
     listTables(handle),
     Promise.all(checked.sysctls.map(async (s) => ({ ...s, current: sysctlText(await readSysctl(handle, s.key)) }))),
+    handle.addresses.list(),
+    // Only to check the document's devices; a document without addresses reads no links.
+    checked.addresses.length > 0 ? handle.links.list().then((links) => new Set(links.map((l) => l.name))) : new Set<string>(),
   ]);
+  const addressChanges = await planAddresses(handle, checked, heldAddresses, linkNames);
 
   const changes: PlanChange[] = [];
   // Routes: the kernel holds one per slot, but what came in with NLM_F_APPEND may share one.
@@ -205,7 +356,18 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
       throw new ValidationError(`routes[${route.index}].nexthopId`, id, `nexthop ${id} is owner ${owner}'s and not in the document: it would be deleted, and the route with it`);
     }
   }
-  changes.push(...nexthopChanges.adds, ...nexthopChanges.replaces, ...routeAdds, ...routeReplaces, ...ruleDeletes, ...ruleAdds, ...routeDeletes, ...nexthopChanges.deletes);
+  changes.push(
+    ...addressChanges.adds,
+    ...nexthopChanges.adds,
+    ...nexthopChanges.replaces,
+    ...routeAdds,
+    ...routeReplaces,
+    ...ruleDeletes,
+    ...ruleAdds,
+    ...routeDeletes,
+    ...nexthopChanges.deletes,
+    ...addressChanges.deletes,
+  );
 
   // nf_tables: whole tables, by digest.
   const createTables: DesiredTable[] = [];

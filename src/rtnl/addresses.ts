@@ -72,7 +72,7 @@ export interface Address {
   protocol?: AddressProtocolName | number;
 }
 
-const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime', 'protocol']);
+export const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime', 'protocol']);
 
 /** An address protocol from a name or a number 0..255 (0: none). */
 export function addressProtocolCode(value: unknown, field: string): number {

@@ -9,7 +9,7 @@ import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { ADDRESS_REQUESTS, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
 import { ownedFilter } from './owner.js';
-import { RtnlApi, familiesOf } from './base.js';
+import { RtnlApi, familyCode } from './base.js';
 import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
 import {
   LINK_REQUESTS,
@@ -239,16 +239,16 @@ export class AddressApi extends RtnlApi {
     const wanted = owner ?? protocol;
     // Listed addresses carry the protocol as a name or number: compare in that form.
     const wantedName = wanted === undefined ? undefined : addressProtocolName(wanted);
+    const family = familyCode(filter.family);
     const [names, index] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
     const addresses: Address[] = [];
-    for (const family of familiesOf(filter.family)) {
-      const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));
-      for (const message of messages) {
-        const address = decodeAddress(message, (i) => names.get(i));
-        if (dev !== undefined && address.dev !== dev) continue;
-        if (wanted !== undefined && address.protocol !== wantedName) continue;
-        addresses.push(address);
-      }
+    // One dump for both families (AF_UNSPEC): the kernel walks them in family order, IPv4 first.
+    const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));
+    for (const message of messages) {
+      const address = decodeAddress(message, (i) => names.get(i));
+      if (dev !== undefined && address.dev !== dev) continue;
+      if (wanted !== undefined && address.protocol !== wantedName) continue;
+      addresses.push(address);
     }
     return addresses;
   }

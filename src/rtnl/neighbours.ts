@@ -81,9 +81,10 @@ export function decodeNeighbour(message: NetlinkMessage, linkName: (index: numbe
 export class NeighbourApi extends RtnlApi {
   /** Lists neighbour entries, like `ip neigh show`, IPv4 first. */
   async list(filter: { family?: FamilyName; dev?: string } = {}): Promise<Neighbour[]> {
+    const families = familiesOf(filter.family);
     const names = await this.linkNames();
     const out: Neighbour[] = [];
-    for (const family of familiesOf(filter.family)) {
+    for (const family of families) {
       const messages = await this.connection.dump({ operation: 'listNeighbours' }, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeNeighbourDumpRequest(w, family));
       for (const message of messages) {
         const neighbour = decodeNeighbour(message, (i) => names.get(i));

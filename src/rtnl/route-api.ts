@@ -111,6 +111,7 @@ export class RouteApi extends RtnlApi {
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    const families = familiesOf(filter.family);
     const connection = this.connection;
     const [names, ifindex] = await Promise.all([
       this.linkNames(),
@@ -118,7 +119,7 @@ export class RouteApi extends RtnlApi {
     ]);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
     const routes: Route[] = [];
-    for (const family of familiesOf(filter.family)) {
+    for (const family of families) {
       let messages;
       try {
         messages = await connection.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) =>

@@ -298,8 +298,9 @@ export class RuleApi extends RtnlApi {
     const tables = this.tables();
     const match = this.matcher(filter, tables);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
+    const families = familiesOf(filter.family);
     const rules: Rule[] = [];
-    for (const family of familiesOf(filter.family)) {
+    for (const family of families) {
       for (const message of await this.dump(family)) {
         const rule = decodeRule(message);
         if (!match(rule)) continue;

@@ -184,6 +184,7 @@ t.test('apply a policy document: made once, then nothing to change; dry runs and
   addVeth(ns, 'v0', 'v1', { address: '192.0.2.2/24' });
   ns.ip('rule', 'add', 'fwmark', '7', 'priority', '1500', 'table', '100'); // someone else's
   const document = {
+    addresses: [{ address: '203.0.113.5/24', dev: 'v0', label: 'v0:agent' }],
     rules: [{ fwmark: 65, priority: 1000, table: 100 }],
     routes: [{ dst: 'default', gateway: '192.0.2.1', dev: 'v0', table: 100 }],
     nftables: [
@@ -195,13 +196,15 @@ t.test('apply a policy document: made once, then nothing to change; dry runs and
   const file = tempFile(t, 'policy.json', JSON.stringify(document));
   const dry = routemark(['apply', file, '--owner', '201', '--dry-run', '--netns', ns.name]);
   t.equal(dry.status, 0, dry.stderr);
-  t.match(dry.stdout, /would change: 3 to add/);
+  t.match(dry.stdout, /would change: 4 to add/);
+  t.match(dry.stdout, /add address 203\.0\.113\.5\/24 dev v0/);
   t.match(dry.stdout, /add nft table ip agent/);
   t.same(ns.ipJson('rule', 'show', 'priority', '1000'), [], 'a dry run changes nothing');
 
   const first = routemark(['apply', file, '--owner', '201', '--netns', ns.name]);
   t.equal(first.status, 0, first.stderr);
-  t.match(first.stdout, /owner 201: changed: 3 to add/);
+  t.match(first.stdout, /owner 201: changed: 4 to add/);
+  t.match(ns.ipJson('addr', 'show', 'dev', 'v0'), [{ addr_info: [{ local: '192.0.2.2' }, { local: '203.0.113.5', label: 'v0:agent' }] }], 'ip shows the address');
   t.match(first.stdout, /add rule 1000: from all fwmark 0x41 lookup 100 proto 201/);
   t.match(ns.ipJson('rule', 'show', 'priority', '1000'), [{ fwmark: '0x41', table: '100', protocol: '201' }], 'ip shows the rule, owned by 201');
   t.match(ns.ipJson('route', 'show', 'table', '100'), [{ dst: 'default', gateway: '192.0.2.1', protocol: '201' }]);
@@ -214,6 +217,7 @@ t.test('apply a policy document: made once, then nothing to change; dry runs and
   const empty = routemark(['apply', '-', '--owner', '201', '--netns', ns.name], '{}');
   t.equal(empty.status, 0, empty.stderr);
   t.same(ns.ipJson('rule', 'show', 'priority', '1000'), [], 'an empty document (from stdin) removes what owner 201 made');
+  t.notMatch(ns.ip('addr', 'show', 'dev', 'v0'), /203\.0\.113\.5/);
   t.match(ns.ipJson('rule', 'show', 'priority', '1500'), [{ fwmark: '0x7' }], 'and leaves the foreign rule');
   t.match(ns.exec('nft', ['list', 'tables']), /^$/);
 });

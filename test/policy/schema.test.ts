@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ValidationError } from '../../src/index.js';
 import { checkDocument } from '../../src/policy/document.js';
+import { ADDRESS_KEYS } from '../../src/rtnl/addresses.js';
 import { METRIC_KEYS, NEXTHOP_KEYS, ROUTE_KEYS } from '../../src/rtnl/routes.js';
 import { NEXTHOP_OBJECT_KEYS } from '../../src/rtnl/nexthops.js';
 import { RULE_KEYS } from '../../src/rtnl/rules.js';
@@ -24,6 +25,8 @@ t.test('the schema lists exactly the fields the library knows', async (t) => {
   t.same(Object.keys(schema.$defs.nexthop.properties).sort(), [...NEXTHOP_KEYS].sort());
   t.same(Object.keys(schema.$defs.nexthopObject.properties).sort(), [...NEXTHOP_OBJECT_KEYS].sort());
   t.same(Object.keys(schema.$defs.metrics.properties).sort(), [...METRIC_KEYS].sort());
+  // A policy address is permanent: lifetimes are refused.
+  t.same(Object.keys(schema.$defs.address.properties).sort(), [...ADDRESS_KEYS].filter((key) => !key.endsWith('Lifetime')).sort());
 });
 
 const valid: unknown[] = [
@@ -59,6 +62,12 @@ const valid: unknown[] = [
       { map: { family: 'inet', table: 'agent', name: 'marks', type: 'ipv4_addr', map: 'mark' } },
       { rule: { family: 'inet', table: 'agent', chain: 'out', expr: [{ accept: null }] } },
     ],
+    addresses: [
+      { address: '192.0.2.1/24', dev: 'v0' },
+      { address: '192.0.2.9/24', dev: 'v0', label: 'v0:app', broadcast: '192.0.2.255', scope: 'global', protocol: 201 },
+      { address: '10.9.0.1/32', peer: '10.9.0.2', dev: 'tun0', family: 'inet' },
+      { address: '2001:db8::1/64', dev: 'v0', nodad: true, noprefixroute: true, scope: 'link' },
+    ],
     sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.src_valid_mark': true, 'net.ipv4.ip_local_port_range': '32768 60999', 'net.ipv4.conf.eth0/100.rp_filter': 2 },
   },
 ];
@@ -89,6 +98,11 @@ const invalid: [unknown, string][] = [
   [{ nexthops: [{ id: 1, group: [] }] }, 'nexthops[0].group'],
   [{ nexthops: [{ id: 1, group: [{ id: 2, weight: 0 }] }] }, 'nexthops[0].group[0].weight'],
   [{ nexthops: [{ id: 1, group: [{ id: 2 }], groupType: 'resilient' }] }, 'nexthops[0].resilient.buckets'],
+  [{ addresses: [{ address: '192.0.2.1/24' }] }, 'addresses[0].dev'],
+  [{ addresses: [{ address: '192.0.2.1/24', dev: 'v0', validLifetime: 60 }] }, 'addresses[0].validLifetime'],
+  [{ addresses: [{ address: '192.0.2.1/24', dev: 'v0', preferredLifetime: 0 }] }, 'addresses[0].preferredLifetime'],
+  [{ addresses: [{ address: '192.0.2.1/24', dev: 'v0', lable: 'v0:x' }] }, 'addresses[0].lable'],
+  [{ addresses: [{ address: '192.0.2.1/24', dev: 'v0', nodad: 'yes' }] }, 'addresses[0].nodad'],
   [{ sysctls: { 'kernel.hostname': 'x' } }, 'sysctls["kernel.hostname"]'],
   [{ sysctls: { 'net.ipv4.ip_forward': 1.5 } }, 'sysctls["net.ipv4.ip_forward"]'],
   [{ sysctls: { 'net.ipv4.ip_forward': 'a\nb' } }, 'sysctls["net.ipv4.ip_forward"]'],
@@ -110,4 +124,14 @@ t.test('documents the schema refuses, the library refuses, naming the field', as
     return undefined;
   })();
   t.equal(error?.message, 'routes[0].nexthops[0].weight: expected an integer in 1..256, got 0', 'a readable message');
+});
+
+t.test('what only the library can check in addresses: the owner, one address once, a label after its device', async (t) => {
+  t.throws(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0', protocol: 7 }] }), { name: 'ValidationError', field: 'addresses[0].protocol' });
+  // The kernel finds an IPv6 address by itself: two prefix lengths are the same address.
+  t.throws(() => check({ addresses: [{ address: '2001:db8::1/64', dev: 'v0' }, { address: '2001:db8::1/56', dev: 'v0' }] }), { name: 'ValidationError', field: 'addresses[1]' });
+  t.doesNotThrow(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0' }, { address: '192.0.2.1/25', dev: 'v0' }, { address: '192.0.2.1/24', dev: 'v2' }] }), 'IPv4: another prefix length or device is another address');
+  t.throws(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0', label: 'eth0:1' }] }), { name: 'ValidationError', field: 'addresses[0].label' });
+  const [address] = check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0' }] }).addresses;
+  t.equal(address?.address.protocol, 201, "an address carries the owner's protocol");
 });

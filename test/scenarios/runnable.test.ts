@@ -55,9 +55,10 @@ t.test('the other examples run on their own, in their own sandbox lab', async (t
   t.match(nft.stdout, /"chain":\{"family":"ip","table":"routemark","name":"mark_out"/);
   const agent = await run('dist/examples/orchestration-agent.js');
   t.equal(agent.status, 0, agent.stderr);
-  t.match(agent.stdout, /apply #1: 4 changes[^]*apply #2: 0 changes[^]*apply #3: 0 changes/);
+  t.match(agent.stdout, /apply #1: 5 changes[^]*apply #2: 0 changes[^]*apply #3: 0 changes/);
   t.match(agent.stdout, /refused and rolled back: addRule #0 EINVAL \(rolled back: true\)/);
-  t.match(agent.stdout, /after an empty document: 1 route\(s\) left in table 100 \(the foreign one\)/);
+  t.match(agent.stdout, /empty document refused: addresses: deleting owner 201's 192\.0\.2\.2\/24 on up0 would make the kernel delete 1 route\(s\) of others \(10\.9\.0\.0\/16 table 100 proto static\)/);
+  t.match(agent.stdout, /after an empty document: 0 route\(s\) in table 100, 0 IPv4 address\(es\) on up0/);
   const rtnl = await run('dist/examples/rtnl-policy-routing.js');
   t.equal(rtnl.status, 0, rtnl.stderr);
   t.match(rtnl.stdout, /mark 66 by nexthop 1 -> via 192\.0\.2\.1 dev up0 \(table 102\)\nmark 66 after replacing nexthop 1 -> via 198\.51\.100\.1 dev up1 \(table 102\)/);

@@ -1,0 +1,156 @@
+/**
+ * Addresses in policy documents, against the kernel and witnessed by `ip -j addr`: applied with
+ * their labels, peers and flags before the routes that use them, applied again without a change,
+ * deleted when left out; foreign addresses are never changed; deletes that would take more than
+ * the document says (an IPv4 primary's secondaries, the document's own routes) are refused, and
+ * `ip` shows that the kernel would indeed have taken them; a failed apply takes its addresses
+ * back.
+ */
+import t from 'tap';
+import { applyPolicy, planPolicy, PolicyApplyError, PolicyConflictError, type PolicyDocument } from '../../src/index.js';
+import { addVeth, type TestNetns } from '../helpers/netns.js';
+import { policyNetns } from './helpers.js';
+
+interface IpAddressInfo {
+  family: string;
+  local: string;
+  prefixlen: number;
+  address?: string;
+  broadcast?: string;
+  label?: string;
+  scope: string;
+  nodad?: boolean;
+  noprefixroute?: boolean;
+  secondary?: boolean;
+}
+
+/** Every address `ip -j addr` shows on `dev`, as `local/prefixlen`, with its details. */
+function ipAddresses(ns: TestNetns, dev: string): Map<string, IpAddressInfo> {
+  const [link] = ns.ipJson<{ addr_info: IpAddressInfo[] }[]>('addr', 'show', 'dev', dev);
+  return new Map((link?.addr_info ?? []).map((a) => [`${a.local}/${a.prefixlen}`, a]));
+}
+
+function routesOf(ns: TestNetns, table: string): string[] {
+  return ns.ipJson<{ dst: string }[]>('route', 'show', 'table', table).map((r) => r.dst);
+}
+
+t.test('addresses are applied as ip shows them, before the routes that use them; again, nothing changes; left out, they go', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const document: PolicyDocument = {
+    addresses: [
+      { address: '203.0.113.1/24', dev: 'v0', label: 'v0:app', broadcast: '203.0.113.255' },
+      { address: '10.9.0.1/32', peer: '10.9.0.2', dev: 'v2' },
+      { address: '2001:db8:5::1/64', dev: 'v2', nodad: true, noprefixroute: true },
+    ],
+    routes: [{ dst: '10.70.0.0/16', dev: 'v0', src: '203.0.113.1', table: 100 }],
+  };
+  const { plan, changed } = await applyPolicy(handle, document);
+  t.ok(changed);
+  t.same(
+    plan.changes.map((c) => `${c.action} ${c.object}`),
+    ['add address', 'add address', 'add address', 'add route'],
+    'addresses come first',
+  );
+  const v0 = ipAddresses(ns, 'v0');
+  t.match(v0.get('203.0.113.1/24'), { family: 'inet', label: 'v0:app', broadcast: '203.0.113.255', scope: 'global' });
+  t.ok(v0.has('192.0.2.1/24'), 'the foreign address is still there');
+  const v2 = ipAddresses(ns, 'v2');
+  t.match(v2.get('10.9.0.1/32'), { address: '10.9.0.2' });
+  t.match(v2.get('2001:db8:5::1/64'), { family: 'inet6', nodad: true, noprefixroute: true });
+  t.same(routesOf(ns, '100'), ['10.70.0.0/16'], 'the route using the new source address');
+  t.same((await handle.addresses.list({ owned: true })).map((a) => a.address).sort(), ['10.9.0.1/32', '2001:db8:5::1/64', '203.0.113.1/24'], "tagged with the owner's protocol");
+
+  const again = await applyPolicy(handle, document);
+  t.same([again.changed, again.plan.changes], [false, []], 'applied again, nothing changes');
+
+  const smaller = await applyPolicy(handle, { addresses: [document.addresses![2]!] });
+  t.same(
+    smaller.plan.changes.map((c) => `${c.action} ${c.object}`),
+    ['delete route', 'delete address', 'delete address'],
+    'the route goes before the address it uses',
+  );
+  t.same([...ipAddresses(ns, 'v0').keys()].filter((a) => !a.startsWith('fe80')), ['192.0.2.1/24', '2001:db8::1/64'], 'only the foreign addresses are left on v0');
+  t.same([...ipAddresses(ns, 'v2').keys()].filter((a) => !a.startsWith('fe80')), ['198.51.100.1/24', '2001:db8:5::1/64']);
+});
+
+t.test('conflicts: an address of another owner, or the owner\'s with attributes the kernel cannot change in place', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const before = ns.ip('addr', 'show');
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '192.0.2.1/24', dev: 'v0' }] }), { name: 'PolicyConflictError', field: 'addresses[0]', message: /not owner 201's/ });
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '2001:db8::1/48', dev: 'v0' }] }), PolicyConflictError, 'an IPv6 address is itself, whatever its prefix length');
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'nosuch0' }] }), { name: 'ValidationError', field: 'addresses[0].dev' });
+  t.equal(ns.ip('addr', 'show'), before, 'nothing changed');
+
+  await applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'v0', label: 'v0:a' }] });
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'v0', label: 'v0:b' }] }), { name: 'PolicyConflictError', field: 'addresses[0]', message: /label v0:a/ });
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'v0', label: 'v0:a', scope: 'link' }] }), { message: /scope 0/ });
+  t.match(ipAddresses(ns, 'v0').get('203.0.113.1/24'), { label: 'v0:a', scope: 'global' }, 'unchanged');
+});
+
+t.test("deleting an IPv4 primary that has another owner's secondaries is refused unless the device promotes them", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'v0' }] });
+  ns.ip('addr', 'add', '203.0.113.2/24', 'dev', 'v0');
+  t.match(ipAddresses(ns, 'v0').get('203.0.113.2/24'), { secondary: true }, 'made by ip, a secondary');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /secondaries 203\.0\.113\.2\/24/ });
+  t.ok(ipAddresses(ns, 'v0').has('203.0.113.1/24'), 'refused: both are still there');
+  ns.exec('sysctl', ['-qw', 'net.ipv4.conf.v0.promote_secondaries=1']);
+  await applyPolicy(handle, {});
+  const v0 = ipAddresses(ns, 'v0');
+  t.notOk(v0.has('203.0.113.1/24'), 'with promote_secondaries, the primary goes');
+  t.ok(v0.has('203.0.113.2/24') && !v0.get('203.0.113.2/24')!.secondary, 'and the secondary stays, promoted');
+});
+
+t.test("a delete that would take the document's routes with it is refused, and ip shows the kernel would have", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  await applyPolicy(handle, {
+    addresses: [{ address: '10.80.0.1/24', dev: 'v4' }],
+    routes: [
+      { dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 },
+      { dst: '10.82.0.0/16', dev: 'v0', src: '10.80.0.1' },
+      { dst: '10.83.0.0/16', dev: 'v0', src: '10.80.0.1', table: 100 },
+    ],
+  });
+  const routes = () => [...routesOf(ns, '100'), ...routesOf(ns, 'main')].filter((dst) => /^10\.8[1-3]\./.test(dst)).sort();
+  t.same(routes(), ['10.81.0.0/16', '10.82.0.0/16', '10.83.0.0/16']);
+  await t.rejects(applyPolicy(handle, { routes: [{ dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].dev', message: /last IPv4 address/ });
+  await t.rejects(applyPolicy(handle, { routes: [{ dst: '10.82.0.0/16', dev: 'v0', src: '10.80.0.1' }] }), { name: 'ValidationError', field: 'routes[0].src' });
+  t.same(routes(), ['10.81.0.0/16', '10.82.0.0/16', '10.83.0.0/16'], 'refused: nothing changed');
+  // Another table keeps a route whose source address goes: that delete is allowed.
+  const kept = await planPolicy(handle, { routes: [{ dst: '10.83.0.0/16', dev: 'v0', src: '10.80.0.1', table: 100 }] });
+  t.same(kept.changes.map((c) => `${c.action} ${c.object}`), ['delete route', 'delete route', 'delete address']);
+  // What the refusals protect, and what they allow: ip deleting the address takes the first two.
+  ns.ip('addr', 'del', '10.80.0.1/24', 'dev', 'v4');
+  t.same(routes(), ['10.83.0.0/16'], 'the kernel deleted the route through v4 and the main-table route using the address');
+});
+
+t.test("a delete that would make the kernel delete another owner's routes is refused", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }] });
+  ns.ip('route', 'add', '10.84.0.0/16', 'via', '10.80.0.2', 'table', '300');
+  ns.ip('route', 'add', '10.87.0.0/16', 'dev', 'v0', 'src', '10.80.0.1');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /2 route\(s\) of others \(10\.84\.0\.0\/16 table 300 proto boot; 10\.87\.0\.0\/16 table 254 proto boot\)/ });
+  t.ok(ipAddresses(ns, 'v4').has('10.80.0.1/24'), 'refused: the address is still there');
+  ns.ip('route', 'del', '10.84.0.0/16', 'table', '300');
+  await t.rejects(applyPolicy(handle, {}), { message: /1 route\(s\) of others \(10\.87\.0\.0\/16 table 254/ }, 'a main-table route using it as its source counts too');
+  ns.ip('route', 'del', '10.87.0.0/16');
+  const { plan } = await applyPolicy(handle, {});
+  t.same(plan.changes.map((c) => `${c.action} ${c.object}`), ['delete address']);
+  t.notOk(ipAddresses(ns, 'v4').has('10.80.0.1/24'), 'once they are gone, so is the address');
+});
+
+t.test('a failed apply takes the addresses it added back', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const before = ns.ip('addr', 'show');
+  // 198.51.100.0/24 is connected; 203.0.113.0/24 is not, so the second route's gateway is unreachable.
+  const error = await applyPolicy(handle, {
+    addresses: [{ address: '10.85.0.1/24', dev: 'v2' }],
+    routes: [{ dst: '10.86.0.0/16', gateway: '203.0.113.99', table: 100 }],
+  }).catch((e: unknown) => e);
+  t.type(error, PolicyApplyError);
+  t.match(error, { operation: 'addRoute' });
+  t.equal(ns.ip('addr', 'show'), before, 'the address is gone again');
+  t.same((await planPolicy(handle, {})).changes, [], 'the owner holds nothing');
+});
