@@ -48,9 +48,11 @@ export interface PolicyDocument {
   nftables?: PolicyNftObject[];
   /**
    * Interface addresses (`ip addr`), tagged with the owner id (IFA_PROTO, Linux 6.1+). They are
-   * permanent (no lifetimes). The kernel changes none of an address's attributes in place, so
-   * an address the owner holds with other ones (label, scope, broadcast, flags, IPv6 prefix
-   * length) is a conflict: remove it with a document without it first.
+   * permanent (no lifetimes), and give nothing the kernel would not keep (IPv4 `nodad`, IPv6
+   * `scope` and `label`). The kernel changes none of an address's attributes in place, so an
+   * address the owner holds with other ones is a conflict: remove it with a document without it
+   * first. Deletes that would make the kernel take or change more (secondaries, routes) are
+   * refused; see planPolicy.
    */
   addresses?: Address[];
   /** Network sysctls to set (`"net.ipv4.ip_forward": 1`). */
@@ -104,12 +106,15 @@ export interface DesiredAddress {
 
 /**
  * What the kernel finds an address by when it is added or deleted: on its device, an IPv6
- * address by itself; an IPv4 one by its local address, prefix length and peer.
+ * address by itself; an IPv4 one by its local address, prefix length, and the subnet of its
+ * peer (or of itself) under that length (find_matching_ifa, inet_ifa_match).
  */
 export function addressIdentity(address: ResolvedAddress): string {
   const local = formatAddress(address.local.bytes);
   if (address.family !== AF_INET) return `6|${address.dev}|${local}`;
-  return `4|${address.dev}|${local}/${address.local.length}|${address.peer ? formatAddress(address.peer.bytes) : ''}`;
+  const subnet = Uint8Array.from((address.peer ?? address.local).bytes);
+  for (let bit = address.local.length; bit < 32; bit++) subnet[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return `4|${address.dev}|${local}/${address.local.length}|${formatAddress(subnet)}`;
 }
 
 /** An nf_tables table of the document with its objects. */
@@ -319,7 +324,19 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
         if (given[key] !== undefined) throw new ValidationError(`${field}.${key}`, given[key], 'a policy address is permanent (the kernel would delete or deprecate it); leave lifetimes out');
       }
     },
-    resolve: resolveAddress,
+    resolve: (address, field) => {
+      const resolved = resolveAddress(address, field);
+      // What the kernel would not keep could never be found equal again.
+      const refuse = (key: 'nodad' | 'scope' | 'label', why: string) => {
+        if (address[key] !== undefined && address[key] !== false) throw new ValidationError(`${field}.${key}`, address[key], why);
+      };
+      if (resolved.family === AF_INET) refuse('nodad', 'IPv4 has no duplicate address detection (the kernel drops the flag); leave nodad out');
+      else {
+        refuse('scope', "the kernel derives an IPv6 address's scope from the address; leave scope out");
+        refuse('label', 'the kernel keeps no label on IPv6 addresses; leave label out');
+      }
+      return resolved;
+    },
     identity: addressIdentity,
     duplicate: (first, field, item) => new ValidationError(field, item, `the same address as addresses[${first}]`),
   }).map(({ index, given: address, resolved, identity }) => ({ index, address, resolved, identity }));

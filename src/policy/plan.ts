@@ -4,13 +4,15 @@
  * the dumps by protocol), the nexthop objects, the addresses and links (when the document has
  * addresses), the table list of nf_tables, and the document's sysctls.
  */
-import { formatAddress } from '../common/ip.js';
+import { release } from 'node:os';
+import { formatAddress, formatPrefix } from '../common/ip.js';
+import { kernelAtLeast } from '../common/kernel.js';
 import { prefixContains } from '../common/prefix.js';
 import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
 import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
-import { AF_INET, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
+import { AF_INET, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { ownerId } from '../rtnl/owner.js';
@@ -143,26 +145,70 @@ interface HeldAddress {
   identity: string;
 }
 
-/** The attributes of `held` that differ from what `wanted` asks for, as `name held-value`. */
+/**
+ * A listed address, resolved as leniently as the kernel allows: raw netlink (or a device
+ * rename) can leave a label that does not start with the device's name.
+ */
+function resolveHeld(address: Address): ResolvedAddress | undefined {
+  const permanent = { ...address, validLifetime: undefined, preferredLifetime: undefined };
+  for (const attempt of [permanent, { ...permanent, label: undefined }]) {
+    try {
+      return resolveAddress(attempt, 'held');
+    } catch {
+      // the next attempt
+    }
+  }
+  return undefined;
+}
+
+const text = (bytes: Uint8Array | undefined) => (bytes ? formatAddress(bytes) : 'none');
+
+/** A point-to-point peer, or 'none' (a peer equal to the address is none: the kernel lists it so). */
+function peerText(address: ResolvedAddress): string {
+  const peer = text(address.peer?.bytes);
+  return peer === text(address.local.bytes) ? 'none' : peer;
+}
+
+/**
+ * The attributes of `held` that differ from what `wanted` asks for, as `name held-value`.
+ * checkDocument leaves out what the kernel would not keep (IPv4 nodad, IPv6 scope and label).
+ */
 function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress): string[] {
-  const text = (bytes: Uint8Array | undefined) => (bytes ? formatAddress(bytes) : 'none');
   const out: string[] = [];
+  const ipv4 = wanted.family === AF_INET;
   if (wanted.local.length !== held.local.length) out.push(`prefix length ${held.local.length}`);
+  if (peerText(wanted) !== peerText(held)) out.push(`peer ${peerText(held)}`);
   if (text(wanted.broadcast?.bytes) !== text(held.broadcast?.bytes)) out.push(`broadcast ${text(held.broadcast?.bytes)}`);
-  if ((wanted.label ?? wanted.dev) !== (held.label ?? held.dev)) out.push(`label ${held.label ?? held.dev}`);
-  if (wanted.scope !== held.scope) out.push(`scope ${held.scope}`);
-  if (wanted.flags !== held.flags) out.push(`flags nodad/noprefixroute 0x${held.flags.toString(16)}`);
+  if (ipv4 && (wanted.label ?? wanted.dev) !== (held.label ?? held.dev)) out.push(`label ${held.label ?? held.dev}`);
+  if (ipv4 && wanted.scope !== held.scope) out.push(`scope ${held.scope}`);
+  const flags = ipv4 ? IFA_F_NOPREFIXROUTE : IFA_F_NODAD | IFA_F_NOPREFIXROUTE;
+  if ((wanted.flags & flags) !== (held.flags & flags)) out.push(`${held.flags & IFA_F_NODAD ? 'nodad' : 'no nodad'}, ${held.flags & IFA_F_NOPREFIXROUTE ? 'noprefixroute' : 'no noprefixroute'}`);
   return out;
 }
 
-/** Whether two IPv4 addresses are in one subnet of one device, where the first makes the second its secondary. */
+/** Whether IPv4 address `b` is in the subnet of `a` on the same device (the kernel's inet_ifa_match). */
 function sameSubnet(a: ResolvedAddress, b: ResolvedAddress): boolean {
-  if (a.dev !== b.dev || a.local.length !== b.local.length) return false;
-  const subnet = { ...a.local, bytes: (a.peer ?? a.local).bytes };
-  return prefixContains(subnet, (b.peer ?? b.local).bytes);
+  if (a.family !== AF_INET || b.family !== AF_INET || a.dev !== b.dev || a.local.length !== b.local.length) return false;
+  return prefixContains({ ...a.local, bytes: (a.peer ?? a.local).bytes }, (b.peer ?? b.local).bytes);
 }
 
-/** What the address changes do besides themselves, which the plan must refuse or allow. */
+/** Whether an IPv4 address's subnet (or its peer) holds `gateway`. */
+function reaches(address: ResolvedAddress, gateway: Uint8Array): boolean {
+  return address.family === AF_INET && prefixContains({ ...address.local, bytes: (address.peer ?? address.local).bytes }, gateway);
+}
+
+/** The sysctl key of a device setting: dots in device names are written as slashes. */
+function deviceKey(family: 'ipv4' | 'ipv6', dev: string, setting: string): string {
+  return `net.${family}.conf.${dev.replaceAll('.', '/')}.${setting}`;
+}
+
+/** Whether the kernel applies a device's boolean setting: `all` or the device's own. */
+async function deviceSetting(handle: Handle, family: 'ipv4' | 'ipv6', dev: string, setting: string): Promise<boolean> {
+  const values = await Promise.all([handle.sysctl.get(`net.${family}.conf.all.${setting}`), handle.sysctl.get(deviceKey(family, dev, setting))]);
+  return values.some((value) => Number(sysctlText(value)) > 0);
+}
+
+/** The address changes of a plan, each list in the order apply sends it. */
 interface AddressChanges {
   adds: PlanChange[];
   deletes: PlanChange[];
@@ -171,25 +217,21 @@ interface AddressChanges {
 /**
  * Addresses by identity: the document's against the kernel's. One that another owner holds, or
  * that the owner holds with other attributes (the kernel changes none in place), is a conflict.
- * The owner's addresses the document leaves out are deleted, unless that would take more with it
- * than the document says: an IPv4 primary's secondaries (without promote_secondaries), or the
- * document's routes (those through a device that loses its last IPv4 address, and those of the
- * main table using a deleted address as their source).
+ * The owner's addresses the document leaves out are deleted (secondaries before their primary),
+ * unless that would take or change more than the document says: an IPv4 primary's secondaries,
+ * those the document adds included (unless the device promotes them); routes of other owners;
+ * or the document's own routes.
  */
 async function planAddresses(handle: Handle, checked: CheckedDocument, listed: Address[], links: Set<string>): Promise<AddressChanges> {
   const owner = checked.owner;
   const held: HeldAddress[] = [];
   for (const address of listed) {
-    let resolved: ResolvedAddress;
-    try {
-      resolved = resolveAddress({ ...address, validLifetime: undefined, preferredLifetime: undefined }, 'held');
-    } catch {
-      continue; // a foreign address ip itself could not have made (a label not after its device)
-    }
-    held.push({ address, resolved, identity: addressIdentity(resolved) });
+    const resolved = resolveHeld(address);
+    if (resolved !== undefined) held.push({ address, resolved, identity: addressIdentity(resolved) });
   }
   const byIdentity = new Map(held.map((h) => [h.identity, h]));
   const adds: PlanChange[] = [];
+  const added: ResolvedAddress[] = [];
   const kept = new Set<string>();
   for (const wanted of checked.addresses) {
     const field = `addresses[${wanted.index}]`;
@@ -197,9 +239,10 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     const found = byIdentity.get(wanted.identity);
     if (found === undefined) {
       adds.push({ object: 'address', action: 'add', operation: 'addAddress', address: wanted.address });
+      added.push(wanted.resolved);
       continue;
     }
-    const name = `address ${found.address.address} on ${found.resolved.dev}`;
+    const name = `address ${found.address.address}${found.address.peer ? ` peer ${found.address.peer}` : ''} on ${found.resolved.dev}`;
     if (found.resolved.protocol !== owner) {
       throw new PolicyConflictError(field, `${name} exists and is not owner ${owner}'s (${found.resolved.protocol === undefined ? 'it has no protocol' : `its protocol is ${found.resolved.protocol}`}); routemark never changes it`);
     }
@@ -209,68 +252,83 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     }
     kept.add(found.identity);
   }
-  const gone = held.filter((h) => h.resolved.protocol === owner && !kept.has(h.identity));
+  // Secondaries come after their primary in the kernel's list: deleted in reverse, each goes
+  // before the primary that would take it along.
+  const gone = held.filter((h) => h.resolved.protocol === owner && !kept.has(h.identity)).reverse();
   const goneIdentities = new Set(gone.map((h) => h.identity));
+  const remaining = [...held.filter((h) => !goneIdentities.has(h.identity)).map((h) => h.resolved), ...added];
   const deletes: PlanChange[] = [];
   for (const item of gone) {
     const name = `address ${item.address.address} on ${item.resolved.dev}`;
-    if (item.resolved.family === AF_INET) {
-      // The first address of a subnet is its primary; deleting it deletes the others, unless
-      // the device promotes one of them.
-      const primary = held.find((h) => h.resolved.family === AF_INET && sameSubnet(h.resolved, item.resolved));
-      const secondaries = held.filter((h) => h !== item && h.resolved.family === AF_INET && sameSubnet(item.resolved, h.resolved) && !goneIdentities.has(h.identity));
-      if (primary === item && secondaries.length > 0) {
-        const promote = await handle.sysctl.get(`net.ipv4.conf.${item.resolved.dev}.promote_secondaries`).catch(() => '0');
-        if (sysctlText(promote) !== '1') {
-          throw new PolicyConflictError(
-            'addresses',
-            `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((h) => h.address.address).join(', ')} too (net.ipv4.conf.${item.resolved.dev}.promote_secondaries is not 1)`,
-          );
-        }
-      }
+    const primary = held.find((h) => sameSubnet(h.resolved, item.resolved));
+    const secondaries = remaining.filter((a) => sameSubnet(item.resolved, a));
+    if (primary === item && secondaries.length > 0 && !(await deviceSetting(handle, 'ipv4', item.resolved.dev, 'promote_secondaries'))) {
+      throw new PolicyConflictError(
+        'addresses',
+        `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((a) => formatPrefix(a.local.bytes, a.local.length, true)).join(', ')} too (promote_secondaries is off both in net.ipv4.conf.all and for ${item.resolved.dev})`,
+      );
     }
     deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
   }
-  // The kernel deletes every IPv4 route through a device that loses its last IPv4 address, and
-  // the routes of the main table whose source address is gone from every device
-  // (fib_sync_down_addr looks at no other table).
-  const added = new Set(checked.addresses.filter((w) => !byIdentity.has(w.identity)).map((w) => w));
-  const ipv4Left = (dev: string) => held.some((h) => h.resolved.family === AF_INET && h.resolved.dev === dev && !goneIdentities.has(h.identity)) || [...added].some((w) => w.resolved.family === AF_INET && w.resolved.dev === dev);
-  const localLeft = (bytes: Uint8Array) => {
-    const text = formatAddress(bytes);
-    return held.some((h) => !goneIdentities.has(h.identity) && formatAddress(h.resolved.local.bytes) === text) || [...added].some((w) => formatAddress(w.resolved.local.bytes) === text);
-  };
-  const emptied = new Set(gone.filter((h) => h.resolved.family === AF_INET && !ipv4Left(h.resolved.dev)).map((h) => h.resolved.dev));
-  const lostSources = new Set(gone.filter((h) => h.resolved.family === AF_INET && !localLeft(h.resolved.local.bytes)).map((h) => formatAddress(h.resolved.local.bytes)));
+  const localLeft = (bytes: Uint8Array) => remaining.some((a) => text(a.local.bytes) === text(bytes));
+  // What deleting them makes the kernel do besides: delete every IPv4 route through a device
+  // left without an IPv4 address; delete the routes of the main table whose source address is
+  // gone (fib_sync_down_addr looks at no other table); strip a gone IPv6 source address from the
+  // routes of every table (rt6_remove_prefsrc). Routes through a gone subnet stay, unreachable.
+  const emptied = new Set(gone.filter((h) => h.resolved.family === AF_INET && !remaining.some((a) => a.family === AF_INET && a.dev === h.resolved.dev)).map((h) => h.resolved.dev));
+  const lostSources = new Set(gone.filter((h) => !localLeft(h.resolved.local.bytes)).map((h) => text(h.resolved.local.bytes)));
+  const touches = (route: { family?: string; table?: number | string; src?: string; dev?: string; nexthops?: { dev?: string }[] }) =>
+    route.src !== undefined && lostSources.has(route.src) && (route.family === 'inet6' || route.table === RT_TABLE_MAIN)
+      ? 'src'
+      : route.family !== 'inet6' && [route.dev, ...(route.nexthops ?? []).map((n) => n.dev)].some((d) => d !== undefined && emptied.has(d))
+        ? 'dev'
+        : undefined;
   if (emptied.size > 0 || lostSources.size > 0) {
-    // Routes of others (the kernel's own aside, which belong to the addresses) must not go.
-    const doomed = (await handle.routes.list({ table: 'all', family: 'inet' })).filter(
-      (r) =>
-        ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')) &&
-        ([r.dev, ...(r.nexthops ?? []).map((n) => n.dev)].some((d) => d !== undefined && emptied.has(d)) || (r.table === RT_TABLE_MAIN && r.src !== undefined && lostSources.has(r.src))),
+    const doomed = (await handle.routes.list({ table: 'all' })).filter(
+      (r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')) && touches(r) !== undefined,
     );
     if (doomed.length > 0) {
       const shown = doomed.slice(0, 3).map((r) => `${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
       throw new PolicyConflictError(
         'addresses',
-        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete ${doomed.length} route(s) of others (${shown.join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
+        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete or change ${doomed.length} route(s) of others (${shown.join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
       );
     }
   }
   // A gateway without a device is on the device whose subnet holds it.
-  const ipv4 = [...held.map((h) => h.resolved), ...[...added].map((w) => w.resolved)].filter((a) => a.family === AF_INET);
+  const before = held.map((h) => h.resolved);
   const devsOf = (hop: { dev?: string; gateway?: { bytes: Uint8Array; via: boolean } }): (string | undefined)[] =>
-    hop.dev !== undefined || hop.gateway === undefined || hop.gateway.via ? [hop.dev] : ipv4.filter((a) => prefixContains({ ...a.local, bytes: (a.peer ?? a.local).bytes }, hop.gateway!.bytes)).map((a) => a.dev);
+    hop.dev !== undefined || hop.gateway === undefined || hop.gateway.via ? [hop.dev] : [...before, ...added].filter((a) => reaches(a, hop.gateway!.bytes)).map((a) => a.dev);
   for (const route of checked.routes) {
     const resolved = route.resolved;
-    if (resolved.family !== AF_INET) continue;
-    const devs = [...devsOf(resolved), ...(resolved.nexthops ?? []).flatMap(devsOf)];
-    const dev = devs.find((d) => d !== undefined && emptied.has(d));
-    if (dev !== undefined) {
-      throw new ValidationError(`routes[${route.index}].dev`, dev, `${dev} would lose its last IPv4 address (owner ${owner}'s and not in the document), and the kernel deletes every IPv4 route through it`);
+    const at = `routes[${route.index}]`;
+    const src = resolved.src === undefined ? undefined : text(resolved.src.bytes);
+    const family = resolved.family === AF_INET ? 'inet' : 'inet6';
+    if (touches({ family, table: resolved.table, src }) === 'src') {
+      throw new ValidationError(`${at}.src`, src, `the address is owner ${owner}'s and not in the document: it would be deleted, and the kernel ${family === 'inet' ? 'deletes the main-table routes' : 'strips it from the routes'} that use it as their source`);
     }
-    if (resolved.src !== undefined && resolved.table === RT_TABLE_MAIN && gone.some((h) => formatAddress(h.resolved.local.bytes) === formatAddress(resolved.src!.bytes)) && !localLeft(resolved.src.bytes)) {
-      throw new ValidationError(`routes[${route.index}].src`, formatAddress(resolved.src.bytes), `the address is owner ${owner}'s and not in the document: it would be deleted, and the kernel deletes the routes that use it as their source`);
+    if (resolved.family !== AF_INET) continue;
+    const hops = [resolved, ...(resolved.nexthops ?? [])];
+    const dev = hops.flatMap(devsOf).find((d) => d !== undefined && emptied.has(d));
+    if (dev !== undefined) {
+      throw new ValidationError(`${at}.dev`, dev, `${dev} would lose its last IPv4 address (owner ${owner}'s and not in the document), and the kernel deletes the IPv4 routes through it`);
+    }
+    for (const hop of hops) {
+      const gateway = hop.gateway;
+      if (gateway === undefined || gateway.via) continue;
+      if (gone.some((h) => reaches(h.resolved, gateway.bytes)) && !remaining.some((a) => reaches(a, gateway.bytes))) {
+        throw new ValidationError(`${at}.gateway`, text(gateway.bytes), `the address whose subnet reaches it is owner ${owner}'s and not in the document: it would be deleted, and the route left unreachable`);
+      }
+    }
+  }
+  // While the kernel checks that an IPv6 address is unique (duplicate address detection), it is
+  // tentative, and a route cannot use it as its source.
+  for (const wanted of checked.addresses) {
+    if (wanted.resolved.family === AF_INET || wanted.resolved.flags & IFA_F_NODAD || !added.includes(wanted.resolved)) continue;
+    const local = text(wanted.resolved.local.bytes);
+    const user = checked.routes.find((r) => r.resolved.src !== undefined && text(r.resolved.src.bytes) === local);
+    if (user !== undefined && (await deviceSetting(handle, 'ipv6', wanted.resolved.dev, 'accept_dad'))) {
+      throw new ValidationError(`addresses[${wanted.index}].nodad`, undefined, `routes[${user.index}] uses ${local} as its source, which the kernel refuses while duplicate address detection runs on ${wanted.resolved.dev}: give nodad: true`);
     }
   }
   return { adds, deletes };
@@ -291,6 +349,10 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
   const owner = ownerFor(handle, options.owner);
   const tables = new TableResolver(tableNamesOf(handle));
   const checked = checkDocument(document, owner, tables);
+  if (checked.addresses.length > 0 && !kernelAtLeast(6, 1)) {
+    // Older kernels drop IFA_PROTO: the owner's addresses would look like anyone's.
+    throw new ValidationError('addresses', document.addresses, `policy addresses need Linux 6.1 or later, which keeps the owner id on them (IFA_PROTO); this kernel is ${release()}`);
+  }
   const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls, heldAddresses, linkNames] = await Promise.all([
     handle.rules.list({ protocol: owner }),
     handle.routes.list({ table: 'all', protocol: owner }),

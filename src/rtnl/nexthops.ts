@@ -3,7 +3,7 @@
  * kernel keeps by id and routes refer to (`ip route add PREFIX nhid ID`). Replacing one object
  * moves every route that uses it at once, which is what failover wants.
  */
-import { release } from 'node:os';
+import { kernelAtLeast } from '../common/kernel.js';
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
 import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
@@ -122,10 +122,7 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
  * Whether the kernel fills the high weight byte of a group member (6.12 and later); before, the
  * byte was reserved, and some kernels left it uninitialised in dumps.
  */
-const KERNEL_HAS_HIGH_WEIGHTS = (() => {
-  const [major = 0, minor = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
-  return major > 6 || (major === 6 && minor >= 12);
-})();
+const KERNEL_HAS_HIGH_WEIGHTS = kernelAtLeast(6, 12);
 
 function timer(value: unknown, field: string): number {
   return integerInRange(value, field, 0, MAX_TIMER_SECONDS, 'a number of seconds') * USER_HZ;

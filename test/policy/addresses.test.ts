@@ -1,10 +1,12 @@
 /**
  * Addresses in policy documents, against the kernel and witnessed by `ip -j addr`: applied with
  * their labels, peers and flags before the routes that use them, applied again without a change,
- * deleted when left out; foreign addresses are never changed; deletes that would take more than
- * the document says (an IPv4 primary's secondaries, the document's own routes) are refused, and
- * `ip` shows that the kernel would indeed have taken them; a failed apply takes its addresses
- * back.
+ * deleted when left out (secondaries first); foreign addresses are never changed, and are found
+ * as the kernel finds them (an IPv4 peer by its subnet); deletes that would take or change more
+ * than the document says (an IPv4 primary's secondaries, a renumbering's new address among them;
+ * routes of others; the document's own routes) are refused, and `ip` shows that the kernel
+ * would indeed have taken or changed them; a new IPv6 source address needs nodad while duplicate
+ * address detection runs; a failed apply takes its addresses back.
  */
 import t from 'tap';
 import { applyPolicy, planPolicy, PolicyApplyError, PolicyConflictError, type PolicyDocument } from '../../src/index.js';
@@ -94,7 +96,8 @@ t.test("deleting an IPv4 primary that has another owner's secondaries is refused
   t.match(ipAddresses(ns, 'v0').get('203.0.113.2/24'), { secondary: true }, 'made by ip, a secondary');
   await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /secondaries 203\.0\.113\.2\/24/ });
   t.ok(ipAddresses(ns, 'v0').has('203.0.113.1/24'), 'refused: both are still there');
-  ns.exec('sysctl', ['-qw', 'net.ipv4.conf.v0.promote_secondaries=1']);
+  // The kernel promotes when either the device or `all` says so.
+  ns.exec('sysctl', ['-qw', 'net.ipv4.conf.all.promote_secondaries=1']);
   await applyPolicy(handle, {});
   const v0 = ipAddresses(ns, 'v0');
   t.notOk(v0.has('203.0.113.1/24'), 'with promote_secondaries, the primary goes');
@@ -139,6 +142,79 @@ t.test("a delete that would make the kernel delete another owner's routes is ref
   const { plan } = await applyPolicy(handle, {});
   t.same(plan.changes.map((c) => `${c.action} ${c.object}`), ['delete address']);
   t.notOk(ipAddresses(ns, 'v4').has('10.80.0.1/24'), 'once they are gone, so is the address');
+});
+
+t.test('renumbering within a subnet: the new address is a secondary of the old one, which would take it along', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }] });
+  ns.ip('route', 'add', '10.84.0.0/16', 'via', '10.80.0.9', 'table', '300');
+  const renumbered = { addresses: [{ address: '10.80.0.2/24', dev: 'v4' }] };
+  await t.rejects(applyPolicy(handle, renumbered), { name: 'PolicyConflictError', field: 'addresses', message: /secondaries 10\.80\.0\.2\/24/ });
+  t.same([...ipAddresses(ns, 'v4').keys()].filter((a) => a.startsWith('10.')), ['10.80.0.1/24'], 'refused: nothing changed');
+  ns.exec('sysctl', ['-qw', 'net.ipv4.conf.v4.promote_secondaries=1']);
+  const { plan } = await applyPolicy(handle, renumbered);
+  t.same(plan.changes.map((c) => `${c.action} ${c.object}`), ['add address', 'delete address']);
+  t.same([...ipAddresses(ns, 'v4').keys()].filter((a) => a.startsWith('10.')), ['10.80.0.2/24'], 'with promote_secondaries, the new address stays');
+  t.same(routesOf(ns, '300'), ['10.84.0.0/16'], "and so does another owner's route through v4");
+});
+
+t.test("an owned primary and its owned secondary go together: the secondary first", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'v0' }, { address: '203.0.113.2/24', dev: 'v0' }] });
+  t.match(ipAddresses(ns, 'v0').get('203.0.113.2/24'), { secondary: true });
+  const { plan } = await applyPolicy(handle, {});
+  t.same(plan.changes.map((c) => c.object === 'address' && c.address.address), ['203.0.113.2/24', '203.0.113.1/24']);
+  t.notOk([...ipAddresses(ns, 'v0').keys()].some((a) => a.startsWith('203.')), 'both are gone');
+});
+
+t.test('an IPv6 address that routes use as their source: the kernel would strip it from them', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const address = { address: '2001:db8:9::1/64', dev: 'v2' };
+  await applyPolicy(handle, { addresses: [address], routes: [{ dst: '2001:db8:99::/48', dev: 'v2', src: '2001:db8:9::1', table: 100 }] });
+  await t.rejects(applyPolicy(handle, { routes: [{ dst: '2001:db8:99::/48', dev: 'v2', src: '2001:db8:9::1', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].src' });
+  await applyPolicy(handle, { addresses: [address] });
+  ns.ip('route', 'add', '2001:db8:98::/48', 'dev', 'v2', 'src', '2001:db8:9::1', 'table', '300');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /1 route\(s\) of others \(2001:db8:98::\/48 table 300/ });
+  // What the refusal protects: ip deleting the address strips the source from that route.
+  ns.ip('addr', 'del', '2001:db8:9::1/64', 'dev', 'v2');
+  t.match(ns.ipJson('-6', 'route', 'show', 'table', '300'), [{ dst: '2001:db8:98::/48' }]);
+  t.equal(ns.ipJson<{ prefsrc?: string }[]>('-6', 'route', 'show', 'table', '300')[0]?.prefsrc, undefined, 'the kernel stripped the source');
+});
+
+t.test('with duplicate address detection on, a new IPv6 source address needs nodad', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  ns.exec('sysctl', ['-qw', 'net.ipv6.conf.v4.accept_dad=1']);
+  const route = { dst: '2001:db8:77::/48', dev: 'v4', src: '2001:db8:7::1', table: 100 };
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }], routes: [route] }), { name: 'ValidationError', field: 'addresses[0].nodad' });
+  const { changed } = await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4', nodad: true }], routes: [route] });
+  t.ok(changed);
+  t.match(ns.ipJson('-6', 'route', 'show', 'table', '100'), [{ dst: '2001:db8:77::/48', prefsrc: '2001:db8:7::1' }]);
+  // Without a route using it, DAD may run.
+  await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4', nodad: true }, { address: '2001:db8:8::1/64', dev: 'v4' }], routes: [route] });
+  t.ok(ipAddresses(ns, 'v4').has('2001:db8:8::1/64'));
+});
+
+t.test('a peer is found by its subnet, as the kernel finds it', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await applyPolicy(handle, { addresses: [{ address: '10.2.0.1/24', peer: '10.2.0.2', dev: 'v2' }] });
+  t.match(ipAddresses(ns, 'v2').get('10.2.0.1/24'), { address: '10.2.0.2' });
+  t.same((await applyPolicy(handle, { addresses: [{ address: '10.2.0.1/24', peer: '10.2.0.2', dev: 'v2' }] })).changed, false, 'again: nothing');
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '10.2.0.1/24', peer: '10.2.0.3', dev: 'v2' }] }), { name: 'PolicyConflictError', message: /with peer 10\.2\.0\.2/ });
+  ns.ip('addr', 'add', '10.3.0.1', 'peer', '10.3.0.2/24', 'dev', 'v2');
+  await t.rejects(applyPolicy(handle, { addresses: [{ address: '10.3.0.1/24', peer: '10.3.0.5', dev: 'v2' }] }), { name: 'PolicyConflictError', message: /not owner 201's/ }, "another's address with a peer in the same subnet");
+  // The kernel agrees that both are the address it holds.
+  t.throws(() => ns.ip('addr', 'add', '10.3.0.1', 'peer', '10.3.0.5/24', 'dev', 'v2'), /exists|assigned/i);
+});
+
+t.test("a route of the document whose gateway a deleted address's subnet reached is refused", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  ns.ip('addr', 'add', '10.95.0.1/24', 'dev', 'v4'); // the device keeps another subnet
+  await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }], routes: [{ dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 }] });
+  await t.rejects(applyPolicy(handle, { routes: [{ dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].gateway' });
+  t.same(routesOf(ns, '100'), ['10.81.0.0/16']);
 });
 
 t.test('a failed apply takes the addresses it added back', async (t) => {

@@ -66,7 +66,7 @@ const valid: unknown[] = [
       { address: '192.0.2.1/24', dev: 'v0' },
       { address: '192.0.2.9/24', dev: 'v0', label: 'v0:app', broadcast: '192.0.2.255', scope: 'global', protocol: 201 },
       { address: '10.9.0.1/32', peer: '10.9.0.2', dev: 'tun0', family: 'inet' },
-      { address: '2001:db8::1/64', dev: 'v0', nodad: true, noprefixroute: true, scope: 'link' },
+      { address: '2001:db8::1/64', dev: 'v0', nodad: true, noprefixroute: true },
     ],
     sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.src_valid_mark': true, 'net.ipv4.ip_local_port_range': '32768 60999', 'net.ipv4.conf.eth0/100.rp_filter': 2 },
   },
@@ -132,6 +132,13 @@ t.test('what only the library can check in addresses: the owner, one address onc
   t.throws(() => check({ addresses: [{ address: '2001:db8::1/64', dev: 'v0' }, { address: '2001:db8::1/56', dev: 'v0' }] }), { name: 'ValidationError', field: 'addresses[1]' });
   t.doesNotThrow(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0' }, { address: '192.0.2.1/25', dev: 'v0' }, { address: '192.0.2.1/24', dev: 'v2' }] }), 'IPv4: another prefix length or device is another address');
   t.throws(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0', label: 'eth0:1' }] }), { name: 'ValidationError', field: 'addresses[0].label' });
+  // What the kernel would not keep, so that the address could never be found equal again.
+  t.throws(() => check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0', nodad: true }] }), { name: 'ValidationError', field: 'addresses[0].nodad' });
+  t.throws(() => check({ addresses: [{ address: '2001:db8::1/64', dev: 'v0', scope: 'link' }] }), { name: 'ValidationError', field: 'addresses[0].scope' });
+  t.throws(() => check({ addresses: [{ address: '2001:db8::1/64', dev: 'v0', label: 'v0:x' }] }), { name: 'ValidationError', field: 'addresses[0].label' });
+  // The kernel finds an IPv4 address with a peer by the peer's subnet, not the peer itself.
+  t.throws(() => check({ addresses: [{ address: '10.2.0.1/24', peer: '10.2.0.2', dev: 't0' }, { address: '10.2.0.1/24', peer: '10.2.0.3', dev: 't0' }] }), { name: 'ValidationError', field: 'addresses[1]' });
+  t.doesNotThrow(() => check({ addresses: [{ address: '10.2.0.1/32', peer: '10.2.0.2', dev: 't0' }, { address: '10.2.0.1/32', peer: '10.2.0.3', dev: 't0' }] }), 'different /32 peers are different addresses');
   const [address] = check({ addresses: [{ address: '192.0.2.1/24', dev: 'v0' }] }).addresses;
   t.equal(address?.address.protocol, 201, "an address carries the owner's protocol");
 });

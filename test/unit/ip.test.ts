@@ -92,3 +92,13 @@ t.test('prefixes', async (t) => {
   t.equal(formatPrefix(Uint8Array.from([10, 0, 0, 0]), 8), '10.0.0.0/8');
   t.equal(formatPrefix(Uint8Array.from([10, 0, 0, 1]), 32), '10.0.0.1');
 });
+
+t.test('kernel releases compare by major and minor', async (t) => {
+  const { releaseAtLeast } = await import('../../src/common/kernel.js');
+  t.ok(releaseAtLeast('6.18.44-fc-v657', 6, 1));
+  t.ok(releaseAtLeast('6.1.0-13-amd64', 6, 1));
+  t.notOk(releaseAtLeast('6.0.19', 6, 1));
+  t.notOk(releaseAtLeast('5.19.0', 6, 1));
+  t.ok(releaseAtLeast('7.0.0', 6, 12));
+  t.notOk(releaseAtLeast('6.11.9', 6, 12));
+});
