@@ -170,7 +170,7 @@ t.test("an owned primary and its owned secondary go together: the secondary firs
 
 t.test('an IPv6 address that routes use as their source: the kernel would strip it from them', async (t) => {
   const { ns, handle } = await policyNetns(t);
-  const address = { address: '2001:db8:9::1/64', dev: 'v2' };
+  const address = { address: '2001:db8:9::1/64', dev: 'v2', nodad: true };
   await applyPolicy(handle, { addresses: [address], routes: [{ dst: '2001:db8:99::/48', dev: 'v2', src: '2001:db8:9::1', table: 100 }] });
   await t.rejects(applyPolicy(handle, { routes: [{ dst: '2001:db8:99::/48', dev: 'v2', src: '2001:db8:9::1', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].src' });
   await applyPolicy(handle, { addresses: [address] });
@@ -182,12 +182,15 @@ t.test('an IPv6 address that routes use as their source: the kernel would strip 
   t.equal(ns.ipJson<{ prefsrc?: string }[]>('-6', 'route', 'show', 'table', '300')[0]?.prefsrc, undefined, 'the kernel stripped the source');
 });
 
-t.test('with duplicate address detection on, a new IPv6 source address needs nodad', async (t) => {
+t.test('a new IPv6 address that a route uses as its source needs nodad: it is tentative until DAD ends', async (t) => {
   const { ns, handle } = await policyNetns(t);
   addVeth(ns, 'v4', 'v5');
   ns.exec('sysctl', ['-qw', 'net.ipv6.conf.v4.accept_dad=1']);
   const route = { dst: '2001:db8:77::/48', dev: 'v4', src: '2001:db8:7::1', table: 100 };
   await t.rejects(applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }], routes: [route] }), { name: 'ValidationError', field: 'addresses[0].nodad' });
+  // What the refusal protects: ip's route add fails the same way while the address is tentative.
+  ns.ip('addr', 'add', '2001:db8:6::1/64', 'dev', 'v4');
+  t.throws(() => ns.ip('route', 'add', '2001:db8:66::/48', 'dev', 'v4', 'src', '2001:db8:6::1', 'table', '100'), /Invalid source address/);
   const { changed } = await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4', nodad: true }], routes: [route] });
   t.ok(changed);
   t.match(ns.ipJson('-6', 'route', 'show', 'table', '100'), [{ dst: '2001:db8:77::/48', prefsrc: '2001:db8:7::1' }]);
