@@ -51,6 +51,8 @@ export const Errno = {
   /** nf_tables' answer to a stale ruleset generation. */
   ERESTART: known('ERESTART', 85),
   EMSGSIZE: known('EMSGSIZE', 90),
+  EADDRNOTAVAIL: known('EADDRNOTAVAIL', 99),
   ENOBUFS: known('ENOBUFS', 105),
+  ETIMEDOUT: known('ETIMEDOUT', 110),
   ECANCELED: known('ECANCELED', 125),
 } as const;

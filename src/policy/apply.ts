@@ -8,7 +8,10 @@
 import type { Handle } from '../handle.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NftCommand, NftListing } from '../nft/json.js';
+import { resolveAddress, type Address } from '../rtnl/addresses.js';
 import type { BulkResult } from '../rtnl/base.js';
+import { AF_INET, RTPROT_KERNEL } from '../rtnl/constants.js';
+import { protocolCode } from '../rtnl/names.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
 import type { PolicyDocument } from './document.js';
@@ -108,6 +111,26 @@ export async function applyPolicy(handle: Handle, document: PolicyDocument, opti
   return { plan, changed: true };
 }
 
+/**
+ * Takes back an address the apply added, unless that would leave its device without an IPv4
+ * address while others' IPv4 routes or permanent neighbours are on it: the kernel would delete
+ * them too. Then the address stays, and the rollback reports it.
+ */
+async function undoAddressAdd(handle: Handle, owner: number, address: Address): Promise<void> {
+  const resolved = resolveAddress(address);
+  if (resolved.family === AF_INET) {
+    const onDevice = await handle.addresses.list({ dev: resolved.dev, family: 'inet' });
+    if (onDevice.length === 1) {
+      const others = (await handle.routes.list({ table: 'all', family: 'inet', dev: resolved.dev })).filter((r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')));
+      const neighbours = (await handle.neighbours.list({ family: 'inet', dev: resolved.dev })).filter((n) => n.state === 'PERMANENT');
+      if (others.length > 0 || neighbours.length > 0) {
+        throw new Error(`rollback left ${address.address} on ${resolved.dev}: it is the device's only IPv4 address, and deleting it would make the kernel delete ${others.length} route(s) and ${neighbours.length} permanent neighbour(s) of others`);
+      }
+    }
+  }
+  await handle.addresses.delete(address);
+}
+
 /** Sends a plan's changes, undoing them all if one fails. */
 async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal | undefined): Promise<void> {
   const { createTables, removeTables } = planDetails(plan);
@@ -199,7 +222,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const steps: (() => Promise<Failure | undefined>)[] = [
     // Addresses first (routes and nexthops may need their subnets and source addresses), and
     // last when they go.
-    itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => handle.addresses.delete(c.address)),
+    itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => undoAddressAdd(handle, plan.owner, c.address)),
     // Objects before the routes that use them, and after them when they go; a replaced object
     // is put back as it was (its routes follow it both ways).
     itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop)),
@@ -216,7 +239,15 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
     bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
     itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!)),
-    itemStep(addresses('delete'), (c) => handle.addresses.delete(c.address), (c) => handle.addresses.add(c.address)),
+    itemStep(
+      addresses('delete'),
+      (c) => handle.addresses.delete(c.address),
+      async (c) => {
+        await handle.addresses.add(c.address);
+        // Routes re-added after it may use it as their source: not before it is usable.
+        if (c.address.family === 'inet6' && !c.address.nodad) await handle.addresses.usable(c.address);
+      },
+    ),
     async () => {
       if (transaction.length === 0) return undefined;
       try {

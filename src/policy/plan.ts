@@ -5,14 +5,14 @@
  * addresses), the table list of nf_tables, and the document's sysctls.
  */
 import { release } from 'node:os';
-import { formatAddress, formatPrefix } from '../common/ip.js';
+import { formatAddress, formatPrefix, parsePrefix, type IpPrefix } from '../common/ip.js';
 import { kernelAtLeast } from '../common/kernel.js';
 import { prefixContains } from '../common/prefix.js';
 import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
 import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
-import { AF_INET, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
+import { AF_INET, AF_INET6, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { ownerId } from '../rtnl/owner.js';
@@ -197,15 +197,49 @@ function reaches(address: ResolvedAddress, gateway: Uint8Array): boolean {
   return address.family === AF_INET && prefixContains({ ...address.local, bytes: (address.peer ?? address.local).bytes }, gateway);
 }
 
-/** The sysctl key of a device setting: dots in device names are written as slashes. */
-function deviceKey(family: 'ipv4' | 'ipv6', dev: string, setting: string): string {
-  return `net.${family}.conf.${dev.replaceAll('.', '/')}.${setting}`;
+/** The sysctl key of a device's IPv4 setting: dots in device names are written as slashes. */
+function deviceKey(dev: string, setting: string): string {
+  return `net.ipv4.conf.${dev.replaceAll('.', '/')}.${setting}`;
 }
 
-/** Whether the kernel applies a device's boolean setting: `all` or the device's own. */
-async function deviceSetting(handle: Handle, family: 'ipv4' | 'ipv6', dev: string, setting: string): Promise<boolean> {
-  const values = await Promise.all([handle.sysctl.get(`net.${family}.conf.all.${setting}`), handle.sysctl.get(deviceKey(family, dev, setting))]);
+/** Whether the kernel applies a device's boolean IPv4 setting: `all` or the device's own. */
+async function deviceSetting(handle: Handle, dev: string, setting: string): Promise<boolean> {
+  const values = await Promise.all([handle.sysctl.get(`net.ipv4.conf.all.${setting}`), handle.sysctl.get(deviceKey(dev, setting))]);
   return values.some((value) => Number(sysctlText(value)) > 0);
+}
+
+/** What the kernel's cascades look at in a route, from a listed route or a document's. */
+interface RouteShape {
+  family: number;
+  table: number;
+  dst: IpPrefix | undefined;
+  /** Its devices (one per hop; undefined where none is known). */
+  devs: (string | undefined)[];
+  gateway: boolean;
+  nexthopId: number | undefined;
+  /** Its source address, as text. */
+  src: string | undefined;
+}
+
+/** The shape of a route as the kernel lists it. */
+function listedShape(route: Route): RouteShape {
+  const family = route.family === 'inet6' ? AF_INET6 : AF_INET;
+  return {
+    family,
+    table: typeof route.table === 'number' ? route.table : RT_TABLE_MAIN,
+    dst: route.dst === undefined || route.dst === 'default' ? undefined : parsePrefix(route.dst, 'route.dst'),
+    devs: route.nexthops ? route.nexthops.map((n) => n.dev) : [route.dev],
+    gateway: route.gateway !== undefined || (route.nexthops ?? []).some((n) => n.gateway !== undefined),
+    nexthopId: route.nexthopId,
+    src: route.src,
+  };
+}
+
+/** `bytes` with the bits past `length` cleared. */
+function masked(bytes: Uint8Array, length: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  for (let bit = length; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  return out;
 }
 
 /** The address changes of a plan, each list in the order apply sends it. */
@@ -262,36 +296,65 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     const name = `address ${item.address.address} on ${item.resolved.dev}`;
     const primary = held.find((h) => sameSubnet(h.resolved, item.resolved));
     const secondaries = remaining.filter((a) => sameSubnet(item.resolved, a));
-    if (primary === item && secondaries.length > 0 && !(await deviceSetting(handle, 'ipv4', item.resolved.dev, 'promote_secondaries'))) {
+    if (primary === item && secondaries.length > 0 && !(await deviceSetting(handle, item.resolved.dev, 'promote_secondaries'))) {
       throw new PolicyConflictError(
         'addresses',
         `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((a) => formatPrefix(a.local.bytes, a.local.length, true)).join(', ')} too (promote_secondaries is off both in net.ipv4.conf.all and for ${item.resolved.dev})`,
       );
     }
-    deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
+    // A label that no longer starts with the device's name (after a rename) cannot be sent back;
+    // the kernel finds the address without it.
+    const { label, ...unlabelled } = item.address;
+    const address = label === undefined || label.startsWith(item.resolved.dev) ? item.address : unlabelled;
+    deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address });
   }
-  const localLeft = (bytes: Uint8Array) => remaining.some((a) => text(a.local.bytes) === text(bytes));
-  // What deleting them makes the kernel do besides: delete every IPv4 route through a device
-  // left without an IPv4 address; delete the routes of the main table whose source address is
-  // gone (fib_sync_down_addr looks at no other table); strip a gone IPv6 source address from the
-  // routes of every table (rt6_remove_prefsrc). Routes through a gone subnet stay, unreachable.
+  // What deleting them makes the kernel do besides, to routes of every owner:
+  // - delete every IPv4 route through a device left without an IPv4 address (fib_disable_ip),
+  //   and its permanent IPv4 neighbours (arp_ifdown);
+  // - delete the main-table routes whose IPv4 source address is gone from every device
+  //   (fib_sync_down_addr looks at no other table);
+  // - strip a gone IPv6 source address from the routes of every table (fib6_remove_prefsrc;
+  //   a new copy still tentative does not count; routes by nexthop id are left alone);
+  // - delete a main-table route to a gone IPv6 address's prefix on its device, gateway-less, when
+  //   no other address there has that prefix (cleanup_prefix_route), and routes to its peer.
   const emptied = new Set(gone.filter((h) => h.resolved.family === AF_INET && !remaining.some((a) => a.family === AF_INET && a.dev === h.resolved.dev)).map((h) => h.resolved.dev));
-  const lostSources = new Set(gone.filter((h) => !localLeft(h.resolved.local.bytes)).map((h) => text(h.resolved.local.bytes)));
-  const touches = (route: { family?: string; table?: number | string; src?: string; dev?: string; nexthops?: { dev?: string }[] }) =>
-    route.src !== undefined && lostSources.has(route.src) && (route.family === 'inet6' || route.table === RT_TABLE_MAIN)
-      ? 'src'
-      : route.family !== 'inet6' && [route.dev, ...(route.nexthops ?? []).map((n) => n.dev)].some((d) => d !== undefined && emptied.has(d))
-        ? 'dev'
-        : undefined;
-  if (emptied.size > 0 || lostSources.size > 0) {
-    const doomed = (await handle.routes.list({ table: 'all' })).filter(
-      (r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')) && touches(r) !== undefined,
-    );
+  const usable = remaining.filter((a) => a.family === AF_INET || a.flags & IFA_F_NODAD || !added.includes(a));
+  const lostSources = new Set(gone.filter((h) => !usable.some((a) => text(a.local.bytes) === text(h.resolved.local.bytes))).map((h) => text(h.resolved.local.bytes)));
+  const prefixKey = (dev: string, bytes: Uint8Array, length: number) => `${dev}|${formatPrefix(masked(bytes, length), length, true)}`;
+  const cleanedPrefixes = new Set(
+    gone
+      .filter((h) => h.resolved.family !== AF_INET && !(h.resolved.flags & IFA_F_NOPREFIXROUTE) && h.resolved.local.length < 128)
+      .map((h) => prefixKey(h.resolved.dev, h.resolved.local.bytes, h.resolved.local.length))
+      .filter((key) => !remaining.some((a) => a.family !== AF_INET && prefixKey(a.dev, a.local.bytes, a.local.length) === key)),
+  );
+  const lostPeers = new Set(gone.filter((h) => h.resolved.family !== AF_INET && h.resolved.peer !== undefined).map((h) => prefixKey(h.resolved.dev, h.resolved.peer!.bytes, 128)));
+  /** Which of its fields a route loses with the deletes, if any. */
+  const affected = (route: RouteShape): 'src' | 'dev' | 'dst' | undefined => {
+    if (route.family === AF_INET) {
+      if (route.src !== undefined && route.table === RT_TABLE_MAIN && lostSources.has(route.src)) return 'src';
+      if (route.devs.some((d) => d !== undefined && emptied.has(d))) return 'dev';
+      return undefined;
+    }
+    if (route.src !== undefined && route.nexthopId === undefined && lostSources.has(route.src)) return 'src';
+    if (route.dst === undefined || route.nexthopId !== undefined) return undefined;
+    const dev = route.devs[0];
+    if (dev === undefined) return undefined;
+    const key = prefixKey(dev, route.dst.bytes, route.dst.length);
+    if (route.table === RT_TABLE_MAIN && !route.gateway && route.devs.length === 1 && cleanedPrefixes.has(key)) return 'dst';
+    if (route.dst.length === 128 && lostPeers.has(key)) return 'dst';
+    return undefined;
+  };
+  if (gone.length > 0) {
+    const others = (await handle.routes.list({ table: 'all' })).filter((r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')));
+    const doomed = others.filter((r) => affected(listedShape(r)) !== undefined).map((r) => `route ${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
+    if (emptied.size > 0) {
+      const neighbours = await handle.neighbours.list({ family: 'inet' });
+      for (const n of neighbours) if (n.state === 'PERMANENT' && emptied.has(n.dev)) doomed.push(`permanent neighbour ${n.address} dev ${n.dev}`);
+    }
     if (doomed.length > 0) {
-      const shown = doomed.slice(0, 3).map((r) => `${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
       throw new PolicyConflictError(
         'addresses',
-        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete or change ${doomed.length} route(s) of others (${shown.join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
+        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete or change ${doomed.length} object(s) of others (${doomed.slice(0, 3).join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
       );
     }
   }
@@ -302,20 +365,31 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
   for (const route of checked.routes) {
     const resolved = route.resolved;
     const at = `routes[${route.index}]`;
-    const src = resolved.src === undefined ? undefined : text(resolved.src.bytes);
-    const family = resolved.family === AF_INET ? 'inet' : 'inet6';
-    if (touches({ family, table: resolved.table, src }) === 'src') {
-      throw new ValidationError(`${at}.src`, src, `the address is owner ${owner}'s and not in the document: it would be deleted, and the kernel ${family === 'inet' ? 'deletes the main-table routes' : 'strips it from the routes'} that use it as their source`);
-    }
-    if (resolved.family !== AF_INET) continue;
     const hops = [resolved, ...(resolved.nexthops ?? [])];
-    const dev = hops.flatMap(devsOf).find((d) => d !== undefined && emptied.has(d));
-    if (dev !== undefined) {
+    const shape: RouteShape = {
+      family: resolved.family,
+      table: resolved.table,
+      dst: resolved.dst,
+      devs: resolved.nexthops ? resolved.nexthops.flatMap(devsOf) : devsOf(resolved),
+      gateway: hops.some((h) => h.gateway !== undefined),
+      nexthopId: resolved.nexthopId,
+      src: resolved.src === undefined ? undefined : text(resolved.src.bytes),
+    };
+    const lost = affected(shape);
+    if (lost === 'src') {
+      throw new ValidationError(`${at}.src`, shape.src, `the address is owner ${owner}'s and not in the document: it would be deleted, and the kernel ${resolved.family === AF_INET ? 'deletes the main-table routes' : 'strips it from the routes'} that use it as their source`);
+    }
+    if (lost === 'dev') {
+      const dev = shape.devs.find((d) => d !== undefined && emptied.has(d));
       throw new ValidationError(`${at}.dev`, dev, `${dev} would lose its last IPv4 address (owner ${owner}'s and not in the document), and the kernel deletes the IPv4 routes through it`);
     }
+    if (lost === 'dst') {
+      throw new ValidationError(`${at}.dst`, formatPrefix(resolved.dst!.bytes, resolved.dst!.length, true), `an address of this prefix (or peer) on ${shape.devs[0]} is owner ${owner}'s and not in the document: deleting it, the kernel deletes this route too`);
+    }
+    if (resolved.family !== AF_INET) continue;
     for (const hop of hops) {
       const gateway = hop.gateway;
-      if (gateway === undefined || gateway.via) continue;
+      if (gateway === undefined || gateway.via || hop.flags & RTNH_F_ONLINK) continue;
       if (gone.some((h) => reaches(h.resolved, gateway.bytes)) && !remaining.some((a) => reaches(a, gateway.bytes))) {
         throw new ValidationError(`${at}.gateway`, text(gateway.bytes), `the address whose subnet reaches it is owner ${owner}'s and not in the document: it would be deleted, and the route left unreachable`);
       }

@@ -117,6 +117,8 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
     family = address.family === 'inet' ? 4 : 6;
   }
   const local = parsePrefix(address.address, `${field}.address`, family);
+  // The kernel answers 0.0.0.0 with success and keeps nothing.
+  if (local.bytes.every((byte) => byte === 0)) throw new ValidationError(`${field}.address`, address.address, 'expected an address other than the unspecified one');
   const resolved: ResolvedAddress = {
     family: local.family === 4 ? AF_INET : AF_INET6,
     local,
@@ -192,6 +194,11 @@ export function encodeAddressDumpRequest(writer: MessageWriter, family: number, 
   writer.u8(family);
   writer.zeros(3);
   writer.u32(ifindex);
+}
+
+/** The IFA_F_* flags of an RTM_NEWADDR message (IFA_FLAGS, else the header's byte). */
+export function addressFlags(message: NetlinkMessage): number {
+  return messageAttributes(message, IFADDRMSG_LEN).u32(IFA_FLAGS) ?? message.data[payloadStart(message) + 2]!;
 }
 
 /** Decodes an RTM_NEWADDR message; what it returns passes back unchanged to delete or add. */

@@ -1,16 +1,16 @@
 /** Links (`ip link`) and addresses (`ip addr`). */
 import { closeSync, openSync } from 'node:fs';
-import type { FamilyName } from '../common/ip.js';
+import { formatAddress, type FamilyName } from '../common/ip.js';
 import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
 import { Errno } from '../netlink/errno.js';
 import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { ADDRESS_REQUESTS, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
+import { ADDRESS_REQUESTS, addressFlags, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
 import { ownedFilter } from './owner.js';
 import { RtnlApi, familyCode } from './base.js';
-import { RTM_GETADDR, RTM_GETLINK } from './constants.js';
+import { IFA_F_DADFAILED, IFA_F_TENTATIVE, RTM_GETADDR, RTM_GETLINK } from './constants.js';
 import {
   LINK_REQUESTS,
   NETNS_ATTRIBUTES,
@@ -227,6 +227,35 @@ export class AddressApi extends RtnlApi {
     const links = await this.interfaces([[resolved.dev, 'address.dev']]);
     const { type, flags } = ADDRESS_REQUESTS[request];
     await this.single({ operation: `${request}Address` }, type, flags, (w) => encodeAddress(w, resolved, links.get(resolved.dev)!));
+  }
+
+  /**
+   * Resolves once an address is usable: there, and no longer tentative (a new IPv6 address is
+   * tentative until duplicate address detection ends, and the kernel will not use it as a
+   * route's source before). Rejects with EADDRNOTAVAIL if it is not there or DAD failed, and
+   * with ETIMEDOUT after `timeoutMs` (default 5000).
+   * @example await handle.addresses.add(a); await handle.addresses.usable(a);
+   */
+  async usable(address: Address, timeoutMs = 5000): Promise<void> {
+    const resolved = resolveAddress(address);
+    integerInRange(timeoutMs, 'timeoutMs', 1, 3_600_000, 'a number of milliseconds');
+    const index = (await this.interfaces([[resolved.dev, 'address.dev']])).get(resolved.dev)!;
+    const local = resolved.local.bytes;
+    const fail = (errno: number, detail: string) => new NetlinkError({ errno, operation: 'usableAddress', netns: this.provider.netnsLabel, detail: `${address.address} on ${resolved.dev}: ${detail}` });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, resolved.family, index));
+      const found = messages.find((m) => {
+        const listed = decodeAddress(m, (i) => (i === index ? resolved.dev : undefined));
+        return listed.dev === resolved.dev && listed.address.slice(0, listed.address.lastIndexOf('/')) === formatAddress(local);
+      });
+      if (found === undefined) throw fail(Errno.EADDRNOTAVAIL, 'not there');
+      const flags = addressFlags(found);
+      if (flags & IFA_F_DADFAILED) throw fail(Errno.EADDRNOTAVAIL, 'duplicate address detection failed');
+      if (!(flags & IFA_F_TENTATIVE)) return;
+      if (Date.now() >= deadline) throw fail(Errno.ETIMEDOUT, `still tentative after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Lists addresses, like `ip addr show`, IPv4 first; `{ owned: true }` lists the owner's. */

@@ -134,10 +134,10 @@ t.test("a delete that would make the kernel delete another owner's routes is ref
   await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }] });
   ns.ip('route', 'add', '10.84.0.0/16', 'via', '10.80.0.2', 'table', '300');
   ns.ip('route', 'add', '10.87.0.0/16', 'dev', 'v0', 'src', '10.80.0.1');
-  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /2 route\(s\) of others \(10\.84\.0\.0\/16 table 300 proto boot; 10\.87\.0\.0\/16 table 254 proto boot\)/ });
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /2 object\(s\) of others \(route 10\.84\.0\.0\/16 table 300 proto boot; route 10\.87\.0\.0\/16 table 254 proto boot\)/ });
   t.ok(ipAddresses(ns, 'v4').has('10.80.0.1/24'), 'refused: the address is still there');
   ns.ip('route', 'del', '10.84.0.0/16', 'table', '300');
-  await t.rejects(applyPolicy(handle, {}), { message: /1 route\(s\) of others \(10\.87\.0\.0\/16 table 254/ }, 'a main-table route using it as its source counts too');
+  await t.rejects(applyPolicy(handle, {}), { message: /1 object\(s\) of others \(route 10\.87\.0\.0\/16 table 254/ }, 'a main-table route using it as its source counts too');
   ns.ip('route', 'del', '10.87.0.0/16');
   const { plan } = await applyPolicy(handle, {});
   t.same(plan.changes.map((c) => `${c.action} ${c.object}`), ['delete address']);
@@ -175,7 +175,7 @@ t.test('an IPv6 address that routes use as their source: the kernel would strip 
   await t.rejects(applyPolicy(handle, { routes: [{ dst: '2001:db8:99::/48', dev: 'v2', src: '2001:db8:9::1', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].src' });
   await applyPolicy(handle, { addresses: [address] });
   ns.ip('route', 'add', '2001:db8:98::/48', 'dev', 'v2', 'src', '2001:db8:9::1', 'table', '300');
-  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /1 route\(s\) of others \(2001:db8:98::\/48 table 300/ });
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /1 object\(s\) of others \(route 2001:db8:98::\/48 table 300/ });
   // What the refusal protects: ip deleting the address strips the source from that route.
   ns.ip('addr', 'del', '2001:db8:9::1/64', 'dev', 'v2');
   t.match(ns.ipJson('-6', 'route', 'show', 'table', '300'), [{ dst: '2001:db8:98::/48' }]);
@@ -218,6 +218,70 @@ t.test("a route of the document whose gateway a deleted address's subnet reached
   await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }], routes: [{ dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 }] });
   await t.rejects(applyPolicy(handle, { routes: [{ dst: '10.81.0.0/16', gateway: '10.80.0.2', table: 100 }] }), { name: 'ValidationError', field: 'routes[0].gateway' });
   t.same(routesOf(ns, '100'), ['10.81.0.0/16']);
+});
+
+t.test("deleting an IPv6 address: the kernel deletes a gateway-less main-table route to its prefix, whoever's", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  await applyPolicy(handle, { addresses: [{ address: '2001:db8:41::1/64', dev: 'v2', nodad: true }] });
+  ns.ip('-6', 'route', 'add', '2001:db8:41::/64', 'dev', 'v2', 'proto', '99', 'metric', '100');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', field: 'addresses', message: /route 2001:db8:41::\/64 table 254 proto/ });
+  ns.ip('-6', 'route', 'del', '2001:db8:41::/64', 'dev', 'v2', 'proto', '99', 'metric', '100');
+  await applyPolicy(handle, { addresses: [{ address: '2001:db8:41::1/64', dev: 'v2', nodad: true }], routes: [{ dst: '2001:db8:41::/64', dev: 'v2', metric: 100 }] });
+  await t.rejects(applyPolicy(handle, { routes: [{ dst: '2001:db8:41::/64', dev: 'v2', metric: 100 }] }), { name: 'ValidationError', field: 'routes[0].dst' });
+  // What the refusals protect: ip deleting the address takes the route.
+  ns.ip('addr', 'del', '2001:db8:41::1/64', 'dev', 'v2');
+  t.same(ns.ipJson<{ protocol: string }[]>('-6', 'route', 'show', '2001:db8:41::/64').filter((r) => r.protocol !== 'kernel'), [], 'the kernel deleted the route to the prefix');
+});
+
+t.test("a device left without IPv4 addresses loses its permanent neighbours: refused", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'v4' }] });
+  ns.ip('neigh', 'add', '10.80.0.7', 'lladdr', '02:00:00:00:00:07', 'dev', 'v4', 'nud', 'permanent');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', message: /permanent neighbour 10\.80\.0\.7 dev v4/ });
+  ns.ip('addr', 'del', '10.80.0.1/24', 'dev', 'v4');
+  t.same(ns.ipJson('-4', 'neigh', 'show', 'dev', 'v4'), [], 'what it protects: the kernel deleted the neighbour with the address');
+});
+
+t.test('promote_secondaries of a device with a dot in its name; a peer equal to the address', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'a.b', 'a.c');
+  await applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'a.b' }, { address: '10.5.0.1/24', peer: '10.5.0.1', dev: 'a.b' }] });
+  t.same((await applyPolicy(handle, { addresses: [{ address: '203.0.113.1/24', dev: 'a.b' }, { address: '10.5.0.1/24', peer: '10.5.0.1', dev: 'a.b' }] })).changed, false, 'a peer equal to the address is found again');
+  ns.ip('addr', 'add', '203.0.113.2/24', 'dev', 'a.b');
+  await t.rejects(applyPolicy(handle, {}), { name: 'PolicyConflictError', message: /secondaries/ });
+  ns.exec('sysctl', ['-qw', 'net.ipv4.conf.a/b.promote_secondaries=1']);
+  await applyPolicy(handle, {});
+  t.same([...ipAddresses(ns, 'a.b').keys()].filter((a) => !a.startsWith('fe80')), ['203.0.113.2/24'], "the device's own setting counts, under its sysctl name a/b");
+});
+
+t.test('a rollback re-adds a deleted IPv6 source address and waits until it is usable before the routes', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  ns.exec('sysctl', ['-qw', 'net.ipv6.conf.v2.accept_dad=1']);
+  const address = { address: '2001:db8:42::1/64', dev: 'v2' };
+  const route = { dst: '2001:db8:43::/48', dev: 'v2', src: '2001:db8:42::1', table: 100 };
+  await applyPolicy(handle, { addresses: [address] });
+  await handle.addresses.usable(address);
+  await applyPolicy(handle, { addresses: [address], routes: [route] });
+  const before = [ns.ip('-6', 'addr', 'show', 'dev', 'v2'), ns.ip('-6', 'route', 'show', 'table', '100')];
+  // A port range that ends before it starts: the last step fails, after the route and the address went.
+  const error = await applyPolicy(handle, { sysctls: { 'net.ipv4.ip_local_port_range': '40000 30000' } }).catch((e: unknown) => e);
+  t.match(error, { name: 'PolicyApplyError', operation: 'setSysctl', rolledBack: true, rollbackErrors: [] });
+  t.same([ns.ip('-6', 'addr', 'show', 'dev', 'v2'), ns.ip('-6', 'route', 'show', 'table', '100')], before, 'the address and the route are back');
+  await t.rejects(handle.addresses.usable({ address: '2001:db8:44::1/64', dev: 'v2' }), { code: 'EADDRNOTAVAIL' });
+});
+
+t.test("a rollback leaves an added address when deleting it would take others' routes", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  ns.ip('route', 'add', '10.9.0.0/16', 'dev', 'v4', 'table', '300');
+  const error = await applyPolicy(handle, {
+    addresses: [{ address: '10.80.0.1/24', dev: 'v4' }],
+    sysctls: { 'net.ipv4.ip_local_port_range': '40000 30000' },
+  }).catch((e: unknown) => e);
+  t.match(error, { name: 'PolicyApplyError', operation: 'setSysctl', rollbackErrors: [{ message: /rollback left 10\.80\.0\.1\/24 on v4/ }] });
+  t.same(routesOf(ns, '300'), ['10.9.0.0/16'], "the other owner's route is still there");
+  t.ok(ipAddresses(ns, 'v4').has('10.80.0.1/24'), 'and so is the address, reported');
 });
 
 t.test('a failed apply takes the addresses it added back', async (t) => {

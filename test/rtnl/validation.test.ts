@@ -32,6 +32,7 @@ const cases: { name: string; call: (h: Handle) => Promise<unknown>; field: strin
   { name: 'an unknown family in a rule list', call: (h) => h.rules.list({ family: 'ipv4' as never }), field: 'filter.family', value: 'ipv4' },
   { name: 'an unknown family in a route list', call: (h) => h.routes.list({ family: 'inet4' as never }), field: 'filter.family', value: 'inet4' },
   { name: 'an unknown family in an address list', call: (h) => h.addresses.list({ family: 6 as never }), field: 'filter.family', value: 6 },
+  { name: 'the unspecified address (the kernel keeps nothing)', call: (h) => h.addresses.add({ address: '0.0.0.0/0', dev: 'lo' }), field: 'address.address', value: '0.0.0.0/0' },
   { name: 'a typo in a field name', call: (h) => h.rules.add({ fwMark: 1 } as never), field: 'rule.fwMark', value: 1 },
   { name: 'an unknown action', call: (h) => h.rules.add({ action: 'drop' } as never), field: 'rule.action', value: 'drop' },
   { name: 'an unknown route type', call: (h) => h.routes.add({ dst: '10.0.0.0/8', type: 'nope' } as never), field: 'route.type', value: 'nope' },

@@ -57,7 +57,7 @@ t.test('the other examples run on their own, in their own sandbox lab', async (t
   t.equal(agent.status, 0, agent.stderr);
   t.match(agent.stdout, /apply #1: 5 changes[^]*apply #2: 0 changes[^]*apply #3: 0 changes/);
   t.match(agent.stdout, /refused and rolled back: addRule #0 EINVAL \(rolled back: true\)/);
-  t.match(agent.stdout, /empty document refused: addresses: deleting owner 201's 192\.0\.2\.2\/24 on up0 would make the kernel delete or change 1 route\(s\) of others \(10\.9\.0\.0\/16 table 100 proto static\)/);
+  t.match(agent.stdout, /empty document refused: addresses: deleting owner 201's 192\.0\.2\.2\/24 on up0 would make the kernel delete or change 1 object\(s\) of others \(route 10\.9\.0\.0\/16 table 100 proto static\)/);
   t.match(agent.stdout, /after an empty document: 0 route\(s\) in table 100, 0 IPv4 address\(es\) on up0/);
   const rtnl = await run('dist/examples/rtnl-policy-routing.js');
   t.equal(rtnl.status, 0, rtnl.stderr);
