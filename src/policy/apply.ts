@@ -5,12 +5,13 @@
  * change fails (or the call is aborted), the inverses run in reverse order and the state before
  * the apply is back before the error is thrown.
  */
+import { formatAddress, tryParseAddress } from '../common/ip.js';
 import type { Handle } from '../handle.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NftCommand, NftListing } from '../nft/json.js';
 import { resolveAddress, type Address } from '../rtnl/addresses.js';
 import type { BulkResult } from '../rtnl/base.js';
-import { AF_INET, RTPROT_KERNEL } from '../rtnl/constants.js';
+import { AF_INET, IFA_F_NODAD, RTPROT_KERNEL } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
@@ -41,6 +42,9 @@ export interface ApplyPolicyResult {
 }
 
 type Undo = () => Promise<void>;
+
+/** How long an apply waits for duplicate address detection of a new IPv6 source address. */
+const DAD_WAIT_MS = 10_000;
 
 interface Failure {
   error: NetlinkError;
@@ -223,6 +227,26 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     // Addresses first (routes and nexthops may need their subnets and source addresses), and
     // last when they go.
     itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => undoAddressAdd(handle, plan.owner, c.address)),
+    // A new IPv6 address is tentative until duplicate address detection ends (briefly even with
+    // it off: the kernel ends it from a work queue), and no route can use it as its source before.
+    async () => {
+      const sources = new Set<string>();
+      for (const c of plan.changes) {
+        const src = c.object === 'route' && c.action !== 'delete' && c.route.src !== undefined ? tryParseAddress(c.route.src) : undefined;
+        if (src !== undefined) sources.add(formatAddress(src.bytes));
+      }
+      for (const { change, index } of addresses('add')) {
+        const address = resolveAddress(change.address);
+        if (address.family === AF_INET || address.flags & IFA_F_NODAD || !sources.has(formatAddress(address.local.bytes))) continue;
+        try {
+          await handle.addresses.usable(change.address, DAD_WAIT_MS);
+        } catch (error) {
+          if (error instanceof NetlinkError) return { error, index };
+          throw error;
+        }
+      }
+      return undefined;
+    },
     // Objects before the routes that use them, and after them when they go; a replaced object
     // is put back as it was (its routes follow it both ways).
     itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop)),

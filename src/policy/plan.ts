@@ -395,16 +395,6 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
       }
     }
   }
-  // A new IPv6 address is tentative until duplicate address detection ends (briefly even with it
-  // off: the kernel ends it from a work queue), and a route cannot use it as its source then.
-  for (const wanted of checked.addresses) {
-    if (wanted.resolved.family === AF_INET || wanted.resolved.flags & IFA_F_NODAD || !added.includes(wanted.resolved)) continue;
-    const local = text(wanted.resolved.local.bytes);
-    const user = checked.routes.find((r) => r.resolved.src !== undefined && text(r.resolved.src.bytes) === local);
-    if (user !== undefined) {
-      throw new ValidationError(`addresses[${wanted.index}].nodad`, undefined, `routes[${user.index}] uses ${local} as its source, which the kernel refuses while the new address is tentative (until duplicate address detection ends): give nodad: true`);
-    }
-  }
   return { adds, deletes };
 }
 

@@ -5,8 +5,8 @@
  * as the kernel finds them (an IPv4 peer by its subnet); deletes that would take or change more
  * than the document says (an IPv4 primary's secondaries, a renumbering's new address among them;
  * routes of others; the document's own routes) are refused, and `ip` shows that the kernel
- * would indeed have taken or changed them; a new IPv6 source address needs nodad while duplicate
- * address detection runs; a failed apply takes its addresses back.
+ * would indeed have taken or changed them; a new IPv6 source address is waited for until
+ * duplicate address detection ends; a failed apply takes its addresses back.
  */
 import t from 'tap';
 import { applyPolicy, planPolicy, PolicyApplyError, PolicyConflictError, type PolicyDocument } from '../../src/index.js';
@@ -182,21 +182,25 @@ t.test('an IPv6 address that routes use as their source: the kernel would strip 
   t.equal(ns.ipJson<{ prefsrc?: string }[]>('-6', 'route', 'show', 'table', '300')[0]?.prefsrc, undefined, 'the kernel stripped the source');
 });
 
-t.test('a new IPv6 address that a route uses as its source needs nodad: it is tentative until DAD ends', async (t) => {
+t.test('a new IPv6 address that a route uses as its source: the apply waits out duplicate address detection', async (t) => {
   const { ns, handle } = await policyNetns(t);
   addVeth(ns, 'v4', 'v5');
   ns.exec('sysctl', ['-qw', 'net.ipv6.conf.v4.accept_dad=1']);
-  const route = { dst: '2001:db8:77::/48', dev: 'v4', src: '2001:db8:7::1', table: 100 };
-  await t.rejects(applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }], routes: [route] }), { name: 'ValidationError', field: 'addresses[0].nodad' });
-  // What the refusal protects: ip's route add fails the same way while the address is tentative.
+  // Why: ip's own route add fails while an address is tentative.
   ns.ip('addr', 'add', '2001:db8:6::1/64', 'dev', 'v4');
   t.throws(() => ns.ip('route', 'add', '2001:db8:66::/48', 'dev', 'v4', 'src', '2001:db8:6::1', 'table', '100'), /Invalid source address/);
-  const { changed } = await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4', nodad: true }], routes: [route] });
+  const route = { dst: '2001:db8:77::/48', dev: 'v4', src: '2001:db8:7::1', table: 100 };
+  const { changed } = await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }], routes: [route] });
   t.ok(changed);
-  t.match(ns.ipJson('-6', 'route', 'show', 'table', '100'), [{ dst: '2001:db8:77::/48', prefsrc: '2001:db8:7::1' }]);
-  // Without a route using it, DAD may run.
-  await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4', nodad: true }, { address: '2001:db8:8::1/64', dev: 'v4' }], routes: [route] });
-  t.ok(ipAddresses(ns, 'v4').has('2001:db8:8::1/64'));
+  t.match(ns.ipJson('-6', 'route', 'show', 'table', '100'), [{ dst: '2001:db8:77::/48', prefsrc: '2001:db8:7::1' }], 'the route, once the address was usable');
+  // The same address already on the other end of the link: DAD fails, and the apply is undone.
+  ns.ip('addr', 'add', '2001:db8:8::1/64', 'dev', 'v5', 'nodad');
+  const error = await applyPolicy(handle, {
+    addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }, { address: '2001:db8:8::1/64', dev: 'v4' }],
+    routes: [route, { dst: '2001:db8:88::/48', dev: 'v4', src: '2001:db8:8::1', table: 100 }],
+  }).catch((e: unknown) => e);
+  t.match(error, { name: 'PolicyApplyError', code: 'EADDRNOTAVAIL', operation: 'addAddress', index: 0, cause: { message: /duplicate address detection failed/ }, rolledBack: true, rollbackErrors: [] });
+  t.notOk(ipAddresses(ns, 'v4').has('2001:db8:8::1/64'), 'the address whose DAD failed is gone again');
 });
 
 t.test('a peer is found by its subnet, as the kernel finds it', async (t) => {
