@@ -11,14 +11,13 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NftCommand, NftListing } from '../nft/json.js';
 import { resolveAddress, type Address } from '../rtnl/addresses.js';
 import type { BulkResult } from '../rtnl/base.js';
-import { AF_INET, IFA_F_NODAD, RTPROT_KERNEL } from '../rtnl/constants.js';
-import { protocolCode } from '../rtnl/names.js';
+import { AF_INET, IFA_F_NODAD } from '../rtnl/constants.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
 import type { PolicyDocument } from './document.js';
 import { PolicyApplyError } from './errors.js';
 import { createCommands, recreateCommands, tableRef } from './nft-tables.js';
-import { planDetails, planPolicy, type PlanChange, type PlanOptions, type PolicyPlan } from './plan.js';
+import { isOthersRoute, permanentNeighbours, planDetails, planPolicy, type PlanChange, type PlanOptions, type PolicyPlan } from './plan.js';
 
 /** Options for {@link applyPolicy}. */
 export interface ApplyPolicyOptions extends PlanOptions {
@@ -125,8 +124,8 @@ async function undoAddressAdd(handle: Handle, owner: number, address: Address): 
   if (resolved.family === AF_INET) {
     const onDevice = await handle.addresses.list({ dev: resolved.dev, family: 'inet' });
     if (onDevice.length === 1) {
-      const others = (await handle.routes.list({ table: 'all', family: 'inet', dev: resolved.dev })).filter((r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')));
-      const neighbours = (await handle.neighbours.list({ family: 'inet', dev: resolved.dev })).filter((n) => n.state === 'PERMANENT');
+      const others = (await handle.routes.list({ table: 'all', family: 'inet', dev: resolved.dev })).filter((r) => isOthersRoute(r, owner));
+      const neighbours = await permanentNeighbours(handle, new Set([resolved.dev]));
       if (others.length > 0 || neighbours.length > 0) {
         throw new Error(`rollback left ${address.address} on ${resolved.dev}: it is the device's only IPv4 address, and deleting it would make the kernel delete ${others.length} route(s) and ${neighbours.length} permanent neighbour(s) of others`);
       }
@@ -231,8 +230,8 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     // it off: the kernel ends it from a work queue), and no route can use it as its source before.
     async () => {
       const sources = new Set<string>();
-      for (const c of plan.changes) {
-        const src = c.object === 'route' && c.action !== 'delete' && c.route.src !== undefined ? tryParseAddress(c.route.src) : undefined;
+      for (const { change } of [...routeAdds, ...routeReplaces]) {
+        const src = change.route.src === undefined ? undefined : tryParseAddress(change.route.src);
         if (src !== undefined) sources.add(formatAddress(src.bytes));
       }
       for (const { change, index } of addresses('add')) {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatAddress } from '../common/ip.js';
+import { networkBytes } from '../common/prefix.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftChain, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../nft/json.js';
 import { addressProtocolCode, resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
@@ -112,8 +113,7 @@ export interface DesiredAddress {
 export function addressIdentity(address: ResolvedAddress): string {
   const local = formatAddress(address.local.bytes);
   if (address.family !== AF_INET) return `6|${address.dev}|${local}`;
-  const subnet = Uint8Array.from((address.peer ?? address.local).bytes);
-  for (let bit = address.local.length; bit < 32; bit++) subnet[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  const subnet = networkBytes((address.peer ?? address.local).bytes, address.local.length);
   return `4|${address.dev}|${local}/${address.local.length}|${formatAddress(subnet)}`;
 }
 

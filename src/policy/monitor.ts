@@ -246,8 +246,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     this.kinds = new Set(kinds);
     const family = options.family;
     if (family !== undefined && family !== 'inet' && family !== 'inet6') throw new ValidationError('options.family', family, "expected 'inet' or 'inet6'");
-    this.families = family === undefined ? [AF_INET, AF_INET6] : [family === 'inet' ? AF_INET : AF_INET6];
     const familyNames: FamilyName[] = family === undefined ? ['inet', 'inet6'] : [family];
+    this.families = familyNames.map((f) => (f === 'inet' ? AF_INET : AF_INET6));
     this.maxQueued = options.maxQueued ?? 65536;
     this.signal = options.signal;
     const receiveBufferSize = options.receiveBufferSize ?? 8 << 20;

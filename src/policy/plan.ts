@@ -7,18 +7,20 @@
 import { release } from 'node:os';
 import { formatAddress, formatPrefix, parsePrefix, type IpPrefix } from '../common/ip.js';
 import { kernelAtLeast } from '../common/kernel.js';
-import { prefixContains } from '../common/prefix.js';
+import { networkBytes, prefixContains } from '../common/prefix.js';
 import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
 import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
 import { AF_INET, AF_INET6, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
+import type { Neighbour } from '../rtnl/neighbours.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { ownerId } from '../rtnl/owner.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
 import { resolveRule, ruleIdentity, type Rule } from '../rtnl/rules.js';
 import { TableResolver, tableNamesOf } from '../rtnl/tables.js';
+import { readSysctl as readSysctlSegments } from '../sys/api.js';
 import { nexthopKindsDiffer, nexthopSatisfies, routeSatisfies, routeSlot } from './compare.js';
 import { addressIdentity, checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
 import { PolicyConflictError } from './errors.js';
@@ -186,26 +188,37 @@ function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress): str
   return out;
 }
 
+/** The subnet an address makes reachable: its peer's, or its own, under its prefix length. */
+function subnetOf(address: ResolvedAddress): IpPrefix {
+  return { ...address.local, bytes: (address.peer ?? address.local).bytes };
+}
+
 /** Whether IPv4 address `b` is in the subnet of `a` on the same device (the kernel's inet_ifa_match). */
 function sameSubnet(a: ResolvedAddress, b: ResolvedAddress): boolean {
   if (a.family !== AF_INET || b.family !== AF_INET || a.dev !== b.dev || a.local.length !== b.local.length) return false;
-  return prefixContains({ ...a.local, bytes: (a.peer ?? a.local).bytes }, (b.peer ?? b.local).bytes);
+  return prefixContains(subnetOf(a), (b.peer ?? b.local).bytes);
 }
 
 /** Whether an IPv4 address's subnet (or its peer) holds `gateway`. */
 function reaches(address: ResolvedAddress, gateway: Uint8Array): boolean {
-  return address.family === AF_INET && prefixContains({ ...address.local, bytes: (address.peer ?? address.local).bytes }, gateway);
-}
-
-/** The sysctl key of a device's IPv4 setting: dots in device names are written as slashes. */
-function deviceKey(dev: string, setting: string): string {
-  return `net.ipv4.conf.${dev.replaceAll('.', '/')}.${setting}`;
+  return address.family === AF_INET && prefixContains(subnetOf(address), gateway);
 }
 
 /** Whether the kernel applies a device's boolean IPv4 setting: `all` or the device's own. */
-async function deviceSetting(handle: Handle, dev: string, setting: string): Promise<boolean> {
-  const values = await Promise.all([handle.sysctl.get(`net.ipv4.conf.all.${setting}`), handle.sysctl.get(deviceKey(dev, setting))]);
-  return values.some((value) => Number(sysctlText(value)) > 0);
+function deviceSetting(handle: Handle, dev: string, setting: string): boolean {
+  // By path segments: a device name may hold a dot.
+  return ['all', dev].some((scope) => Number(readSysctlSegments(handle, ['net', 'ipv4', 'conf', scope, setting])) > 0);
+}
+
+/** Whether a listed route is another owner's: neither the owner's nor the kernel's own. */
+export function isOthersRoute(route: Route, owner: number): boolean {
+  const protocol = route.protocol === undefined ? 0 : protocolCode(route.protocol, 'route.protocol');
+  return protocol !== owner && protocol !== RTPROT_KERNEL;
+}
+
+/** The permanent IPv4 neighbours on `devs`: the kernel deletes them with a device's last IPv4 address (arp_ifdown). */
+export async function permanentNeighbours(handle: Handle, devs: ReadonlySet<string>): Promise<Neighbour[]> {
+  return (await handle.neighbours.list({ family: 'inet' })).filter((n) => n.state === 'PERMANENT' && devs.has(n.dev));
 }
 
 /** What the kernel's cascades look at in a route, from a listed route or a document's. */
@@ -233,13 +246,6 @@ function listedShape(route: Route): RouteShape {
     nexthopId: route.nexthopId,
     src: route.src,
   };
-}
-
-/** `bytes` with the bits past `length` cleared. */
-function masked(bytes: Uint8Array, length: number): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  for (let bit = length; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return out;
 }
 
 /** The address changes of a plan, each list in the order apply sends it. */
@@ -296,7 +302,7 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     const name = `address ${item.address.address} on ${item.resolved.dev}`;
     const primary = held.find((h) => sameSubnet(h.resolved, item.resolved));
     const secondaries = remaining.filter((a) => sameSubnet(item.resolved, a));
-    if (primary === item && secondaries.length > 0 && !(await deviceSetting(handle, item.resolved.dev, 'promote_secondaries'))) {
+    if (primary === item && secondaries.length > 0 && !deviceSetting(handle, item.resolved.dev, 'promote_secondaries')) {
       throw new PolicyConflictError(
         'addresses',
         `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((a) => formatPrefix(a.local.bytes, a.local.length, true)).join(', ')} too (promote_secondaries is off both in net.ipv4.conf.all and for ${item.resolved.dev})`,
@@ -320,7 +326,7 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
   const emptied = new Set(gone.filter((h) => h.resolved.family === AF_INET && !remaining.some((a) => a.family === AF_INET && a.dev === h.resolved.dev)).map((h) => h.resolved.dev));
   const usable = remaining.filter((a) => a.family === AF_INET || a.flags & IFA_F_NODAD || !added.includes(a));
   const lostSources = new Set(gone.filter((h) => !usable.some((a) => text(a.local.bytes) === text(h.resolved.local.bytes))).map((h) => text(h.resolved.local.bytes)));
-  const prefixKey = (dev: string, bytes: Uint8Array, length: number) => `${dev}|${formatPrefix(masked(bytes, length), length, true)}`;
+  const prefixKey = (dev: string, bytes: Uint8Array, length: number) => `${dev}|${formatPrefix(networkBytes(bytes, length), length, true)}`;
   const cleanedPrefixes = new Set(
     gone
       .filter((h) => h.resolved.family !== AF_INET && !(h.resolved.flags & IFA_F_NOPREFIXROUTE) && h.resolved.local.length < 128)
@@ -345,12 +351,10 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     return undefined;
   };
   if (gone.length > 0) {
-    const others = (await handle.routes.list({ table: 'all' })).filter((r) => ![owner, RTPROT_KERNEL].includes(r.protocol === undefined ? 0 : protocolCode(r.protocol, 'route.protocol')));
-    const doomed = others.filter((r) => affected(listedShape(r)) !== undefined).map((r) => `route ${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
-    if (emptied.size > 0) {
-      const neighbours = await handle.neighbours.list({ family: 'inet' });
-      for (const n of neighbours) if (n.state === 'PERMANENT' && emptied.has(n.dev)) doomed.push(`permanent neighbour ${n.address} dev ${n.dev}`);
-    }
+    const doomed = (await handle.routes.list({ table: 'all' }))
+      .filter((r) => isOthersRoute(r, owner) && affected(listedShape(r)) !== undefined)
+      .map((r) => `route ${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
+    if (emptied.size > 0) for (const n of await permanentNeighbours(handle, emptied)) doomed.push(`permanent neighbour ${n.address} dev ${n.dev}`);
     if (doomed.length > 0) {
       throw new PolicyConflictError(
         'addresses',

@@ -197,8 +197,8 @@ export function encodeAddressDumpRequest(writer: MessageWriter, family: number, 
 }
 
 /** The IFA_F_* flags of an RTM_NEWADDR message (IFA_FLAGS, else the header's byte). */
-export function addressFlags(message: NetlinkMessage): number {
-  return messageAttributes(message, IFADDRMSG_LEN).u32(IFA_FLAGS) ?? message.data[payloadStart(message) + 2]!;
+export function addressFlags(message: NetlinkMessage, attrs = messageAttributes(message, IFADDRMSG_LEN)): number {
+  return attrs.u32(IFA_FLAGS) ?? message.data[payloadStart(message) + 2]!;
 }
 
 /** Decodes an RTM_NEWADDR message; what it returns passes back unchanged to delete or add. */
@@ -211,7 +211,7 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const index = view.getUint32(base + 4, HOST_IS_LITTLE_ENDIAN);
   const attrs = messageAttributes(message, IFADDRMSG_LEN);
-  const flags = attrs.u32(IFA_FLAGS) ?? data[base + 2]!;
+  const flags = addressFlags(message, attrs);
   const local = attrs.bytes(IFA_LOCAL);
   const peer = attrs.bytes(IFA_ADDRESS);
   const own = local ?? peer;
