@@ -122,12 +122,25 @@ Napi::Value CreateTun(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, created);
 }
 
+// emptyBuffer(): a Buffer of no bytes, made as received data is (napi_create_buffer_copy). Node
+// gives Buffers made in C++ a hidden class that V8 holds only through live Buffers; TypeScript
+// keeps this one, so that code optimized for received data outlives the replies it read.
+Napi::Value EmptyBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_value buffer;
+  void* data = nullptr;
+  static const uint8_t kNothing = 0;
+  NAPI_THROW_IF_FAILED(env, napi_create_buffer_copy(env, 0, &kNothing, &data, &buffer), env.Undefined());
+  return Napi::Value(env, buffer);
+}
+
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NetlinkSocket", NetlinkSocket::DefineClass(env));
   exports.Set("openInNetns", Napi::Function::New(env, OpenInNetns, "openInNetns"));
   exports.Set("createTun", Napi::Function::New(env, CreateTun, "createTun"));
+  exports.Set("emptyBuffer", Napi::Function::New(env, EmptyBuffer, "emptyBuffer"));
   nft::RegisterParse(env, exports);
   nft::RegisterBuild(env, exports);
   return exports;

@@ -50,6 +50,11 @@ export interface NativeAddon {
    */
   createTun(netnsPath: string | undefined, name: string, flags: number, owner: number, group: number): string;
   /**
+   * A Buffer of no bytes, made as the addon makes received data: kept so that V8 keeps the
+   * hidden class of such Buffers (see shapes.ts).
+   */
+  emptyBuffer(): Buffer;
+  /**
    * Parses nf_tables messages (dump replies, echoes, events) with libnftnl: one JSON array,
    * one object per message, rule expressions as descriptors (native/nft/parse.cc).
    */

@@ -1,6 +1,6 @@
 import { u32 } from '../common/validate.js';
 import { Batch } from '../netlink/batch.js';
-import { sendChunked } from '../netlink/chunked.js';
+import { sendChunkedRuns } from '../netlink/chunked.js';
 import type { Connection } from '../netlink/connection.js';
 import { NETLINK_NETFILTER } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, type OperationRef } from '../netlink/errors.js';
@@ -17,6 +17,7 @@ import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUp
 import { FlowRecord, FlowRecords } from './records.js';
 import { NewFlowWatcher } from './watch.js';
 import type { MessageWriter } from '../netlink/attributes.js';
+import { keepShape } from '../shapes.js';
 
 /** What happened to one flow in a bulk call. */
 export interface FlowOutcome {
@@ -72,11 +73,84 @@ function checkMark(mark: number, mask: number | undefined): { mark: number; mask
   return { mark: value, mask: bits };
 }
 
-/** Indexes of the records `selects` picks. */
-function select(records: FlowRecords, selects: (records: FlowRecords, i: number) => boolean): number[] {
+/**
+ * What a bulk call does to each flow it picks. Classes, not closures: V8 keeps optimized code
+ * on a function, and closures made per call lose theirs with the call, so their loops would run
+ * unoptimized again after every collection (see shapes.ts).
+ */
+abstract class FlowWork {
+  private readonly heads = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly operation: string,
+    private readonly request: { type: number; flags: number },
+  ) {}
+
+  /** Whether flow `i` needs the work at all (a flow that has the mark already does not). */
+  abstract needs(records: FlowRecords, i: number): boolean;
+
+  /** Writes flow `i`'s message body after its head. */
+  abstract write(writer: MessageWriter, records: FlowRecords, i: number): void;
+
+  /** The head (nlmsghdr, nfgenmsg) of this work's messages for `family`. */
+  head(family: number): Uint8Array {
+    let bytes = this.heads.get(family);
+    if (bytes === undefined) this.heads.set(family, (bytes = messageHead(this.request, family)));
+    return bytes;
+  }
+}
+
+class MarkUpdate extends FlowWork {
+  private readonly keep: number;
+
+  constructor(
+    private readonly mark: number,
+    private readonly mask: number | undefined,
+  ) {
+    super('updateMark', CT_REQUESTS.update);
+    this.keep = mask ?? 0xffffffff;
+  }
+
+  needs(records: FlowRecords, i: number): boolean {
+    return (records.marks[i]! & this.keep) >>> 0 !== this.mark;
+  }
+
+  write(writer: MessageWriter, records: FlowRecords, i: number): void {
+    encodeRecordUpdateMark(writer, records, i, this.mark, this.mask);
+  }
+}
+
+class FlowDelete extends FlowWork {
+  constructor() {
+    super('deleteFlow', CT_REQUESTS.delete);
+  }
+
+  needs(): boolean {
+    return true;
+  }
+
+  write(writer: MessageWriter, records: FlowRecords, i: number): void {
+    encodeRecordKey(writer, records, i);
+  }
+}
+
+/** Indexes of the records that match `filter` and need `work`. */
+function select(records: FlowRecords, filter: CompiledFlowFilter, work: FlowWork): number[] {
   const picked: number[] = [];
-  for (let i = 0; i < records.length; i++) if (selects(records, i)) picked.push(i);
+  for (let i = 0; i < records.length; i++) {
+    if (work.needs(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow))) picked.push(i);
+  }
   return picked;
+}
+
+/** Writes the messages of picked[from..to) of one round's records, as operations offset + k. */
+function writePicked(batch: Batch, from: number, to: number, work: FlowWork, records: FlowRecords, picked: readonly number[], offset: number): void {
+  for (let k = from; k < to; k++) {
+    const i = picked[k]!;
+    batch.beginRaw(batch.operationAt(work.operation, offset + k), work.head(records.families[i]!));
+    work.write(batch.writer, records, i);
+    batch.end();
+  }
 }
 
 /** An outcome whose flow is decoded only if someone reads it (bulk calls touch 100k flows). */
@@ -176,7 +250,7 @@ export class ConntrackApi {
     if (!Array.isArray(flows)) throw new ValidationError('flows', flows, 'expected an array of flows');
     const checked = new CreateTemplates(CT_REQUESTS.create.type, CT_REQUESTS.create.flags).check(flows);
     // Checked already: chunks go out while the next ones are written.
-    const errors = await sendChunked(this.connection, checked.count, 160, (batch, index) => checked.write(batch, batch.operationAt('createFlow', index), index));
+    const errors = await sendChunkedRuns(this.connection, checked.count, 160, (batch, from, to) => checked.writeRun(batch, from, to, 'createFlow'));
     let failed = 0;
     for (const error of errors) if (error !== undefined) failed++;
     return { errors, failed };
@@ -205,15 +279,7 @@ export class ConntrackApi {
   async updateMarkWhere(filter: FlowFilter, mark: number, options: MarkOptions = {}): Promise<BulkFlowResult> {
     const compiled = compileFlowFilter(filter);
     const checked = checkMark(mark, options.mask);
-    const mask = checked.mask ?? 0xffffffff;
-    return this.bulk(
-      compiled,
-      (records, i) => (records.marks[i]! & mask) >>> 0 !== checked.mark,
-      'updateMark',
-      options,
-      (w, records, i) => encodeRecordUpdateMark(w, records, i, checked.mark, checked.mask),
-      CT_REQUESTS.update,
-    );
+    return this.bulk(compiled, new MarkUpdate(checked.mark, checked.mask), options);
   }
 
   /** Deletes one flow, like `conntrack -D`. Rejects with ENOENT if it does not exist. */
@@ -231,17 +297,11 @@ export class ConntrackApi {
    * @example await ns.conntrack.deleteWhere({ mark: 65 })
    */
   async deleteWhere(filter: FlowFilter, options: BulkOptions = {}): Promise<BulkFlowResult> {
-    return this.bulk(compileFlowFilter(filter), () => true, 'deleteFlow', options, encodeRecordKey, CT_REQUESTS.delete);
+    return this.bulk(compileFlowFilter(filter), new FlowDelete(), options);
   }
 
-  private async bulk(
-    filter: CompiledFlowFilter,
-    needsWork: (records: FlowRecords, i: number) => boolean,
-    operation: string,
-    options: BulkOptions,
-    write: (w: MessageWriter, records: FlowRecords, i: number) => void,
-    request: { type: number; flags: number },
-  ): Promise<BulkFlowResult> {
+  private async bulk(filter: CompiledFlowFilter, work: FlowWork, options: BulkOptions): Promise<BulkFlowResult> {
+    const operation = work.operation;
     const maxRounds = options.maxRounds ?? 4;
     // What each round handled: its dump and the flows picked from it, by index.
     const handledRounds: { records: FlowRecords; picked: number[] }[] = [];
@@ -250,20 +310,13 @@ export class ConntrackApi {
     let handledCount = 0;
     let matched = 0;
     let rounds = 0;
-    const heads = new Map<number, Uint8Array>();
-    const head = (family: number) => {
-      let bytes = heads.get(family);
-      if (bytes === undefined) heads.set(family, (bytes = messageHead(request, family)));
-      return bytes;
-    };
-    const selects = (records: FlowRecords, i: number) => needsWork(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow));
     // Subscribed before the first dump: it tells whether any flow the dump could have missed
     // was made meanwhile. Without it, every round is followed by a second dump.
     const watch = this.newFlows.begin(filter);
     let selected: number[];
     try {
       let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
-      selected = select(pending, selects);
+      selected = select(pending, filter, work);
       let seen: Set<string> | undefined;
       let skip: Set<string> | undefined;
       while (selected.length > 0 && rounds < maxRounds) {
@@ -273,12 +326,7 @@ export class ConntrackApi {
         const picked = selected;
         // The flows come from the kernel's own dump: nothing to validate, so chunks go out while
         // the next ones are written.
-        const errors = await sendChunked(this.connection, picked.length, 96, (batch, k) => {
-          const i = picked[k]!;
-          batch.beginRaw(batch.operationAt(operation, offset + k), head(round.families[i]!));
-          write(batch.writer, round, i);
-          batch.end();
-        });
+        const errors = await sendChunkedRuns(this.connection, picked.length, 96, (batch, from, to) => writePicked(batch, from, to, work, round, picked, offset));
         for (let k = 0; k < picked.length; k++) {
           // Only later rounds can meet a flow again; keys are made only then.
           if (seen === undefined || !seen.has(round.identity(picked[k]!))) matched++;
@@ -296,7 +344,7 @@ export class ConntrackApi {
           break;
         }
         pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
-        selected = select(pending, selects);
+        selected = select(pending, filter, work);
         if (selected.length > 0) {
           seen ??= new Set();
           for (const i of picked) seen.add(round.identity(i));
@@ -371,3 +419,7 @@ export class ConntrackApi {
     return new FlowEvents(this.provider, options);
   }
 }
+
+keepShape(new MarkUpdate(0, undefined));
+keepShape(new FlowDelete());
+keepShape(new Outcome(new FlowRecord({ type: 0, flags: 0, seq: 0, portId: 0, data: Buffer.alloc(0), start: 0, end: 0 }), 'changed'));

@@ -6,6 +6,7 @@ import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from '../netlink/constants.
 import { ValidationError } from '../netlink/errors.js';
 import { NFGENMSG_LEN, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import { AF_INET, AF_INET6 } from '../rtnl/constants.js';
+import { keepShape } from '../shapes.js';
 import {
   CTA_IP_V4_DST,
   CTA_IP_V4_SRC,
@@ -491,6 +492,11 @@ export class CheckedCreates {
     this.general.set(index, flow);
   }
 
+  /** Appends the create requests of flows from..to-1 to the batch, as operations (`operation`, index). */
+  writeRun(batch: Batch, from: number, to: number, operation: string): void {
+    for (let index = from; index < to; index++) this.write(batch, batch.operationAt(operation, index), index);
+  }
+
   /** Appends flow `index`'s create request to the batch, for operation `op`. */
   write(batch: Batch, op: number, index: number): void {
     const position = this.template[index]!;
@@ -521,3 +527,5 @@ export class CheckedCreates {
     if (template.tcpState >= 0) writer.patchU8(at + template.tcpState, this.tcpState[index]!);
   }
 }
+
+keepShape(new CreateTemplates(0, 0).check([]));

@@ -4,6 +4,7 @@ import type { NetlinkMessage } from '../netlink/message.js';
 import { NFGENMSG_LEN } from '../netlink/nfnetlink.js';
 import { CTA_MARK, CTA_TUPLE_ORIG, CTA_ZONE } from './constants.js';
 import { decodeFlow, viewOf, type Flow } from './flow.js';
+import { keepShape } from '../shapes.js';
 
 /** One dumped flow as an object: its message, decoded into a Flow on first use. */
 export class FlowRecord {
@@ -90,3 +91,6 @@ export class FlowRecords {
     return `${this.zones[i]}:${this.buffers[i]!.toString('latin1', this.tupleStarts[i]!, this.tupleEnds[i]!)}`;
   }
 }
+
+keepShape(new FlowRecords());
+keepShape(new FlowRecord({ type: 0, flags: 0, seq: 0, portId: 0, data: Buffer.alloc(0), start: 0, end: 0 }));

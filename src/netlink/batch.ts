@@ -1,3 +1,4 @@
+import { keepShape } from '../shapes.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from './attributes.js';
 import { NLMSG_HDRLEN } from './constants.js';
 import type { OperationRef } from './errors.js';
@@ -16,6 +17,20 @@ export interface BatchOptions {
   collectReplies?: boolean;
   /** Initial buffer size in bytes. */
   initialCapacity?: number;
+}
+
+/** Where a word run's messages go (see {@link Batch.beginWords}). */
+export interface WordRun {
+  /** The batch's buffer as host-order words. */
+  readonly words: Uint32Array;
+  /** The word where the run's first message goes. */
+  readonly at: number;
+  /** Byte offset of each message: the run's message j at `first + j`. */
+  readonly starts: Int32Array;
+  /** The caller's index of each message's item: the run's message j at `first + j`. */
+  readonly indexes: Float64Array;
+  /** Number of the run's first message in the batch. */
+  readonly first: number;
 }
 
 /** A run of whole messages of one batch: the unit the connection sends with one sendmsg. */
@@ -60,6 +75,8 @@ export class Batch {
   /** Undefined while every message costs DEFAULT_REPLY_COST. */
   private replyCosts: Int32Array | undefined;
   private open = false;
+  /** Messages of the word run under way (see beginWords), or -1. */
+  private wordRunCount = -1;
 
   constructor(options: BatchOptions = {}) {
     this.writer = new MessageWriter(options.initialCapacity ?? 4096);
@@ -187,18 +204,22 @@ export class Batch {
   }
 
   /**
-   * Appends `count` operations named `operation`, one message each, that `fill` writes as whole
-   * host-order words: the bulk writers' path (plain rules and routes), without a call per field.
-   * `fill(words, at, starts, indexes, first)` gets the batch buffer as words with room for
-   * `maxBytes` from word `at`; it writes message j (0 <= j < count) at a word boundary, records
-   * its byte offset in `starts[first + j]` and the caller's index of its item in
-   * `indexes[first + j]`, and returns the word just past the last message.
+   * Starts `count` operations named `operation`, one message each, that the caller writes as
+   * whole host-order words: the bulk writers' path (plain rules and routes), without a call per
+   * field. Write message j (0 <= j < count) at a word boundary from `run.at` (there is room for
+   * `maxBytes`), record its byte offset in `run.starts[run.first + j]` and the caller's index of
+   * its item in `run.indexes[run.first + j]`, then call {@link endWords} with the word just past
+   * the last message.
+   *
+   * A run is written by the caller's own loop, not by a callback: V8 keeps optimized code on the
+   * function, and a closure made per call loses it with the closure, so a callback's loop would
+   * run unoptimized again after every collection that frees one.
    */
-  appendWords(operation: string, count: number, maxBytes: number, fill: (words: Uint32Array, at: number, starts: Int32Array, indexes: Float64Array, first: number) => number): void {
+  beginWords(operation: string, count: number, maxBytes: number): WordRun {
     if (this.open) throw new Error('Batch: previous message not ended');
     // Message i is operation i so far (no owners table): the run keeps it so.
     if (this.owners !== undefined || this.opCount !== this.msgCount) throw new Error('Batch: a word run needs one message per operation');
-    if (count <= 0) return;
+    if (!(Number.isInteger(count) && count >= 0)) throw new Error(`Batch: a word run of ${count} messages`);
     const first = this.msgCount;
     const end = first + count;
     this.starts = ensureLength(this.starts, end);
@@ -207,20 +228,32 @@ export class Batch {
       this.replyCosts = ensureLength(this.replyCosts, end);
       this.replyCosts.fill(DEFAULT_REPLY_COST, first, end);
     }
-    if (this.names !== undefined) {
-      for (let op = first; op < end; op++) this.names.push(operation);
-    } else if (first === 0) {
-      this.sharedName = operation;
-    } else if (operation !== this.sharedName) {
-      this.names = new Array<string>(first).fill(this.sharedName);
-      for (let op = first; op < end; op++) this.names.push(operation);
+    if (count > 0) {
+      if (this.names !== undefined) {
+        for (let op = first; op < end; op++) this.names.push(operation);
+      } else if (first === 0) {
+        this.sharedName = operation;
+      } else if (operation !== this.sharedName) {
+        this.names = new Array<string>(first).fill(this.sharedName);
+        for (let op = first; op < end; op++) this.names.push(operation);
+      }
     }
     this.starts.fill(-1, first, end);
-    const words = this.writer.words(maxBytes);
+    this.open = true;
+    this.wordRunCount = count;
+    return { words: this.writer.words(maxBytes), at: this.writer.length >>> 2, starts: this.starts, indexes: this.indexes, first };
+  }
+
+  /** Ends the word run that {@link beginWords} started; `endWord` is the word just past its last message. */
+  endWords(endWord: number): void {
+    const count = this.wordRunCount;
+    if (!this.open || count < 0) throw new Error('Batch: no word run to end');
+    const first = this.msgCount;
+    const end = first + count;
+    const words = this.writer.words(0);
     const start = this.writer.length;
-    const endWord = fill(words, start >>> 2, this.starts, this.indexes, first);
     // The messages must lie back to back, each where the one before ends (by its nlmsg_len):
-    // a wrong fill is caught here, not by the kernel.
+    // a wrong writer is caught here, not by the kernel. A failed run leaves the batch unusable.
     let expected = start;
     for (let m = first; m < end; m++) {
       if (this.starts[m] !== expected) throw new Error(`Batch: a word run recorded message ${m - first} at ${this.starts[m]}, not ${expected}`);
@@ -232,10 +265,13 @@ export class Batch {
     this.writer.advanceTo(expected);
     this.opCount = end;
     this.msgCount = end;
+    this.open = false;
+    this.wordRunCount = -1;
   }
 
   /** Ends the current message. */
   end(): void {
+    if (this.wordRunCount >= 0) throw new Error('Batch: a word run ends with endWords');
     this.writer.endMessage();
     this.open = false;
   }
@@ -344,6 +380,8 @@ export class Batch {
     return out;
   }
 }
+
+keepShape(new Batch({ initialCapacity: 64 }));
 
 /** `array`, or a copy with room for at least `length` entries (twice the room, at least). */
 function ensureLength<T extends Int32Array | Float64Array>(array: T, length: number): T {

@@ -16,9 +16,12 @@ const MAX_CHUNK_ITEMS = 16384;
  * encodes the next chunk. Validate everything first: a chunk that has gone cannot be taken back.
  */
 export function sendChunked(connection: Connection, count: number, bytesPerItem: number, write: (batch: Batch, item: number) => void): Promise<(NetlinkError | undefined)[]> {
-  return sendChunkedRuns(connection, count, bytesPerItem, (batch, from, to) => {
-    for (let item = from; item < to; item++) write(batch, item);
-  });
+  return sendChunkedRuns(connection, count, bytesPerItem, (batch, from, to) => writeEach(batch, from, to, write));
+}
+
+/** `write(batch, item)` for items from..to-1 (a module function: see copyErrors). */
+function writeEach(batch: Batch, from: number, to: number, write: (batch: Batch, item: number) => void): void {
+  for (let item = from; item < to; item++) write(batch, item);
 }
 
 /**
@@ -37,20 +40,12 @@ export async function sendChunkedRuns(connection: Connection, count: number, byt
     write(batch, start, end);
     if (batch.operationCount !== end - start) throw new Error(`sendChunked: ${batch.operationCount} operations written for ${end - start} items`);
     const first = start;
+    // The callbacks are thin: V8 keeps optimized code on the function, so loops in closures
+    // made per chunk would run unoptimized again after every collection.
     results.push(
       connection.executeNow(batch).then(
-        (result) => {
-          for (let op = 0; op < result.errors.length; op++) {
-            const error = result.errors[op];
-            if (error !== undefined) errors[first + op] = error;
-          }
-        },
-        (error: unknown) => {
-          // Closed meanwhile: this chunk's items end like the ones that were in flight.
-          for (let op = 0; op < batch.operationCount; op++) {
-            errors[first + op] = error instanceof NetlinkError ? error.withOperation(batch.operationRef(op)) : new NetlinkError({ errno: ECANCELED, ...batch.operationRef(op), cause: error });
-          }
-        },
+        (result) => copyErrors(result.errors, errors, first),
+        (error: unknown) => failChunk(batch, error, errors, first),
       ),
     );
     start = end;
@@ -60,4 +55,19 @@ export async function sendChunkedRuns(connection: Connection, count: number, byt
   }
   await Promise.all(results);
   return errors;
+}
+
+/** Copies a chunk's errors into the call's, its first operation at `first`. */
+function copyErrors(chunkErrors: readonly (NetlinkError | undefined)[], errors: (NetlinkError | undefined)[], first: number): void {
+  for (let op = 0; op < chunkErrors.length; op++) {
+    const error = chunkErrors[op];
+    if (error !== undefined) errors[first + op] = error;
+  }
+}
+
+/** Closed meanwhile: a chunk's items end like the ones that were in flight. */
+function failChunk(batch: Batch, error: unknown, errors: (NetlinkError | undefined)[], first: number): void {
+  for (let op = 0; op < batch.operationCount; op++) {
+    errors[first + op] = error instanceof NetlinkError ? error.withOperation(batch.operationRef(op)) : new NetlinkError({ errno: ECANCELED, ...batch.operationRef(op), cause: error });
+  }
 }

@@ -1,4 +1,5 @@
 import { native, type NativeNetlinkSocket } from '../native.js';
+import { keepShape } from '../shapes.js';
 import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_CAP_ACK,
@@ -25,6 +26,9 @@ export interface NativeTransportOptions {
   strictCheck?: boolean;
 }
 
+/** Whether a Buffer made by the addon is kept (see emptyBuffer in native.ts). */
+let bufferShapeKept = false;
+
 /**
  * A Transport over the addon's NetlinkSocket. Sets NETLINK_EXT_ACK (the kernel explains its
  * errors), NETLINK_CAP_ACK (errors do not echo the whole request back) and, unless told not to,
@@ -47,6 +51,10 @@ export class NativeTransport implements Transport {
     }
     this.sizes = this.readSizes();
     this.portId = this.socket.portId;
+    if (!bufferShapeKept) {
+      keepShape(native().emptyBuffer());
+      bufferShapeKept = true;
+    }
   }
 
   send(data: Uint8Array): void {

@@ -12,6 +12,7 @@ import { ipv4StoppedAt, parseIPv4Number } from '../common/ip.js';
 import { interfaceName, isIntegerIn } from '../common/validate.js';
 import { hostBytes4, hostPair16, networkWord } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
+import { keepShape } from '../shapes.js';
 import { AF_INET, AF_INET6, FIB_RULE_HDR_LEN, FRA_FWMARK, FRA_FWMASK, FRA_PRIORITY, FRA_PROTOCOL, FRA_TABLE, FR_ACT_TO_TBL, FR_ACT_UNSPEC, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './constants.js';
 import { RULE_HASH_MASK, ruleExactHashOf, storedFwmask, type ResolvedRule, type Rule } from './rules.js';
 import type { Route, RouteIntent } from './routes.js';
@@ -281,41 +282,45 @@ export class PlainRoutes {
     const ifindexes = this.ifindexes;
     const add = intent === 'add';
     const typeAndFlags = hostPair16(type, flags);
-    batch.appendWords(operation, to - from, (to - from) * MAX_ROUTE_BYTES, (words, at, starts, indexes, first) => {
-      for (let i = from; i < to; i++) {
-        const base = i * ROUTE_WORDS;
-        const info = f[base + ROUTE_INFO]!;
-        const dstLength = info & 0xff;
-        const device = f[base + ROUTE_DEVICE]!;
-        const ifindex = device >= 0 ? ifindexes[device]! : -1;
-        const table = f[base + ROUTE_TABLE]! >>> 0;
-        const small = table < 256;
-        const hasDst = (info & HAS_DST) !== 0;
-        const hasGateway = (info & HAS_GATEWAY) !== 0;
-        const hasSrc = (info & HAS_SRC) !== 0;
-        const hasMetric = (info & HAS_METRIC) !== 0;
-        const attributes = +hasDst + +hasGateway + +hasSrc + +!small + +hasMetric + +(ifindex >= 0);
-        const message = first + (i - from);
-        starts[message] = at * 4;
-        indexes[message] = i;
-        putHeader(words, at, 16 + RTMSG_LEN + attributes * 8, typeAndFlags);
-        // rtmsg: family, dst_len, src_len, tos; table, protocol, scope, type; flags
-        words[at + 4] = hostBytes4(AF_INET, dstLength, 0, 0);
-        const scope = add ? (hasGateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE;
-        words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, (info >>> 8) & 0xff, scope, add ? RTN_UNICAST : RTN_UNSPEC);
-        words[at + 6] = 0;
-        at += HEADER_WORDS + RTMSG_LEN / 4;
-        if (hasDst) at = putAttr4(words, at, RTA_DST_HEADER, networkWord(f[base + ROUTE_DST]!));
-        if (hasGateway) at = putAttr4(words, at, RTA_GATEWAY_HEADER, networkWord(f[base + ROUTE_GATEWAY]!));
-        if (hasSrc) at = putAttr4(words, at, RTA_PREFSRC_HEADER, networkWord(f[base + ROUTE_SRC]!));
-        if (!small) at = putAttr4(words, at, RTA_TABLE_HEADER, table);
-        if (hasMetric) at = putAttr4(words, at, RTA_PRIORITY_HEADER, f[base + ROUTE_METRIC]!);
-        if (ifindex >= 0) at = putAttr4(words, at, RTA_OIF_HEADER, ifindex);
-      }
-      return at;
-    });
+    const run = batch.beginWords(operation, to - from, (to - from) * MAX_ROUTE_BYTES);
+    const { words, starts, indexes, first } = run;
+    let at = run.at;
+    for (let i = from; i < to; i++) {
+      const base = i * ROUTE_WORDS;
+      const info = f[base + ROUTE_INFO]!;
+      const dstLength = info & 0xff;
+      const device = f[base + ROUTE_DEVICE]!;
+      const ifindex = device >= 0 ? ifindexes[device]! : -1;
+      const table = f[base + ROUTE_TABLE]! >>> 0;
+      const small = table < 256;
+      const hasDst = (info & HAS_DST) !== 0;
+      const hasGateway = (info & HAS_GATEWAY) !== 0;
+      const hasSrc = (info & HAS_SRC) !== 0;
+      const hasMetric = (info & HAS_METRIC) !== 0;
+      const attributes = +hasDst + +hasGateway + +hasSrc + +!small + +hasMetric + +(ifindex >= 0);
+      const message = first + (i - from);
+      starts[message] = at * 4;
+      indexes[message] = i;
+      putHeader(words, at, 16 + RTMSG_LEN + attributes * 8, typeAndFlags);
+      // rtmsg: family, dst_len, src_len, tos; table, protocol, scope, type; flags
+      words[at + 4] = hostBytes4(AF_INET, dstLength, 0, 0);
+      const scope = add ? (hasGateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK) : RT_SCOPE_NOWHERE;
+      words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, (info >>> 8) & 0xff, scope, add ? RTN_UNICAST : RTN_UNSPEC);
+      words[at + 6] = 0;
+      at += HEADER_WORDS + RTMSG_LEN / 4;
+      if (hasDst) at = putAttr4(words, at, RTA_DST_HEADER, networkWord(f[base + ROUTE_DST]!));
+      if (hasGateway) at = putAttr4(words, at, RTA_GATEWAY_HEADER, networkWord(f[base + ROUTE_GATEWAY]!));
+      if (hasSrc) at = putAttr4(words, at, RTA_PREFSRC_HEADER, networkWord(f[base + ROUTE_SRC]!));
+      if (!small) at = putAttr4(words, at, RTA_TABLE_HEADER, table);
+      if (hasMetric) at = putAttr4(words, at, RTA_PRIORITY_HEADER, f[base + ROUTE_METRIC]!);
+      if (ifindex >= 0) at = putAttr4(words, at, RTA_OIF_HEADER, ifindex);
+    }
+    batch.endWords(at);
   }
 }
+
+keepShape(new InterfaceNames());
+keepShape(new PlainRoutes(0));
 
 // A PlainRules table: words per rule, and where each field is (32-bit words, as for routes).
 const RULE_WORDS = 5;
@@ -485,37 +490,38 @@ export class PlainRules {
   writeRun(batch: Batch, order: ArrayLike<number>, from: number, to: number, operation: string, type: number, flags: number): void {
     const f = this.fields;
     const typeAndFlags = hostPair16(type, flags);
-    batch.appendWords(operation, to - from, (to - from) * MAX_RULE_BYTES, (words, at, starts, indexes, first) => {
-      for (let k = from; k < to; k++) {
-        const i = order[k]!;
-        const base = i * RULE_WORDS;
-        const info = f[base + RULE_INFO]!;
-        const table = f[base + TABLE]!;
-        const fwmark = f[base + FWMARK]!;
-        const hasTable = (info & HAS_TABLE) !== 0;
-        const hasMark = (info & HAS_FWMARK) !== 0;
-        const hasMask = (info & HAS_FWMASK) !== 0;
-        const hasPriority = (info & HAS_PRIORITY) !== 0;
-        const hasProtocol = (info & HAS_PROTOCOL) !== 0;
-        const small = hasTable && table < 256;
-        const attributes = +hasMark + +hasMask + +hasPriority + +(hasTable && !small) + +hasProtocol;
-        const message = first + (k - from);
-        starts[message] = at * 4;
-        indexes[message] = i;
-        putHeader(words, at, 16 + FIB_RULE_HDR_LEN + attributes * 8, typeAndFlags);
-        // fib_rule_hdr: family, dst_len, src_len, tos; table, res1, res2, action; flags
-        words[at + 4] = hostBytes4(info & 0xff, 0, 0, 0);
-        words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, 0, 0, (info >>> 8) & 0xff);
-        words[at + 6] = 0;
-        at += HEADER_WORDS + FIB_RULE_HDR_LEN / 4;
-        if (hasMark) at = putAttr4(words, at, FRA_FWMARK_HEADER, fwmark);
-        if (hasMask) at = putAttr4(words, at, FRA_FWMASK_HEADER, f[base + FWMASK]!);
-        if (hasPriority) at = putAttr4(words, at, FRA_PRIORITY_HEADER, f[base + PRIORITY]!);
-        if (hasTable && !small) at = putAttr4(words, at, FRA_TABLE_HEADER, table);
-        if (hasProtocol) at = putAttr4(words, at, FRA_PROTOCOL_HEADER, hostBytes4((info >>> 16) & 0xff, 0, 0, 0));
-      }
-      return at;
-    });
+    const run = batch.beginWords(operation, to - from, (to - from) * MAX_RULE_BYTES);
+    const { words, starts, indexes, first } = run;
+    let at = run.at;
+    for (let k = from; k < to; k++) {
+      const i = order[k]!;
+      const base = i * RULE_WORDS;
+      const info = f[base + RULE_INFO]!;
+      const table = f[base + TABLE]!;
+      const fwmark = f[base + FWMARK]!;
+      const hasTable = (info & HAS_TABLE) !== 0;
+      const hasMark = (info & HAS_FWMARK) !== 0;
+      const hasMask = (info & HAS_FWMASK) !== 0;
+      const hasPriority = (info & HAS_PRIORITY) !== 0;
+      const hasProtocol = (info & HAS_PROTOCOL) !== 0;
+      const small = hasTable && table < 256;
+      const attributes = +hasMark + +hasMask + +hasPriority + +(hasTable && !small) + +hasProtocol;
+      const message = first + (k - from);
+      starts[message] = at * 4;
+      indexes[message] = i;
+      putHeader(words, at, 16 + FIB_RULE_HDR_LEN + attributes * 8, typeAndFlags);
+      // fib_rule_hdr: family, dst_len, src_len, tos; table, res1, res2, action; flags
+      words[at + 4] = hostBytes4(info & 0xff, 0, 0, 0);
+      words[at + 5] = hostBytes4(small ? table : RT_TABLE_UNSPEC, 0, 0, (info >>> 8) & 0xff);
+      words[at + 6] = 0;
+      at += HEADER_WORDS + FIB_RULE_HDR_LEN / 4;
+      if (hasMark) at = putAttr4(words, at, FRA_FWMARK_HEADER, fwmark);
+      if (hasMask) at = putAttr4(words, at, FRA_FWMASK_HEADER, f[base + FWMASK]!);
+      if (hasPriority) at = putAttr4(words, at, FRA_PRIORITY_HEADER, f[base + PRIORITY]!);
+      if (hasTable && !small) at = putAttr4(words, at, FRA_TABLE_HEADER, table);
+      if (hasProtocol) at = putAttr4(words, at, FRA_PROTOCOL_HEADER, hostBytes4((info >>> 16) & 0xff, 0, 0, 0));
+    }
+    batch.endWords(at);
   }
 
   // The exact fields as the kernel stores them (see exactFields in rules.ts).
@@ -537,3 +543,5 @@ export class PlainRules {
     return (info & HAS_PROTOCOL) !== 0 ? (info >>> 16) & 0xff : 0;
   }
 }
+
+keepShape(new PlainRules(0));

@@ -222,15 +222,22 @@ export class RouteApi extends RtnlApi {
     const plain = new PlainRoutes(routes.length);
     const devices = new InterfaceNames();
     const resolved: (ResolvedRoute | undefined)[] = new Array<ResolvedRoute | undefined>(routes.length);
+    let allPlain = true;
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index]!;
       if (plain.parse(index, route, intent, devices, owner)) continue;
       const full = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
       for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) devices.idOf(name, field);
       resolved[index] = full;
+      allPlain = false;
     }
     const links = await this.interfaces(devices.wanted);
     plain.useInterfaces(devices.indexes(links));
+    if (allPlain) {
+      // The usual bulk call: no per-item callbacks at all.
+      const errors = await sendChunkedRuns(this.connection, routes.length, 48, (batch, from, to) => plain.writeRun(batch, from, to, operation, type, flags, intent));
+      return bulkResult(errors, options);
+    }
     const ifindex = (name: string) => links.get(name);
     const errors = await sendChunkedRuns(this.connection, routes.length, 48, (batch, from, to) =>
       writeInRuns(

@@ -5,6 +5,7 @@ import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { Errno } from '../netlink/errno.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NetlinkMessage } from '../netlink/message.js';
+import { keepShape } from '../shapes.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETRULE } from './constants.js';
 import { ABSENT, MAX_RULE_BYTES, PlainRules, writeInRuns } from './fast.js';
@@ -22,7 +23,7 @@ import {
   type Rule,
   type RuleAction,
 } from './rules.js';
-import type { TableRef, TableResolver } from './tables.js';
+import { TableResolver, tableNamesOf, type TableRef } from './tables.js';
 
 const { EEXIST } = Errno;
 
@@ -190,6 +191,9 @@ class CheckedRules {
     );
   }
 }
+
+keepShape(new RuleSet(0, () => false));
+keepShape(new CheckedRules([], false, new TableResolver(tableNamesOf(undefined)), undefined));
 
 /**
  * Item indexes (in the caller's order) sorted by priority, descending or ascending; equal

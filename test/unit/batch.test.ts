@@ -70,11 +70,17 @@ t.test('one operation may own several messages', async (t) => {
   t.throws(() => batch.begin(5, 16, 1), /unknown operation/);
 });
 
-t.test('appendWords: a run of word-written messages, framed and owned like added ones', async (t) => {
+/** Writes a word run with `fill(words, at, starts, indexes, first)`, which returns its end word. */
+function appendWords(batch: Batch, operation: string, count: number, maxBytes: number, fill: (words: Uint32Array, at: number, starts: Int32Array, indexes: Float64Array, first: number) => number): void {
+  const run = batch.beginWords(operation, count, maxBytes);
+  batch.endWords(fill(run.words, run.at, run.starts, run.indexes, run.first));
+}
+
+t.test('beginWords/endWords: a run of word-written messages, framed and owned like added ones', async (t) => {
   const batch = new Batch({ initialCapacity: 8 });
   batch.add({ operation: 'first', index: 0 }, 16, 1, (w) => w.zeros(3)); // 19 bytes, padded to 20
   const items = [5, 9, 2];
-  batch.appendWords('run', items.length, items.length * 24, (words, at, starts, indexes, first) => {
+  appendWords(batch, 'run', items.length, items.length * 24, (words, at, starts, indexes, first) => {
     for (let j = 0; j < items.length; j++) {
       starts[first + j] = at * 4;
       indexes[first + j] = items[j]!;
@@ -100,21 +106,21 @@ t.test('appendWords: a run of word-written messages, framed and owned like added
   owned.end();
   owned.begin(op, 16, 1);
   owned.end();
-  t.throws(() => owned.appendWords('run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not after an operation of several messages');
+  t.throws(() => appendWords(owned, 'run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not after an operation of several messages');
   const pending = new Batch();
   pending.operation({ operation: 'registered' });
-  t.throws(() => pending.appendWords('run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not while an operation waits for its message');
+  t.throws(() => appendWords(pending, 'run', 1, 20, (_w, at) => at + 5), /one message per operation/, 'not while an operation waits for its message');
   const wrong = new Batch();
   const noStarts = (words: Uint32Array, at: number): number => {
     words[at] = 20;
     words[at + 5] = 20;
     return at + 10;
   };
-  t.throws(() => wrong.appendWords('run', 2, 40, noStarts), /recorded message 0 at -1, not 0/, 'a fill that records no starts is caught');
+  t.throws(() => appendWords(wrong, 'run', 2, 40, noStarts), /recorded message 0 at -1, not 0/, 'a fill that records no starts is caught');
   const short = new Batch();
   t.throws(
     () =>
-      short.appendWords('run', 1, 40, (words, at, starts, _indexes, first) => {
+      appendWords(short, 'run', 1, 40, (words, at, starts, _indexes, first) => {
         starts[first] = at * 4;
         words[at] = 20;
         return at + 6;
@@ -122,4 +128,10 @@ t.test('appendWords: a run of word-written messages, framed and owned like added
     /ended at 24, its messages at 20/,
     'a fill whose end disagrees with its messages is caught',
   );
+  const open = new Batch();
+  open.beginWords('run', 1, 20);
+  t.throws(() => open.add({ operation: 'other' }, 16, 1), /previous message not ended/, 'nothing else while a run is open');
+  t.throws(() => open.end(), /ends with endWords/, 'a run is not ended by end()');
+  t.throws(() => open.bytes(), /still open/, 'no bytes while a run is open');
+  t.throws(() => new Batch().endWords(0), /no word run to end/, 'endWords needs a run');
 });
