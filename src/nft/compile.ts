@@ -86,11 +86,24 @@ function writerFrom(length: number, bytesOf: (value: unknown, context: ValueCont
   };
 }
 
-/** The ConstantWriter of a datatype: its fast `into`, or its parser. */
+/** ConstantWriters by datatype and length, made once: see typeWriter. */
+const TYPE_WRITERS = new WeakMap<Datatype, Map<number, ConstantWriter>>();
+
+/**
+ * The ConstantWriter of a datatype: its fast `into`, or its parser. One function per datatype and
+ * length for the process: templates of every handle then call the same ones, whose optimized
+ * code outlives any handle (see shapes.ts).
+ */
 function typeWriter(type: Datatype, length: number): ConstantWriter {
-  const into = type.into;
-  if (into !== undefined && length === type.size) return (value, target, offset, context) => into(value, target, offset, context);
-  return writerFrom(length, (value, context) => type.parse(value, '', context));
+  let byLength = TYPE_WRITERS.get(type);
+  if (byLength === undefined) TYPE_WRITERS.set(type, (byLength = new Map()));
+  let writer = byLength.get(length);
+  if (writer === undefined) {
+    const into = type.into;
+    writer = into !== undefined && length === type.size ? (value, target, offset, context) => into(value, target, offset, context) : writerFrom(length, (value, context) => type.parse(value, '', context));
+    byLength.set(length, writer);
+  }
+  return writer;
 }
 
 /** An anonymous set a rule needs, created in the same transaction just before the rule. */

@@ -10,6 +10,7 @@ import { MessageWriter } from '../netlink/attributes.js';
 import { compileRule, type CompiledRule, type ConstantWriter, type RuleContext } from './compile.js';
 import type { SlotRecorder } from './expr/index.js';
 import { writeExpressions } from './messages.js';
+import { keepShape } from '../shapes.js';
 
 /** A node of a template's skeleton: the JSON shape of the rule that made it. */
 type Skeleton =
@@ -17,8 +18,10 @@ type Skeleton =
   | { kind: 'array'; items: Skeleton[] }
   | { kind: 'object'; keys: string[]; values: Skeleton[] };
 
-/** Checks a rule against a skeleton and collects its constants into `slots`. */
-type Matcher = (statements: unknown, slots: unknown[]) => boolean;
+/**
+ * Checks a rule against a skeleton's structure and collects its constants into `slots`; `fixed`
+ * holds the skeleton's fixed values.
+ */
 type MatcherCode = (statements: unknown, slots: unknown[], fixed: readonly unknown[]) => boolean;
 
 /**
@@ -43,8 +46,14 @@ function skeleton(value: unknown, path: string, slotOf: ReadonlyMap<string, numb
   return { kind: 'leaf', type: typeOf(value), fixed: slot === undefined, value: slot === undefined ? value : undefined, slot: slot ?? -1 };
 }
 
+/** A skeleton compiled: its shared generated code and its own fixed values. */
+interface Matcher {
+  readonly code: MatcherCode;
+  readonly fixed: readonly unknown[];
+}
+
 /**
- * Compiles a skeleton into a matcher function. Matching is the per-rule cost of a bulk apply,
+ * Compiles a skeleton into a matcher. Matching is the per-rule cost of a bulk apply,
  * and a generic tree walk is several times slower than straight-line property checks, so the
  * checks are generated as code. Only JSON.stringify'd key names and indexes into `fixed` go into
  * the code; the rule's values never do.
@@ -100,8 +109,9 @@ function compileMatcher(root: Skeleton): Matcher {
     if (MATCHER_CODE.size >= MAX_MATCHER_CODE) MATCHER_CODE.delete(MATCHER_CODE.keys().next().value!);
     MATCHER_CODE.set(body, code);
   }
-  const shared = code;
-  return (statements, slots) => shared(statements, slots, fixed);
+  // No closure over `fixed`: callers call the shared code, whose optimized form then serves every
+  // template and handle of this structure (see shapes.ts).
+  return { code, fixed };
 }
 
 /** The shape key of a value: its JSON with every leaf replaced by its type. */
@@ -207,7 +217,8 @@ export class RuleTemplates {
   /** Writes the rule's constants into the template's buffer; false if the rule does not fit. */
   private fill(template: Template, statements: unknown, context: RuleContext, head: Uint8Array): boolean {
     const slots = this.slots;
-    if (!template.matcher(statements, slots)) return false;
+    const matcher = template.matcher;
+    if (!matcher.code(statements, slots, matcher.fixed)) return false;
     if (template.head !== head) {
       const expressions = templateExpressions(template);
       const buffer = Buffer.allocUnsafe(head.length + expressions.length);
@@ -256,3 +267,5 @@ export class RuleTemplates {
     this.last = template;
   }
 }
+
+keepShape(new RuleTemplates());

@@ -15,8 +15,9 @@ import { writeChain, writeElement, writeNfgenmsg, writeObject, writeRule, writeS
 import { familyName } from './decompile.js';
 import { handleOf, objectName, parseChain, parseFamily, parseObject, parseSet, parseTable, type SetDefinition } from './objects.js';
 import { elementLayout, encodeElements, writePlainElements } from './sets.js';
-import { templateExpressions, type RuleTemplates, type Template } from './template.js';
+import { RuleTemplates, templateExpressions, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
+import { keepShape } from '../shapes.js';
 
 /** The verbs of a document. */
 const VERBS = new Set(['add', 'create', 'insert', 'replace', 'delete', 'flush']);
@@ -668,3 +669,9 @@ class RuleWriter {
     batch.end();
   }
 }
+
+keepShape(new DocumentCommands([], 'nftables'));
+keepShape(new Command(0, 'add', 'rule', undefined, false, 'nftables'));
+keepShape(new RuleWriter(new Batch(), {}, { interfaces: undefined, knownSets: new Map(), templates: new RuleTemplates() }, () => 0, () => {
+  throw new Error('unused');
+}));
