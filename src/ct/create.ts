@@ -1,6 +1,6 @@
 import { parseAddress, parseIPv4Number } from '../common/ip.js';
 import { integerInRange, isIntegerIn, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
-import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter, hostBytes4, networkWord } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -254,6 +254,48 @@ interface Template {
   mark: number;
   zone: number;
   tcpState: number;
+  /**
+   * The message as host-order words, for the bulk path's word runs, with the word of each field
+   * it patches (WORD_* indexes; -1 where the shape has none). Undefined if a field it patches
+   * does not start a word, or its word holds other nonzero bytes.
+   */
+  words: Uint32Array | undefined;
+  patchWords: Int32Array;
+}
+
+// Fields a word run patches, by their index in Template.patchWords.
+const WORD_SRC = 0;
+const WORD_DST = 1;
+const WORD_SPORT = 2;
+const WORD_DPORT = 3;
+const WORD_REPLY_SRC = 4;
+const WORD_REPLY_DST = 5;
+const WORD_REPLY_SPORT = 6;
+const WORD_REPLY_DPORT = 7;
+const WORD_TIMEOUT = 8;
+const WORD_MARK = 9;
+const WORD_ZONE = 10;
+const WORD_TCP_STATE = 11;
+
+/** Template.words and patchWords for `template` (see there). */
+function wordLayout(template: Template): { words: Uint32Array | undefined; patchWords: Int32Array } {
+  const message = template.message;
+  const o = template.original;
+  const r = template.reply;
+  // Each field with its size in bytes: the rest of its word must be zero (padding).
+  const fields: [offset: number, size: number][] = [
+    [o.src, 4], [o.dst, 4], [o.sport, 2], [o.dport, 2], [r.src, 4], [r.dst, 4], [r.sport, 2], [r.dport, 2],
+    [template.timeout, 4], [template.mark, 4], [template.zone, 2], [template.tcpState, 1],
+  ];
+  const patchWords = new Int32Array(fields.length).fill(-1);
+  let aligned = message.length % 4 === 0;
+  fields.forEach(([offset, size], i) => {
+    if (offset < 0) return;
+    if (offset % 4 !== 0 || message.subarray(offset + size, offset + 4).some((byte) => byte !== 0)) aligned = false;
+    patchWords[i] = offset >>> 2;
+  });
+  const words = aligned ? new Uint32Array(Uint8Array.from(message).buffer) : undefined;
+  return { words, patchWords };
 }
 
 function emptyTupleOffsets(): TupleOffsets {
@@ -279,7 +321,7 @@ function compileTemplate(flow: CheckedFlow, type: number, flags: number): Templa
   writeChecked(writer, flow);
   writer.endMessage();
   const message = Uint8Array.from(writer.bytes());
-  const template: Template = { position: -1, message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1 };
+  const template: Template = { position: -1, message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1, words: undefined, patchWords: new Int32Array(0) };
   walk(message, NLMSG_HDRLEN + NFGENMSG_LEN, message.length, [], (path, value) => {
     const [top, nest, leaf] = path;
     if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && leaf !== undefined) {
@@ -303,6 +345,9 @@ function compileTemplate(flow: CheckedFlow, type: number, flags: number): Templa
       template.tcpState = value;
     }
   });
+  const layout = wordLayout(template);
+  template.words = layout.words;
+  template.patchWords = layout.patchWords;
   return template;
 }
 
@@ -492,9 +537,67 @@ export class CheckedCreates {
     this.general.set(index, flow);
   }
 
-  /** Appends the create requests of flows from..to-1 to the batch, as operations (`operation`, index). */
+  /**
+   * Appends the create requests of flows from..to-1 to the batch, as operations (`operation`,
+   * index): runs of fast-path flows as word runs (a copy of the template's words and a store per
+   * field), any other flow one by one.
+   */
   writeRun(batch: Batch, from: number, to: number, operation: string): void {
-    for (let index = from; index < to; index++) this.write(batch, batch.operationAt(operation, index), index);
+    for (let k = from; k < to; ) {
+      if (!this.inWords(k)) {
+        this.write(batch, batch.operationAt(operation, k), k);
+        k++;
+        continue;
+      }
+      let end = k + 1;
+      while (end < to && this.inWords(end)) end++;
+      this.writeWords(batch, k, end, operation);
+      k = end;
+    }
+  }
+
+  /** Whether flow `index` can be written as words (a fast-path flow whose template allows it). */
+  private inWords(index: number): boolean {
+    const position = this.template[index]!;
+    return position !== GENERAL && this.templates.list[position]!.words !== undefined;
+  }
+
+  /** Writes fast-path flows from..to-1 (each inWords) as one word run: the bytes {@link write} writes. */
+  private writeWords(batch: Batch, from: number, to: number, operation: string): void {
+    const list = this.templates.list;
+    let maxBytes = 0;
+    for (const template of list) maxBytes = Math.max(maxBytes, template.message.length);
+    const run = batch.beginWords(operation, to - from, (to - from) * maxBytes);
+    const { words, starts, indexes, first } = run;
+    let at = run.at;
+    for (let index = from; index < to; index++) {
+      const template = list[this.template[index]!]!;
+      const source = template.words!;
+      const p = template.patchWords;
+      const message = first + (index - from);
+      starts[message] = at * 4;
+      indexes[message] = index;
+      words.set(source, at);
+      const src = networkWord(this.src[index]!);
+      const dst = networkWord(this.dst[index]!);
+      const ports = this.ports[index]!;
+      const sport = hostBytes4(ports >>> 24, ports >>> 16, 0, 0);
+      const dport = hostBytes4(ports >>> 8, ports, 0, 0);
+      words[at + p[WORD_SRC]!] = src;
+      words[at + p[WORD_DST]!] = dst;
+      words[at + p[WORD_SPORT]!] = sport;
+      words[at + p[WORD_DPORT]!] = dport;
+      words[at + p[WORD_REPLY_SRC]!] = dst;
+      words[at + p[WORD_REPLY_DST]!] = src;
+      words[at + p[WORD_REPLY_SPORT]!] = dport;
+      words[at + p[WORD_REPLY_DPORT]!] = sport;
+      words[at + p[WORD_TIMEOUT]!] = networkWord(this.timeout[index]!);
+      if (p[WORD_MARK]! >= 0) words[at + p[WORD_MARK]!] = networkWord(this.mark[index]!);
+      if (p[WORD_ZONE]! >= 0) words[at + p[WORD_ZONE]!] = hostBytes4(this.zone[index]! >>> 8, this.zone[index]!, 0, 0);
+      if (p[WORD_TCP_STATE]! >= 0) words[at + p[WORD_TCP_STATE]!] = hostBytes4(this.tcpState[index]!, 0, 0, 0);
+      at += source.length;
+    }
+    batch.endWords(at);
   }
 
   /** Appends flow `index`'s create request to the batch, for operation `op`. */

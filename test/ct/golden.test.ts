@@ -147,6 +147,13 @@ t.test('the unchecked fast path (IPv4 tcp/udp) writes the general encoder\'s byt
     general.add({ operation: 'g', index: i }, CT_REQUESTS.create.type, CT_REQUESTS.create.flags, (w) => writeChecked(w, checkCreate(flow, `flows[${i}]`)));
   });
   t.equal(Buffer.from(fast.bytes()).toString('hex'), Buffer.from(general.bytes()).toString('hex'), 'the same bytes');
+  // The bulk path writes runs of fast-path flows as words, the others one by one, in chunks
+  // that start anywhere: the same bytes again, each message with its flow's index.
+  t.ok(templates.list.filter((template) => (template as { words?: Uint32Array }).words !== undefined).length >= 4, 'the fast-path shapes have a word layout (and so take the word path)');
+  const runs = new Batch();
+  for (const [from, to] of [[0, 5], [5, 9], [9, 10], [10, 31], [31, flows.length]] as const) checked.writeRun(runs, from, to, 'r');
+  t.equal(Buffer.from(runs.bytes()).toString('hex'), Buffer.from(general.bytes()).toString('hex'), 'word runs write the same bytes');
+  t.same(runs.operations.map((op) => op.index), flows.map((_, i) => i), 'each message is its flow\'s operation');
   const refused: [FlowSpec, string][] = [
     [{ protocol: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 70000, dport: 1 }, 'flows[4].sport'],
     [{ protocol: 'udp', src: '10.0.0.300', dst: '10.0.0.2', sport: 1, dport: 1 }, 'flows[4].src'],
