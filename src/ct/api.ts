@@ -8,7 +8,7 @@ import { messageAttributes } from '../netlink/message.js';
 import { NFGENMSG_LEN, writeNfgenmsg } from '../netlink/nfnetlink.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { AF_UNSPEC } from '../rtnl/constants.js';
-import { CTA_STATS_GLOBAL_ENTRIES } from './constants.js';
+import { CTA_MARK, CTA_MARK_MASK, CTA_STATS_GLOBAL_ENTRIES, CTA_ZONE } from './constants.js';
 import { FlowEvents, type FlowEventOptions } from './events.js';
 import { compileFlowFilter, type CompiledFlowFilter, type FlowFilter } from './filter.js';
 import { CreateTemplates } from './create.js';
@@ -16,7 +16,7 @@ import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } fr
 import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
 import { FlowRecord, FlowRecords } from './records.js';
 import { NewFlowWatcher } from './watch.js';
-import type { MessageWriter } from '../netlink/attributes.js';
+import { hostBytes4, hostPair16, networkWord, type MessageWriter } from '../netlink/attributes.js';
 import { keepShape } from '../shapes.js';
 
 /** What happened to one flow in a bulk call. */
@@ -80,11 +80,17 @@ function checkMark(mark: number, mask: number | undefined): { mark: number; mask
  */
 abstract class FlowWork {
   private readonly heads = new Map<number, Uint8Array>();
+  /** The second word of each message's nlmsghdr: type and flags. */
+  readonly typeAndFlags: number;
 
   constructor(
     readonly operation: string,
     private readonly request: { type: number; flags: number },
-  ) {}
+    /** The attributes after the tuple that every message has (as words): what {@link write} writes after copyTuple, but the zone. */
+    readonly extra: Uint32Array,
+  ) {
+    this.typeAndFlags = hostPair16(request.type, request.flags);
+  }
 
   /** Whether flow `i` needs the work at all (a flow that has the mark already does not). */
   abstract needs(records: FlowRecords, i: number): boolean;
@@ -107,7 +113,9 @@ class MarkUpdate extends FlowWork {
     private readonly mark: number,
     private readonly mask: number | undefined,
   ) {
-    super('updateMark', CT_REQUESTS.update);
+    const extra = [hostPair16(8, CTA_MARK), networkWord(mark)];
+    if (mask !== undefined) extra.push(hostPair16(8, CTA_MARK_MASK), networkWord(mask));
+    super('updateMark', CT_REQUESTS.update, Uint32Array.from(extra));
     this.keep = mask ?? 0xffffffff;
   }
 
@@ -122,7 +130,7 @@ class MarkUpdate extends FlowWork {
 
 class FlowDelete extends FlowWork {
   constructor() {
-    super('deleteFlow', CT_REQUESTS.delete);
+    super('deleteFlow', CT_REQUESTS.delete, new Uint32Array(0));
   }
 
   needs(): boolean {
@@ -143,8 +151,59 @@ function select(records: FlowRecords, filter: CompiledFlowFilter, work: FlowWork
   return picked;
 }
 
-/** Writes the messages of picked[from..to) of one round's records, as operations offset + k. */
+/**
+ * Writes the messages of picked[from..to) of one round's records, as operations offset + k: as
+ * one word run (the tuple copied as words from the received bytes) when every tuple allows it,
+ * else one by one. Both write what FlowWork.write writes after the head.
+ */
 function writePicked(batch: Batch, from: number, to: number, work: FlowWork, records: FlowRecords, picked: readonly number[], offset: number): void {
+  let tupleWords = 0;
+  for (let k = from; k < to; k++) {
+    const i = picked[k]!;
+    if (records.tupleWords(i) === undefined) return writePickedOneByOne(batch, from, to, work, records, picked, offset);
+    tupleWords += records.tupleWordCount(i);
+  }
+  const extra = work.extra;
+  const fixedWords = HEAD_WORDS + extra.length;
+  const run = batch.beginWords(work.operation, to - from, (tupleWords + (to - from) * (fixedWords + ZONE_WORDS)) * 4);
+  const { words, starts, indexes, first } = run;
+  const typeAndFlags = work.typeAndFlags;
+  let at = run.at;
+  for (let k = from; k < to; k++) {
+    const i = picked[k]!;
+    const source = records.tupleWords(i)!;
+    const tupleAt = records.tupleWord(i);
+    const count = records.tupleWordCount(i);
+    const zone = records.zones[i]!;
+    const message = first + (k - from);
+    starts[message] = at * 4;
+    indexes[message] = offset + k;
+    words[at] = (fixedWords + count + (zone >= 0 ? ZONE_WORDS : 0)) * 4;
+    words[at + 1] = typeAndFlags;
+    words[at + 2] = 0;
+    words[at + 3] = 0;
+    words[at + 4] = hostBytes4(records.families[i]!, 0, 0, 0); // nfgenmsg: family, NFNETLINK_V0, res_id 0
+    at += HEAD_WORDS;
+    for (let j = 0; j < count; j++) words[at + j] = source[tupleAt + j]!;
+    at += count;
+    for (let j = 0; j < extra.length; j++) words[at + j] = extra[j]!;
+    at += extra.length;
+    if (zone >= 0) {
+      words[at] = ZONE_HEADER;
+      words[at + 1] = hostBytes4(zone >>> 8, zone, 0, 0);
+      at += ZONE_WORDS;
+    }
+  }
+  batch.endWords(at);
+}
+
+/** nlmsghdr and nfgenmsg, in words. */
+const HEAD_WORDS = 5;
+/** CTA_ZONE (a be16, padded): header and value. */
+const ZONE_WORDS = 2;
+const ZONE_HEADER = hostPair16(6, CTA_ZONE);
+
+function writePickedOneByOne(batch: Batch, from: number, to: number, work: FlowWork, records: FlowRecords, picked: readonly number[], offset: number): void {
   for (let k = from; k < to; k++) {
     const i = picked[k]!;
     batch.beginRaw(batch.operationAt(work.operation, offset + k), work.head(records.families[i]!));

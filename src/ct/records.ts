@@ -34,6 +34,10 @@ export class FlowRecords {
   readonly marks: number[] = [];
   /** The zone, or -1 where the kernel sent none. */
   readonly zones: number[] = [];
+  /** Each flow's received bytes as host-order words, if they lie on a word boundary (see tupleWords). */
+  private readonly words: (Uint32Array | undefined)[] = [];
+  private lastData: Buffer | undefined;
+  private lastWords: Uint32Array | undefined;
 
   get length(): number {
     return this.starts.length;
@@ -61,6 +65,12 @@ export class FlowRecords {
       }
       off += (length + 3) & ~3;
     }
+    if (data !== this.lastData) {
+      this.lastData = data;
+      this.lastWords = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
+    }
+    // A tuple that is whole words can be copied as words (it always is: attributes are aligned).
+    this.words.push(tupleStart % 4 === 0 && (tupleEnd - tupleStart) % 4 === 0 && tupleEnd > tupleStart ? this.lastWords : undefined);
     this.buffers.push(data);
     this.starts.push(start);
     this.ends.push(end);
@@ -73,12 +83,30 @@ export class FlowRecords {
 
   /** Forgets every flow (a dump that starts over). */
   clear(): void {
-    for (const list of [this.buffers, this.starts, this.ends, this.tupleStarts, this.tupleEnds, this.families, this.marks, this.zones] as unknown[][]) list.length = 0;
+    for (const list of [this.buffers, this.starts, this.ends, this.tupleStarts, this.tupleEnds, this.families, this.marks, this.zones, this.words] as unknown[][]) list.length = 0;
+    this.lastData = undefined;
+    this.lastWords = undefined;
   }
 
   /** Appends flow `i`'s CTA_TUPLE_ORIG attribute, header included, to a message being written. */
   copyTuple(writer: MessageWriter, i: number): void {
     writer.copyFrom(this.buffers[i]!, this.tupleStarts[i]!, this.tupleEnds[i]!);
+  }
+
+  /**
+   * The words flow `i`'s CTA_TUPLE_ORIG attribute (header included) lies in, from word
+   * {@link tupleWord} for {@link tupleWordCount} words; undefined if it cannot be copied as words.
+   */
+  tupleWords(i: number): Uint32Array | undefined {
+    return this.words[i];
+  }
+
+  tupleWord(i: number): number {
+    return this.tupleStarts[i]! >>> 2;
+  }
+
+  tupleWordCount(i: number): number {
+    return (this.tupleEnds[i]! - this.tupleStarts[i]!) >>> 2;
   }
 
   /** Flow `i` as an object (its Flow decoded on first use). */

@@ -230,6 +230,38 @@ t.test('mark masks, single-flow updates, and errors', async (t) => {
   await t.rejects(handle.conntrack.list({ markMask: 1 }), { name: 'ValidationError', field: 'filter.markMask' });
 });
 
+t.test('bulk updates and deletes reach zoned, IPv6 and tcp flows alike, and keep to the mask', async (t) => {
+  const ns = makeNetns(t);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const flows: FlowSpec[] = [
+    ...udpFlows(20, 0x1201),
+    ...udpFlows(20, 0x1201, 100).map((flow, i) => ({ ...flow, zone: 5 + (i % 2) })),
+    ...Array.from({ length: 10 }, (_, i): FlowSpec => ({ protocol: 'udp', src: `2001:db8::${i + 1}`, dst: '2001:db8::53', sport: 2000 + i, dport: 53, mark: 0x1201, zone: i % 3 === 0 ? 9 : undefined })),
+    ...Array.from({ length: 10 }, (_, i): FlowSpec => ({ protocol: 'tcp', src: '198.51.100.1', dst: '198.51.100.2', sport: 3000 + i, dport: 80, mark: 0x1201 })),
+    ...udpFlows(5, 0x77, 500), // bystanders
+  ];
+  t.equal((await handle.conntrack.createMany(flows)).failed, 0);
+  const before = new Map(toolFlows(ns).map((flow) => [toolFlowKey(flow).replace(/ mark=\d+/, ''), flow]));
+  t.equal(before.size, 65);
+
+  const updated = await handle.conntrack.updateMarkWhere({ mark: 0x1201 }, 0x30, { mask: 0xf0 });
+  t.match(updated, { matched: 60, changed: 60, failed: 0, gone: 0 });
+  const after = toolFlows(ns);
+  t.same(after.filter((flow) => flow.mark === 0x1231).length, 60, 'every matching flow got the masked bits, and kept the others');
+  t.same(after.filter((flow) => flow.mark === 0x77).length, 5, 'the bystanders kept theirs');
+  t.same(new Set(after.map((flow) => toolFlowKey(flow).replace(/ mark=\d+/, ''))), new Set(before.keys()), 'the same flows, zones and tuples as before');
+
+  const zoned = await handle.conntrack.deleteWhere({ zone: 5 });
+  t.match(zoned, { matched: 10, changed: 10, failed: 0 });
+  const v6 = await handle.conntrack.deleteWhere({ family: 'inet6' });
+  t.match(v6, { matched: 10, changed: 10, failed: 0 });
+  const left = toolFlows(ns);
+  t.equal(left.length, 45);
+  t.notOk(left.some((flow) => flow.zone === 5 || flow.family === 'inet6'), 'exactly the zone-5 and IPv6 flows are gone');
+  t.equal(left.filter((flow) => flow.zone === 6).length, 10, 'zone 6 is untouched');
+});
+
 t.test('flow events: new, update and destroy as an async iterator, and overrun when the kernel drops events', async (t) => {
   const ns = makeNetns(t);
   const handle = await open({ netns: ns.name });
