@@ -6,6 +6,11 @@ import { CTA_MARK, CTA_TUPLE_ORIG, CTA_ZONE } from './constants.js';
 import { decodeFlow, viewOf, type Flow } from './flow.js';
 import { keepShape } from '../shapes.js';
 
+/** A big-endian u32 read as a little-endian word, the right way round. */
+function byteSwap32(word: number): number {
+  return (((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0;
+}
+
 /** One dumped flow as an object: its message, decoded into a Flow on first use. */
 export class FlowRecord {
   private decoded: Flow | undefined;
@@ -45,29 +50,50 @@ export class FlowRecords {
 
   /** Reads a flow message (bytes [start, end) of `data`) and keeps what bulk calls need. */
   add(data: Buffer, start: number, end: number): void {
-    const view = viewOf(data);
+    if (data !== this.lastData) {
+      this.lastData = data;
+      this.lastWords = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
+    }
     const base = start + 16; // nlmsghdr
     let tupleStart = 0;
     let tupleEnd = 0;
     let mark = 0;
     let zone = -1;
-    for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
-      const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
-      if (length < 4 || off + length > end) break;
-      const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
-      if (type === CTA_TUPLE_ORIG) {
-        tupleStart = off;
-        tupleEnd = off + length;
-      } else if (type === CTA_MARK) {
-        mark = view.getUint32(off + 4, false);
-      } else if (type === CTA_ZONE) {
-        zone = view.getUint16(off + 4, false);
+    const words = this.lastWords;
+    if (words !== undefined && HOST_IS_LITTLE_ENDIAN && start % 4 === 0) {
+      // Attribute headers read as one word each (length in the low half on a little-endian host).
+      for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
+        const header = words[off >>> 2]!;
+        const length = header & 0xffff;
+        if (length < 4 || off + length > end) break;
+        const type = (header >>> 16) & NLA_TYPE_MASK;
+        if (type === CTA_TUPLE_ORIG) {
+          tupleStart = off;
+          tupleEnd = off + length;
+        } else if (type === CTA_MARK) {
+          mark = byteSwap32(words[(off >>> 2) + 1]!);
+        } else if (type === CTA_ZONE) {
+          const value = words[(off >>> 2) + 1]!;
+          zone = ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
+        }
+        off += (length + 3) & ~3;
       }
-      off += (length + 3) & ~3;
-    }
-    if (data !== this.lastData) {
-      this.lastData = data;
-      this.lastWords = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
+    } else {
+      const view = viewOf(data);
+      for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
+        const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+        if (length < 4 || off + length > end) break;
+        const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+        if (type === CTA_TUPLE_ORIG) {
+          tupleStart = off;
+          tupleEnd = off + length;
+        } else if (type === CTA_MARK) {
+          mark = view.getUint32(off + 4, false);
+        } else if (type === CTA_ZONE) {
+          zone = view.getUint16(off + 4, false);
+        }
+        off += (length + 3) & ~3;
+      }
     }
     // A tuple that is whole words can be copied as words (it always is: attributes are aligned).
     this.words.push(tupleStart % 4 === 0 && (tupleEnd - tupleStart) % 4 === 0 && tupleEnd > tupleStart ? this.lastWords : undefined);
