@@ -238,7 +238,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
         const address = resolveAddress(change.address);
         if (address.family === AF_INET || address.flags & IFA_F_NODAD || !sources.has(formatAddress(address.local.bytes))) continue;
         try {
-          await handle.addresses.usable(change.address, DAD_WAIT_MS);
+          await handle.addresses.usable(change.address, DAD_WAIT_MS, signal);
         } catch (error) {
           if (error instanceof NetlinkError) return { error, index };
           throw error;

@@ -232,13 +232,15 @@ export class AddressApi extends RtnlApi {
   /**
    * Resolves once an address is usable: there, and no longer tentative (a new IPv6 address is
    * tentative until duplicate address detection ends, and the kernel will not use it as a
-   * route's source before). Rejects with EADDRNOTAVAIL if it is not there or DAD failed, and
-   * with ETIMEDOUT after `timeoutMs` (default 5000).
+   * route's source before). Rejects with EADDRNOTAVAIL if it is not there or DAD failed, with
+   * ETIMEDOUT after `timeoutMs` (default 5000), and with the signal's reason once `signal` aborts.
    * @example await handle.addresses.add(a); await handle.addresses.usable(a);
    */
-  async usable(address: Address, timeoutMs = 5000): Promise<void> {
+  async usable(address: Address, timeoutMs = 5000, signal?: AbortSignal): Promise<void> {
     const resolved = resolveAddress(address);
     integerInRange(timeoutMs, 'timeoutMs', 1, 3_600_000, 'a number of milliseconds');
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ValidationError('signal', signal, 'expected an AbortSignal');
+    signal?.throwIfAborted();
     const index = (await this.interfaces([[resolved.dev, 'address.dev']])).get(resolved.dev)!;
     const local = resolved.local.bytes;
     const fail = (errno: number, detail: string) => new NetlinkError({ errno, operation: 'usableAddress', netns: this.provider.netnsLabel, detail: `${address.address} on ${resolved.dev}: ${detail}` });
@@ -255,6 +257,7 @@ export class AddressApi extends RtnlApi {
       if (!(flags & IFA_F_TENTATIVE)) return;
       if (Date.now() >= deadline) throw fail(Errno.ETIMEDOUT, `still tentative after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
+      signal?.throwIfAborted();
     }
   }
 

@@ -203,6 +203,19 @@ t.test('a new IPv6 address that a route uses as its source: the apply waits out 
   t.notOk(ipAddresses(ns, 'v4').has('2001:db8:8::1/64'), 'the address whose DAD failed is gone again');
 });
 
+t.test('an apply that times out while it waits out DAD is undone, and rejects with the timeout', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  // Three probes a second apart: the address stays tentative for about three seconds.
+  ns.exec('sysctl', ['-qw', 'net.ipv6.conf.v4.accept_dad=1', 'net.ipv6.conf.v4.dad_transmits=3']);
+  const started = Date.now();
+  const error = await applyPolicy(handle, { addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }], routes: [{ dst: '2001:db8:77::/48', dev: 'v4', src: '2001:db8:7::1', table: 100 }] }, { timeoutMs: 600 }).catch((e: unknown) => e);
+  t.match(error, { name: 'TimeoutError' }, "the signal's reason");
+  t.ok(Date.now() - started < 2500, 'it did not wait for DAD to end');
+  t.notOk(ipAddresses(ns, 'v4').has('2001:db8:7::1/64'), 'the address is gone again');
+  t.notMatch(ns.ip('-6', 'route', 'show', 'table', 'all'), /2001:db8:77::/, 'and no route was made');
+});
+
 t.test('a peer is found by its subnet, as the kernel finds it', async (t) => {
   const { ns, handle } = await policyNetns(t);
   await applyPolicy(handle, { addresses: [{ address: '10.2.0.1/24', peer: '10.2.0.2', dev: 'v2' }] });
