@@ -69,6 +69,8 @@ export class NetlinkError extends Error {
   readonly syscall: string | undefined;
   /** The namespace of the handle, if not the current one. */
   readonly netns: string | undefined;
+  /** What routemark added to the kernel's answer (which address, which rule), if anything. */
+  readonly detail: string | undefined;
 
   constructor(options: NetlinkErrorOptions) {
     const code = errnoName(options.errno);
@@ -92,6 +94,7 @@ export class NetlinkError extends Error {
     this.index = options.index;
     this.syscall = options.syscall;
     this.netns = options.netns;
+    this.detail = options.detail;
   }
 
   /** A copy of this error attributed to an operation (used when a batch maps errors back). */
@@ -103,6 +106,7 @@ export class NetlinkError extends Error {
       netns: this.netns,
       operation: ref.operation,
       index: ref.index,
+      detail: this.detail,
       cause: this.cause,
     });
   }

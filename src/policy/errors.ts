@@ -24,7 +24,7 @@ export class PolicyApplyError extends NetlinkError {
       operation: change.operation,
       index,
       netns,
-      detail: `${describeChange(change)}${rollbackErrors.length === 0 ? '; everything applied before it was undone' : `; ${rollbackErrors.length} undo step(s) failed`}`,
+      detail: `${describeChange(change)}${cause.detail !== undefined ? `: ${cause.detail}` : ''}${rollbackErrors.length === 0 ? '; everything applied before it was undone' : `; ${rollbackErrors.length} undo step(s) failed`}`,
       cause,
     });
     this.name = 'PolicyApplyError';

@@ -199,7 +199,7 @@ t.test('a new IPv6 address that a route uses as its source: the apply waits out 
     addresses: [{ address: '2001:db8:7::1/64', dev: 'v4' }, { address: '2001:db8:8::1/64', dev: 'v4' }],
     routes: [route, { dst: '2001:db8:88::/48', dev: 'v4', src: '2001:db8:8::1', table: 100 }],
   }).catch((e: unknown) => e);
-  t.match(error, { name: 'PolicyApplyError', code: 'EADDRNOTAVAIL', operation: 'addAddress', index: 0, cause: { message: /duplicate address detection failed/ }, rolledBack: true, rollbackErrors: [] });
+  t.match(error, { name: 'PolicyApplyError', code: 'EADDRNOTAVAIL', operation: 'addAddress', index: 0, message: /duplicate address detection failed/, cause: { message: /duplicate address detection failed/ }, rolledBack: true, rollbackErrors: [] });
   t.notOk(ipAddresses(ns, 'v4').has('2001:db8:8::1/64'), 'the address whose DAD failed is gone again');
 });
 
