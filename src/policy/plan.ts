@@ -329,7 +329,8 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
   const prefixKey = (dev: string, bytes: Uint8Array, length: number) => `${dev}|${formatPrefix(networkBytes(bytes, length), length, true)}`;
   const cleanedPrefixes = new Set(
     gone
-      .filter((h) => h.resolved.family !== AF_INET && !(h.resolved.flags & IFA_F_NOPREFIXROUTE) && h.resolved.local.length < 128)
+      // /128 too: the kernel made a prefix route for it as well, and deletes one on the way out.
+      .filter((h) => h.resolved.family !== AF_INET && !(h.resolved.flags & IFA_F_NOPREFIXROUTE))
       .map((h) => prefixKey(h.resolved.dev, h.resolved.local.bytes, h.resolved.local.length))
       .filter((key) => !remaining.some((a) => a.family !== AF_INET && prefixKey(a.dev, a.local.bytes, a.local.length) === key)),
   );
