@@ -28,7 +28,17 @@ import { listTables } from './nft-tables.js';
 
 /** One change of a plan. `operation` is what an error names if the kernel refuses it. */
 export type PlanChange =
-  | { object: 'address'; action: 'add' | 'delete'; operation: 'addAddress' | 'deleteAddress'; address: Address }
+  | {
+      object: 'address';
+      action: 'add' | 'delete';
+      operation: 'addAddress' | 'deleteAddress';
+      address: Address;
+      /**
+       * A delete's: the label the address has, left out of the request because it no longer
+       * starts with the device's name (after a rename). A rollback cannot give it back.
+       */
+      lostLabel?: string;
+    }
   | { object: 'route'; action: 'add' | 'replace' | 'delete'; operation: 'addRoute' | 'replaceRoute' | 'deleteRoute'; route: Route; previous?: Route }
   | { object: 'rule'; action: 'add' | 'delete'; operation: 'addRule' | 'deleteRule'; rule: Rule }
   | { object: 'nexthop'; action: 'add' | 'replace' | 'delete'; operation: 'addNexthop' | 'replaceNexthop' | 'deleteNexthop'; nexthop: NexthopObject; previous?: NexthopObject }
@@ -311,8 +321,8 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     // A label that no longer starts with the device's name (after a rename) cannot be sent back;
     // the kernel finds the address without it.
     const { label, ...unlabelled } = item.address;
-    const address = label === undefined || label.startsWith(item.resolved.dev) ? item.address : unlabelled;
-    deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address });
+    if (label === undefined || label.startsWith(item.resolved.dev)) deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
+    else deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: unlabelled, lostLabel: label });
   }
   // What deleting them makes the kernel do besides, to routes of every owner:
   // - delete every IPv4 route through a device left without an IPv4 address (fib_disable_ip),

@@ -121,7 +121,7 @@ t.test('an owned IPv4 address whose label a rename cut short is deleted without 
   const { plan } = await applyPolicy(handle, {});
   t.same(
     plan.changes,
-    [{ object: 'address', action: 'delete', operation: 'deleteAddress', address: { family: 'inet', address: '10.80.0.1/24', dev: 'abcdefghijkl', scope: 'global', protocol: 201 } }],
+    [{ object: 'address', action: 'delete', operation: 'deleteAddress', address: { family: 'inet', address: '10.80.0.1/24', dev: 'abcdefghijkl', scope: 'global', protocol: 201 }, lostLabel: 'abcdefghijk:app' }],
     'one delete, without the label (routemark cannot send one that does not start with the name; the kernel finds the address without it)',
   );
   const after = snapshot(ns);
@@ -136,6 +136,21 @@ t.test('an owned IPv4 address whose label a rename cut short is deleted without 
   );
   t.same(after.routes, before.routes.filter((r) => !mentions(r)), "every route is as it was, but the kernel's own for the address");
   t.same((await applyPolicy(handle, {})).changed, false, 'again: nothing to do');
+
+  // Once more, with an apply that fails after the delete: the rollback puts the address back
+  // but cannot give that label back (routemark, like ip, sends none that does not start with the
+  // device's name), and says so rather than claim a full rollback.
+  rename('abcdefghijkl', 'w4');
+  await applyPolicy(handle, { addresses: [{ address: '10.80.0.1/24', dev: 'w4', label: 'w4:app' }] });
+  rename('w4', 'abcdefghijkl');
+  t.match(ipAddresses(ns, 'abcdefghijkl').get('10.80.0.1/24'), { label: 'abcdefghijk:app' }, 'the cut-short label again');
+  const failed = await applyPolicy(handle, { sysctls: { 'net.ipv4.ip_local_port_range': '40000 30000' } }).catch((e: unknown) => e);
+  t.match(
+    failed,
+    { name: 'PolicyApplyError', operation: 'setSysctl', rolledBack: false, rollbackErrors: [{ message: /address 10\.80\.0\.1\/24 on abcdefghijkl was put back without its label abcdefghijk:app/ }] },
+    'the rollback reports the label it could not give back',
+  );
+  t.match(ipAddresses(ns, 'abcdefghijkl').get('10.80.0.1/24'), { label: 'abcdefghijkl' }, 'the address is back, under the bare device name');
 });
 
 t.test("deleting a /128 IPv6 address: the kernel deletes a gateway-less main-table route to it too, whoever's", async (t) => {
