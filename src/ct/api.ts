@@ -16,7 +16,7 @@ import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } fr
 import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
 import { FlowRecord, FlowRecords } from './records.js';
 import { NewFlowWatcher } from './watch.js';
-import { hostBytes4, hostPair16, networkWord, type MessageWriter } from '../netlink/attributes.js';
+import { hostBytes4, hostPair16, networkHalfWord, networkWord, type MessageWriter } from '../netlink/attributes.js';
 import { keepShape } from '../shapes.js';
 
 /** What happened to one flow in a bulk call. */
@@ -190,7 +190,7 @@ function writePicked(batch: Batch, from: number, to: number, work: FlowWork, rec
     at += extra.length;
     if (zone >= 0) {
       words[at] = ZONE_HEADER;
-      words[at + 1] = hostBytes4(zone >>> 8, zone, 0, 0);
+      words[at + 1] = networkHalfWord(zone);
       at += ZONE_WORDS;
     }
   }

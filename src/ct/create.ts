@@ -1,6 +1,6 @@
 import { parseAddress, parseIPv4Number } from '../common/ip.js';
 import { integerInRange, isIntegerIn, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
-import { HOST_IS_LITTLE_ENDIAN, MessageWriter, hostBytes4, networkWord } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter, hostBytes4, networkHalfWord, networkWord } from '../netlink/attributes.js';
 import type { Batch } from '../netlink/batch.js';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -594,8 +594,8 @@ export class CheckedCreates {
       const src = networkWord(this.src[index]!);
       const dst = networkWord(this.dst[index]!);
       const ports = this.ports[index]!;
-      const sport = hostBytes4(ports >>> 24, ports >>> 16, 0, 0);
-      const dport = hostBytes4(ports >>> 8, ports, 0, 0);
+      const sport = networkHalfWord(ports >>> 16);
+      const dport = networkHalfWord(ports);
       words[at + p[WORD_SRC]!] = src;
       words[at + p[WORD_DST]!] = dst;
       words[at + p[WORD_SPORT]!] = sport;
@@ -606,7 +606,7 @@ export class CheckedCreates {
       words[at + p[WORD_REPLY_DPORT]!] = sport;
       words[at + p[WORD_TIMEOUT]!] = networkWord(this.timeout[index]!);
       if (p[WORD_MARK]! >= 0) words[at + p[WORD_MARK]!] = networkWord(this.mark[index]!);
-      if (p[WORD_ZONE]! >= 0) words[at + p[WORD_ZONE]!] = hostBytes4(this.zone[index]! >>> 8, this.zone[index]!, 0, 0);
+      if (p[WORD_ZONE]! >= 0) words[at + p[WORD_ZONE]!] = networkHalfWord(this.zone[index]!);
       if (p[WORD_TCP_STATE]! >= 0) words[at + p[WORD_TCP_STATE]!] = hostBytes4(this.tcpState[index]!, 0, 0, 0);
       at += source.length;
     }

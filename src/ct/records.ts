@@ -1,15 +1,10 @@
-import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, networkWord, type MessageWriter } from '../netlink/attributes.js';
 import { NLA_TYPE_MASK } from '../netlink/constants.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { NFGENMSG_LEN } from '../netlink/nfnetlink.js';
 import { CTA_MARK, CTA_TUPLE_ORIG, CTA_ZONE } from './constants.js';
 import { decodeFlow, viewOf, type Flow } from './flow.js';
 import { keepShape } from '../shapes.js';
-
-/** A big-endian u32 read as a little-endian word, the right way round. */
-function byteSwap32(word: number): number {
-  return (((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0;
-}
 
 /** One dumped flow as an object: its message, decoded into a Flow on first use. */
 export class FlowRecord {
@@ -59,41 +54,24 @@ export class FlowRecords {
     let tupleEnd = 0;
     let mark = 0;
     let zone = -1;
-    const words = this.lastWords;
-    if (words !== undefined && HOST_IS_LITTLE_ENDIAN && start % 4 === 0) {
-      // Attribute headers read as one word each (length in the low half on a little-endian host).
-      for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
-        const header = words[off >>> 2]!;
-        const length = header & 0xffff;
-        if (length < 4 || off + length > end) break;
-        const type = (header >>> 16) & NLA_TYPE_MASK;
-        if (type === CTA_TUPLE_ORIG) {
-          tupleStart = off;
-          tupleEnd = off + length;
-        } else if (type === CTA_MARK) {
-          mark = byteSwap32(words[(off >>> 2) + 1]!);
-        } else if (type === CTA_ZONE) {
-          const value = words[(off >>> 2) + 1]!;
-          zone = ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
-        }
-        off += (length + 3) & ~3;
+    // On a little-endian host with the message on a word boundary (always, for the addon's
+    // copies), an attribute header is one word read (its length in the low half); else DataView.
+    const words = HOST_IS_LITTLE_ENDIAN && start % 4 === 0 ? this.lastWords : undefined;
+    const view = words === undefined ? viewOf(data) : undefined;
+    for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
+      const header = words !== undefined ? words[off >>> 2]! : 0;
+      const length = words !== undefined ? header & 0xffff : view!.getUint16(off, HOST_IS_LITTLE_ENDIAN);
+      if (length < 4 || off + length > end) break;
+      const type = (words !== undefined ? header >>> 16 : view!.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN)) & NLA_TYPE_MASK;
+      if (type === CTA_TUPLE_ORIG) {
+        tupleStart = off;
+        tupleEnd = off + length;
+      } else if (type === CTA_MARK) {
+        mark = words !== undefined ? networkWord(words[(off >>> 2) + 1]!) >>> 0 : view!.getUint32(off + 4, false);
+      } else if (type === CTA_ZONE) {
+        zone = words !== undefined ? networkWord(words[(off >>> 2) + 1]!) >>> 16 : view!.getUint16(off + 4, false);
       }
-    } else {
-      const view = viewOf(data);
-      for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
-        const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
-        if (length < 4 || off + length > end) break;
-        const type = view.getUint16(off + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
-        if (type === CTA_TUPLE_ORIG) {
-          tupleStart = off;
-          tupleEnd = off + length;
-        } else if (type === CTA_MARK) {
-          mark = view.getUint32(off + 4, false);
-        } else if (type === CTA_ZONE) {
-          zone = view.getUint16(off + 4, false);
-        }
-        off += (length + 3) & ~3;
-      }
+      off += (length + 3) & ~3;
     }
     // A tuple that is whole words can be copied as words (it always is: attributes are aligned).
     this.words.push(tupleStart % 4 === 0 && (tupleEnd - tupleStart) % 4 === 0 && tupleEnd > tupleStart ? this.lastWords : undefined);

@@ -19,6 +19,11 @@ export function networkWord(value: number): number {
   return HOST_IS_LITTLE_ENDIAN ? ((value & 0xff) << 24) | ((value & 0xff00) << 8) | ((value >>> 8) & 0xff00) | (value >>> 24) : value;
 }
 
+/** The host-order word whose first two bytes are `value` (16 bits) in network order, then two zero bytes: a padded be16 attribute value. */
+export function networkHalfWord(value: number): number {
+  return networkWord((value & 0xffff) << 16);
+}
+
 /** Rounds up to netlink's 4-byte alignment (NLMSG_ALIGN / NLA_ALIGN). */
 export function align4(n: number): number {
   return (n + 3) & ~3;
