@@ -9,7 +9,7 @@ import { formatAddress, tryParseAddress } from '../common/ip.js';
 import type { Handle } from '../handle.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import type { NftCommand, NftListing } from '../nft/json.js';
-import { resolveAddress, type Address } from '../rtnl/addresses.js';
+import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
 import type { BulkResult } from '../rtnl/base.js';
 import { AF_INET, IFA_F_NODAD } from '../rtnl/constants.js';
 import type { Route } from '../rtnl/routes.js';
@@ -134,6 +134,14 @@ async function undoAddressAdd(handle: Handle, owner: number, address: Address): 
   await handle.addresses.delete(address);
 }
 
+/**
+ * Whether the kernel keeps `address` tentative for a while after adding it (IPv6 without
+ * nodad), during which no route can use it as its source.
+ */
+function startsTentative(address: ResolvedAddress): boolean {
+  return address.family !== AF_INET && !(address.flags & IFA_F_NODAD);
+}
+
 /** Sends a plan's changes, undoing them all if one fails. */
 async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal | undefined): Promise<void> {
   const { createTables, removeTables } = planDetails(plan);
@@ -236,7 +244,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       }
       for (const { change, index } of addresses('add')) {
         const address = resolveAddress(change.address);
-        if (address.family === AF_INET || address.flags & IFA_F_NODAD || !sources.has(formatAddress(address.local.bytes))) continue;
+        if (!startsTentative(address) || !sources.has(formatAddress(address.local.bytes))) continue;
         try {
           await handle.addresses.usable(change.address, DAD_WAIT_MS, signal);
         } catch (error) {
@@ -268,7 +276,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       async (c) => {
         await handle.addresses.add(c.address);
         // Routes re-added after it may use it as their source: not before it is usable.
-        if (c.address.family === 'inet6' && !c.address.nodad) await handle.addresses.usable(c.address);
+        if (startsTentative(resolveAddress(c.address))) await handle.addresses.usable(c.address);
         if (c.lostLabel !== undefined) {
           throw new Error(`address ${c.address.address} on ${c.address.dev} was put back without its label ${c.lostLabel}, which does not start with the device's name and so cannot be given back`);
         }

@@ -48,9 +48,8 @@ import {
 import { familyName } from '../nft/decompile.js';
 import type { NftFamily, NftListing } from '../nft/json.js';
 import { decodeAddress, encodeAddressDumpRequest, type Address } from '../rtnl/addresses.js';
+import { familiesOf } from '../rtnl/base.js';
 import {
-  AF_INET,
-  AF_INET6,
   FIB_RULE_HDR_LEN,
   RTM_DELADDR,
   RTM_DELLINK,
@@ -245,9 +244,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     }
     this.kinds = new Set(kinds);
     const family = options.family;
-    if (family !== undefined && family !== 'inet' && family !== 'inet6') throw new ValidationError('options.family', family, "expected 'inet' or 'inet6'");
+    this.families = familiesOf(family, 'options.family');
     const familyNames: FamilyName[] = family === undefined ? ['inet', 'inet6'] : [family];
-    this.families = familyNames.map((f) => (f === 'inet' ? AF_INET : AF_INET6));
     this.maxQueued = options.maxQueued ?? 65536;
     this.signal = options.signal;
     const receiveBufferSize = options.receiveBufferSize ?? 8 << 20;

@@ -42,17 +42,17 @@ export function bulkResult(errors: (NetlinkError | undefined)[], options: RtnlBu
   return { errors, succeeded: errors.length - failed, failed };
 }
 
-/** AF_* of a list filter's `family` (AF_UNSPEC for both); a ValidationError for anything else. */
-export function familyCode(family: FamilyName | undefined): number {
+/** AF_* of a list filter's `family` (AF_UNSPEC for both); a ValidationError naming `field` for anything else. */
+export function familyCode(family: FamilyName | undefined, field = 'filter.family'): number {
   if (family === undefined) return AF_UNSPEC;
   if (family === 'inet') return AF_INET;
   if (family === 'inet6') return AF_INET6;
-  throw new ValidationError('filter.family', family, "expected 'inet' or 'inet6'");
+  throw new ValidationError(field, family, "expected 'inet' or 'inet6'");
 }
 
 /** The families a list call walks: the one asked for, or IPv4 then IPv6. */
-export function familiesOf(family: FamilyName | undefined): number[] {
-  return family === undefined ? [AF_INET, AF_INET6] : [familyCode(family)];
+export function familiesOf(family: FamilyName | undefined, field = 'filter.family'): number[] {
+  return family === undefined ? [AF_INET, AF_INET6] : [familyCode(family, field)];
 }
 
 /** Base of the rtnetlink API classes: one handle's NETLINK_ROUTE socket and its table names. */
