@@ -185,17 +185,37 @@ function peerText(address: ResolvedAddress): string {
  * The attributes of `held` that differ from what `wanted` asks for, as `name held-value`.
  * checkDocument leaves out what the kernel would not keep (IPv4 nodad, IPv6 scope and label).
  */
-function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress): string[] {
+function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress, heldLabel: string | undefined): string[] {
   const out: string[] = [];
   const ipv4 = wanted.family === AF_INET;
   if (wanted.local.length !== held.local.length) out.push(`prefix length ${held.local.length}`);
   if (peerText(wanted) !== peerText(held)) out.push(`peer ${peerText(held)}`);
   if (text(wanted.broadcast?.bytes) !== text(held.broadcast?.bytes)) out.push(`broadcast ${text(held.broadcast?.bytes)}`);
-  if (ipv4 && (wanted.label ?? wanted.dev) !== (held.label ?? held.dev)) out.push(`label ${held.label ?? held.dev}`);
+  if (ipv4 && !labelsAgree(wanted.label, heldLabel ?? held.dev, held.dev)) out.push(`label ${heldLabel ?? held.dev}`);
   if (ipv4 && wanted.scope !== held.scope) out.push(`scope ${held.scope}`);
   const flags = ipv4 ? IFA_F_NOPREFIXROUTE : IFA_F_NODAD | IFA_F_NOPREFIXROUTE;
   if ((wanted.flags & flags) !== (held.flags & flags)) out.push(`${held.flags & IFA_F_NODAD ? 'nodad' : 'no nodad'}, ${held.flags & IFA_F_NOPREFIXROUTE ? 'noprefixroute' : 'no noprefixroute'}`);
   return out;
+}
+
+const IFNAMSIZ = 16; // IFNAMSIZ: a label's room, its NUL included
+
+/**
+ * Whether an IPv4 address's `label` (as listed, on device `dev`) is the one the document asks
+ * for (`wanted`). A document address without a label gets the device's name from the kernel;
+ * after a rename, the kernel numbers the unlabelled addresses after the first by their place in
+ * its list (inetdev_changename: `w4:2`, `w4:3`, the number written over the name's end when both
+ * do not fit), and keeps that suffix through later renames. Such a label is the kernel's doing,
+ * not a request of someone else's.
+ */
+function labelsAgree(wanted: string | undefined, label: string, dev: string): boolean {
+  if (wanted !== undefined) return wanted === label;
+  if (label === dev) return true;
+  const numbered = /^.*(:[1-9][0-9]*)$/.exec(label);
+  if (numbered === null) return false;
+  const suffix = numbered[1]!;
+  const room = IFNAMSIZ - 1 - suffix.length;
+  return label === dev.slice(0, room) + suffix;
 }
 
 /** The subnet an address makes reachable: its peer's, or its own, under its prefix length. */
@@ -296,7 +316,7 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
     if (found.resolved.protocol !== owner) {
       throw new PolicyConflictError(field, `${name} exists and is not owner ${owner}'s (${found.resolved.protocol === undefined ? 'it has no protocol' : `its protocol is ${found.resolved.protocol}`}); routemark never changes it`);
     }
-    const differences = addressDifferences(wanted.resolved, found.resolved);
+    const differences = addressDifferences(wanted.resolved, found.resolved, found.address.label);
     if (differences.length > 0) {
       throw new PolicyConflictError(field, `${name} is owner ${owner}'s with ${differences.join(', ')}, which the kernel cannot change in place: remove it with a document without it first`);
     }

@@ -4,7 +4,7 @@
  * (refused when that route is another owner's or the document's own, and `ip` shows the kernel
  * would indeed have taken it); and an IPv4 address whose label a device rename cut short, so
  * that it no longer starts with the device's name: it is deleted without its label, and nothing
- * else changes.
+ * else changes; and unlabelled addresses whose labels a rename numbered, which still match.
  */
 import t from 'tap';
 import { applyPolicy, type PolicyDocument } from '../../src/index.js';
@@ -151,6 +151,55 @@ t.test('an owned IPv4 address whose label a rename cut short is deleted without 
     'the rollback reports the label it could not give back',
   );
   t.match(ipAddresses(ns, 'abcdefghijkl').get('10.80.0.1/24'), { label: 'abcdefghijkl' }, 'the address is back, under the bare device name');
+});
+
+t.test("owned unlabelled addresses keep matching the document after a rename numbers their labels", async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  addVeth(ns, 'v4', 'v5');
+  const rename = (from: string, to: string) => {
+    ns.ip('link', 'set', 'dev', from, 'down');
+    ns.ip('link', 'set', 'dev', from, 'name', to);
+    ns.ip('link', 'set', 'dev', to, 'up');
+  };
+  const on = (dev: string): PolicyDocument => ({
+    addresses: [
+      { address: '10.81.0.1/24', dev },
+      { address: '10.82.0.1/24', dev },
+      { address: '10.83.0.1/24', dev },
+    ],
+  });
+  const labels = (dev: string) => [...ipAddresses(ns, dev).values()].filter((a) => a.family === 'inet').map((a) => `${a.local} ${a.label}`);
+  t.same((await applyPolicy(handle, on('v4'))).changed, true, 'the addresses are added');
+  t.same(labels('v4'), ['10.81.0.1 v4', '10.82.0.1 v4', '10.83.0.1 v4'], 'each labelled with the bare name');
+
+  rename('v4', 'w4');
+  t.same(labels('w4'), ['10.81.0.1 w4', '10.82.0.1 w4:2', '10.83.0.1 w4:3'], 'the kernel numbers all but the first (inetdev_changename)');
+  const again = await applyPolicy(handle, on('w4'));
+  t.same(again.plan.changes, [], 'the document with the new name: nothing to change');
+  t.same(labels('w4'), ['10.81.0.1 w4', '10.82.0.1 w4:2', '10.83.0.1 w4:3'], 'the labels stay');
+  // A label the document does ask for is compared as before: a kernel-numbered one is not it.
+  const labelled = on('w4');
+  labelled.addresses![1] = { address: '10.82.0.1/24', dev: 'w4', label: 'w4:app' };
+  await t.rejects(applyPolicy(handle, labelled), { name: 'PolicyConflictError', message: /10\.82\.0\.1\/24 on w4 is owner 201's with label w4:2/ }, 'another label than the one asked for conflicts');
+  ns.ip('addr', 'add', '10.84.0.1/24', 'dev', 'w4', 'label', 'w4:9'); // not the owner's
+
+  const long = 'abcdefghijklmno';
+  rename('w4', long);
+  t.same(
+    labels(long),
+    [`10.81.0.1 ${long}`, '10.82.0.1 abcdefghijklm:2', '10.83.0.1 abcdefghijklm:3', '10.84.0.1 abcdefghijklm:9'],
+    'a 15-character name: the numbers written over its end',
+  );
+  t.same((await applyPolicy(handle, on(long))).plan.changes, [], 'still nothing to change');
+  rename(long, 'q4');
+  t.same(labels('q4'), ['10.81.0.1 q4', '10.82.0.1 q4:2', '10.83.0.1 q4:3', '10.84.0.1 q4:9'], 'a later rename keeps the numbers');
+  t.same((await applyPolicy(handle, on('q4'))).plan.changes, [], 'and the owned ones still match');
+  const gone = await applyPolicy(handle, { addresses: [{ address: '10.81.0.1/24', dev: 'q4' }] });
+  t.same(gone.plan.changes.map((c) => `${c.action} ${JSON.stringify(c.object === 'address' ? c.address : c)}`), [
+    'delete {"family":"inet","address":"10.83.0.1/24","dev":"q4","label":"q4:3","scope":"global","protocol":201}',
+    'delete {"family":"inet","address":"10.82.0.1/24","dev":"q4","label":"q4:2","scope":"global","protocol":201}',
+  ], 'left out, they are deleted with their numbered labels');
+  t.same(labels('q4'), ['10.81.0.1 q4', '10.84.0.1 q4:9'], 'and gone; the one ip made stays');
 });
 
 t.test("deleting a /128 IPv6 address: the kernel deletes a gateway-less main-table route to it too, whoever's", async (t) => {
