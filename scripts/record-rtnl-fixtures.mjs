@@ -6,7 +6,8 @@
 // test/fixtures/rtnl/<name>.json with the command, strace's decoded view of the message (the
 // annotation), the bytes, and the routemark object that must encode to the same bytes.
 //
-// Run as root: node scripts/record-rtnl-fixtures.mjs   (re-run after changing the cases)
+// Run as root: node scripts/record-rtnl-fixtures.mjs [NAME...]   (re-run after changing the
+// cases; with names, only those cases are recorded again, the others' files stay as they are)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -58,6 +59,19 @@ const cases = [
   { name: 'route-add-tos-proto-scope', kind: 'route', intent: 'add', ip: 'route add 10.6.0.0/16 tos 0x10 dev v0 table 6 proto static scope host', input: { dst: '10.6.0.0/16', tos: 0x10, dev: 'v0', table: 6, protocol: 'static', scope: 'host' } },
   { name: 'route-add-onlink', kind: 'route', intent: 'add', ip: 'route add 10.7.0.0/16 via 10.255.0.1 dev v0 onlink', input: { dst: '10.7.0.0/16', gateway: '10.255.0.1', dev: 'v0', onlink: true } },
   { name: 'route-add-metrics', kind: 'route', intent: 'add', ip: 'route add 10.8.0.0/16 via 192.0.2.1 dev v0 mtu 1400 advmss 1360 initcwnd 10', input: { dst: '10.8.0.0/16', gateway: '192.0.2.1', dev: 'v0', metrics: { mtu: 1400, advmss: 1360, initcwnd: 10 } } },
+  {
+    name: 'route-add-ipv6-from', kind: 'route', intent: 'add',
+    ip: '-6 route add 2001:db8:5::/48 from 2001:db8:1::/64 via 2001:db8::1 dev v0 table 9',
+    input: { dst: '2001:db8:5::/48', from: '2001:db8:1::/64', gateway: '2001:db8::1', dev: 'v0', table: 9 },
+  },
+  { name: 'route-del-ipv6-from', kind: 'route', intent: 'delete', ip: '-6 route del 2001:db8:5::/48 from 2001:db8:1::/64 table 9', input: { dst: '2001:db8:5::/48', from: '2001:db8:1::/64', table: 9 } },
+  { name: 'route-add-realms', kind: 'route', intent: 'add', ip: 'route add 10.12.0.0/16 via 192.0.2.1 realms 3/5 dev v0', input: { dst: '10.12.0.0/16', gateway: '192.0.2.1', fromRealm: 3, realm: 5, dev: 'v0' } },
+  { name: 'route-add-rto-min', kind: 'route', intent: 'add', ip: 'route add 10.13.0.0/16 dev v0 rto_min 50ms', input: { dst: '10.13.0.0/16', dev: 'v0', metrics: { rtoMin: 50 } } },
+  {
+    name: 'route-add-multipath-realm', kind: 'route', intent: 'add',
+    ip: 'route add 10.14.0.0/16 nexthop via 192.0.2.1 dev v0 realm 7 nexthop via 192.0.2.3 dev v0',
+    input: { dst: '10.14.0.0/16', nexthops: [{ gateway: '192.0.2.1', dev: 'v0', realm: 7 }, { gateway: '192.0.2.3', dev: 'v0' }] },
+  },
   { name: 'route-add-mtu-lock-congctl', kind: 'route', intent: 'add', ip: 'route add 10.9.0.0/16 dev v0 mtu lock 1300 congctl reno', input: { dst: '10.9.0.0/16', dev: 'v0', metrics: { mtu: 1300, congctl: 'reno', lock: ['mtu'] } } },
   {
     name: 'route-add-multipath-weights', kind: 'route', intent: 'add',
@@ -138,7 +152,8 @@ try {
   sh('ip', ['-n', ns, 'addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad']);
   const ifindexOf = (name) => Number(JSON.parse(sh('ip', ['-n', ns, '-j', 'link', 'show', name]))[0].ifindex);
   mkdirSync(out, { recursive: true });
-  for (const c of cases) {
+  const only = new Set(process.argv.slice(2));
+  for (const c of cases.filter((c) => only.size === 0 || only.has(c.name))) {
     // Interfaces the message may name, with their indexes now, before the command changes them.
     const ifindex = Object.fromEntries(['v0', 'br0', 'va'].flatMap((name) => {
       try {

@@ -124,7 +124,9 @@ async function undoAddressAdd(handle: Handle, owner: number, address: Address): 
   if (resolved.family === AF_INET) {
     const onDevice = await handle.addresses.list({ dev: resolved.dev, family: 'inet' });
     if (onDevice.length === 1) {
-      const others = (await handle.routes.list({ table: 'all', family: 'inet', dev: resolved.dev })).filter((r) => isOthersRoute(r, owner));
+      // Multipath routes with a path through the device too (the dev filter leaves them out).
+      const through = (r: Route) => r.dev === resolved.dev || (r.nexthops ?? []).some((n) => n.dev === resolved.dev);
+      const others = (await handle.routes.list({ table: 'all', family: 'inet' })).filter((r) => through(r) && isOthersRoute(r, owner));
       const neighbours = await permanentNeighbours(handle, new Set([resolved.dev]));
       if (others.length > 0 || neighbours.length > 0) {
         throw new Error(`rollback left ${address.address} on ${resolved.dev}: it is the device's only IPv4 address, and deleting it would make the kernel delete ${others.length} route(s) and ${neighbours.length} permanent neighbour(s) of others`);

@@ -19,11 +19,12 @@ function hex(address: IpAddress | undefined): string {
 
 /**
  * What the kernel identifies a route by: family, table, destination prefix, tos and metric
- * (IPv4 fib_find_alias, IPv6 fib6_add_rt2node). Two routes of one slot cannot coexist when
+ * (IPv4 fib_find_alias, IPv6 fib6_add_rt2node), and an IPv6 route's source prefix (the
+ * subtree fib6_add puts it in). Two routes of one slot cannot coexist when
  * added with NLM_F_EXCL, and NLM_F_REPLACE replaces the one in the slot.
  */
 export function routeSlot(route: ResolvedRoute): string {
-  return `${route.family}|${route.table}|${hex(route.dst)}/${route.dstLength}|${route.tos}|${effectiveMetric(route)}`;
+  return `${route.family}|${route.table}|${hex(route.dst)}/${route.dstLength}|${hex(route.from)}/${route.from?.length ?? 0}|${route.tos}|${effectiveMetric(route)}`;
 }
 
 function sameGateway(a: ResolvedRoute['gateway'], b: ResolvedRoute['gateway']): boolean {
@@ -41,7 +42,7 @@ function sameNexthops(wanted: ResolvedNexthop[] | undefined, held: ResolvedNexth
   // The kernel keeps the paths in the order given.
   return wanted.every((w, i) => {
     const h = held[i]!;
-    return sameGateway(w.gateway, h.gateway) && sameDevice(w.dev, h.dev) && w.hops === h.hops && w.flags === h.flags;
+    return sameGateway(w.gateway, h.gateway) && sameDevice(w.dev, h.dev) && w.hops === h.hops && w.flags === h.flags && (w.flow ?? 0) === (h.flow ?? 0);
   });
 }
 
@@ -61,6 +62,7 @@ export function routeSatisfies(wanted: ResolvedRoute, held: ResolvedRoute): bool
     sameGateway(wanted.gateway, held.gateway) &&
     sameDevice(wanted.dev, held.dev) &&
     hex(wanted.src) === hex(held.src) &&
+    (wanted.flow ?? 0) === (held.flow ?? 0) &&
     wanted.protocol === held.protocol &&
     wanted.scope === held.scope &&
     wanted.type === held.type &&

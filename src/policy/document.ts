@@ -308,7 +308,7 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
     },
     resolve: (route, field) => resolveRoute(route, field, 'add', tables),
     identity: routeSlot,
-    duplicate: (first, field, item) => new ValidationError(field, item, `routes[${first}] has the same table, destination, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`),
+    duplicate: (first, field, item) => new ValidationError(field, item, `routes[${first}] has the same table, destination, source prefix, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`),
   }).map(({ index, given: route, resolved, identity: slot }) => ({ index, route, resolved, slot }));
   const nexthops = ownedSection<NexthopObject, ResolvedNexthopObject>(document, 'nexthops', 'nexthop', owner, protocolCode, {
     check: (given, field) => {

@@ -1,15 +1,15 @@
 /** Routes (`ip route`): add, replace, append, delete, list, flush, get, match, addMany, deleteMany. */
-import type { FamilyName } from '../common/ip.js';
+import { parsePrefix, type FamilyName, type IpPrefix } from '../common/ip.js';
 import { interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { Errno } from '../netlink/errno.js';
 import { sendChunkedRuns } from '../netlink/chunked.js';
 import { type RtnlBulkOptions, type BulkResult, RtnlApi, bulkResult, familiesOf } from './base.js';
-import { RTM_GETROUTE } from './constants.js';
+import { AF_INET, AF_INET6, RTM_GETROUTE } from './constants.js';
 import { InterfaceNames, PlainRoutes, writeInRuns } from './fast.js';
 import { decodeRouteLookup, encodeRouteQuery, resolveRouteQuery, type RouteLookup, type RouteQuery } from './lookup.js';
-import { codeOf, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
+import { codeOf, protocolName, scopeCode, type RouteProtocolName, type RouteScope } from './names.js';
 import {
   ROUTE_REQUESTS,
   decodeRoute,
@@ -30,7 +30,10 @@ export interface RouteFilter {
   family?: FamilyName;
   /** Only this table (an id or a name; default: main, as `ip route` shows); `'all'` for every table. */
   table?: TableRef | 'all';
-  /** Only routes through this interface. */
+  /**
+   * Only routes through this interface, as `ip route show dev` selects them: a multipath route
+   * names its devices in its paths, and is not selected.
+   */
   dev?: string;
   /** Only routes with this protocol (`proto`). */
   protocol?: RouteProtocolName | number;
@@ -40,7 +43,7 @@ export interface RouteFilter {
   type?: RouteType;
   /** Only routes with this scope. */
   scope?: RouteScope | number;
-  /** Only routes to exactly this destination (`'default'` or a prefix as listed). */
+  /** Only routes to exactly this destination: `'default'` or a prefix (in any spelling: `10.0.0.1` is `10.0.0.1/32`). */
   dst?: string;
   /** Report tables by name where rt_tables has one (`table: 'main'`). */
   tableNames?: boolean;
@@ -50,6 +53,17 @@ const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'table', 'dev', 'pro
 const TYPE_FILTER: Record<RouteType, number> = {
   unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11,
 };
+
+/** How a route of protocol 0 is listed. */
+const UNSPEC_PROTOCOL = protocolName(0);
+
+/** Whether a listed route's destination is `wanted` (parsed), whatever its spelling. */
+function sameDestination(listed: string | undefined, wanted: IpPrefix | 'default'): boolean {
+  if (listed === undefined) return false;
+  if (wanted === 'default' || listed === 'default') return listed === 'default' && (wanted === 'default' || wanted.length === 0);
+  const held = parsePrefix(listed, 'route.dst');
+  return held.family === wanted.family && held.length === wanted.length && Buffer.compare(Buffer.from(held.bytes), Buffer.from(wanted.bytes)) === 0;
+}
 
 type RouteRequest = keyof typeof ROUTE_REQUESTS;
 const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 'replaceRoute', append: 'appendRoute', delete: 'deleteRoute' };
@@ -101,7 +115,8 @@ export class RouteApi extends RtnlApi {
 
   /**
    * Lists routes, like `ip route show`. The table, family, protocol, type and device filters run
-   * in the kernel; `dst` and `scope` here.
+   * in the kernel (the device and protocol 0 again here, as ip does: the kernel's device filter
+   * also passes multipath routes, and it reads protocol 0 as no filter); `dst` and `scope` here.
    */
   async list(filter: RouteFilter = {}): Promise<Route[]> {
     this.checkFilter(filter, FILTER_KEYS);
@@ -111,7 +126,8 @@ export class RouteApi extends RtnlApi {
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
-    const families = familiesOf(filter.family);
+    const dst = filter.dst === undefined || filter.dst === 'default' ? filter.dst : parsePrefix(filter.dst, 'filter.dst');
+    const families = familiesOf(filter.family).filter((family) => dst === undefined || dst === 'default' || family === (dst.family === 4 ? AF_INET : AF_INET6));
     const connection = this.connection;
     const [names, ifindex] = await Promise.all([
       this.linkNames(),
@@ -132,7 +148,9 @@ export class RouteApi extends RtnlApi {
       }
       for (const message of messages) {
         const route = decodeRoute(message, (index) => names.get(index), display);
-        if (filter.dst !== undefined && route.dst !== filter.dst) continue;
+        if (dst !== undefined && !sameDestination(route.dst, dst)) continue;
+        if (dev !== undefined && route.dev !== dev) continue;
+        if (protocol === 0 && route.protocol !== UNSPEC_PROTOCOL) continue;
         if (scope !== undefined && scopeCode(route.scope, 'route.scope') !== scope) continue;
         routes.push(route);
       }

@@ -27,6 +27,7 @@ import {
   RTA_CACHEINFO,
   RTA_DST,
   RTA_EXPIRES,
+  RTA_FLOW,
   RTA_GATEWAY,
   RTA_METRICS,
   RTA_MULTIPATH,
@@ -35,6 +36,7 @@ import {
   RTA_PREF,
   RTA_PREFSRC,
   RTA_PRIORITY,
+  RTA_SRC,
   RTA_TABLE,
   RTA_VIA,
   RTMSG_LEN,
@@ -122,6 +124,10 @@ export interface Nexthop {
   weight?: number;
   /** Pretend the gateway is on-link (`onlink`). */
   onlink?: boolean;
+  /** IPv4: the realm of this path (`realm 7`), 1..65535; see {@link Route.realm}. */
+  realm?: number;
+  /** IPv4: the source realm of this path (`realms 3/7` is `fromRealm: 3, realm: 7`). */
+  fromRealm?: number;
 }
 
 /**
@@ -132,12 +138,24 @@ export interface Route {
   family?: FamilyName;
   /** Destination: a prefix (`10.0.0.0/8`, a bare address is a host route) or `'default'`. */
   dst?: string;
+  /**
+   * IPv6: the source prefix the route is for (`from 2001:db8:1::/64`, source-specific routing).
+   * Refused on IPv4 routes, where the kernel ignores it: select by source with a rule there.
+   */
+  from?: string;
   /** Next-hop gateway (`via 192.0.2.1`); an IPv6 gateway on an IPv4 route is `via inet6 ...`. */
   gateway?: string;
   /** Output interface name (`dev v0`). */
   dev?: string;
   /** Preferred source address (`src 192.0.2.2`). */
   src?: string;
+  /**
+   * IPv4: the route's realm (`realm 5`), 1..65535, which `route` classifiers and the realm match
+   * (`meta rtclassid`) see.
+   */
+  realm?: number;
+  /** IPv4: the source realm (`realms 3/5` is `fromRealm: 3, realm: 5`). */
+  fromRealm?: number;
   /** Routing table (`table 1`, `table hof`): an id (above 255 works) or a name. Default: main. */
   table?: TableRef;
   /** Route metric / priority (`metric 10`). */
@@ -177,10 +195,10 @@ export interface Route {
 
 /** Every field of a Route (the policy document's JSON Schema lists the same). */
 export const ROUTE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'dst', 'gateway', 'dev', 'src', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops', 'nexthopId', 'pref', 'expires',
+  'family', 'dst', 'from', 'gateway', 'dev', 'src', 'realm', 'fromRealm', 'table', 'metric', 'protocol', 'scope', 'type', 'tos', 'onlink', 'metrics', 'nexthops', 'nexthopId', 'pref', 'expires',
 ]);
 /** Every field of a Nexthop. */
-export const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink']);
+export const NEXTHOP_KEYS: ReadonlySet<string> = new Set(['gateway', 'dev', 'weight', 'onlink', 'realm', 'fromRealm']);
 
 const TYPE_CODES: Record<RouteType, number> = {
   unicast: RTN_UNICAST, local: RTN_LOCAL, broadcast: RTN_BROADCAST, anycast: RTN_ANYCAST,
@@ -227,6 +245,8 @@ export interface ResolvedNexthop {
   /** rtnh_hops: weight - 1. */
   hops: number;
   flags: number;
+  /** RTA_FLOW: source realm << 16 | realm. */
+  flow?: number;
 }
 
 /** A route checked and converted to kernel values; `dev` still needs its ifindex. */
@@ -234,9 +254,13 @@ export interface ResolvedRoute {
   family: number;
   dst: IpPrefix | undefined;
   dstLength: number;
+  /** IPv6 source prefix (RTA_SRC, rtm_src_len); absent for none. */
+  from?: IpPrefix;
   gateway?: ResolvedGateway;
   dev?: string;
   src?: IpAddress;
+  /** RTA_FLOW: source realm << 16 | realm. */
+  flow?: number;
   table: number;
   metric?: number;
   protocol: number;
@@ -274,11 +298,16 @@ function resolveMetrics(value: unknown, field: string): { metrics: [number, numb
     if (name === 'congctl') {
       if (typeof v !== 'string' || !/^[a-z0-9_-]{1,15}$/i.test(v)) throw new ValidationError(`${field}.congctl`, v, 'expected a congestion control name');
       out.push([code, v]);
+    } else if (name === 'hoplimit') {
+      out.push([code, integerInRange(v, `${field}.hoplimit`, 0, 255)]);
+    } else if (name === 'quickack' || name === 'fastopenNoCookie') {
+      out.push([code, integerInRange(v, `${field}.${name}`, 0, 1)]);
     } else {
       out.push([code, u32(v, `${field}.${name}`)]);
     }
   }
-  let lock = 0;
+  // TCP takes a route's rto_min only when it is locked (tcp_rto_min), so ip always locks it.
+  let lock = metrics.rtoMin !== undefined ? 1 << RTAX_RTO_MIN : 0;
   if (metrics.lock !== undefined) {
     if (!Array.isArray(metrics.lock)) throw new ValidationError(`${field}.lock`, metrics.lock, 'expected an array of metric names');
     metrics.lock.forEach((name: unknown, i: number) => {
@@ -292,6 +321,16 @@ function resolveMetrics(value: unknown, field: string): { metrics: [number, numb
 
 function onlinkFlag(value: unknown, field: string): number {
   return optionalBoolean(value, field) ? RTNH_F_ONLINK : 0;
+}
+
+/** RTA_FLOW of `realm` and `fromRealm` (IPv4 only), or undefined for neither. */
+function resolveFlow(object: { realm?: unknown; fromRealm?: unknown }, field: string, family: 4 | 6): number | undefined {
+  if (object.realm === undefined && object.fromRealm === undefined) return undefined;
+  const key = object.realm !== undefined ? 'realm' : 'fromRealm';
+  if (family !== 4) throw new ValidationError(`${field}.${key}`, object[key], 'only IPv4 routes have realms');
+  const to = object.realm !== undefined ? integerInRange(object.realm, `${field}.realm`, 1, 0xffff, 'a realm 1..65535') : 0;
+  const from = object.fromRealm !== undefined ? integerInRange(object.fromRealm, `${field}.fromRealm`, 1, 0xffff, 'a realm 1..65535') : 0;
+  return ((from << 16) | to) >>> 0;
 }
 
 function resolveTable(value: unknown, field: string, tables: TableResolver | undefined): number {
@@ -346,6 +385,8 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
         flags: onlinkFlag(nexthop.onlink, `${nf}.onlink`),
       };
       if (nexthop.gateway !== undefined) resolved.gateway = resolveGateway(nexthop.gateway, `${nf}.gateway`, family);
+      const flow = resolveFlow(nexthop, nf, family ?? 4);
+      if (flow !== undefined) resolved.flow = flow;
       if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${nf}.dev`);
       if (resolved.gateway === undefined && resolved.dev === undefined) {
         throw new ValidationError(nf, n, 'a nexthop needs a gateway or a dev');
@@ -394,8 +435,15 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
     flags: onlinkFlag(route.onlink, `${field}.onlink`),
   };
   if (resolved.table === RT_TABLE_UNSPEC) throw new ValidationError(`${field}.table`, route.table, 'table 0 is not a table');
+  if (route.from !== undefined) {
+    if (family !== 6) throw new ValidationError(`${field}.from`, route.from, 'the kernel ignores a source prefix on IPv4 routes: select by source with a rule (rules.add({ from, table }))');
+    const from = parsePrefix(route.from, `${field}.from`, 6);
+    if (from.length > 0) resolved.from = from;
+  }
   if (gateway) resolved.gateway = gateway;
   if (src) resolved.src = src;
+  const flow = resolveFlow(route, field, family);
+  if (flow !== undefined) resolved.flow = flow;
   if (route.dev !== undefined) resolved.dev = interfaceName(route.dev, `${field}.dev`);
   if (route.metric !== undefined) resolved.metric = u32(route.metric, `${field}.metric`);
   if (route.metrics !== undefined) {
@@ -450,7 +498,7 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   const smallTable = route.table < 256;
   writer.u8(route.family);
   writer.u8(route.dstLength);
-  writer.u8(0); // src_len
+  writer.u8(route.from?.length ?? 0);
   writer.u8(route.tos);
   writer.u8(smallTable ? route.table : RT_TABLE_UNSPEC);
   writer.u8(route.protocol);
@@ -458,8 +506,10 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
   writer.u8(route.type);
   writer.u32(route.flags);
   if (route.dst && route.dstLength > 0) writer.attrBytes(RTA_DST, route.dst.bytes);
+  if (route.from) writer.attrBytes(RTA_SRC, route.from.bytes);
   if (route.gateway) writeGateway(writer, route.gateway);
   if (route.src) writer.attrBytes(RTA_PREFSRC, route.src.bytes);
+  if (route.flow !== undefined) writer.attrU32(RTA_FLOW, route.flow);
   if (!smallTable) writer.attrU32(RTA_TABLE, route.table);
   if (route.metric !== undefined) writer.attrU32(RTA_PRIORITY, route.metric);
   if (route.nexthopId !== undefined) writer.attrU32(RTA_NH_ID, route.nexthopId);
@@ -488,6 +538,7 @@ export function encodeRoute(writer: MessageWriter, route: ResolvedRoute, ifindex
       writer.u8(nexthop.hops);
       writer.s32(nexthop.dev !== undefined ? (ifindex(nexthop.dev) ?? 0) : 0);
       if (nexthop.gateway) writeGateway(writer, nexthop.gateway);
+      if (nexthop.flow !== undefined) writer.attrU32(RTA_FLOW, nexthop.flow);
       patchU16(writer, start, writer.length - start);
     }
     writer.endNest();
@@ -571,6 +622,14 @@ function decodeMetrics(attrs: Attributes): RouteMetrics | undefined {
   return Object.keys(metrics).length > 0 ? metrics : undefined;
 }
 
+/** `realm` and `fromRealm` from RTA_FLOW, onto `target`. */
+function decodeFlow(attrs: Attributes, target: { realm?: number; fromRealm?: number }): void {
+  const flow = attrs.u32(RTA_FLOW);
+  if (flow === undefined) return;
+  if ((flow & 0xffff) !== 0) target.realm = flow & 0xffff;
+  if (flow >>> 16 !== 0) target.fromRealm = flow >>> 16;
+}
+
 function decodeNexthops(attrs: Attributes, linkName: (ifindex: number) => string | undefined): Nexthop[] | undefined {
   const payload = attrs.bytes(RTA_MULTIPATH);
   if (!payload) return undefined;
@@ -591,6 +650,7 @@ function decodeNexthops(attrs: Attributes, linkName: (ifindex: number) => string
     if (name !== undefined) nexthop.dev = name;
     nexthop.weight = hops + 1;
     if (flags & RTNH_F_ONLINK) nexthop.onlink = true;
+    decodeFlow(inner, nexthop);
     nexthops.push(nexthop);
     offset += (length + 3) & ~3;
   }
@@ -606,6 +666,7 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   const base = payloadStart(message);
   const family = data[base]!;
   const dstLength = data[base + 1]!;
+  const srcLength = data[base + 2]!;
   const tos = data[base + 3]!;
   const headerTable = data[base + 4]!;
   const protocol = data[base + 5]!;
@@ -616,6 +677,8 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   const route: Route = { family: familyName(family === AF_INET6 ? 6 : 4) };
   const dst = attrs.bytes(RTA_DST);
   route.dst = dst ? formatPrefix(dst, dstLength) : dstLength === 0 ? 'default' : undefined;
+  const from = srcLength > 0 ? attrs.bytes(RTA_SRC) : undefined;
+  if (from) route.from = formatPrefix(from, srcLength);
   // With a nexthop object, the kernel adds its gateway and device for old readers (sysctl
   // nexthop_compat_mode); they are the object's, not the route's.
   const nexthopId = attrs.u32(RTA_NH_ID);
@@ -629,6 +692,7 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   }
   const src = attrs.bytes(RTA_PREFSRC);
   if (src) route.src = formatAddress(src);
+  decodeFlow(attrs, route);
   const table = attrs.u32(RTA_TABLE) ?? headerTable;
   route.table = tableName ? tableName(table) : table;
   const metric = attrs.u32(RTA_PRIORITY);

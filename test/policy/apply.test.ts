@@ -179,3 +179,30 @@ t.test('bad documents are refused before anything is read or sent, naming the fi
   await t.rejects(applyPolicy(handle, bad), { name: 'ValidationError', field: /^nftables\[2\]\.rule\.expr\[1\]/ });
   t.equal(sent.changes, 0, 'no change was sent');
 });
+
+t.test('source-specific, realm and rto_min routes apply once, then match; a source-specific one leaves alone', async (t) => {
+  const { ns, handle } = await policyNetns(t);
+  const plain = { dst: '2001:db8:5::/48', gateway: '2001:db8::5', dev: 'v0', table: 9 };
+  const fromSource = { ...plain, from: '2001:db8:1::/64' };
+  const realm = { dst: '10.12.0.0/16', gateway: '192.0.2.5', dev: 'v0', fromRealm: 3, realm: 5, table: 9 };
+  const rtoMin = { dst: '10.13.0.0/16', dev: 'v0', metrics: { rtoMin: 50 }, table: 9 };
+  const document: PolicyDocument = { routes: [plain, fromSource, realm, rtoMin] };
+  t.equal((await applyPolicy(handle, document)).plan.changes.length, 4, 'four routes added');
+  t.same(
+    ns.ipJson<{ dst: string; from?: string }[]>('-6', 'route', 'show', 'table', '9').map((r) => `${r.dst} from ${r.from ?? 'any'}`),
+    ['2001:db8:5::/48 from 2001:db8:1::/64', '2001:db8:5::/48 from any'],
+    'ip -6 shows the source-specific route beside the plain one',
+  );
+  const v4 = ns.ip('-d', 'route', 'show', 'table', '9');
+  t.match(v4, /10\.12\.0\.0\/16 via 192\.0\.2\.5 dev v0 .*realms 3\/5/, 'ip -d shows the realms');
+  t.match(v4, /10\.13\.0\.0\/16 dev v0 .*rto_min lock 50ms/, 'and rto_min locked');
+  t.same((await applyPolicy(handle, document)).plan.changes, [], 'applied again: nothing to change');
+
+  const { plan } = await applyPolicy(handle, { routes: [plain, realm, rtoMin] });
+  t.same(plan.changes.map((c) => `${c.action} ${c.object === 'route' ? JSON.stringify({ dst: c.route.dst, from: c.route.from }) : ''}`), ['delete {"dst":"2001:db8:5::/48","from":"2001:db8:1::/64"}'], 'left out, the source-specific route alone is deleted');
+  t.same(
+    ns.ipJson<{ dst: string; from?: string }[]>('-6', 'route', 'show', 'table', '9').map((r) => `${r.dst} from ${r.from ?? 'any'}`),
+    ['2001:db8:5::/48 from any'],
+    'and ip -6 shows the plain one still',
+  );
+});

@@ -7,20 +7,7 @@
 import t from 'tap';
 import { NetlinkError, type Handle, type Route, type Rule } from '../../src/index.js';
 import type { TeardownHost, TestNetns } from '../helpers/netns.js';
-import { freshHandle, plumb } from './helpers.js';
-
-async function oneByOne<T>(items: readonly T[], call: (item: T) => Promise<void>): Promise<(string | undefined)[]> {
-  const codes: (string | undefined)[] = [];
-  for (const item of items) {
-    try {
-      await call(item);
-      codes.push(undefined);
-    } catch (error) {
-      codes.push(error instanceof NetlinkError ? error.code : String(error));
-    }
-  }
-  return codes;
-}
+import { freshHandle, oneByOne, plumb } from './helpers.js';
 
 function codes(errors: (NetlinkError | undefined)[]): (string | undefined)[] {
   return errors.map((e) => e?.code);

@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open, type Handle } from '../../src/index.js';
+import { NetlinkError, open, type Handle } from '../../src/index.js';
 import { NETLINK_ROUTE } from '../../src/netlink/constants.js';
 import { useTableNames } from '../../src/rtnl/tables.js';
 import { makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
@@ -80,4 +80,18 @@ export function plumb(ns: TestNetns): void {
   ns.ip('addr', 'add', '198.51.100.2/24', 'dev', 'v2');
   ns.ip('addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad');
   ns.ip('addr', 'add', '2001:db8:1::2/64', 'dev', 'v2', 'nodad');
+}
+
+/** Each call's outcome, one after another: undefined, the NetlinkError's code, or the error's text. */
+export async function oneByOne<T>(items: readonly T[], call: (item: T) => Promise<void>): Promise<(string | undefined)[]> {
+  const codes: (string | undefined)[] = [];
+  for (const item of items) {
+    try {
+      await call(item);
+      codes.push(undefined);
+    } catch (error) {
+      codes.push(error instanceof NetlinkError ? error.code : String(error));
+    }
+  }
+  return codes;
 }
