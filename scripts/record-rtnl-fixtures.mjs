@@ -24,6 +24,7 @@ const cases = [
   { name: 'rule-add-to-blackhole', kind: 'rule', intent: 'add', ip: 'rule add to 198.51.100.0/24 priority 20 blackhole', input: { to: '198.51.100.0/24', priority: 20, action: 'blackhole' } },
   { name: 'rule-add-ipv6-from', kind: 'rule', intent: 'add', ip: '-6 rule add from 2001:db8::/32 priority 300 table 7', input: { from: '2001:db8::/32', priority: 300, table: 7 } },
   { name: 'rule-add-default-table-main', kind: 'rule', intent: 'add', ip: 'rule add fwmark 7 priority 70', input: { fwmark: 7, priority: 70 } },
+  { name: 'rule-add-realms', kind: 'rule', intent: 'add', ip: 'rule add fwmark 5 priority 900 table 5 realms 3/7', input: { fwmark: 5, priority: 900, table: 5, fromRealm: 3, realm: 7 } },
   { name: 'rule-del-fwmark-priority-table', kind: 'rule', intent: 'delete', ip: 'rule del fwmark 65 priority 1000 table 1', input: { fwmark: 65, priority: 1000, table: 1 } },
   {
     name: 'rule-add-every-selector', kind: 'rule', intent: 'add',

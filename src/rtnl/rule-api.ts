@@ -16,6 +16,7 @@ import {
   encodeRule,
   encodeRuleDumpRequest,
   resolveRule,
+  ruleDeleteMatches,
   ruleExactHash,
   ruleIdentity,
   ruleShadows,
@@ -320,11 +321,46 @@ export class RuleApi extends RtnlApi {
    * `ip rule flush`; the rule at priority 0 (lookup local) is never touched. On a handle with an
    * owner only the owner's rules are flushed unless the filter names a protocol. Resolves with
    * the number of rules deleted.
+   *
+   * The kernel deletes the first rule a request matches, and fields a rule lacks match anything:
+   * a rule selected for the flush whose request would take an earlier rule that is not selected
+   * (say a plain rule after a more specific one at its priority) stops the flush before anything
+   * is deleted, with a ValidationError naming both. (`ip rule flush` deletes the wrong one.)
    */
   async flush(filter: Omit<RuleFilter, 'tableNames'> = {}): Promise<number> {
     const rules = (await this.list({ ...this.ownerScope(filter), tableNames: false })).filter((r) => r.priority !== 0);
+    if (rules.length > 0) this.checkDeletesTakeThemselves(rules, await this.list({ tableNames: false }));
     const result = await this.deleteMany(rules);
     return result.succeeded;
+  }
+
+  /**
+   * Throws unless deleting `selected` (as deleteMany sends them: by ascending priority) deletes
+   * exactly those of `held` (every rule, in the kernel's order), by the kernel's rule_find.
+   */
+  private checkDeletesTakeThemselves(selected: Rule[], held: Rule[]): void {
+    const tables = this.tables();
+    const remaining = held.map((rule) => ({ rule, resolved: resolveRule(rule, 'existing', false, tables), identity: '' }));
+    for (const entry of remaining) entry.identity = ruleIdentity(entry.resolved);
+    const wanted = new Map<string, number>();
+    for (const rule of selected) {
+      const identity = ruleIdentity(resolveRule(rule, 'rule', false, tables));
+      wanted.set(identity, (wanted.get(identity) ?? 0) + 1);
+    }
+    const order = [...selected].sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+    for (const rule of order) {
+      const request = resolveRule(rule, 'rule', true, tables);
+      if (request.protocol === undefined && rule.protocol === undefined && this.owner !== undefined) request.protocol = this.owner;
+      const at = remaining.findIndex((entry) => ruleDeleteMatches(request, entry.resolved));
+      if (at < 0) continue; // gone meanwhile: ENOENT in the result
+      const taken = remaining[at]!;
+      const left = wanted.get(taken.identity) ?? 0;
+      if (left === 0) {
+        throw new ValidationError('filter', rule, `deleting it would delete ${JSON.stringify(taken.rule)} instead, which the filter does not select: the kernel deletes the first rule a request matches, and this rule's fields match that one too; delete that rule first, or flush with a filter that selects it`);
+      }
+      wanted.set(taken.identity, left - 1);
+      remaining.splice(at, 1);
+    }
   }
 
   /**

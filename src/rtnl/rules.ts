@@ -12,6 +12,7 @@ import {
   FRA_DPORT_RANGE,
   FRA_DSCP,
   FRA_DST,
+  FRA_FLOW,
   FRA_FWMARK,
   FRA_FWMASK,
   FRA_GOTO,
@@ -93,6 +94,10 @@ export interface Rule {
   dport?: PortRange;
   /** Routing table for `lookup` (`table 1`, `lookup hof`): an id (above 255 works) or a name. */
   table?: TableRef;
+  /** IPv4: the realm the rule gives matching packets (`realms 5`), 1..65535. */
+  realm?: number;
+  /** IPv4: the source realm (`realms 3/5` is `fromRealm: 3, realm: 5`). */
+  fromRealm?: number;
   /** The action; `lookup` when absent on add (with table main if no table is given). */
   action?: RuleAction;
   /** Target priority for `action: 'goto'` (`goto 100`). */
@@ -110,7 +115,7 @@ export interface Rule {
 /** Every field of a Rule (the policy document's JSON Schema lists the same). */
 export const RULE_KEYS: ReadonlySet<string> = new Set([
   'family', 'priority', 'not', 'from', 'to', 'tos', 'dscp', 'fwmark', 'fwmask', 'iif', 'oif', 'uidrange',
-  'ipproto', 'sport', 'dport', 'table', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
+  'ipproto', 'sport', 'dport', 'table', 'realm', 'fromRealm', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
 ]);
 
 const ACTION_CODES: Record<RuleAction, number> = {
@@ -146,6 +151,8 @@ export interface ResolvedRule {
   dportStart?: number;
   dportEnd?: number;
   table?: number;
+  /** FRA_FLOW: source realm << 16 | realm. */
+  flow?: number;
   goto?: number;
   suppressPrefixLength?: number;
   suppressIfgroup?: number;
@@ -205,26 +212,41 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
     tos: rule.tos !== undefined ? integerInRange(rule.tos, `${field}.tos`, 0, 255) : 0,
   };
   if (rule.priority !== undefined) resolved.priority = u32(rule.priority, `${field}.priority`);
-  if (from) resolved.from = from;
-  if (to) resolved.to = to;
+  // What the kernel stores as no selector is none here too, so that identities and duplicate
+  // checks agree with the dump: a prefix of length 0, mark 0 without a mask, protocol 0.
+  if (from && from.length > 0) resolved.from = from;
+  if (to && to.length > 0) resolved.to = to;
   if (rule.dscp !== undefined) resolved.dscp = integerInRange(rule.dscp, `${field}.dscp`, 0, 63);
   if (rule.fwmark !== undefined) resolved.fwmark = u32(rule.fwmark, `${field}.fwmark`);
   if (rule.fwmask !== undefined) resolved.fwmask = u32(rule.fwmask, `${field}.fwmask`);
+  if (resolved.fwmark === 0 && !resolved.fwmask) {
+    delete resolved.fwmark;
+    delete resolved.fwmask;
+  }
   if (rule.iif !== undefined) resolved.iif = interfaceName(rule.iif, `${field}.iif`);
   if (rule.oif !== undefined) resolved.oif = interfaceName(rule.oif, `${field}.oif`);
   if (rule.uidrange !== undefined) {
     // (uid_t)-1 is "no uid"; the kernel refuses it in a range.
     [resolved.uidStart, resolved.uidEnd] = range(rule.uidrange, `${field}.uidrange`, 0, 0xfffffffe, 'a user id');
   }
-  if (rule.ipproto !== undefined) resolved.ipproto = ipProtocolCode(rule.ipproto, `${field}.ipproto`);
+  if (rule.ipproto !== undefined) {
+    const ipproto = ipProtocolCode(rule.ipproto, `${field}.ipproto`);
+    if (ipproto !== 0) resolved.ipproto = ipproto;
+  }
   // fib_rule_port_range_valid(): ports 1..65534, start <= end.
   if (rule.sport !== undefined) [resolved.sportStart, resolved.sportEnd] = range(rule.sport, `${field}.sport`, 1, 65534, 'a port');
   if (rule.dport !== undefined) [resolved.dportStart, resolved.dportEnd] = range(rule.dport, `${field}.dport`, 1, 65534, 'a port');
   if (table !== undefined) resolved.table = table;
-  if (rule.goto !== undefined) resolved.goto = u32(rule.goto, `${field}.goto`);
-  if (rule.suppressPrefixLength !== undefined) {
-    resolved.suppressPrefixLength = integerInRange(rule.suppressPrefixLength, `${field}.suppressPrefixLength`, 0, family === 4 ? 32 : 128);
+  if (rule.realm !== undefined || rule.fromRealm !== undefined) {
+    const key = rule.realm !== undefined ? 'realm' : 'fromRealm';
+    if (family !== 4) throw new ValidationError(`${field}.${key}`, rule[key], 'only IPv4 rules have realms');
+    const to = rule.realm !== undefined ? integerInRange(rule.realm, `${field}.realm`, 1, 0xffff, 'a realm 1..65535') : 0;
+    const from = rule.fromRealm !== undefined ? integerInRange(rule.fromRealm, `${field}.fromRealm`, 1, 0xffff, 'a realm 1..65535') : 0;
+    resolved.flow = ((from << 16) | to) >>> 0;
   }
+  if (rule.goto !== undefined) resolved.goto = u32(rule.goto, `${field}.goto`);
+  // The kernel keeps any int (ip takes any): beyond the address length it suppresses nothing.
+  if (rule.suppressPrefixLength !== undefined) resolved.suppressPrefixLength = integerInRange(rule.suppressPrefixLength, `${field}.suppressPrefixLength`, 0, 0x7fffffff);
   if (rule.suppressIfgroup !== undefined) resolved.suppressIfgroup = integerInRange(rule.suppressIfgroup, `${field}.suppressIfgroup`, 0, 0x7fffffff);
   if (rule.l3mdev) resolved.l3mdev = true;
   if (rule.protocol !== undefined) resolved.protocol = protocolCode(rule.protocol, `${field}.protocol`);
@@ -233,7 +255,7 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
 
 /**
  * Writes a rule message body (struct fib_rule_hdr and attributes) in the order iproute2 uses for
- * `ip rule add [not] from P to P fwmark M[/K] priority N [tos T] table T suppress_prefixlength L
+ * `ip rule add [not] from P to P fwmark M[/K] priority N [tos T] table T realms R suppress_prefixlength L
  * suppress_ifgroup G iif I oif O l3mdev uidrange U ipproto P sport S dport D [ACTION] protocol P`,
  * so that the bytes equal those of the equivalent `ip` command. FRA_DSCP, which iproute2 6.1
  * cannot send, goes last.
@@ -255,6 +277,7 @@ export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   if (rule.fwmask !== undefined) writer.attrU32(FRA_FWMASK, rule.fwmask);
   if (rule.priority !== undefined) writer.attrU32(FRA_PRIORITY, rule.priority);
   if (rule.table !== undefined && !smallTable) writer.attrU32(FRA_TABLE, rule.table);
+  if (rule.flow !== undefined) writer.attrU32(FRA_FLOW, rule.flow);
   if (rule.suppressPrefixLength !== undefined) writer.attrU32(FRA_SUPPRESS_PREFIXLEN, rule.suppressPrefixLength);
   if (rule.suppressIfgroup !== undefined) writer.attrU32(FRA_SUPPRESS_IFGROUP, rule.suppressIfgroup);
   if (rule.iif !== undefined) writer.attrString(FRA_IIFNAME, rule.iif);
@@ -289,7 +312,39 @@ export function ruleIdentity(rule: ResolvedRule): string {
   const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
   return JSON.stringify([rule.family, rule.action, rule.table, rule.priority, rule.iif, rule.oif, rule.fwmark, rule.fwmask ?? (rule.fwmark ? 0xffffffff : undefined),
     rule.suppressPrefixLength, rule.suppressIfgroup, rule.l3mdev, rule.uidStart, rule.uidEnd, rule.ipproto, rule.protocol || undefined, rule.sportStart, rule.sportEnd,
-    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto]);
+    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto, rule.flow]);
+}
+
+/**
+ * Whether a delete request for `request` would take `held` (net/core/fib_rules.c rule_find and
+ * the family's compare()): every field the request gives must match; what it leaves out, or
+ * gives as 0 where the kernel reads 0 as "any" (action, table, mark, protocol, ip protocol),
+ * matches anything. The kernel deletes the first rule in its list that matches.
+ */
+export function ruleDeleteMatches(request: ResolvedRule, held: ResolvedRule): boolean {
+  if (request.family !== held.family) return false;
+  if (request.action && held.action !== request.action) return false;
+  if (request.table && (held.table ?? 0) !== request.table) return false;
+  if (request.priority !== undefined && (held.priority ?? 0) !== request.priority) return false;
+  if (request.iif !== undefined && held.iif !== request.iif) return false;
+  if (request.oif !== undefined && held.oif !== request.oif) return false;
+  if (request.fwmark && (held.fwmark ?? 0) !== request.fwmark) return false;
+  const requestMask = storedFwmask(request.fwmark ?? 0, request.fwmask);
+  if (requestMask && storedFwmask(held.fwmark ?? 0, held.fwmask) !== requestMask) return false;
+  if (request.suppressIfgroup !== undefined && held.suppressIfgroup !== request.suppressIfgroup) return false;
+  if (request.suppressPrefixLength !== undefined && held.suppressPrefixLength !== request.suppressPrefixLength) return false;
+  if (request.l3mdev && !held.l3mdev) return false;
+  if (request.uidStart !== undefined && (held.uidStart !== request.uidStart || held.uidEnd !== request.uidEnd)) return false;
+  if (request.ipproto && held.ipproto !== request.ipproto) return false;
+  if (request.protocol && (held.protocol ?? 0) !== request.protocol) return false;
+  if (request.sportStart !== undefined && (held.sportStart !== request.sportStart || held.sportEnd !== request.sportEnd)) return false;
+  if (request.dportStart !== undefined && (held.dportStart !== request.dportStart || held.dportEnd !== request.dportEnd)) return false;
+  if (request.from && prefixKey(held.from) !== prefixKey(request.from)) return false;
+  if (request.to && prefixKey(held.to) !== prefixKey(request.to)) return false;
+  if (request.tos && (held.dscp !== undefined || held.tos !== request.tos)) return false;
+  if (request.dscp !== undefined && held.dscp !== request.dscp) return false;
+  if (request.flow !== undefined && (held.flow ?? 0) !== request.flow) return false;
+  return true;
 }
 
 /** Message type and flags of each rule request, as `ip rule` sends them (NLM_F_ACK aside). */
@@ -355,6 +410,9 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   if (dport !== undefined) rule.dport = dport;
   const table = attrs.u32(FRA_TABLE) ?? headerTable;
   if (table !== RT_TABLE_UNSPEC) rule.table = tableName ? tableName(table) : table;
+  const flow = attrs.u32(FRA_FLOW);
+  if (flow !== undefined && (flow & 0xffff) !== 0) rule.realm = flow & 0xffff;
+  if (flow !== undefined && flow >>> 16 !== 0) rule.fromRealm = flow >>> 16;
   const actionName = ACTION_NAMES.get(action);
   if (actionName) rule.action = actionName;
   const target = attrs.u32(FRA_GOTO);
@@ -451,14 +509,15 @@ export function ruleExactEqual(a: ResolvedRule, b: ResolvedRule): boolean {
 /**
  * Whether `candidate`, added with NLM_F_EXCL, would be refused because of `existing`: the exact
  * fields are equal, and the family's compare() of fib4/fib6 rules finds the source, destination,
- * tos and dscp equal where the candidate sets them.
+ * tos, dscp and realms equal where the candidate sets them.
  */
 export function ruleShadows(existing: ResolvedRule, candidate: ResolvedRule): boolean {
   if (!ruleExactEqual(existing, candidate)) return false;
   if (candidate.from && prefixKey(existing.from) !== prefixKey(candidate.from)) return false;
   if (candidate.to && prefixKey(existing.to) !== prefixKey(candidate.to)) return false;
-  const existingDsfield = existing.dscp !== undefined ? existing.dscp << 2 : existing.tos;
-  if (candidate.tos && existingDsfield !== candidate.tos) return false;
+  // A rule given FRA_DSCP (dscp_full) never equals a candidate by tos (fib4_rule_compare).
+  if (candidate.tos && (existing.dscp !== undefined || existing.tos !== candidate.tos)) return false;
+  if (candidate.flow !== undefined && (existing.flow ?? 0) !== candidate.flow) return false;
   if (candidate.dscp !== undefined && (existing.dscp === undefined || existing.dscp !== candidate.dscp)) return false;
   return true;
 }
