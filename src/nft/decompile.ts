@@ -5,7 +5,7 @@
  * ranges, anonymous sets inlined. Whatever it cannot read comes back as a `raw` statement
  * holding the expressions as the kernel sent them, never dropped.
  */
-import { MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
@@ -76,6 +76,8 @@ export interface ParsedElement {
   timeout?: number;
   expiration?: number;
   userdata?: string;
+  /** The object an element of an object map names. */
+  objref?: string;
 }
 
 /** What decompiling a rule may consult. */
@@ -163,6 +165,18 @@ interface Register {
    * converted values (nft's ordered compares of host-order keys) stay raw.
    */
   converted?: boolean;
+  /** Dependency matches removed for this value: listed again if it ends up raw. */
+  dependencies?: Statement[];
+}
+
+/** The attributes of expressions that name a register they read. */
+const SOURCE_REGISTER_KEYS = ['sreg', 'sregKey', 'sregData', 'sregAddr', 'sregDev', 'setSreg', 'regAddr', 'regPort', 'regAddrMin', 'regAddrMax', 'regProtoMin', 'regProtoMax'] as const;
+
+/** The registers an expression reads. */
+function sourceRegisters(e: ExprDescriptor): number[] {
+  const d = e as unknown as Record<string, unknown>;
+  const regs = SOURCE_REGISTER_KEYS.map((key) => d[key]).filter((reg): reg is number => typeof reg === 'number');
+  return [...new Set(regs)];
 }
 
 interface Statement {
@@ -185,6 +199,12 @@ function allBytes(bytes: Uint8Array, value: number): boolean {
 /** Formats an interval [low, high] of `type`: a value, a prefix, or a range. */
 export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array, context: ValueContext): NftExpression {
   if (bytesEqual(low, high)) return type.format(low, context);
+  if (type.name === 'ifname') {
+    // `eth*` is the interval from "eth" padded with NULs to "eth" padded with 0xff.
+    const end = low.indexOf(0);
+    const wildcard = end > 0 && allBytes(low.subarray(end), 0) && bytesEqual(low.subarray(0, end), high.subarray(0, end)) && allBytes(high.subarray(end), 0xff);
+    if (wildcard) return type.format(low.subarray(0, end), context);
+  }
   if (type.name === 'ipv4_addr' || type.name === 'ipv6_addr') {
     const hostBits = low.map((b, i) => b ^ high[i]!);
     const length = maskPrefixLength(hostBits.map((b) => ~b & 0xff));
@@ -195,13 +215,25 @@ export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array
   return { range: [type.format(low, context), type.format(high, context)] };
 }
 
-function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[]): number {
+/**
+ * Whether set keys of `type` are host-order integers. Interface names are strings (nft's
+ * ifname is host order only in name): they compare from their first byte, as addresses do.
+ */
+function hostOrderInteger(type: Datatype): boolean {
+  return type.byteorder === 'host' && type.size > 1 && type.name !== 'ifname';
+}
+
+/**
+ * Orders keys as their values order. nft stores the keys of interval sets in network order,
+ * host-order integers too (its rules convert the key before the lookup).
+ */
+function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[], interval: boolean): number {
   let offset = 0;
   for (const type of types) {
     const size = types.length > 1 ? fieldSize(type) : a.length;
     const x = a.subarray(offset, offset + type.size);
     const y = b.subarray(offset, offset + type.size);
-    const order = type.byteorder === 'host' && type.size > 1 ? -1 : 1;
+    const order = hostOrderInteger(type) && !interval ? -1 : 1;
     const n = x.length;
     for (let i = 0; i < n; i++) {
       const j = order === 1 ? i : n - 1 - i;
@@ -246,16 +278,19 @@ export function verdictJson(verdict: number, chain: string | undefined): NftStat
  * Set elements as nft lists them: sorted, intervals rebuilt from start and end elements (or
  * key ends), map values and verdicts paired with their keys.
  */
-export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[], keyTypes: readonly Datatype[], dataType: Datatype | 'verdict' | undefined, context: ValueContext): NftExpression[] {
+export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[], keyTypes: readonly Datatype[], dataType: Datatype | 'verdict' | 'object' | undefined, context: ValueContext): NftExpression[] {
   const interval = ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0;
   const rows = elements
     .filter((e) => e.key !== undefined)
     .map((e) => ({ e, key: Buffer.from(e.key!, 'hex') as Uint8Array, end: e.keyEnd === undefined ? undefined : (Buffer.from(e.keyEnd, 'hex') as Uint8Array) }));
-  rows.sort((a, b) => keyCompare(a.key, b.key, keyTypes));
+  const isEnd = (e: ParsedElement) => ((e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0;
+  // Where one interval ends at the key the next starts at, the end goes first.
+  rows.sort((a, b) => keyCompare(a.key, b.key, keyTypes, interval) || Number(isEnd(b.e)) - Number(isEnd(a.e)));
   const out: NftExpression[] = [];
   const valueOf = (e: ParsedElement): NftExpression | undefined => {
     if (dataType === undefined) return undefined;
     if (dataType === 'verdict') return (verdictJson(e.verdict ?? NF_DROP, e.chain) ?? { raw: e.verdict }) as NftExpression;
+    if (dataType === 'object') return e.objref;
     return e.data === undefined ? undefined : dataType.format(Buffer.from(e.data, 'hex'), context);
   };
   const wrap = (key: NftExpression, e: ParsedElement): NftExpression => {
@@ -271,10 +306,11 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
     const value = valueOf(e);
     return value === undefined && dataType === undefined ? keyJson : [keyJson, value ?? null] as NftExpression;
   };
+  const hostOrder = (bytes: Uint8Array, type: Datatype): Uint8Array => (interval && hostOrderInteger(type) && HOST_IS_LITTLE_ENDIAN ? Uint8Array.from(bytes).reverse() : bytes);
   const format = (low: Uint8Array, high: Uint8Array): NftExpression => {
     const lows = splitFields(low, keyTypes);
     const highs = splitFields(high, keyTypes);
-    const parts = keyTypes.map((type, i) => formatInterval(type, lows[i]!, highs[i]!, context));
+    const parts = keyTypes.map((type, i) => formatInterval(type, hostOrder(lows[i]!, type), hostOrder(highs[i]!, type), context));
     return keyTypes.length > 1 ? { concat: parts } : parts[0]!;
   };
   if (!interval || keyTypes.length > 1) {
@@ -283,7 +319,7 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
   }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    if (((row.e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0) continue;
+    if (isEnd(row.e)) continue;
     const next = rows[i + 1];
     let high: Uint8Array;
     if (next === undefined) high = new Uint8Array(row.key.length).fill(0xff);
@@ -336,7 +372,7 @@ class RuleDecompiler {
         continue;
       }
       if (this.raw !== undefined && this.readsUnknown(e)) {
-        this.addRaw([e]);
+        this.addRaw([...this.unloadSources(e, [], expressions), e]);
         this.forgetWrites(e);
         continue;
       }
@@ -346,24 +382,41 @@ class RuleDecompiler {
         i += this.step(e, expressions[i + 1]);
       } catch (error) {
         if (!(error instanceof Unreadable)) throw error;
-        const sreg = (e as { sreg?: number }).sreg;
-        const sources = this.taken.flatMap((r) => r.sources);
-        const unread = sreg !== undefined ? this.registers.get(sreg) : undefined;
-        if (unread !== undefined && !this.taken.includes(unread)) sources.push(...unread.sources);
-        if (sreg !== undefined) this.registers.delete(sreg);
-        this.addRaw([...sources, e]);
+        this.addRaw([...this.unloadSources(e, this.taken, expressions), e]);
         this.forgetWrites(e);
       }
     }
     this.closeRaw();
-    const leftovers = [...this.registers.values()].flatMap((r) => r.sources);
-    if (leftovers.length > 0) this.statements.push({ json: rawStatement(leftovers) });
+    const leftovers = this.rawSources([...this.registers.values()], expressions);
+    if (leftovers.length > 0) this.push({ json: rawStatement(leftovers) });
     return this.statements.filter((s) => !s.removed).map((s) => s.json);
   }
 
+  /**
+   * The loads behind the registers an expression going raw reads (and those it had already
+   * taken): they go raw with it.
+   */
+  private unloadSources(e: ExprDescriptor, taken: readonly Register[], expressions: readonly ExprDescriptor[]): ExprDescriptor[] {
+    const read = [...taken];
+    for (const reg of sourceRegisters(e)) {
+      const unread = this.registers.get(reg);
+      if (unread !== undefined && !read.includes(unread)) read.push(unread);
+      this.registers.delete(reg);
+    }
+    return this.rawSources(read, expressions);
+  }
+
+  /**
+   * The expressions behind registers listed raw, in the kernel's order. The dependencies
+   * removed for them are listed again: raw loads do not name their protocol.
+   */
+  private rawSources(registers: readonly Register[], expressions: readonly ExprDescriptor[]): ExprDescriptor[] {
+    for (const dependency of registers.flatMap((r) => r.dependencies ?? [])) dependency.removed = false;
+    return [...new Set(registers.flatMap((r) => r.sources))].sort((a, b) => expressions.indexOf(a) - expressions.indexOf(b));
+  }
+
   private readsUnknown(e: ExprDescriptor): boolean {
-    const sreg = (e as { sreg?: number }).sreg;
-    return sreg !== undefined && !this.registers.has(sreg);
+    return sourceRegisters(e).some((reg) => !this.registers.has(reg));
   }
 
   private forgetWrites(e: ExprDescriptor): void {
@@ -377,13 +430,25 @@ class RuleDecompiler {
 
   private closeRaw(): void {
     if (this.raw === undefined) return;
-    this.statements.push({ json: rawStatement(this.raw) });
+    this.push({ json: rawStatement(this.raw) });
     this.raw = undefined;
+  }
+
+  /**
+   * Adds a statement. nft removes a dependency only right before the match that needs it: a
+   * statement of another kind in between keeps it listed (it acts on all packets).
+   */
+  private push(statement: Statement): void {
+    if (!('match' in statement.json)) {
+      this.nfprotoDependency = undefined;
+      this.l4protoDependency = undefined;
+    }
+    this.statements.push(statement);
   }
 
   private set(reg: number, value: Register): void {
     const previous = this.registers.get(reg);
-    if (previous !== undefined && previous.sources.length > 0) this.statements.push({ json: rawStatement(previous.sources) });
+    if (previous !== undefined && previous.sources.length > 0) this.push({ json: rawStatement(this.rawSources([previous], previous.sources)) });
     this.registers.set(reg, value);
   }
 
@@ -417,7 +482,7 @@ class RuleDecompiler {
           return 0;
         }
         if (!info.settable) throw new Unreadable();
-        this.statements.push({ json: { mangle: { key, value: this.value(this.take(d.sreg as number), info.type) } } });
+        this.push({ json: { mangle: { key, value: this.value(this.take(d.sreg as number), info.type) } } });
         return 0;
       }
       case 'rt': {
@@ -446,7 +511,7 @@ class RuleDecompiler {
       case 'hash':
         return this.hash(e, d);
       case 'tproxy':
-        this.statements.push({ json: { tproxy: this.tproxy(d) } });
+        this.push({ json: { tproxy: this.tproxy(d) } });
         return 0;
       case 'fib': {
         const result = [...FIB_RESULTS].find(([, r]) => r.result === d.result);
@@ -487,7 +552,7 @@ class RuleDecompiler {
         if (d.dreg === NFT_REG_VERDICT) {
           const verdict = verdictJson(d.verdict as number, d.chain as string | undefined);
           if (verdict === undefined) throw new Unreadable();
-          this.statements.push({ json: verdict });
+          this.push({ json: verdict });
           return 0;
         }
         if (d.data === undefined || d.dreg === undefined) throw new Unreadable();
@@ -500,38 +565,38 @@ class RuleDecompiler {
         const reg = this.take(d.sreg as number);
         const left = this.left(reg);
         const range = { range: [left.type.format(d.from as Uint8Array, this.context), left.type.format(d.to as Uint8Array, this.context)] } as NftExpression;
-        this.statements.push({ json: { match: { op: d.op === NFT_RANGE_EQ ? '==' : '!=', left: left.json, right: range } } });
+        this.push({ json: { match: { op: d.op === NFT_RANGE_EQ ? '==' : '!=', left: left.json, right: range } } });
         return 0;
       }
       case 'lookup':
-        return this.lookup(d);
+        return this.lookup(e, d);
       case 'dynset':
-        this.statements.push({ json: this.dynset(d) });
+        this.push({ json: this.dynset(d) });
         return 0;
       case 'counter':
-        this.statements.push({ json: { counter: { packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) } } });
+        this.push({ json: { counter: { packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) } } });
         return 0;
       case 'log':
-        this.statements.push({ json: { log: this.log(d) } });
+        this.push({ json: { log: this.log(d) } });
         return 0;
       case 'limit':
-        this.statements.push({ json: { limit: this.limit(d) } });
+        this.push({ json: { limit: this.limit(d) } });
         return 0;
       case 'quota':
-        this.statements.push({ json: { quota: this.quota(d) } });
+        this.push({ json: { quota: this.quota(d) } });
         return 0;
       case 'notrack':
-        this.statements.push({ json: { notrack: null } });
+        this.push({ json: { notrack: null } });
         return 0;
       case 'dup':
-        this.statements.push({ json: { dup: this.dup(d) } });
+        this.push({ json: { dup: this.dup(d) } });
         return 0;
       case 'objref': {
         // A named counter or quota; an object looked up in a map (`counter name ip saddr map
         // @m`) stays raw.
         if (typeof d.name !== 'string' || d.setSreg !== undefined) throw new Unreadable();
-        if (d.type === NFT_OBJECT_COUNTER) this.statements.push({ json: { counter: d.name } });
-        else if (d.type === NFT_OBJECT_QUOTA) this.statements.push({ json: { quota: d.name } });
+        if (d.type === NFT_OBJECT_COUNTER) this.push({ json: { counter: d.name } });
+        else if (d.type === NFT_OBJECT_QUOTA) this.push({ json: { quota: d.name } });
         else throw new Unreadable();
         return 0;
       }
@@ -539,20 +604,20 @@ class RuleDecompiler {
         const flags = (d.flags as number | undefined) ?? 0;
         if (d.count === undefined || (flags & ~NFT_CONNLIMIT_F_INV) !== 0) throw new Unreadable();
         // As nft lists it: `inv` only when set.
-        this.statements.push({ json: { 'ct count': flags === NFT_CONNLIMIT_F_INV ? { val: d.count as number, inv: true } : { val: d.count as number } } });
+        this.push({ json: { 'ct count': flags === NFT_CONNLIMIT_F_INV ? { val: d.count as number, inv: true } : { val: d.count as number } } });
         return 0;
       }
       case 'nat':
-        this.statements.push({ json: this.nat(d) });
+        this.push({ json: this.nat(d) });
         return 0;
       case 'masq':
       case 'redir': {
         const body = this.portNat(d);
-        this.statements.push({ json: d.expr === 'masq' ? { masquerade: body } : { redirect: body } });
+        this.push({ json: d.expr === 'masq' ? { masquerade: body } : { redirect: body } });
         return 0;
       }
       case 'reject':
-        this.statements.push({ json: { reject: this.reject(d) } });
+        this.push({ json: { reject: this.reject(d) } });
         return 0;
     }
     throw new Unreadable();
@@ -582,23 +647,37 @@ class RuleDecompiler {
     if (flags !== 0) throw new Unreadable();
     const field = fieldAt();
     const value = this.value(this.take(d.sreg as number), field.type);
-    this.statements.push({ json: { mangle: { key: { 'tcp option': { name: option.name, field: field.name } }, value } } });
+    this.push({ json: { mangle: { key: { 'tcp option': { name: option.name, field: field.name } }, value } } });
     return 0;
+  }
+
+  /** The protocol of a header as the matches so far establish it, and the match that did. */
+  private payloadProtocol(base: number): { protocol?: PayloadProtocol; dependency?: Statement } {
+    if (base === NFT_PAYLOAD_NETWORK_HEADER) {
+      const protocol = this.nfproto === NFPROTO_IPV4 ? PAYLOAD_PROTOCOLS.get('ip') : this.nfproto === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6') : undefined;
+      return { protocol, dependency: this.context.family === NFPROTO_INET ? this.nfprotoDependency : undefined };
+    }
+    if (base === NFT_PAYLOAD_TRANSPORT_HEADER) {
+      const protocol = [...PAYLOAD_PROTOCOLS.values()].find((p) => p.l4proto !== undefined && p.l4proto === this.l4proto) ?? PAYLOAD_PROTOCOLS.get('th');
+      return { protocol, dependency: protocol?.name !== 'th' ? this.l4protoDependency : undefined };
+    }
+    return {};
+  }
+
+  /** Removes the dependency match of a load that names its protocol. */
+  private consumeDependency(reg: Register, dependency: Statement | undefined): void {
+    if (dependency === undefined) return;
+    dependency.removed = true;
+    (reg.dependencies ??= []).push(dependency);
+    if (dependency === this.nfprotoDependency) this.nfprotoDependency = undefined;
+    if (dependency === this.l4protoDependency) this.l4protoDependency = undefined;
   }
 
   /** Resolves a payload register's field, consuming the dependency that named its protocol. */
   private resolvePayload(reg: Register): void {
     if (reg.payload === undefined || reg.field !== undefined) return;
     const { base, offset, len } = reg.payload;
-    let protocol: PayloadProtocol | undefined;
-    let dependency: Statement | undefined;
-    if (base === NFT_PAYLOAD_NETWORK_HEADER) {
-      protocol = this.nfproto === NFPROTO_IPV4 ? PAYLOAD_PROTOCOLS.get('ip') : this.nfproto === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6') : undefined;
-      dependency = this.context.family === NFPROTO_INET ? this.nfprotoDependency : undefined;
-    } else if (base === NFT_PAYLOAD_TRANSPORT_HEADER) {
-      protocol = [...PAYLOAD_PROTOCOLS.values()].find((p) => p.l4proto !== undefined && p.l4proto === this.l4proto) ?? PAYLOAD_PROTOCOLS.get('th');
-      dependency = protocol?.name !== 'th' ? this.l4protoDependency : undefined;
-    }
+    const { protocol, dependency } = this.payloadProtocol(base);
     const field = protocol?.fields.find((f) => f.offset === offset && (f.length === len || (len < f.length && (f.type.name === 'ipv4_addr' || f.type.name === 'ipv6_addr'))));
     if (protocol === undefined || field === undefined) {
       const baseName = base === NFT_PAYLOAD_LL_HEADER ? 'll' : base === NFT_PAYLOAD_NETWORK_HEADER ? 'nh' : base === NFT_PAYLOAD_TRANSPORT_HEADER ? 'th' : undefined;
@@ -607,11 +686,7 @@ class RuleDecompiler {
       reg.type = integerOfSize(len);
       return;
     }
-    if (dependency !== undefined) {
-      dependency.removed = true;
-      if (dependency === this.nfprotoDependency) this.nfprotoDependency = undefined;
-      if (dependency === this.l4protoDependency) this.l4protoDependency = undefined;
-    }
+    this.consumeDependency(reg, dependency);
     reg.field = { protocol, name: field.name, offset: field.offset, length: field.length };
     reg.type = field.type;
     reg.json = { payload: { protocol: protocol.name, field: field.name } };
@@ -672,9 +747,10 @@ class RuleDecompiler {
     if (op === NFT_CMP_GTE && n?.expr === 'cmp' && n.sreg === d.sreg && n.op === NFT_CMP_LTE && n.data !== undefined && reg.bitwise === undefined) {
       const left = this.left(reg);
       const fmt = (bytes: Uint8Array) => left.type.format(bytes, this.context);
-      this.statements.push({ json: { match: { op: '==', left: left.json, right: { range: [fmt(data), fmt(n.data)] } } } });
+      this.push({ json: { match: { op: '==', left: left.json, right: { range: [fmt(data), fmt(n.data)] } } } });
       return 1;
     }
+    if (op === NFT_CMP_EQ && reg.bitwise === undefined && this.mergedMatches(reg, data)) return 0;
     this.resolvePayload(reg);
     const isAddress = reg.type.name === 'ipv4_addr' || reg.type.name === 'ipv6_addr';
     // nft's byte-aligned prefix: a load shorter than an address field at its start, or, where
@@ -686,7 +762,7 @@ class RuleDecompiler {
       const full = new Uint8Array(fullLength);
       full.set(data.subarray(0, compared));
       const right = { prefix: { addr: reg.type.format(full, this.context), len: compared * 8 } };
-      this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+      this.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
       return 0;
     }
     if (reg.bitwise !== undefined && allBytes(reg.bitwise.xor, 0)) {
@@ -695,13 +771,13 @@ class RuleDecompiler {
       const length = maskPrefixLength(mask);
       if (addressField && length !== undefined && (op === NFT_CMP_EQ || op === NFT_CMP_NEQ)) {
         const right = { prefix: { addr: reg.type.format(data, this.context), len: length } };
-        this.statements.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+        this.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
         return 0;
       }
       if (reg.type.flags !== undefined && allBytes(data, 0) && (op === NFT_CMP_NEQ || op === NFT_CMP_EQ)) {
         const flags = reg.type.format(mask, this.context);
         // Some of the bits set: "in"; none of them: "!" (nft's `ct status & assured == 0`).
-        this.statements.push({ json: { match: { op: op === NFT_CMP_NEQ ? 'in' : '!', left: reg.json!, right: flags } } });
+        this.push({ json: { match: { op: op === NFT_CMP_NEQ ? 'in' : '!', left: reg.json!, right: flags } } });
         return 0;
       }
     }
@@ -715,17 +791,49 @@ class RuleDecompiler {
       statement.dependency = dependency;
       if (dependency.kind === 'l4proto') {
         this.l4proto = dependency.value;
-        this.l4protoDependency = statement;
+        // In inet tables `ip protocol` and `ip6 nexthdr` also say which IP version: only
+        // `meta l4proto` is a pure dependency there.
+        const pure = this.context.family !== NFPROTO_INET || (left.json as { meta?: unknown }).meta !== undefined;
+        this.l4protoDependency = pure ? statement : undefined;
       } else {
         this.nfproto = dependency.value;
         this.nfprotoDependency = statement;
       }
     }
-    this.statements.push(statement);
+    this.push(statement);
     return 0;
   }
 
-  private lookup(d: Record<string, unknown>): number {
+  /**
+   * nft merges equality matches on adjacent header fields into one load and compare (`tcp
+   * sport 1 tcp dport 2`: 4 bytes at th 0) and lists them split again: one match per field.
+   */
+  private mergedMatches(reg: Register, data: Uint8Array): boolean {
+    if (reg.payload === undefined || reg.field !== undefined || data.length !== reg.payload.len) return false;
+    const { protocol, dependency } = this.payloadProtocol(reg.payload.base);
+    // Without a transport protocol nft lists the load as it is (`@th,0,32`).
+    if (protocol === undefined || protocol.name === 'th') return false;
+    const fields: PayloadField[] = [];
+    const start = reg.payload.offset;
+    for (let offset = start; offset < start + data.length; ) {
+      const field = protocol.fields.find((f) => f.offset === offset);
+      if (field === undefined || offset + field.length > start + data.length) return false;
+      fields.push(field);
+      offset += field.length;
+    }
+    if (fields.length < 2) return false;
+    this.consumeDependency(reg, dependency);
+    for (const field of fields) {
+      const left: NftExpression = { payload: { protocol: protocol.name, field: field.name } };
+      const bytes = data.subarray(field.offset - start, field.offset - start + field.length);
+      // The protocol it names still says what a later transport header is.
+      if (this.dependencyOf(left, bytes, NFT_CMP_EQ)?.kind === 'l4proto') this.l4proto = bytes[0];
+      this.push({ json: { match: { op: '==', left, right: field.type.format(bytes, this.context) } } });
+    }
+    return true;
+  }
+
+  private lookup(e: ExprDescriptor, d: Record<string, unknown>): number {
     const name = d.set as string;
     const sreg = d.sreg as number;
     const reg = this.registers.get(sreg);
@@ -746,14 +854,15 @@ class RuleDecompiler {
     }
     const dreg = d.dreg as number | undefined;
     if (dreg === undefined) {
-      this.statements.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
+      this.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
       return 0;
     }
     if (dreg === NFT_REG_VERDICT) {
-      this.statements.push({ json: { vmap: { key: keyJson, data } } });
+      this.push({ json: { vmap: { key: keyJson, data } } });
       return 0;
     }
-    this.set(dreg, { sources: [], kind: 'map', type: dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType, json: { map: { key: keyJson, data } } });
+    const type = dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType;
+    this.set(dreg, { sources: [...keyParts.flatMap((p) => p.sources), e], kind: 'map', type, json: { map: { key: keyJson, data } }, dependencies: keyParts.flatMap((p) => p.dependencies ?? []) });
     return 0;
   }
 
@@ -814,6 +923,7 @@ class RuleDecompiler {
   private hash(e: ExprDescriptor, d: Record<string, unknown>): number {
     if (d.dreg === undefined || d.modulus === undefined) throw new Unreadable();
     const sources: ExprDescriptor[] = [];
+    const dependencies: Statement[] = [];
     let json: NftExpression;
     if (d.type === NFT_HASH_SYM) {
       if (d.sreg !== undefined) throw new Unreadable();
@@ -832,11 +942,12 @@ class RuleDecompiler {
         expr: lefts.length > 1 ? { concat: lefts } : lefts[0]!,
       };
       sources.push(...parts.flatMap((p) => p.sources));
+      dependencies.push(...parts.flatMap((p) => p.dependencies ?? []));
       json = { jhash };
     } else {
       throw new Unreadable();
     }
-    this.set(d.dreg as number, { sources: [...sources, e], kind: 'hash', type: GENERATED_NUMBER, json });
+    this.set(d.dreg as number, { sources: [...sources, e], kind: 'hash', type: GENERATED_NUMBER, json, dependencies });
     return 0;
   }
 
@@ -987,7 +1098,8 @@ class RuleDecompiler {
 
   private reject(d: Record<string, unknown>): NftStatement['reject'] {
     if (d.type === NFT_REJECT_TCP_RST) {
-      if (this.l4proto === 6 && this.l4protoDependency !== undefined) {
+      // nft lists the `meta l4proto tcp` it adds in inet tables.
+      if (this.l4proto === 6 && this.l4protoDependency !== undefined && this.context.family !== NFPROTO_INET) {
         this.l4protoDependency.removed = true;
         this.l4protoDependency = undefined;
       }

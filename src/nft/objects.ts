@@ -4,13 +4,13 @@
  */
 import { ValidationError } from '../netlink/errors.js';
 import { integerInRange, shortString } from '../common/validate.js';
-import { splitTypeId, datatypeById, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
+import { BYTEORDER_HOST_ENDIAN, datatypeById, integerOfSize, splitTypeId, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_OBJECT, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
 import { decodeElements, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
 import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
-import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, type MapData, type SetKey } from './sets.js';
+import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
 
 /** NFPROTO_* by JSON family name. */
@@ -340,12 +340,23 @@ function rawSetJson(set: ParsedSet, elements: readonly ParsedElement[]): { set: 
 
 /** A listed set or map as JSON, with its elements. */
 export function setJson(set: ParsedSet, elements: readonly ParsedElement[], context: ValueContext): { set: NftSet } | { map: NftMap } {
-  const types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
+  let types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
   if (types === undefined) return rawSetJson(set, elements);
-  let dataType: Datatype | 'verdict' | undefined;
-  if (set.dataType !== undefined) {
-    dataType = set.dataType === NFT_DATA_VERDICT ? 'verdict' : datatypeById(set.dataType);
-    if (dataType === undefined) return rawSetJson(set, elements);
+  const userdata = set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex');
+  // A plain integer (a `typeof` set's) has its length and byte order only in the set.
+  const sized = (type: Datatype, length: number | undefined, byteorderKey: number): Datatype =>
+    type.name === 'integer' && length !== undefined ? integerOfSize(length, userdataU32(userdata, byteorderKey) === BYTEORDER_HOST_ENDIAN ? 'host' : 'big') : type;
+  if (types.length === 1) types = [sized(types[0]!, set.keyLen, NFTNL_UDATA_SET_KEYBYTEORDER)];
+  let dataType: Datatype | 'verdict' | 'object' | undefined;
+  let objectType: string | undefined;
+  if (((set.flags ?? 0) & NFT_SET_OBJECT) !== 0) {
+    objectType = [...OBJECT_TYPES].find(([, type]) => type === set.objType)?.[0];
+    if (objectType === undefined) return rawSetJson(set, elements);
+    dataType = 'object';
+  } else if (set.dataType !== undefined) {
+    const type = set.dataType === NFT_DATA_VERDICT ? 'verdict' : datatypeById(set.dataType);
+    if (type === undefined) return rawSetJson(set, elements);
+    dataType = type === 'verdict' ? type : sized(type, set.dataLen, NFTNL_UDATA_SET_DATABYTEORDER);
   }
   const out: Record<string, unknown> = {
     family: familyName(set.family),
@@ -354,14 +365,16 @@ export function setJson(set: ParsedSet, elements: readonly ParsedElement[], cont
     type: types.length > 1 ? types.map((t) => t.name) : types[0]!.name,
     handle: set.handle,
   };
-  if (dataType !== undefined) out.map = dataType === 'verdict' ? 'verdict' : dataType.name;
+  if (dataType !== undefined) out.map = dataType === 'verdict' ? 'verdict' : dataType === 'object' ? objectType : dataType.name;
   const flags = [...LISTED_SET_FLAGS].filter(([, bit]) => ((set.flags ?? 0) & bit) !== 0).map(([name]) => name);
   if (flags.length > 0) out.flags = flags;
-  if (set.timeout !== undefined) out.timeout = Math.round(set.timeout / 1000);
-  if (set.gcInterval !== undefined) out['gc-interval'] = Math.round(set.gcInterval / 1000);
-  if (set.size !== undefined) out.size = set.size;
+  // In whole seconds, cut as nft lists them.
+  if (set.timeout !== undefined) out.timeout = Math.floor(set.timeout / 1000);
+  if (set.gcInterval !== undefined) out['gc-interval'] = Math.floor(set.gcInterval / 1000);
+  // nft sizes a constant set to its elements itself, and does not list that.
+  if (set.size !== undefined && ((set.flags ?? 0) & NFT_SET_CONSTANT) === 0) out.size = set.size;
   if (set.policy === NFT_SET_POL_MEMORY) out.policy = 'memory';
-  const comment = userdataString(set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex'), NFTNL_UDATA_SET_COMMENT);
+  const comment = userdataString(userdata, NFTNL_UDATA_SET_COMMENT);
   if (comment !== undefined) out.comment = comment;
   const elem: NftExpression[] = decodeElements(set, elements, types, dataType, context);
   if (elem.length > 0) out.elem = elem;
