@@ -1,5 +1,5 @@
 /** Routes (`ip route`): add, replace, append, delete, list, flush, get, match, addMany, deleteMany. */
-import { parsePrefix, type FamilyName, type IpPrefix } from '../common/ip.js';
+import { formatPrefix, parsePrefix, type FamilyName } from '../common/ip.js';
 import { interfaceName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
@@ -56,14 +56,6 @@ const TYPE_FILTER: Record<RouteType, number> = {
 
 /** How a route of protocol 0 is listed. */
 const UNSPEC_PROTOCOL = protocolName(0);
-
-/** Whether a listed route's destination is `wanted` (parsed), whatever its spelling. */
-function sameDestination(listed: string | undefined, wanted: IpPrefix | 'default'): boolean {
-  if (listed === undefined) return false;
-  if (wanted === 'default' || listed === 'default') return listed === 'default' && (wanted === 'default' || wanted.length === 0);
-  const held = parsePrefix(listed, 'route.dst');
-  return held.family === wanted.family && held.length === wanted.length && Buffer.compare(Buffer.from(held.bytes), Buffer.from(wanted.bytes)) === 0;
-}
 
 type RouteRequest = keyof typeof ROUTE_REQUESTS;
 const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 'replaceRoute', append: 'appendRoute', delete: 'deleteRoute' };
@@ -126,8 +118,10 @@ export class RouteApi extends RtnlApi {
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
-    const dst = filter.dst === undefined || filter.dst === 'default' ? filter.dst : parsePrefix(filter.dst, 'filter.dst');
-    const families = familiesOf(filter.family).filter((family) => dst === undefined || dst === 'default' || family === (dst.family === 4 ? AF_INET : AF_INET6));
+    const wantedDst = filter.dst === undefined || filter.dst === 'default' ? undefined : parsePrefix(filter.dst, 'filter.dst');
+    // As decodeRoute spells it, so that listed routes compare by a string.
+    const dst = wantedDst === undefined ? filter.dst : wantedDst.length === 0 ? 'default' : formatPrefix(wantedDst.bytes, wantedDst.length);
+    const families = familiesOf(filter.family).filter((family) => wantedDst === undefined || family === (wantedDst.family === 4 ? AF_INET : AF_INET6));
     const connection = this.connection;
     const [names, ifindex] = await Promise.all([
       this.linkNames(),
@@ -148,7 +142,7 @@ export class RouteApi extends RtnlApi {
       }
       for (const message of messages) {
         const route = decodeRoute(message, (index) => names.get(index), display);
-        if (dst !== undefined && !sameDestination(route.dst, dst)) continue;
+        if (dst !== undefined && route.dst !== dst) continue;
         if (dev !== undefined && route.dev !== dev) continue;
         if (protocol === 0 && route.protocol !== UNSPEC_PROTOCOL) continue;
         if (scope !== undefined && scopeCode(route.scope, 'route.scope') !== scope) continue;

@@ -66,6 +66,7 @@ import {
   USER_HZ,
 } from './constants.js';
 import { codeOf, protocolCode, protocolName, reverse, scopeCode, scopeName, type RouteProtocolName, type RouteScope } from './names.js';
+import { decodeRealms, resolveRealms } from './realms.js';
 import type { TableRef, TableResolver } from './tables.js';
 
 export type { RouteProtocolName, RouteScope } from './names.js';
@@ -323,16 +324,6 @@ function onlinkFlag(value: unknown, field: string): number {
   return optionalBoolean(value, field) ? RTNH_F_ONLINK : 0;
 }
 
-/** RTA_FLOW of `realm` and `fromRealm` (IPv4 only), or undefined for neither. */
-function resolveFlow(object: { realm?: unknown; fromRealm?: unknown }, field: string, family: 4 | 6): number | undefined {
-  if (object.realm === undefined && object.fromRealm === undefined) return undefined;
-  const key = object.realm !== undefined ? 'realm' : 'fromRealm';
-  if (family !== 4) throw new ValidationError(`${field}.${key}`, object[key], 'only IPv4 routes have realms');
-  const to = object.realm !== undefined ? integerInRange(object.realm, `${field}.realm`, 1, 0xffff, 'a realm 1..65535') : 0;
-  const from = object.fromRealm !== undefined ? integerInRange(object.fromRealm, `${field}.fromRealm`, 1, 0xffff, 'a realm 1..65535') : 0;
-  return ((from << 16) | to) >>> 0;
-}
-
 function resolveTable(value: unknown, field: string, tables: TableResolver | undefined): number {
   if (tables) return tables.resolve(value, field);
   if (typeof value === 'string') throw new ValidationError(field, value, 'table names need a table resolver');
@@ -385,7 +376,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
         flags: onlinkFlag(nexthop.onlink, `${nf}.onlink`),
       };
       if (nexthop.gateway !== undefined) resolved.gateway = resolveGateway(nexthop.gateway, `${nf}.gateway`, family);
-      const flow = resolveFlow(nexthop, nf, family ?? 4);
+      const flow = resolveRealms(nexthop, nf, family ?? 4, 'routes');
       if (flow !== undefined) resolved.flow = flow;
       if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${nf}.dev`);
       if (resolved.gateway === undefined && resolved.dev === undefined) {
@@ -442,7 +433,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
   }
   if (gateway) resolved.gateway = gateway;
   if (src) resolved.src = src;
-  const flow = resolveFlow(route, field, family);
+  const flow = resolveRealms(route, field, family, 'routes');
   if (flow !== undefined) resolved.flow = flow;
   if (route.dev !== undefined) resolved.dev = interfaceName(route.dev, `${field}.dev`);
   if (route.metric !== undefined) resolved.metric = u32(route.metric, `${field}.metric`);
@@ -622,14 +613,6 @@ function decodeMetrics(attrs: Attributes): RouteMetrics | undefined {
   return Object.keys(metrics).length > 0 ? metrics : undefined;
 }
 
-/** `realm` and `fromRealm` from RTA_FLOW, onto `target`. */
-function decodeFlow(attrs: Attributes, target: { realm?: number; fromRealm?: number }): void {
-  const flow = attrs.u32(RTA_FLOW);
-  if (flow === undefined) return;
-  if ((flow & 0xffff) !== 0) target.realm = flow & 0xffff;
-  if (flow >>> 16 !== 0) target.fromRealm = flow >>> 16;
-}
-
 function decodeNexthops(attrs: Attributes, linkName: (ifindex: number) => string | undefined): Nexthop[] | undefined {
   const payload = attrs.bytes(RTA_MULTIPATH);
   if (!payload) return undefined;
@@ -650,7 +633,7 @@ function decodeNexthops(attrs: Attributes, linkName: (ifindex: number) => string
     if (name !== undefined) nexthop.dev = name;
     nexthop.weight = hops + 1;
     if (flags & RTNH_F_ONLINK) nexthop.onlink = true;
-    decodeFlow(inner, nexthop);
+    decodeRealms(inner.u32(RTA_FLOW), nexthop);
     nexthops.push(nexthop);
     offset += (length + 3) & ~3;
   }
@@ -692,7 +675,7 @@ export function decodeRoute(message: NetlinkMessage, linkName: (ifindex: number)
   }
   const src = attrs.bytes(RTA_PREFSRC);
   if (src) route.src = formatAddress(src);
-  decodeFlow(attrs, route);
+  decodeRealms(attrs.u32(RTA_FLOW), route);
   const table = attrs.u32(RTA_TABLE) ?? headerTable;
   route.table = tableName ? tableName(table) : table;
   const metric = attrs.u32(RTA_PRIORITY);

@@ -328,8 +328,13 @@ export class RuleApi extends RtnlApi {
    * is deleted, with a ValidationError naming both. (`ip rule flush` deletes the wrong one.)
    */
   async flush(filter: Omit<RuleFilter, 'tableNames'> = {}): Promise<number> {
-    const rules = (await this.list({ ...this.ownerScope(filter), tableNames: false })).filter((r) => r.priority !== 0);
-    if (rules.length > 0) this.checkDeletesTakeThemselves(rules, await this.list({ tableNames: false }));
+    const scoped = this.ownerScope(filter);
+    const select = this.matcher(scoped, this.tables());
+    const families = familiesOf(scoped.family);
+    // One dump of every rule: the selected ones, and all that their deletes might take instead.
+    const held = await this.list({ tableNames: false });
+    const rules = held.filter((r) => r.priority !== 0 && families.includes(r.family === 'inet6' ? AF_INET6 : AF_INET) && select(r));
+    if (rules.length > 0) this.checkDeletesTakeThemselves(rules, held);
     const result = await this.deleteMany(rules);
     return result.succeeded;
   }

@@ -52,6 +52,7 @@ import {
   range,
   rangeValue,
 } from './names.js';
+import { decodeRealms, resolveRealms } from './realms.js';
 import type { TableRef, TableResolver } from './tables.js';
 
 /** What a rule does when it matches. */
@@ -237,13 +238,8 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
   if (rule.sport !== undefined) [resolved.sportStart, resolved.sportEnd] = range(rule.sport, `${field}.sport`, 1, 65534, 'a port');
   if (rule.dport !== undefined) [resolved.dportStart, resolved.dportEnd] = range(rule.dport, `${field}.dport`, 1, 65534, 'a port');
   if (table !== undefined) resolved.table = table;
-  if (rule.realm !== undefined || rule.fromRealm !== undefined) {
-    const key = rule.realm !== undefined ? 'realm' : 'fromRealm';
-    if (family !== 4) throw new ValidationError(`${field}.${key}`, rule[key], 'only IPv4 rules have realms');
-    const to = rule.realm !== undefined ? integerInRange(rule.realm, `${field}.realm`, 1, 0xffff, 'a realm 1..65535') : 0;
-    const from = rule.fromRealm !== undefined ? integerInRange(rule.fromRealm, `${field}.fromRealm`, 1, 0xffff, 'a realm 1..65535') : 0;
-    resolved.flow = ((from << 16) | to) >>> 0;
-  }
+  const flow = resolveRealms(rule, field, family, 'rules');
+  if (flow !== undefined) resolved.flow = flow;
   if (rule.goto !== undefined) resolved.goto = u32(rule.goto, `${field}.goto`);
   // The kernel keeps any int (ip takes any): beyond the address length it suppresses nothing.
   if (rule.suppressPrefixLength !== undefined) resolved.suppressPrefixLength = integerInRange(rule.suppressPrefixLength, `${field}.suppressPrefixLength`, 0, 0x7fffffff);
@@ -339,12 +335,7 @@ export function ruleDeleteMatches(request: ResolvedRule, held: ResolvedRule): bo
   if (request.protocol && (held.protocol ?? 0) !== request.protocol) return false;
   if (request.sportStart !== undefined && (held.sportStart !== request.sportStart || held.sportEnd !== request.sportEnd)) return false;
   if (request.dportStart !== undefined && (held.dportStart !== request.dportStart || held.dportEnd !== request.dportEnd)) return false;
-  if (request.from && prefixKey(held.from) !== prefixKey(request.from)) return false;
-  if (request.to && prefixKey(held.to) !== prefixKey(request.to)) return false;
-  if (request.tos && (held.dscp !== undefined || held.tos !== request.tos)) return false;
-  if (request.dscp !== undefined && held.dscp !== request.dscp) return false;
-  if (request.flow !== undefined && (held.flow ?? 0) !== request.flow) return false;
-  return true;
+  return familyCompare(held, request);
 }
 
 /** Message type and flags of each rule request, as `ip rule` sends them (NLM_F_ACK aside). */
@@ -410,9 +401,7 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   if (dport !== undefined) rule.dport = dport;
   const table = attrs.u32(FRA_TABLE) ?? headerTable;
   if (table !== RT_TABLE_UNSPEC) rule.table = tableName ? tableName(table) : table;
-  const flow = attrs.u32(FRA_FLOW);
-  if (flow !== undefined && (flow & 0xffff) !== 0) rule.realm = flow & 0xffff;
-  if (flow !== undefined && flow >>> 16 !== 0) rule.fromRealm = flow >>> 16;
+  decodeRealms(attrs.u32(FRA_FLOW), rule);
   const actionName = ACTION_NAMES.get(action);
   if (actionName) rule.action = actionName;
   const target = attrs.u32(FRA_GOTO);
@@ -512,12 +501,20 @@ export function ruleExactEqual(a: ResolvedRule, b: ResolvedRule): boolean {
  * tos, dscp and realms equal where the candidate sets them.
  */
 export function ruleShadows(existing: ResolvedRule, candidate: ResolvedRule): boolean {
-  if (!ruleExactEqual(existing, candidate)) return false;
-  if (candidate.from && prefixKey(existing.from) !== prefixKey(candidate.from)) return false;
-  if (candidate.to && prefixKey(existing.to) !== prefixKey(candidate.to)) return false;
-  // A rule given FRA_DSCP (dscp_full) never equals a candidate by tos (fib4_rule_compare).
-  if (candidate.tos && (existing.dscp !== undefined || existing.tos !== candidate.tos)) return false;
-  if (candidate.flow !== undefined && (existing.flow ?? 0) !== candidate.flow) return false;
-  if (candidate.dscp !== undefined && (existing.dscp === undefined || existing.dscp !== candidate.dscp)) return false;
+  return ruleExactEqual(existing, candidate) && familyCompare(existing, candidate);
+}
+
+/**
+ * The family's compare() (fib4_rule_compare, fib6_rule_compare), which both the duplicate check
+ * of an add and the lookup of a delete run: the source, destination, tos, dscp and realms of
+ * `held` equal those `given` sets.
+ */
+function familyCompare(held: ResolvedRule, given: ResolvedRule): boolean {
+  if (given.from && prefixKey(held.from) !== prefixKey(given.from)) return false;
+  if (given.to && prefixKey(held.to) !== prefixKey(given.to)) return false;
+  // A rule given FRA_DSCP (dscp_full) never equals a request by tos.
+  if (given.tos && (held.dscp !== undefined || held.tos !== given.tos)) return false;
+  if (given.dscp !== undefined && held.dscp !== given.dscp) return false;
+  if (given.flow !== undefined && (held.flow ?? 0) !== given.flow) return false;
   return true;
 }

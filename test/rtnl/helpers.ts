@@ -95,3 +95,18 @@ export async function oneByOne<T>(items: readonly T[], call: (item: T) => Promis
   }
   return codes;
 }
+
+/** The error text of an `ip` command that fails, or undefined if it succeeds. */
+export function ipFails(ns: TestNetns, ...args: string[]): string | undefined {
+  try {
+    ns.ip(...args);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** What a call rejects with, or undefined if it resolves. */
+export async function rejection(call: () => Promise<unknown>): Promise<unknown> {
+  return call().then(() => undefined, (e: unknown) => e);
+}

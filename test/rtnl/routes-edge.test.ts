@@ -13,7 +13,7 @@
 import t from 'tap';
 import { NetlinkError, ValidationError, type Route } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
-import { freshHandle, ipJsonWithTables, messagesSent, oneByOne, plumb, testTables, withoutEmpty } from './helpers.js';
+import { freshHandle, ipFails, ipJsonWithTables, messagesSent, oneByOne, plumb, rejection, testTables, withoutEmpty } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -25,19 +25,6 @@ function show(ns: TestNetns, family: '-4' | '-6', table: string): Json[] {
     if (/FIB table does not exist/.test(String(error))) return [];
     throw error;
   }
-}
-
-function ipFails(ns: TestNetns, ...args: string[]): string | undefined {
-  try {
-    ns.ip(...args);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-async function rejection(call: () => Promise<unknown>): Promise<unknown> {
-  return call().then(() => undefined, (e: unknown) => e);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 import t from 'tap';
 import { ValidationError, type Rule } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
-import { freshHandle, oneByOne, withoutEmpty } from './helpers.js';
+import { freshHandle, ipFails, oneByOne, rejection, withoutEmpty } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,19 +26,6 @@ function rules(ns: TestNetns, family: 4 | 6 = 4): Json[] {
 /** The rules at one priority, as `ip -j rule` shows them. */
 function at(ns: TestNetns, priority: number, family: 4 | 6 = 4): Json[] {
   return rules(ns, family).filter((r) => r.priority === priority);
-}
-
-function ipFails(ns: TestNetns, ...args: string[]): string | undefined {
-  try {
-    ns.ip(...args);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-async function rejection(call: () => Promise<unknown>): Promise<unknown> {
-  return call().then(() => undefined, (e: unknown) => e);
 }
 
 // ---------------------------------------------------------------------------------------------
