@@ -8,8 +8,8 @@ import { Attributes, align4 } from '../netlink/attributes.js';
 import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
-import { booleanOfSize, integerOfSize, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import { booleanOfSize, integerOfSize, isHostOrderInteger, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
@@ -32,7 +32,7 @@ import type { ElementMessage, SetMessage } from './messages.js';
 import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
-/** What a statement that writes to a named set or map must know of it. */
+/** What a rule that writes to or looks up in a named set or map must know of it. */
 export interface NamedSetInfo {
   readonly key: SetKey;
   /** What a map maps to; undefined for a set. */
@@ -49,11 +49,13 @@ export interface RuleContext extends ValueContext {
   /** Allocates an NFTA_SET_ID for an anonymous set of this transaction. */
   nextSetId(): number;
   /**
-   * The definition of a named set or map of the table that a statement adds to, updates or
-   * deletes from (`add @seen { ip saddr }`). `field` names the reference in errors. Throws when
-   * the definition has to be read from the kernel first.
+   * The definition of a named set or map of the table: one a statement adds to, updates or
+   * deletes from (`add @seen { ip saddr }`, use `update`), or one a match looks a host-order
+   * key up in (`meta mark @marks`, use `lookup`: its interval flag decides the key's byte
+   * order). `field` names the reference in errors. Throws when the definition has to be read
+   * from the kernel first.
    */
-  updatedSet(name: string, field: string): NamedSetInfo;
+  namedSet(name: string, field: string, use: 'update' | 'lookup'): NamedSetInfo;
 }
 
 /**
@@ -106,6 +108,19 @@ function typeWriter(type: Datatype, length: number): ConstantWriter {
   return writer;
 }
 
+/** ConstantWriters of host-order integers in network order (ordered compares), made once: see typeWriter. */
+const NETWORK_WRITERS = new WeakMap<Datatype, ConstantWriter>();
+
+/** The ConstantWriter of a host-order integer type that writes its values in network order. */
+function networkWriter(type: Datatype): ConstantWriter {
+  let writer = NETWORK_WRITERS.get(type);
+  if (writer === undefined) {
+    writer = writerFrom(type.size, (value, context) => networkOrder(type, type.parse(value, '', context)));
+    NETWORK_WRITERS.set(type, writer);
+  }
+  return writer;
+}
+
 /** An anonymous set a rule needs, created in the same transaction just before the rule. */
 export interface AnonymousSet {
   set: SetMessage;
@@ -118,10 +133,11 @@ export interface CompiledRule {
   anonymousSets: AnonymousSet[];
   userdata: Uint8Array | undefined;
   /**
-   * Named sets and maps the rule writes to: it was checked against their definitions, which a
-   * later rule of the same shape cannot assume unchanged.
+   * Named sets and maps whose definitions the rule was compiled against (those it writes to,
+   * and those it looks host-order keys up in), which a later rule of the same shape cannot
+   * assume unchanged.
    */
-  updatedSets: string[];
+  setsConsulted: string[];
 }
 
 /** What a register holds after the left-hand side of a match is loaded. */
@@ -131,6 +147,8 @@ interface Loaded {
   length: number;
   /** For concatenations, the field types. */
   fields?: Datatype[];
+  /** For concatenations, where each field's load ends (an expression index) and its register. */
+  fieldEnds?: { at: number; reg: number }[];
   /** The payload load (to shorten it for byte-aligned prefixes), when the left side is one field. */
   payload?: { descriptor: Extract<ExprDescriptor, { expr: 'payload' }>; fieldLength: number };
   /** The fib lookup, when the left side is one (`exists`/`missing` turn it into a presence test). */
@@ -227,7 +245,7 @@ function nfprotoOf(protocol: PayloadProtocol): number | undefined {
 class RuleCompiler {
   readonly expressions: ExprDescriptor[] = [];
   readonly anonymousSets: AnonymousSet[] = [];
-  readonly updatedSets: string[] = [];
+  readonly setsConsulted: string[] = [];
   /** The network protocol established so far (a dependency or an explicit match). */
   private nfproto: number | undefined;
   /** The transport protocol established so far. */
@@ -397,16 +415,18 @@ class RuleCompiler {
           }
         });
         const fields: Datatype[] = [];
+        const fieldEnds: { at: number; reg: number }[] = [];
         let words = 0;
         body.forEach((part, i) => {
           const reg = i === 0 ? dreg : NFT_REG32_00 + (dreg - NFT_REG_1) * 4 + words;
           const loaded = this.load(part, `${field}.concat[${i}]`, reg, false);
           if (loaded.fields) throw new ValidationError(`${field}.concat[${i}]`, part, 'concatenations do not nest');
           fields.push(loaded.type);
+          fieldEnds.push({ at: this.expressions.length, reg });
           words += Math.ceil(loaded.length / 4);
         });
         const key = setKeyOf(fields);
-        return { type: integerOfSize(key.length), length: key.length, fields };
+        return { type: integerOfSize(key.length), length: key.length, fields, fieldEnds };
       }
     }
     throw new ValidationError(field, expression, 'expected a payload, meta, ct, rt, fib, socket, numgen, jhash, symhash, "tcp option", concat or binary (&, |, ^) expression');
@@ -559,6 +579,7 @@ class RuleCompiler {
     const type = left.type;
     if (typeof right === 'string' && right.startsWith('@')) {
       if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'set lookups take == or !=');
+      this.convertForNamedSet(left, right.slice(1), field);
       this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, set: right.slice(1), flags: op === '!=' ? NFT_LOOKUP_F_INV : 0 });
       return;
     }
@@ -566,7 +587,8 @@ class RuleCompiler {
     if (key === 'set' || (Array.isArray(right) && type.flags === undefined)) {
       if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'set lookups take == or !=');
       const elements = key === 'set' ? (right as Record<string, unknown>).set : right;
-      const setId = this.anonymousSet(left, elements, undefined, key === 'set' ? `${field}.set` : field);
+      const { setId, interval } = this.anonymousSet(left, elements, undefined, key === 'set' ? `${field}.set` : field);
+      if (interval) this.convertToNetworkOrder(left);
       this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, set: '__set%d', setId, flags: op === '!=' ? NFT_LOOKUP_F_INV : 0 });
       return;
     }
@@ -600,6 +622,8 @@ class RuleCompiler {
       // Range bounds stay part of the shape: a template could not check LOW <= HIGH.
       const low = parsed.low;
       const high = parsed.high!;
+      // The bounds are in network order; so must the value be.
+      this.convertToNetworkOrder(left);
       if (op === '==') {
         this.cmp(NFT_CMP_GTE, low);
         this.cmp(NFT_CMP_LTE, high);
@@ -610,7 +634,12 @@ class RuleCompiler {
     }
     if (key !== undefined || Array.isArray(right)) throw new ValidationError(field, right, 'expected a value, a prefix, a range, a set or "@set"');
     if (type.byteorder === 'host' && left.length > 1 && cmpOp !== NFT_CMP_EQ && cmpOp !== NFT_CMP_NEQ) {
-      throw new ValidationError(field, right, `${type.name} values take only == and != here`);
+      // The kernel compares registers as big-endian numbers: nft converts host-order integers.
+      if (!isHostOrderInteger(type) || left.length !== type.size) throw new ValidationError(field, right, `${type.name} values take only == and != here`);
+      this.convertToNetworkOrder(left);
+      const bytes = networkOrder(type, type.parse(right, field, this.context));
+      this.cmp(cmpOp, this.constant(field, bytes, networkWriter(type)));
+      return;
     }
     this.cmp(cmpOp, this.parseConstant(type, right, field));
   }
@@ -649,8 +678,8 @@ class RuleCompiler {
     this.cmp(cmpOp, this.constant(addrField, Uint8Array.from(parsed.low), reencodeMasked(size)));
   }
 
-  /** Declares an anonymous set (or map) holding `elements`; returns its set id. */
-  private anonymousSet(left: Loaded, elements: unknown, data: MapData | undefined, field: string): number {
+  /** Declares an anonymous set (or map) holding `elements`; returns its set id, and whether it holds intervals. */
+  private anonymousSet(left: Loaded, elements: unknown, data: MapData | undefined, field: string): { setId: number; interval: boolean } {
     const list = Array.isArray(elements) ? elements : [elements];
     if (list.length === 0) throw new ValidationError(field, elements, 'expected at least one element');
     const key: SetKey = setKeyOf(left.fields ?? [left.type]);
@@ -665,6 +694,8 @@ class RuleCompiler {
     let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
     if (data) flags |= NFT_SET_MAP;
     if (interval) flags |= NFT_SET_INTERVAL;
+    // The kernel takes a concatenation of intervals only in a set that says so (pipapo).
+    if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
     const set: SetMessage = { table: this.context.table, name, flags, keyType: key.typeId, keyLen: key.length, id, size: list.length, userdata: setUserdata(key, data, undefined) };
     if (data) {
       set.dataType = mapDataType(data);
@@ -673,7 +704,34 @@ class RuleCompiler {
     if (key.fieldLengths.length > 0 && interval) set.fieldLengths = [...key.fieldLengths];
     const encoded = encodeElements(list, key, data, interval, field, this.context);
     this.anonymousSets.push({ set, elements: encoded });
-    return id;
+    return { setId: id, interval };
+  }
+
+  /**
+   * Converts the host-order integers among the loaded fields to network order, as nft does
+   * before a range compare or an interval set lookup: a `byteorder` right after each one's load.
+   */
+  private convertToNetworkOrder(left: Loaded): void {
+    const ends = left.fieldEnds ?? [{ at: this.expressions.length, reg: NFT_REG_1 }];
+    const types = left.fields ?? [left.type];
+    // From the last field back, so that the earlier insertion points stay where they are.
+    for (let i = types.length - 1; i >= 0; i--) {
+      const type = types[i]!;
+      if (!isHostOrderInteger(type)) continue;
+      const { at, reg } = ends[i]!;
+      this.expressions.splice(at, 0, { expr: 'byteorder', sreg: reg, dreg: reg, op: NFT_BYTEORDER_HTON, len: type.size, size: type.size });
+    }
+  }
+
+  /**
+   * Before a lookup in the named set or map `name`: a key with host-order integers is converted
+   * if the set holds intervals, so that the set's definition must be known.
+   */
+  private convertForNamedSet(left: Loaded, name: string, field: string): void {
+    if (!(left.fields ?? [left.type]).some(isHostOrderInteger)) return;
+    const set = this.context.namedSet(name, field, 'lookup');
+    this.setsConsulted.push(name);
+    if ((set.flags & NFT_SET_INTERVAL) !== 0) this.convertToNetworkOrder(left);
   }
 
   /**
@@ -726,13 +784,13 @@ class RuleCompiler {
     const reference = object[kind];
     if (typeof reference !== 'string' || !reference.startsWith('@')) throw new ValidationError(referenceField, reference, `expected "@NAME" of a named ${kind}`);
     const name = shortString(reference.slice(1), referenceField, 255);
-    const set = this.context.updatedSet(name, referenceField);
+    const set = this.context.namedSet(name, referenceField, 'update');
     if (kind === 'set' && set.data !== undefined) throw new ValidationError(referenceField, reference, `${name} is a map: write to it with {"map": {"op", "elem", "data", "map"}}`);
     if (kind === 'map' && set.data === undefined) throw new ValidationError(referenceField, reference, `${name} is a set: write to it with {"set": {"op", "elem", "set"}}`);
     if (set.data?.verdict) throw new ValidationError(referenceField, reference, 'the kernel does not write to verdict maps from the packet path');
     if ((set.flags & NFT_SET_CONSTANT) !== 0) throw new ValidationError(referenceField, reference, `${name} is constant: the kernel refuses to change it (EBUSY)`);
     if ((set.flags & NFT_SET_INTERVAL) !== 0) throw new ValidationError(referenceField, reference, `${name} has the interval flag: the kernel cannot write to interval sets from the packet path`);
-    this.updatedSets.push(name);
+    this.setsConsulted.push(name);
 
     let element = object.elem;
     let elementField = `${field}.elem`;
@@ -774,12 +832,14 @@ class RuleCompiler {
   /** A lookup in a named map (`"@m"`) or an anonymous one (`{"set": [[k, v], ...]}`). */
   private lookupMap(left: Loaded, mapData: unknown, data: MapData, field: string, dreg: number): void {
     if (typeof mapData === 'string' && mapData.startsWith('@')) {
+      this.convertForNamedSet(left, mapData.slice(1), field);
       this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: mapData.slice(1), flags: 0 });
       return;
     }
     const elements = singleKey(mapData) === 'set' ? (mapData as Record<string, unknown>).set : mapData;
     if (!Array.isArray(elements)) throw new ValidationError(field, mapData, 'expected "@map" or {"set": [[KEY, VALUE], ...]}');
-    const setId = this.anonymousSet(left, elements, data, singleKey(mapData) === 'set' ? `${field}.set` : field);
+    const { setId, interval } = this.anonymousSet(left, elements, data, singleKey(mapData) === 'set' ? `${field}.set` : field);
+    if (interval) this.convertToNetworkOrder(left);
     this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: '__map%d', setId, flags: 0 });
   }
 
@@ -1108,8 +1168,8 @@ class RuleCompiler {
         // which must become dynamic as for a set statement routemark reads.
         const set = new Attributes(data, 0, data.length).string(NFTA_DYNSET_SET_NAME);
         if (set !== undefined) {
-          this.context.updatedSet(set, `${field}[${i}].data`);
-          this.updatedSets.push(set);
+          this.context.namedSet(set, `${field}[${i}].data`, 'update');
+          this.setsConsulted.push(set);
         }
         data = withoutZeroTimeout(data);
       }
@@ -1186,7 +1246,7 @@ export function compileRule(rule: { expr?: unknown; comment?: unknown }, context
   const statements = rule.expr;
   for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);
   const userdata = rule.comment === undefined ? undefined : commentUserdata(NFTNL_UDATA_RULE_COMMENT, rule.comment as string, `${path}.comment`);
-  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata, updatedSets: compiler.updatedSets };
+  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata, setsConsulted: compiler.setsConsulted };
 }
 
 /**

@@ -76,6 +76,21 @@ export function readUint(bytes: Uint8Array, byteorder: 'big' | 'host'): number {
   return value;
 }
 
+/**
+ * Whether values of `type` are host-order integers. nft converts them to network order
+ * (a `byteorder` expression) wherever they are compared by size: ranges, `<` and `>`, and keys of
+ * interval sets, whose elements it stores in network order. Interface names are strings (host
+ * order only in name): they compare from their first byte, as addresses do.
+ */
+export function isHostOrderInteger(type: Datatype): boolean {
+  return type.byteorder === 'host' && type.size > 1 && type.name !== 'ifname';
+}
+
+/** `bytes` of `type` in network order: host-order integers byte-swapped on this host. */
+export function networkOrder(type: Datatype, bytes: Uint8Array): Uint8Array {
+  return isHostOrderInteger(type) && HOST_IS_LITTLE_ENDIAN ? Uint8Array.from(bytes).reverse() : bytes;
+}
+
 /** An integer from a JSON number or a decimal/hex string. */
 function integerValue(value: unknown, field: string, max: number, what: string): number {
   let number: number | undefined;

@@ -5,8 +5,8 @@
  * ranges, anonymous sets inlined. Whatever it cannot read comes back as a `raw` statement
  * holding the expressions as the kernel sent them, never dropped.
  */
-import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
-import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, readUint, type Datatype, type ValueContext } from './datatypes.js';
+import { MessageWriter } from '../netlink/attributes.js';
+import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, isHostOrderInteger, networkOrder, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { writeAttributes } from './expr/spec.js';
@@ -205,22 +205,16 @@ export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array
     const wildcard = end > 0 && allBytes(low.subarray(end), 0) && bytesEqual(low.subarray(0, end), high.subarray(0, end)) && allBytes(high.subarray(end), 0xff);
     if (wildcard) return type.format(low.subarray(0, end), context);
   }
-  if (type.name === 'ipv4_addr' || type.name === 'ipv6_addr') {
-    const hostBits = low.map((b, i) => b ^ high[i]!);
+  // The types nft lists aligned intervals of as prefixes (DTYPE_F_PREFIX): marks as values.
+  if (type.name === 'ipv4_addr' || type.name === 'ipv6_addr' || type.name === 'mark') {
+    const [first, last] = [networkOrder(type, low), networkOrder(type, high)];
+    const hostBits = first.map((b, i) => b ^ last[i]!);
     const length = maskPrefixLength(hostBits.map((b) => ~b & 0xff));
-    if (length !== undefined && low.every((b, i) => (b & hostBits[i]!) === 0)) {
+    if (length !== undefined && first.every((b, i) => (b & hostBits[i]!) === 0)) {
       return { prefix: { addr: type.format(low, context), len: length } };
     }
   }
   return { range: [type.format(low, context), type.format(high, context)] };
-}
-
-/**
- * Whether set keys of `type` are host-order integers. Interface names are strings (nft's
- * ifname is host order only in name): they compare from their first byte, as addresses do.
- */
-function hostOrderInteger(type: Datatype): boolean {
-  return type.byteorder === 'host' && type.size > 1 && type.name !== 'ifname';
 }
 
 /**
@@ -233,7 +227,7 @@ function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[], in
     const size = types.length > 1 ? fieldSize(type) : a.length;
     const x = a.subarray(offset, offset + type.size);
     const y = b.subarray(offset, offset + type.size);
-    const order = hostOrderInteger(type) && !interval ? -1 : 1;
+    const order = isHostOrderInteger(type) && !interval ? -1 : 1;
     const n = x.length;
     for (let i = 0; i < n; i++) {
       const j = order === 1 ? i : n - 1 - i;
@@ -306,7 +300,8 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
     const value = valueOf(e);
     return value === undefined && dataType === undefined ? keyJson : [keyJson, value ?? null] as NftExpression;
   };
-  const hostOrder = (bytes: Uint8Array, type: Datatype): Uint8Array => (interval && hostOrderInteger(type) && HOST_IS_LITTLE_ENDIAN ? Uint8Array.from(bytes).reverse() : bytes);
+  // Interval keys are stored in network order; swapping them back is the same swap.
+  const hostOrder = (bytes: Uint8Array, type: Datatype): Uint8Array => (interval ? networkOrder(type, bytes) : bytes);
   const format = (low: Uint8Array, high: Uint8Array): NftExpression => {
     const lows = splitFields(low, keyTypes);
     const highs = splitFields(high, keyTypes);
@@ -527,7 +522,9 @@ class RuleDecompiler {
       }
       case 'byteorder': {
         const reg = this.registers.get(d.sreg as number);
-        if (reg === undefined || d.dreg !== d.sreg || reg.converted || reg.bitwise !== undefined) throw new Unreadable();
+        // nft masks a host-order integer before converting it for an ordered compare (`meta mark
+        // & 0xff00 0x100-0x200`); a stored value is converted as loaded (see value()).
+        if (reg === undefined || d.dreg !== d.sreg || reg.converted || (reg.bitwise !== undefined && !isHostOrderInteger(reg.type))) throw new Unreadable();
         if (reg.kind !== 'rt' && reg.kind !== 'meta' && reg.kind !== 'ct' && reg.kind !== 'exthdr' && reg.kind !== 'payload') throw new Unreadable();
         this.resolvePayload(reg);
         const size = reg.type.size;
@@ -563,8 +560,10 @@ class RuleDecompiler {
         return this.cmp(d, next);
       case 'range': {
         const reg = this.take(d.sreg as number);
-        const left = this.left(reg);
-        const range = { range: [left.type.format(d.from as Uint8Array, this.context), left.type.format(d.to as Uint8Array, this.context)] } as NftExpression;
+        if (reg.converted && (d.to as Uint8Array).length !== (d.from as Uint8Array).length) throw new Unreadable();
+        const { left, format } = reg.converted ? this.convertedLeft(reg, d.from as Uint8Array) : { left: this.left(reg), format: undefined };
+        const fmt = format ?? ((bytes: Uint8Array) => left.type.format(bytes, this.context));
+        const range = { range: [fmt(d.from as Uint8Array), fmt(d.to as Uint8Array)] } as NftExpression;
         this.push({ json: { match: { op: d.op === NFT_RANGE_EQ ? '==' : '!=', left: left.json, right: range } } });
         return 0;
       }
@@ -701,6 +700,19 @@ class RuleDecompiler {
     return { json: this.binopJson(reg.json, reg.type, reg.bitwise.mask, reg.bitwise.xor), type: reg.type };
   }
 
+  /**
+   * The left-hand side of an ordered compare of a host-order integer that nft converted to
+   * network order, and how to format the compared constants (as long as the value, in network
+   * order).
+   */
+  private convertedLeft(reg: Register, data: Uint8Array): { left: { json: NftExpression; type: Datatype }; format: (bytes: Uint8Array) => NftExpression } {
+    const left = this.left(reg, true);
+    const type = left.type;
+    if (!isHostOrderInteger(type) || data.length !== type.size) throw new Unreadable();
+    // Swapping network order back is the same byte swap.
+    return { left, format: (bytes) => type.format(networkOrder(type, bytes), this.context) };
+  }
+
   /** `X & m`, `X | v`, `X ^ v` or `(X & (m|v)) | v`, as nft prints a bitwise expression. */
   private binopJson(json: NftExpression, type: Datatype, mask: Uint8Array, xor: Uint8Array): NftExpression {
     const fmt = (bytes: Uint8Array) => type.format(bytes, this.context);
@@ -718,6 +730,7 @@ class RuleDecompiler {
       return type.format(reg.data!, this.context);
     }
     if (reg.kind === 'map') return reg.json!;
+    if (reg.converted && reg.bitwise !== undefined) throw new Unreadable();
     const left = this.left(reg, true);
     // What the compiler accepts, and nothing else: a value as long as the key (nft also sets
     // a 2-byte ct zone from a 4-byte numgen; that stays raw).
@@ -739,11 +752,22 @@ class RuleDecompiler {
 
   private cmp(d: Record<string, unknown>, next: ExprDescriptor | undefined): number {
     const reg = this.take(d.sreg as number);
-    if (reg.converted) throw new Unreadable();
     const data = d.data as Uint8Array;
     const op = d.op as number;
     // cmp >= low followed by cmp <= high on the same register: a range.
     const n = next as { expr: string; sreg?: number; op?: number; data?: Uint8Array } | undefined;
+    if (reg.converted) {
+      const isRange = op === NFT_CMP_GTE && n?.expr === 'cmp' && n.sreg === d.sreg && n.op === NFT_CMP_LTE && n.data !== undefined;
+      if (!isRange && (op === NFT_CMP_EQ || op === NFT_CMP_NEQ || !OPS.has(op))) throw new Unreadable();
+      const { left, format } = this.convertedLeft(reg, data);
+      if (isRange) {
+        if (n.data!.length !== data.length) throw new Unreadable();
+        this.push({ json: { match: { op: '==', left: left.json, right: { range: [format(data), format(n.data!)] } } } });
+        return 1;
+      }
+      this.push({ json: { match: { op: OPS.get(op)!, left: left.json, right: format(data) } } });
+      return 0;
+    }
     if (op === NFT_CMP_GTE && n?.expr === 'cmp' && n.sreg === d.sreg && n.op === NFT_CMP_LTE && n.data !== undefined && reg.bitwise === undefined) {
       const left = this.left(reg);
       const fmt = (bytes: Uint8Array) => left.type.format(bytes, this.context);
@@ -842,7 +866,13 @@ class RuleDecompiler {
     this.taken.push(reg);
     const found = this.context.setElements(name);
     const keyParts = this.keyParts(reg, sreg, found?.set.keyLen).parts;
-    const lefts = keyParts.map((p) => this.left(p));
+    // nft converts host-order integers to network order for interval sets, and only for them.
+    const interval = ((found?.set.flags ?? 0) & NFT_SET_INTERVAL) !== 0;
+    const lefts = keyParts.map((p) => {
+      const left = this.left(p, true);
+      if ((p.converted ?? false) !== (interval && isHostOrderInteger(left.type))) throw new Unreadable();
+      return left;
+    });
     const keyJson: NftExpression = lefts.length > 1 ? { concat: lefts.map((l) => l.json) } : lefts[0]!.json;
     const keyTypes = lefts.map((l) => l.type);
     let data: NftExpression = `@${name}`;

@@ -243,7 +243,8 @@ const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
 /**
  * Elements in the kernel's layout. Interval sets of one field get a start element per
  * interval and an end element (flag NFT_SET_ELEM_INTERVAL_END) just past it; concatenated
- * interval sets carry each interval's end in NFTA_SET_ELEM_KEY_END.
+ * interval sets carry each interval's end in NFTA_SET_ELEM_KEY_END. Interval keys are in
+ * network order, host-order integers too (see parseIntervalValue).
  */
 export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ElementMessage[] {
   const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context));
@@ -275,11 +276,10 @@ export function encodeElements(values: readonly unknown[], key: SetKey, data: Ma
       throw new ValidationError(`${field}[${next.i}]`, values[next.i], `overlaps ${field}[${i}]`);
     }
     out.push(messageOf(element, low));
+    // Every interval gets its end, even where the next one starts: nft sends them so, and
+    // without it the kernel (6.x rbtree overlap check) refuses the next start with EEXIST.
     const end = incrementBytes(high);
-    // The next interval starting right here already bounds this one.
-    if (end !== undefined && !(next !== undefined && compareBytes(next.low, end) === 0)) {
-      out.push({ key: end, flags: NFT_SET_ELEM_INTERVAL_END });
-    }
+    if (end !== undefined) out.push({ key: end, flags: NFT_SET_ELEM_INTERVAL_END });
   }
   return out;
 }

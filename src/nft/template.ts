@@ -198,9 +198,10 @@ export class RuleTemplates {
         if (field.startsWith(exprPath)) constants.push({ path: field.slice(exprPath.length), bytes, write });
       },
     });
-    // A rule that writes to named sets was checked against their definitions, which may differ
+    // A rule compiled against named sets' definitions (one that writes to them, or looks
+    // host-order keys up in them), which may differ
     // for the next rule of its shape (another transaction, the set replaced): compiled each time.
-    if (compiled.anonymousSets.length === 0 && compiled.updatedSets.length === 0) this.remember(cacheKey, context.family, statements, compiled, constants);
+    if (compiled.anonymousSets.length === 0 && compiled.setsConsulted.length === 0) this.remember(cacheKey, context.family, statements, compiled, constants);
     return { compiled };
   }
 

@@ -247,11 +247,11 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   const definedSets = new Map<string, DefinedSet>();
   let nextSetId = 1;
   const newSetId = () => nextSetId++;
-  const rules = new RuleWriter(batch, options, context, newSetId, (ref, command, field) => {
+  const rules = new RuleWriter(batch, options, context, newSetId, (ref, command, field, use) => {
     const key = `${ref.family}|${ref.table}|${ref.name}`;
     const defined = definedSets.get(key);
     if (defined !== undefined) {
-      markDynamic(batch, defined);
+      if (use === 'update') markDynamic(batch, defined);
       return defined;
     }
     const known = context.knownSets.get(key);
@@ -486,7 +486,7 @@ class RuleWriter {
     private readonly options: TransactionOptions,
     private readonly context: TransactionContext,
     private readonly newSetId: () => number,
-    private readonly setDefinition: (ref: SetRef, command: Command, field: string) => NamedSetInfo,
+    private readonly setDefinition: (ref: SetRef, command: Command, field: string, use: 'update' | 'lookup') => NamedSetInfo,
   ) {}
 
   /** Ends the current run: its last rule is echoed too. */
@@ -524,7 +524,7 @@ class RuleWriter {
       table,
       interfaces: this.context.interfaces,
       nextSetId: this.newSetId,
-      updatedSet: (name, field) => this.setDefinition({ family, table, name }, this.command!, field),
+      namedSet: (name, field, use) => this.setDefinition({ family, table, name }, this.command!, field, use),
     };
     return this.ruleContext;
   }

@@ -3,7 +3,7 @@
  * of what they are compared with, into register bytes (low and high ends for intervals).
  */
 import { ValidationError } from '../netlink/errors.js';
-import type { Datatype, ValueContext } from './datatypes.js';
+import { networkOrder, type Datatype, type ValueContext } from './datatypes.js';
 
 /** A constant or an interval [low, high] (inclusive), as register bytes. */
 export interface ParsedValue {
@@ -92,7 +92,8 @@ export function decrementBytes(bytes: Uint8Array): Uint8Array {
 export function parsePrefixValue(prefix: unknown, type: Datatype, field: string, context: ValueContext): ParsedValue {
   const object = asObject(prefix);
   if (object === undefined) throw new ValidationError(field, prefix, 'expected {"addr": ADDRESS, "len": NUMBER}');
-  const address = type.parse(object.addr, `${field}.addr`, context);
+  // A host-order integer's prefix is of its value, as nft lists an aligned interval of marks.
+  const address = networkOrder(type, type.parse(object.addr, `${field}.addr`, context));
   const bits = address.length * 8;
   const length = object.len;
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > bits) {
@@ -106,7 +107,9 @@ export function parsePrefixValue(prefix: unknown, type: Datatype, field: string,
 
 /**
  * Parses a value that may be an interval: a constant, `{"prefix": ...}`, `{"range": [a, b]}`,
- * or an address string with a `/len` suffix.
+ * or an address string with a `/len` suffix. The bytes are in network order, host-order
+ * integers (marks, user ids) too: the kernel compares intervals as big-endian numbers, and nft
+ * converts the compared register (see isHostOrderInteger).
  */
 export function parseIntervalValue(value: unknown, type: Datatype, field: string, context: ValueContext): ParsedValue {
   const key = singleKey(value);
@@ -114,11 +117,8 @@ export function parseIntervalValue(value: unknown, type: Datatype, field: string
   if (key === 'range') {
     const range = (value as Record<string, unknown>).range;
     if (!Array.isArray(range) || range.length !== 2) throw new ValidationError(`${field}.range`, range, 'expected [LOW, HIGH]');
-    const low = type.parse(range[0], `${field}.range[0]`, context);
-    const high = type.parse(range[1], `${field}.range[1]`, context);
-    if (type.byteorder === 'host' && low.length > 1) {
-      throw new ValidationError(`${field}.range`, range, `ranges of ${type.name} values are not supported`);
-    }
+    const low = networkOrder(type, type.parse(range[0], `${field}.range[0]`, context));
+    const high = networkOrder(type, type.parse(range[1], `${field}.range[1]`, context));
     if (compareBytes(low, high) > 0) throw new ValidationError(`${field}.range`, range, 'expected LOW <= HIGH');
     return { low, high };
   }
@@ -127,7 +127,7 @@ export function parseIntervalValue(value: unknown, type: Datatype, field: string
     const length = value.slice(slash + 1);
     return parsePrefixValue({ addr: value.slice(0, slash), len: /^\d+$/.test(length) ? Number(length) : length }, type, field, context);
   }
-  return { low: type.parse(value, field, context) };
+  return { low: networkOrder(type, type.parse(value, field, context)) };
 }
 
 /** Refuses any key of `object` not in `keys`, naming it under `field`. */

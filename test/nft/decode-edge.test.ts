@@ -288,10 +288,18 @@ async function rawRoundTrip(t: Test, prefix: string, objects: string, rule: stri
   t.same(await kernelRules(b, 't'), kernel, 'the kernel holds the same expressions');
 }
 
-// The control: a rule routemark lists raw in full (the lookup of a host-order key in an interval
-// map goes through a byteorder expression) round-trips.
-t.test('raw round trip of a mark map lookup (control)', async (t) => {
-  await rawRoundTrip(t, 'rmn', ' map m { type mark : mark; flags interval; elements = { 1-5 : 2 } }', 'meta mark set meta mark map @m');
+// The control: a rule with a raw statement (ipsec) before a map lookup round-trips.
+t.test('raw round trip of a rule with a map lookup (control)', async (t) => {
+  await rawRoundTrip(t, 'rmn', ' map m { type ipv4_addr : mark; elements = { 192.0.2.1 : 2 } }', 'ipsec in reqid 1 meta mark set ip saddr map @m');
+});
+
+// The lookup of a host-order key in an interval map goes through a byteorder expression (nft
+// converts the mark to network order, as it stores the map's keys): listed as nft lists it.
+t.test('a mark looked up in an interval map', async (t) => {
+  await listsAsNft(t, 'rmn2', {
+    'meta mark set meta mark map @m': { family: 'ip', objects: ' map m { type mark : mark; flags interval; elements = { 1-5 : 2, 0x10/28 : 3 } }', rule: 'meta mark set meta mark map @m' },
+    'meta mark set meta mark & 0xff00 map @m': { family: 'ip', objects: ' map m { type mark : mark; flags interval; elements = { 0x100-0x2ff : 2 } }', rule: 'meta mark set meta mark & 0xff00 map @m' },
+  });
 });
 
 // `dnat to tcp dport map @m`: the lookup that feeds the nat keeps no sources (lookup() sets

@@ -177,8 +177,8 @@ t.test('every golden fixture as routemark compiles it: TypeScript bytes == libnf
       const [key, body] = Object.entries(o)[0]!;
       return [body.name as string, parseSet(body, key, key === 'map')];
     }));
-    const updatedSet = (name: string) => namedSets.get(name) ?? assert.fail(`${fixture.name}: no set ${name}`);
-    const context: RuleContext = { family, table: fixture.table.name, interfaces, nextSetId: () => ++setId, updatedSet };
+    const namedSet = (name: string) => namedSets.get(name) ?? assert.fail(`${fixture.name}: no set ${name}`);
+    const context: RuleContext = { family, table: fixture.table.name, interfaces, nextSetId: () => ++setId, namedSet };
     const compiled = compileRule(fixture.rule, context, 'rule');
     const rule = { table: fixture.table.name, chain: 'c', expr: compiled.expressions, userdata: compiled.userdata };
     const messages: [string, Kind, object][] = [[`rule`, 'rule', rule]];
