@@ -193,6 +193,11 @@ const FORMS = [
   ['vmap-named', 'ip', FILTER_IN, 'tcp dport vmap @verdicts', 'map verdicts { type inet_service : verdict; elements = { 22 : accept, 23 : drop } }'],
   ['counter', 'ip', FILTER_IN, 'counter'],
   ['counter-values', 'ip', FILTER_IN, 'counter packets 10 bytes 2000 accept'],
+  // Object maps: the named counter or quota a key maps to (one rule counting per source, per uplink).
+  ['counter-map-named', 'ip', FILTER_IN, 'counter name ip saddr map @m', 'counter c1 { }\n  counter c2 { }\n  map m { type ipv4_addr : counter; elements = { 192.0.2.1 : "c1", 192.0.2.2 : "c2" } }'],
+  ['counter-map-anonymous-mark', 'ip', POSTROUTING_MANGLE, 'counter name meta mark map { 0x1 : "up1", 0x2 : "up2" }', 'counter up1 { }\n  counter up2 { }'],
+  ['counter-map-mark-interval', 'ip', POSTROUTING_MANGLE, 'counter name meta mark map @uplinks', 'counter up1 { }\n  map uplinks { type mark : counter; flags interval; elements = { 0x100-0x1fe : "up1" } }'],
+  ['quota-map-interval', 'ip', FILTER_IN, 'quota name ip saddr map @q drop', 'quota q1 { over 100 mbytes }\n  map q { type ipv4_addr : quota; flags interval; elements = { 10.0.0.0/8 : "q1" } }'],
   ['comment', 'ip', FILTER_IN, 'tcp dport 22 accept comment "ssh in"'],
   ['log-prefix', 'ip', FILTER_IN, 'log prefix "routemark: " accept'],
   ['log-level', 'ip', FILTER_IN, 'log prefix "x " level info'],

@@ -239,6 +239,7 @@ bool BuildElements(Napi::Env env, nlmsghdr* nlh, const Napi::Object& desc) {
       if (Get(item, "flags", &field)) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, ToU32(field));
       if (Get(item, "timeout", &field)) nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ToU64(field));
       if (Get(item, "userdata", &field) && ToBytes(field, &bytes)) nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, bytes.data(), bytes.size());
+      if (Get(item, "objref", &field)) nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, ToStr(field).c_str());
       nftnl_set_elem_add(set.get(), e);
     }
   }

@@ -202,9 +202,11 @@ export function formatStatement(statement: NftStatement): string {
   if (s.mangle) return `${formatExpression(s.mangle.key)} set ${formatExpression(s.mangle.value)}`;
   if ('counter' in s) {
     if (typeof s.counter === 'string') return `counter name ${JSON.stringify(s.counter)}`;
+    if (typeof s.counter === 'object' && s.counter?.map !== undefined) return `counter name ${formatExpression(s.counter.map.key)} map ${formatExpression(s.counter.map.data)}`;
     return s.counter ? `counter packets ${s.counter.packets ?? 0} bytes ${s.counter.bytes ?? 0}` : 'counter';
   }
   if (typeof s.quota === 'string') return `quota name ${JSON.stringify(s.quota)}`;
+  if (typeof s.quota === 'object' && s.quota.map !== undefined) return `quota name ${formatExpression(s.quota.map.key)} map ${formatExpression(s.quota.map.data)}`;
   if (s['ct count']) return `ct count ${s['ct count'].inv ? 'over ' : ''}${s['ct count'].val}`;
   if (s.dup) return `dup to ${formatExpression(s.dup.addr)}${s.dup.dev !== undefined ? ` device ${JSON.stringify(s.dup.dev)}` : ''}`;
   if (s.set) return `${s.set.op} ${s.set.set} { ${formatElementKey(s.set.elem)} }`;

@@ -29,7 +29,7 @@ import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
-import { commentUserdata, encodeElements, mapDataType, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
+import { commentUserdata, encodeElements, mapAttributes, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** What a rule that writes to or looks up in a named set or map must know of it. */
@@ -690,17 +690,18 @@ class RuleCompiler {
       return k === 'prefix' || k === 'range' || (typeof value === 'string' && value.includes('/'));
     });
     const id = this.context.nextSetId();
-    const name = data ? '__map%d' : '__set%d';
-    let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
-    if (data) flags |= NFT_SET_MAP;
+    const name = data?.object !== undefined ? '__objmap%d' : data ? '__map%d' : '__set%d';
+    const map = data ? mapAttributes(data) : undefined;
+    let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (map?.flags ?? 0);
     if (interval) flags |= NFT_SET_INTERVAL;
     // The kernel takes a concatenation of intervals only in a set that says so (pipapo).
     if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
     const set: SetMessage = { table: this.context.table, name, flags, keyType: key.typeId, keyLen: key.length, id, size: list.length, userdata: setUserdata(key, data, undefined) };
-    if (data) {
-      set.dataType = mapDataType(data);
-      set.dataLen = data.length;
+    if (map?.dataType !== undefined) {
+      set.dataType = map.dataType;
+      set.dataLen = map.dataLen!;
     }
+    if (map?.objType !== undefined) set.objType = map.objType;
     if (key.fieldLengths.length > 0 && interval) set.fieldLengths = [...key.fieldLengths];
     const encoded = encodeElements(list, key, data, interval, field, this.context);
     this.anonymousSets.push({ set, elements: encoded });
@@ -831,16 +832,37 @@ class RuleCompiler {
 
   /** A lookup in a named map (`"@m"`) or an anonymous one (`{"set": [[k, v], ...]}`). */
   private lookupMap(left: Loaded, mapData: unknown, data: MapData, field: string, dreg: number): void {
+    const map = this.mapOf(left, mapData, data, field);
+    this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, ...map, flags: 0 });
+  }
+
+  /**
+   * The map a key loaded into NFT_REG_1 is looked up in: a named one, or an anonymous one
+   * declared here; the key converted as the map's keys are stored.
+   */
+  private mapOf(left: Loaded, mapData: unknown, data: MapData, field: string): { set: string; setId?: number } {
     if (typeof mapData === 'string' && mapData.startsWith('@')) {
       this.convertForNamedSet(left, mapData.slice(1), field);
-      this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: mapData.slice(1), flags: 0 });
-      return;
+      return { set: mapData.slice(1) };
     }
     const elements = singleKey(mapData) === 'set' ? (mapData as Record<string, unknown>).set : mapData;
     if (!Array.isArray(elements)) throw new ValidationError(field, mapData, 'expected "@map" or {"set": [[KEY, VALUE], ...]}');
     const { setId, interval } = this.anonymousSet(left, elements, data, singleKey(mapData) === 'set' ? `${field}.set` : field);
     if (interval) this.convertToNetworkOrder(left);
-    this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, dreg, set: '__map%d', setId, flags: 0 });
+    return { set: data.object !== undefined ? '__objmap%d' : '__map%d', setId };
+  }
+
+  /**
+   * `counter name ip saddr map @m`, `quota name meta mark map { 1 : "q1" }`: the named object
+   * of the table an object map gives for the key (one rule counting per source, per uplink).
+   */
+  private objrefMap(type: number, body: Record<string, unknown>, field: string): void {
+    const map = asObject(body.map);
+    if (map === undefined) throw new ValidationError(`${field}.map`, body.map, 'expected {"key", "data"}');
+    onlyKeys(map, ['key', 'data'], `${field}.map`, 'unknown map property');
+    const left = this.load(map.key, `${field}.map.key`, NFT_REG_1);
+    const data: MapData = { verdict: false, type: undefined, length: 0, typeId: 0, object: type };
+    this.expressions.push({ expr: 'objref', setSreg: NFT_REG_1, ...this.mapOf(left, map.data, data, `${field}.map.data`) });
   }
 
   private mangle(body: unknown, field: string): void {
@@ -882,6 +904,7 @@ class RuleCompiler {
   private counter(body: unknown, field: string): void {
     if (typeof body === 'string') return this.objref(NFT_OBJECT_COUNTER, body, field);
     const object = body === null ? {} : asObject(body);
+    if (object !== undefined && singleKey(object) === 'map') return this.objrefMap(NFT_OBJECT_COUNTER, object, field);
     if (object === undefined) throw new ValidationError(field, body, 'expected null, {"packets", "bytes"} or the name of a counter');
     const count = (key: 'packets' | 'bytes') => {
       const v = object[key] ?? 0;
@@ -958,6 +981,7 @@ class RuleCompiler {
   private quota(body: unknown, field: string): void {
     const object = asObject(body);
     if (typeof body === 'string') return this.objref(NFT_OBJECT_QUOTA, body, field);
+    if (object !== undefined && singleKey(object) === 'map') return this.objrefMap(NFT_OBJECT_QUOTA, object, field);
     if (object === undefined) throw new ValidationError(field, body, 'expected {"val", "val_unit", "used", "used_unit", "inv"} or the name of a quota');
     const bytes = (valueKey: 'val' | 'used', unitKey: 'val_unit' | 'used_unit'): number => {
       const value = object[valueKey] ?? 0;

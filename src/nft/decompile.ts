@@ -591,9 +591,17 @@ class RuleDecompiler {
         this.push({ json: { dup: this.dup(d) } });
         return 0;
       case 'objref': {
-        // A named counter or quota; an object looked up in a map (`counter name ip saddr map
-        // @m`) stays raw.
-        if (typeof d.name !== 'string' || d.setSreg !== undefined) throw new Unreadable();
+        if (d.setSreg !== undefined) {
+          // `counter name ip saddr map @m`: the object a map of objects gives for the key.
+          const found = typeof d.set === 'string' ? this.context.setElements(d.set) : undefined;
+          const kind = found?.set.objType === NFT_OBJECT_COUNTER ? 'counter' : found?.set.objType === NFT_OBJECT_QUOTA ? 'quota' : undefined;
+          if (kind === undefined) throw new Unreadable();
+          const { keyJson, data } = this.keyInSet(d.setSreg as number, d.set as string, 'object');
+          this.push({ json: { [kind]: { map: { key: keyJson, data } } } });
+          return 0;
+        }
+        // A named counter or quota.
+        if (typeof d.name !== 'string') throw new Unreadable();
         if (d.type === NFT_OBJECT_COUNTER) this.push({ json: { counter: d.name } });
         else if (d.type === NFT_OBJECT_QUOTA) this.push({ json: { quota: d.name } });
         else throw new Unreadable();
@@ -858,8 +866,28 @@ class RuleDecompiler {
   }
 
   private lookup(e: ExprDescriptor, d: Record<string, unknown>): number {
-    const name = d.set as string;
-    const sreg = d.sreg as number;
+    const found = this.context.setElements(d.set as string);
+    const dataType = found ? this.setDataType(found.set) : undefined;
+    const { keyJson, data, keyParts } = this.keyInSet(d.sreg as number, d.set as string, dataType);
+    const dreg = d.dreg as number | undefined;
+    if (dreg === undefined) {
+      this.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
+      return 0;
+    }
+    if (dreg === NFT_REG_VERDICT) {
+      this.push({ json: { vmap: { key: keyJson, data } } });
+      return 0;
+    }
+    const type = dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType;
+    this.set(dreg, { sources: [...keyParts.flatMap((p) => p.sources), e], kind: 'map', type, json: { map: { key: keyJson, data } }, dependencies: keyParts.flatMap((p) => p.dependencies ?? []) });
+    return 0;
+  }
+
+  /**
+   * The key in `sreg` (a register, or a concatenation from it) that an expression looks up in
+   * set `name`, and that set as the right side: `"@name"`, or an anonymous set's elements.
+   */
+  private keyInSet(sreg: number, name: string, dataType: Datatype | 'verdict' | 'object' | undefined): { keyJson: NftExpression; data: NftExpression; keyParts: Register[] } {
     const reg = this.registers.get(sreg);
     if (reg === undefined) throw new Unreadable();
     this.registers.delete(sreg);
@@ -874,26 +902,10 @@ class RuleDecompiler {
       return left;
     });
     const keyJson: NftExpression = lefts.length > 1 ? { concat: lefts.map((l) => l.json) } : lefts[0]!.json;
-    const keyTypes = lefts.map((l) => l.type);
-    let data: NftExpression = `@${name}`;
-    const anonymous = name.startsWith('__set') || name.startsWith('__map');
-    const dataType = found ? this.setDataType(found.set) : undefined;
-    if (anonymous) {
-      if (found === undefined) throw new Unreadable();
-      data = { set: decodeElements(found.set, found.elements, keyTypes, dataType, this.context) };
-    }
-    const dreg = d.dreg as number | undefined;
-    if (dreg === undefined) {
-      this.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
-      return 0;
-    }
-    if (dreg === NFT_REG_VERDICT) {
-      this.push({ json: { vmap: { key: keyJson, data } } });
-      return 0;
-    }
-    const type = dataType === 'verdict' || dataType === undefined ? integerOfSize(4) : dataType;
-    this.set(dreg, { sources: [...keyParts.flatMap((p) => p.sources), e], kind: 'map', type, json: { map: { key: keyJson, data } }, dependencies: keyParts.flatMap((p) => p.dependencies ?? []) });
-    return 0;
+    if (!name.startsWith('__')) return { keyJson, data: `@${name}`, keyParts };
+    if (found === undefined) throw new Unreadable();
+    const elements = decodeElements(found.set, found.elements, lefts.map((l) => l.type), dataType, this.context);
+    return { keyJson, data: { set: elements }, keyParts };
   }
 
   /**

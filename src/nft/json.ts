@@ -53,15 +53,18 @@ export interface NftRawExpression {
 export interface NftStatement {
   match?: { op: string; left: NftExpression; right: NftExpression };
   mangle?: { key: NftExpression; value: NftExpression };
-  /** An anonymous counter (`null`, listed with its values), or the named counter of the table: `"NAME"`. */
-  counter?: null | { packets?: number; bytes?: number } | string;
+  /**
+   * An anonymous counter (`null`, listed with its values), the named counter of the table:
+   * `"NAME"`, or the one an object map gives for a key: `{ map: { key, data: '@m' } }`.
+   */
+  counter?: null | { packets?: number; bytes?: number; map?: undefined } | string | { map: { key: NftExpression; data: NftExpression }; packets?: undefined; bytes?: undefined };
   log?: null | { prefix?: string; level?: string; group?: number; snaplen?: number; 'queue-threshold'?: number; flags?: string | string[] };
   limit?: { rate: number; per?: string; burst?: number; rate_unit?: string; burst_unit?: string; inv?: boolean };
   /**
    * Matches until `val` bytes have passed (with `inv`, only after); `used` is the count so far.
-   * `"NAME"`: the named quota of the table.
+   * `"NAME"`: the named quota of the table; `{ map: { key, data } }`: the one an object map gives.
    */
-  quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean } | string;
+  quota?: { val: number; val_unit?: string; used?: number; used_unit?: string; inv?: boolean; map?: undefined } | string | { map: { key: NftExpression; data: NftExpression }; val?: undefined };
   /** The packet bypasses conntrack (in a chain at priority raw). */
   notrack?: null;
   /**
@@ -166,7 +169,10 @@ export interface NftSet {
   raw?: { keyType?: number; keyLen?: number; dataType?: number; dataLen?: number; flags?: number; elements: unknown[] };
 }
 
-/** `{"map": ...}`: a set whose elements map to `map`-typed values. */
+/**
+ * `{"map": ...}`: a set whose elements map to `map`-typed values: a datatype, `"verdict"`, or
+ * `"counter"`/`"quota"` (an object map: each element names a named object of the table).
+ */
 export interface NftMap extends NftSet {
   map: string;
 }

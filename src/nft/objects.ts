@@ -10,7 +10,7 @@ import { decodeElements, familyName, type ParsedElement, type ParsedSet } from '
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
 import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
-import { commentUserdata, parseMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
+import { commentUserdata, mapAttributes, parseMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
 
 /** NFPROTO_* by JSON family name. */
@@ -173,14 +173,16 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   let flags = object.flags === undefined ? 0 : parseFlags(object.flags, SET_FLAGS, `${field}.flags`);
   const interval = (flags & NFT_SET_INTERVAL) !== 0;
   if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
-  if (data) flags |= NFT_SET_MAP;
+  const map = data ? mapAttributes(data) : undefined;
+  if (map) flags |= map.flags;
   message.flags = flags;
   message.keyType = key.typeId;
   message.keyLen = key.length;
-  if (data) {
-    message.dataType = data.verdict ? NFT_DATA_VERDICT : data.typeId;
-    message.dataLen = data.length;
+  if (map?.dataType !== undefined) {
+    message.dataType = map.dataType;
+    message.dataLen = map.dataLen!;
   }
+  if (map?.objType !== undefined) message.objType = map.objType;
   if (object.policy !== undefined) {
     if (object.policy !== 'performance' && object.policy !== 'memory') throw new ValidationError(`${field}.policy`, object.policy, 'expected "performance" or "memory"');
     message.policy = object.policy === 'memory' ? NFT_SET_POL_MEMORY : NFT_SET_POL_PERFORMANCE;
@@ -269,7 +271,11 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
   if (types === undefined) return undefined;
   const key = parseSetKey(types.map((t) => t.name), 'set.type');
   let data: MapData | undefined;
-  if (set.dataType !== undefined) {
+  const objectType = [...OBJECT_TYPES].find(([, type]) => type === set.objType)?.[0];
+  if (((set.flags ?? 0) & NFT_SET_OBJECT) !== 0) {
+    if (objectType === undefined) return undefined;
+    data = parseMapData(objectType, 'set.map');
+  } else if (set.dataType !== undefined) {
     if (set.dataType === NFT_DATA_VERDICT) data = parseMapData('verdict', 'set.map');
     else {
       const type = datatypeById(set.dataType);

@@ -6,7 +6,7 @@
 import { ValidationError } from '../netlink/errors.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
-import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_SET_ELEM_INTERVAL_END, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
+import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
 import { MessageWriter } from '../netlink/attributes.js';
 import { writeElement, type ElementMessage } from './messages.js';
 import { asObject, compareBytes, incrementBytes, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
@@ -25,13 +25,21 @@ export interface SetKey {
   readonly fieldLengths: readonly number[];
 }
 
-/** What a map maps to: a datatype, or verdicts. */
+/** What a map maps to: a datatype, verdicts, or named objects of the table. */
 export interface MapData {
   readonly verdict: boolean;
   readonly type: Datatype | undefined;
   readonly length: number;
   readonly typeId: number;
+  /** NFT_OBJECT_* of an object map (`"map": "counter"`): its elements name objects. */
+  readonly object?: number;
 }
+
+/** The object types a map can map to, by nft name. */
+const OBJECT_MAP_TYPES: ReadonlyMap<string, number> = new Map([
+  ['counter', NFT_OBJECT_COUNTER],
+  ['quota', NFT_OBJECT_QUOTA],
+]);
 
 /** Padded size of one field of a concatenation (NFT_REG32_SIZE alignment). */
 export function fieldSize(type: Datatype): number {
@@ -67,14 +75,20 @@ export function parseSetKey(value: unknown, field: string): SetKey {
 /** Parses a map's `map` (the data type). */
 export function parseMapData(value: unknown, field: string): MapData {
   if (value === 'verdict') return { verdict: true, type: undefined, length: 0, typeId: VERDICT_TYPE_ID };
+  const object = typeof value === 'string' ? OBJECT_MAP_TYPES.get(value) : undefined;
+  if (object !== undefined) return { verdict: false, type: undefined, length: 0, typeId: 0, object };
   const type = typeof value === 'string' ? DATATYPES.get(value) : undefined;
-  if (type === undefined || type.name === 'integer') throw new ValidationError(field, value, 'expected a data type name or "verdict"');
+  if (type === undefined || type.name === 'integer') throw new ValidationError(field, value, 'expected a data type name, "verdict", "counter" or "quota"');
   return { verdict: false, type, length: type.size, typeId: type.id };
 }
 
-/** NFTA_SET_DATA_TYPE for a map's data. */
-export function mapDataType(data: MapData): number {
-  return data.verdict ? NFT_DATA_VERDICT : data.typeId;
+/**
+ * The flags and attributes that make a set message a map of `data`: a data map (NFT_SET_MAP,
+ * data type and length), or an object map (NFT_SET_OBJECT and the object type).
+ */
+export function mapAttributes(data: MapData): { flags: number; dataType?: number; dataLen?: number; objType?: number } {
+  if (data.object !== undefined) return { flags: NFT_SET_OBJECT, objType: data.object };
+  return { flags: NFT_SET_MAP, dataType: data.verdict ? NFT_DATA_VERDICT : data.typeId, dataLen: data.length };
 }
 
 function tlvU32(type: number, value: number): number[] {
@@ -92,8 +106,9 @@ function tlvString(type: number, text: string): number[] {
 export function setUserdata(key: SetKey, data: MapData | undefined, comment: string | undefined): Uint8Array {
   const byteorder = (type: Datatype) => (type.byteorder === 'host' ? BYTEORDER_HOST_ENDIAN : BYTEORDER_BIG_ENDIAN);
   const bytes = [...tlvU32(NFTNL_UDATA_SET_KEYBYTEORDER, key.types.length > 1 ? 0 : byteorder(key.types[0]!))];
-  if (data !== undefined) {
+  if (data !== undefined && data.object === undefined) {
     // Verdicts have no byte order (nft writes BYTEORDER_INVALID and reads nothing else).
+    // An object map's data is a name, not register bytes: nft writes neither TLV.
     bytes.push(...tlvU32(NFTNL_UDATA_SET_DATABYTEORDER, data.type ? byteorder(data.type) : 0));
     bytes.push(...tlvU32(NFTNL_UDATA_SET_DATA_INTERVAL, 0));
   }
@@ -172,6 +187,7 @@ interface ParsedElement {
   key: ParsedValue[];
   data?: Uint8Array;
   verdict?: VerdictValue;
+  objref?: string;
   timeout?: number;
   comment?: string;
 }
@@ -216,7 +232,12 @@ function parseElement(value: unknown, key: SetKey, data: MapData | undefined, in
   }
   element.key = parseKey(keyValue, key, interval, keyField, context);
   if (data !== undefined) {
-    if (data.verdict) {
+    if (data.object !== undefined) {
+      if (typeof dataValue !== 'string' || dataValue.length === 0 || Buffer.byteLength(dataValue) > 255) {
+        throw new ValidationError(`${field}[1]`, dataValue, 'expected the name of a named object of the table');
+      }
+      element.objref = dataValue;
+    } else if (data.verdict) {
       const verdict = parseVerdict(dataValue, `${field}[1]`);
       if (verdict === undefined) throw new ValidationError(`${field}[1]`, dataValue, 'expected a verdict such as {"accept": null}');
       element.verdict = verdict;
@@ -255,6 +276,7 @@ export function encodeElements(values: readonly unknown[], key: SetKey, data: Ma
       out.verdict = element.verdict.verdict;
       if (element.verdict.chain !== undefined) out.chain = element.verdict.chain;
     } else if (element.data !== undefined) out.data = element.data;
+    if (element.objref !== undefined) out.objref = element.objref;
     if (element.comment !== undefined) out.userdata = Uint8Array.from(tlvString(ELEM_COMMENT, element.comment));
     return out;
   };

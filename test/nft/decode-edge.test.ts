@@ -310,12 +310,13 @@ t.test('nat from a map is listed without its load and lookup', async (t) => {
   await rawRoundTrip(t, 'rmi', ' map m { type inet_service : ipv4_addr; elements = { 80 : 10.0.0.1 } }', 'dnat to tcp dport map @m');
 });
 
-// `counter name ip saddr map @m`: objref reads its key from NFTA_OBJREF_SET_SREG, not `sreg`,
-// so run()'s Unreadable handler leaves the load in the registers; it comes back after the objref
-// as a leftover raw statement, out of the kernel's order, and the kernel refuses the re-applied
-// rule (EINVAL).
-t.test('counter from a map: raw statements out of the kernel order', async (t) => {
-  await rawRoundTrip(t, 'rmj', ' counter c1 { }\n map m { type ipv4_addr : counter; elements = { 1.1.1.1 : c1 } }', 'counter name ip saddr map @m');
+// `counter name ip saddr map @m`: an object looked up in a map of counters (objref reads its key
+// from NFTA_OBJREF_SET_SREG), listed as nft lists it, and read back by nft.
+t.test('counter and quota from a map', async (t) => {
+  await listsAsNft(t, 'rmj', {
+    'counter name ip saddr map @m': { family: 'ip', objects: ' counter c1 { }\n map m { type ipv4_addr : counter; elements = { 1.1.1.1 : "c1" } }', rule: 'counter name ip saddr map @m' },
+    'quota name meta mark map { 0x1-0x2 : "q1" }': { family: 'ip', objects: ' quota q1 { 100 bytes }', rule: 'quota name meta mark map { 0x1-0x2 : "q1" } accept' },
+  });
 });
 
 // nft merges matches on adjacent header fields into one load and compare (tcp sport and dport:

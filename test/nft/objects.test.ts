@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { open, type NftExpression, type NftStatement } from '../../src/index.js';
-import type { TestNetns } from '../helpers/netns.js';
+import { makeNetns, type TestNetns } from '../helpers/netns.js';
 import { buildScenarioTopology } from '../helpers/scenario-topology.js';
 import { sendDatagrams } from '../helpers/traffic.js';
 import { nftCounters } from '../helpers/witness.js';
@@ -96,4 +96,35 @@ t.test('objects are added, listed, deleted by name or handle, and fed back from 
   t.same(nftObjects(router), [], 'deleted by name and by handle');
   await handle.nft.apply(listing);
   t.same(nftObjects(router), withoutHandles([a, q]), 'the listing fed back recreates them');
+});
+
+t.test('one rule counts each mark into the counter an object map names for it', async (t) => {
+  const ns = makeNetns(t, 'rmobj');
+  ns.ip('link', 'set', 'lo', 'up');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const mark = { meta: { key: 'mark' } };
+  const rule = (...expr: NftStatement[]) => ({ add: { rule: { ...ip, chain: 'out', expr } } });
+  await handle.nft.apply([
+    { add: { table: { family: 'ip', name: 'rm' } } },
+    ...['up1', 'up2', 'n1', 'n2'].map((name) => ({ add: { counter: { ...ip, name } } })),
+    { add: { map: { ...ip, name: 'uplinks', type: 'mark', map: 'counter', flags: ['interval'], elem: [[1, 'n1'], [{ range: [2, 3] }, 'n2']] } } },
+    { add: { chain: { ...ip, name: 'out', type: 'filter', hook: 'output', prio: 0, policy: 'accept' } } },
+    rule({ match: { op: '!=', left: { meta: { key: 'l4proto' } }, right: 'udp' } }, { accept: null }),
+    rule(match({ payload: { protocol: 'udp', field: 'dport' } }, 9), { mangle: { key: mark, value: 1 } }),
+    rule(match({ payload: { protocol: 'udp', field: 'dport' } }, 10), { mangle: { key: mark, value: 3 } }),
+    rule({ counter: { map: { key: mark, data: { set: [[1, 'up1'], [3, 'up2']] } } } }),
+    rule({ counter: { map: { key: mark, data: '@uplinks' } } }),
+  ]);
+  const send = (port: number) => ns.exec(process.execPath, ['-e', `const s = require('dgram').createSocket('udp4'); s.send('x', ${port}, '127.0.0.1', () => s.close())`]);
+  send(9);
+  send(9);
+  send(10);
+  const packets = (name: string) => (nftObjects(ns) as { counter?: { name: string; packets: number } }[]).find((o) => o.counter?.name === name)?.counter?.packets;
+  t.same(['up1', 'up2', 'n1', 'n2'].map(packets), [2, 1, 2, 1], 'nft counts two datagrams marked 1 and one marked 3, by each map');
+  const listed = (await handle.nft.list({ ...ip, chain: 'out' })).nftables.filter((o) => 'rule' in o).slice(-2);
+  t.same(withoutHandles(listed).map((o) => (o as { rule: { expr: unknown } }).rule.expr), [
+    [{ counter: { map: { key: mark, data: { set: [[1, 'up1'], [3, 'up2']] } } } }],
+    [{ counter: { map: { key: mark, data: '@uplinks' } } }],
+  ], 'routemark lists the rules as written');
 });
