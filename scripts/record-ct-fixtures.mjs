@@ -6,7 +6,7 @@
 // test/fixtures/ct/<name>.json with the command, strace's decoded view (the annotation), the
 // bytes, and the routemark input that must encode to the same bytes.
 //
-// Run as root: node scripts/record-ct-fixtures.mjs
+// Run as root: node scripts/record-ct-fixtures.mjs [NAME...]   (only the named cases, if any)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -39,6 +39,30 @@ const cases = [
     input: { protocol: 'udp', src: '2001:db8::1', dst: '2001:db8::2', sport: 5, dport: 6, timeout: 60, mark: 0 },
   },
   {
+    name: 'create-icmp-timestamp',
+    kind: 'create',
+    args: '-I -p icmp -s 192.0.2.1 -d 192.0.2.2 --icmp-type 13 --icmp-code 0 --icmp-id 5 --timeout 50',
+    input: { protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 13, icmpCode: 0, icmpId: 5, timeout: 50 },
+  },
+  {
+    name: 'create-gre-keys',
+    kind: 'create',
+    args: '-I -p gre -s 10.0.0.1 -d 10.0.0.2 --srckey 11 --dstkey 12 --timeout 300',
+    input: { protocol: 'gre', src: '10.0.0.1', dst: '10.0.0.2', sport: 11, dport: 12, timeout: 300 },
+  },
+  {
+    name: 'create-udp-orig-zone',
+    kind: 'create',
+    args: '-I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 1 --dport 4 --orig-zone 6 --timeout 300',
+    input: { protocol: 'udp', src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 4, timeout: 300, zone: 6, zoneDirection: 'original' },
+  },
+  {
+    name: 'create-udp-reply-zone',
+    kind: 'create',
+    args: '-I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 1 --dport 5 --reply-zone 7 --timeout 300',
+    input: { protocol: 'udp', src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 5, timeout: 300, zone: 7, zoneDirection: 'reply' },
+  },
+  {
     name: 'dump-mark-mask',
     kind: 'dump',
     args: '-L -m 5/0xff',
@@ -52,7 +76,8 @@ const version = spawnSync('conntrack', ['--version'], { encoding: 'utf8' }).stdo
 execFileSync('ip', ['netns', 'add', ns]);
 try {
   mkdirSync(out, { recursive: true });
-  for (const c of cases) {
+  const only = process.argv.slice(2);
+  for (const c of cases.filter((c) => only.length === 0 || only.includes(c.name))) {
     const run = spawnSync('ip', ['netns', 'exec', ns, 'strace', '-e', 'trace=sendto', '-e', 'write=all', '-x', 'conntrack', ...c.args.split(' ')], { encoding: 'utf8' });
     const lines = run.stderr.split('\n');
     const start = lines.findIndex((l) => l.startsWith('sendto(') && l.includes(`IPCTNL_MSG_CT_${wanted[c.kind].split('_').pop()}`));

@@ -30,11 +30,19 @@ export interface FlowOutcome {
 
 /** The result of a bulk update or delete. */
 export interface BulkFlowResult {
-  /** Flows that matched the filter (each counted once). */
+  /**
+   * Flows that matched the filter, each counted once however many dumps it was in: the changed,
+   * gone, failed and unchanged ones, and any still remaining.
+   */
   matched: number;
   changed: number;
   gone: number;
   failed: number;
+  /**
+   * Flows that matched but needed nothing, so no message was sent for them and they have no
+   * outcome: for updateMarkWhere, flows that had the mark already (always 0 for deleteWhere).
+   */
+  unchanged: number;
   /** Flows that still matched after the last round (0 unless flows kept appearing). */
   remaining: number;
   /** Dump-and-batch rounds it took. */
@@ -142,13 +150,26 @@ class FlowDelete extends FlowWork {
   }
 }
 
-/** Indexes of the records that match `filter` and need `work`. */
-function select(records: FlowRecords, filter: CompiledFlowFilter, work: FlowWork): number[] {
+/** The records that match `filter`, by index: those that need `work`, and those that do not. */
+interface Selection {
+  picked: number[];
+  unchanged: number[];
+}
+
+/**
+ * Splits the records that match `filter` into those that need `work` and those that need nothing
+ * (a flow that has the mark already). Both are tested against the filter, for the matched count:
+ * a flow that needs nothing costs a decode only when part of the filter runs in the library.
+ */
+function select(records: FlowRecords, filter: CompiledFlowFilter, work: FlowWork): Selection {
   const picked: number[] = [];
+  const unchanged: number[] = [];
   for (let i = 0; i < records.length; i++) {
-    if (work.needs(records, i) && (filter.matchesAll || filter.matches(records.record(i).flow))) picked.push(i);
+    if (!filter.matchesAll && !filter.matches(records.record(i).flow)) continue;
+    if (work.needs(records, i)) picked.push(i);
+    else unchanged.push(i);
   }
-  return picked;
+  return { picked, unchanged };
 }
 
 /**
@@ -368,6 +389,7 @@ export class ConntrackApi {
     const goneAt = new Set<number>();
     let handledCount = 0;
     let matched = 0;
+    let unchanged = 0;
     let rounds = 0;
     // Subscribed before the first dump: it tells whether any flow the dump could have missed
     // was made meanwhile. Without it, every round is followed by a second dump.
@@ -375,8 +397,13 @@ export class ConntrackApi {
     let selected: number[];
     try {
       let pending = await this.dumpRecords(filter.kernel, `${operation}:list`);
-      selected = select(pending, filter, work);
-      let seen: Set<string> | undefined;
+      let selection = select(pending, filter, work);
+      // A single dump holds each flow once: it is counted without making keys.
+      matched = selection.picked.length + selection.unchanged.length;
+      unchanged = selection.unchanged.length;
+      selected = selection.picked;
+      // Keys of every flow counted as matched, made only once a second dump can meet a flow again.
+      let counted: Set<string> | undefined;
       let skip: Set<string> | undefined;
       while (selected.length > 0 && rounds < maxRounds) {
         rounds++;
@@ -387,8 +414,6 @@ export class ConntrackApi {
         // the next ones are written.
         const errors = await sendChunkedRuns(this.connection, picked.length, 96, (batch, from, to) => writePicked(batch, from, to, work, round, picked, offset));
         for (let k = 0; k < picked.length; k++) {
-          // Only later rounds can meet a flow again; keys are made only then.
-          if (seen === undefined || !seen.has(round.identity(picked[k]!))) matched++;
           const error = errors[k];
           if (error !== undefined) {
             if (error.code === 'ENOENT') goneAt.add(offset + k);
@@ -402,11 +427,22 @@ export class ConntrackApi {
           selected = [];
           break;
         }
+        if (counted === undefined) {
+          counted = new Set();
+          for (const i of picked) counted.add(round.identity(i));
+          for (const i of selection.unchanged) counted.add(round.identity(i));
+        }
         pending = await this.dumpRecords(filter.kernel, `${operation}:verify`);
-        selected = select(pending, filter, work);
+        selection = select(pending, filter, work);
+        for (const i of [...selection.picked, ...selection.unchanged]) {
+          const identity = pending.identity(i);
+          if (counted.has(identity)) continue;
+          counted.add(identity);
+          matched++;
+          if (!work.needs(pending, i)) unchanged++;
+        }
+        selected = selection.picked;
         if (selected.length > 0) {
-          seen ??= new Set();
-          for (const i of picked) seen.add(round.identity(i));
           // A flow that failed for good would come back every round: only retry the others.
           skip ??= new Set();
           for (let k = 0; k < picked.length; k++) if (failures.has(offset + k)) skip.add(round.identity(picked[k]!));
@@ -423,6 +459,7 @@ export class ConntrackApi {
       changed: handledCount - goneAt.size - failures.size,
       gone: goneAt.size,
       failed: failures.size,
+      unchanged,
       remaining: selected.length,
       rounds,
       outcomes: [],

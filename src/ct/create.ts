@@ -33,17 +33,19 @@ import {
   CTA_TUPLE_ORIG,
   CTA_TUPLE_PROTO,
   CTA_TUPLE_REPLY,
+  CTA_TUPLE_ZONE,
   CTA_ZONE,
+  IPPROTO_GRE,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_TCP,
   IPS_CONFIRMED,
   TCP_STATES,
 } from './constants.js';
-import { protocolNumber, statusWord, type FlowSpec, type FlowTuple } from './flow.js';
+import { checkIcmpType, checkZoneDirection, icmpReplyType, protocolNumber, statusWord, tupleHasPorts, type FlowSpec, type FlowTuple, type ZoneDirection } from './flow.js';
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
-  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'tcpState', 'status',
+  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'zoneDirection', 'tcpState', 'status',
 ]);
 
 // struct nf_ct_tcp_flags { flags, mask }: SACK_PERM | BE_LIBERAL. A flow injected from user space
@@ -74,13 +76,10 @@ function familyOf(address: Address): 4 | 6 {
   return typeof address === 'number' ? 4 : 6;
 }
 
-function hasPorts(protocol: number): boolean {
-  return protocol === 6 || protocol === 17 || protocol === 132 || protocol === 33 || protocol === 136;
-}
-
 interface Ends {
   src: Address;
   dst: Address;
+  /** The ports (GRE: keys); -1 in a tuple without them. */
   sport: number;
   dport: number;
   icmpType: number;
@@ -91,12 +90,15 @@ interface Ends {
 function checkEnds(tuple: FlowTuple, protocol: number, field: string, family: 4 | 6 | undefined): Ends {
   const src = address(tuple.src, field, 'src', family);
   const dst = address(tuple.dst, field, 'dst', familyOf(src));
-  const ends: Ends = { src, dst, sport: 0, dport: 0, icmpType: 0, icmpCode: 0, icmpId: 0 };
-  if (hasPorts(protocol)) {
+  const ends: Ends = { src, dst, sport: -1, dport: -1, icmpType: 0, icmpCode: 0, icmpId: 0 };
+  if (tupleHasPorts(protocol, tuple.sport, tuple.dport)) {
     ends.sport = port(tuple.sport, field, 'sport');
     ends.dport = port(tuple.dport, field, 'dport');
+  } else if (protocol === IPPROTO_GRE) {
+    ends.sport = 0;
+    ends.dport = 0;
   } else if (protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6) {
-    ends.icmpType = integerInRange(tuple.icmpType ?? 8, `${field}.icmpType`, 0, 255);
+    ends.icmpType = checkIcmpType(tuple.icmpType, protocol, `${field}.icmpType`);
     ends.icmpCode = integerInRange(tuple.icmpCode ?? 0, `${field}.icmpCode`, 0, 255);
     ends.icmpId = u16(tuple.icmpId ?? 0, `${field}.icmpId`);
   }
@@ -108,7 +110,8 @@ function writeAddress(writer: MessageWriter, type4: number, type6: number, value
   else writer.attrBytes(type6, value);
 }
 
-function writeTuple(writer: MessageWriter, type: number, protocol: number, src: Address, dst: Address, sport: number, dport: number, icmp: { type: number; code: number; id: number } | undefined): void {
+/** Writes a tuple nest; `zone` (CTA_TUPLE_ZONE) when the flow's zone applies to this direction only. */
+function writeTuple(writer: MessageWriter, type: number, protocol: number, src: Address, dst: Address, sport: number, dport: number, icmp: { type: number; code: number; id: number } | undefined, zone: number | undefined): void {
   writer.beginNest(type, true);
   writer.beginNest(CTA_TUPLE_IP, true);
   writeAddress(writer, CTA_IP_V4_SRC, CTA_IP_V6_SRC, src);
@@ -116,7 +119,7 @@ function writeTuple(writer: MessageWriter, type: number, protocol: number, src: 
   writer.endNest();
   writer.beginNest(CTA_TUPLE_PROTO, true);
   writer.attrU8(CTA_PROTO_NUM, protocol);
-  if (hasPorts(protocol)) {
+  if (sport >= 0) {
     writer.attrBe16(CTA_PROTO_SRC_PORT, sport);
     writer.attrBe16(CTA_PROTO_DST_PORT, dport);
   } else if (icmp) {
@@ -127,13 +130,9 @@ function writeTuple(writer: MessageWriter, type: number, protocol: number, src: 
     writer.attrBe16(v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID, icmp.id);
   }
   writer.endNest();
+  // After the proto nest, as libnetfilter_conntrack writes --orig-zone / --reply-zone.
+  if (zone !== undefined) writer.attrBe16(CTA_TUPLE_ZONE, zone);
   writer.endNest();
-}
-
-/** The reply ICMP type of a request type without NAT: echo request -> echo reply. */
-function replyIcmpType(protocol: number, type: number): number {
-  if (protocol === IPPROTO_ICMPV6) return type === 128 ? 129 : type;
-  return type === 8 ? 0 : type;
 }
 
 /**
@@ -166,6 +165,8 @@ export interface CheckedFlow {
   timeout: number;
   mark: number | undefined;
   zone: number | undefined;
+  /** The one direction the zone applies to (written inside that tuple); undefined: both (CTA_ZONE). */
+  zoneDirection: ZoneDirection | undefined;
   tcpState: number | undefined;
   status: number | undefined;
 }
@@ -185,6 +186,7 @@ export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
   const timeout = spec.timeout === undefined ? 120 : isIntegerIn(spec.timeout, 1, 0x7fffffff) ? spec.timeout : integerInRange(spec.timeout, `${field}.timeout`, 1, 0x7fffffff);
   const mark = spec.mark === undefined ? undefined : isIntegerIn(spec.mark, 0, 0xffffffff) ? spec.mark : u32(spec.mark, `${field}.mark`);
   const zone = spec.zone === undefined ? undefined : isIntegerIn(spec.zone, 0, 0xffff) ? spec.zone : u16(spec.zone, `${field}.zone`);
+  const zoneDirection = checkZoneDirection(spec.zoneDirection, spec.zone, `${field}.zoneDirection`);
   let tcpState: number | undefined;
   if (protocol === IPPROTO_TCP) {
     tcpState = TCP_STATES.indexOf(spec.tcpState ?? 'ESTABLISHED');
@@ -199,28 +201,30 @@ export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
     // without it is refused with EBUSY. libnetfilter_conntrack adds it the same way.
     status = statusWord(spec.status, `${field}.status`) | IPS_CONFIRMED;
   }
-  return { family: familyOf(original.src), protocol, original, reply, timeout, mark, zone, tcpState, status };
+  return { family: familyOf(original.src), protocol, original, reply, timeout, mark, zone, zoneDirection, tcpState, status };
 }
 
 /** The reply direction actually written: the given one, or the inverse of the original. */
 function replyEnds(flow: CheckedFlow): Ends {
   if (flow.reply) return flow.reply;
   const o = flow.original;
-  return { src: o.dst, dst: o.src, sport: o.dport, dport: o.sport, icmpType: replyIcmpType(flow.protocol, o.icmpType), icmpCode: o.icmpCode, icmpId: o.icmpId };
+  return { src: o.dst, dst: o.src, sport: o.dport, dport: o.sport, icmpType: icmpReplyType(flow.protocol, o.icmpType), icmpCode: o.icmpCode, icmpId: o.icmpId };
 }
 
 /**
  * Writes a checked flow's create request body (after the caller began the message), in
- * libnetfilter_conntrack's attribute order: original and reply tuples, status, timeout, mark,
- * TCP state, zone.
+ * libnetfilter_conntrack's attribute order: original and reply tuples (each with its own zone,
+ * for a zone of one direction), status, timeout, mark, TCP state, zone (of both directions).
  */
 export function writeChecked(writer: MessageWriter, flow: CheckedFlow): void {
   const icmp = flow.protocol === IPPROTO_ICMP || flow.protocol === IPPROTO_ICMPV6;
   const o = flow.original;
   const r = replyEnds(flow);
   writeNfgenmsg(writer, flow.family === 4 ? AF_INET : AF_INET6);
-  writeTuple(writer, CTA_TUPLE_ORIG, flow.protocol, o.src, o.dst, o.sport, o.dport, icmp ? { type: o.icmpType, code: o.icmpCode, id: o.icmpId } : undefined);
-  writeTuple(writer, CTA_TUPLE_REPLY, flow.protocol, r.src, r.dst, r.sport, r.dport, icmp ? { type: r.icmpType, code: r.icmpCode, id: r.icmpId } : undefined);
+  const originalZone = flow.zoneDirection === 'original' ? flow.zone : undefined;
+  const replyZone = flow.zoneDirection === 'reply' ? flow.zone : undefined;
+  writeTuple(writer, CTA_TUPLE_ORIG, flow.protocol, o.src, o.dst, o.sport, o.dport, icmp ? { type: o.icmpType, code: o.icmpCode, id: o.icmpId } : undefined, originalZone);
+  writeTuple(writer, CTA_TUPLE_REPLY, flow.protocol, r.src, r.dst, r.sport, r.dport, icmp ? { type: r.icmpType, code: r.icmpCode, id: r.icmpId } : undefined, replyZone);
   if (flow.status !== undefined) writer.attrBe32(CTA_STATUS, flow.status);
   writer.attrBe32(CTA_TIMEOUT, flow.timeout);
   if (flow.mark !== undefined) writer.attrBe32(CTA_MARK, flow.mark);
@@ -233,7 +237,7 @@ export function writeChecked(writer: MessageWriter, flow: CheckedFlow): void {
     writer.endNest();
     writer.endNest();
   }
-  if (flow.zone !== undefined) writer.attrBe16(CTA_ZONE, flow.zone);
+  if (flow.zone !== undefined && flow.zoneDirection === undefined) writer.attrBe16(CTA_ZONE, flow.zone);
 }
 
 /**
@@ -337,7 +341,9 @@ function compileTemplate(flow: CheckedFlow, type: number, flags: number): Templa
   const template: Template = { position: -1, message, original: emptyTupleOffsets(), reply: emptyTupleOffsets(), status: -1, timeout: -1, mark: -1, zone: -1, tcpState: -1, words: undefined, patchWords: new Int32Array(0) };
   walk(message, NLMSG_HDRLEN + NFGENMSG_LEN, message.length, [], (path, value) => {
     const [top, nest, leaf] = path;
-    if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && leaf !== undefined) {
+    if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && path.length === 2 && nest === CTA_TUPLE_ZONE) {
+      template.zone = value;
+    } else if ((top === CTA_TUPLE_ORIG || top === CTA_TUPLE_REPLY) && leaf !== undefined) {
       const tuple = top === CTA_TUPLE_ORIG ? template.original : template.reply;
       if (nest === CTA_TUPLE_IP) {
         if (leaf === CTA_IP_V4_SRC || leaf === CTA_IP_V6_SRC) tuple.src = value;
@@ -424,7 +430,10 @@ export class CreateTemplates {
   append(batch: Batch, op: number, flow: CheckedFlow): void {
     const shape =
       (flow.family === 6 ? 1 : 0) | (flow.protocol << 1) | (flow.reply ? 1 << 9 : 0) | (flow.mark !== undefined ? 1 << 10 : 0) |
-      (flow.zone !== undefined ? 1 << 11 : 0) | (flow.status !== undefined ? 1 << 12 : 0) | (flow.tcpState !== undefined ? 1 << 13 : 0);
+      (flow.zone !== undefined ? 1 << 11 : 0) | (flow.status !== undefined ? 1 << 12 : 0) | (flow.tcpState !== undefined ? 1 << 13 : 0) |
+      // A DCCP tuple may lack ports; a zone may sit in either tuple instead of CTA_ZONE.
+      (flow.original.sport < 0 ? 1 << 14 : 0) | (flow.reply !== undefined && flow.reply.sport < 0 ? 1 << 15 : 0) |
+      (flow.zoneDirection === 'original' ? 1 << 16 : 0) | (flow.zoneDirection === 'reply' ? 1 << 17 : 0);
     const template = this.list[this.templateFor(shape, flow)]!;
     const at = batch.appendMessage(op, template.message);
     const writer = batch.writer;
@@ -439,7 +448,7 @@ export class CreateTemplates {
       patchAddress(writer, at + r.dst, o.src);
       if (r.sport >= 0) writer.patchBe16(at + r.sport, o.dport);
       if (r.dport >= 0) writer.patchBe16(at + r.dport, o.sport);
-      if (r.icmpType >= 0) writer.patchU8(at + r.icmpType, replyIcmpType(flow.protocol, o.icmpType));
+      if (r.icmpType >= 0) writer.patchU8(at + r.icmpType, icmpReplyType(flow.protocol, o.icmpType));
       if (r.icmpCode >= 0) writer.patchU8(at + r.icmpCode, o.icmpCode);
       if (r.icmpId >= 0) writer.patchBe16(at + r.icmpId, o.icmpId);
     }
@@ -497,7 +506,7 @@ export class CheckedCreates {
       const spec = flows[index]!;
       if (
         typeof spec !== 'object' || spec === null || Array.isArray(spec) ||
-        spec.reply !== undefined || spec.status !== undefined || (spec.family !== undefined && spec.family !== 'inet')
+        spec.reply !== undefined || spec.status !== undefined || spec.zoneDirection !== undefined || (spec.family !== undefined && spec.family !== 'inet')
       ) {
         this.keepGeneral(index, checkCreate(spec, `flows[${index}]`));
         continue;

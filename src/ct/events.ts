@@ -12,7 +12,10 @@ import { decodeFlow, type Flow } from './flow.js';
 /** Kinds of flow events. */
 export type FlowEventType = 'new' | 'update' | 'destroy';
 
-/** A flow event; `overrun` means events were lost (the kernel or the queue dropped them). */
+/**
+ * A flow event; `overrun` means events were lost (the kernel or the queue dropped them). The
+ * flow has a `mark` always (0 where the kernel sent none), like a listed one.
+ */
 export type FlowEvent = { type: FlowEventType; flow: Flow } | { type: 'overrun'; lost?: number };
 
 /** Options for {@link ConntrackApi.events}. */
@@ -86,6 +89,9 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     else return;
     if (!this.types.has(type)) return;
     const flow = decodeFlow(message);
+    // An event leaves out a zero mark unless the mark just changed (ctnetlink_dump_mark); dumps
+    // always carry it. Absent here means 0, and is said so, as a listed flow says it.
+    flow.mark ??= 0;
     if (!this.matches(flow)) return;
     this.push({ type, flow });
   }

@@ -1,6 +1,6 @@
 import { parseAddress, parsePrefix, type IpPrefix, type FamilyName } from '../common/ip.js';
 import { prefixContains } from '../common/prefix.js';
-import { integerInRange, knownKeys, plainObject, u16, u32 } from '../common/validate.js';
+import { knownKeys, plainObject, u16, u32 } from '../common/validate.js';
 import { ValidationError } from '../netlink/errors.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../rtnl/constants.js';
 import { TCP_STATES, type FlowStatus, type TcpState } from './constants.js';
@@ -17,7 +17,11 @@ export interface FlowFilter {
   mark?: number;
   /** Mask for `mark` (default 0xffffffff). */
   markMask?: number;
-  /** Flows in this conntrack zone. Kernel-side. */
+  /**
+   * Flows in this conntrack zone: whose zone id is this, whichever directions the zone applies to
+   * (a flow made with `--orig-zone 6` is in zone 6, not 0), as the kernel filters the dump and as
+   * `Flow.zone` says. Kernel-side. (`conntrack -w` compares only zones of both directions.)
+   */
   zone?: number;
   protocol?: FlowProtocolName | number;
   /** Original-direction source address or prefix. */
@@ -116,7 +120,7 @@ export function compileFlowFilter(input: FlowFilter = {}, field = 'filter'): Com
     tests.push((flow) => wanted.every((s) => flow.status?.includes(s)));
   }
   if (filter.tcpState !== undefined) {
-    integerInRange(TCP_STATES.indexOf(filter.tcpState), `${field}.tcpState`, 0, TCP_STATES.length - 1, 'a TCP state name');
+    if (!TCP_STATES.includes(filter.tcpState)) throw new ValidationError(`${field}.tcpState`, filter.tcpState, `expected one of ${TCP_STATES.join(', ')}`);
     const wanted = filter.tcpState;
     tests.push((flow) => flow.tcpState === wanted);
   }

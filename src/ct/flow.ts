@@ -39,6 +39,7 @@ import {
   CTA_TUPLE_ORIG,
   CTA_TUPLE_PROTO,
   CTA_TUPLE_REPLY,
+  CTA_TUPLE_ZONE,
   CTA_USE,
   CTA_ZONE,
   IPPROTO_DCCP,
@@ -64,7 +65,12 @@ const PROTOCOL_NUMBERS: Record<FlowProtocolName, number> = {
 };
 const PROTOCOL_NAMES = new Map<number, FlowProtocolName>(Object.entries(PROTOCOL_NUMBERS).map(([k, v]) => [v, k as FlowProtocolName]));
 
-/** One direction of a flow: addresses and, for port protocols, ports; for ICMP, type/code/id. */
+/**
+ * One direction of a flow: addresses and, for port protocols, ports; for ICMP, type/code/id.
+ * GRE flows carry their keys (the 16-bit PPTP call ids, `conntrack --srckey/--dstkey`) as
+ * sport/dport, as ctnetlink does. DCCP flows have ports only on kernels that track DCCP (before
+ * 6.16; later ones list them without ports).
+ */
 export interface FlowTuple {
   src: string;
   dst: string;
@@ -91,7 +97,13 @@ export interface Flow {
   /** The direction of the replies (differs from the inverse of `original` under NAT). */
   reply: FlowTuple;
   mark?: number;
+  /** The conntrack zone (its id, whichever directions it applies to). */
   zone?: number;
+  /**
+   * Set when the zone applies to one direction only (`conntrack --orig-zone/--reply-zone`,
+   * shown as zone-orig=/zone-reply=); absent when it applies to both.
+   */
+  zoneDirection?: ZoneDirection;
   /** Seconds left before the entry expires. */
   timeout?: number;
   status?: FlowStatus[];
@@ -120,6 +132,8 @@ export interface FlowSpec {
   timeout?: number;
   mark?: number;
   zone?: number;
+  /** The one direction `zone` applies to (`conntrack --orig-zone/--reply-zone`); default both. */
+  zoneDirection?: ZoneDirection;
   /** For TCP: the state (default ESTABLISHED). */
   tcpState?: TcpState;
   /** Status flags to set, e.g. ['ASSURED', 'SEEN_REPLY']. */
@@ -132,7 +146,12 @@ export interface FlowKey {
   protocol: FlowProtocolName | number;
   original: FlowTuple;
   zone?: number;
+  /** The one direction `zone` applies to, as listed; default both. */
+  zoneDirection?: ZoneDirection;
 }
+
+/** The one direction a zone applies to: `conntrack --orig-zone` or `--reply-zone`. */
+export type ZoneDirection = 'original' | 'reply';
 
 /** A tuple checked and converted for encoding. */
 export interface ResolvedTuple {
@@ -160,33 +179,94 @@ export function protocolName(protocol: number): FlowProtocolName | number {
   return PROTOCOL_NAMES.get(protocol) ?? protocol;
 }
 
-function hasPorts(protocol: number): boolean {
-  return protocol === IPPROTO_TCP || protocol === IPPROTO_UDP || protocol === IPPROTO_SCTP || protocol === IPPROTO_DCCP || protocol === IPPROTO_UDPLITE;
+/**
+ * How a tuple of `protocol` carries ports (CTA_PROTO_SRC_PORT/DST_PORT), which the kernel's
+ * trackers read with nf_ct_port_nlattr_to_tuple, requiring both:
+ * - 'required': TCP, UDP, SCTP, UDP-Lite.
+ * - 'gre-keys': GRE's keys (16-bit PPTP call ids, `conntrack --srckey/--dstkey`) go in the same
+ *   attributes; without them a tuple has keys 0, as the kernel tracks GRE that is not PPTP.
+ * - 'optional': DCCP, whose tracker kernel 6.16 removed: the generic one keeps no ports (a listed
+ *   flow has none) and ignores any sent; older kernels require them.
+ * - 'none': any other protocol (ICMP has its own fields).
+ */
+export function portsOf(protocol: number): 'required' | 'gre-keys' | 'optional' | 'none' {
+  switch (protocol) {
+    case IPPROTO_TCP: case IPPROTO_UDP: case IPPROTO_SCTP: case IPPROTO_UDPLITE: return 'required';
+    case IPPROTO_GRE: return 'gre-keys';
+    case IPPROTO_DCCP: return 'optional';
+    default: return 'none';
+  }
+}
+
+/**
+ * Whether a tuple of `protocol` with these fields is written with ports: always where the
+ * protocol requires them (a missing one is then refused by name), for GRE and DCCP when either
+ * is given (else GRE writes keys 0 and DCCP none).
+ */
+export function tupleHasPorts(protocol: number, sport: unknown, dport: unknown): boolean {
+  const ports = portsOf(protocol);
+  return ports === 'required' || (ports !== 'none' && (sport !== undefined || dport !== undefined));
 }
 
 function isIcmp(protocol: number): boolean {
   return protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6;
 }
 
-/** Checks a tuple for `protocol`; ports are required for port protocols, ICMP fields for ICMP. */
+// The ICMP types conntrack tracks, each with the type of its replies: the kernel's invmap
+// (nf_conntrack_proto_icmp.c, nf_conntrack_proto_icmpv6.c). It refuses a tuple of any other
+// type with EINVAL (icmp_nlattr_to_tuple), in create, get and delete alike.
+const ICMP_REPLY_TYPES: ReadonlyMap<number, number> = new Map([
+  [8, 0], [0, 8], // echo
+  [13, 14], [14, 13], // timestamp
+  [15, 16], [16, 15], // information
+  [17, 18], [18, 17], // address mask
+]);
+const ICMPV6_REPLY_TYPES: ReadonlyMap<number, number> = new Map([
+  [128, 129], [129, 128], // echo
+  [139, 140], [140, 139], // node information
+]);
+
+/** The type of the replies to an ICMP(v6) flow of `type`, as the kernel inverts it; -1 if it tracks no such flow. */
+export function icmpReplyType(protocol: number, type: number): number {
+  return (protocol === IPPROTO_ICMPV6 ? ICMPV6_REPLY_TYPES : ICMP_REPLY_TYPES).get(type) ?? -1;
+}
+
+/** Checks an ICMP(v6) type: one the kernel tracks (default: echo request). */
+export function checkIcmpType(value: unknown, protocol: number, field: string): number {
+  const v6 = protocol === IPPROTO_ICMPV6;
+  const type = integerInRange(value ?? (v6 ? 128 : 8), field, 0, 255);
+  if (icmpReplyType(protocol, type) < 0) {
+    const known = [...(v6 ? ICMPV6_REPLY_TYPES : ICMP_REPLY_TYPES).keys()].sort((a, b) => a - b).join(', ');
+    throw new ValidationError(field, value, `expected an ${v6 ? 'ICMPv6' : 'ICMP'} type conntrack tracks (${known})`);
+  }
+  return type;
+}
+
+/** Checks a tuple for `protocol`: ports as {@link portsOf} says, ICMP fields for ICMP. */
 export function resolveTuple(input: FlowTuple, protocol: number, field: string, family?: 4 | 6): ResolvedTuple {
   const tuple = plainObject(input, field) as unknown as FlowTuple;
   const src = parseAddress(tuple.src, `${field}.src`, family);
   const dst = parseAddress(tuple.dst, `${field}.dst`, src.family);
   const resolved: ResolvedTuple = { src, dst, protocol };
-  if (hasPorts(protocol)) {
+  if (tupleHasPorts(protocol, tuple.sport, tuple.dport)) {
     resolved.sport = u16(tuple.sport, `${field}.sport`);
     resolved.dport = u16(tuple.dport, `${field}.dport`);
+  } else if (protocol === IPPROTO_GRE) {
+    resolved.sport = 0;
+    resolved.dport = 0;
   } else if (isIcmp(protocol)) {
-    resolved.icmpType = integerInRange(tuple.icmpType ?? 8, `${field}.icmpType`, 0, 255);
+    resolved.icmpType = checkIcmpType(tuple.icmpType, protocol, `${field}.icmpType`);
     resolved.icmpCode = integerInRange(tuple.icmpCode ?? 0, `${field}.icmpCode`, 0, 255);
     resolved.icmpId = u16(tuple.icmpId ?? 0, `${field}.icmpId`);
   }
   return resolved;
 }
 
-/** Writes a CTA_TUPLE_* nest in libnetfilter_conntrack's order (ip nest, then proto nest). */
-export function encodeTuple(writer: MessageWriter, type: number, tuple: ResolvedTuple): void {
+/**
+ * Writes a CTA_TUPLE_* nest in libnetfilter_conntrack's order: ip nest, proto nest, and the zone
+ * of this direction only (CTA_TUPLE_ZONE) when `zone` is given.
+ */
+export function encodeTuple(writer: MessageWriter, type: number, tuple: ResolvedTuple, zone?: number): void {
   writer.beginNest(type, true);
   writer.beginNest(CTA_TUPLE_IP, true);
   writer.attrBytes(tuple.src.family === 4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, tuple.src.bytes);
@@ -204,6 +284,7 @@ export function encodeTuple(writer: MessageWriter, type: number, tuple: Resolved
     writer.attrBe16(v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID, tuple.icmpId ?? 0);
   }
   writer.endNest();
+  if (zone !== undefined) writer.attrBe16(CTA_TUPLE_ZONE, zone);
   writer.endNest();
 }
 
@@ -221,7 +302,13 @@ export function viewOf(data: Uint8Array): DataView {
   return view;
 }
 
-function decodeTuple(data: Uint8Array, view: DataView, start: number, end: number, protocolOut: { protocol: number }): FlowTuple {
+/** What a tuple nest says besides the tuple: the protocol, and the zone of its direction only (-1: none). */
+interface TupleExtras {
+  protocol: number;
+  zone: number;
+}
+
+function decodeTuple(data: Uint8Array, view: DataView, start: number, end: number, extras: TupleExtras): FlowTuple {
   const tuple: FlowTuple = { src: '', dst: '' };
   for (let off = start; off + 4 <= end; ) {
     const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
@@ -246,7 +333,7 @@ function decodeTuple(data: Uint8Array, view: DataView, start: number, end: numbe
         const pType = view.getUint16(p + 2, HOST_IS_LITTLE_ENDIAN) & NLA_TYPE_MASK;
         const at = p + 4;
         switch (pType) {
-          case CTA_PROTO_NUM: protocolOut.protocol = data[at]!; break;
+          case CTA_PROTO_NUM: extras.protocol = data[at]!; break;
           case CTA_PROTO_SRC_PORT: tuple.sport = view.getUint16(at, false); break;
           case CTA_PROTO_DST_PORT: tuple.dport = view.getUint16(at, false); break;
           case CTA_PROTO_ICMP_TYPE: case CTA_PROTO_ICMPV6_TYPE: tuple.icmpType = data[at]!; break;
@@ -255,6 +342,8 @@ function decodeTuple(data: Uint8Array, view: DataView, start: number, end: numbe
         }
         p += (pLength + 3) & ~3;
       }
+    } else if (type === CTA_TUPLE_ZONE && length >= 6) {
+      extras.zone = view.getUint16(value, false);
     }
     off += (length + 3) & ~3;
   }
@@ -303,7 +392,8 @@ export function decodeFlow(message: NetlinkMessage): Flow {
   const view = viewOf(data);
   const base = payloadStart(message);
   const flow: Flow = { family: data[base] === AF_INET6 ? 'inet6' : 'inet', protocol: 0, original: EMPTY_TUPLE, reply: EMPTY_TUPLE };
-  const protocol = { protocol: 0 };
+  const original: TupleExtras = { protocol: 0, zone: -1 };
+  const reply: TupleExtras = { protocol: 0, zone: -1 };
   const end = message.end;
   for (let off = base + NFGENMSG_LEN; off + 4 <= end; ) {
     const length = view.getUint16(off, HOST_IS_LITTLE_ENDIAN);
@@ -312,8 +402,8 @@ export function decodeFlow(message: NetlinkMessage): Flow {
     const at = off + 4;
     const valueEnd = off + length;
     switch (type) {
-      case CTA_TUPLE_ORIG: flow.original = decodeTuple(data, view, at, valueEnd, protocol); break;
-      case CTA_TUPLE_REPLY: flow.reply = decodeTuple(data, view, at, valueEnd, { protocol: 0 }); break;
+      case CTA_TUPLE_ORIG: flow.original = decodeTuple(data, view, at, valueEnd, original); break;
+      case CTA_TUPLE_REPLY: flow.reply = decodeTuple(data, view, at, valueEnd, reply); break;
       case CTA_MARK: flow.mark = view.getUint32(at, false); break;
       case CTA_ZONE: flow.zone = view.getUint16(at, false); break;
       case CTA_TIMEOUT: flow.timeout = view.getUint32(at, false); break;
@@ -337,7 +427,16 @@ export function decodeFlow(message: NetlinkMessage): Flow {
     }
     off += (length + 3) & ~3;
   }
-  flow.protocol = protocolName(protocol.protocol);
+  flow.protocol = protocolName(original.protocol);
+  // A zone of one direction comes inside that direction's tuple, instead of CTA_ZONE
+  // (ctnetlink_dump_zone_id): the kernel has one zone per flow, with the directions it applies to.
+  if (original.zone >= 0) {
+    flow.zone = original.zone;
+    flow.zoneDirection = 'original';
+  } else if (reply.zone >= 0) {
+    flow.zone = reply.zone;
+    flow.zoneDirection = 'reply';
+  }
   return flow;
 }
 
@@ -352,7 +451,18 @@ function familyOf(family: unknown, field: string): 4 | 6 | undefined {
 export interface ResolvedFlowKey {
   family: number;
   original: ResolvedTuple;
+  /** The zone to send with the original tuple: CTA_ZONE (both directions). */
   zone?: number;
+  /** The zone to send inside the original tuple: CTA_TUPLE_ZONE (the original direction only). */
+  originalZone?: number;
+}
+
+/** Checks a zone direction; a direction needs a zone. */
+export function checkZoneDirection(direction: unknown, zone: unknown, field: string): ZoneDirection | undefined {
+  if (direction === undefined) return undefined;
+  if (direction !== 'original' && direction !== 'reply') throw new ValidationError(field, direction, "expected 'original' or 'reply'");
+  if (zone === undefined) throw new ValidationError(field, direction, 'a zone direction needs a zone');
+  return direction;
 }
 
 /** Checks a flow key (a listed Flow is one). */
@@ -361,6 +471,14 @@ export function resolveFlowKey(input: FlowKey, field = 'flow'): ResolvedFlowKey 
   const protocol = protocolNumber(key.protocol, `${field}.protocol`);
   const original = resolveTuple(key.original, protocol, `${field}.original`, familyOf(key.family, `${field}.family`));
   const resolved: ResolvedFlowKey = { family: original.src.family === 4 ? AF_INET : AF_INET6, original };
-  if (key.zone !== undefined) resolved.zone = u16(key.zone, `${field}.zone`);
+  const direction = checkZoneDirection(key.zoneDirection, key.zone, `${field}.zoneDirection`);
+  if (key.zone !== undefined) {
+    const zone = u16(key.zone, `${field}.zone`);
+    // The kernel finds a flow by its original tuple and the zone id of the original direction
+    // (nf_ct_zone_equal): a zone of the reply direction only is not part of that (the flow's
+    // original direction is in the default zone), so it is not sent.
+    if (direction === 'original') resolved.originalZone = zone;
+    else if (direction === undefined) resolved.zone = zone;
+  }
   return resolved;
 }

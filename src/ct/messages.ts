@@ -30,16 +30,19 @@ export const CT_REQUESTS = {
  */
 export function encodeUpdateMark(writer: MessageWriter, key: ResolvedFlowKey, mark: number, mask: number | undefined): void {
   writeNfgenmsg(writer, key.family);
-  encodeTuple(writer, CTA_TUPLE_ORIG, key.original);
+  encodeTuple(writer, CTA_TUPLE_ORIG, key.original, key.originalZone);
   writer.attrBe32(CTA_MARK, mark);
   if (mask !== undefined) writer.attrBe32(CTA_MARK_MASK, mask);
   if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
 }
 
-/** Body of a get or delete request: the original tuple (and zone). */
+/**
+ * Body of a get or delete request: the original tuple (and zone: inside the tuple when it applies
+ * to the original direction only, as `conntrack -D --orig-zone` sends it).
+ */
 export function encodeFlowKey(writer: MessageWriter, key: ResolvedFlowKey): void {
   writeNfgenmsg(writer, key.family);
-  encodeTuple(writer, CTA_TUPLE_ORIG, key.original);
+  encodeTuple(writer, CTA_TUPLE_ORIG, key.original, key.originalZone);
   if (key.zone !== undefined) writer.attrBe16(CTA_ZONE, key.zone);
 }
 

@@ -10,7 +10,7 @@ export type RpFilterMode = 0 | 1 | 2;
 
 /** A failed sysctl read or write; `key` is the sysctl (`net.ipv4.conf.all.rp_filter`). */
 export class SysctlError extends NetlinkError {
-  /** The sysctl key, dotted. */
+  /** The sysctl key, dotted as sysctl(8) spells it (a dot inside a name as '/': `net.ipv4.conf.eth0/100.rp_filter`). */
   readonly key: string;
   constructor(options: ConstructorParameters<typeof NetlinkError>[0] & { key: string }) {
     super({ ...options, detail: options.key });
@@ -37,22 +37,50 @@ function flag(value: unknown, field: string): boolean {
   return value;
 }
 
-/** `/proc/sys` path segments for a key given dotted (`net.ipv4.ip_forward`) or as a path. */
+/**
+ * `/proc/sys` path segments for a key given dotted (`net.ipv4.ip_forward`) or as a path
+ * (`net/ipv4/ip_forward`). Like sysctl(8) (procps slashdot()), the first separator decides: in a
+ * dotted key dots separate and a '/' stands for a dot inside a name (`net.ipv4.conf.eth0/100.rp_filter`);
+ * in a path key slashes separate and dots are literal (`net/ipv4/conf/eth0.100/rp_filter`).
+ */
 function keySegments(key: unknown): string[] {
   if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', key, 'expected a sysctl key such as net.ipv4.ip_forward');
-  // Like sysctl(8): dots separate, and a '/' in a dotted key stands for a dot in a name (eth0/100).
-  const segments = key.includes('/') && !key.includes('.') ? key.split('/') : key.split('.').map((s) => s.replace(/\//g, '.'));
+  const firstSeparator = key.search(/[./]/);
+  const isPath = firstSeparator >= 0 && key[firstSeparator] === '/';
+  const segments = isPath ? key.split('/') : key.split('.').map((s) => s.replace(/\//g, '.'));
   if (segments[0] !== 'net') throw new ValidationError('key', key, 'only network sysctls (net.*) are per namespace');
   for (const segment of segments) {
-    if (segment === '' || segment === '.' || segment === '..' || !/^[A-Za-z0-9_.@-]+$/.test(segment)) {
-      throw new ValidationError('key', key, 'not a sysctl key');
-    }
+    if (!isSysctlName(segment)) throw new ValidationError('key', key, 'not a sysctl key');
   }
   return segments;
 }
 
+/**
+ * Whether `segment` can name an entry of /proc/sys/net. Interface names appear there as they
+ * are, so this takes every name the kernel takes for an interface (dev_valid_name: not empty,
+ * not "." or "..", no '/', ':' or white space by the kernel's isspace(), which looks at bytes
+ * and counts 0xa0 as space), not only the [a-z0-9_] of the kernel's own sysctl names. The rest
+ * can only fail to exist (ENOENT) and cannot leave /proc/sys/net.
+ */
+function isSysctlName(segment: string): boolean {
+  if (segment === '' || segment === '.' || segment === '..') return false;
+  for (const byte of Buffer.from(segment, 'utf8')) {
+    if (byte === 0 || byte === 0x2f /* / */ || byte === 0x3a /* : */ || byte === 0x20 || (byte >= 0x09 && byte <= 0x0d) || byte === 0xa0) return false;
+  }
+  return true;
+}
+
+/**
+ * The key of `segments` as sysctl(8) spells it: dotted, with a dot inside a name written as '/'
+ * (`net.ipv4.conf.eth0/100.rp_filter`), so that `sysctl -n` and {@link SysctlApi.get} read the
+ * same file.
+ */
+function sysctlKey(segments: readonly string[]): string {
+  return segments.map((segment) => segment.replace(/\./g, '/')).join('.');
+}
+
 function openSysctl(provider: ConnectionProvider, segments: string[], flags: number, operation: string): number {
-  const key = segments.join('.');
+  const key = sysctlKey(segments);
   try {
     return native().openInNetns(provider.netnsPath, `/proc/sys/${segments.join('/')}`, flags);
   } catch (error) {
@@ -71,11 +99,18 @@ function openSysctl(provider: ConnectionProvider, segments: string[], flags: num
 export function readSysctl(provider: ConnectionProvider, segments: string[]): string {
   const fd = openSysctl(provider, segments, fsConstants.O_RDONLY, 'getSysctl');
   try {
-    const buffer = Buffer.alloc(4096);
-    const length = readSync(fd, buffer, 0, buffer.length, null);
-    return buffer.subarray(0, length).toString('utf8').trim();
+    // Read to the end: one read() of /proc/sys returns at most what fits its buffer, and a few
+    // values (lists of addresses, keys) can outgrow any fixed size.
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buffer = Buffer.alloc(4096);
+      const length = readSync(fd, buffer, 0, buffer.length, null);
+      if (length === 0) break;
+      chunks.push(buffer.subarray(0, length));
+    }
+    return Buffer.concat(chunks).toString('utf8').trim();
   } catch (error) {
-    throw new SysctlError({ errno: (error as { errno?: number }).errno ?? 5, syscall: 'read', operation: 'getSysctl', key: segments.join('.'), netns: provider.netnsLabel, cause: error });
+    throw new SysctlError({ errno: (error as { errno?: number }).errno ?? 5, syscall: 'read', operation: 'getSysctl', key: sysctlKey(segments), netns: provider.netnsLabel, cause: error });
   } finally {
     closeSync(fd);
   }
@@ -96,7 +131,7 @@ export class SysctlApi {
     } catch (error) {
       // The kernel refuses a bad value at write(): EINVAL names the key, not the file.
       const errno = Math.abs((error as { errno?: number }).errno ?? 22);
-      throw new SysctlError({ errno, syscall: 'write', operation: 'setSysctl', key: segments.join('.'), netns: this.provider.netnsLabel, cause: error });
+      throw new SysctlError({ errno, syscall: 'write', operation: 'setSysctl', key: sysctlKey(segments), netns: this.provider.netnsLabel, cause: error });
     } finally {
       closeSync(fd);
     }

@@ -106,7 +106,4 @@ export function ipFails(ns: TestNetns, ...args: string[]): string | undefined {
   }
 }
 
-/** What a call rejects with, or undefined if it resolves. */
-export async function rejection(call: () => Promise<unknown>): Promise<unknown> {
-  return call().then(() => undefined, (e: unknown) => e);
-}
+export { rejection } from '../helpers/rejection.js';
