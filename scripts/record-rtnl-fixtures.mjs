@@ -113,6 +113,14 @@ const cases = [
   { name: 'addr-add-lifetimes', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.9/24 dev v0 valid_lft 300 preferred_lft 200', input: { address: '198.51.100.9/24', dev: 'v0', validLifetime: 300, preferredLifetime: 200 } },
   { name: 'addr-add-ipv6-valid-lifetime-noprefixroute', kind: 'address', intent: 'add', ip: '-6 addr add 2001:db8:b::1/64 dev v0 nodad noprefixroute valid_lft 600 preferred_lft 600', input: { address: '2001:db8:b::1/64', dev: 'v0', nodad: true, noprefixroute: true, validLifetime: 600 } },
   { name: 'addr-add-deprecated', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.10/24 dev v0 preferred_lft 0', input: { address: '198.51.100.10/24', dev: 'v0', preferredLifetime: 0 } },
+  { name: 'addr-add-metric', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.11/24 dev v0 metric 100', input: { address: '198.51.100.11/24', dev: 'v0', metric: 100 } },
+  {
+    name: 'addr-add-ipv6-metric-home-mngtmpaddr', kind: 'address', intent: 'add',
+    ip: '-6 addr add 2001:db8:d::1/64 dev v0 metric 200 nodad home mngtmpaddr',
+    input: { address: '2001:db8:d::1/64', dev: 'v0', metric: 200, nodad: true, home: true, mngtmpaddr: true },
+  },
+  // A label need not start with the device name (neither ip 6.1 nor the kernel asks it to).
+  { name: 'addr-add-label-other-metric', kind: 'address', intent: 'add', ip: 'addr add 198.51.100.12/24 label v1:1 dev v0 metric 5', input: { address: '198.51.100.12/24', dev: 'v0', label: 'v1:1', metric: 5 } },
   { name: 'route-add-ipv6-expires-pref', kind: 'route', intent: 'add', ip: '-6 route add 2001:db8:9::/48 table 9 metric 5 expires 300 pref high dev v0', input: { dst: '2001:db8:9::/48', table: 9, metric: 5, expires: 300, pref: 'high', dev: 'v0' } },
   { name: 'route-add-ipv6-pref-low', kind: 'route', intent: 'add', ip: '-6 route add 2001:db8:c::/48 via 2001:db8::1 pref low dev v0', input: { dst: '2001:db8:c::/48', gateway: '2001:db8::1', pref: 'low', dev: 'v0' } },
   { name: 'route-del-ipv6-connected', kind: 'route', intent: 'delete', ip: '-6 route del 2001:db8:9::/48 table 9 dev v0', input: { dst: '2001:db8:9::/48', table: 9, dev: 'v0' } },

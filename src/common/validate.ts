@@ -36,13 +36,39 @@ export function shortString(value: unknown, field: string, max: number): string 
   return value;
 }
 
-/** An interface name as the kernel accepts it (IFNAMSIZ - 1 bytes, no '/', no whitespace). */
+/** IFNAMSIZ - 1: the bytes of an interface name, its NUL aside. */
+const IFNAME_MAX_BYTES = 15;
+/** ALTIFNAMSIZ - 1: the bytes of an alternative name (`ip link property add dev D altname A`). */
+const ALTIFNAME_MAX_BYTES = 127;
+
+/**
+ * Whether the kernel's isspace() holds for a byte. Its ctype table (lib/ctype.c) is Latin-1:
+ * ASCII whitespace and 0xa0 (no-break space), which in UTF-8 is a continuation byte.
+ */
+function isKernelSpace(byte: number): boolean {
+  return (byte >= 0x09 && byte <= 0x0d) || byte === 0x20 || byte === 0xa0;
+}
+
+/**
+ * An interface name a link can be given, checked as the kernel's dev_valid_name checks it, byte
+ * by byte on the UTF-8: 1..15 bytes, not '.' or '..', and no '/', ':' or kernel whitespace. So
+ * 'a\u2003b' (EM SPACE, e2 80 83) is a name, while 'aŠb' (c5 a0) and 'a\u00a0b' (c2 a0) are not.
+ */
 export function interfaceName(value: unknown, field: string): string {
-  const name = shortString(value, field, 15);
-  if (/[/\s:]/.test(name) || name === '.' || name === '..') {
-    throw new ValidationError(field, value, 'expected an interface name');
+  const name = shortString(value, field, IFNAME_MAX_BYTES);
+  if (name === '.' || name === '..' || Buffer.from(name).some((byte) => byte === 0x2f || byte === 0x3a || isKernelSpace(byte))) {
+    throw new ValidationError(field, value, "expected an interface name (no '/', ':' or whitespace, not '.' or '..')");
   }
   return name;
+}
+
+/**
+ * A name to look an existing link up by: its name or one of its alternative names. The kernel
+ * checks an altname for its length only (up to 127 bytes; '/', ':', spaces and '.' are all
+ * taken), so nothing more is checked here: a name no link has is the lookup's "no such interface".
+ */
+export function interfaceLookupName(value: unknown, field: string): string {
+  return shortString(value, field, ALTIFNAME_MAX_BYTES);
 }
 
 /** An optional boolean option (`onlink`, `nodad`): false when absent; true or false, else a ValidationError. */

@@ -335,6 +335,12 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
         refuse('scope', "the kernel derives an IPv6 address's scope from the address; leave scope out");
         refuse('label', 'the kernel keeps no label on IPv6 addresses; leave label out');
       }
+      // The kernel takes any label, but on a rename rewrites each to the new name and its ':'
+      // suffix (inetdev_changename): a label under another prefix is one a document could not
+      // keep through a rename, so a document's starts with its device's name.
+      if (resolved.label !== undefined && !resolved.label.startsWith(resolved.dev)) {
+        throw new ValidationError(`${field}.label`, resolved.label, `a policy address's label starts with its device's name (${resolved.dev})`);
+      }
       return resolved;
     },
     identity: addressIdentity,

@@ -12,7 +12,7 @@ import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
 import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
-import { AF_INET, AF_INET6, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
+import { AF_INET, AF_INET6, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import type { Neighbour } from '../rtnl/neighbours.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
@@ -195,6 +195,12 @@ function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress, held
   if (ipv4 && wanted.scope !== held.scope) out.push(`scope ${held.scope}`);
   const flags = ipv4 ? IFA_F_NOPREFIXROUTE : IFA_F_NODAD | IFA_F_NOPREFIXROUTE;
   if ((wanted.flags & flags) !== (held.flags & flags)) out.push(`${held.flags & IFA_F_NODAD ? 'nodad' : 'no nodad'}, ${held.flags & IFA_F_NOPREFIXROUTE ? 'noprefixroute' : 'no noprefixroute'}`);
+  // (resolveAddress refuses home and mngtmpaddr on IPv4: the kernel keeps neither there.)
+  for (const [bit, name] of [[IFA_F_HOMEADDRESS, 'home'], [IFA_F_MANAGETEMPADDR, 'mngtmpaddr']] as const) {
+    if ((wanted.flags & bit) !== (held.flags & bit)) out.push(held.flags & bit ? name : `no ${name}`);
+  }
+  // The kernel reports no metric for 0, which is also what an address without one gets.
+  if ((wanted.metric ?? 0) !== (held.metric ?? 0)) out.push(`metric ${held.metric ?? 0}`);
   return out;
 }
 

@@ -1,6 +1,6 @@
 /** Interface addresses (`ip addr`): typed objects <-> RTM_NEWADDR/RTM_DELADDR messages. */
 import { type FamilyName, familyName, formatAddress, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject, shortString } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, knownKeys, optionalBoolean, plainObject, shortString, u32 } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -14,11 +14,14 @@ import {
   IFA_CACHEINFO,
   IFA_F_DEPRECATED,
   IFA_FLAGS,
+  IFA_F_HOMEADDRESS,
+  IFA_F_MANAGETEMPADDR,
   IFA_F_NODAD,
   IFA_F_NOPREFIXROUTE,
   IFA_LABEL,
   IFA_LOCAL,
   IFA_PROTO,
+  IFA_RT_PRIORITY,
   RTM_DELADDR,
   RTM_NEWADDR,
   RT_SCOPE_HOST,
@@ -37,13 +40,18 @@ export interface Address {
   family?: FamilyName;
   /** The address with its prefix length (`192.0.2.2/24`); a bare address is /32 or /128. */
   address: string;
-  /** The interface it is on. */
+  /** The interface it is on (its name; an altname too, except in what `list` returns). */
   dev: string;
   /** Peer address of a point-to-point link (`peer 192.0.2.1`). */
   peer?: string;
   /** IPv4 broadcast address (`broadcast 192.0.2.255`). */
   broadcast?: string;
-  /** IPv4 label (`label v0:1`); must start with the device name. */
+  /**
+   * IPv4 label (`label v0:1`): up to 15 bytes, which the kernel takes whatever they are (it need
+   * not start with the device name: `label v1:1` on v0, or what the kernel cut on a rename). A
+   * listed address has one only when it differs from the device name. IPv6 addresses have none
+   * (the kernel would drop it): refused there.
+   */
   label?: string;
   /** Scope (`scope link`); default global (host for 127.0.0.0/8, as ip does). */
   scope?: RouteScope | number;
@@ -51,6 +59,21 @@ export interface Address {
   nodad?: boolean;
   /** Add no prefix route for it (`noprefixroute`). */
   noprefixroute?: boolean;
+  /** IPv6: a Mobile IPv6 home address (`home`, IFA_F_HOMEADDRESS). */
+  home?: boolean;
+  /**
+   * IPv6: privacy extensions make temporary addresses from this one's prefix (`mngtmpaddr`,
+   * IFA_F_MANAGETEMPADDR). A replace without it clears it, and the kernel then deletes the
+   * temporary addresses made from it.
+   */
+  mngtmpaddr?: boolean;
+  /**
+   * Metric of the prefix route the kernel adds for the address (IFA_RT_PRIORITY, `metric 100`),
+   * an unsigned 32-bit integer; listed when not 0. Absent (or 0) on add: IPv4's prefix route gets
+   * metric 0, IPv6's the kernel's default, 256. On replace the two differ, as in the kernel: an
+   * IPv4 address takes the message's (absent: 0), an IPv6 address changes only to a non-zero one.
+   */
+  metric?: number;
   /**
    * Seconds until the kernel removes the address (`valid_lft 300`); absent: forever (also on
    * replace, which makes an expiring address permanent again). A listed address shows the
@@ -72,7 +95,9 @@ export interface Address {
   protocol?: AddressProtocolName | number;
 }
 
-export const ADDRESS_KEYS: ReadonlySet<string> = new Set(['family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'validLifetime', 'preferredLifetime', 'protocol']);
+export const ADDRESS_KEYS: ReadonlySet<string> = new Set([
+  'family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'home', 'mngtmpaddr', 'metric', 'validLifetime', 'preferredLifetime', 'protocol',
+]);
 
 /** An address protocol from a name or a number 0..255 (0: none). */
 export function addressProtocolCode(value: unknown, field: string): number {
@@ -101,11 +126,16 @@ export interface ResolvedAddress {
   lifetimes?: { valid: number; preferred: number };
   /** IFA_PROTO, when given (non-zero). */
   protocol?: number;
+  /** IFA_RT_PRIORITY, when given (0 too: an IPv4 replace then sets it to 0). */
+  metric?: number;
 }
 
 function flag(value: unknown, field: string, bit: number): number {
   return optionalBoolean(value, field) ? bit : 0;
 }
+
+/** IFNAMSIZ - 1: the kernel's room for a label (IFA_LABEL's policy), its NUL aside. */
+const LABEL_MAX_BYTES = 15;
 
 /** Checks an address; a ValidationError naming the field otherwise. */
 export function resolveAddress(input: Address, field = 'address'): ResolvedAddress {
@@ -122,20 +152,33 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
   const resolved: ResolvedAddress = {
     family: local.family === 4 ? AF_INET : AF_INET6,
     local,
-    dev: interfaceName(address.dev, `${field}.dev`),
+    dev: interfaceLookupName(address.dev, `${field}.dev`),
     scope: address.scope !== undefined ? scopeCode(address.scope, `${field}.scope`) : local.family === 4 && local.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE,
-    flags: flag(address.nodad, `${field}.nodad`, IFA_F_NODAD) | flag(address.noprefixroute, `${field}.noprefixroute`, IFA_F_NOPREFIXROUTE),
+    flags:
+      flag(address.nodad, `${field}.nodad`, IFA_F_NODAD) |
+      flag(address.noprefixroute, `${field}.noprefixroute`, IFA_F_NOPREFIXROUTE) |
+      flag(address.home, `${field}.home`, IFA_F_HOMEADDRESS) |
+      flag(address.mngtmpaddr, `${field}.mngtmpaddr`, IFA_F_MANAGETEMPADDR),
   };
+  // ip sets these on IPv6 addresses only ("can be set only for IPv6 addresses"), and the kernel
+  // keeps neither on an IPv4 one: refused rather than dropped.
+  if (local.family === 4) {
+    for (const key of ['home', 'mngtmpaddr'] as const) {
+      if (address[key] === true) throw new ValidationError(`${field}.${key}`, address[key], 'only IPv6 addresses have this flag');
+    }
+  }
   if (address.peer !== undefined) resolved.peer = parseAddress(address.peer, `${field}.peer`, local.family);
   if (address.broadcast !== undefined) {
     if (local.family !== 4) throw new ValidationError(`${field}.broadcast`, address.broadcast, 'only IPv4 addresses have a broadcast address');
     resolved.broadcast = parseAddress(address.broadcast, `${field}.broadcast`, 4);
   }
   if (address.label !== undefined) {
-    const label = shortString(address.label, `${field}.label`, 15);
-    if (!label.startsWith(resolved.dev)) throw new ValidationError(`${field}.label`, label, `a label must start with the device name ${resolved.dev}`);
-    resolved.label = label;
+    // The kernel (devinet.c) checks a label's length only, and ip 6.1 nothing: a label need not
+    // start with the device name. An empty one would leave the address with no label at all.
+    if (local.family !== 4) throw new ValidationError(`${field}.label`, address.label, 'the kernel keeps no label on IPv6 addresses');
+    resolved.label = shortString(address.label, `${field}.label`, LABEL_MAX_BYTES);
   }
+  if (address.metric !== undefined) resolved.metric = u32(address.metric, `${field}.metric`);
   integerInRange(resolved.local.length, `${field}.address`, 0, local.family === 4 ? 32 : 128);
   if (address.validLifetime !== undefined || address.preferredLifetime !== undefined) {
     // A valid lifetime alone is also the preferred one (ip would refuse it: its preferred
@@ -155,7 +198,8 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
 
 /**
  * Writes an address message body in the order of `ip addr add|del ADDRESS [peer P] [broadcast B]
- * [label L] dev D [nodad] [noprefixroute]`, so that the bytes equal ip's.
+ * [label L] dev D [metric M] [nodad] [noprefixroute] [home] [mngtmpaddr]`, so that the bytes
+ * equal ip's.
  */
 export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, ifindex: number): void {
   // Flags that fit go in the header; otherwise all of them go in IFA_FLAGS (as ip does).
@@ -169,6 +213,7 @@ export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, i
   if (address.peer) writer.attrBytes(IFA_ADDRESS, address.peer.bytes);
   if (address.broadcast) writer.attrBytes(IFA_BROADCAST, address.broadcast.bytes);
   if (address.label !== undefined) writer.attrString(IFA_LABEL, address.label);
+  if (address.metric !== undefined) writer.attrU32(IFA_RT_PRIORITY, address.metric);
   if (wide) writer.attrU32(IFA_FLAGS, address.flags);
   if (!address.peer) writer.attrBytes(IFA_ADDRESS, address.local.bytes);
   if (address.lifetimes) {
@@ -201,6 +246,12 @@ export function addressFlags(message: NetlinkMessage, attrs = messageAttributes(
   return attrs.u32(IFA_FLAGS) ?? message.data[payloadStart(message) + 2]!;
 }
 
+/** The ifindex of the link an RTM_NEWADDR message's address is on. */
+export function addressIfindex(message: NetlinkMessage): number {
+  const view = new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+  return view.getUint32(payloadStart(message) + 4, HOST_IS_LITTLE_ENDIAN);
+}
+
 /** Decodes an RTM_NEWADDR message; what it returns passes back unchanged to delete or add. */
 export function decodeAddress(message: NetlinkMessage, linkName: (index: number) => string | undefined): Address {
   const data = message.data;
@@ -208,8 +259,7 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   const family = data[base]!;
   const prefixLength = data[base + 1]!;
   const scope = data[base + 3]!;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const index = view.getUint32(base + 4, HOST_IS_LITTLE_ENDIAN);
+  const index = addressIfindex(message);
   const attrs = messageAttributes(message, IFADDRMSG_LEN);
   const flags = addressFlags(message, attrs);
   const local = attrs.bytes(IFA_LOCAL);
@@ -228,6 +278,11 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   address.scope = scopeName(scope);
   if (flags & IFA_F_NODAD) address.nodad = true;
   if (flags & IFA_F_NOPREFIXROUTE) address.noprefixroute = true;
+  if (flags & IFA_F_HOMEADDRESS) address.home = true;
+  if (flags & IFA_F_MANAGETEMPADDR) address.mngtmpaddr = true;
+  // The kernel reports the metric only when it is not 0 (the default, as when absent on add).
+  const metric = attrs.u32(IFA_RT_PRIORITY);
+  if (metric !== undefined && metric !== 0) address.metric = metric;
   const cacheinfo = attrs.bytes(IFA_CACHEINFO);
   if (cacheinfo !== undefined && cacheinfo.length >= 8) {
     const info = new DataView(cacheinfo.buffer, cacheinfo.byteOffset, cacheinfo.byteLength);

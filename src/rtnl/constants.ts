@@ -226,6 +226,7 @@ export const IFA_LABEL = 3; // IFA_LABEL
 export const IFA_BROADCAST = 4; // IFA_BROADCAST
 export const IFA_CACHEINFO = 6; // IFA_CACHEINFO
 export const IFA_FLAGS = 8; // IFA_FLAGS
+export const IFA_RT_PRIORITY = 9; // IFA_RT_PRIORITY (u32: the prefix route's metric)
 export const IFA_PROTO = 11; // IFA_PROTO (u8, linux 6.1+)
 // ifa_flags / IFA_FLAGS bits
 export const IFA_F_SECONDARY = 0x01; // IFA_F_SECONDARY
@@ -233,7 +234,9 @@ export const IFA_F_NODAD = 0x02; // IFA_F_NODAD
 export const IFA_F_DEPRECATED = 0x20; // IFA_F_DEPRECATED
 export const IFA_F_TENTATIVE = 0x40; // IFA_F_TENTATIVE
 export const IFA_F_DADFAILED = 0x08; // IFA_F_DADFAILED
+export const IFA_F_HOMEADDRESS = 0x10; // IFA_F_HOMEADDRESS
 export const IFA_F_PERMANENT = 0x80; // IFA_F_PERMANENT
+export const IFA_F_MANAGETEMPADDR = 0x100; // IFA_F_MANAGETEMPADDR
 export const IFA_F_NOPREFIXROUTE = 0x200; // IFA_F_NOPREFIXROUTE
 
 // Multicast groups (enum rtnetlink_groups)

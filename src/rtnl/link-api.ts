@@ -1,13 +1,13 @@
 /** Links (`ip link`) and addresses (`ip addr`). */
 import { closeSync, openSync } from 'node:fs';
 import { formatAddress, type FamilyName } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, knownKeys, plainObject } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
 import { Errno } from '../netlink/errno.js';
 import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { ADDRESS_REQUESTS, addressFlags, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
+import { ADDRESS_REQUESTS, addressFlags, addressIfindex, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
 import { ownedFilter } from './owner.js';
 import { RtnlApi, familyCode } from './base.js';
 import { IFA_F_DADFAILED, IFA_F_TENTATIVE, RTM_GETADDR, RTM_GETLINK } from './constants.js';
@@ -55,10 +55,17 @@ function netnsTarget(netns: LinkNetns, field: string): NetnsTarget {
   return { attribute: NETNS_ATTRIBUTES.fd, value: fd, release: () => closeSync(fd) };
 }
 
+/** What {@link LinkApi.list} takes as a filter: nothing. */
+const LINK_FILTER_KEYS: ReadonlySet<string> = new Set();
+
 /** Network interfaces (`ip link`) in one namespace. */
 export class LinkApi extends RtnlApi {
-  /** Lists every link, like `ip link show`. */
-  async list(): Promise<Link[]> {
+  /**
+   * Lists every link, like `ip link show`. It takes no filter: an argument other than an empty
+   * object is refused (a ValidationError naming its first key) rather than ignored.
+   */
+  async list(filter: Record<string, never> = {}): Promise<Link[]> {
+    knownKeys(plainObject(filter, 'filter'), 'filter', LINK_FILTER_KEYS);
     const messages = await dumpLinks(this.connection);
     const names = new Map<number, string>();
     const links = messages.map((message) => decodeLink(message, (index) => names.get(index)));
@@ -71,7 +78,7 @@ export class LinkApi extends RtnlApi {
     return links;
   }
 
-  /** One link by name or index, like `ip link show NAME`; undefined if there is none. */
+  /** One link by name, altname or index, like `ip link show NAME`; undefined if there is none. */
   async get(nameOrIndex: string | number): Promise<Link | undefined> {
     const message = await this.lookup(nameOrIndex);
     if (message === undefined) return undefined;
@@ -94,7 +101,7 @@ export class LinkApi extends RtnlApi {
         if (typeof nameOrIndex === 'number') {
           encodeIfinfo(w, AF_UNSPEC, integerInRange(nameOrIndex, 'link', 1, 0x7fffffff, 'an interface index'));
         } else {
-          encodeLinkLookup(w, interfaceName(nameOrIndex, 'link'));
+          encodeLinkLookup(w, interfaceLookupName(nameOrIndex, 'link'));
         }
       });
     } catch (error) {
@@ -149,19 +156,20 @@ export class LinkApi extends RtnlApi {
     }
   }
 
-  /** Deletes a link (and a veth's peer with it), like `ip link del`. */
+  /** Deletes a link (and a veth's peer with it), like `ip link del`; by its name or an altname. */
   async delete(name: string): Promise<void> {
-    const links = await this.interfaces([[interfaceName(name, 'link'), 'link']]);
+    const links = await this.interfaces([[interfaceLookupName(name, 'link'), 'link']]);
     await this.single({ operation: 'deleteLink' }, LINK_REQUESTS.delete.type, LINK_REQUESTS.delete.flags, (w) => encodeIfinfo(w, AF_UNSPEC, links.get(name)!));
   }
 
   /**
    * Changes a link, like `ip link set NAME up mtu 1400 master br0`; all changes go in one
    * message. `master: null` releases it (`nomaster`); `netns` moves it to another namespace.
+   * The link and the master may be named by an altname.
    */
   async set(name: string, changes: LinkChanges): Promise<void> {
     const checked = checkLinkChanges(changes);
-    const wanted: [string, string][] = [[interfaceName(name, 'link'), 'link']];
+    const wanted: [string, string][] = [[interfaceLookupName(name, 'link'), 'link']];
     if (typeof checked.master === 'string') wanted.push([checked.master, 'changes.master']);
     const links = await this.interfaces(wanted);
     const netns = checked.netns !== undefined ? netnsTarget(checked.netns, 'changes.netns') : undefined;
@@ -189,7 +197,7 @@ export class LinkApi extends RtnlApi {
 export interface AddressFilter {
   /** Only this family (default: both). */
   family?: FamilyName;
-  /** Only addresses on this interface. */
+  /** Only addresses on this interface (its name or an altname, as `ip addr show dev`). */
   dev?: string;
   /** Only addresses with this protocol (IFA_PROTO). */
   protocol?: AddressProtocolName | number;
@@ -264,7 +272,7 @@ export class AddressApi extends RtnlApi {
   /** Lists addresses, like `ip addr show`, IPv4 first; `{ owned: true }` lists the owner's. */
   async list(filter: AddressFilter = {}): Promise<Address[]> {
     knownKeys(plainObject(filter, 'filter'), 'filter', ADDRESS_FILTER_KEYS);
-    const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
     const owner = ownedFilter(filter.owned, this.owner);
     const protocol = filter.protocol !== undefined ? addressProtocolCode(filter.protocol, 'filter.protocol') : undefined;
     if (owner !== undefined && protocol !== undefined && owner !== protocol) throw new ValidationError('filter.protocol', filter.protocol, `contradicts owned: true (owner ${owner})`);
@@ -277,8 +285,9 @@ export class AddressApi extends RtnlApi {
     // One dump for both families (AF_UNSPEC): the kernel walks them in family order, IPv4 first.
     const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));
     for (const message of messages) {
+      // By index: `dev` may be an altname, and listed addresses carry the link's name.
+      if (index !== undefined && addressIfindex(message) !== index) continue;
       const address = decodeAddress(message, (i) => names.get(i));
-      if (dev !== undefined && address.dev !== dev) continue;
       if (wanted !== undefined && address.protocol !== wantedName) continue;
       addresses.push(address);
     }

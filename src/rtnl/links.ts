@@ -4,7 +4,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
-import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
 import { reverse } from './names.js';
 import type { TableRef, TableResolver } from './tables.js';
 import {
@@ -13,6 +13,7 @@ import {
   IFF_UP,
   IFINFOMSG_LEN,
   IFLA_ADDRESS,
+  IFLA_ALT_IFNAME,
   IFLA_EXT_MASK,
   IFLA_IFNAME,
   IFLA_INFO_KIND,
@@ -65,11 +66,16 @@ export function encodeIfinfo(writer: MessageWriter, family: number, index: numbe
   writer.u32(change);
 }
 
-/** Writes the RTM_GETLINK request iproute2 uses to look a name up. */
+/**
+ * Writes the RTM_GETLINK request iproute2 uses to look a name (or an altname) up. As ip does
+ * (check_ifname), a name that could not be an interface name goes in IFLA_ALT_IFNAME: the
+ * kernel refuses an IFLA_IFNAME of more than 15 bytes, and an altname may have up to 127.
+ */
 export function encodeLinkLookup(writer: MessageWriter, name: string): void {
   encodeIfinfo(writer, AF_UNSPEC, 0);
   writer.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
-  writer.attrString(IFLA_IFNAME, name);
+  const ipTakesAsIfname = Buffer.byteLength(name) <= 15 && !/[/\t\n\v\f\r ]/.test(name);
+  writer.attrString(ipTakesAsIfname ? IFLA_IFNAME : IFLA_ALT_IFNAME, name);
 }
 
 /** Writes the RTM_GETLINK dump request (no statistics). */
@@ -311,7 +317,10 @@ export type CheckedLinkSpec = Exclude<LinkSpec, VrfSpec> | (Omit<VrfSpec, 'table
 export interface LinkChanges {
   /** Up or down. */
   up?: boolean;
-  /** MTU in bytes. */
+  /**
+   * MTU in bytes. Its bounds are the device's (min_mtu..max_mtu: 68..65535 on a veth, 0.. on
+   * lo), which the kernel checks: below them it answers EINVAL.
+   */
   mtu?: number;
   /** Enslave to this device (bridge, bond, VRF), or `null` to release (`nomaster`). */
   master?: string | null;
@@ -363,11 +372,11 @@ export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableRes
       return { ...spec, table };
     }
     case 'vlan':
-      interfaceName(spec.link, `${field}.link`);
+      interfaceLookupName(spec.link, `${field}.link`);
       integerInRange(spec.vlanId, `${field}.vlanId`, 0, 4094, 'a VLAN id');
       return spec;
     case 'macvlan':
-      interfaceName(spec.link, `${field}.link`);
+      interfaceLookupName(spec.link, `${field}.link`);
       if (spec.mode !== undefined && !Object.prototype.hasOwnProperty.call(MACVLAN_MODES, spec.mode)) {
         throw new ValidationError(`${field}.mode`, spec.mode, `expected one of ${Object.keys(MACVLAN_MODES).join(', ')}`);
       }
@@ -400,8 +409,10 @@ export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkCha
   const changes = plainObject(input, field) as LinkChanges;
   knownKeys(changes as Record<string, unknown>, field, CHANGE_KEYS);
   if (changes.up !== undefined && typeof changes.up !== 'boolean') throw new ValidationError(`${field}.up`, changes.up, 'expected a boolean');
-  if (changes.mtu !== undefined) integerInRange(changes.mtu, `${field}.mtu`, 68, 0x7fffffff);
-  if (changes.master !== undefined && changes.master !== null) interfaceName(changes.master, `${field}.master`);
+  // The lower bound is the device's own (dev->min_mtu, 0 on lo): the kernel checks it. The
+  // kernel reads IFLA_MTU into an int, so larger values would read as negative.
+  if (changes.mtu !== undefined) integerInRange(changes.mtu, `${field}.mtu`, 0, 0x7fffffff);
+  if (changes.master !== undefined && changes.master !== null) interfaceLookupName(changes.master, `${field}.master`);
   return changes;
 }
 

@@ -1,5 +1,6 @@
 /** Neighbours (`ip neigh`): the ARP / NDP cache, read for gateway health (failover). */
 import { familyName, formatAddress, type FamilyName } from '../common/ip.js';
+import { interfaceLookupName, knownKeys, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
@@ -77,18 +78,35 @@ export function decodeNeighbour(message: NetlinkMessage, linkName: (index: numbe
   return neighbour;
 }
 
+/** Which neighbours {@link NeighbourApi.list} returns. */
+export interface NeighbourFilter {
+  /** Only this family (default: both). */
+  family?: FamilyName;
+  /** Only entries on this interface (its name or an altname, as `ip neigh show dev`). */
+  dev?: string;
+}
+
+const NEIGHBOUR_FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev']);
+
 /** Neighbours (`ip neigh`) in one namespace. */
 export class NeighbourApi extends RtnlApi {
-  /** Lists neighbour entries, like `ip neigh show`, IPv4 first. */
-  async list(filter: { family?: FamilyName; dev?: string } = {}): Promise<Neighbour[]> {
+  /**
+   * Lists neighbour entries, IPv4 first, like `ip neigh show nud all`: every state, NOARP and
+   * NONE entries included (plain `ip neigh show` hides those; `state` tells them apart). An
+   * interface the namespace lacks, or an unknown filter key, is a ValidationError.
+   */
+  async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
+    knownKeys(plainObject(filter, 'filter'), 'filter', NEIGHBOUR_FILTER_KEYS);
     const families = familiesOf(filter.family);
-    const names = await this.linkNames();
+    const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
+    const [names, ifindex] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
     const out: Neighbour[] = [];
     for (const family of families) {
       const messages = await this.connection.dump({ operation: 'listNeighbours' }, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeNeighbourDumpRequest(w, family));
       for (const message of messages) {
         const neighbour = decodeNeighbour(message, (i) => names.get(i));
-        if (neighbour === undefined || (filter.dev !== undefined && neighbour.dev !== filter.dev)) continue;
+        // By index: `dev` may be an altname, and listed entries carry the link's name.
+        if (neighbour === undefined || (ifindex !== undefined && neighbour.ifindex !== ifindex)) continue;
         out.push(neighbour);
       }
     }

@@ -107,3 +107,17 @@ export function ipFails(ns: TestNetns, ...args: string[]): string | undefined {
 }
 
 export { rejection } from '../helpers/rejection.js';
+
+/** A link as `ip -j -d link` shows it (the fields the tests read). */
+export interface IpLink {
+  ifname: string;
+  ifindex: number;
+  flags: string[];
+  mtu: number;
+  master?: string;
+  link?: string;
+  operstate: string;
+  address?: string;
+  altnames?: string[];
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+}

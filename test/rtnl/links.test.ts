@@ -5,18 +5,7 @@
  */
 import t from 'tap';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { freshHandle } from './helpers.js';
-
-interface IpLink {
-  ifname: string;
-  ifindex: number;
-  flags: string[];
-  mtu: number;
-  master?: string;
-  operstate: string;
-  address?: string;
-  linkinfo?: { info_kind?: string };
-}
+import { freshHandle, type IpLink } from './helpers.js';
 
 t.test('links: create veth and bridge, up/down, mtu, master, delete', async (t) => {
   const { ns, handle } = await freshHandle(t);
