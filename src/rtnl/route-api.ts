@@ -1,6 +1,6 @@
 /** Routes (`ip route`): add, replace, append, delete, list, flush, get, match, addMany, deleteMany. */
 import { formatPrefix, parsePrefix, type FamilyName } from '../common/ip.js';
-import { interfaceName } from '../common/validate.js';
+import { interfaceLookupName } from '../common/validate.js';
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { Errno } from '../netlink/errno.js';
@@ -117,7 +117,8 @@ export class RouteApi extends RtnlApi {
     const protocol = this.filterProtocol(filter);
     const type = filter.type !== undefined ? codeOf(TYPE_FILTER, filter.type, 'filter.type', null) : undefined;
     const scope = filter.scope !== undefined ? scopeCode(filter.scope, 'filter.scope') : undefined;
-    const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    // The device may be named by an altname: routes are compared with its name, by its index.
+    const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
     const wantedDst = filter.dst === undefined || filter.dst === 'default' ? undefined : parsePrefix(filter.dst, 'filter.dst');
     // As decodeRoute spells it, so that listed routes compare by a string.
     const dst = wantedDst === undefined ? filter.dst : wantedDst.length === 0 ? 'default' : formatPrefix(wantedDst.bytes, wantedDst.length);
@@ -128,6 +129,7 @@ export class RouteApi extends RtnlApi {
       dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined,
     ]);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
+    const devName = ifindex === undefined ? undefined : names.get(ifindex);
     const routes: Route[] = [];
     for (const family of families) {
       let messages;
@@ -143,7 +145,7 @@ export class RouteApi extends RtnlApi {
       for (const message of messages) {
         const route = decodeRoute(message, (index) => names.get(index), display);
         if (dst !== undefined && route.dst !== dst) continue;
-        if (dev !== undefined && route.dev !== dev) continue;
+        if (dev !== undefined && route.dev !== devName) continue;
         if (protocol === 0 && route.protocol !== UNSPEC_PROTOCOL) continue;
         if (scope !== undefined && scopeCode(route.scope, 'route.scope') !== scope) continue;
         routes.push(route);

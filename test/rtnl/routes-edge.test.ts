@@ -202,6 +202,16 @@ t.test('list/flush({ dev }) select what ip route show/flush dev selects (not mul
   t.same(show(mine.ns, '-4', '5'), show(theirs.ns, '-4', '5'), 'flush({ dev }) leaves what ip route flush dev leaves (the multipath route)');
 });
 
+t.test('list({ dev }) by an altname lists what ip route show dev ALTNAME lists', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  plumb(ns);
+  devMix(ns);
+  ns.ip('link', 'property', 'add', 'dev', 'v0', 'altname', 'uplink:a-very-long-alternative-name');
+  const ip = ns.ipJson<Json[]>('-4', 'route', 'show', 'table', '5', 'dev', 'uplink:a-very-long-alternative-name').map((r) => r.dst);
+  t.same(ip, ['10.4.0.0/16'], 'ip route show dev ALTNAME');
+  t.same((await handle.routes.list({ table: 5, family: 'inet', dev: 'uplink:a-very-long-alternative-name' })).map((r) => r.dst), ip, 'routes.list({ dev: ALTNAME })');
+});
+
 // ---------------------------------------------------------------------------------------------
 // (fidelity) IPv4 realms (`realm N`, RTA_FLOW) were neither decoded nor encodable. Two
 // routes that differ only by realm (ip route add ... realm 5; ip route append ... realm 6) listed
