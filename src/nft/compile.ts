@@ -9,7 +9,7 @@ import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, isHostOrderInteger, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
+import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
@@ -29,7 +29,7 @@ import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
-import { commentUserdata, encodeElements, mapAttributes, parseVerdict, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
+import { commentUserdata, encodeElements, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** What a rule that writes to or looks up in a named set or map must know of it. */
@@ -691,17 +691,12 @@ class RuleCompiler {
     });
     const id = this.context.nextSetId();
     const name = data?.object !== undefined ? '__objmap%d' : data ? '__map%d' : '__set%d';
-    const map = data ? mapAttributes(data) : undefined;
-    let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (map?.flags ?? 0);
+    let flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
     if (interval) flags |= NFT_SET_INTERVAL;
     // The kernel takes a concatenation of intervals only in a set that says so (pipapo).
     if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
     const set: SetMessage = { table: this.context.table, name, flags, keyType: key.typeId, keyLen: key.length, id, size: list.length, userdata: setUserdata(key, data, undefined) };
-    if (map?.dataType !== undefined) {
-      set.dataType = map.dataType;
-      set.dataLen = map.dataLen!;
-    }
-    if (map?.objType !== undefined) set.objType = map.objType;
+    if (data) setMapData(set, data);
     if (key.fieldLengths.length > 0 && interval) set.fieldLengths = [...key.fieldLengths];
     const encoded = encodeElements(list, key, data, interval, field, this.context);
     this.anonymousSets.push({ set, elements: encoded });

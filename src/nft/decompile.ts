@@ -29,7 +29,7 @@ import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftExpressionObject, NftStatement } from './json.js';
-import { fieldSize, userdataU32 } from './sets.js';
+import { fieldSize, objectTypeName, userdataU32 } from './sets.js';
 import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
 
 const BYTE_UNITS = ['bytes', 'kbytes', 'mbytes'] as const;
@@ -594,7 +594,7 @@ class RuleDecompiler {
         if (d.setSreg !== undefined) {
           // `counter name ip saddr map @m`: the object a map of objects gives for the key.
           const found = typeof d.set === 'string' ? this.context.setElements(d.set) : undefined;
-          const kind = found?.set.objType === NFT_OBJECT_COUNTER ? 'counter' : found?.set.objType === NFT_OBJECT_QUOTA ? 'quota' : undefined;
+          const kind = objectTypeName(found?.set.objType);
           if (kind === undefined) throw new Unreadable();
           const { keyJson, data } = this.keyInSet(d.setSreg as number, d.set as string, 'object');
           this.push({ json: { [kind]: { map: { key: keyJson, data } } } });

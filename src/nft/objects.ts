@@ -5,12 +5,12 @@
 import { ValidationError } from '../netlink/errors.js';
 import { integerInRange, shortString } from '../common/validate.js';
 import { BYTEORDER_HOST_ENDIAN, datatypeById, integerOfSize, splitTypeId, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_MAP, NFT_SET_OBJECT, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_OBJECT, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
 import { decodeElements, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
 import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
-import { commentUserdata, mapAttributes, parseMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
+import { OBJECT_TYPES, commentUserdata, objectTypeName, parseMapData, setMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
 
 /** NFPROTO_* by JSON family name. */
@@ -173,16 +173,10 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   let flags = object.flags === undefined ? 0 : parseFlags(object.flags, SET_FLAGS, `${field}.flags`);
   const interval = (flags & NFT_SET_INTERVAL) !== 0;
   if (interval && key.types.length > 1) flags |= NFT_SET_CONCAT;
-  const map = data ? mapAttributes(data) : undefined;
-  if (map) flags |= map.flags;
   message.flags = flags;
   message.keyType = key.typeId;
   message.keyLen = key.length;
-  if (map?.dataType !== undefined) {
-    message.dataType = map.dataType;
-    message.dataLen = map.dataLen!;
-  }
-  if (map?.objType !== undefined) message.objType = map.objType;
+  if (data) setMapData(message, data);
   if (object.policy !== undefined) {
     if (object.policy !== 'performance' && object.policy !== 'memory') throw new ValidationError(`${field}.policy`, object.policy, 'expected "performance" or "memory"');
     message.policy = object.policy === 'memory' ? NFT_SET_POL_MEMORY : NFT_SET_POL_PERFORMANCE;
@@ -198,14 +192,10 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   message.userdata = setUserdata(key, data, object.comment as string | undefined);
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
-  return { family, message, key, data, interval, flags, elements };
+  return { family, message, key, data, interval, flags: message.flags, elements };
 }
 
-/** The named stateful objects routemark reads and writes, by JSON name (NFT_OBJECT_*). */
-export const OBJECT_TYPES: ReadonlyMap<'counter' | 'quota', number> = new Map([
-  ['counter', NFT_OBJECT_COUNTER],
-  ['quota', NFT_OBJECT_QUOTA],
-]);
+export { OBJECT_TYPES };
 
 /** A byte or packet count (the kernel keeps 64 bits; JSON numbers are exact to 2^53). */
 function count(value: unknown, field: string): number {
@@ -271,7 +261,7 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
   if (types === undefined) return undefined;
   const key = parseSetKey(types.map((t) => t.name), 'set.type');
   let data: MapData | undefined;
-  const objectType = [...OBJECT_TYPES].find(([, type]) => type === set.objType)?.[0];
+  const objectType = objectTypeName(set.objType);
   if (((set.flags ?? 0) & NFT_SET_OBJECT) !== 0) {
     if (objectType === undefined) return undefined;
     data = parseMapData(objectType, 'set.map');
@@ -356,7 +346,7 @@ export function setJson(set: ParsedSet, elements: readonly ParsedElement[], cont
   let dataType: Datatype | 'verdict' | 'object' | undefined;
   let objectType: string | undefined;
   if (((set.flags ?? 0) & NFT_SET_OBJECT) !== 0) {
-    objectType = [...OBJECT_TYPES].find(([, type]) => type === set.objType)?.[0];
+    objectType = objectTypeName(set.objType);
     if (objectType === undefined) return rawSetJson(set, elements);
     dataType = 'object';
   } else if (set.dataType !== undefined) {

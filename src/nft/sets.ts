@@ -8,7 +8,7 @@ import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
 import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
 import { MessageWriter } from '../netlink/attributes.js';
-import { writeElement, type ElementMessage } from './messages.js';
+import { writeElement, type ElementMessage, type SetMessage } from './messages.js';
 import { asObject, compareBytes, incrementBytes, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
 
 /** NFTNL_UDATA_SET_DATA_INTERVAL: nft marks map data that holds intervals. */
@@ -35,11 +35,17 @@ export interface MapData {
   readonly object?: number;
 }
 
-/** The object types a map can map to, by nft name. */
-const OBJECT_MAP_TYPES: ReadonlyMap<string, number> = new Map([
+/** The named stateful objects routemark reads and writes (and object maps map to), by JSON name (NFT_OBJECT_*). */
+export const OBJECT_TYPES: ReadonlyMap<'counter' | 'quota', number> = new Map([
   ['counter', NFT_OBJECT_COUNTER],
   ['quota', NFT_OBJECT_QUOTA],
 ]);
+
+/** The JSON name of an object type (NFT_OBJECT_*), or undefined for one routemark does not know. */
+export function objectTypeName(objType: number | undefined): 'counter' | 'quota' | undefined {
+  for (const [name, type] of OBJECT_TYPES) if (type === objType) return name;
+  return undefined;
+}
 
 /** Padded size of one field of a concatenation (NFT_REG32_SIZE alignment). */
 export function fieldSize(type: Datatype): number {
@@ -75,7 +81,7 @@ export function parseSetKey(value: unknown, field: string): SetKey {
 /** Parses a map's `map` (the data type). */
 export function parseMapData(value: unknown, field: string): MapData {
   if (value === 'verdict') return { verdict: true, type: undefined, length: 0, typeId: VERDICT_TYPE_ID };
-  const object = typeof value === 'string' ? OBJECT_MAP_TYPES.get(value) : undefined;
+  const object = typeof value === 'string' ? OBJECT_TYPES.get(value as 'counter' | 'quota') : undefined;
   if (object !== undefined) return { verdict: false, type: undefined, length: 0, typeId: 0, object };
   const type = typeof value === 'string' ? DATATYPES.get(value) : undefined;
   if (type === undefined || type.name === 'integer') throw new ValidationError(field, value, 'expected a data type name, "verdict", "counter" or "quota"');
@@ -83,12 +89,18 @@ export function parseMapData(value: unknown, field: string): MapData {
 }
 
 /**
- * The flags and attributes that make a set message a map of `data`: a data map (NFT_SET_MAP,
- * data type and length), or an object map (NFT_SET_OBJECT and the object type).
+ * Makes `set` a map of `data`: a data map (NFT_SET_MAP, data type and length), or an object map
+ * (NFT_SET_OBJECT and the object type).
  */
-export function mapAttributes(data: MapData): { flags: number; dataType?: number; dataLen?: number; objType?: number } {
-  if (data.object !== undefined) return { flags: NFT_SET_OBJECT, objType: data.object };
-  return { flags: NFT_SET_MAP, dataType: data.verdict ? NFT_DATA_VERDICT : data.typeId, dataLen: data.length };
+export function setMapData(set: SetMessage, data: MapData): void {
+  if (data.object !== undefined) {
+    set.flags = (set.flags ?? 0) | NFT_SET_OBJECT;
+    set.objType = data.object;
+    return;
+  }
+  set.flags = (set.flags ?? 0) | NFT_SET_MAP;
+  set.dataType = data.verdict ? NFT_DATA_VERDICT : data.typeId;
+  set.dataLen = data.length;
 }
 
 function tlvU32(type: number, value: number): number[] {
