@@ -50,13 +50,18 @@ function isKernelSpace(byte: number): boolean {
 }
 
 /**
- * An interface name a link can be given, checked as the kernel's dev_valid_name checks it, byte
- * by byte on the UTF-8: 1..15 bytes, not '.' or '..', and no '/', ':' or kernel whitespace. So
- * 'a\u2003b' (EM SPACE, e2 80 83) is a name, while 'aŠb' (c5 a0) and 'a\u00a0b' (c2 a0) are not.
+ * Whether `name` passes the kernel's dev_valid_name apart from its length, byte by byte on the
+ * UTF-8: not '.' or '..', and no '/', ':' or kernel whitespace. So 'a\u2003b' (EM SPACE, e2 80
+ * 83) passes, while 'aŠb' (c5 a0) and 'a\u00a0b' (c2 a0) do not.
  */
+export function hasInterfaceNameBytes(name: string): boolean {
+  return name !== '.' && name !== '..' && !Buffer.from(name).some((byte) => byte === 0x2f || byte === 0x3a || isKernelSpace(byte));
+}
+
+/** An interface name a link can be given: 1..15 bytes that pass {@link hasInterfaceNameBytes}. */
 export function interfaceName(value: unknown, field: string): string {
   const name = shortString(value, field, IFNAME_MAX_BYTES);
-  if (name === '.' || name === '..' || Buffer.from(name).some((byte) => byte === 0x2f || byte === 0x3a || isKernelSpace(byte))) {
+  if (!hasInterfaceNameBytes(name)) {
     throw new ValidationError(field, value, "expected an interface name (no '/', ':' or whitespace, not '.' or '..')");
   }
   return name;

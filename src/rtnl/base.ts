@@ -126,6 +126,14 @@ export abstract class RtnlApi {
   }
 
   /**
+   * For a list call: index -> name of every link, and the index of the link that the filter's
+   * `dev` names (undefined without one; a ValidationError on `filter.dev` if there is none).
+   */
+  protected linkNamesAndFilterDev(dev: string | undefined): Promise<[Map<number, string>, number | undefined]> {
+    return Promise.all([this.linkNames(), dev === undefined ? undefined : this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev))]);
+  }
+
+  /**
    * Encodes and sends items chunk by chunk (see {@link sendChunked}) in `order` (the caller's
    * indexes, which the operations carry); returns errors in the caller's order. Everything must
    * have been validated before: a chunk that has gone cannot be taken back.

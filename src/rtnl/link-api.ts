@@ -280,7 +280,7 @@ export class AddressApi extends RtnlApi {
     // Listed addresses carry the protocol as a name or number: compare in that form.
     const wantedName = wanted === undefined ? undefined : addressProtocolName(wanted);
     const family = familyCode(filter.family);
-    const [names, index] = await Promise.all([this.linkNames(), dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined]);
+    const [names, index] = await this.linkNamesAndFilterDev(dev);
     const addresses: Address[] = [];
     // One dump for both families (AF_UNSPEC): the kernel walks them in family order, IPv4 first.
     const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));

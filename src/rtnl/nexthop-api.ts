@@ -122,10 +122,7 @@ export class NexthopApi extends RtnlApi {
     if (filter.groups !== undefined && typeof filter.groups !== 'boolean') throw new ValidationError('filter.groups', filter.groups, 'expected a boolean');
     const protocol = this.filterProtocol(filter);
     const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
-    const [names, ifindex] = await Promise.all([
-      this.linkNames(),
-      dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined,
-    ]);
+    const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
     const messages = await this.connection.dump({ operation: 'listNexthops' }, RTM_GETNEXTHOP, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
       encodeNexthopDumpRequest(w, { ifindex, groups: filter.groups === true }),
     );

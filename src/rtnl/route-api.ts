@@ -124,10 +124,7 @@ export class RouteApi extends RtnlApi {
     const dst = wantedDst === undefined ? filter.dst : wantedDst.length === 0 ? 'default' : formatPrefix(wantedDst.bytes, wantedDst.length);
     const families = familiesOf(filter.family).filter((family) => wantedDst === undefined || family === (wantedDst.family === 4 ? AF_INET : AF_INET6));
     const connection = this.connection;
-    const [names, ifindex] = await Promise.all([
-      this.linkNames(),
-      dev !== undefined ? this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev)) : undefined,
-    ]);
+    const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
     const devName = ifindex === undefined ? undefined : names.get(ifindex);
     const routes: Route[] = [];

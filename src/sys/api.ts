@@ -1,5 +1,5 @@
 import { closeSync, constants as fsConstants, readSync, writeSync } from 'node:fs';
-import { interfaceName } from '../common/validate.js';
+import { hasInterfaceNameBytes, interfaceName } from '../common/validate.js';
 import { NetlinkError, ValidationError, fromSystemError } from '../netlink/errors.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
@@ -57,17 +57,12 @@ function keySegments(key: unknown): string[] {
 
 /**
  * Whether `segment` can name an entry of /proc/sys/net. Interface names appear there as they
- * are, so this takes every name the kernel takes for an interface (dev_valid_name: not empty,
- * not "." or "..", no '/', ':' or white space by the kernel's isspace(), which looks at bytes
- * and counts 0xa0 as space), not only the [a-z0-9_] of the kernel's own sysctl names. The rest
- * can only fail to exist (ENOENT) and cannot leave /proc/sys/net.
+ * are, so this takes every name the kernel takes for an interface (dev_valid_name, at any
+ * length: sysctl names can be longer), not only the [a-z0-9_] of the kernel's own sysctl names.
+ * The rest can only fail to exist (ENOENT) and cannot leave /proc/sys/net.
  */
 function isSysctlName(segment: string): boolean {
-  if (segment === '' || segment === '.' || segment === '..') return false;
-  for (const byte of Buffer.from(segment, 'utf8')) {
-    if (byte === 0 || byte === 0x2f /* / */ || byte === 0x3a /* : */ || byte === 0x20 || (byte >= 0x09 && byte <= 0x0d) || byte === 0xa0) return false;
-  }
-  return true;
+  return segment !== '' && !segment.includes('\0') && hasInterfaceNameBytes(segment);
 }
 
 /**
