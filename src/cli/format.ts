@@ -31,14 +31,17 @@ export function formatRule(rule: Rule): string {
   parts.push(`from ${rule.from ?? 'all'}`);
   if (rule.to !== undefined) parts.push(`to ${rule.to}`);
   if (rule.tos !== undefined) parts.push(`tos ${hex(rule.tos)}`);
-  if (rule.dscp !== undefined) parts.push(`dscp ${rule.dscp}`);
+  // As newer ip prints them: a value with a mask, where the mask is narrower than all ones.
+  const masked = (value: unknown, mask: number | undefined) => (mask !== undefined ? `${hex(Number(value))}/${hex(mask)}` : portRange(value));
+  if (rule.dscp !== undefined) parts.push(`dscp ${masked(rule.dscp, rule.dscpMask)}`);
+  if (rule.flowlabel !== undefined) parts.push(`flowlabel ${hex(rule.flowlabel)}${rule.flowlabelMask !== undefined ? `/${hex(rule.flowlabelMask)}` : ''}`);
   if (rule.fwmark !== undefined) parts.push(`fwmark ${hex(rule.fwmark)}${rule.fwmask !== undefined && rule.fwmask !== 0xffffffff ? `/${hex(rule.fwmask)}` : ''}`);
   if (rule.iif !== undefined) parts.push(`iif ${rule.iif}`);
   if (rule.oif !== undefined) parts.push(`oif ${rule.oif}`);
   if (rule.uidrange !== undefined) parts.push(`uidrange ${typeof rule.uidrange === 'object' ? `${rule.uidrange.start}-${rule.uidrange.end}` : String(rule.uidrange)}`);
   if (rule.ipproto !== undefined) parts.push(`ipproto ${rule.ipproto}`);
-  if (rule.sport !== undefined) parts.push(`sport ${portRange(rule.sport)}`);
-  if (rule.dport !== undefined) parts.push(`dport ${portRange(rule.dport)}`);
+  if (rule.sport !== undefined) parts.push(`sport ${masked(rule.sport, rule.sportMask)}`);
+  if (rule.dport !== undefined) parts.push(`dport ${masked(rule.dport, rule.dportMask)}`);
   if (rule.l3mdev) parts.push('lookup [l3mdev-table]');
   const action = rule.action ?? 'lookup';
   if (action === 'lookup') {

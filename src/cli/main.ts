@@ -53,6 +53,7 @@ const OPTIONS = {
   sport: { type: 'string' },
   dport: { type: 'string' },
   tos: { type: 'string' },
+  flowlabel: { type: 'string' },
   fibmatch: { type: 'boolean' },
   owner: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -95,13 +96,14 @@ them unless you name some; nexthops only if any).
   },
   'route-get': {
     summary: 'ask which route a packet would take (ip route get)',
-    usage: 'routemark route-get ADDRESS [--from A] [--iif DEV] [--oif DEV] [--mark M] [--uid U] [--ipproto P] [--sport N] [--dport N] [--tos N] [--fibmatch] [--json] [--netns NS]',
-    options: ['from', 'iif', 'oif', 'mark', 'uid', 'ipproto', 'sport', 'dport', 'tos', 'fibmatch'],
+    usage: 'routemark route-get ADDRESS [--from A] [--iif DEV] [--oif DEV] [--mark M] [--uid U] [--ipproto P] [--sport N] [--dport N] [--tos N] [--flowlabel N] [--fibmatch] [--json] [--netns NS]',
+    options: ['from', 'iif', 'oif', 'mark', 'uid', 'ipproto', 'sport', 'dport', 'tos', 'flowlabel', 'fibmatch'],
     help: `Asks the kernel which route a packet to ADDRESS would take, as \`ip route get\` does.
   --from A       its source address        --iif DEV   as if it came in on DEV (forwarded)
   --oif DEV      the socket is bound to DEV --mark M    its firewall mark
   --uid U        the sending socket's uid   --ipproto P tcp, udp, icmp, or a number
   --sport N, --dport N, --tos N             ports and type of service
+  --flowlabel N  its IPv6 flow label (kernel 6.14)
   --fibmatch     print the matching route itself (ip route get fibmatch)`,
     run: routeGet,
   },
@@ -276,6 +278,7 @@ async function routeGet(values: Values, args: string[]): Promise<number> {
   query.sport = integer(values.sport, 'sport', 65535);
   query.dport = integer(values.dport, 'dport', 65535);
   query.tos = integer(values.tos, 'tos', 255);
+  query.flowlabel = integer(values.flowlabel, 'flowlabel', 0xfffff);
   if (values.ipproto !== undefined) query.ipproto = (/^\d+$/.test(values.ipproto) ? Number(values.ipproto) : values.ipproto) as RouteQuery['ipproto'];
   for (const key of Object.keys(query) as (keyof RouteQuery)[]) if (query[key] === undefined) delete query[key];
   return withHandle(values, async (handle) => {

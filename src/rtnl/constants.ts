@@ -54,6 +54,11 @@ export const FRA_IP_PROTO = 22; // FRA_IP_PROTO
 export const FRA_SPORT_RANGE = 23; // FRA_SPORT_RANGE
 export const FRA_DPORT_RANGE = 24; // FRA_DPORT_RANGE
 export const FRA_DSCP = 25; // FRA_DSCP (kernel 6.14+)
+export const FRA_FLOWLABEL = 26; // FRA_FLOWLABEL (kernel 6.14+, IPv6 rules)
+export const FRA_FLOWLABEL_MASK = 27; // FRA_FLOWLABEL_MASK
+export const FRA_SPORT_MASK = 28; // FRA_SPORT_MASK (kernel 6.15+)
+export const FRA_DPORT_MASK = 29; // FRA_DPORT_MASK
+export const FRA_DSCP_MASK = 30; // FRA_DSCP_MASK (kernel 6.18+)
 
 // enum fib_rule actions
 export const FR_ACT_UNSPEC = 0; // FR_ACT_UNSPEC
@@ -95,6 +100,7 @@ export const RTA_IP_PROTO = 27; // RTA_IP_PROTO
 export const RTA_SPORT = 28; // RTA_SPORT
 export const RTA_DPORT = 29; // RTA_DPORT
 export const RTA_NH_ID = 30; // RTA_NH_ID
+export const RTA_FLOWLABEL = 31; // RTA_FLOWLABEL (kernel 6.14+)
 
 // rtm_flags
 export const RTNH_F_DEAD = 1; // RTNH_F_DEAD

@@ -12,6 +12,7 @@ import {
   AF_INET6,
   RTA_DPORT,
   RTA_DST,
+  RTA_FLOWLABEL,
   RTA_IIF,
   RTA_IP_PROTO,
   RTA_MARK,
@@ -52,6 +53,8 @@ export interface RouteQuery {
   dport?: number;
   /** Type of service (`tos`). */
   tos?: number;
+  /** IPv6: the packet's flow label, 0..0xfffff (RTA_FLOWLABEL; kernel 6.14), for rules that match it. */
+  flowlabel?: number;
 }
 
 /** What `routes.get` answers: the route the kernel chose for the packet. */
@@ -81,7 +84,7 @@ export interface RouteLookup {
   uid?: number;
 }
 
-const QUERY_KEYS: ReadonlySet<string> = new Set(['to', 'from', 'iif', 'oif', 'mark', 'uid', 'ipproto', 'sport', 'dport', 'tos']);
+const QUERY_KEYS: ReadonlySet<string> = new Set(['to', 'from', 'iif', 'oif', 'mark', 'uid', 'ipproto', 'sport', 'dport', 'tos', 'flowlabel']);
 
 /** A query checked and converted; interface names still need their indexes. */
 export interface ResolvedRouteQuery {
@@ -96,6 +99,7 @@ export interface ResolvedRouteQuery {
   sport?: number;
   dport?: number;
   tos: number;
+  flowlabel?: number;
 }
 
 /** Checks a route query; a ValidationError naming the field otherwise. */
@@ -118,6 +122,10 @@ export function resolveRouteQuery(input: RouteQuery, field = 'query'): ResolvedR
   if (query.dport !== undefined) resolved.dport = integerInRange(query.dport, `${field}.dport`, 0, 65535, 'a port');
   if ((resolved.sport !== undefined || resolved.dport !== undefined) && resolved.ipproto === undefined) {
     throw new ValidationError(`${field}.ipproto`, undefined, 'ports need ipproto (tcp, udp or sctp)');
+  }
+  if (query.flowlabel !== undefined) {
+    if (to.family !== 6) throw new ValidationError(`${field}.flowlabel`, query.flowlabel, 'a flow label needs an IPv6 destination');
+    resolved.flowlabel = integerInRange(query.flowlabel, `${field}.flowlabel`, 0, 0xfffff);
   }
   return resolved;
 }
@@ -148,6 +156,7 @@ export function encodeRouteQuery(writer: MessageWriter, query: ResolvedRouteQuer
   if (query.iif !== undefined) writer.attrU32(RTA_IIF, ifindex(query.iif) ?? 0);
   if (query.oif !== undefined) writer.attrU32(RTA_OIF, ifindex(query.oif) ?? 0);
   if (query.mark !== undefined) writer.attrU32(RTA_MARK, query.mark);
+  if (query.flowlabel !== undefined) writer.attrBe32(RTA_FLOWLABEL, query.flowlabel);
 }
 
 const TYPE_NAMES: ReadonlyArray<RouteType | undefined> = [

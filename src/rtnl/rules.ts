@@ -9,10 +9,14 @@ import {
   AF_INET6,
   FIB_RULE_HDR_LEN,
   FIB_RULE_INVERT,
+  FRA_DPORT_MASK,
   FRA_DPORT_RANGE,
   FRA_DSCP,
+  FRA_DSCP_MASK,
   FRA_DST,
   FRA_FLOW,
+  FRA_FLOWLABEL,
+  FRA_FLOWLABEL_MASK,
   FRA_FWMARK,
   FRA_FWMASK,
   FRA_GOTO,
@@ -22,6 +26,7 @@ import {
   FRA_OIFNAME,
   FRA_PRIORITY,
   FRA_PROTOCOL,
+  FRA_SPORT_MASK,
   FRA_SPORT_RANGE,
   FRA_SRC,
   FRA_SUPPRESS_IFGROUP,
@@ -77,6 +82,12 @@ export interface Rule {
   tos?: number;
   /** DSCP to match, 0..63 (FRA_DSCP; kernel 6.14 or later). */
   dscp?: number;
+  /** Mask for dscp (`dscp 16/0x30`), 1..63; dscp must lie inside it (FRA_DSCP_MASK; kernel 6.18). */
+  dscpMask?: number;
+  /** IPv6: flow label to match, 0..0xfffff (`flowlabel 0x12345`; FRA_FLOWLABEL, kernel 6.14). */
+  flowlabel?: number;
+  /** IPv6: mask for flowlabel (`flowlabel 0x10000/0xf0000`); all 20 bits when absent. */
+  flowlabelMask?: number;
   /** Firewall mark to match (`fwmark 65`). */
   fwmark?: number;
   /** Mask for fwmark (`fwmark 65/0xff`); the kernel uses 0xffffffff when absent. */
@@ -91,8 +102,12 @@ export interface Rule {
   ipproto?: IpProtocolName | number;
   /** Source port or range (`sport 1000-2000`). */
   sport?: PortRange;
+  /** Mask for a single sport (`sport 0x1000/0xf000`); the port must lie inside it (kernel 6.15). */
+  sportMask?: number;
   /** Destination port or range (`dport 443`). */
   dport?: PortRange;
+  /** Mask for a single dport (`dport 0x1000/0xf000`), as sportMask. */
+  dportMask?: number;
   /** Routing table for `lookup` (`table 1`, `lookup hof`): an id (above 255 works) or a name. */
   table?: TableRef;
   /** IPv4: the realm the rule gives matching packets (`realms 5`), 1..65535. */
@@ -115,8 +130,8 @@ export interface Rule {
 
 /** Every field of a Rule (the policy document's JSON Schema lists the same). */
 export const RULE_KEYS: ReadonlySet<string> = new Set([
-  'family', 'priority', 'not', 'from', 'to', 'tos', 'dscp', 'fwmark', 'fwmask', 'iif', 'oif', 'uidrange',
-  'ipproto', 'sport', 'dport', 'table', 'realm', 'fromRealm', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
+  'family', 'priority', 'not', 'from', 'to', 'tos', 'dscp', 'dscpMask', 'flowlabel', 'flowlabelMask', 'fwmark', 'fwmask', 'iif', 'oif', 'uidrange',
+  'ipproto', 'sport', 'sportMask', 'dport', 'dportMask', 'table', 'realm', 'fromRealm', 'action', 'goto', 'suppressPrefixLength', 'suppressIfgroup', 'l3mdev', 'protocol',
 ]);
 
 const ACTION_CODES: Record<RuleAction, number> = {
@@ -140,6 +155,10 @@ export interface ResolvedRule {
   from?: IpPrefix;
   to?: IpPrefix;
   dscp?: number;
+  /** Only a mask narrower than 0x3f: the kernel's own for a dscp without one. */
+  dscpMask?: number;
+  flowlabel?: number;
+  flowlabelMask?: number;
   fwmark?: number;
   fwmask?: number;
   iif?: string;
@@ -149,8 +168,11 @@ export interface ResolvedRule {
   ipproto?: number;
   sportStart?: number;
   sportEnd?: number;
+  /** Only a mask narrower than 0xffff: the kernel's own for a single port without one. */
+  sportMask?: number;
   dportStart?: number;
   dportEnd?: number;
+  dportMask?: number;
   table?: number;
   /** FRA_FLOW: source realm << 16 | realm. */
   flow?: number;
@@ -218,6 +240,13 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
   if (from && from.length > 0) resolved.from = from;
   if (to && to.length > 0) resolved.to = to;
   if (rule.dscp !== undefined) resolved.dscp = integerInRange(rule.dscp, `${field}.dscp`, 0, 63);
+  if (rule.dscpMask !== undefined) {
+    const mask = integerInRange(rule.dscpMask, `${field}.dscpMask`, 0, DSCP_FULL_MASK);
+    if (resolved.dscp === undefined) throw new ValidationError(`${field}.dscpMask`, rule.dscpMask, 'a mask needs dscp');
+    if (resolved.dscp & ~mask) throw new ValidationError(`${field}.dscpMask`, rule.dscpMask, `dscp ${resolved.dscp} has bits outside the mask`);
+    if (mask !== DSCP_FULL_MASK) resolved.dscpMask = mask;
+  }
+  resolveFlowlabel(rule, field, family, resolved);
   if (rule.fwmark !== undefined) resolved.fwmark = u32(rule.fwmark, `${field}.fwmark`);
   if (rule.fwmask !== undefined) resolved.fwmask = u32(rule.fwmask, `${field}.fwmask`);
   if (resolved.fwmark === 0 && !resolved.fwmask) {
@@ -237,6 +266,10 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
   // fib_rule_port_range_valid(): ports 1..65534, start <= end.
   if (rule.sport !== undefined) [resolved.sportStart, resolved.sportEnd] = range(rule.sport, `${field}.sport`, 1, 65534, 'a port');
   if (rule.dport !== undefined) [resolved.dportStart, resolved.dportEnd] = range(rule.dport, `${field}.dport`, 1, 65534, 'a port');
+  const sportMask = portMask(rule.sportMask, `${field}.sportMask`, resolved.sportStart, resolved.sportEnd);
+  if (sportMask !== undefined) resolved.sportMask = sportMask;
+  const dportMask = portMask(rule.dportMask, `${field}.dportMask`, resolved.dportStart, resolved.dportEnd);
+  if (dportMask !== undefined) resolved.dportMask = dportMask;
   if (table !== undefined) resolved.table = table;
   const flow = resolveRealms(rule, field, family, 'rules');
   if (flow !== undefined) resolved.flow = flow;
@@ -249,12 +282,42 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
   return resolved;
 }
 
+const DSCP_FULL_MASK = 0x3f;
+const PORT_FULL_MASK = 0xffff;
+const FLOWLABEL_FULL_MASK = 0xfffff;
+
+/**
+ * A port mask as the kernel takes it (fib_nl2rule_port_mask): only on a single port that lies
+ * inside it. The full mask is what the kernel gives a single port anyway: left out.
+ */
+function portMask(value: unknown, field: string, start: number | undefined, end: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mask = integerInRange(value, field, 0, PORT_FULL_MASK);
+  if (start === undefined) throw new ValidationError(field, value, 'a mask needs a port');
+  if (start !== end) throw new ValidationError(field, value, 'a mask needs a single port, not a range');
+  if (start & ~mask) throw new ValidationError(field, value, `port ${start} has bits outside the mask`);
+  return mask === PORT_FULL_MASK ? undefined : mask;
+}
+
+/** The flow label selector of an IPv6 rule; a label 0 with mask 0 is no selector, as the kernel keeps it. */
+function resolveFlowlabel(rule: Rule, field: string, family: 4 | 6, resolved: ResolvedRule): void {
+  if (rule.flowlabel === undefined && rule.flowlabelMask === undefined) return;
+  if (rule.flowlabel === undefined) throw new ValidationError(`${field}.flowlabelMask`, rule.flowlabelMask, 'a mask needs flowlabel');
+  if (family !== 6) throw new ValidationError(`${field}.flowlabel`, rule.flowlabel, 'a flow label selector needs an IPv6 rule');
+  const label = integerInRange(rule.flowlabel, `${field}.flowlabel`, 0, FLOWLABEL_FULL_MASK);
+  const mask = rule.flowlabelMask !== undefined ? integerInRange(rule.flowlabelMask, `${field}.flowlabelMask`, 0, FLOWLABEL_FULL_MASK) : FLOWLABEL_FULL_MASK;
+  if (label & ~mask) throw new ValidationError(`${field}.flowlabelMask`, rule.flowlabelMask, `flow label ${label} has bits outside the mask`);
+  if (mask === 0) return;
+  resolved.flowlabel = label;
+  resolved.flowlabelMask = mask;
+}
+
 /**
  * Writes a rule message body (struct fib_rule_hdr and attributes) in the order iproute2 uses for
  * `ip rule add [not] from P to P fwmark M[/K] priority N [tos T] table T realms R suppress_prefixlength L
  * suppress_ifgroup G iif I oif O l3mdev uidrange U ipproto P sport S dport D [ACTION] protocol P`,
- * so that the bytes equal those of the equivalent `ip` command. FRA_DSCP, which iproute2 6.1
- * cannot send, goes last.
+ * so that the bytes equal those of the equivalent `ip` command. FRA_DSCP and the masks and flow
+ * label, which iproute2 6.1 cannot send, go last.
  */
 export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   const smallTable = rule.table !== undefined && rule.table < 256;
@@ -291,6 +354,13 @@ export function encodeRule(writer: MessageWriter, rule: ResolvedRule): void {
   if (rule.goto !== undefined) writer.attrU32(FRA_GOTO, rule.goto);
   if (rule.protocol !== undefined) writer.attrU8(FRA_PROTOCOL, rule.protocol);
   if (rule.dscp !== undefined) writer.attrU8(FRA_DSCP, rule.dscp);
+  if (rule.dscpMask !== undefined) writer.attrU8(FRA_DSCP_MASK, rule.dscpMask);
+  if (rule.sportMask !== undefined) writer.attrU16(FRA_SPORT_MASK, rule.sportMask);
+  if (rule.dportMask !== undefined) writer.attrU16(FRA_DPORT_MASK, rule.dportMask);
+  if (rule.flowlabelMask !== undefined) {
+    writer.attrBe32(FRA_FLOWLABEL, rule.flowlabel!);
+    writer.attrBe32(FRA_FLOWLABEL_MASK, rule.flowlabelMask);
+  }
 }
 
 function writePortRange(writer: MessageWriter, type: number, start: number, end: number): void {
@@ -308,7 +378,8 @@ export function ruleIdentity(rule: ResolvedRule): string {
   const prefix = (p: ResolvedRule['from']) => (p ? `${Buffer.from(p.bytes).toString('hex')}/${p.length}` : '');
   return JSON.stringify([rule.family, rule.action, rule.table, rule.priority, rule.iif, rule.oif, rule.fwmark, rule.fwmask ?? (rule.fwmark ? 0xffffffff : undefined),
     rule.suppressPrefixLength, rule.suppressIfgroup, rule.l3mdev, rule.uidStart, rule.uidEnd, rule.ipproto, rule.protocol || undefined, rule.sportStart, rule.sportEnd,
-    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto, rule.flow]);
+    rule.dportStart, rule.dportEnd, prefix(rule.from), prefix(rule.to), rule.tos, rule.dscp, rule.flags, rule.goto, rule.flow,
+    rule.dscpMask, rule.sportMask, rule.dportMask, rule.flowlabel, rule.flowlabelMask]);
 }
 
 /**
@@ -333,8 +404,11 @@ export function ruleDeleteMatches(request: ResolvedRule, held: ResolvedRule): bo
   if (request.uidStart !== undefined && (held.uidStart !== request.uidStart || held.uidEnd !== request.uidEnd)) return false;
   if (request.ipproto && held.ipproto !== request.ipproto) return false;
   if (request.protocol && (held.protocol ?? 0) !== request.protocol) return false;
+  // A request with a single port carries the full mask, and the kernel compares it (rule_find).
   if (request.sportStart !== undefined && (held.sportStart !== request.sportStart || held.sportEnd !== request.sportEnd)) return false;
+  if (request.sportStart !== undefined && storedSportMask(held) !== storedSportMask(request)) return false;
   if (request.dportStart !== undefined && (held.dportStart !== request.dportStart || held.dportEnd !== request.dportEnd)) return false;
+  if (request.dportStart !== undefined && storedDportMask(held) !== storedDportMask(request)) return false;
   return familyCompare(held, request);
 }
 
@@ -378,6 +452,13 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   if (tos !== 0) rule.tos = tos;
   const dscp = attrs.u8(FRA_DSCP);
   if (dscp !== undefined) rule.dscp = dscp;
+  const dscpMask = attrs.u8(FRA_DSCP_MASK);
+  if (dscp !== undefined && dscpMask !== undefined && dscpMask !== DSCP_FULL_MASK) rule.dscpMask = dscpMask;
+  const flowlabelMask = attrs.be32(FRA_FLOWLABEL_MASK);
+  if (flowlabelMask) {
+    rule.flowlabel = attrs.be32(FRA_FLOWLABEL) ?? 0;
+    if (flowlabelMask !== FLOWLABEL_FULL_MASK) rule.flowlabelMask = flowlabelMask;
+  }
   const fwmark = attrs.u32(FRA_FWMARK);
   const fwmask = attrs.u32(FRA_FWMASK);
   // The kernel leaves FRA_FWMARK out for mark 0 and sends only the mask.
@@ -397,8 +478,13 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   if (ipproto !== undefined && ipproto !== 0) rule.ipproto = ipProtocolName(ipproto);
   const sport = decodePortRange(attrs.bytes(FRA_SPORT_RANGE));
   if (sport !== undefined) rule.sport = sport;
+  // The kernel reports 0xffff for every single port: a mask only where it is narrower.
+  const sportMask = attrs.u16(FRA_SPORT_MASK);
+  if (sport !== undefined && sportMask !== undefined && sportMask !== PORT_FULL_MASK) rule.sportMask = sportMask;
   const dport = decodePortRange(attrs.bytes(FRA_DPORT_RANGE));
   if (dport !== undefined) rule.dport = dport;
+  const dportMask = attrs.u16(FRA_DPORT_MASK);
+  if (dport !== undefined && dportMask !== undefined && dportMask !== PORT_FULL_MASK) rule.dportMask = dportMask;
   const table = attrs.u32(FRA_TABLE) ?? headerTable;
   if (table !== RT_TABLE_UNSPEC) rule.table = tableName ? tableName(table) : table;
   decodeRealms(attrs.u32(FRA_FLOW), rule);
@@ -440,9 +526,18 @@ function exactFields(rule: ResolvedRule): number[] {
   return [
     rule.family, rule.action, rule.table ?? 0, rule.priority ?? -1, mark, storedFwmask(mark, rule.fwmask),
     rule.suppressPrefixLength ?? -1, rule.suppressIfgroup ?? -1, rule.l3mdev ? 1 : 0, rule.uidStart ?? 0, rule.uidEnd ?? 0xffffffff,
-    rule.ipproto ?? 0, rule.protocol ?? 0, rule.sportStart ?? 0, rule.sportEnd ?? 0, rule.dportStart ?? 0, rule.dportEnd ?? 0,
+    rule.ipproto ?? 0, rule.protocol ?? 0, rule.sportStart ?? 0, rule.sportEnd ?? 0, storedSportMask(rule), rule.dportStart ?? 0, rule.dportEnd ?? 0,
+    storedDportMask(rule),
   ];
 }
+
+/** The port mask the kernel stores: the one given, else all ones for a single port, else 0. */
+function storedPortMask(start: number | undefined, end: number | undefined, mask: number | undefined): number {
+  return mask ?? (start !== undefined && start === end ? PORT_FULL_MASK : 0);
+}
+
+const storedSportMask = (rule: ResolvedRule) => storedPortMask(rule.sportStart, rule.sportEnd, rule.sportMask);
+const storedDportMask = (rule: ResolvedRule) => storedPortMask(rule.dportStart, rule.dportEnd, rule.dportMask);
 
 /** The mask the kernel stores for a rule: the one given, else all ones for a mark that is not 0. */
 export function storedFwmask(fwmark: number, fwmask: number | undefined): number {
@@ -515,6 +610,8 @@ function familyCompare(held: ResolvedRule, given: ResolvedRule): boolean {
   // A rule given FRA_DSCP (dscp_full) never equals a request by tos.
   if (given.tos && (held.dscp !== undefined || held.tos !== given.tos)) return false;
   if (given.dscp !== undefined && held.dscp !== given.dscp) return false;
+  if (given.dscpMask !== undefined && (held.dscp === undefined || (held.dscpMask ?? DSCP_FULL_MASK) !== given.dscpMask)) return false;
+  if (given.flowlabelMask !== undefined && (held.flowlabel !== given.flowlabel || held.flowlabelMask !== given.flowlabelMask)) return false;
   if (given.flow !== undefined && (held.flow ?? 0) !== given.flow) return false;
   return true;
 }
