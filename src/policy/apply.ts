@@ -279,9 +279,6 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
         await handle.addresses.add(c.address);
         // Routes re-added after it may use it as their source: not before it is usable.
         if (startsTentative(resolveAddress(c.address))) await handle.addresses.usable(c.address);
-        if (c.lostLabel !== undefined) {
-          throw new Error(`address ${c.address.address} on ${c.address.dev} was put back without its label ${c.lostLabel}, which does not start with the device's name and so cannot be given back`);
-        }
       },
     ),
     async () => {

@@ -33,11 +33,6 @@ export type PlanChange =
       action: 'add' | 'delete';
       operation: 'addAddress' | 'deleteAddress';
       address: Address;
-      /**
-       * A delete's: the label the address has, left out of the request because it no longer
-       * starts with the device's name (after a rename). A rollback cannot give it back.
-       */
-      lostLabel?: string;
     }
   | { object: 'route'; action: 'add' | 'replace' | 'delete'; operation: 'addRoute' | 'replaceRoute' | 'deleteRoute'; route: Route; previous?: Route }
   | { object: 'rule'; action: 'add' | 'delete'; operation: 'addRule' | 'deleteRule'; rule: Rule }
@@ -157,20 +152,13 @@ interface HeldAddress {
   identity: string;
 }
 
-/**
- * A listed address, resolved as leniently as the kernel allows: raw netlink (or a device
- * rename) can leave a label that does not start with the device's name.
- */
+/** A listed address, resolved as permanent; undefined for one the library cannot express. */
 function resolveHeld(address: Address): ResolvedAddress | undefined {
-  const permanent = { ...address, validLifetime: undefined, preferredLifetime: undefined };
-  for (const attempt of [permanent, { ...permanent, label: undefined }]) {
-    try {
-      return resolveAddress(attempt, 'held');
-    } catch {
-      // the next attempt
-    }
+  try {
+    return resolveAddress({ ...address, validLifetime: undefined, preferredLifetime: undefined }, 'held');
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 const text = (bytes: Uint8Array | undefined) => (bytes ? formatAddress(bytes) : 'none');
@@ -344,11 +332,8 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
         `${name} is owner ${owner}'s and not in the document, but deleting it would delete its secondaries ${secondaries.map((a) => formatPrefix(a.local.bytes, a.local.length, true)).join(', ')} too (promote_secondaries is off both in net.ipv4.conf.all and for ${item.resolved.dev})`,
       );
     }
-    // A label that no longer starts with the device's name (after a rename) cannot be sent back;
-    // the kernel finds the address without it.
-    const { label, ...unlabelled } = item.address;
-    if (label === undefined || label.startsWith(item.resolved.dev)) deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
-    else deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: unlabelled, lostLabel: label });
+    // Sent with its label, whatever a rename made of it: the kernel takes any label back.
+    deletes.push({ object: 'address', action: 'delete', operation: 'deleteAddress', address: item.address });
   }
   // What deleting them makes the kernel do besides, to routes of every owner:
   // - delete every IPv4 route through a device left without an IPv4 address (fib_disable_ip),
