@@ -16,6 +16,7 @@ import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } 
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
 import { resolveRule, ruleIdentity, type ResolvedRule, type Rule } from '../rtnl/rules.js';
 import type { TableResolver } from '../rtnl/tables.js';
+import { sysctlKey, sysctlKeySegments } from '../sys/api.js';
 import { routeSlot } from './compare.js';
 
 /** One nf_tables object of a policy document, as `nft -j list table` prints it. */
@@ -56,7 +57,10 @@ export interface PolicyDocument {
    * refused; see planPolicy.
    */
   addresses?: Address[];
-  /** Network sysctls to set (`"net.ipv4.ip_forward": 1`). */
+  /**
+   * Network sysctls to set (`"net.ipv4.ip_forward": 1`), keyed dotted or as a path, as sysctl(8)
+   * takes them (`net.ipv4.conf.eth0/100.rp_filter` is `net/ipv4/conf/eth0.100/rp_filter`).
+   */
   sysctls?: Record<string, string | number | boolean>;
 }
 
@@ -133,6 +137,7 @@ export interface DesiredTable {
 
 /** A sysctl of the document, checked. */
 export interface DesiredSysctl {
+  /** Dotted, as sysctl(8) spells it, whatever form the document used. */
   key: string;
   value: string;
 }
@@ -176,11 +181,14 @@ function checkSysctls(value: unknown): DesiredSysctl[] {
   if (value === undefined) return [];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('sysctls', value, 'expected an object of sysctl keys and values');
   const out: DesiredSysctl[] = [];
-  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
-    const field = `sysctls[${JSON.stringify(key)}]`;
-    if (!/^net\.[A-Za-z0-9_.@/-]+$/.test(key) || key.includes('..') || key.endsWith('.')) {
-      throw new ValidationError(field, key, 'expected a network sysctl key such as net.ipv4.ip_forward');
-    }
+  const givenAs = new Map<string, string>(); // by the key sysctl(8) spells: as the document gave it
+  for (const [given, raw] of Object.entries(value as Record<string, unknown>)) {
+    const field = `sysctls[${JSON.stringify(given)}]`;
+    // The sysctl API's own check: every key it can read or write, and nothing outside /proc/sys/net.
+    const key = sysctlKey(sysctlKeySegments(given, field));
+    const twin = givenAs.get(key);
+    if (twin !== undefined) throw new ValidationError(field, given, `names the same sysctl as ${JSON.stringify(twin)}`);
+    givenAs.set(key, given);
     let text: string;
     if (typeof raw === 'boolean') text = raw ? '1' : '0';
     else if (typeof raw === 'number' && Number.isInteger(raw)) text = String(raw);

@@ -42,15 +42,17 @@ function flag(value: unknown, field: string): boolean {
  * (`net/ipv4/ip_forward`). Like sysctl(8) (procps slashdot()), the first separator decides: in a
  * dotted key dots separate and a '/' stands for a dot inside a name (`net.ipv4.conf.eth0/100.rp_filter`);
  * in a path key slashes separate and dots are literal (`net/ipv4/conf/eth0.100/rp_filter`).
+ * A ValidationError names `field` for anything that cannot be a network sysctl.
  */
-function keySegments(key: unknown): string[] {
-  if (typeof key !== 'string' || key.length === 0) throw new ValidationError('key', key, 'expected a sysctl key such as net.ipv4.ip_forward');
+export function sysctlKeySegments(key: unknown, field = 'key'): string[] {
+  if (typeof key !== 'string' || key.length === 0) throw new ValidationError(field, key, 'expected a sysctl key such as net.ipv4.ip_forward');
   const firstSeparator = key.search(/[./]/);
   const isPath = firstSeparator >= 0 && key[firstSeparator] === '/';
   const segments = isPath ? key.split('/') : key.split('.').map((s) => s.replace(/\//g, '.'));
-  if (segments[0] !== 'net') throw new ValidationError('key', key, 'only network sysctls (net.*) are per namespace');
+  if (segments[0] !== 'net') throw new ValidationError(field, key, 'only network sysctls (net.*) are per namespace');
+  if (segments.length < 2) throw new ValidationError(field, key, 'expected a sysctl below net, such as net.ipv4.ip_forward');
   for (const segment of segments) {
-    if (!isSysctlName(segment)) throw new ValidationError('key', key, 'not a sysctl key');
+    if (!isSysctlName(segment)) throw new ValidationError(field, key, 'not a sysctl key');
   }
   return segments;
 }
@@ -70,7 +72,7 @@ function isSysctlName(segment: string): boolean {
  * (`net.ipv4.conf.eth0/100.rp_filter`), so that `sysctl -n` and {@link SysctlApi.get} read the
  * same file.
  */
-function sysctlKey(segments: readonly string[]): string {
+export function sysctlKey(segments: readonly string[]): string {
   return segments.map((segment) => segment.replace(/\./g, '/')).join('.');
 }
 
@@ -137,14 +139,14 @@ export class SysctlApi {
    * @example await ns.sysctl.get('net.ipv4.conf.all.rp_filter')   // '0'
    */
   async get(key: string): Promise<string> {
-    return readSysctl(this.provider, keySegments(key));
+    return readSysctl(this.provider, sysctlKeySegments(key));
   }
 
   /** Writes any network sysctl of the namespace, like `sysctl -w KEY=VALUE`. */
   async set(key: string, value: string | number | boolean): Promise<void> {
     const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
     if (/[\n\0]/.test(text)) throw new ValidationError('value', value, 'expected a single-line value');
-    this.write(keySegments(key), text);
+    this.write(sysctlKeySegments(key), text);
   }
 
   /** Reverse-path filtering of `scope` (net.ipv4.conf.SCOPE.rp_filter). */

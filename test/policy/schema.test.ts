@@ -68,7 +68,7 @@ const valid: unknown[] = [
       { address: '10.9.0.1/32', peer: '10.9.0.2', dev: 'tun0', family: 'inet' },
       { address: '2001:db8::1/64', dev: 'v0', nodad: true, noprefixroute: true },
     ],
-    sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.src_valid_mark': true, 'net.ipv4.ip_local_port_range': '32768 60999', 'net.ipv4.conf.eth0/100.rp_filter': 2 },
+    sysctls: { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.src_valid_mark': true, 'net.ipv4.ip_local_port_range': '32768 60999', 'net.ipv4.conf.eth0/100.rp_filter': 2, 'net/ipv4/conf/a+b.1/rp_filter': 1 },
   },
 ];
 
