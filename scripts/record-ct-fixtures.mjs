@@ -63,6 +63,16 @@ const cases = [
     input: { protocol: 'udp', src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 5, timeout: 300, zone: 7, zoneDirection: 'reply' },
   },
   {
+    // The kernel keeps a vtag as the header's big-endian bytes (nla_get_be32) and compares them
+    // with packets. conntrack 1.4.7 swaps the number it is given twice (htonl in the tool and in
+    // libnetfilter_conntrack), so on a little-endian host `--orig-vtag 16777216` is what puts
+    // vtag 1 on the wire; routemark's sctpVtag is the vtag as the SCTP header carries it.
+    name: 'create-sctp-state-vtags',
+    kind: 'create',
+    args: '-I -p sctp -s 192.0.2.1 -d 192.0.2.2 --sport 5000 --dport 6000 --timeout 100 --state ESTABLISHED --orig-vtag 16777216 --reply-vtag 33554432',
+    input: { protocol: 'sctp', src: '192.0.2.1', dst: '192.0.2.2', sport: 5000, dport: 6000, timeout: 100, sctpState: 'ESTABLISHED', sctpVtag: { original: 1, reply: 2 } },
+  },
+  {
     name: 'dump-mark-mask',
     kind: 'dump',
     args: '-L -m 5/0xff',

@@ -65,6 +65,10 @@ export const CTA_PROTOINFO_TCP_WSCALE_ORIGINAL = 2; // CTA_PROTOINFO_TCP_WSCALE_
 export const CTA_PROTOINFO_TCP_WSCALE_REPLY = 3; // CTA_PROTOINFO_TCP_WSCALE_REPLY
 export const CTA_PROTOINFO_TCP_FLAGS_ORIGINAL = 4; // CTA_PROTOINFO_TCP_FLAGS_ORIGINAL
 export const CTA_PROTOINFO_TCP_FLAGS_REPLY = 5; // CTA_PROTOINFO_TCP_FLAGS_REPLY
+export const CTA_PROTOINFO_SCTP = 3; // CTA_PROTOINFO_SCTP
+export const CTA_PROTOINFO_SCTP_STATE = 1; // CTA_PROTOINFO_SCTP_STATE
+export const CTA_PROTOINFO_SCTP_VTAG_ORIGINAL = 2; // CTA_PROTOINFO_SCTP_VTAG_ORIGINAL
+export const CTA_PROTOINFO_SCTP_VTAG_REPLY = 3; // CTA_PROTOINFO_SCTP_VTAG_REPLY
 
 // enum ctattr_counters
 export const CTA_COUNTERS_PACKETS = 1; // CTA_COUNTERS_PACKETS
@@ -124,3 +128,11 @@ export const TCP_STATES = [
 
 /** A TCP conntrack state. */
 export type TcpState = (typeof TCP_STATES)[number];
+
+/** enum sctp_conntrack, by the names `conntrack` prints (HEARTBEAT_ACKED is no longer used). */
+export const SCTP_STATES = [
+  'NONE', 'CLOSED', 'COOKIE_WAIT', 'COOKIE_ECHOED', 'ESTABLISHED', 'SHUTDOWN_SENT', 'SHUTDOWN_RECD', 'SHUTDOWN_ACK_SENT', 'HEARTBEAT_SENT', 'HEARTBEAT_ACKED',
+] as const;
+
+/** An SCTP conntrack state. */
+export type SctpState = (typeof SCTP_STATES)[number];

@@ -14,6 +14,10 @@ import {
   CTA_IP_V6_SRC,
   CTA_MARK,
   CTA_PROTOINFO,
+  CTA_PROTOINFO_SCTP,
+  CTA_PROTOINFO_SCTP_STATE,
+  CTA_PROTOINFO_SCTP_VTAG_ORIGINAL,
+  CTA_PROTOINFO_SCTP_VTAG_REPLY,
   CTA_PROTOINFO_TCP,
   CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
   CTA_PROTOINFO_TCP_FLAGS_REPLY,
@@ -39,13 +43,15 @@ import {
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
   IPPROTO_TCP,
+  IPPROTO_SCTP,
   IPS_CONFIRMED,
+  SCTP_STATES,
   TCP_STATES,
 } from './constants.js';
 import { checkIcmpType, checkZoneDirection, icmpReplyType, protocolNumber, statusWord, tupleHasPorts, type FlowSpec, type FlowTuple, type ZoneDirection } from './flow.js';
 
 const SPEC_KEYS: ReadonlySet<string> = new Set([
-  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'zoneDirection', 'tcpState', 'status',
+  'family', 'protocol', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'icmpId', 'reply', 'timeout', 'mark', 'zone', 'zoneDirection', 'tcpState', 'sctpState', 'sctpVtag', 'status',
 ]);
 
 // struct nf_ct_tcp_flags { flags, mask }: SACK_PERM | BE_LIBERAL. A flow injected from user space
@@ -168,6 +174,8 @@ export interface CheckedFlow {
   /** The one direction the zone applies to (written inside that tuple); undefined: both (CTA_ZONE). */
   zoneDirection: ZoneDirection | undefined;
   tcpState: number | undefined;
+  /** The SCTP state and tags, written only when a state is given (the kernel needs all three). */
+  sctp: { state: number; vtagOriginal: number; vtagReply: number } | undefined;
   status: number | undefined;
 }
 
@@ -194,6 +202,7 @@ export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
   } else if (spec.tcpState !== undefined) {
     throw new ValidationError(`${field}.tcpState`, spec.tcpState, 'only TCP flows have a TCP state');
   }
+  const sctp = checkSctp(spec, protocol, field);
   let status: number | undefined;
   if (spec.status !== undefined) {
     if (!Array.isArray(spec.status)) throw new ValidationError(`${field}.status`, spec.status, 'expected an array of status names');
@@ -201,8 +210,25 @@ export function checkCreate(input: FlowSpec, field: string): CheckedFlow {
     // without it is refused with EBUSY. libnetfilter_conntrack adds it the same way.
     status = statusWord(spec.status, `${field}.status`) | IPS_CONFIRMED;
   }
-  return { family: familyOf(original.src), protocol, original, reply, timeout, mark, zone, zoneDirection, tcpState, status };
+  return { family: familyOf(original.src), protocol, original, reply, timeout, mark, zone, zoneDirection, tcpState, sctp, status };
 }
+
+/** The SCTP state and verification tags of a flow to create (nlattr_to_sctp needs all three). */
+function checkSctp(spec: FlowSpec, protocol: number, field: string): CheckedFlow['sctp'] {
+  if (spec.sctpState === undefined) {
+    if (spec.sctpVtag !== undefined) throw new ValidationError(`${field}.sctpVtag`, spec.sctpVtag, 'verification tags need sctpState');
+    return undefined;
+  }
+  if (protocol !== IPPROTO_SCTP) throw new ValidationError(`${field}.sctpState`, spec.sctpState, 'only SCTP flows have an SCTP state');
+  const state = SCTP_STATES.indexOf(spec.sctpState);
+  if (state < 0) throw new ValidationError(`${field}.sctpState`, spec.sctpState, `expected one of ${SCTP_STATES.join(', ')}`);
+  if (spec.sctpVtag === undefined) return { state, vtagOriginal: 0, vtagReply: 0 };
+  const vtag = plainObject(spec.sctpVtag, `${field}.sctpVtag`) as Record<string, unknown>;
+  knownKeys(vtag, `${field}.sctpVtag`, SCTP_VTAG_KEYS);
+  return { state, vtagOriginal: u32(vtag.original ?? 0, `${field}.sctpVtag.original`), vtagReply: u32(vtag.reply ?? 0, `${field}.sctpVtag.reply`) };
+}
+
+const SCTP_VTAG_KEYS: ReadonlySet<string> = new Set(['original', 'reply']);
 
 /** The reply direction actually written: the given one, or the inverse of the original. */
 function replyEnds(flow: CheckedFlow): Ends {
@@ -234,6 +260,15 @@ export function writeChecked(writer: MessageWriter, flow: CheckedFlow): void {
     writer.attrU8(CTA_PROTOINFO_TCP_STATE, flow.tcpState);
     writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, TCP_INJECTED_FLAGS);
     writer.attrBytes(CTA_PROTOINFO_TCP_FLAGS_REPLY, TCP_INJECTED_FLAGS);
+    writer.endNest();
+    writer.endNest();
+  }
+  if (flow.sctp !== undefined) {
+    writer.beginNest(CTA_PROTOINFO, true);
+    writer.beginNest(CTA_PROTOINFO_SCTP, true);
+    writer.attrU8(CTA_PROTOINFO_SCTP_STATE, flow.sctp.state);
+    writer.attrBe32(CTA_PROTOINFO_SCTP_VTAG_ORIGINAL, flow.sctp.vtagOriginal);
+    writer.attrBe32(CTA_PROTOINFO_SCTP_VTAG_REPLY, flow.sctp.vtagReply);
     writer.endNest();
     writer.endNest();
   }
@@ -428,6 +463,13 @@ export class CreateTemplates {
 
   /** Appends the create request of a checked flow to the batch, for operation `op`. */
   append(batch: Batch, op: number, flow: CheckedFlow): void {
+    if (flow.sctp !== undefined) {
+      // Rare, and its state and tags are not among the fields a template patches.
+      batch.begin(op, this.type, this.flags);
+      writeChecked(batch.writer, flow);
+      batch.end();
+      return;
+    }
     const shape =
       (flow.family === 6 ? 1 : 0) | (flow.protocol << 1) | (flow.reply ? 1 << 9 : 0) | (flow.mark !== undefined ? 1 << 10 : 0) |
       (flow.zone !== undefined ? 1 << 11 : 0) | (flow.status !== undefined ? 1 << 12 : 0) | (flow.tcpState !== undefined ? 1 << 13 : 0) |

@@ -3,7 +3,7 @@ import { prefixContains } from '../common/prefix.js';
 import { knownKeys, plainObject, u16, u32 } from '../common/validate.js';
 import { ValidationError } from '../netlink/errors.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../rtnl/constants.js';
-import { TCP_STATES, type FlowStatus, type TcpState } from './constants.js';
+import { SCTP_STATES, TCP_STATES, type FlowStatus, type SctpState, type TcpState } from './constants.js';
 import { protocolNumber, protocolName, statusWord, type Flow, type FlowProtocolName, type FlowTuple } from './flow.js';
 import type { KernelFlowFilter } from './messages.js';
 
@@ -37,12 +37,13 @@ export interface FlowFilter {
   /** Flows that have every one of these status flags. */
   status?: FlowStatus[];
   tcpState?: TcpState;
+  sctpState?: SctpState;
   /** Any further test of your own. */
   where?: (flow: Flow) => boolean;
 }
 
 const FILTER_KEYS: ReadonlySet<string> = new Set([
-  'family', 'mark', 'markMask', 'zone', 'protocol', 'src', 'dst', 'sport', 'dport', 'replySrc', 'replyDst', 'status', 'tcpState', 'where',
+  'family', 'mark', 'markMask', 'zone', 'protocol', 'src', 'dst', 'sport', 'dport', 'replySrc', 'replyDst', 'status', 'tcpState', 'sctpState', 'where',
 ]);
 
 /**
@@ -123,6 +124,11 @@ export function compileFlowFilter(input: FlowFilter = {}, field = 'filter'): Com
     if (!TCP_STATES.includes(filter.tcpState)) throw new ValidationError(`${field}.tcpState`, filter.tcpState, `expected one of ${TCP_STATES.join(', ')}`);
     const wanted = filter.tcpState;
     tests.push((flow) => flow.tcpState === wanted);
+  }
+  if (filter.sctpState !== undefined) {
+    if (!SCTP_STATES.includes(filter.sctpState)) throw new ValidationError(`${field}.sctpState`, filter.sctpState, `expected one of ${SCTP_STATES.join(', ')}`);
+    const wanted = filter.sctpState;
+    tests.push((flow) => flow.sctpState === wanted);
   }
   if (filter.where !== undefined) {
     if (typeof filter.where !== 'function') throw new ValidationError(`${field}.where`, filter.where, 'expected a function');

@@ -22,6 +22,10 @@ import {
   CTA_IP_V6_SRC,
   CTA_MARK,
   CTA_PROTOINFO,
+  CTA_PROTOINFO_SCTP,
+  CTA_PROTOINFO_SCTP_STATE,
+  CTA_PROTOINFO_SCTP_VTAG_ORIGINAL,
+  CTA_PROTOINFO_SCTP_VTAG_REPLY,
   CTA_PROTOINFO_TCP,
   CTA_PROTOINFO_TCP_STATE,
   CTA_PROTO_DST_PORT,
@@ -50,9 +54,11 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   IPPROTO_UDPLITE,
+  SCTP_STATES,
   STATUS_BITS,
   TCP_STATES,
   type FlowStatus,
+  type SctpState,
   type TcpState,
 } from './constants.js';
 
@@ -82,6 +88,12 @@ export interface FlowTuple {
 }
 
 /** Packet and byte counters of one direction (present when nf_conntrack_acct is on). */
+/** The verification tags of an SCTP association, one per direction. */
+export interface SctpVtags {
+  original: number;
+  reply: number;
+}
+
 export interface FlowCounters {
   packets: bigint;
   bytes: bigint;
@@ -109,6 +121,10 @@ export interface Flow {
   status?: FlowStatus[];
   /** TCP state, for TCP flows. */
   tcpState?: TcpState;
+  /** SCTP state, for SCTP flows. */
+  sctpState?: SctpState;
+  /** SCTP verification tags of both directions, for SCTP flows (what create takes back). */
+  sctpVtag?: SctpVtags;
   /** The kernel's id of the entry. */
   id?: number;
   use?: number;
@@ -136,6 +152,10 @@ export interface FlowSpec {
   zoneDirection?: ZoneDirection;
   /** For TCP: the state (default ESTABLISHED). */
   tcpState?: TcpState;
+  /** For SCTP: the state (`conntrack --state`); without it the kernel's tracker starts from none. */
+  sctpState?: SctpState;
+  /** For SCTP with a state: the verification tags (`--orig-vtag`, `--reply-vtag`); default 0 and 0. */
+  sctpVtag?: SctpVtags;
   /** Status flags to set, e.g. ['ASSURED', 'SEEN_REPLY']. */
   status?: FlowStatus[];
 }
@@ -411,8 +431,15 @@ export function decodeFlow(message: NetlinkMessage): Flow {
       case CTA_ID: flow.id = view.getUint32(at, false); break;
       case CTA_USE: flow.use = view.getUint32(at, false); break;
       case CTA_PROTOINFO: {
-        const tcp = messageAttributesAt(data, at, valueEnd).nested(CTA_PROTOINFO_TCP)?.u8(CTA_PROTOINFO_TCP_STATE);
+        const protoinfo = messageAttributesAt(data, at, valueEnd);
+        const tcp = protoinfo.nested(CTA_PROTOINFO_TCP)?.u8(CTA_PROTOINFO_TCP_STATE);
         if (tcp !== undefined) flow.tcpState = TCP_STATES[tcp] ?? 'NONE';
+        const sctp = protoinfo.nested(CTA_PROTOINFO_SCTP);
+        const sctpState = sctp?.u8(CTA_PROTOINFO_SCTP_STATE);
+        if (sctpState !== undefined) flow.sctpState = SCTP_STATES[sctpState] ?? 'NONE';
+        const vtagOriginal = sctp?.be32(CTA_PROTOINFO_SCTP_VTAG_ORIGINAL);
+        const vtagReply = sctp?.be32(CTA_PROTOINFO_SCTP_VTAG_REPLY);
+        if (vtagOriginal !== undefined && vtagReply !== undefined) flow.sctpVtag = { original: vtagOriginal, reply: vtagReply };
         break;
       }
       case CTA_COUNTERS_ORIG: case CTA_COUNTERS_REPLY: {
