@@ -287,6 +287,7 @@ export const NHA_OIF = 5; // NHA_OIF
 export const NHA_GATEWAY = 6; // NHA_GATEWAY
 export const NHA_GROUPS = 9; // NHA_GROUPS
 export const NHA_MASTER = 10; // NHA_MASTER
+export const NHA_FDB = 11; // NHA_FDB
 export const NHA_RES_GROUP = 12; // NHA_RES_GROUP
 export const NHA_RES_GROUP_BUCKETS = 1; // NHA_RES_GROUP_BUCKETS
 export const NHA_RES_GROUP_IDLE_TIMER = 2; // NHA_RES_GROUP_IDLE_TIMER

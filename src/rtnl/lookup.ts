@@ -3,7 +3,7 @@
  * gateway and source a packet with the given addresses, mark, uid, protocol and ports would use.
  */
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, plainObject, u32 } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, knownKeys, plainObject, u32 } from '../common/validate.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
@@ -27,7 +27,7 @@ import {
   RTM_F_FIB_MATCH,
   RTM_F_LOOKUP_TABLE,
 } from './constants.js';
-import { type IpProtocolName, ipProtocolCode } from './names.js';
+import { IP_PROTOCOL_CODES, type IpProtocolName, ipProtocolCode } from './names.js';
 import { decodeGateway, linkAttribute, type RouteType } from './routes.js';
 import type { TableRef } from './tables.js';
 
@@ -37,15 +37,18 @@ export interface RouteQuery {
   to: string;
   /** Source address (`from`). */
   from?: string;
-  /** Incoming interface (`iif`): the lookup is made as for a forwarded packet. */
+  /** Incoming interface (`iif`), its name or an altname: the lookup is made as for a forwarded packet. */
   iif?: string;
-  /** Outgoing interface the socket is bound to (`oif`). */
+  /** Outgoing interface the socket is bound to (`oif`), its name or an altname. */
   oif?: string;
   /** Firewall mark (`mark`). */
   mark?: number;
   /** User id of the sending socket (`uid`). */
   uid?: number;
-  /** IP protocol (`ipproto tcp`). */
+  /**
+   * IP protocol (`ipproto tcp`): the kernel's lookup takes only tcp, udp, and icmp for an IPv4
+   * destination or ipv6-icmp for an IPv6 one (by name or number).
+   */
   ipproto?: IpProtocolName | number;
   /** Source port (`sport`). */
   sport?: number;
@@ -102,6 +105,20 @@ export interface ResolvedRouteQuery {
   flowlabel?: number;
 }
 
+/**
+ * The IP protocol of a lookup, by name or number. The kernel's RTM_GETROUTE
+ * (rtm_getroute_parse_ip_proto) takes only tcp and udp, and icmp for IPv4 or ipv6-icmp for
+ * IPv6, and refuses any other with EOPNOTSUPP ("Unsupported ip proto"), always.
+ */
+function lookupProtocol(value: unknown, field: string, family: 4 | 6): number {
+  const code = ipProtocolCode(value, field);
+  const icmp = family === 4 ? IP_PROTOCOL_CODES.icmp : IP_PROTOCOL_CODES['ipv6-icmp'];
+  if (code !== IP_PROTOCOL_CODES.tcp && code !== IP_PROTOCOL_CODES.udp && code !== icmp) {
+    throw new ValidationError(field, value, `the kernel's route lookup takes only tcp, udp or ${family === 4 ? 'icmp' : 'ipv6-icmp'} for an IPv${family} destination`);
+  }
+  return code;
+}
+
 /** Checks a route query; a ValidationError naming the field otherwise. */
 export function resolveRouteQuery(input: RouteQuery, field = 'query'): ResolvedRouteQuery {
   const query = plainObject(input, field) as unknown as RouteQuery;
@@ -113,15 +130,16 @@ export function resolveRouteQuery(input: RouteQuery, field = 'query'): ResolvedR
     tos: query.tos !== undefined ? integerInRange(query.tos, `${field}.tos`, 0, 255) : 0,
   };
   if (query.from !== undefined) resolved.from = parseAddress(query.from, `${field}.from`, to.family);
-  if (query.iif !== undefined) resolved.iif = interfaceName(query.iif, `${field}.iif`);
-  if (query.oif !== undefined) resolved.oif = interfaceName(query.oif, `${field}.oif`);
+  // Links are looked up by these names (an altname too) before the query is sent.
+  if (query.iif !== undefined) resolved.iif = interfaceLookupName(query.iif, `${field}.iif`);
+  if (query.oif !== undefined) resolved.oif = interfaceLookupName(query.oif, `${field}.oif`);
   if (query.mark !== undefined) resolved.mark = u32(query.mark, `${field}.mark`);
   if (query.uid !== undefined) resolved.uid = integerInRange(query.uid, `${field}.uid`, 0, 0xfffffffe, 'a user id');
-  if (query.ipproto !== undefined) resolved.ipproto = ipProtocolCode(query.ipproto, `${field}.ipproto`);
+  if (query.ipproto !== undefined) resolved.ipproto = lookupProtocol(query.ipproto, `${field}.ipproto`, to.family);
   if (query.sport !== undefined) resolved.sport = integerInRange(query.sport, `${field}.sport`, 0, 65535, 'a port');
   if (query.dport !== undefined) resolved.dport = integerInRange(query.dport, `${field}.dport`, 0, 65535, 'a port');
   if ((resolved.sport !== undefined || resolved.dport !== undefined) && resolved.ipproto === undefined) {
-    throw new ValidationError(`${field}.ipproto`, undefined, 'ports need ipproto (tcp, udp or sctp)');
+    throw new ValidationError(`${field}.ipproto`, undefined, 'ports need ipproto (tcp or udp)');
   }
   if (query.flowlabel !== undefined) {
     if (to.family !== 6) throw new ValidationError(`${field}.flowlabel`, query.flowlabel, 'a flow label needs an IPv6 destination');

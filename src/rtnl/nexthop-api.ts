@@ -1,6 +1,6 @@
 /** Nexthop objects (`ip nexthop`): add, replace, delete, get, list, flush. */
 import type { FamilyName } from '../common/ip.js';
-import { integerInRange, interfaceName } from '../common/validate.js';
+import { integerInRange, interfaceLookupName } from '../common/validate.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 import { Batch } from '../netlink/batch.js';
 import { NLM_F_DUMP, NLM_F_ECHO, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -23,17 +23,19 @@ import {
 export interface NexthopFilter {
   /** Only single nexthops of this family (groups have none, so they are left out). */
   family?: FamilyName;
-  /** Only nexthops on this device (filtered by the kernel). */
+  /** Only nexthops on this device, named by its name or an altname (filtered by the kernel). */
   dev?: string;
   /** Only groups (filtered by the kernel). */
   groups?: boolean;
+  /** Only fdb nexthops and fdb groups (filtered by the kernel, as `ip nexthop show fdb`). */
+  fdb?: boolean;
   /** Only nexthops with this protocol (`proto`). */
   protocol?: RouteProtocolName | number;
   /** Only the handle owner's nexthops (its `owner` option; a ValidationError without one). */
   owned?: boolean;
 }
 
-const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'groups', 'protocol', 'owned']);
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'groups', 'fdb', 'protocol', 'owned']);
 
 type NexthopRequest = 'add' | 'replace';
 const OPERATIONS: Record<NexthopRequest, string> = { add: 'addNexthop', replace: 'replaceNexthop' };
@@ -50,10 +52,11 @@ function nexthopId(value: unknown, field: string): number {
 export class NexthopApi extends RtnlApi {
   /**
    * Adds a nexthop object, like `ip nexthop add`, and resolves with its id (the kernel picks one
-   * if `id` is absent). Rejects with EEXIST if the id is taken. On a handle with an owner, an
-   * object without `protocol` is tagged with the owner id.
+   * if `id` is absent). Rejects with EEXIST if the id is taken. `dev` may be an altname, as ip
+   * takes it. On a handle with an owner, an object without `protocol` is tagged with the owner id.
    * @example await handle.nexthops.add({ id: 1, gateway: '192.0.2.1', dev: 'wan1' })
    * @example await handle.nexthops.add({ id: 10, group: [{ id: 1 }, { id: 2, weight: 3 }] })
+   * @example await handle.nexthops.add({ id: 20, gateway: '192.0.2.5', fdb: true }) // for VXLAN FDB entries
    */
   add(nexthop: NexthopObject): Promise<number> {
     return this.one('add', nexthop);
@@ -68,7 +71,7 @@ export class NexthopApi extends RtnlApi {
   }
 
   private async one(request: NexthopRequest, nexthop: NexthopObject): Promise<number> {
-    const resolved = resolveNexthopObject(nexthop, 'nexthop', request);
+    const resolved = resolveNexthopObject(nexthop, 'nexthop', request, 'lookup');
     const owner = this.owner;
     if (owner !== undefined && nexthop.protocol === undefined) resolved.protocol = owner;
     const links = await this.interfaces(nexthopInterfaceNames(resolved, 'nexthop'));
@@ -119,12 +122,15 @@ export class NexthopApi extends RtnlApi {
     if (filter.family !== undefined && filter.family !== 'inet' && filter.family !== 'inet6') {
       throw new ValidationError('filter.family', filter.family, "expected 'inet' or 'inet6'");
     }
-    if (filter.groups !== undefined && typeof filter.groups !== 'boolean') throw new ValidationError('filter.groups', filter.groups, 'expected a boolean');
+    for (const key of ['groups', 'fdb'] as const) {
+      if (filter[key] !== undefined && typeof filter[key] !== 'boolean') throw new ValidationError(`filter.${key}`, filter[key], 'expected a boolean');
+    }
     const protocol = this.filterProtocol(filter);
-    const dev = filter.dev !== undefined ? interfaceName(filter.dev, 'filter.dev') : undefined;
+    // The device may be named by an altname: the kernel filters by its index.
+    const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
     const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
     const messages = await this.connection.dump({ operation: 'listNexthops' }, RTM_GETNEXTHOP, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
-      encodeNexthopDumpRequest(w, { ifindex, groups: filter.groups === true }),
+      encodeNexthopDumpRequest(w, { ifindex, groups: filter.groups === true, fdb: filter.fdb === true }),
     );
     const out: NexthopObject[] = [];
     for (const message of messages) {

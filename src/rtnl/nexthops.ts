@@ -5,7 +5,7 @@
  */
 import { kernelAtLeast } from '../common/kernel.js';
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
+import { integerInRange, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -17,6 +17,7 @@ import {
   NEXTHOP_GRP_TYPE_MPATH,
   NEXTHOP_GRP_TYPE_RES,
   NHA_BLACKHOLE,
+  NHA_FDB,
   NHA_GATEWAY,
   NHA_GROUP,
   NHA_GROUPS,
@@ -35,6 +36,8 @@ import {
   USER_HZ,
 } from './constants.js';
 import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
+import { deviceName, type DeviceNaming } from './routes.js';
+
 
 /** One member of a nexthop group (`group 1,2/3,4`: id 2 with weight 3). */
 export interface NexthopGroupMember {
@@ -62,8 +65,8 @@ export interface ResilientGroup {
 }
 
 /**
- * A nexthop object (`ip nexthop`): a gateway and/or device, a blackhole, or a group of other
- * nexthops. Routes use it by id (`Route.nexthopId`).
+ * A nexthop object (`ip nexthop`): a gateway and/or device, a blackhole, a group of other
+ * nexthops, or an FDB gateway (or group of them). Routes use it by id (`Route.nexthopId`).
  */
 export interface NexthopObject {
   /** Its id, 1..2^32-1. Absent on add: the kernel picks one, which `add` returns. */
@@ -72,13 +75,13 @@ export interface NexthopObject {
   family?: FamilyName;
   /** The gateway (`via`). */
   gateway?: string;
-  /** The device (`dev`); a gateway needs one. */
+  /** The device (`dev`): its name or an altname (listed by its name). A gateway needs one unless `fdb`. */
   dev?: string;
   /** Pretend the gateway is on-link (`onlink`); only with a gateway. */
   onlink?: boolean;
   /** Drop what uses it (`blackhole`); no gateway, dev or group with it. Needs `lo` up. */
   blackhole?: boolean;
-  /** Members of a group (`group 1/2,3`); nothing else but groupType, resilient and protocol with it. */
+  /** Members of a group (`group 1/2,3`); nothing else but groupType, resilient, fdb and protocol with it. */
   group?: NexthopGroupMember[];
   /** How a group spreads flows (default 'mpath'). */
   groupType?: NexthopGroupType;
@@ -86,10 +89,15 @@ export interface NexthopObject {
   resilient?: ResilientGroup;
   /** Who installed it (`proto`); a name or a number 0..255. On a handle with an owner, the owner id. */
   protocol?: RouteProtocolName | number;
+  /**
+   * A gateway for VXLAN FDB entries (`fdb`), which routes cannot use: a single one has a gateway
+   * (or none) and no dev, blackhole or onlink; a group of them is `fdb` too, and has only them.
+   */
+  fdb?: boolean;
 }
 
 /** Every field of a NexthopObject. */
-export const NEXTHOP_OBJECT_KEYS: ReadonlySet<string> = new Set(['id', 'family', 'gateway', 'dev', 'onlink', 'blackhole', 'group', 'groupType', 'resilient', 'protocol']);
+export const NEXTHOP_OBJECT_KEYS: ReadonlySet<string> = new Set(['id', 'family', 'gateway', 'dev', 'onlink', 'blackhole', 'group', 'groupType', 'resilient', 'protocol', 'fdb']);
 const MEMBER_KEYS: ReadonlySet<string> = new Set(['id', 'weight']);
 const RESILIENT_KEYS: ReadonlySet<string> = new Set(['buckets', 'idleTimer', 'unbalancedTimer']);
 
@@ -105,6 +113,8 @@ export interface ResolvedNexthopObject {
   gateway?: IpAddress;
   dev?: string;
   blackhole: boolean;
+  /** NHA_FDB. */
+  fdb: boolean;
   /** [id, weight - 1] per member. */
   group?: [number, number][];
   groupType?: number;
@@ -133,9 +143,10 @@ export type NexthopIntent = 'add' | 'replace';
 
 /**
  * Checks a nexthop object for add or replace and converts it to kernel values: a device (with
- * or without a gateway), a blackhole, or a group.
+ * or without a gateway), a blackhole, an FDB gateway, or a group. `naming` says which device
+ * names are taken (see {@link DeviceNaming}).
  */
-export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', intent: NexthopIntent = 'add'): ResolvedNexthopObject {
+export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', intent: NexthopIntent = 'add', naming: DeviceNaming = 'name'): ResolvedNexthopObject {
   const nexthop = plainObject(input, field) as NexthopObject;
   knownKeys(nexthop as Record<string, unknown>, field, NEXTHOP_OBJECT_KEYS);
   const resolved: ResolvedNexthopObject = {
@@ -144,6 +155,7 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', in
     protocol: nexthop.protocol !== undefined ? protocolCode(nexthop.protocol, `${field}.protocol`) : 0,
     flags: optionalBoolean(nexthop.onlink, `${field}.onlink`) ? RTNH_F_ONLINK : 0,
     blackhole: optionalBoolean(nexthop.blackhole, `${field}.blackhole`),
+    fdb: optionalBoolean(nexthop.fdb, `${field}.fdb`),
   };
   if (intent === 'replace' && resolved.id === 0) throw new ValidationError(`${field}.id`, nexthop.id, 'a replace names the nexthop it replaces');
   let family: 4 | 6 | undefined;
@@ -161,16 +173,24 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', in
     resolved.gateway = parseAddress(nexthop.gateway, `${field}.gateway`, family);
     family = resolved.gateway.family;
   }
-  if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${field}.dev`);
-  if (resolved.flags & RTNH_F_ONLINK && resolved.gateway === undefined && !resolved.blackhole) {
-    throw new ValidationError(`${field}.onlink`, nexthop.onlink, 'onlink needs a gateway');
-  }
-  if (resolved.blackhole) {
+  if (nexthop.dev !== undefined) resolved.dev = deviceName(nexthop.dev, `${field}.dev`, naming);
+  if (resolved.fdb) {
+    // A gateway (or none) for VXLAN FDB entries, no route's next hop: the kernel refuses a
+    // device, blackhole or flags with it.
+    const other = resolved.dev !== undefined ? 'dev' : resolved.blackhole ? 'blackhole' : resolved.flags !== 0 ? 'onlink' : undefined;
+    if (other !== undefined) throw new ValidationError(`${field}.${other}`, nexthop[other as keyof NexthopObject], 'an fdb nexthop has no dev, blackhole or onlink');
+  } else if (resolved.blackhole) {
     const other = resolved.gateway !== undefined ? 'gateway' : resolved.dev !== undefined ? 'dev' : resolved.flags !== 0 ? 'onlink' : undefined;
     if (other !== undefined) throw new ValidationError(`${field}.${other}`, nexthop[other as keyof NexthopObject], 'a blackhole nexthop has no gateway, dev or onlink');
+  } else if (resolved.flags & RTNH_F_ONLINK && resolved.gateway === undefined) {
+    throw new ValidationError(`${field}.onlink`, nexthop.onlink, 'onlink needs a gateway');
   } else if (resolved.dev === undefined) {
     // The kernel needs the device even with a gateway (it does not look the gateway up).
-    throw new ValidationError(`${field}.dev`, nexthop.dev, resolved.gateway !== undefined ? 'a nexthop with a gateway needs its dev' : 'expected a dev, a gateway and dev, blackhole: true or a group');
+    throw new ValidationError(
+      `${field}.dev`,
+      nexthop.dev,
+      resolved.gateway !== undefined ? 'a nexthop with a gateway needs its dev (only an fdb nexthop has none)' : 'expected a dev, a gateway and dev, blackhole: true, fdb: true or a group',
+    );
   }
   resolved.family = family === 6 ? AF_INET6 : AF_INET;
   return resolved;
@@ -178,7 +198,7 @@ export function resolveNexthopObject(input: NexthopObject, field = 'nexthop', in
 
 function resolveGroup(nexthop: NexthopObject, resolved: ResolvedNexthopObject, field: string, intent: NexthopIntent): void {
   for (const key of ['family', 'gateway', 'dev', 'onlink', 'blackhole'] as const) {
-    if (nexthop[key] !== undefined && nexthop[key] !== false) throw new ValidationError(`${field}.${key}`, nexthop[key], 'a group has only members (and groupType, resilient, protocol)');
+    if (nexthop[key] !== undefined && nexthop[key] !== false) throw new ValidationError(`${field}.${key}`, nexthop[key], 'a group has only members (and groupType, resilient, fdb, protocol)');
   }
   if (!Array.isArray(nexthop.group) || nexthop.group.length === 0) throw new ValidationError(`${field}.group`, nexthop.group, 'expected a non-empty array of { id, weight? }');
   const seen = new Set<number>();
@@ -228,7 +248,7 @@ function writeHeader(writer: MessageWriter, family: number, protocol: number, fl
 
 /**
  * Writes an RTM_NEWNEXTHOP body in the order `ip nexthop add id ID [via GW] [dev DEV] [onlink]
- * [blackhole] [group ...] [type resilient ...] [proto P]` sends it, so that the bytes equal ip's.
+ * [blackhole] [group ...] [type resilient ...] [fdb] [proto P]` sends it, so that the bytes equal ip's.
  */
 export function encodeNexthopObject(writer: MessageWriter, nexthop: ResolvedNexthopObject, ifindex: (name: string) => number | undefined): void {
   writeHeader(writer, nexthop.family, nexthop.protocol, nexthop.flags);
@@ -262,6 +282,7 @@ export function encodeNexthopObject(writer: MessageWriter, nexthop: ResolvedNext
       writer.attrU16(NHA_GROUP_TYPE, NEXTHOP_GRP_TYPE_RES);
     }
   }
+  if (nexthop.fdb) writer.attrFlag(NHA_FDB);
 }
 
 /** Writes the body of a request naming one nexthop by id (RTM_DELNEXTHOP, RTM_GETNEXTHOP). */
@@ -276,6 +297,8 @@ export interface NexthopDumpFilter {
   ifindex?: number;
   /** Only groups. */
   groups?: boolean;
+  /** Only fdb nexthops and groups (`ip nexthop show fdb`). */
+  fdb?: boolean;
 }
 
 /** Writes a nexthop dump request (the header must be zero but for the family). */
@@ -283,6 +306,7 @@ export function encodeNexthopDumpRequest(writer: MessageWriter, filter: NexthopD
   writeHeader(writer, AF_UNSPEC, 0, 0);
   if (filter.ifindex !== undefined) writer.attrU32(NHA_OIF, filter.ifindex);
   if (filter.groups) writer.attrFlag(NHA_GROUPS);
+  if (filter.fdb) writer.attrFlag(NHA_FDB);
 }
 
 /** Message type and flags of each nexthop request, as `ip nexthop` sends them (NLM_F_ACK aside). */
@@ -332,5 +356,7 @@ export function decodeNexthopObject(message: NetlinkMessage, linkName: (ifindex:
     if (attrs.has(NHA_BLACKHOLE)) nexthop.blackhole = true;
   }
   nexthop.protocol = protocolName(protocol);
+  // Singles and groups alike: a group of fdb nexthops must say fdb too, or the kernel refuses it.
+  if (attrs.has(NHA_FDB)) nexthop.fdb = true;
   return nexthop;
 }

@@ -17,6 +17,7 @@ import {
   encodeRouteDumpRequest,
   resolveRoute,
   routeInterfaceNames,
+  routeOutputIndex,
   type ResolvedRoute,
   type Route,
   type RouteIntent,
@@ -31,8 +32,9 @@ export interface RouteFilter {
   /** Only this table (an id or a name; default: main, as `ip route` shows); `'all'` for every table. */
   table?: TableRef | 'all';
   /**
-   * Only routes through this interface, as `ip route show dev` selects them: a multipath route
-   * names its devices in its paths, and is not selected.
+   * Only routes through this interface (its name or an altname), as `ip route show dev` selects
+   * them: a route by a single nexthop object on it is selected; a multipath route names its
+   * devices in its paths, and is not, nor is a route by a nexthop group.
    */
   dev?: string;
   /** Only routes with this protocol (`proto`). */
@@ -63,8 +65,9 @@ const OPERATIONS: Record<RouteRequest, string> = { add: 'addRoute', replace: 're
 /** Routes (`ip route`) in one namespace. */
 export class RouteApi extends RtnlApi {
   /**
-   * Adds a route, like `ip route add`. Rejects with EEXIST if it exists. On a handle with an
-   * owner, a route without `protocol` is tagged with the owner id (on replace, append and the
+   * Adds a route, like `ip route add`. Rejects with EEXIST if it exists. Its `dev` (and each
+   * path's) may be an altname, as ip takes it, in every call that takes routes. On a handle with
+   * an owner, a route without `protocol` is tagged with the owner id (on replace, append and the
    * bulk calls too), and a delete without `protocol` matches only the owner's routes.
    * @example await handle.routes.add({ dst: 'default', gateway: '192.0.2.1', dev: 'v0', table: 'hof' })
    */
@@ -99,7 +102,7 @@ export class RouteApi extends RtnlApi {
 
   private async one(request: RouteRequest, route: Route): Promise<void> {
     const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
-    const resolved = this.owned(route, resolveRoute(route, 'route', intent, this.tables()));
+    const resolved = this.owned(route, resolveRoute(route, 'route', intent, this.tables(), 'lookup'));
     const links = await this.interfaces(routeInterfaceNames(resolved, 'route'));
     const { type, flags } = ROUTE_REQUESTS[request];
     await this.single({ operation: OPERATIONS[request] }, type, flags, (w) => encodeRoute(w, resolved, (name) => links.get(name)));
@@ -126,7 +129,6 @@ export class RouteApi extends RtnlApi {
     const connection = this.connection;
     const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
-    const devName = ifindex === undefined ? undefined : names.get(ifindex);
     const routes: Route[] = [];
     for (const family of families) {
       let messages;
@@ -140,9 +142,11 @@ export class RouteApi extends RtnlApi {
         throw error;
       }
       for (const message of messages) {
+        // By RTA_OIF, as ip selects: a route by a nexthop object is listed without its object's
+        // device (so that it passes back to delete), but the kernel still reports it there.
+        if (ifindex !== undefined && routeOutputIndex(message) !== ifindex) continue;
         const route = decodeRoute(message, (index) => names.get(index), display);
         if (dst !== undefined && route.dst !== dst) continue;
-        if (dev !== undefined && route.dev !== devName) continue;
         if (protocol === 0 && route.protocol !== UNSPEC_PROTOCOL) continue;
         if (scope !== undefined && scopeCode(route.scope, 'route.scope') !== scope) continue;
         routes.push(route);
@@ -233,16 +237,20 @@ export class RouteApi extends RtnlApi {
     const plain = new PlainRoutes(routes.length);
     const devices = new InterfaceNames();
     const resolved: (ResolvedRoute | undefined)[] = new Array<ResolvedRoute | undefined>(routes.length);
+    const altnames: [name: string, field: string][] = [];
     let allPlain = true;
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index]!;
       if (plain.parse(index, route, intent, devices, owner)) continue;
-      const full = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables));
-      for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) devices.idOf(name, field);
+      const full = this.owned(route, resolveRoute(route, `routes[${index}]`, intent, tables, 'lookup'));
+      for (const [name, field] of routeInterfaceNames(full, `routes[${index}]`)) {
+        // An altname is no name the plain routes take (idOf refuses it): it is looked up apart.
+        if (devices.idOf(name, field) < 0) altnames.push([name, field]);
+      }
       resolved[index] = full;
       allPlain = false;
     }
-    const links = await this.interfaces(devices.wanted);
+    const links = await this.interfaces([...devices.wanted, ...altnames]);
     plain.useInterfaces(devices.indexes(links));
     if (allPlain) {
       // The usual bulk call: no per-item callbacks at all.

@@ -1,5 +1,5 @@
 import { type FamilyName, familyName, formatAddress, formatPrefix, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
-import { integerInRange, interfaceName, knownKeys, optionalBoolean, plainObject, u32 } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, interfaceName, knownKeys, optionalBoolean, plainObject, u32 } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type Attributes, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -283,6 +283,20 @@ export interface ResolvedRoute {
 /** Whether a route operation is an add/replace/append (ip's defaults apply) or a delete. */
 export type RouteIntent = 'add' | 'delete';
 
+/**
+ * Which names a route or nexthop object may give its devices. `'name'`: only a name a link can
+ * be given (1..15 bytes, no '/', ':' or whitespace), the default, and what policy documents
+ * hold, so that they compare with the names the kernel lists. `'lookup'`: any name a link can be
+ * looked up by, an altname too (up to 127 bytes), as ip takes `dev ALTNAME`; the handle's calls
+ * use it, and resolve the name to the link's index before anything is sent.
+ */
+export type DeviceNaming = 'name' | 'lookup';
+
+/** Checks the name of a device a route or nexthop object goes through, by `naming`. */
+export function deviceName(value: unknown, field: string, naming: DeviceNaming): string {
+  return naming === 'lookup' ? interfaceLookupName(value, field) : interfaceName(value, field);
+}
+
 function resolveGateway(value: unknown, field: string, family: 4 | 6 | undefined): ResolvedGateway {
   const address = parseAddress(value, field);
   if (family === 6 && address.family === 4) throw new ValidationError(field, value, 'an IPv6 route needs an IPv6 gateway');
@@ -332,9 +346,10 @@ function resolveTable(value: unknown, field: string, tables: TableResolver | und
 
 /**
  * Checks a route and converts it to kernel values, with `ip route`'s defaults for the intent.
- * Table names are resolved with `tables`.
+ * Table names are resolved with `tables`; `naming` says which device names are taken (see
+ * {@link DeviceNaming}).
  */
-export function resolveRoute(input: Route, field = 'route', intent: RouteIntent = 'add', tables?: TableResolver): ResolvedRoute {
+export function resolveRoute(input: Route, field = 'route', intent: RouteIntent = 'add', tables?: TableResolver, naming: DeviceNaming = 'name'): ResolvedRoute {
   const route = plainObject(input, field) as Route;
   knownKeys(route as Record<string, unknown>, field, ROUTE_KEYS);
   let family: 4 | 6 | undefined;
@@ -378,7 +393,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
       if (nexthop.gateway !== undefined) resolved.gateway = resolveGateway(nexthop.gateway, `${nf}.gateway`, family);
       const flow = resolveRealms(nexthop, nf, family ?? 4, 'routes');
       if (flow !== undefined) resolved.flow = flow;
-      if (nexthop.dev !== undefined) resolved.dev = interfaceName(nexthop.dev, `${nf}.dev`);
+      if (nexthop.dev !== undefined) resolved.dev = deviceName(nexthop.dev, `${nf}.dev`, naming);
       if (resolved.gateway === undefined && resolved.dev === undefined) {
         throw new ValidationError(nf, n, 'a nexthop needs a gateway or a dev');
       }
@@ -435,7 +450,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
   if (src) resolved.src = src;
   const flow = resolveRealms(route, field, family, 'routes');
   if (flow !== undefined) resolved.flow = flow;
-  if (route.dev !== undefined) resolved.dev = interfaceName(route.dev, `${field}.dev`);
+  if (route.dev !== undefined) resolved.dev = deviceName(route.dev, `${field}.dev`, naming);
   if (route.metric !== undefined) resolved.metric = u32(route.metric, `${field}.metric`);
   if (route.metrics !== undefined) {
     const { metrics, lock } = resolveMetrics(route.metrics, `${field}.metrics`);
@@ -577,6 +592,16 @@ export function encodeRouteDumpRequest(writer: MessageWriter, filter: RouteDumpF
 export function linkAttribute(attrs: Attributes, type: number, linkName: (ifindex: number) => string | undefined): string | undefined {
   const index = attrs.u32(type);
   return index === undefined ? undefined : linkName(index);
+}
+
+/**
+ * The index of the device a listed route goes out of (RTA_OIF), which `ip route show dev`
+ * selects by. A route by a single nexthop object carries its object's device there for old
+ * readers (nexthop_compat_mode), which decodeRoute leaves out of the Route; a multipath route
+ * (or one by a group) carries none.
+ */
+export function routeOutputIndex(message: NetlinkMessage): number | undefined {
+  return messageAttributes(message, RTMSG_LEN).u32(RTA_OIF);
 }
 
 /** A gateway from RTA_GATEWAY or RTA_VIA, formatted. */

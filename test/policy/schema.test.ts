@@ -54,6 +54,8 @@ const valid: unknown[] = [
       { id: 3, blackhole: true },
       { id: 10, group: [{ id: 1 }, { id: 2, weight: 3 }] },
       { id: 11, group: [{ id: 1 }, { id: 2 }], groupType: 'resilient', resilient: { buckets: 32, idleTimer: 60 }, protocol: 201 },
+      { id: 20, gateway: '192.0.2.5', fdb: true },
+      { id: 21, group: [{ id: 20 }], fdb: true },
     ],
     nftables: [
       { table: { family: 'inet', name: 'agent', comment: 'mine', flags: ['owner', 'persist'] } },
