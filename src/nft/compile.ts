@@ -8,7 +8,7 @@ import { Attributes, align4 } from '../netlink/attributes.js';
 import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
-import { booleanOfSize, integerOfSize, isHostOrderInteger, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
+import { booleanOfSize, integerOfSize, isHostOrderInteger, isWildcardInterfaceName, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
 import type { ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
@@ -24,12 +24,12 @@ import { NFT_META_L4PROTO, NFT_META_NFPROTO } from './expr/meta.js';
 import { NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_RANDOM, NF_NAT_RANGE_PROTO_RANDOM_FULLY, NF_NAT_RANGE_PROTO_SPECIFIED, NFT_NAT_DNAT, NFT_NAT_SNAT } from './expr/nat.js';
 import { NFT_RANGE_NEQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
-import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
+import { NFT_BYTEORDER_HTON } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
-import { commentUserdata, encodeElements, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
+import { commentUserdata, encodeElements, objectTypeName, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** What a rule that writes to or looks up in a named set or map must know of it. */
@@ -56,6 +56,12 @@ export interface RuleContext extends ValueContext {
    * from the kernel first.
    */
   namedSet(name: string, field: string, use: 'update' | 'lookup'): NamedSetInfo;
+  /**
+   * The definition of a named set or map of the table if it is at hand without reading the
+   * kernel (defined in this transaction, or read already), for checks that are no reason to
+   * read it: undefined otherwise, or without this method.
+   */
+  knownSet?(name: string): NamedSetInfo | undefined;
 }
 
 /**
@@ -237,6 +243,11 @@ function addressType(family: number): Datatype {
   return family === NFPROTO_IPV6 ? PAYLOAD_PROTOCOLS.get('ip6')!.fields[3]!.type : PAYLOAD_PROTOCOLS.get('ip')!.fields[5]!.type;
 }
 
+/** A transport protocol by its /etc/protocols name (`udp`), or its number. */
+function protocolName(l4proto: number): string | number {
+  return PAYLOAD_PROTOCOLS.get('ip')!.fields[3]!.type.format(Uint8Array.of(l4proto), { interfaces: undefined }) as string | number;
+}
+
 function nfprotoOf(protocol: PayloadProtocol): number | undefined {
   return protocol.nfproto === 'ipv4' ? NFPROTO_IPV4 : protocol.nfproto === 'ipv6' ? NFPROTO_IPV6 : undefined;
 }
@@ -281,20 +292,42 @@ class RuleCompiler {
     this.cmp(NFT_CMP_EQ, Uint8Array.of(value));
   }
 
-  /** Inserts what `protocol`'s fields need first: `meta nfproto` in inet tables, `meta l4proto`. */
+  /**
+   * Inserts what `protocol`'s fields need first: `meta nfproto` in inet tables, `meta l4proto`.
+   * Refuses, as nft does ("conflicting protocols specified"), a header of another protocol than
+   * an earlier match or dependency established: the rule could never match.
+   */
   private dependencies(protocol: PayloadProtocol, field: string): void {
     const nfproto = nfprotoOf(protocol);
     if (nfproto !== undefined && this.nfproto !== nfproto) {
       if (this.context.family !== NFPROTO_INET) {
         throw new ValidationError(field, protocol.name, `${protocol.name} header fields never match in a ${this.context.family === NFPROTO_IPV4 ? 'ip' : 'ip6'} table`);
       }
+      this.requireNetworkProtocol(nfproto, field, protocol.name);
       this.dependMeta(NFT_META_NFPROTO, nfproto);
       this.nfproto = nfproto;
     }
     if (protocol.l4proto !== undefined && this.l4proto !== protocol.l4proto) {
+      if (this.l4proto !== undefined) throw new ValidationError(field, protocol.name, `conflicting protocols: an earlier match makes the packet ${protocolName(this.l4proto)}, not ${protocol.name} (nft refuses it too)`);
       this.dependMeta(NFT_META_L4PROTO, protocol.l4proto);
       this.l4proto = protocol.l4proto;
     }
+  }
+
+  /**
+   * Refuses what needs IP version `nfproto` (NFPROTO_IPV4/6) after a match or dependency that
+   * made the packet the other one, as nft does ("conflicting protocols specified").
+   */
+  private requireNetworkProtocol(nfproto: number, field: string, value: unknown): void {
+    if (this.nfproto === undefined || this.nfproto === nfproto) return;
+    const name = (family: number) => (family === NFPROTO_IPV4 ? 'ip' : 'ip6');
+    throw new ValidationError(field, value, `conflicting protocols: an earlier match makes the packet ${name(this.nfproto)}, not ${name(nfproto)} (nft refuses it too)`);
+  }
+
+  /** Refuses a NAT port (`field`) without a match that made the packet TCP, UDP or the like first, as nft does. */
+  private requireTransportMatch(port: unknown, field: string): void {
+    if (this.l4proto !== undefined || this.transportMatched) return;
+    throw new ValidationError(field, port, 'a port needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft ("transport protocol mapping is only valid after transport protocol match"): the kernel would map the ids of ICMP and other protocols with it');
   }
 
   private payloadField(value: Record<string, unknown>, field: string): { protocol: PayloadProtocol | undefined; base: number; offset: number; length: number; type: Datatype } {
@@ -335,6 +368,8 @@ class RuleCompiler {
       case 'meta': {
         const name = asObject(body)?.key;
         const meta = knownKey(META_KEYS, name, `${field}.meta.key`);
+        // An ip or ip6 table sees only its own version; nft refuses the test there.
+        if (meta.key === NFT_META_NFPROTO && this.context.family !== NFPROTO_INET) throw new ValidationError(`${field}.meta.key`, name, 'meta nfproto is only useful in the inet family (nft refuses it in ip and ip6 tables)');
         this.expressions.push({ expr: 'meta', key: meta.key, dreg });
         return { type: meta.type, length: meta.type.size };
       }
@@ -545,18 +580,34 @@ class RuleCompiler {
       left.fib.flags = (left.fib.flags ?? 0) | NFTA_FIB_F_PRESENT;
       left = { type: booleanOfSize(4), length: 4 };
     }
+    const compareOp = this.implicitOperator(left, op, right, `${field}.right`);
     // A protocol match changes which dependencies later statements get, so its value is part
     // of the rule's shape, never a patchable constant.
     const setsContext = this.isContextMatch(object.left);
     const recorder = this.recorder;
     if (setsContext) this.recorder = undefined;
     try {
-      this.compare(left, op, right, `${field}.right`);
+      this.compare(left, compareOp, right, `${field}.right`);
     } finally {
       this.recorder = recorder;
     }
-    if (setsContext) this.noteContext(op, right);
-    if (setsContext && op === '==' && asObject(asObject(object.left)?.meta)?.key !== 'nfproto') this.transportMatched = true;
+    if (setsContext) this.noteContext(compareOp, right);
+    if (setsContext && compareOp === '==' && asObject(asObject(object.left)?.meta)?.key !== 'nfproto') this.transportMatched = true;
+  }
+
+  /**
+   * The operator a match's `op` stands for. nft reads "in" as its implicit operator (the one of
+   * `tcp dport 22`): the bit test `(x & v) != 0` for a value or list of flags (`ct state
+   * established,related`), and equality for everything else: `tcp dport in 22` is `==`, and
+   * with a set a lookup. A list of values that are not flags it refuses with "in".
+   */
+  private implicitOperator(left: Loaded, op: string, right: unknown, field: string): string {
+    if (op !== 'in') return op;
+    const key = singleKey(right);
+    const isLookup = key === 'set' || (typeof right === 'string' && right.startsWith('@'));
+    if (left.type.flags !== undefined && !isLookup) return op;
+    if (Array.isArray(right)) throw new ValidationError(field, right, `"in" with a list goes with flag types (ct state, ct status, tcp flags), not ${left.type.name}: use {"set": [...]}`);
+    return '==';
   }
 
   private isContextMatch(left: unknown): boolean {
@@ -579,7 +630,7 @@ class RuleCompiler {
     const type = left.type;
     if (typeof right === 'string' && right.startsWith('@')) {
       if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'set lookups take == or !=');
-      this.convertForNamedSet(left, right.slice(1), field);
+      this.lookupInNamedSet(left, right.slice(1), field);
       this.expressions.push({ expr: 'lookup', sreg: NFT_REG_1, set: right.slice(1), flags: op === '!=' ? NFT_LOOKUP_F_INV : 0 });
       return;
     }
@@ -594,22 +645,22 @@ class RuleCompiler {
     }
     if (left.fields) throw new ValidationError(field, right, 'a concatenation can only be looked up in a set');
     if (type.name === 'boolean' && op !== '==' && op !== '!=') throw new ValidationError(field, right, 'true and false take == or !=');
-    if (type.flags !== undefined && (op === 'in' || op === '!' || Array.isArray(right))) {
-      // Flag types: "in" tests that some of the bits are set; "!" (and a list with !=) that
-      // none is, as nft's `ct status & assured == 0`.
-      if (op !== 'in' && op !== '!' && op !== '!=') throw new ValidationError(`${field}`, right, 'a list of flags takes "in", "!" or "!="');
-      const bits = type.parse(right, field, this.context);
-      this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
-      this.cmp(op === 'in' ? NFT_CMP_NEQ : NFT_CMP_EQ, new Uint8Array(bits.length));
+    if (type.flags !== undefined && (op === 'in' || op === '!' || Array.isArray(right) || key === '|')) {
+      const bits = type.parse(key === '|' ? orOperands(right, `${field}.|`) : right, key === '|' ? `${field}.|` : field, this.context);
+      if (op === 'in' || op === '!') {
+        // "in" tests that some of the bits are set; "!" that none is, as nft's `ct status &
+        // assured == 0`.
+        this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
+        this.cmp(op === 'in' ? NFT_CMP_NEQ : NFT_CMP_EQ, new Uint8Array(bits.length));
+        return;
+      }
+      // With == and != nft ORs the flags of a list into one value and compares the whole
+      // (`ct state != established | new`; it lists the value as {"|": [...]}).
+      if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'a list of flags takes "in", "!", "==" or "!="');
+      this.cmp(CMP_OPS.get(op)!, bits);
       return;
     }
     if (op === '!') throw new ValidationError(field.replace(/\.right$/, '.op'), op, '"!" (none of these bits) goes with flag types such as ct state, ct status, tcp flags');
-    if (op === 'in') {
-      const bits = type.parse(right, field, this.context);
-      this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: bits.length, mask: bits, xor: new Uint8Array(bits.length) });
-      this.cmp(NFT_CMP_NEQ, new Uint8Array(bits.length));
-      return;
-    }
     const cmpOp = CMP_OPS.get(op)!;
     if (key === 'prefix' || (typeof right === 'string' && right.includes('/'))) {
       if (op !== '==' && op !== '!=') throw new ValidationError(field, right, 'prefixes take == or !=');
@@ -683,11 +734,15 @@ class RuleCompiler {
     const list = Array.isArray(elements) ? elements : [elements];
     if (list.length === 0) throw new ValidationError(field, elements, 'expected at least one element');
     const key: SetKey = setKeyOf(left.fields ?? [left.type]);
+    // Prefixes, ranges and wildcard interface names (`eth*`) make it an interval set, as in nft.
+    const isInterval = (value: unknown, type: Datatype | undefined) => {
+      const k = singleKey(value);
+      return k === 'prefix' || k === 'range' || (type?.name === 'ifname' && isWildcardInterfaceName(value));
+    };
     const interval = list.some((element) => {
       const value = data ? (Array.isArray(element) ? element[0] : undefined) : element;
-      const k = singleKey(value);
-      if (k === 'concat') return ((value as Record<string, unknown>).concat as unknown[]).some((part) => ['prefix', 'range'].includes(singleKey(part) ?? ''));
-      return k === 'prefix' || k === 'range' || (typeof value === 'string' && value.includes('/'));
+      if (singleKey(value) === 'concat') return ((value as Record<string, unknown>).concat as unknown[]).some((part, i) => isInterval(part, key.types[i]));
+      return isInterval(value, key.types.length === 1 ? key.types[0] : undefined) || (typeof value === 'string' && value.includes('/'));
     });
     const id = this.context.nextSetId();
     const name = data?.object !== undefined ? '__objmap%d' : data ? '__map%d' : '__set%d';
@@ -720,14 +775,26 @@ class RuleCompiler {
   }
 
   /**
-   * Before a lookup in the named set or map `name`: a key with host-order integers is converted
-   * if the set holds intervals, so that the set's definition must be known.
+   * Before a lookup in the named set or map `name` (`field` holds the reference): a key with
+   * host-order integers is converted if the set holds intervals, so that the set's definition
+   * must be known; and the key must be of the set's key type, as nft requires ("datatype
+   * mismatch"; the kernel checks only the length). The type is checked against the definition
+   * wherever it is at hand; a set only in the kernel is not read for the check alone. Returns
+   * the definition, if known.
    */
-  private convertForNamedSet(left: Loaded, name: string, field: string): void {
-    if (!(left.fields ?? [left.type]).some(isHostOrderInteger)) return;
-    const set = this.context.namedSet(name, field, 'lookup');
-    this.setsConsulted.push(name);
-    if ((set.flags & NFT_SET_INTERVAL) !== 0) this.convertToNetworkOrder(left);
+  private lookupInNamedSet(left: Loaded, name: string, field: string): NamedSetInfo | undefined {
+    const loadedTypes = left.fields ?? [left.type];
+    let set: NamedSetInfo | undefined;
+    if (loadedTypes.some(isHostOrderInteger)) {
+      set = this.context.namedSet(name, field, 'lookup');
+      this.setsConsulted.push(name);
+      if ((set.flags & NFT_SET_INTERVAL) !== 0) this.convertToNetworkOrder(left);
+    } else {
+      // The check does not change the compiled rule: a rule of the same shape may reuse it.
+      set = this.context.knownSet?.(name);
+    }
+    if (set !== undefined && !typesFit(loadedTypes, set.key.types)) throw new ValidationError(field, `@${name}`, `${name} holds ${typeNames(set.key.types)}, not ${typeNames(loadedTypes)} (nft: datatype mismatch)`);
+    return set;
   }
 
   /**
@@ -753,10 +820,10 @@ class RuleCompiler {
         throw new ValidationError(field, value, `expected a ${type.name} value, got ${loaded.type.name}`);
       }
       // As nft does: a host-order value stored into a big-endian field (rt mtu into the MSS
-      // option) is converted first, and the other way round.
-      if (loaded.type.byteorder !== type.byteorder && type.size > 1) {
-        const op = loaded.type.byteorder === 'host' ? NFT_BYTEORDER_HTON : NFT_BYTEORDER_NTOH;
-        this.expressions.push({ expr: 'byteorder', sreg: dreg, dreg, op, len: type.size, size: type.size });
+      // option) is converted first. Not the other way round: nft stores a big-endian value
+      // into a host-order key as it is (`meta mark set tcp sequence`).
+      if (loaded.type.byteorder === 'host' && type.byteorder === 'big' && type.size > 1) {
+        this.expressions.push({ expr: 'byteorder', sreg: dreg, dreg, op: NFT_BYTEORDER_HTON, len: type.size, size: type.size });
       }
       return;
     }
@@ -807,11 +874,7 @@ class RuleCompiler {
     if (element === undefined) throw new ValidationError(elementField, element, 'expected the element: an expression such as {"payload": {...}} or a concat of them');
     const loaded = this.load(element, elementField, NFT_REG_1);
     const loadedTypes = loaded.fields ?? [loaded.type];
-    const fits = loadedTypes.length === set.key.types.length && loadedTypes.every((type, i) => {
-      const wanted = set.key.types[i]!;
-      return type.size === wanted.size && (type.name === wanted.name || type.name === 'integer' || wanted.name === 'integer');
-    });
-    if (!fits) throw new ValidationError(elementField, element, `${name} holds ${set.key.types.map((t) => t.name).join(' . ')}, not ${loadedTypes.map((t) => t.name).join(' . ')}`);
+    if (!typesFit(loadedTypes, set.key.types)) throw new ValidationError(elementField, element, `${name} holds ${typeNames(set.key.types)}, not ${typeNames(loadedTypes)}`);
 
     const d: Extract<ExprDescriptor, { expr: 'dynset' }> = { expr: 'dynset', sregKey: NFT_REG_1, op, set: name };
     if (kind === 'map') {
@@ -837,8 +900,15 @@ class RuleCompiler {
    */
   private mapOf(left: Loaded, mapData: unknown, data: MapData, field: string): { set: string; setId?: number } {
     if (typeof mapData === 'string' && mapData.startsWith('@')) {
-      this.convertForNamedSet(left, mapData.slice(1), field);
-      return { set: mapData.slice(1) };
+      const name = mapData.slice(1);
+      const map = this.lookupInNamedSet(left, name, field);
+      if (map !== undefined) {
+        const wanted = data.verdict ? 'verdicts' : data.object !== undefined ? `${objectTypeName(data.object)} objects` : data.type!.name;
+        const held = map.data === undefined ? undefined : map.data.verdict ? 'verdicts' : map.data.object !== undefined ? `${objectTypeName(map.data.object)} objects` : map.data.type!.name;
+        const fits = map.data !== undefined && map.data.verdict === data.verdict && map.data.object === data.object && (data.type === undefined || (map.data.type !== undefined && typesFit([map.data.type], [data.type])));
+        if (!fits) throw new ValidationError(field, mapData, held === undefined ? `${name} is a set, not a map of ${wanted}` : `${name} maps to ${held}, not ${wanted} (nft: datatype mismatch)`);
+      }
+      return { set: name };
     }
     const elements = singleKey(mapData) === 'set' ? (mapData as Record<string, unknown>).set : mapData;
     if (!Array.isArray(elements)) throw new ValidationError(field, mapData, 'expected "@map" or {"set": [[KEY, VALUE], ...]}');
@@ -924,6 +994,8 @@ class RuleCompiler {
         throw new ValidationError(`${field}.group`, object.group, 'expected a group number 0..65535');
       }
       if (object.level !== undefined) throw new ValidationError(`${field}.level`, object.level, 'level and group are mutually exclusive');
+      // The kernel's nfnetlink_log takes no flags; nft refuses them with a group too.
+      if (object.flags !== undefined) throw new ValidationError(`${field}.flags`, object.flags, 'flags and group are mutually exclusive');
       d.group = object.group;
     }
     if (object.snaplen !== undefined) {
@@ -1045,6 +1117,7 @@ class RuleCompiler {
     if (object === undefined || object.addr === undefined) throw new ValidationError(`${field}.addr`, object?.addr, `${kind} needs an address`);
     onlyKeys(object, ['addr', 'port', 'family', 'flags'], field, `unknown ${kind} property`);
     const family = this.addressFamily(object, field)!;
+    if (this.context.family === NFPROTO_INET) this.requireNetworkProtocol(family, object.family !== undefined ? `${field}.family` : `${field}.addr`, object.family ?? object.addr);
     const type = addressType(family);
     const d: Extract<ExprDescriptor, { expr: 'nat' }> = { expr: 'nat', type: kind === 'snat' ? NFT_NAT_SNAT : NFT_NAT_DNAT, family };
     let reg = NFT_REG_1;
@@ -1063,6 +1136,7 @@ class RuleCompiler {
     }
     let flags = parseFlags(object.flags, NAT_FLAGS, `${field}.flags`);
     if (object.port !== undefined) {
+      this.requireTransportMatch(object.port, `${field}.port`);
       const [min, max] = this.ports(object.port, `${field}.port`, reg);
       d.regProtoMin = min;
       if (max !== undefined) d.regProtoMax = max;
@@ -1104,6 +1178,7 @@ class RuleCompiler {
     // The kernel passes over packets that are neither TCP nor UDP; nft insists on a match that says which.
     if (this.l4proto === undefined && !this.transportMatched) throw new ValidationError(field, body, 'tproxy needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft');
     const family = this.addressFamily(object, field);
+    if (family !== undefined && this.context.family === NFPROTO_INET) this.requireNetworkProtocol(family, object.family !== undefined ? `${field}.family` : `${field}.addr`, object.family ?? object.addr);
     // In an inet table, a port alone redirects both IPv4 and IPv6 (NFPROTO_UNSPEC).
     const d: Extract<ExprDescriptor, { expr: 'tproxy' }> = { expr: 'tproxy', family: family ?? NFPROTO_UNSPEC };
     let reg = NFT_REG_1;
@@ -1126,6 +1201,7 @@ class RuleCompiler {
     let flags = parseFlags(object.flags, NAT_FLAGS, `${field}.flags`);
     const d: Record<string, unknown> = { expr: kind };
     if (object.port !== undefined) {
+      this.requireTransportMatch(object.port, `${field}.port`);
       const [min, max] = this.ports(object.port, `${field}.port`, NFT_REG_1);
       d.regProtoMin = min;
       if (max !== undefined) d.regProtoMax = max;
@@ -1142,6 +1218,7 @@ class RuleCompiler {
     let type = object.type ?? (family === NFPROTO_INET ? 'icmpx' : family === NFPROTO_IPV6 ? 'icmpv6' : 'icmp');
     if (type === 'tcp reset') {
       if (object.expr !== undefined) throw new ValidationError(`${field}.expr`, object.expr, 'tcp reset takes no code');
+      if (this.l4proto !== undefined && this.l4proto !== 6) throw new ValidationError(`${field}.type`, type, `an earlier match makes the packet ${protocolName(this.l4proto)}: tcp reset needs tcp (nft: you cannot use tcp reset with this protocol)`);
       if (this.l4proto !== 6) {
         this.dependMeta(NFT_META_L4PROTO, 6);
         this.l4proto = 6;
@@ -1154,11 +1231,14 @@ class RuleCompiler {
     if ((type === 'icmp' && family === NFPROTO_IPV6) || (type === 'icmpv6' && family === NFPROTO_IPV4)) {
       throw new ValidationError(`${field}.type`, type, 'does not match the table family');
     }
+    // The kernel's ip and ip6 reject know no icmpx: it would drop the packet without an answer.
+    if (type === 'icmpx' && family !== NFPROTO_INET) throw new ValidationError(`${field}.type`, type, `icmpx goes only in inet tables (nft: abstracted ICMP unreachable not supported): use ${family === NFPROTO_IPV6 ? 'icmpv6' : 'icmp'}`);
     const codeName = object.expr ?? (type === 'icmpx' || type === 'icmpv6' || type === 'icmp' ? 'port-unreachable' : undefined);
     const code = typeof codeName === 'string' ? codes.get(codeName) : typeof codeName === 'number' ? codeName : undefined;
     if (code === undefined || code < 0 || code > 255) throw new ValidationError(`${field}.expr`, object.expr, `expected one of ${[...codes.keys()].join(', ')}`);
     if (family === NFPROTO_INET && type !== 'icmpx') {
       const nfproto = type === 'icmp' ? NFPROTO_IPV4 : NFPROTO_IPV6;
+      this.requireNetworkProtocol(nfproto, `${field}.type`, type);
       if (this.nfproto !== nfproto) {
         this.dependMeta(NFT_META_NFPROTO, nfproto);
         this.nfproto = nfproto;
@@ -1280,6 +1360,35 @@ function withoutZeroTimeout(data: Uint8Array): Uint8Array {
     if (type !== NFTA_DYNSET_TIMEOUT) parts.push(data.subarray(start - NLA_HDRLEN, Math.min(data.length, align4(end))));
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * Whether values of `types` fit a key (or data) of `wanted`: the same types field by field, a
+ * plain integer (a raw payload, a hash) standing for any type of its size.
+ */
+function typesFit(types: readonly Datatype[], wanted: readonly Datatype[]): boolean {
+  return (
+    types.length === wanted.length &&
+    types.every((type, i) => {
+      const other = wanted[i]!;
+      return type.size === other.size && (type.name === other.name || type.name === 'integer' || other.name === 'integer');
+    })
+  );
+}
+
+/** Types as nft writes a concatenation of them (`ipv4_addr . inet_service`). */
+function typeNames(types: readonly Datatype[]): string {
+  return types.map((type) => type.name).join(' . ');
+}
+
+/**
+ * The operands of `{"|": [a, b]}` on the right of a flag type, as one list: nft lists a value
+ * of several flags so, nesting the operator for more than two (`{"|": [{"|": [a, b]}, c]}`).
+ */
+function orOperands(value: unknown, field: string): unknown[] {
+  const operands = (value as Record<string, unknown>)['|'];
+  if (!Array.isArray(operands) || operands.length < 2) throw new ValidationError(field, operands, 'expected [FLAG, FLAG, ...]');
+  return operands.flatMap((operand, i) => (singleKey(operand) === '|' ? orOperands(operand, `${field}[${i}].|`) : [operand]));
 }
 
 /** The key `name` names in `keys` (meta, ct, rt, socket); a ValidationError naming `field` otherwise. */

@@ -218,7 +218,10 @@ const IFNAMSIZ = 16; // IFNAMSIZ
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
-/** Interface names: 16 bytes, NUL-padded; `"eth*"` compares only the prefix. */
+/**
+ * Interface names: 16 bytes, NUL-padded; `"eth*"` compares only the prefix (parse gives the
+ * prefix alone), and `"eth\\*"` (the text eth\*) is the name `eth*`, as in nft.
+ */
 const ifname: Datatype = {
   name: 'ifname',
   id: 41, // TYPE_IFNAME
@@ -226,8 +229,11 @@ const ifname: Datatype = {
   byteorder: 'host',
   parse(value, field) {
     if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) throw new ValidationError(field, value, 'expected an interface name');
-    const wildcard = value.endsWith('*') && !value.endsWith('\\*');
-    const name = wildcard ? value.slice(0, -1) : value;
+    const escaped = value.endsWith('\\*');
+    const wildcard = value.endsWith('*') && !escaped;
+    // nft refuses a wildcard of nothing (the kernel would take it as a 0-byte compare).
+    if (wildcard && value.length === 1) throw new ValidationError(field, value, 'expected an interface name or a prefix followed by * (nft: all-wildcard strings are not supported)');
+    const name = wildcard ? value.slice(0, -1) : escaped ? `${value.slice(0, -2)}*` : value;
     const encoded = textEncoder.encode(name);
     if (encoded.length >= IFNAMSIZ) throw new ValidationError(field, value, 'expected an interface name of at most 15 bytes');
     if (wildcard) return encoded;
@@ -240,9 +246,16 @@ const ifname: Datatype = {
     const wildcard = end < 0 && bytes.length < IFNAMSIZ;
     if (end < 0) end = bytes.length;
     const name = textDecoder.decode(bytes.subarray(0, end));
-    return wildcard ? `${name}*` : name;
+    if (wildcard) return `${name}*`;
+    // A name that ends in * is escaped, as nft lists it, so that it reads back as that name.
+    return name.endsWith('*') ? `${name.slice(0, -1)}\\*` : name;
   },
 };
+
+/** Whether `value` is a wildcard interface name (`"eth*"`, not the escaped `"eth\\*"`). */
+export function isWildcardInterfaceName(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 1 && value.endsWith('*') && !value.endsWith('\\*');
+}
 
 /** Interface indexes, written as names in JSON (resolved in the handle's namespace). */
 const ifindex: Datatype = {

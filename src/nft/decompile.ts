@@ -196,6 +196,16 @@ function allBytes(bytes: Uint8Array, value: number): boolean {
   return bytes.every((b) => b === value);
 }
 
+/**
+ * A value of several flags compared as a whole (`ct state != established | new`) as nft lists
+ * it: `{"|": [a, b]}`, nested from the left for more (`{"|": [{"|": [a, b]}, c]}`). A list
+ * stands for the bit test ("in", "!") only.
+ */
+function orredFlags(value: NftExpression): NftExpression {
+  if (!Array.isArray(value)) return value;
+  return (value as NftExpression[]).reduce((left, flag) => ({ '|': [left, flag] }) as NftExpression);
+}
+
 /** Formats an interval [low, high] of `type`: a value, a prefix, or a range. */
 export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array, context: ValueContext): NftExpression {
   if (bytesEqual(low, high)) return type.format(low, context);
@@ -816,7 +826,9 @@ class RuleDecompiler {
     const left = this.left(reg);
     const opName = OPS.get(op);
     if (opName === undefined) throw new Unreadable();
-    const right = left.type.format(data, this.context);
+    const value = left.type.format(data, this.context);
+    // After a mask (`tcp flags & (syn | ack) == syn | ack`) nft lists the value as a list.
+    const right = reg.bitwise === undefined ? orredFlags(value) : value;
     const statement: Statement = { json: { match: { op: opName, left: left.json, right } } };
     const dependency = reg.bitwise === undefined ? this.dependencyOf(left.json, data, op) : undefined;
     if (dependency !== undefined) {

@@ -161,7 +161,8 @@ export function userdataU32(userdata: Uint8Array | undefined, type: number): num
 export function commentUserdata(type: number, comment: string, field: string): Uint8Array {
   if (typeof comment !== 'string' || comment.length === 0) throw new ValidationError(field, comment, 'expected a non-empty string');
   const bytes = tlvString(type, comment);
-  if (bytes.length - 2 > 128) throw new ValidationError(field, comment, 'expected a comment of at most 127 bytes');
+  // Up to 128 bytes and the NUL (NFTNL_UDATA_COMMENT_MAXLEN), as nft takes them.
+  if (bytes.length - 2 > 129) throw new ValidationError(field, comment, 'expected a comment of at most 128 bytes');
   return Uint8Array.from(bytes);
 }
 
@@ -206,7 +207,7 @@ interface ParsedElement {
 
 function parseKey(value: unknown, key: SetKey, interval: boolean, field: string, context: ValueContext): ParsedValue[] {
   if (key.types.length === 1) {
-    const parsed = interval ? parseIntervalValue(value, key.types[0]!, field, context) : { low: key.types[0]!.parse(value, field, context) };
+    const parsed = interval ? parseIntervalValue(value, key.types[0]!, field, context) : { low: exactKey(value, key.types[0]!, field, context) };
     return [parsed];
   }
   const parts = asObject(value)?.concat;
@@ -214,8 +215,18 @@ function parseKey(value: unknown, key: SetKey, interval: boolean, field: string,
     throw new ValidationError(field, value, `expected {"concat": [...]} with ${key.types.length} values`);
   }
   return parts.map((part, i) =>
-    interval ? parseIntervalValue(part, key.types[i]!, `${field}.concat[${i}]`, context) : { low: key.types[i]!.parse(part, `${field}.concat[${i}]`, context) },
+    interval ? parseIntervalValue(part, key.types[i]!, `${field}.concat[${i}]`, context) : { low: exactKey(part, key.types[i]!, `${field}.concat[${i}]`, context) },
   );
+}
+
+/**
+ * One value of the key of a set without intervals. A wildcard interface name (`eth*`) is an
+ * interval of names: nft refuses it there, and the kernel would refuse its short key.
+ */
+function exactKey(value: unknown, type: Datatype, field: string, context: ValueContext): Uint8Array {
+  const bytes = type.parse(value, field, context);
+  if (bytes.length !== type.size) throw new ValidationError(field, value, 'a wildcard interface name needs a set with the interval flag (as in nft: add "flags": ["interval"])');
+  return bytes;
 }
 
 function parseElement(value: unknown, key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ParsedElement {

@@ -255,6 +255,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
       return defined;
     }
     const known = context.knownSets.get(key);
+    if (known === undefined && use === 'check') return undefined;
     if (known === undefined) throw new SetNeeded(ref, command, field, `@${ref.name}`);
     return known;
   });
@@ -486,7 +487,8 @@ class RuleWriter {
     private readonly options: TransactionOptions,
     private readonly context: TransactionContext,
     private readonly newSetId: () => number,
-    private readonly setDefinition: (ref: SetRef, command: Command, field: string, use: 'update' | 'lookup') => NamedSetInfo,
+    /** A named set's definition; for `check`, undefined where it would have to be read from the kernel first. */
+    private readonly setDefinition: (ref: SetRef, command: Command, field: string, use: 'update' | 'lookup' | 'check') => NamedSetInfo | undefined,
   ) {}
 
   /** Ends the current run: its last rule is echoed too. */
@@ -524,7 +526,8 @@ class RuleWriter {
       table,
       interfaces: this.context.interfaces,
       nextSetId: this.newSetId,
-      namedSet: (name, field, use) => this.setDefinition({ family, table, name }, this.command!, field, use),
+      namedSet: (name, field, use) => this.setDefinition({ family, table, name }, this.command!, field, use)!,
+      knownSet: (name) => this.setDefinition({ family, table, name }, this.command!, '', 'check'),
     };
     return this.ruleContext;
   }

@@ -107,7 +107,7 @@ export function parsePrefixValue(prefix: unknown, type: Datatype, field: string,
 
 /**
  * Parses a value that may be an interval: a constant, `{"prefix": ...}`, `{"range": [a, b]}`,
- * or an address string with a `/len` suffix. The bytes are in network order, host-order
+ * an address string with a `/len` suffix, or a wildcard interface name. The bytes are in network order, host-order
  * integers (marks, user ids) too: the kernel compares intervals as big-endian numbers, and nft
  * converts the compared register (see isHostOrderInteger).
  */
@@ -127,7 +127,17 @@ export function parseIntervalValue(value: unknown, type: Datatype, field: string
     const length = value.slice(slash + 1);
     return parsePrefixValue({ addr: value.slice(0, slash), len: /^\d+$/.test(length) ? Number(length) : length }, type, field, context);
   }
-  return { low: networkOrder(type, type.parse(value, field, context)) };
+  const bytes = type.parse(value, field, context);
+  if (type.name === 'ifname' && bytes.length < type.size) {
+    // A wildcard (`eth*`): every name from the prefix padded with NULs to the prefix padded
+    // with 0xff, the interval nft stores for it.
+    const low = new Uint8Array(type.size);
+    low.set(bytes);
+    const high = new Uint8Array(type.size).fill(0xff);
+    high.set(bytes);
+    return { low, high };
+  }
+  return { low: networkOrder(type, bytes) };
 }
 
 /** Refuses any key of `object` not in `keys`, naming it under `field`. */

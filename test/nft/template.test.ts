@@ -40,6 +40,7 @@ const mark = (value: unknown) => ({ mangle: { key: { meta: { key: 'mark' } }, va
 const match = (left: unknown, right: unknown, op = '==') => ({ match: { op, left, right } });
 const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
 const dport = { payload: { protocol: 'tcp', field: 'dport' } };
+const udpDport = { payload: { protocol: 'udp', field: 'dport' } };
 const l4proto = { meta: { key: 'l4proto' } };
 
 t.test('the bulk shape: ip saddr X meta mark set Y', async (t) => {
@@ -57,8 +58,9 @@ t.test('shapes that look alike but compile differently fall back to a full compi
     rule([match(saddr, '10.0.0.0/8'), { accept: null }]), // a prefix in a string: another shape of expressions
     rule([match(saddr, '10.0.0.2'), { accept: null }]),
     rule([match(l4proto, 'tcp'), match(dport, 22), { accept: null }]),
-    rule([match(l4proto, 'udp'), match(dport, 22), { accept: null }]), // needs its own l4proto dependency
-    rule([match(l4proto, 17), match(dport, 22), { accept: null }]),
+    // (`meta l4proto udp` before `tcp dport` is refused, as nft refuses it: compile-edge.test.ts.)
+    rule([match(l4proto, 'udp'), match(udpDport, 22), { accept: null }]),
+    rule([match(l4proto, 17), match(udpDport, 22), { accept: null }]),
     rule([match(saddr, { prefix: { addr: '10.1.0.0', len: 16 } }), { snat: { addr: '192.0.2.1' } }]),
     rule([match(saddr, { prefix: { addr: '10.2.0.0', len: 16 } }), { snat: { addr: '192.0.2.2' } }]),
     rule([match(saddr, { prefix: { addr: '10.2.0.0', len: 20 } }), { snat: { addr: '192.0.2.2' } }]),
@@ -76,7 +78,6 @@ t.test('shapes that look alike but compile differently fall back to a full compi
   ];
   const { shared, alone } = compare(rules);
   t.same(shared, alone, 'every rule equals its full compile');
-  t.not(shared[4], shared[3]!.replace('06', '11'), 'the udp rule is not the tcp rule with one byte patched');
 });
 
 t.test('rules with comments or anonymous sets are compiled in full, and still come out right', async (t) => {
