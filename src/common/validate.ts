@@ -76,6 +76,20 @@ export function interfaceLookupName(value: unknown, field: string): string {
   return shortString(value, field, ALTIFNAME_MAX_BYTES);
 }
 
+/**
+ * Which names a route or nexthop object may give its devices. `'name'`: only a name a link can
+ * be given (1..15 bytes, no '/', ':' or whitespace), the default, and what policy documents
+ * hold, so that they compare with the names the kernel lists. `'lookup'`: any name a link can be
+ * looked up by, an altname too (up to 127 bytes), as ip takes `dev ALTNAME`; the handle's calls
+ * use it, and resolve the name to the link's index before anything is sent.
+ */
+export type DeviceNaming = 'name' | 'lookup';
+
+/** Checks the name of a device a route or nexthop object goes through, by `naming`. */
+export function deviceName(value: unknown, field: string, naming: DeviceNaming): string {
+  return naming === 'lookup' ? interfaceLookupName(value, field) : interfaceName(value, field);
+}
+
 /** An optional boolean option (`onlink`, `nodad`): false when absent; true or false, else a ValidationError. */
 export function optionalBoolean(value: unknown, field: string): boolean {
   if (value === undefined || value === false) return false;

@@ -324,9 +324,14 @@ class RuleCompiler {
     throw new ValidationError(field, value, `conflicting protocols: an earlier match makes the packet ${name(this.nfproto)}, not ${name(nfproto)} (nft refuses it too)`);
   }
 
+  /** Whether an earlier match made the packet TCP, UDP or the like (what NAT ports and tproxy need, as in nft). */
+  private hasTransportMatch(): boolean {
+    return this.l4proto !== undefined || this.transportMatched;
+  }
+
   /** Refuses a NAT port (`field`) without a match that made the packet TCP, UDP or the like first, as nft does. */
   private requireTransportMatch(port: unknown, field: string): void {
-    if (this.l4proto !== undefined || this.transportMatched) return;
+    if (this.hasTransportMatch()) return;
     throw new ValidationError(field, port, 'a port needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft ("transport protocol mapping is only valid after transport protocol match"): the kernel would map the ids of ICMP and other protocols with it');
   }
 
@@ -1176,7 +1181,7 @@ class RuleCompiler {
     onlyKeys(object, ['family', 'addr', 'port'], field, 'unknown tproxy property');
     if (object.addr === undefined && object.port === undefined) throw new ValidationError(field, body, 'tproxy needs an address, a port or both');
     // The kernel passes over packets that are neither TCP nor UDP; nft insists on a match that says which.
-    if (this.l4proto === undefined && !this.transportMatched) throw new ValidationError(field, body, 'tproxy needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft');
+    if (!this.hasTransportMatch()) throw new ValidationError(field, body, 'tproxy needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft');
     const family = this.addressFamily(object, field);
     if (family !== undefined && this.context.family === NFPROTO_INET) this.requireNetworkProtocol(family, object.family !== undefined ? `${field}.family` : `${field}.addr`, object.family ?? object.addr);
     // In an inet table, a port alone redirects both IPv4 and IPv6 (NFPROTO_UNSPEC).

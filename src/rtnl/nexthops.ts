@@ -5,7 +5,7 @@
  */
 import { kernelAtLeast } from '../common/kernel.js';
 import { type FamilyName, familyName, formatAddress, parseAddress, type IpAddress } from '../common/ip.js';
-import { integerInRange, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
+import { deviceName, integerInRange, knownKeys, optionalBoolean, plainObject, type DeviceNaming } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -36,8 +36,6 @@ import {
   USER_HZ,
 } from './constants.js';
 import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
-import { deviceName, type DeviceNaming } from './routes.js';
-
 
 /** One member of a nexthop group (`group 1,2/3,4`: id 2 with weight 3). */
 export interface NexthopGroupMember {

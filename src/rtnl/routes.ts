@@ -1,5 +1,5 @@
 import { type FamilyName, familyName, formatAddress, formatPrefix, parseAddress, parsePrefix, type IpAddress, type IpPrefix } from '../common/ip.js';
-import { integerInRange, interfaceLookupName, interfaceName, knownKeys, optionalBoolean, plainObject, u32 } from '../common/validate.js';
+import { deviceName, integerInRange, knownKeys, optionalBoolean, plainObject, u32, type DeviceNaming } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type Attributes, type MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
@@ -282,20 +282,6 @@ export interface ResolvedRoute {
 
 /** Whether a route operation is an add/replace/append (ip's defaults apply) or a delete. */
 export type RouteIntent = 'add' | 'delete';
-
-/**
- * Which names a route or nexthop object may give its devices. `'name'`: only a name a link can
- * be given (1..15 bytes, no '/', ':' or whitespace), the default, and what policy documents
- * hold, so that they compare with the names the kernel lists. `'lookup'`: any name a link can be
- * looked up by, an altname too (up to 127 bytes), as ip takes `dev ALTNAME`; the handle's calls
- * use it, and resolve the name to the link's index before anything is sent.
- */
-export type DeviceNaming = 'name' | 'lookup';
-
-/** Checks the name of a device a route or nexthop object goes through, by `naming`. */
-export function deviceName(value: unknown, field: string, naming: DeviceNaming): string {
-  return naming === 'lookup' ? interfaceLookupName(value, field) : interfaceName(value, field);
-}
 
 function resolveGateway(value: unknown, field: string, family: 4 | 6 | undefined): ResolvedGateway {
   const address = parseAddress(value, field);
