@@ -753,8 +753,10 @@ class RuleDecompiler {
     // What the compiler accepts, and nothing else: a value as long as the key (nft also sets
     // a 2-byte ct zone from a 4-byte numgen; that stays raw).
     if (left.type.size !== type.size) throw new Unreadable();
-    // What the compiler converts, and nothing else: a stored value of the other byte order.
-    if ((left.type.byteorder !== type.byteorder && type.size > 1) !== (reg.converted ?? false)) throw new Unreadable();
+    // What the compiler converts, and nothing else: a host-order value stored into a big-endian
+    // key. nft stores a big-endian value into a host-order key as it is (`meta mark set tcp
+    // sequence`), and so does the compiler.
+    if ((left.type.byteorder === 'host' && type.byteorder === 'big' && type.size > 1) !== (reg.converted ?? false)) throw new Unreadable();
     return left.json;
   }
 

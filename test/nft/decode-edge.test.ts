@@ -91,6 +91,8 @@ const RULE_CASES: Record<string, Case> = {
   'concatenated vmap key': { family: 'ip', rule: 'ip saddr . tcp dport vmap { 10.0.0.1 . 22 : accept, 10.0.0.2 . 80 : drop }' },
   'meta mark set ct mark or 0x10': { family: 'ip', rule: 'meta mark set ct mark or 0x10' },
   'meta mark set 0xffffffff': { family: 'ip', rule: 'meta mark set 0xffffffff' },
+  'meta mark set tcp sequence (a big-endian value into the host-order mark)': { family: 'ip', rule: 'meta mark set tcp sequence' },
+  'ct mark set @th,32,32': { family: 'ip', rule: 'ct mark set @th,32,32' },
   'limit over bytes with a burst in kbytes': { family: 'ip', rule: 'limit rate over 1025 bytes/second burst 1 kbytes' },
   'limit per week': { family: 'ip', rule: 'limit rate 1/week' },
   'log level audit': { family: 'ip', rule: 'log level audit' },
