@@ -258,7 +258,9 @@ export function objectJson(object: ParsedObject): NftStatefulObject | undefined 
 /** A set's definition as read from the kernel, enough to encode its elements. */
 export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message' | 'elements'> | undefined {
   const types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
-  if (types === undefined) return undefined;
+  // An integer key (nft's `typeof meta length`, say) has its width and byte order only in nft's
+  // userdata; routemark does not guess them.
+  if (types === undefined || types.some((t) => t.name === 'integer')) return undefined;
   const key = parseSetKey(types.map((t) => t.name), 'set.type');
   let data: MapData | undefined;
   const objectType = objectTypeName(set.objType);
@@ -269,7 +271,7 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
     if (set.dataType === NFT_DATA_VERDICT) data = parseMapData('verdict', 'set.map');
     else {
       const type = datatypeById(set.dataType);
-      if (type === undefined) return undefined;
+      if (type === undefined || type.name === 'integer') return undefined;
       data = parseMapData(type.name, 'set.map');
     }
   }

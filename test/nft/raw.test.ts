@@ -73,3 +73,19 @@ t.test('a set of a type routemark does not know is listed raw, not dropped', asy
   t.match(sets[1], { name: 'seen', raw: { keyType: 9, keyLen: 6, elements: [{ key: '020000000001' }] } }, 'the unknown one with its type id and elements as the kernel holds them');
   t.equal(sets[1]!.type, undefined, 'and no type routemark would have to invent');
 });
+
+t.test('elements for a kernel set keyed by a plain integer are refused with a clear error', async (t) => {
+  const ns = makeNetns(t);
+  // `typeof meta length` gives the set nft's integer type: its width and byte order are only in
+  // nft's userdata, so routemark must not guess how to write the elements.
+  nftFile(ns, [], 'table ip lens {\n set sizes { typeof meta length; elements = { 64 }; }\n}\n');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const before = nftObjects(ns);
+  await t.rejects(
+    handle.nft.apply({ nftables: [{ add: { element: { family: 'ip', table: 'lens', name: 'sizes', elem: [128] } } }] }),
+    { name: 'ValidationError', field: 'nftables[0].add.element', message: /set whose key type routemark does not know/ },
+    'the error names the command and says why',
+  );
+  t.same(nftObjects(ns), before, 'and nothing changed');
+});
