@@ -11,7 +11,7 @@ import { AF_UNSPEC } from '../rtnl/constants.js';
 import { CTA_MARK, CTA_MARK_MASK, CTA_STATS_GLOBAL_ENTRIES, CTA_ZONE } from './constants.js';
 import { FlowEvents, type FlowEventOptions } from './events.js';
 import { compileFlowFilter, type CompiledFlowFilter, type FlowFilter } from './filter.js';
-import { CreateTemplates } from './create.js';
+import { CreateTemplates, checkCreate } from './create.js';
 import { decodeFlow, resolveFlowKey, type Flow, type FlowKey, type FlowSpec } from './flow.js';
 import { CT_REQUESTS, encodeDump, encodeFlowKey, encodeRecordKey, encodeRecordUpdateMark, encodeUpdateMark, messageHead, type KernelFlowFilter } from './messages.js';
 import { FlowRecord, FlowRecords } from './records.js';
@@ -317,6 +317,8 @@ export class ConntrackApi {
    * flow exists.
    */
   async create(flow: FlowSpec): Promise<void> {
+    // Checked here first so that an error names `flow.…`, the parameter, not `flows[0].…`.
+    checkCreate(flow, 'flow');
     const result = await this.createMany([flow]);
     if (result.errors[0]) throw result.errors[0];
   }

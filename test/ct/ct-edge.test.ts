@@ -151,11 +151,11 @@ t.test('ICMP types conntrack does not track are refused naming icmpType, as the 
   const theirs = tool(ns, '-I', '-p', 'icmp', '-s', '192.0.2.1', '-d', '192.0.2.2', '--icmp-type', '3', '--icmp-code', '0', '--icmp-id', '1', '--timeout', '300');
   t.not(theirs.status, 0, `conntrack -I --icmp-type 3 fails: ${theirs.err.trim()}`);
   const cases: [spec: FlowSpec, field: string][] = [
-    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 3 }, 'flows[0].icmpType'],
-    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 11 }, 'flows[0].icmpType'],
-    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', reply: { src: '192.0.2.2', dst: '192.0.2.1', icmpType: 3 } }, 'flows[0].reply.icmpType'],
-    [{ protocol: 'icmpv6', src: '2001:db8::1', dst: '2001:db8::2', icmpType: 8 }, 'flows[0].icmpType'],
-    [{ protocol: 'icmpv6', src: '2001:db8::1', dst: '2001:db8::2', icmpType: 135 }, 'flows[0].icmpType'],
+    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 3 }, 'flow.icmpType'],
+    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 11 }, 'flow.icmpType'],
+    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', reply: { src: '192.0.2.2', dst: '192.0.2.1', icmpType: 3 } }, 'flow.reply.icmpType'],
+    [{ protocol: 'icmpv6', src: '2001:db8::1', dst: '2001:db8::2', icmpType: 8 }, 'flow.icmpType'],
+    [{ protocol: 'icmpv6', src: '2001:db8::1', dst: '2001:db8::2', icmpType: 135 }, 'flow.icmpType'],
   ];
   for (const [spec, field] of cases) {
     t.match(await rejection(handle.conntrack.create(spec)), { name: 'ValidationError', field }, `${JSON.stringify(spec)}: ${field}`);
@@ -220,7 +220,7 @@ t.test('create makes a GRE flow with keys, like conntrack -I -p gre --srckey --d
   // Without keys: keys 0, as the kernel tracks GRE that is not PPTP. A lone key is refused.
   await handle.conntrack.create({ protocol: 'gre', src: '10.0.0.3', dst: '10.0.0.4', timeout: 300 });
   t.match(toolLines(ns).find((l) => l.includes('src=10.0.0.3')), /srckey=0x0 dstkey=0x0 /, 'keys 0 when none are given');
-  t.match(await rejection(handle.conntrack.create({ protocol: 'gre', src: '10.0.0.5', dst: '10.0.0.6', sport: 1 })), { name: 'ValidationError', field: 'flows[0].dport' });
+  t.match(await rejection(handle.conntrack.create({ protocol: 'gre', src: '10.0.0.5', dst: '10.0.0.6', sport: 1 })), { name: 'ValidationError', field: 'flow.dport' });
 });
 
 // Zones of one direction. `conntrack -I --orig-zone 6` makes a flow whose zone applies to the
@@ -273,8 +273,8 @@ t.test('create makes flows in one-direction zones as conntrack -I --orig-zone / 
     await handle.conntrack.delete(flow);
   }
   t.same(toolLines(ns), []);
-  t.match(await rejection(handle.conntrack.create({ ...base, dport: 8, zoneDirection: 'original' })), { name: 'ValidationError', field: 'flows[0].zoneDirection' }, 'a direction needs a zone');
-  t.match(await rejection(handle.conntrack.create({ ...base, dport: 8, zone: 1, zoneDirection: 'both' as never })), { name: 'ValidationError', field: 'flows[0].zoneDirection' });
+  t.match(await rejection(handle.conntrack.create({ ...base, dport: 8, zoneDirection: 'original' })), { name: 'ValidationError', field: 'flow.zoneDirection' }, 'a direction needs a zone');
+  t.match(await rejection(handle.conntrack.create({ ...base, dport: 8, zone: 1, zoneDirection: 'both' as never })), { name: 'ValidationError', field: 'flow.zoneDirection' });
 });
 
 t.test('bulk calls reach flows in one-direction zones (the tuple is copied as dumped)', async (t) => {
@@ -483,21 +483,21 @@ t.test('bad input is refused before any I/O, naming the field', async (t) => {
   const { ns, handle } = await fresh(t);
   const base = { protocol: 'udp' as const, src: '192.0.2.1', dst: '192.0.2.2', sport: 1, dport: 2 };
   const creates: [spec: unknown, field: string][] = [
-    [{ ...base, sport: 70000 }, 'flows[0].sport'],
-    [{ ...base, mark: 2 ** 32 }, 'flows[0].mark'],
-    [{ ...base, dst: '2001:db8::2' }, 'flows[0].dst'],
-    [{ ...base, reply: { src: '2001:db8::1', dst: '2001:db8::2', sport: 1, dport: 2 } }, 'flows[0].reply.src'],
-    [{ ...base, protocol: 'bogus' }, 'flows[0].protocol'],
-    [{ ...base, protocol: 256 }, 'flows[0].protocol'],
-    [{ ...base, family: 'inet6' }, 'flows[0].src'],
-    [{ ...base, timeout: 0 }, 'flows[0].timeout'],
-    [{ ...base, zone: 65536 }, 'flows[0].zone'],
-    [{ ...base, tcpState: 'ESTABLISHED' }, 'flows[0].tcpState'],
-    [{ ...base, protocol: 'tcp', tcpState: 'OPEN' }, 'flows[0].tcpState'],
-    [{ ...base, status: ['UNREPLIED'] }, 'flows[0].status[0]'],
-    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 256 }, 'flows[0].icmpType'],
-    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpId: 65536 }, 'flows[0].icmpId'],
-    [{ ...base, fwmark: 1 }, 'flows[0].fwmark'],
+    [{ ...base, sport: 70000 }, 'flow.sport'],
+    [{ ...base, mark: 2 ** 32 }, 'flow.mark'],
+    [{ ...base, dst: '2001:db8::2' }, 'flow.dst'],
+    [{ ...base, reply: { src: '2001:db8::1', dst: '2001:db8::2', sport: 1, dport: 2 } }, 'flow.reply.src'],
+    [{ ...base, protocol: 'bogus' }, 'flow.protocol'],
+    [{ ...base, protocol: 256 }, 'flow.protocol'],
+    [{ ...base, family: 'inet6' }, 'flow.src'],
+    [{ ...base, timeout: 0 }, 'flow.timeout'],
+    [{ ...base, zone: 65536 }, 'flow.zone'],
+    [{ ...base, tcpState: 'ESTABLISHED' }, 'flow.tcpState'],
+    [{ ...base, protocol: 'tcp', tcpState: 'OPEN' }, 'flow.tcpState'],
+    [{ ...base, status: ['UNREPLIED'] }, 'flow.status[0]'],
+    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpType: 256 }, 'flow.icmpType'],
+    [{ protocol: 'icmp', src: '192.0.2.1', dst: '192.0.2.2', icmpId: 65536 }, 'flow.icmpId'],
+    [{ ...base, fwmark: 1 }, 'flow.fwmark'],
   ];
   for (const [spec, field] of creates) {
     t.match(await rejection(handle.conntrack.create(spec as FlowSpec)), { name: 'ValidationError', field }, `${JSON.stringify(spec)} refused: ${field}`);

@@ -74,11 +74,11 @@ t.test("a created flow's verification tag is the one real SCTP packets must carr
 t.test('bad SCTP states and tags are refused before any I/O', async (t) => {
   const { ns, handle } = await fresh(t);
   const cases: [FlowSpec, string][] = [
-    [{ ...association, sctpState: 'OPEN' as never }, 'flows[0].sctpState'],
-    [{ ...association, protocol: 'udp', sctpState: 'ESTABLISHED' }, 'flows[0].sctpState'],
-    [{ ...association, sctpVtag: { original: 1, reply: 2 } }, 'flows[0].sctpVtag'],
-    [{ ...association, sctpState: 'ESTABLISHED', sctpVtag: { original: 2 ** 32, reply: 2 } }, 'flows[0].sctpVtag.original'],
-    [{ ...association, sctpState: 'ESTABLISHED', sctpVtag: { original: 1, peer: 2 } as never }, 'flows[0].sctpVtag.peer'],
+    [{ ...association, sctpState: 'OPEN' as never }, 'flow.sctpState'],
+    [{ ...association, protocol: 'udp', sctpState: 'ESTABLISHED' }, 'flow.sctpState'],
+    [{ ...association, sctpVtag: { original: 1, reply: 2 } }, 'flow.sctpVtag'],
+    [{ ...association, sctpState: 'ESTABLISHED', sctpVtag: { original: 2 ** 32, reply: 2 } }, 'flow.sctpVtag.original'],
+    [{ ...association, sctpState: 'ESTABLISHED', sctpVtag: { original: 1, peer: 2 } as never }, 'flow.sctpVtag.peer'],
   ];
   for (const [spec, field] of cases) {
     const error = await rejection(() => handle.conntrack.create(spec));
