@@ -56,6 +56,8 @@ export const FRA_DPORT_RANGE = 24; // FRA_DPORT_RANGE
 export const FRA_DSCP = 25; // FRA_DSCP (kernel 6.14+)
 export const FRA_FLOWLABEL = 26; // FRA_FLOWLABEL (kernel 6.14+, IPv6 rules)
 export const FRA_FLOWLABEL_MASK = 27; // FRA_FLOWLABEL_MASK
+/** The 20 bits of an IPv6 flow label (IPV6_FLOWLABEL_MASK, host order). */
+export const FLOWLABEL_BITS = 0xfffff;
 export const FRA_SPORT_MASK = 28; // FRA_SPORT_MASK (kernel 6.15+)
 export const FRA_DPORT_MASK = 29; // FRA_DPORT_MASK
 export const FRA_DSCP_MASK = 30; // FRA_DSCP_MASK (kernel 6.18+)

@@ -8,6 +8,7 @@ import type { MessageWriter } from '../netlink/attributes.js';
 import { ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import {
+  FLOWLABEL_BITS,
   AF_INET,
   AF_INET6,
   RTA_DPORT,
@@ -143,7 +144,7 @@ export function resolveRouteQuery(input: RouteQuery, field = 'query'): ResolvedR
   }
   if (query.flowlabel !== undefined) {
     if (to.family !== 6) throw new ValidationError(`${field}.flowlabel`, query.flowlabel, 'a flow label needs an IPv6 destination');
-    resolved.flowlabel = integerInRange(query.flowlabel, `${field}.flowlabel`, 0, 0xfffff);
+    resolved.flowlabel = integerInRange(query.flowlabel, `${field}.flowlabel`, 0, FLOWLABEL_BITS);
   }
   return resolved;
 }

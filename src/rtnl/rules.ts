@@ -17,6 +17,7 @@ import {
   FRA_FLOW,
   FRA_FLOWLABEL,
   FRA_FLOWLABEL_MASK,
+  FLOWLABEL_BITS,
   FRA_FWMARK,
   FRA_FWMASK,
   FRA_GOTO,
@@ -284,7 +285,6 @@ export function resolveRule(input: Rule, field = 'rule', forDelete = false, tabl
 
 const DSCP_FULL_MASK = 0x3f;
 const PORT_FULL_MASK = 0xffff;
-const FLOWLABEL_FULL_MASK = 0xfffff;
 
 /**
  * A port mask as the kernel takes it (fib_nl2rule_port_mask): only on a single port that lies
@@ -304,8 +304,8 @@ function resolveFlowlabel(rule: Rule, field: string, family: 4 | 6, resolved: Re
   if (rule.flowlabel === undefined && rule.flowlabelMask === undefined) return;
   if (rule.flowlabel === undefined) throw new ValidationError(`${field}.flowlabelMask`, rule.flowlabelMask, 'a mask needs flowlabel');
   if (family !== 6) throw new ValidationError(`${field}.flowlabel`, rule.flowlabel, 'a flow label selector needs an IPv6 rule');
-  const label = integerInRange(rule.flowlabel, `${field}.flowlabel`, 0, FLOWLABEL_FULL_MASK);
-  const mask = rule.flowlabelMask !== undefined ? integerInRange(rule.flowlabelMask, `${field}.flowlabelMask`, 0, FLOWLABEL_FULL_MASK) : FLOWLABEL_FULL_MASK;
+  const label = integerInRange(rule.flowlabel, `${field}.flowlabel`, 0, FLOWLABEL_BITS);
+  const mask = rule.flowlabelMask !== undefined ? integerInRange(rule.flowlabelMask, `${field}.flowlabelMask`, 0, FLOWLABEL_BITS) : FLOWLABEL_BITS;
   if (label & ~mask) throw new ValidationError(`${field}.flowlabelMask`, rule.flowlabelMask, `flow label ${label} has bits outside the mask`);
   if (mask === 0) return;
   resolved.flowlabel = label;
@@ -457,7 +457,7 @@ export function decodeRule(message: NetlinkMessage, tableName?: (id: number) => 
   const flowlabelMask = attrs.be32(FRA_FLOWLABEL_MASK);
   if (flowlabelMask) {
     rule.flowlabel = attrs.be32(FRA_FLOWLABEL) ?? 0;
-    if (flowlabelMask !== FLOWLABEL_FULL_MASK) rule.flowlabelMask = flowlabelMask;
+    if (flowlabelMask !== FLOWLABEL_BITS) rule.flowlabelMask = flowlabelMask;
   }
   const fwmark = attrs.u32(FRA_FWMARK);
   const fwmask = attrs.u32(FRA_FWMASK);
