@@ -109,10 +109,13 @@ function uintInto(value: unknown, size: number, byteorder: 'big' | 'host', targe
   else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) number = Number(value);
   else return false;
   if (!Number.isInteger(number) || number < 0 || number > (size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1)) return false;
-  const little = byteorder === 'host' && HOST_IS_LITTLE_ENDIAN;
-  if (size === 1) target[offset] = number;
-  else if (size === 2) little ? target.writeUInt16LE(number, offset) : target.writeUInt16BE(number, offset);
-  else little ? target.writeUInt32LE(number, offset) : target.writeUInt32BE(number, offset);
+  // Byte by byte: Buffer's writeUInt32LE and friends check their arguments again, which for
+  // 100k map elements costs more than the writes.
+  if (byteorder === 'host' && HOST_IS_LITTLE_ENDIAN) {
+    for (let i = 0; i < size; i++) target[offset + i] = (number >>> (8 * i)) & 0xff;
+  } else {
+    for (let i = 0; i < size; i++) target[offset + size - 1 - i] = (number >>> (8 * i)) & 0xff;
+  }
   return true;
 }
 
@@ -135,7 +138,10 @@ function integerType(name: string, id: number, size: number, byteorder: 'big' | 
 function ipv4Into(value: unknown, target: Buffer, offset: number): boolean {
   const address = typeof value === 'string' ? parseIPv4Number(value) : -1;
   if (address < 0) return false;
-  target.writeUInt32BE(address, offset);
+  target[offset] = address >>> 24;
+  target[offset + 1] = (address >>> 16) & 0xff;
+  target[offset + 2] = (address >>> 8) & 0xff;
+  target[offset + 3] = address & 0xff;
   return true;
 }
 

@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../netlink/errors.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
+import { NLA_F_NESTED } from '../netlink/constants.js';
 import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
 import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
 import { MessageWriter } from '../netlink/attributes.js';
@@ -360,25 +361,62 @@ export function elementLayout(key: SetKey, data: MapData | undefined, interval: 
   return { size: template.length, keyOffset, dataOffset, key: keyType, data: data?.type, template };
 }
 
+/** Set-element nests above this many bytes continue in a new message (nla_len is 16 bits). */
+export const ELEMENTS_PER_MESSAGE_BYTES = 60000;
+
 /**
- * Writes plain elements (set keys, or [key, value] pairs of a map) in `layout` into one buffer;
- * undefined if any of them is not plain or not valid (encodeElements then reports which).
+ * How many plain elements of `size` bytes go in one message: as many as the general path puts
+ * there, which stops once the nest has reached {@link ELEMENTS_PER_MESSAGE_BYTES}.
+ */
+export function plainElementsPerMessage(size: number): number {
+  return Math.max(1, Math.ceil(ELEMENTS_PER_MESSAGE_BYTES / size));
+}
+
+/**
+ * Writes plain elements (set keys, or [key, value] pairs of a map) in `layout` into one buffer,
+ * each element nest numbered from 1 again in every message of {@link plainElementsPerMessage},
+ * as libnftnl numbers them; undefined if any of them is not plain or not valid (encodeElements
+ * then reports which).
  */
 export function writePlainElements(values: readonly unknown[], layout: ElementLayout, isMap: boolean, context: ValueContext): Buffer | undefined {
   const size = layout.size;
-  const out = Buffer.allocUnsafe(values.length * size);
+  const count = values.length;
+  const out = Buffer.allocUnsafe(count * size);
+  fillNumberedTemplates(out, layout, count);
   const keyInto = layout.key.into!;
   const dataInto = layout.data?.into;
-  for (let i = 0; i < values.length; i++) {
-    const base = i * size;
-    out.set(layout.template, base);
+  const keyOffset = layout.keyOffset;
+  const dataOffset = layout.dataOffset;
+  for (let i = 0, base = 0; i < count; i++, base += size) {
     let key: unknown = values[i];
     if (isMap) {
       if (!Array.isArray(key) || key.length !== 2) return undefined;
-      if (!dataInto!(key[1], out, base + layout.dataOffset, context)) return undefined;
+      if (!dataInto!(key[1], out, base + dataOffset, context)) return undefined;
       key = key[0];
     }
-    if ((typeof key !== 'string' && typeof key !== 'number') || !keyInto(key, out, base + layout.keyOffset, context)) return undefined;
+    if ((typeof key !== 'string' && typeof key !== 'number') || !keyInto(key, out, base + keyOffset, context)) return undefined;
   }
   return out;
+}
+
+/**
+ * Fills `out` with `count` copies of the layout's template, numbered. The first message's worth
+ * is written element by element; the rest is copied from it in doubling blocks, which keeps the
+ * numbering since every copy starts at a multiple of a message's length. For 100k elements it
+ * makes one message's worth of small copies and number writes and a handful of large copies.
+ */
+function fillNumberedTemplates(out: Buffer, layout: ElementLayout, count: number): void {
+  const size = layout.size;
+  const first = Math.min(count, plainElementsPerMessage(size));
+  for (let i = 0; i < first; i++) {
+    out.set(layout.template, i * size);
+    if (HOST_IS_LITTLE_ENDIAN) out.writeUInt16LE((i + 1) | NLA_F_NESTED, i * size + 2);
+    else out.writeUInt16BE((i + 1) | NLA_F_NESTED, i * size + 2);
+  }
+  const total = count * size;
+  for (let filled = first * size; filled < total; ) {
+    const length = Math.min(filled, total - filled);
+    out.copyWithin(filled, 0, length);
+    filled += length;
+  }
 }

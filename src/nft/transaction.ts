@@ -6,7 +6,7 @@
  */
 import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
-import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
 import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_EVAL, nftMessageType } from './constants.js';
 import type { NamedSetInfo, RuleContext } from './compile.js';
@@ -14,7 +14,7 @@ import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeObject, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
 import { handleOf, objectName, parseChain, parseFamily, parseObject, parseSet, parseTable, type SetDefinition } from './objects.js';
-import { elementLayout, encodeElements, writePlainElements } from './sets.js';
+import { ELEMENTS_PER_MESSAGE_BYTES, elementLayout, encodeElements, plainElementsPerMessage, writePlainElements } from './sets.js';
 import { RuleTemplates, templateExpressions, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
 import { keepShape } from '../shapes.js';
@@ -223,8 +223,6 @@ const OPERATION_NAMES: Record<Command['verb'], Record<Command['kind'], string>> 
   ]),
 ) as Record<Command['verb'], Record<Command['kind'], string>>;
 
-/** Set-element nests above this many bytes continue in a new message (nla_len is 16 bits). */
-const ELEMENTS_PER_MESSAGE_BYTES = 60000;
 
 /** Receive-buffer bytes an echoed rule may take. */
 const ECHO_REPLY_COST = 1536;
@@ -405,20 +403,17 @@ function writeElementList(batch: Batch, op: number, family: number, flags: numbe
 }
 
 /**
- * Writes elements laid out by writePlainElements, in messages under 64 KiB: each message's
- * element nests are numbered from 1 again, as libnftnl numbers them.
+ * Writes elements laid out (and numbered) by writePlainElements, in messages under 64 KiB:
+ * {@link plainElementsPerMessage} to a message.
  */
 function writePlainElementMessages(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, elements: Buffer, size: number, msg: number): void {
-  // As many as writeElementMessages puts in a message: it stops once the nest reaches the limit.
-  const perMessage = Math.max(1, Math.ceil(ELEMENTS_PER_MESSAGE_BYTES / size));
+  const perMessage = plainElementsPerMessage(size);
   const total = elements.length / size;
+  // Room for all of it at once: growing a batch of megabytes step by step copies it each time.
+  const messages = Math.ceil(total / perMessage);
+  batch.writer.reserve(elements.length + messages * (64 + Buffer.byteLength(set.name!) + Buffer.byteLength(set.table!)));
   for (let first = 0; first < total; first += perMessage) {
     const count = Math.min(perMessage, total - first);
-    for (let i = 0; i < count; i++) {
-      const at = (first + i) * size + 2; // nla_type of the element nest
-      if (HOST_IS_LITTLE_ENDIAN) elements.writeUInt16LE((i + 1) | NLA_F_NESTED, at);
-      else elements.writeUInt16BE((i + 1) | NLA_F_NESTED, at);
-    }
     batch.begin(op, nftMessageType(msg), NLM_F_REQUEST | flags);
     const w = batch.writer;
     writeNfgenmsg(w, family);
