@@ -252,6 +252,31 @@ function nfprotoOf(protocol: PayloadProtocol): number | undefined {
   return protocol.nfproto === 'ipv4' ? NFPROTO_IPV4 : protocol.nfproto === 'ipv6' ? NFPROTO_IPV6 : undefined;
 }
 
+/**
+ * Whether the right side of a match is a set (or list) of two or more different plain values;
+ * a range counts as one, as in nft.
+ */
+function severalValues(right: unknown): boolean {
+  const elements = singleKey(right) === 'set' ? (right as Record<string, unknown>).set : right;
+  if (!Array.isArray(elements)) return false;
+  const plain = new Set(elements.filter((e) => typeof e === 'string' || typeof e === 'number').map(String));
+  return plain.size > 1;
+}
+
+/**
+ * The element of a one-element anonymous set (`{"set": [x]}`) when it is a value, a prefix or a
+ * range; undefined otherwise.
+ */
+function onlyElement(right: unknown): unknown {
+  if (singleKey(right) !== 'set') return undefined;
+  const elements = (right as Record<string, unknown>).set;
+  if (!Array.isArray(elements) || elements.length !== 1) return undefined;
+  const element: unknown = elements[0];
+  if (typeof element === 'string' || typeof element === 'number') return element;
+  const key = singleKey(element);
+  return key === 'prefix' || key === 'range' ? element : undefined;
+}
+
 /** Compiles the statements of one rule. */
 class RuleCompiler {
   readonly expressions: ExprDescriptor[] = [];
@@ -263,6 +288,14 @@ class RuleCompiler {
   private l4proto: number | undefined;
   /** Whether a match named the transport protocol, maybe as one of a set (what tproxy needs, as in nft). */
   private transportMatched = false;
+  /**
+   * Whether a match let the packet be one of several transport (network) protocols, as in
+   * `meta l4proto { tcp, udp }`. nft then refuses any header of one of them for the rest of the
+   * rule ("conflicting protocols specified"), even after a narrower match: a user who wrote
+   * `tcp dport` there most likely meant `th dport`, and would get TCP only.
+   */
+  private l4protoChoices = false;
+  private nfprotoChoices = false;
 
   constructor(
     private readonly context: RuleContext,
@@ -299,6 +332,10 @@ class RuleCompiler {
    */
   private dependencies(protocol: PayloadProtocol, field: string): void {
     const nfproto = nfprotoOf(protocol);
+    if ((nfproto !== undefined && this.nfprotoChoices) || (protocol.l4proto !== undefined && this.l4protoChoices)) {
+      const which = protocol.l4proto !== undefined && this.l4protoChoices ? 'transport' : 'network';
+      throw new ValidationError(field, protocol.name, `conflicting protocols: an earlier match lets the packet be one of several ${which} protocols, and ${protocol.name} header fields would take only one (nft refuses it too)${which === 'transport' ? '; th (transport header) fields match them all' : ''}`);
+    }
     if (nfproto !== undefined && this.nfproto !== nfproto) {
       if (this.context.family !== NFPROTO_INET) {
         throw new ValidationError(field, protocol.name, `${protocol.name} header fields never match in a ${this.context.family === NFPROTO_IPV4 ? 'ip' : 'ip6'} table`);
@@ -577,7 +614,7 @@ class RuleCompiler {
     const op = object.op;
     if (typeof op !== 'string' || !(CMP_OPS.has(op) || op === 'in' || op === '!')) throw new ValidationError(`${field}.op`, op, 'expected ==, !=, <, <=, >, >=, in or !');
     let left = this.load(object.left, `${field}.left`);
-    const right = object.right;
+    let right = object.right;
     if (left.fib !== undefined && typeof right === 'boolean') {
       // `fib saddr . iif oif exists|missing`: whether a route was found (compared as nft does,
       // in the result's 32-bit register).
@@ -585,18 +622,27 @@ class RuleCompiler {
       left.fib.flags = (left.fib.flags ?? 0) | NFTA_FIB_F_PRESENT;
       left = { type: booleanOfSize(4), length: 4 };
     }
-    const compareOp = this.implicitOperator(left, op, right, `${field}.right`);
+    // nft compares with the element of a one-element anonymous set itself (`ip saddr { 1.1.1.1 }`
+    // is `ip saddr 1.1.1.1`; `ct state { established }` with "in" a bit test), and lists it so.
+    const only = left.fields ? undefined : onlyElement(right);
+    if (only !== undefined) right = only;
+    const rightField = only !== undefined ? `${field}.right.set[0]` : `${field}.right`;
+    const compareOp = this.implicitOperator(left, op, right, rightField);
     // A protocol match changes which dependencies later statements get, so its value is part
     // of the rule's shape, never a patchable constant.
     const setsContext = this.isContextMatch(object.left);
     const recorder = this.recorder;
     if (setsContext) this.recorder = undefined;
     try {
-      this.compare(left, compareOp, right, `${field}.right`);
+      this.compare(left, compareOp, right, rightField);
     } finally {
       this.recorder = recorder;
     }
     if (setsContext) this.noteContext(compareOp, right);
+    if (setsContext && compareOp === '==' && severalValues(right)) {
+      if (asObject(asObject(object.left)?.meta)?.key === 'nfproto') this.nfprotoChoices = true;
+      else this.l4protoChoices = true;
+    }
     if (setsContext && compareOp === '==' && asObject(asObject(object.left)?.meta)?.key !== 'nfproto') this.transportMatched = true;
   }
 
@@ -1224,6 +1270,7 @@ class RuleCompiler {
     if (type === 'tcp reset') {
       if (object.expr !== undefined) throw new ValidationError(`${field}.expr`, object.expr, 'tcp reset takes no code');
       if (this.l4proto !== undefined && this.l4proto !== 6) throw new ValidationError(`${field}.type`, type, `an earlier match makes the packet ${protocolName(this.l4proto)}: tcp reset needs tcp (nft: you cannot use tcp reset with this protocol)`);
+      if (this.l4protoChoices) throw new ValidationError(`${field}.type`, type, 'an earlier match lets the packet be one of several protocols: tcp reset needs tcp (nft: you cannot use tcp reset with this protocol)');
       if (this.l4proto !== 6) {
         this.dependMeta(NFT_META_L4PROTO, 6);
         this.l4proto = 6;

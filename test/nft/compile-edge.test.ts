@@ -380,6 +380,39 @@ t.test('rules whose protocol matches contradict each other are refused, as nft r
   await expectRefused(t, pair, { what: 'ip6 daddr, then tproxy ip (inet)', family: 'inet', chain: { type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' }, expr: [m(payload('ip6', 'daddr'), '::1'), m(meta('l4proto'), 'tcp'), { tproxy: { family: 'ip', addr: '192.0.2.1', port: 80 } }] }, /conflicting protocols/, /expr\[2\]/);
 });
 
+t.test('after a set of several protocols, a header of one of them is refused, as nft refuses it', async (t) => {
+  // nft 1.0.6 refuses `meta l4proto { tcp, udp } tcp dport 22` ("conflicting protocols specified:
+  // udp vs. tcp"), and the same after `ip protocol { tcp, udp }`, for tcp reset, and for ip
+  // fields after `meta nfproto { ipv4, ipv6 }`. routemark used to add `meta l4proto tcp` and
+  // store a rule for TCP alone, where the writer most likely meant `th dport`.
+  const pair = await makePair(t);
+  const choices = m(meta('l4proto'), { set: ['tcp', 'udp'] });
+  await expectRefused(t, pair, { what: 'meta l4proto { tcp, udp }, then tcp dport', expr: [choices, m(payload('tcp', 'dport'), 22)] }, /conflicting protocols/, /expr\[1\]/);
+  await expectRefused(t, pair, { what: 'meta l4proto { tcp, udp }, then udp dport', expr: [choices, m(payload('udp', 'dport'), 53)] }, /conflicting protocols/, /expr\[1\]/);
+  await expectRefused(t, pair, { what: 'ip protocol { tcp, udp }, then tcp dport', expr: [m(payload('ip', 'protocol'), { set: ['tcp', 'udp'] }), m(payload('tcp', 'dport'), 22)] }, /conflicting protocols/, /expr\[1\]/);
+  await expectRefused(t, pair, { what: 'meta l4proto { tcp, udp }, a counter, then tcp dport', expr: [choices, { counter: null }, m(payload('tcp', 'dport'), 22)] }, /conflicting protocols/, /expr\[2\]/);
+  await expectRefused(t, pair, { what: 'meta l4proto { tcp, udp }, then reject with tcp reset', expr: [choices, { reject: { type: 'tcp reset' } }] }, /tcp reset/, /expr\[1\]/);
+  await expectRefused(t, pair, { what: 'meta nfproto { ipv4, ipv6 }, then ip saddr (inet)', family: 'inet', expr: [m(meta('nfproto'), { set: ['ipv4', 'ipv6'] }), m(payload('ip', 'saddr'), '192.0.2.1')] }, /conflicting protocols/, /expr\[1\]/);
+  // What nft takes after such a set: transport-header fields, a one-protocol set, a repeated one.
+  await expectSame(t, pair, { what: 'meta l4proto { tcp, udp }, then th dport', expr: [choices, m({ payload: { base: 'th', offset: 16, len: 16 } }, 22)] }, true);
+  await expectSame(t, pair, { what: 'meta l4proto { tcp }, then tcp dport', expr: [m(meta('l4proto'), { set: ['tcp'] }), m(payload('tcp', 'dport'), 22)] }, true);
+  await expectSame(t, pair, { what: 'meta nfproto { ipv4, ipv6 }, then tcp dport (inet)', family: 'inet', expr: [m(meta('nfproto'), { set: ['ipv4', 'ipv6'] }), m(payload('tcp', 'dport'), 22)] }, true);
+});
+
+t.test('a one-element anonymous set compares with its element, as nft compiles and lists it', async (t) => {
+  // nft turns `{"set": [x]}` into x (a value, prefix or range) with the operator given: routemark
+  // made an anonymous set and a lookup, which nft then listed as `{ x }`.
+  const pair = await makePair(t);
+  const saddr = payload('ip', 'saddr');
+  const state = { ct: { key: 'state' } };
+  await expectSame(t, pair, { what: 'ip saddr { 192.0.2.1 }', expr: [m(saddr, { set: ['192.0.2.1'] })] }, true);
+  await expectSame(t, pair, { what: 'ip saddr != { 192.0.2.1 }', expr: [m(saddr, { set: ['192.0.2.1'] }, '!=')] }, true);
+  await expectSame(t, pair, { what: 'ip saddr { 10.0.0.0/8 }', expr: [m(saddr, { set: [{ prefix: { addr: '10.0.0.0', len: 8 } }] })] }, true);
+  await expectSame(t, pair, { what: 'tcp dport { 1-5 }', expr: [m(payload('tcp', 'dport'), { set: [{ range: [1, 5] }] })] }, true);
+  await expectSame(t, pair, { what: 'ct state in { established } (a bit test)', expr: [m(state, { set: ['established'] }, 'in')] }, true);
+  await expectSame(t, pair, { what: 'ct state == { established } (equality)', expr: [m(state, { set: ['established'] })] }, true);
+});
+
 t.test('a mark set from a big-endian header field is stored as loaded, not byte-swapped, as in nft', async (t) => {
   // Found in review and fixed; what routemark did before the fix:
   // For `meta mark set tcp sequence` nft loads the 4 bytes and stores them as they are:
