@@ -20,27 +20,46 @@ export class FlowRecord {
 }
 
 /**
- * Dumped flows kept as numbers in parallel arrays: where each flow's message and original
- * tuple lie in the received bytes, its family, mark and zone. A dump of 100k flows makes no
- * object per flow; {@link record} makes one when someone asks.
+ * Dumped flows kept as numbers in parallel typed arrays: which received buffer each flow's
+ * message lies in, where it and its original tuple lie there, its family, mark and zone. A dump
+ * of 100k flows makes no object per flow ({@link record} makes one when someone asks), and no
+ * growing array of boxed numbers: typed arrays double as needed.
  */
 export class FlowRecords {
-  private readonly buffers: Buffer[] = [];
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly tupleStarts: number[] = [];
-  private readonly tupleEnds: number[] = [];
-  readonly families: number[] = [];
-  readonly marks: number[] = [];
-  /** The zone, or -1 where the kernel sent none. */
-  readonly zones: number[] = [];
-  /** Each flow's received bytes as host-order words, if they lie on a word boundary (see tupleWords). */
-  private readonly words: (Uint32Array | undefined)[] = [];
+  private count = 0;
+  /** The received buffers, each once in a row, and their host-order word views. */
+  private readonly chunks: Buffer[] = [];
+  private readonly chunkWords: (Uint32Array | undefined)[] = [];
+  private chunkOf = new Int32Array(0);
+  private starts = new Int32Array(0);
+  private ends = new Int32Array(0);
+  private tupleStarts = new Int32Array(0);
+  private tupleEnds = new Int32Array(0);
+  /** 1 where the original tuple can be copied as whole words (see tupleWords). */
+  private wordAligned = new Uint8Array(0);
+  private familyOf = new Uint8Array(0);
+  private markOf = new Uint32Array(0);
+  private zoneOf = new Int32Array(0);
   private lastData: Buffer | undefined;
   private lastWords: Uint32Array | undefined;
 
   get length(): number {
-    return this.starts.length;
+    return this.count;
+  }
+
+  /** Each flow's address family, by index (valid below {@link length}). */
+  get families(): Uint8Array {
+    return this.familyOf;
+  }
+
+  /** Each flow's mark (0 where the kernel sent none), by index. */
+  get marks(): Uint32Array {
+    return this.markOf;
+  }
+
+  /** Each flow's zone, or -1 where the kernel sent none, by index. */
+  get zones(): Int32Array {
+    return this.zoneOf;
   }
 
   /** Reads a flow message (bytes [start, end) of `data`) and keeps what bulk calls need. */
@@ -48,6 +67,8 @@ export class FlowRecords {
     if (data !== this.lastData) {
       this.lastData = data;
       this.lastWords = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
+      this.chunks.push(data);
+      this.chunkWords.push(this.lastWords);
     }
     const base = start + 16; // nlmsghdr
     let tupleStart = 0;
@@ -73,28 +94,49 @@ export class FlowRecords {
       }
       off += (length + 3) & ~3;
     }
+    if (this.count === this.starts.length) this.grow();
+    const i = this.count++;
+    this.chunkOf[i] = this.chunks.length - 1;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.tupleStarts[i] = tupleStart;
+    this.tupleEnds[i] = tupleEnd;
     // A tuple that is whole words can be copied as words (it always is: attributes are aligned).
-    this.words.push(tupleStart % 4 === 0 && (tupleEnd - tupleStart) % 4 === 0 && tupleEnd > tupleStart ? this.lastWords : undefined);
-    this.buffers.push(data);
-    this.starts.push(start);
-    this.ends.push(end);
-    this.tupleStarts.push(tupleStart);
-    this.tupleEnds.push(tupleEnd);
-    this.families.push(data[base]!);
-    this.marks.push(mark);
-    this.zones.push(zone);
+    this.wordAligned[i] = this.lastWords !== undefined && tupleStart % 4 === 0 && (tupleEnd - tupleStart) % 4 === 0 && tupleEnd > tupleStart ? 1 : 0;
+    this.familyOf[i] = data[base]!;
+    this.markOf[i] = mark;
+    this.zoneOf[i] = zone;
+  }
+
+  private grow(): void {
+    const capacity = Math.max(1024, this.starts.length * 2);
+    const grown = <T extends Int32Array | Uint32Array | Uint8Array>(old: T, next: T): T => {
+      next.set(old);
+      return next;
+    };
+    this.chunkOf = grown(this.chunkOf, new Int32Array(capacity));
+    this.starts = grown(this.starts, new Int32Array(capacity));
+    this.ends = grown(this.ends, new Int32Array(capacity));
+    this.tupleStarts = grown(this.tupleStarts, new Int32Array(capacity));
+    this.tupleEnds = grown(this.tupleEnds, new Int32Array(capacity));
+    this.wordAligned = grown(this.wordAligned, new Uint8Array(capacity));
+    this.familyOf = grown(this.familyOf, new Uint8Array(capacity));
+    this.markOf = grown(this.markOf, new Uint32Array(capacity));
+    this.zoneOf = grown(this.zoneOf, new Int32Array(capacity));
   }
 
   /** Forgets every flow (a dump that starts over). */
   clear(): void {
-    for (const list of [this.buffers, this.starts, this.ends, this.tupleStarts, this.tupleEnds, this.families, this.marks, this.zones, this.words] as unknown[][]) list.length = 0;
+    this.count = 0;
+    this.chunks.length = 0;
+    this.chunkWords.length = 0;
     this.lastData = undefined;
     this.lastWords = undefined;
   }
 
   /** Appends flow `i`'s CTA_TUPLE_ORIG attribute, header included, to a message being written. */
   copyTuple(writer: MessageWriter, i: number): void {
-    writer.copyFrom(this.buffers[i]!, this.tupleStarts[i]!, this.tupleEnds[i]!);
+    writer.copyFrom(this.chunks[this.chunkOf[i]!]!, this.tupleStarts[i]!, this.tupleEnds[i]!);
   }
 
   /**
@@ -102,7 +144,7 @@ export class FlowRecords {
    * {@link tupleWord} for {@link tupleWordCount} words; undefined if it cannot be copied as words.
    */
   tupleWords(i: number): Uint32Array | undefined {
-    return this.words[i];
+    return this.wordAligned[i] === 1 ? this.chunkWords[this.chunkOf[i]!] : undefined;
   }
 
   tupleWord(i: number): number {
@@ -115,12 +157,12 @@ export class FlowRecords {
 
   /** Flow `i` as an object (its Flow decoded on first use). */
   record(i: number): FlowRecord {
-    return new FlowRecord({ type: 0, flags: 0, seq: 0, portId: 0, data: this.buffers[i]!, start: this.starts[i]!, end: this.ends[i]! });
+    return new FlowRecord({ type: 0, flags: 0, seq: 0, portId: 0, data: this.chunks[this.chunkOf[i]!]!, start: this.starts[i]!, end: this.ends[i]! });
   }
 
   /** A key that tells flows apart (the original tuple and zone). */
   identity(i: number): string {
-    return `${this.zones[i]}:${this.buffers[i]!.toString('latin1', this.tupleStarts[i]!, this.tupleEnds[i]!)}`;
+    return `${this.zoneOf[i]}:${this.chunks[this.chunkOf[i]!]!.toString('latin1', this.tupleStarts[i]!, this.tupleEnds[i]!)}`;
   }
 }
 
