@@ -25,6 +25,11 @@ export interface NexthopFilter {
   family?: FamilyName;
   /** Only nexthops on this device, named by its name or an altname (filtered by the kernel). */
   dev?: string;
+  /**
+   * Only nexthops on a device enslaved to this master (a bridge, say), named by its name or an
+   * altname (filtered by the kernel, as `ip nexthop show master DEV`).
+   */
+  master?: string;
   /** Only groups (filtered by the kernel). */
   groups?: boolean;
   /** Only fdb nexthops and fdb groups (filtered by the kernel, as `ip nexthop show fdb`). */
@@ -35,7 +40,7 @@ export interface NexthopFilter {
   owned?: boolean;
 }
 
-const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'groups', 'fdb', 'protocol', 'owned']);
+const FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'master', 'groups', 'fdb', 'protocol', 'owned']);
 
 type NexthopRequest = 'add' | 'replace';
 const OPERATIONS: Record<NexthopRequest, string> = { add: 'addNexthop', replace: 'replaceNexthop' };
@@ -128,9 +133,13 @@ export class NexthopApi extends RtnlApi {
     const protocol = this.filterProtocol(filter);
     // The device may be named by an altname: the kernel filters by its index.
     const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
-    const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
+    const master = filter.master !== undefined ? interfaceLookupName(filter.master, 'filter.master') : undefined;
+    const [[names, ifindex], masterIndex] = await Promise.all([
+      this.linkNamesAndFilterDev(dev),
+      master === undefined ? undefined : this.interfaces([[master, 'filter.master']]).then((m) => m.get(master)),
+    ]);
     const messages = await this.connection.dump({ operation: 'listNexthops' }, RTM_GETNEXTHOP, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
-      encodeNexthopDumpRequest(w, { ifindex, groups: filter.groups === true, fdb: filter.fdb === true }),
+      encodeNexthopDumpRequest(w, { ifindex, master: masterIndex, groups: filter.groups === true, fdb: filter.fdb === true }),
     );
     const out: NexthopObject[] = [];
     for (const message of messages) {

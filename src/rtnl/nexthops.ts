@@ -23,6 +23,7 @@ import {
   NHA_GROUPS,
   NHA_GROUP_TYPE,
   NHA_ID,
+  NHA_MASTER,
   NHA_OIF,
   NHA_RES_GROUP,
   NHA_RES_GROUP_BUCKETS,
@@ -293,6 +294,8 @@ export function encodeNexthopId(writer: MessageWriter, id: number): void {
 export interface NexthopDumpFilter {
   /** Only nexthops on this device. */
   ifindex?: number;
+  /** Only nexthops on a device enslaved to this master. */
+  master?: number;
   /** Only groups. */
   groups?: boolean;
   /** Only fdb nexthops and groups (`ip nexthop show fdb`). */
@@ -303,6 +306,7 @@ export interface NexthopDumpFilter {
 export function encodeNexthopDumpRequest(writer: MessageWriter, filter: NexthopDumpFilter): void {
   writeHeader(writer, AF_UNSPEC, 0, 0);
   if (filter.ifindex !== undefined) writer.attrU32(NHA_OIF, filter.ifindex);
+  if (filter.master !== undefined) writer.attrU32(NHA_MASTER, filter.master);
   if (filter.groups) writer.attrFlag(NHA_GROUPS);
   if (filter.fdb) writer.attrFlag(NHA_FDB);
 }

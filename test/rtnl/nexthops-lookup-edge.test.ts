@@ -518,7 +518,7 @@ t.test('groups made by ip (weight 256, resilient with timers) list, replace and 
   t.same(ipNexthops(ns, 'id', '11')[0]?.resilient_args, { buckets: 64, idle_timer: 0, unbalanced_timer: 45, unbalanced_time: 0 });
 });
 
-t.test('list filters select what ip nexthop show selects (dev, groups, protocol, family)', async (t) => {
+t.test('list filters select what ip nexthop show selects (dev, master, groups, protocol, family)', async (t) => {
   const { ns, handle } = await freshHandle(t);
   plumb(ns);
   ns.ip('nexthop', 'add', 'id', '1', 'via', '192.0.2.1', 'dev', 'v0', 'proto', 'static');
@@ -544,13 +544,23 @@ t.test('list filters select what ip nexthop show selects (dev, groups, protocol,
     [{ groups: 1 }, 'filter.groups', 1],
     [{ dev: '' }, 'filter.dev', ''],
     [{ protocol: 256 }, 'filter.protocol', 256],
-    [{ master: 'br0' }, 'filter.master', 'br0'],
+    [{ master: '' }, 'filter.master', ''],
   ];
   for (const [filter, field, value] of bad) {
     await t.rejects(handle.nexthops.list(filter as never), { name: 'ValidationError', field, value }, `${field}: ${JSON.stringify(value)}`);
   }
   t.equal(messagesSent(handle), sent, 'nothing was sent');
   await t.rejects(handle.nexthops.list({ dev: 'nosuch0' }), { name: 'ValidationError', field: 'filter.dev', value: 'nosuch0' });
+  await t.rejects(handle.nexthops.list({ master: 'nosuch0' }), { name: 'ValidationError', field: 'filter.master', value: 'nosuch0' });
+
+  // master: nexthops on the ports of a bridge (the kernel filters by NHA_MASTER), by name or altname.
+  ns.ip('link', 'add', 'br0', 'type', 'bridge');
+  ns.ip('link', 'property', 'add', 'dev', 'br0', 'altname', 'the-bridge');
+  ns.ip('link', 'set', 'v0', 'master', 'br0');
+  t.same(ipIds('master', 'br0'), [1, 3], 'witness: ip nexthop show master br0 shows the nexthops on v0');
+  t.same(ids(await handle.nexthops.list({ master: 'br0' })), ipIds('master', 'br0'), 'master br0');
+  t.same(ids(await handle.nexthops.list({ master: 'the-bridge', family: 'inet' })), [1], 'master by altname, with a family');
+  t.same(ids(await handle.nexthops.list({ master: 'v2' })), ipIds('master', 'v2'), 'a master with no ports: none');
 });
 
 // Found in review and fixed. Before the fix, resolveRouteQuery took any IP protocol (its message
