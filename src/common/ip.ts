@@ -140,8 +140,10 @@ export function parsePrefix(text: unknown, field: string, family?: 4 | 6): IpPre
   let length = max;
   if (slash >= 0) {
     const lengthText = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
-      throw new ValidationError(field, text, `prefix length must be 0..${max}`);
+    // No leading zeros: ip reads "/024" as octal (20) and refuses "/08", so they cannot mean
+    // what they seem to.
+    if (!/^(0|[1-9]\d{0,2})$/.test(lengthText) || Number(lengthText) > max) {
+      throw new ValidationError(field, text, `prefix length must be 0..${max}, without leading zeros`);
     }
     length = Number(lengthText);
   }

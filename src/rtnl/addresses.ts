@@ -16,6 +16,7 @@ import {
   IFA_FLAGS,
   IFA_F_HOMEADDRESS,
   IFA_F_MANAGETEMPADDR,
+  IFA_F_MCAUTOJOIN,
   IFA_F_NODAD,
   IFA_F_NOPREFIXROUTE,
   IFA_LABEL,
@@ -68,6 +69,11 @@ export interface Address {
    */
   mngtmpaddr?: boolean;
   /**
+   * A multicast address whose group the device joins while the address is there (`autojoin`,
+   * IFA_F_MCAUTOJOIN): IPv6 multicast addresses need it; only multicast addresses take it.
+   */
+  autojoin?: boolean;
+  /**
    * Metric of the prefix route the kernel adds for the address (IFA_RT_PRIORITY, `metric 100`),
    * an unsigned 32-bit integer; listed when not 0. Absent (or 0) on add: IPv4's prefix route gets
    * metric 0, IPv6's the kernel's default, 256. On replace the two differ, as in the kernel: an
@@ -96,7 +102,7 @@ export interface Address {
 }
 
 export const ADDRESS_KEYS: ReadonlySet<string> = new Set([
-  'family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'home', 'mngtmpaddr', 'metric', 'validLifetime', 'preferredLifetime', 'protocol',
+  'family', 'address', 'dev', 'peer', 'broadcast', 'label', 'scope', 'nodad', 'noprefixroute', 'home', 'mngtmpaddr', 'autojoin', 'metric', 'validLifetime', 'preferredLifetime', 'protocol',
 ]);
 
 /** An address protocol from a name or a number 0..255 (0: none). */
@@ -137,6 +143,11 @@ function flag(value: unknown, field: string, bit: number): number {
 /** IFNAMSIZ - 1: the kernel's room for a label (IFA_LABEL's policy), its NUL aside. */
 const LABEL_MAX_BYTES = 15;
 
+/** Whether an address is a multicast one (224.0.0.0/4, ff00::/8). */
+function isMulticast(family: 4 | 6, bytes: Uint8Array): boolean {
+  return family === 4 ? (bytes[0]! & 0xf0) === 0xe0 : bytes[0] === 0xff;
+}
+
 /** Checks an address; a ValidationError naming the field otherwise. */
 export function resolveAddress(input: Address, field = 'address'): ResolvedAddress {
   const address = plainObject(input, field) as unknown as Address;
@@ -158,8 +169,13 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
       flag(address.nodad, `${field}.nodad`, IFA_F_NODAD) |
       flag(address.noprefixroute, `${field}.noprefixroute`, IFA_F_NOPREFIXROUTE) |
       flag(address.home, `${field}.home`, IFA_F_HOMEADDRESS) |
-      flag(address.mngtmpaddr, `${field}.mngtmpaddr`, IFA_F_MANAGETEMPADDR),
+      flag(address.mngtmpaddr, `${field}.mngtmpaddr`, IFA_F_MANAGETEMPADDR) |
+      flag(address.autojoin, `${field}.autojoin`, IFA_F_MCAUTOJOIN),
   };
+  // The kernel refuses it on any other address ("autojoin needs multicast address").
+  if (address.autojoin === true && !isMulticast(local.family, local.bytes)) {
+    throw new ValidationError(`${field}.autojoin`, address.autojoin, `only multicast addresses (${local.family === 4 ? '224.0.0.0/4' : 'ff00::/8'}) join a group`);
+  }
   // ip sets these on IPv6 addresses only ("can be set only for IPv6 addresses"), and the kernel
   // keeps neither on an IPv4 one: refused rather than dropped.
   if (local.family === 4) {
@@ -198,7 +214,7 @@ export function resolveAddress(input: Address, field = 'address'): ResolvedAddre
 
 /**
  * Writes an address message body in the order of `ip addr add|del ADDRESS [peer P] [broadcast B]
- * [label L] dev D [metric M] [nodad] [noprefixroute] [home] [mngtmpaddr]`, so that the bytes
+ * [label L] dev D [metric M] [nodad] [noprefixroute] [home] [mngtmpaddr] [autojoin]`, so that the bytes
  * equal ip's.
  */
 export function encodeAddress(writer: MessageWriter, address: ResolvedAddress, ifindex: number): void {
@@ -280,6 +296,7 @@ export function decodeAddress(message: NetlinkMessage, linkName: (index: number)
   if (flags & IFA_F_NOPREFIXROUTE) address.noprefixroute = true;
   if (flags & IFA_F_HOMEADDRESS) address.home = true;
   if (flags & IFA_F_MANAGETEMPADDR) address.mngtmpaddr = true;
+  if (flags & IFA_F_MCAUTOJOIN) address.autojoin = true;
   // The kernel reports the metric only when it is not 0 (the default, as when absent on add).
   const metric = attrs.u32(IFA_RT_PRIORITY);
   if (metric !== undefined && metric !== 0) address.metric = metric;

@@ -246,6 +246,7 @@ export const IFA_F_HOMEADDRESS = 0x10; // IFA_F_HOMEADDRESS
 export const IFA_F_PERMANENT = 0x80; // IFA_F_PERMANENT
 export const IFA_F_MANAGETEMPADDR = 0x100; // IFA_F_MANAGETEMPADDR
 export const IFA_F_NOPREFIXROUTE = 0x200; // IFA_F_NOPREFIXROUTE
+export const IFA_F_MCAUTOJOIN = 0x400; // IFA_F_MCAUTOJOIN
 
 // Multicast groups (enum rtnetlink_groups)
 /** Clock ticks per second of clock_t values in rtnetlink (USER_HZ): 100 on every Linux ABI. */

@@ -33,9 +33,9 @@ export function quickIPv4(text: string, withLength: boolean): number {
   lastLength = 32;
   const slash = ipv4StoppedAt;
   if (slash < n) {
-    // "/n": one to three digits, at most 32 (parsePrefix allows leading zeros here)
+    // "/n": one to three digits, at most 32, no leading zero (as parsePrefix)
     const rest = n - slash - 1;
-    if (rest < 1 || rest > 3) return NO_ADDRESS;
+    if (rest < 1 || rest > 3 || (rest > 1 && text.charCodeAt(slash + 1) === 48)) return NO_ADDRESS;
     let length = 0;
     for (let j = slash + 1; j < n; j++) {
       const c = text.charCodeAt(j);
