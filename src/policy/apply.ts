@@ -14,10 +14,11 @@ import type { BulkResult } from '../rtnl/base.js';
 import { AF_INET, IFA_F_NODAD } from '../rtnl/constants.js';
 import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
-import type { PolicyDocument } from './document.js';
+import { canonicalJson, sysctlText, type PolicyDocument } from './document.js';
 import { PolicyApplyError } from './errors.js';
 import { createCommands, recreateCommands, tableRef } from './nft-tables.js';
 import { isOthersRoute, permanentNeighbours, planDetails, planPolicy, type PlanChange, type PlanOptions, type PolicyPlan } from './plan.js';
+import { cascadeSnapshot, irreversibleWrite, restoreSnapshot } from './sysctls.js';
 
 /** Options for {@link applyPolicy}. */
 export interface ApplyPolicyOptions extends PlanOptions {
@@ -144,6 +145,31 @@ function startsTentative(address: ResolvedAddress): boolean {
   return address.family !== AF_INET && !(address.flags & IFA_F_NODAD);
 }
 
+/**
+ * Why re-adding deleted rules (`readded`) does not restore the kernel's order, if it does not:
+ * the kernel puts a new rule after every rule of its priority (fib_nl_newrule), so a rule that
+ * had rules of its priority after it, which stayed, comes back behind them, and a packet both
+ * match takes another rule than before. `listed` is every rule, in the kernel's order, before
+ * the deletes.
+ */
+function reorderedRules(listed: readonly Rule[], readded: readonly Rule[]): string | undefined {
+  const texts = listed.map((r) => canonicalJson(r));
+  const gone = new Set<number>();
+  for (const rule of readded) {
+    const text = canonicalJson(rule);
+    const at = texts.findIndex((t, i) => t === text && !gone.has(i));
+    if (at >= 0) gone.add(at);
+  }
+  const moved: string[] = [];
+  for (const at of gone) {
+    const rule = listed[at]!;
+    const passed = listed.filter((r, i) => i > at && !gone.has(i) && r.family === rule.family && (r.priority ?? 0) === (rule.priority ?? 0)).length;
+    if (passed > 0) moved.push(`${JSON.stringify(rule)} now comes after ${passed} rule(s) of priority ${rule.priority ?? 0} it came before`);
+  }
+  if (moved.length === 0) return undefined;
+  return `rollback re-added the deleted rules, but the kernel puts a rule after every rule of its priority: ${moved.join('; ')}`;
+}
+
 /** Sends a plan's changes, undoing them all if one fails. */
 async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal | undefined): Promise<void> {
   const { createTables, removeTables } = planDetails(plan);
@@ -204,8 +230,8 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       return firstFailure(result, entries.map((e) => e.index));
     };
   /**
-   * A step that sends changes of one kind one by one (addresses, nexthop objects and sysctls:
-   * a document has few), in the plan's order; each one that succeeded is undone by `inverse`.
+   * A step that sends changes of one kind one by one (addresses and nexthop objects: a document
+   * has few), in the plan's order; each one that succeeded is undone by `inverse`.
    */
   const itemStep =
     <C extends PlanChange>(entries: { change: C; index: number }[], run: (change: C) => Promise<unknown>, inverse: (change: C) => Promise<unknown>) =>
@@ -268,7 +294,26 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       (r) => handle.routes.replaceMany(r),
       (r) => handle.routes.replaceMany(r),
     ),
-    bulkStep(ruleDeletes, deletedRules, deletedRules, (r) => handle.rules.deleteMany(r), (r) => handle.rules.addMany(r)),
+    // Rule deletes stay where the plan puts them (before the rule adds and route deletes, so that
+    // no rule the document drops steers traffic into a table being emptied) rather than after
+    // every step that can fail: they can fail midway themselves (one bulk call), so an undo that
+    // re-adds them is needed anyway. The kernel cannot re-add a rule before others of its
+    // priority, so when one had such rules after it, the undo re-adds it and reports the
+    // rollback incomplete (rolledBack: false) instead of claiming the old order.
+    async () => {
+      if (ruleDeletes.length === 0) return undefined;
+      const listed = await handle.rules.list();
+      const result = await handle.rules.deleteMany(deletedRules);
+      const done = succeeded(deletedRules, result);
+      if (done.length > 0) {
+        undo.push(async () => {
+          await expectAll(handle.rules.addMany(done));
+          const reordered = reorderedRules(listed, done);
+          if (reordered !== undefined) throw new Error(reordered);
+        });
+      }
+      return firstFailure(result, ruleDeletes.map((e) => e.index));
+    },
     bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
     bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
     itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!)),
@@ -299,7 +344,40 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       });
       return undefined;
     },
-    itemStep(sysctls, (c) => handle.sysctl.set(c.key, c.value), (c) => handle.sysctl.set(c.key, c.previous)),
+    // A global switch overwrites every device's setting (the plan writes it first): what it
+    // overwrote is put back after it on undo. A write the kernel cannot take back (IPv6 turned
+    // off) makes the undo report what stays lost.
+    async () => {
+      for (const { change, index } of sysctls) {
+        try {
+          const overwritten = await cascadeSnapshot(handle, change.key);
+          await handle.sysctl.set(change.key, change.value);
+          undo.push(async () => {
+            await handle.sysctl.set(change.key, change.previous);
+            await restoreSnapshot(handle, overwritten);
+            const lost = irreversibleWrite(change);
+            if (lost !== undefined) throw new Error(lost);
+          });
+        } catch (error) {
+          if (error instanceof NetlinkError) return { error, index };
+          throw error;
+        }
+      }
+      return undefined;
+    },
+    // The document's other sysctls held its values when planned: one that differs now was
+    // overwritten by a write the plan could not foresee, and is written again (and put back).
+    async () => {
+      if (sysctls.length === 0) return undefined;
+      const planned = new Set(sysctls.map((e) => e.change.key));
+      for (const { key, value } of planDetails(plan).document.sysctls) {
+        const now = await handle.sysctl.get(key);
+        if (planned.has(key) || sysctlText(now) === value) continue;
+        await handle.sysctl.set(key, value);
+        undo.push(() => handle.sysctl.set(key, now));
+      }
+      return undefined;
+    },
   ];
 
   let unexpected: unknown;

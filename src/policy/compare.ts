@@ -8,9 +8,12 @@ import { AF_INET6 } from '../rtnl/constants.js';
 import type { ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import type { ResolvedNexthop, ResolvedRoute } from '../rtnl/routes.js';
 
-/** The metric the kernel gives a route without one: IPv6 routes get 1024 (IP6_RT_PRIO_USER). */
+/**
+ * The metric the kernel stores for a route: an IPv6 route without one, or with 0, gets 1024
+ * (IP6_RT_PRIO_USER: ip6_route_info_create reads 0 as "none"); an IPv4 route keeps 0.
+ */
 export function effectiveMetric(route: ResolvedRoute): number {
-  return route.metric ?? (route.family === AF_INET6 ? 1024 : 0);
+  return route.family === AF_INET6 ? route.metric || 1024 : (route.metric ?? 0);
 }
 
 function hex(address: IpAddress | undefined): string {

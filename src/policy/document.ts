@@ -5,12 +5,12 @@
  * schema/policy.schema.json describes the same document for other languages and editors.
  */
 import { createHash } from 'node:crypto';
-import { formatAddress } from '../common/ip.js';
+import { formatAddress, type IpPrefix } from '../common/ip.js';
 import { networkBytes } from '../common/prefix.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftChain, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../nft/json.js';
 import { addressProtocolCode, resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
-import { AF_INET } from '../rtnl/constants.js';
+import { AF_INET, AF_INET6 } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
 import { resolveRoute, type ResolvedRoute, type Route } from '../rtnl/routes.js';
@@ -177,6 +177,27 @@ export function sysctlText(value: string): string {
   return value.trim().split(/\s+/).join(' ');
 }
 
+/** One integer as the kernel's proc_get_long reads it (strtoul, base 0): hex, octal or decimal. */
+const KERNEL_INTEGER = /^(-?)(?:0[xX]([0-9a-fA-F]+)|0([0-7]*)|([1-9][0-9]*))$/;
+
+/**
+ * A value of blank-separated integers as the kernel prints it back: in decimal, so "02" is "2",
+ * "010" is "8" and "0x10" is "16" (the kernel parses with base 0). A value with any other word
+ * (a string sysctl, or "08", which the kernel refuses) stays as given.
+ */
+function kernelIntegers(value: string): string {
+  const words = value.split(' ');
+  const numbers: string[] = [];
+  for (const word of words) {
+    const match = KERNEL_INTEGER.exec(word);
+    if (match === null) return value;
+    const [, sign, hex, octal, decimal] = match;
+    const magnitude = hex !== undefined ? BigInt(`0x${hex}`) : octal !== undefined ? BigInt(`0o${octal || '0'}`) : BigInt(decimal!);
+    numbers.push(String(sign && magnitude !== 0n ? -magnitude : magnitude));
+  }
+  return numbers.join(' ');
+}
+
 function checkSysctls(value: unknown): DesiredSysctl[] {
   if (value === undefined) return [];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('sysctls', value, 'expected an object of sysctl keys and values');
@@ -192,7 +213,7 @@ function checkSysctls(value: unknown): DesiredSysctl[] {
     let text: string;
     if (typeof raw === 'boolean') text = raw ? '1' : '0';
     else if (typeof raw === 'number' && Number.isInteger(raw)) text = String(raw);
-    else if (typeof raw === 'string' && raw.trim() !== '' && !/[\n\0]/.test(raw)) text = sysctlText(raw);
+    else if (typeof raw === 'string' && raw.trim() !== '' && !/[\n\0]/.test(raw)) text = kernelIntegers(sysctlText(raw));
     else throw new ValidationError(field, raw, 'expected an integer, a boolean or a single-line string');
     out.push({ key, value: text });
   }
@@ -247,6 +268,19 @@ function checkNft(objects: unknown[]): DesiredTable[] {
     table.digest = createHash('sha256').update(canonicalJson(table.objects.map((o) => o.object))).digest('hex').slice(0, 16);
   }
   return [...tables.values()];
+}
+
+/**
+ * A route with its IPv6 prefixes masked to their lengths, as the kernel stores them
+ * (ipv6_addr_prefix in ip6_route_info_create): unmasked, `2001:db8:1::5/48` would never be found
+ * in its slot again. IPv4 prefixes stay as given: the kernel refuses bits past the length.
+ */
+function maskedPrefixes(route: ResolvedRoute): ResolvedRoute {
+  if (route.family !== AF_INET6) return route;
+  const mask = (prefix: IpPrefix | undefined) => (prefix === undefined ? undefined : { ...prefix, bytes: networkBytes(prefix.bytes, prefix.length) });
+  const masked: ResolvedRoute = { ...route, dst: mask(route.dst) };
+  if (route.from !== undefined) masked.from = mask(route.from);
+  return masked;
 }
 
 /** How {@link ownedSection} checks the items of one section. */
@@ -314,7 +348,7 @@ export function checkDocument(input: unknown, owner: number, tables: TableResolv
     check: (given, field) => {
       if (given.expires !== undefined) throw new ValidationError(`${field}.expires`, given.expires, 'a policy cannot hold a route that the kernel deletes when it expires; leave expires out');
     },
-    resolve: (route, field) => resolveRoute(route, field, 'add', tables),
+    resolve: (route, field) => maskedPrefixes(resolveRoute(route, field, 'add', tables)),
     identity: routeSlot,
     duplicate: (first, field, item) => new ValidationError(field, item, `routes[${first}] has the same table, destination, source prefix, tos and metric: the kernel holds one route per slot (use nexthops for several paths)`),
   }).map(({ index, given: route, resolved, identity: slot }) => ({ index, route, resolved, slot }));

@@ -64,18 +64,30 @@ export function tableRef(family: NftFamily, name: string): NftCommand {
 }
 
 /**
+ * The order a table's objects are recreated in: a map's element may jump to a chain or name a
+ * counter, and a rule may name all of these, so chains and stateful objects come before sets,
+ * maps and their elements, and rules last. The listing's own order (sets before chains) would
+ * make the kernel refuse a verdict map's `jump` to a chain not yet there, and with it the whole
+ * undo transaction.
+ */
+const RECREATE_ORDER: readonly string[] = ['table', 'chain', 'counter', 'quota', 'set', 'map', 'element', 'rule'];
+
+/**
  * The commands that recreate a table from its listing (for undo): every object without its
- * handle (a rule's handle would mean "after that rule"), anonymous contents as listed.
+ * handle (a rule's handle would mean "after that rule"), anonymous contents as listed, in the
+ * order the kernel can take them (rules of a chain keep their listed order).
  */
 export function recreateCommands(listing: NftListing): NftCommand[] {
-  const commands: NftCommand[] = [];
+  const commands: { rank: number; command: NftCommand }[] = [];
   for (const item of listing.nftables) {
     if ('metainfo' in item) continue;
     const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
     const { handle: _handle, ...rest } = body;
-    commands.push({ add: { [kind]: rest } as unknown as NftObject });
+    const rank = RECREATE_ORDER.indexOf(kind);
+    commands.push({ rank: rank < 0 ? RECREATE_ORDER.length : rank, command: { add: { [kind]: rest } as unknown as NftObject } });
   }
-  return commands;
+  // Array.prototype.sort is stable: objects of one kind stay in the listing's order.
+  return commands.sort((a, b) => a.rank - b.rank).map((c) => c.command);
 }
 
 /** The document's object kinds, for messages. */

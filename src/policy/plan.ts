@@ -1,8 +1,10 @@
 /**
  * Planning: the document compared with what its owner holds in the kernel, giving the minimal
  * changes in the order apply makes them. Only reads: owned rules and routes (the kernel filters
- * the dumps by protocol), the nexthop objects, the addresses and links (when the document has
- * addresses), the table list of nf_tables, and the document's sysctls.
+ * the dumps by protocol), the nexthop objects, the addresses, a lookup of each device the
+ * document names that none of these lists (an altname, or a link without addresses), the table
+ * list of nf_tables, and the document's sysctls; and, when objects go, what of others they would
+ * take along.
  */
 import { release } from 'node:os';
 import { formatAddress, formatPrefix, parsePrefix, type IpPrefix } from '../common/ip.js';
@@ -12,7 +14,7 @@ import type { Handle } from '../handle.js';
 import { ValidationError } from '../netlink/errors.js';
 import type { NftFamily } from '../nft/json.js';
 import { resolveAddress, type Address, type ResolvedAddress } from '../rtnl/addresses.js';
-import { AF_INET, AF_INET6, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
+import { AF_INET, AF_INET6, IFA_F_HOMEADDRESS, IFA_F_MANAGETEMPADDR, IFA_F_MCAUTOJOIN, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, RTNH_F_ONLINK, RTPROT_KERNEL, RT_TABLE_MAIN } from '../rtnl/constants.js';
 import { protocolCode } from '../rtnl/names.js';
 import type { Neighbour } from '../rtnl/neighbours.js';
 import { resolveNexthopObject, type NexthopObject, type ResolvedNexthopObject } from '../rtnl/nexthops.js';
@@ -23,6 +25,7 @@ import { TableResolver, tableNamesOf } from '../rtnl/tables.js';
 import { readSysctl as readSysctlSegments } from '../sys/api.js';
 import { nexthopKindsDiffer, nexthopSatisfies, routeSatisfies, routeSlot } from './compare.js';
 import { addressIdentity, checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
+import { planSysctls } from './sysctls.js';
 import { PolicyConflictError } from './errors.js';
 import { listTables } from './nft-tables.js';
 
@@ -145,6 +148,106 @@ function planNexthops(wanted: CheckedDocument['nexthops'], listed: NexthopObject
   return { adds, replaces, deletes, deleted };
 }
 
+/**
+ * Refuses deleting owner's nexthop objects that others use: the kernel deletes every route
+ * through a deleted object and takes it out of every group that holds it (remove_nexthop),
+ * whoever made them. The owner's own groups that the document keeps may not hold one either
+ * (the document contradicts itself); those it drops go first, and so do its routes.
+ */
+async function checkNexthopDeletes(handle: Handle, checked: CheckedDocument, listed: NexthopObject[], deleted: ReadonlySet<number>): Promise<void> {
+  const owner = checked.owner;
+  for (const item of checked.nexthops) {
+    const member = item.resolved.group?.find(([id]) => deleted.has(id));
+    if (member !== undefined) {
+      throw new ValidationError(`nexthops[${item.index}].group`, member[0], `nexthop ${member[0]} is owner ${owner}'s and not in the document: it would be deleted, and taken out of this group`);
+    }
+  }
+  const users: string[] = [];
+  for (const nexthop of listed) {
+    const resolved = resolveNexthopObject(nexthop, 'held', 'replace');
+    const members = (resolved.group ?? []).filter(([id]) => deleted.has(id)).map(([id]) => id);
+    if (resolved.protocol !== owner && members.length > 0) users.push(`group ${resolved.id} proto ${resolved.protocol} (holds ${members.join(', ')})`);
+  }
+  for (const route of await handle.routes.list({ table: 'all' })) {
+    if (route.nexthopId === undefined || !deleted.has(route.nexthopId) || protocolCode(route.protocol ?? 0, 'route.protocol') === owner) continue;
+    users.push(`${routeText(route)} (nhid ${route.nexthopId})`);
+  }
+  if (users.length > 0) throw othersConflict('nexthops', owner, `nexthop ${[...deleted].join(', ')} (not in the document)`, users);
+}
+
+/** A listed route, for messages. */
+function routeText(route: Route): string {
+  return `route ${route.dst ?? 'default'} table ${route.table ?? RT_TABLE_MAIN} proto ${route.protocol ?? 'unspec'}`;
+}
+
+/** The conflict of deleting the owner's `what` (not in the document) where the kernel would take `doomed` of others along. */
+function othersConflict(field: string, owner: number, what: string, doomed: string[]): PolicyConflictError {
+  return new PolicyConflictError(
+    field,
+    `deleting owner ${owner}'s ${what} would make the kernel delete or change ${doomed.length} object(s) of others (${doomed.slice(0, 3).join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
+  );
+}
+
+/** Every device name the document gives: its addresses', routes' (each path's) and nexthop objects'. */
+function documentDevices(checked: CheckedDocument): Set<string> {
+  const names = [
+    ...checked.addresses.map((a) => a.resolved.dev),
+    ...checked.routes.flatMap((r) => [r.resolved.dev, ...(r.resolved.nexthops ?? []).map((n) => n.dev)]),
+    ...checked.nexthops.map((n) => n.resolved.dev),
+  ];
+  return new Set(names.filter((name): name is string => name !== undefined));
+}
+
+/**
+ * The link's name for each of `names` that names a link: itself for a link's name, the link's
+ * name for an altname. What the kernel lists (`listed`: the devices of its addresses, routes and
+ * nexthop objects) is by link name, and no altname equals another link's name; a name none of
+ * them shows is looked up (as `ip link show NAME` does), so a document whose devices all carry
+ * addresses costs no read more.
+ */
+async function linkNames(handle: Handle, names: ReadonlySet<string>, listed: Iterable<string | undefined>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const name of listed) if (name !== undefined) found.set(name, name);
+  await Promise.all(
+    [...names]
+      .filter((name) => !found.has(name))
+      .map(async (name) => {
+        const link = await handle.links.get(name);
+        if (link !== undefined) found.set(name, link.name);
+      }),
+  );
+  return found;
+}
+
+/**
+ * The document with each device named by its link's name: the kernel keeps the ifindex and lists
+ * the name, so a document naming an altname would otherwise never match what it made. Names of
+ * no link stay (the kernel refuses them when sent). Two addresses that turn out the same are
+ * refused, as they are when spelt alike.
+ */
+function withLinkNames(checked: CheckedDocument, names: ReadonlyMap<string, string>): CheckedDocument {
+  const renamed = <T extends { dev?: string }>(item: T): T => {
+    const name = item.dev === undefined ? undefined : names.get(item.dev);
+    return name === undefined || name === item.dev ? item : { ...item, dev: name };
+  };
+  const routes = checked.routes.map((r) => ({
+    ...r,
+    route: { ...renamed(r.route), ...(r.route.nexthops ? { nexthops: r.route.nexthops.map(renamed) } : {}) },
+    resolved: { ...renamed(r.resolved), ...(r.resolved.nexthops ? { nexthops: r.resolved.nexthops.map(renamed) } : {}) },
+  }));
+  const nexthops = checked.nexthops.map((n) => ({ ...n, nexthop: renamed(n.nexthop), resolved: renamed(n.resolved) }));
+  const seen = new Map<string, number>();
+  const addresses = checked.addresses.map((a) => {
+    const resolved = renamed(a.resolved);
+    const identity = addressIdentity(resolved);
+    const first = seen.get(identity);
+    if (first !== undefined) throw new ValidationError(`addresses[${a.index}]`, a.address, `the same address as addresses[${first}] (${a.resolved.dev} is ${resolved.dev})`);
+    seen.set(identity, a.index);
+    return { ...a, address: renamed(a.address), resolved, identity };
+  });
+  return { ...checked, routes, nexthops, addresses };
+}
+
 /** An address the kernel holds, in the kernel's order. */
 interface HeldAddress {
   address: Address;
@@ -184,7 +287,7 @@ function addressDifferences(wanted: ResolvedAddress, held: ResolvedAddress, held
   const flags = ipv4 ? IFA_F_NOPREFIXROUTE : IFA_F_NODAD | IFA_F_NOPREFIXROUTE;
   if ((wanted.flags & flags) !== (held.flags & flags)) out.push(`${held.flags & IFA_F_NODAD ? 'nodad' : 'no nodad'}, ${held.flags & IFA_F_NOPREFIXROUTE ? 'noprefixroute' : 'no noprefixroute'}`);
   // (resolveAddress refuses home and mngtmpaddr on IPv4: the kernel keeps neither there.)
-  for (const [bit, name] of [[IFA_F_HOMEADDRESS, 'home'], [IFA_F_MANAGETEMPADDR, 'mngtmpaddr']] as const) {
+  for (const [bit, name] of [[IFA_F_HOMEADDRESS, 'home'], [IFA_F_MANAGETEMPADDR, 'mngtmpaddr'], [IFA_F_MCAUTOJOIN, 'autojoin']] as const) {
     if ((wanted.flags & bit) !== (held.flags & bit)) out.push(held.flags & bit ? name : `no ${name}`);
   }
   // The kernel reports no metric for 0, which is also what an address without one gets.
@@ -286,7 +389,7 @@ interface AddressChanges {
  * those the document adds included (unless the device promotes them); routes of other owners;
  * or the document's own routes.
  */
-async function planAddresses(handle: Handle, checked: CheckedDocument, listed: Address[], links: Set<string>): Promise<AddressChanges> {
+async function planAddresses(handle: Handle, checked: CheckedDocument, listed: Address[], links: ReadonlyMap<string, string>): Promise<AddressChanges> {
   const owner = checked.owner;
   const held: HeldAddress[] = [];
   for (const address of listed) {
@@ -375,14 +478,9 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
   if (gone.length > 0) {
     const doomed = (await handle.routes.list({ table: 'all' }))
       .filter((r) => isOthersRoute(r, owner) && affected(listedShape(r)) !== undefined)
-      .map((r) => `route ${r.dst ?? 'default'} table ${r.table ?? RT_TABLE_MAIN} proto ${r.protocol ?? 'unspec'}`);
+      .map(routeText);
     if (emptied.size > 0) for (const n of await permanentNeighbours(handle, emptied)) doomed.push(`permanent neighbour ${n.address} dev ${n.dev}`);
-    if (doomed.length > 0) {
-      throw new PolicyConflictError(
-        'addresses',
-        `deleting owner ${owner}'s ${gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', ')} would make the kernel delete or change ${doomed.length} object(s) of others (${doomed.slice(0, 3).join('; ')}${doomed.length > 3 ? '; ...' : ''}); routemark never changes them`,
-      );
-    }
+    if (doomed.length > 0) throw othersConflict('addresses', owner, gone.map((h) => `${h.address.address} on ${h.resolved.dev}`).join(', '), doomed);
   }
   // A gateway without a device is on the device whose subnet holds it.
   const before = held.map((h) => h.resolved);
@@ -438,22 +536,27 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
 export async function planPolicy(handle: Handle, document: PolicyDocument, options: PlanOptions = {}): Promise<PolicyPlan> {
   const owner = ownerFor(handle, options.owner);
   const tables = new TableResolver(tableNamesOf(handle));
-  const checked = checkDocument(document, owner, tables);
-  if (checked.addresses.length > 0 && !kernelAtLeast(6, 1)) {
+  const given = checkDocument(document, owner, tables);
+  if (given.addresses.length > 0 && !kernelAtLeast(6, 1)) {
     // Older kernels drop IFA_PROTO: the owner's addresses would look like anyone's.
     throw new ValidationError('addresses', document.addresses, `policy addresses need Linux 6.1 or later, which keeps the owner id on them (IFA_PROTO); this kernel is ${release()}`);
   }
-  const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls, heldAddresses, linkNames] = await Promise.all([
+  const [heldRules, heldRoutes, heldNexthops, heldTables, sysctls, heldAddresses] = await Promise.all([
     handle.rules.list({ protocol: owner }),
     handle.routes.list({ table: 'all', protocol: owner }),
     handle.nexthops.list(),
     listTables(handle),
-    Promise.all(checked.sysctls.map(async (s) => ({ ...s, current: sysctlText(await readSysctl(handle, s.key)) }))),
+    Promise.all(given.sysctls.map(async (s) => ({ ...s, current: sysctlText(await readSysctl(handle, s.key)) }))),
     handle.addresses.list(),
-    // Only to check the document's devices; a document without addresses reads no links.
-    checked.addresses.length > 0 ? handle.links.list().then((links) => new Set(links.map((l) => l.name))) : new Set<string>(),
   ]);
-  const addressChanges = await planAddresses(handle, checked, heldAddresses, linkNames);
+  const listedDevices = [
+    ...heldAddresses.map((a) => a.dev),
+    ...heldRoutes.flatMap((r) => [r.dev, ...(r.nexthops ?? []).map((n) => n.dev)]),
+    ...heldNexthops.map((n) => n.dev),
+  ];
+  const links = await linkNames(handle, documentDevices(given), listedDevices);
+  const checked = withLinkNames(given, links);
+  const addressChanges = await planAddresses(handle, checked, heldAddresses, links);
 
   const changes: PlanChange[] = [];
   // Routes: the kernel holds one per slot, but what came in with NLM_F_APPEND may share one.
@@ -508,6 +611,7 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
       throw new ValidationError(`routes[${route.index}].nexthopId`, id, `nexthop ${id} is owner ${owner}'s and not in the document: it would be deleted, and the route with it`);
     }
   }
+  if (nexthopChanges.deleted.size > 0) await checkNexthopDeletes(handle, checked, heldNexthops, nexthopChanges.deleted);
   changes.push(
     ...addressChanges.adds,
     ...nexthopChanges.adds,
@@ -552,11 +656,7 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
     changes.push({ object: 'nftTable', action: 'delete', operation: 'nft transaction', family: held.family, name: held.name });
   }
 
-  for (const sysctl of sysctls) {
-    if (sysctl.current !== sysctl.value) {
-      changes.push({ object: 'sysctl', action: 'set', operation: 'setSysctl', key: sysctl.key, value: sysctl.value, previous: sysctl.current });
-    }
-  }
+  changes.push(...planSysctls(sysctls));
 
   const summary = { add: 0, replace: 0, delete: 0, set: 0 };
   for (const change of changes) summary[change.action]++;
