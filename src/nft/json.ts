@@ -130,7 +130,7 @@ export interface NftChain {
   name: string;
   handle?: number;
   type?: 'filter' | 'nat' | 'route';
-  hook?: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress';
+  hook?: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
   prio?: number;
   policy?: 'accept' | 'drop';
   dev?: string;

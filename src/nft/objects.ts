@@ -34,6 +34,21 @@ const HOOKS: ReadonlyMap<string, number> = new Map([
   ['postrouting', NF_INET_POST_ROUTING],
   ['ingress', NF_INET_INGRESS],
 ]);
+/** netdev's hooks (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS): numbered apart from inet's. */
+const NETDEV_HOOKS: ReadonlyMap<string, number> = new Map([
+  ['ingress', 0],
+  ['egress', 1],
+]);
+/** arp's hooks (NF_ARP_IN, NF_ARP_OUT), as nft names them. */
+const ARP_HOOKS: ReadonlyMap<string, number> = new Map([
+  ['input', 0],
+  ['output', 1],
+]);
+
+/** The hook numbers of a family: each family numbers its own (bridge numbers as inet does). */
+function hooksOf(family: number): ReadonlyMap<string, number> {
+  return family === NFPROTO_NETDEV ? NETDEV_HOOKS : family === NFPROTO_ARP ? ARP_HOOKS : HOOKS;
+}
 
 /** Standard priorities by name (nft's `priority mangle` etc.). */
 const PRIORITIES: ReadonlyMap<string, number> = new Map([
@@ -125,8 +140,9 @@ export function parseChain(value: unknown, field: string, identify = false): { f
   const base = object.type !== undefined || object.hook !== undefined || object.prio !== undefined || object.policy !== undefined;
   if (base) {
     if (object.type !== 'filter' && object.type !== 'nat' && object.type !== 'route') throw new ValidationError(`${field}.type`, object.type, 'expected "filter", "nat" or "route"');
-    const hook = typeof object.hook === 'string' ? HOOKS.get(object.hook) : undefined;
-    if (hook === undefined) throw new ValidationError(`${field}.hook`, object.hook, `expected one of ${[...HOOKS.keys()].join(', ')}`);
+    const hooks = hooksOf(family);
+    const hook = typeof object.hook === 'string' ? hooks.get(object.hook) : undefined;
+    if (hook === undefined) throw new ValidationError(`${field}.hook`, object.hook, `expected one of ${[...hooks.keys()].join(', ')} (the hooks of family ${familyName(family)})`);
     let prio = object.prio;
     if (typeof prio === 'string') prio = PRIORITIES.get(prio);
     if (typeof prio !== 'number' || !Number.isInteger(prio) || prio < -0x80000000 || prio > 0x7fffffff) {
@@ -317,7 +333,7 @@ export function chainJson(chain: ParsedChain): { chain: NftChain } {
   const out: NftChain = { family: familyName(chain.family) as NftChain['family'], table: chain.table, name: chain.name, handle: chain.handle! };
   if (chain.hooknum !== undefined) {
     out.type = chain.chainType as NftChain['type'];
-    out.hook = [...HOOKS].find(([, n]) => n === chain.hooknum)?.[0] as NftChain['hook'];
+    out.hook = [...hooksOf(chain.family)].find(([, n]) => n === chain.hooknum)?.[0] as NftChain['hook'];
     out.prio = chain.prio!;
     if (chain.dev !== undefined) out.dev = chain.dev;
     out.policy = chain.policy === NF_DROP ? 'drop' : 'accept';
