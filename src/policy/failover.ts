@@ -11,7 +11,7 @@
  * row, so that a flapping uplink does not move traffic back and forth.
  */
 import { EventEmitter } from 'node:events';
-import { parseAddress } from '../common/ip.js';
+import { formatAddress, parseAddress } from '../common/ip.js';
 import { integerInRange, interfaceName, plainObject } from '../common/validate.js';
 import type { FlowFilter } from '../ct/filter.js';
 import type { Handle } from '../handle.js';
@@ -124,7 +124,10 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
   private neighbours = new Map<string, NeighbourState>();
   private checking = false;
   private writing: Promise<void> = Promise.resolve();
+  /** The uplinks of the route last written (what is in place, as far as we know). */
   private current: string[] = [];
+  /** The uplinks of the route being written (undefined when no write is under way). */
+  private writingFor: string[] | undefined;
   private closed = false;
   private readonly events = new EventQueue<FailoverEvent>('failover', () => this.close());
   private readonly onAbort = () => this.close();
@@ -159,7 +162,15 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
     };
     this.protocol = checked.protocol !== undefined ? protocolCode(checked.protocol, 'options.protocol') : (handle.owner ?? 4); // RTPROT_STATIC
     this.handle = handle;
-    this.uplinks = checked.uplinks.map((uplink) => ({ uplink, up: false, reason: 'link', fails: 0, goods: 0 }));
+    // The neighbour table is keyed by the address as the kernel formats it ('2001:DB8::1' is
+    // listed as '2001:db8::1'): a gateway written otherwise would never be found FAILED.
+    this.uplinks = checked.uplinks.map((uplink) => ({
+      uplink: { ...uplink, gateway: formatAddress(parseAddress(uplink.gateway, 'gateway').bytes) },
+      up: false,
+      reason: 'link',
+      fails: 0,
+      goods: 0,
+    }));
   }
 
   /** Subscribes, reads the links and neighbours, runs the first check and writes the route. */
@@ -297,7 +308,9 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
           }
         }
       });
-      if (changed || initial) this.program();
+      // Every check, not only on a change: a write that failed is retried until what is in
+      // place is what the healthy uplinks call for (program() does nothing when it is).
+      this.program();
     } finally {
       this.checking = false;
     }
@@ -331,23 +344,31 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
     return { ...base, nexthops: active.map((s) => ({ gateway: s.uplink.gateway, dev: s.uplink.dev, weight: s.uplink.weight ?? 1 })) };
   }
 
-  /** Writes the route if the set of uplinks it should use changed. Writes never overlap. */
+  /**
+   * Writes the route if what is in place (or being written) is not what the healthy uplinks
+   * call for. Writes never overlap; `current` changes only once a write succeeded, so that a
+   * failed one is tried again at the next check.
+   */
   private program(): void {
     const healthy = this.uplinks.filter((s) => s.up);
     const active = this.options.mode === 'replace' ? healthy.slice(0, 1) : healthy;
     const names = active.map((s) => s.uplink.name);
-    if (names.join('\0') === this.current.join('\0')) return;
-    const previous = this.current;
-    this.current = names;
+    const same = (a: string[]) => a.join('\0') === names.join('\0');
+    if (same(this.writingFor ?? this.current)) return;
+    this.writingFor = names;
     const route = this.routeFor(active);
     this.writing = this.writing.then(async () => {
       if (this.closed) return;
       try {
         if (route !== undefined) await this.handle.routes.replace(route);
+        const previous = this.current;
+        this.current = names;
         this.report({ type: 'route', active: names, previous, route });
       } catch (error) {
-        this.current = previous;
         this.report({ type: 'error', error });
+      } finally {
+        // A later program() call queued another write: that one is now what is being written.
+        if (this.writingFor === names) this.writingFor = undefined;
       }
     });
   }

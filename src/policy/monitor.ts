@@ -169,9 +169,30 @@ function ifindexOf(message: NetlinkMessage, offset: number): number {
   return new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getInt32(payloadStart(message) + offset, true);
 }
 
-/** A route's slot: what the kernel replaces in place (table, destination, tos, metric). */
+/**
+ * A route's slot: what the kernel replaces in place, whatever the route's type (a blackhole
+ * replaces a unicast route): table, destination, tos and priority for IPv4 (fib_table_insert);
+ * table, destination, source prefix and metric for IPv6 (a fib6 node per dst/src).
+ */
 function slotOf(route: Route): string {
-  return `${route.family}|${route.table}|${route.dst}|${route.tos ?? 0}|${route.metric ?? 0}|${route.type ?? ''}`;
+  const within = route.family === 'inet6' ? (route.from ?? '') : String(route.tos ?? 0);
+  return `${route.family}|${route.table}|${route.dst}|${within}|${route.metric ?? 0}`;
+}
+
+/**
+ * A route's identity: its canonical text without the time it has left, which the kernel counts
+ * down on its own (an expiring route read again is the same route).
+ */
+function routeIdentity(route: Route): string {
+  return canonicalJson({ ...route, expires: undefined });
+}
+
+/**
+ * Whether the kernel makes an IPv6 route a sibling of an ECMP group (rt6_qualify_for_ecmp):
+ * by a gateway, not a nexthop object, not learned from a router advertisement.
+ */
+function ecmpCapable(route: Route): boolean {
+  return route.nexthopId === undefined && route.protocol !== 'ra' && (route.gateway !== undefined || route.nexthops !== undefined);
 }
 
 /** The kernel's state, kept in maps while events arrive. */
@@ -189,6 +210,26 @@ class State {
   nexthops = new Map<number, NexthopObject>();
 
   linkName = (index: number): string | undefined => this.links.get(index)?.name;
+
+  /**
+   * A link renamed (`ip link set br0 name br9`): the kernel tells only about the link itself,
+   * yet ip names it anew everywhere at once. Names are unique at any moment and events come in
+   * order, so whatever named `from` named this link.
+   */
+  renameLink(index: number, from: string, to: string): void {
+    for (const link of this.links.values()) {
+      if (link.masterIndex === index) link.master = to;
+      if (link.linkIndex === index) link.link = to;
+    }
+    for (const [key, address] of this.addresses) if (key.startsWith(`${index}|`)) address.dev = to;
+    for (const list of this.routes.values()) {
+      for (const route of list) {
+        if (route.dev === from) route.dev = to;
+        for (const nexthop of route.nexthops ?? []) if (nexthop.dev === from) nexthop.dev = to;
+      }
+    }
+    for (const nexthop of this.nexthops.values()) if (nexthop.dev === from) nexthop.dev = to;
+  }
 
   snapshot(kinds: ReadonlySet<MonitorKind>): NetworkSnapshot {
     return {
@@ -224,7 +265,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private syncing: Promise<void> | undefined;
   private nftGeneration = 0;
   private nftListing: { generation: number; ruleset: NftListing } | undefined;
-  private nftPending: NftChange[] = [];
+  /** Changes of transactions whose NEWGEN has not come yet, with the generation they name. */
+  private nftPending: { resId: number; change: NftChange }[] = [];
   /** A re-read of the routes under way, with the route events that came meanwhile. */
   private refresh: { messages: NetlinkMessage[]; nexthopMessages: NetlinkMessage[]; again: boolean } | undefined;
   private refreshScheduled = false;
@@ -256,6 +298,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     // The kernel deletes nexthop objects of a link that goes down without telling: link events
     // say when to read them again.
     if (this.kinds.has('nexthop')) watched.push('link');
+    // Addresses name their devices, and only link events name a link made after the start.
+    if (this.kinds.has('address')) watched.push('link');
     const groups = [...new Set(watched.flatMap((k) => familyNames.flatMap((f) => ROUTE_GROUPS[k][f])))];
     if (groups.length > 0) {
       this.route = handle.openConnection(NETLINK_ROUTE, {
@@ -329,6 +373,9 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
         for (;;) {
           this.overrun = false;
           this.held = [];
+          // Changes gathered so far belong to transactions committed before the dump below,
+          // which its snapshot shows; kept, they would be told with a later transaction.
+          this.nftPending = [];
           const state = new State();
           try {
             await this.dumpInto(state);
@@ -397,6 +444,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   private onOverrun(): void {
     if (this.closed) return;
     this.overrun = true;
+    this.nftPending = [];
     if (this.held !== undefined) return; // a dump is under way: it starts over when done
     this.held = [];
     this.resync('overrun');
@@ -451,8 +499,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       // Events that came during the dumps may be newer than them: applied again on top.
       if (this.kinds.has('route')) {
         for (const message of refresh.messages) applyRouteMessage(scratch, message, message.type === RTM_NEWROUTE);
-        const before = routesByText(this.state.routes);
-        const after = routesByText(scratch.routes);
+        const before = routesByIdentity(this.state.routes);
+        const after = routesByIdentity(scratch.routes);
         this.state.routes = scratch.routes;
         for (const [text, gone] of before) if (!after.has(text)) this.deliver({ type: 'route', action: 'delete', route: gone });
         for (const [text, added] of after) if (!before.has(text)) this.deliver({ type: 'route', action: 'new', route: added });
@@ -494,6 +542,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       case RTM_DELLINK: {
         const link = decodeLink(message, state.linkName);
         const was = state.links.get(link.index);
+        if (was !== undefined && message.type === RTM_NEWLINK && was.name !== link.name) state.renameLink(link.index, was.name, link.name);
         if (message.type === RTM_DELLINK) state.links.delete(link.index);
         else state.links.set(link.index, link);
         // Down, gone, or (for nexthop objects) without carrier.
@@ -542,7 +591,10 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
     const msg = message.type & 0xff;
     if (msg === NFT_MSG_NEWGEN) {
       const generation = messageAttributes(message, NFGENMSG_SIZE).be32(NFTA_GEN_ID) ?? 0;
-      const changes = this.nftPending;
+      // Each change names its transaction's generation (nfgenmsg.res_id, its low 16 bits):
+      // those of another are leftovers of a transaction whose NEWGEN was lost in an overrun
+      // (read after the overrun was reported), and the resync's snapshot shows them.
+      const changes = this.nftPending.filter((p) => p.resId === (generation & 0xffff)).map((p) => p.change);
       this.nftPending = [];
       // The snapshot already shows this transaction (or a later one).
       if (this.held !== undefined) {
@@ -553,7 +605,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
       return;
     }
     const change = decodeNftChange(message, msg);
-    if (change !== undefined) this.nftPending.push(change);
+    if (change !== undefined) this.nftPending.push({ resId: nftResId(message), change });
   }
 
   private deliverNft(generation: number, changes: NftChange[]): void {
@@ -613,10 +665,10 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
   }
 }
 
-/** Every route of a state by its canonical text. */
-function routesByText(routes: Map<string, Route[]>): Map<string, Route> {
+/** Every route of a state by its identity. */
+function routesByIdentity(routes: Map<string, Route[]>): Map<string, Route> {
   const out = new Map<string, Route>();
-  for (const list of routes.values()) for (const route of list) out.set(canonicalJson(route), route);
+  for (const list of routes.values()) for (const route of list) out.set(routeIdentity(route), route);
   return out;
 }
 
@@ -634,18 +686,59 @@ function applyRouteMessage(state: State, message: NetlinkMessage, present: boole
   const route = decodeRoute(message, state.linkName);
   const slot = slotOf(route);
   const list = state.routes.get(slot) ?? [];
-  const text = canonicalJson(route);
-  const same = list.findIndex((r) => canonicalJson(r) === text);
+  const identity = routeIdentity(route);
+  const same = list.findIndex((r) => routeIdentity(r) === identity);
   if (present) {
+    // IPv6 tells about an ECMP group whole (an append, a replace, a sibling's change), so the
+    // message takes the place of the group it describes.
+    const group = route.family === 'inet6' && ecmpCapable(route) ? list.findIndex(ecmpCapable) : -1;
+    if (same >= 0) list[same] = route; // the time left may have changed
+    else if (group >= 0) list[group] = route;
     // A replace takes the slot's first route; anything else (create, append) comes after.
-    if (message.flags & NLM_F_REPLACE && list.length > 0 && same < 0) list[0] = route;
-    else if (same < 0) list.push(route);
+    else if (message.flags & NLM_F_REPLACE && list.length > 0) list[0] = route;
+    else list.push(route);
   } else if (list.length > 0) {
-    list.splice(same >= 0 ? same : 0, 1);
+    const sibling = same < 0 && route.family === 'inet6' ? siblingOf(list, route) : undefined;
+    if (sibling !== undefined) removeSibling(list, sibling);
+    else list.splice(same >= 0 ? same : 0, 1);
   }
   if (list.length > 0) state.routes.set(slot, list);
   else state.routes.delete(slot);
   return route;
+}
+
+/**
+ * The multipath route of an IPv6 slot that has the deleted single-path route as a nexthop: the
+ * kernel deletes one sibling of a group (`ip -6 route del ... via X`) and tells about it alone.
+ */
+function siblingOf(list: Route[], deleted: Route): { at: number; nexthop: number } | undefined {
+  if (deleted.nexthops !== undefined || deleted.gateway === undefined) return undefined;
+  for (let at = 0; at < list.length; at++) {
+    const nexthop = (list[at]!.nexthops ?? []).findIndex((n) => n.gateway === deleted.gateway && n.dev === deleted.dev);
+    if (nexthop >= 0) return { at, nexthop };
+  }
+  return undefined;
+}
+
+/** Takes a sibling out of its group; a group of one is listed as a single-path route, as ip shows it. */
+function removeSibling(list: Route[], { at, nexthop }: { at: number; nexthop: number }): void {
+  const group = list[at]!;
+  const nexthops = group.nexthops!.filter((_, i) => i !== nexthop);
+  if (nexthops.length === 0) {
+    list.splice(at, 1);
+    return;
+  }
+  if (nexthops.length > 1) {
+    list[at] = { ...group, nexthops };
+    return;
+  }
+  const single: Route = { ...group };
+  delete single.nexthops;
+  const last = nexthops[0]!;
+  if (last.gateway !== undefined) single.gateway = last.gateway;
+  if (last.dev !== undefined) single.dev = last.dev;
+  if (last.onlink) single.onlink = true;
+  list[at] = single;
 }
 
 function applyRule(state: State, message: NetlinkMessage, present: boolean): Rule {
@@ -676,6 +769,11 @@ function applyNexthop(state: State, message: NetlinkMessage, present: boolean): 
   if (present) state.nexthops.set(nexthop.id!, nexthop);
   else state.nexthops.delete(nexthop.id!);
   return nexthop;
+}
+
+/** nfgenmsg.res_id: nf_tables puts the low 16 bits of the ruleset generation there. */
+function nftResId(message: NetlinkMessage): number {
+  return new DataView(message.data.buffer, message.data.byteOffset, message.data.byteLength).getUint16(payloadStart(message) + 2, false);
 }
 
 function decodeNftChange(message: NetlinkMessage, msg: number): NftChange | undefined {
