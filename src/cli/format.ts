@@ -70,7 +70,9 @@ export function formatRoute(route: Route): string {
   if (route.metric !== undefined) parts.push(`metric ${route.metric}`);
   if (route.onlink) parts.push('onlink');
   if (route.metrics !== undefined) {
-    for (const [key, value] of Object.entries(route.metrics)) if (key !== 'lock') parts.push(`${key} ${String(value)}`);
+    // A locked metric is one the kernel must not change itself (e.g. the MTU from PMTU discovery).
+    const locked = new Set<string>(route.metrics.lock ?? []);
+    for (const [key, value] of Object.entries(route.metrics)) if (key !== 'lock') parts.push(`${key}${locked.has(key) ? ' lock' : ''} ${String(value)}`);
   }
   if (route.expires !== undefined) parts.push(`expires ${route.expires}sec`);
   if (route.pref !== undefined) parts.push(`pref ${route.pref}`);
@@ -157,9 +159,29 @@ export function formatExpression(expression: NftExpression | undefined | null): 
   if (e.elem) return formatExpression(e.elem.val);
   for (const op of ['&', '|', '^'] as const) {
     const operands = e[op];
-    if (operands) return `${formatExpression(operands[0])} ${op} ${formatExpression(operands[1])}`;
+    if (operands) return `${formatOperand(operands[0], op)} ${op} ${formatOperand(operands[1], op)}`;
   }
   return JSON.stringify(expression);
+}
+
+const BINARY_OPS = ['&', '|', '^'] as const;
+
+/** The binary operator of an expression, if it is a binary operation. */
+function binaryOp(expression: NftExpression | undefined | null): (typeof BINARY_OPS)[number] | undefined {
+  if (typeof expression !== 'object' || expression === null || Array.isArray(expression)) return undefined;
+  return BINARY_OPS.find((op) => expression[op] !== undefined);
+}
+
+/**
+ * An operand of a binary operation. A list of flags there is their bitwise or, `(syn | ack)`:
+ * joined with commas, nft would not parse it and a reader would take it for two values. Nested
+ * operations of another operator are parenthesized, since the JSON nesting, not nft's
+ * precedence, decides what applies first.
+ */
+function formatOperand(operand: NftExpression, parent: (typeof BINARY_OPS)[number]): string {
+  if (Array.isArray(operand)) return operand.length === 1 ? formatExpression(operand[0]) : `(${operand.map(formatExpression).join(' | ')})`;
+  const op = binaryOp(operand);
+  return op !== undefined && op !== parent ? `(${formatExpression(operand)})` : formatExpression(operand);
 }
 
 function formatElement(element: NftExpression): string {
@@ -195,8 +217,10 @@ function natTarget(nat: { addr?: NftExpression; port?: NftExpression } | null | 
 export function formatStatement(statement: NftStatement): string {
   const s = statement;
   if (s.match) {
-    const op = s.match.op === '==' || s.match.op === 'in' ? '' : ` ${s.match.op}`;
     const left = s.match.left;
+    // nft leaves out `==`, but after `tcp flags & (syn | ack)` the value reads as one more operand.
+    const implicit = (s.match.op === '==' && binaryOp(left) === undefined) || s.match.op === 'in';
+    const op = implicit ? '' : ` ${s.match.op}`;
     // nft quotes interface names (`iifname "lan0"`), not other words (`ct state new`).
     const named = typeof left === 'object' && left !== null && !Array.isArray(left) && left.meta !== undefined && /ifname$/.test(left.meta.key);
     const right = named && typeof s.match.right === 'string' ? JSON.stringify(s.match.right) : formatExpression(s.match.right);
@@ -219,8 +243,15 @@ export function formatStatement(statement: NftStatement): string {
   if ('masquerade' in s) return `masquerade${natTarget(s.masquerade)}`;
   if ('redirect' in s) return `redirect${natTarget(s.redirect)}`;
   if ('log' in s) return `log${s.log?.prefix !== undefined ? ` prefix ${JSON.stringify(s.log.prefix)}` : ''}${s.log?.level ? ` level ${s.log.level}` : ''}${s.log?.group !== undefined ? ` group ${s.log.group}` : ''}`;
-  if (s.limit) return `limit rate ${s.limit.inv ? 'over ' : ''}${s.limit.rate}/${s.limit.per ?? 'second'}`;
-  if ('reject' in s) return `reject${s.reject?.type ? ` with ${s.reject.type}` : ''}`;
+  if (s.limit) {
+    const l = s.limit;
+    // Without its unit a byte rate reads as packets. nft lists no burst at its default: 5 packets, 0 bytes.
+    const burstUnit = l.burst_unit ?? 'packets';
+    const defaultBurst = burstUnit === 'packets' ? 5 : 0;
+    const burst = l.burst !== undefined && l.burst !== defaultBurst ? ` burst ${l.burst} ${burstUnit}` : '';
+    return `limit rate ${l.inv ? 'over ' : ''}${l.rate}${l.rate_unit !== undefined && l.rate_unit !== 'packets' ? ` ${l.rate_unit}` : ''}/${l.per ?? 'second'}${burst}`;
+  }
+  if ('reject' in s) return `reject${s.reject?.type ? ` with ${s.reject.type}${s.reject.expr !== undefined ? ` ${formatExpression(s.reject.expr)}` : ''}` : ''}`;
   if (s.vmap) return `${formatExpression(s.vmap.key)} vmap ${formatExpression(s.vmap.data)}`;
   if (s.raw) return `<not decoded: ${s.raw.map((r) => r.expr).join(' ')}>`;
   const verdict = formatVerdictOrExpression(s as NftExpression);

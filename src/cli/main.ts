@@ -7,7 +7,7 @@
  *
  * Exit status: 0 done, 1 the kernel or the system refused, 2 bad input (usage, values, files).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,9 +16,11 @@ import {
   PolicyApplyError,
   startMonitor,
   applyPolicy,
+  TableNames,
   ValidationError,
   type Address,
   type Handle,
+  type MonitorEvent,
   type MonitorKind,
   type NexthopObject,
   type PolicyDocument,
@@ -27,7 +29,7 @@ import {
   type Rule,
   type TableRef,
 } from '../index.js';
-import { formatAddressesBrief, formatChange, formatEvent, formatFlow, formatLinksBrief, formatLookup, formatNexthop, formatNft, formatRoutes, formatRule, toJson } from './format.js';
+import { formatAddressesBrief, formatChange, formatEvent, formatFlow, formatLinksBrief, formatLookup, formatNexthop, formatNft, formatRoute, formatRoutes, formatRule, toJson } from './format.js';
 
 /** A mistake in how the command was called: shown with a pointer to --help, exit status 2. */
 export class UsageError extends Error {
@@ -128,7 +130,7 @@ touched. Applying the same document again changes nothing.
 If the kernel drops events, it reads everything again and says so ("resync").
   --kinds K,...  what to watch (default: link,address,route,rule,nexthop,nft)
   --family F     only inet (IPv4) or inet6 addresses, routes and rules (default: both)
-  --count N      stop after N events
+  --count N      stop after N events (N at least 1)
   --json         one JSON object per line`,
     run: monitor,
   },
@@ -172,17 +174,24 @@ function version(): string {
   }
 }
 
+/** An unsigned number as ip reads one: decimal or 0x hex; NaN otherwise. */
+function parseNumber(value: string): number {
+  return /^0x[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
 /** An unsigned integer option: decimal or 0x hex. */
-function integer(value: string | undefined, option: string, max = 0xffffffff): number | undefined {
+function integer(value: string | undefined, option: string, max = 0xffffffff, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  const n = /^0x[0-9a-f]+$/i.test(value) ? parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`--${option}: expected a number from 0 to ${max}, got ${JSON.stringify(value)}`);
+  const n = parseNumber(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${option}: expected a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
+/** A table id (decimal or 0x hex, as ip and rt_tables take it) or a name; the library checks both. */
 function table(value: string | undefined): TableRef | undefined {
   if (value === undefined) return undefined;
-  return /^\d+$/.test(value) ? Number(value) : value;
+  const n = parseNumber(value);
+  return Number.isNaN(n) ? value : n;
 }
 
 function family(value: string | undefined): 'inet' | 'inet6' | undefined {
@@ -196,7 +205,9 @@ function family(value: string | undefined): 'inet' | 'inet6' | undefined {
 function netnsOption(value: string | undefined): string | number | undefined {
   if (value === undefined) return undefined;
   if (value === '') throw new UsageError('--netns: expected a namespace name, a path or a pid');
-  return /^\d+$/.test(value) ? Number(value) : value;
+  // As `ip -n` does, a namespace named with digits is found by its name, not taken for a pid.
+  if (/^\d+$/.test(value) && !existsSync(`/run/netns/${value}`)) return Number(value);
+  return value;
 }
 
 async function withHandle<T>(values: Values, body: (handle: Handle) => Promise<T>, owner?: number): Promise<T> {
@@ -284,7 +295,9 @@ async function routeGet(values: Values, args: string[]): Promise<number> {
   return withHandle(values, async (handle) => {
     if (values.fibmatch) {
       const route = await handle.routes.match(query, { tableNames: true });
-      write(values.json ? toJson(route) : `${formatRoutes([route]).slice(1).join('\n').trim()} table ${route.table ?? 'main'}`);
+      // ip puts the table on the route's line, above a multipath route's nexthops.
+      const [first, ...nexthops] = formatRoute(route).split('\n');
+      write(values.json ? toJson(route) : [`${first} table ${route.table ?? 'main'}`, ...nexthops].join('\n'));
     } else {
       const lookup = await handle.routes.get(query, { tableNames: true });
       write(values.json ? toJson(lookup) : formatLookup(lookup));
@@ -329,13 +342,25 @@ async function apply(values: Values, args: string[]): Promise<number> {
   }, owner);
 }
 
+/**
+ * A route or rule event with its table named from rt_tables, as show names them (and ip monitor).
+ * The files are read per event, as show reads them per call, so edits apply to a running monitor.
+ */
+function withTableNames(event: MonitorEvent): MonitorEvent {
+  const display = (table: TableRef | undefined) => (typeof table === 'number' ? (new TableNames().name(table) ?? table) : table);
+  if (event.type === 'route' && event.route.table !== undefined) return { ...event, route: { ...event.route, table: display(event.route.table) } };
+  if (event.type === 'rule' && event.rule.table !== undefined) return { ...event, rule: { ...event.rule, table: display(event.rule.table) } };
+  return event;
+}
+
 async function monitor(values: Values, args: string[]): Promise<number> {
   if (args.length) throw new UsageError(`monitor: unexpected argument ${JSON.stringify(args[0])}`);
   const kinds = values.kinds?.split(',').map((k) => k.trim()) ?? [...MONITOR_KINDS];
   for (const kind of kinds) {
     if (!(MONITOR_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kinds: unknown kind ${JSON.stringify(kind)} (expected ${MONITOR_KINDS.join(', ')})`);
   }
-  const count = integer(values.count, 'count');
+  // 0 is refused: some tools read it as "no limit", the help as "none", so either guess surprises someone.
+  const count = integer(values.count, 'count', 0xffffffff, 1);
   const familyFilter = family(values.family);
   return withHandle(values, async (handle) => {
     const stop = new AbortController();
@@ -346,7 +371,8 @@ async function monitor(values: Values, args: string[]): Promise<number> {
       const watcher = await startMonitor(handle, { kinds: kinds as MonitorKind[], family: familyFilter, signal: stop.signal });
       process.stderr.write(`routemark: watching ${kinds.join(', ')}${values.netns ? ` in ${values.netns}` : ''} (Ctrl-C to stop)\n`);
       let seen = 0;
-      for await (const event of watcher) {
+      for await (const raw of watcher) {
+        const event = withTableNames(raw);
         write(values.json ? toJson(event.type === 'resync' ? { type: 'resync', reason: event.reason } : event, 0) : formatEvent(event));
         if (count !== undefined && ++seen >= count) break;
       }
