@@ -33,13 +33,17 @@ function nftRules(ns: TestNetns): NftRuleJson[] {
     .map((o) => o.rule as NftRuleJson);
 }
 
-/** The line `routemark show nft` prints for the rule with this handle, less `# handle N`. */
-function shownRule(ns: TestNetns, handle: number): string {
+/** The lines `routemark show nft` prints, by rule handle, less `# handle N`. */
+function shownRules(ns: TestNetns): (handle: number) => string {
+  // One `show nft` for all the rules of a test: each run of the command is a process start.
   const shown = routemark(['show', 'nft', '--netns', ns.name]);
   if (shown.status !== 0) throw new Error(shown.stderr);
-  const line = shown.stdout.split('\n').find((l) => l.endsWith(`# handle ${handle}`));
-  if (line === undefined) throw new Error(`no line for handle ${handle} in:\n${shown.stdout}`);
-  return line.replace(/ # handle \d+$/, '').trim();
+  const lines = shown.stdout.split('\n');
+  return (handle) => {
+    const line = lines.find((l) => l.endsWith(`# handle ${handle}`));
+    if (line === undefined) throw new Error(`no line for handle ${handle} in:\n${shown.stdout}`);
+    return line.replace(/ # handle \d+$/, '').trim();
+  };
 }
 
 /**
@@ -98,8 +102,9 @@ t.test('show nft prints masked matches and bitwise operations in a form nft read
   ns.exec('nft', ['-f', '-'], 'table ip t {\n chain c {\n  meta mark & 0x000000ff == 0x00000041 accept\n  tcp flags & (syn | ack) == syn accept\n  tcp flags & (syn | ack) == syn | ack accept\n  tcp flags & (fin | syn | rst) != 0 drop\n  meta mark set meta mark & 0xffff0000 | 0x41\n }\n}\n');
   const rules = nftRules(ns).filter((r) => r.table === 't');
   t.equal(rules.length, 5);
+  const shownRule = shownRules(ns);
   for (const rule of rules) {
-    const text = shownRule(ns, rule.handle);
+    const text = shownRule(rule.handle);
     const read = nftReads(ns, text);
     t.same(read, { expr: rule.expr }, `nft reads "${text}" back as the same rule`);
   }
@@ -112,8 +117,9 @@ t.test('show nft prints a limit with its byte unit and burst, as nft lists it', 
   ns.exec('nft', ['-f', '-'], 'table ip t {\n chain c {\n  limit rate over 1 mbytes/second burst 5000 bytes drop\n  limit rate 5/minute burst 10 packets accept\n  limit rate 2 kbytes/hour accept\n  limit rate 7/day accept\n }\n}\n');
   const listed = ns.exec('nft', ['list', 'chain', 'ip', 't', 'c']);
   t.match(listed, /limit rate over 1 mbytes\/second burst 5000 bytes drop/, 'nft shows the byte limit');
+  const shownRule = shownRules(ns);
   for (const rule of nftRules(ns).filter((r) => r.table === 't')) {
-    const text = shownRule(ns, rule.handle);
+    const text = shownRule(rule.handle);
     t.same(nftReads(ns, text), { expr: rule.expr }, `nft reads "${text}" back as the same rule`);
   }
 });
@@ -124,7 +130,7 @@ t.test('show nft prints the ICMP code of a reject ("reject with icmp host-unreac
   ns.exec('nft', ['-f', '-'], 'table ip t {\n chain c {\n  type filter hook forward priority 0; policy accept;\n  reject with icmp host-unreachable\n }\n}\n');
   t.match(ns.exec('nft', ['list', 'chain', 'ip', 't', 'c']), /reject with icmp (type )?host-unreachable/, 'nft shows the code');
   const rule = nftRules(ns).find((r) => r.table === 't')!;
-  const text = shownRule(ns, rule.handle);
+  const text = shownRules(ns)(rule.handle);
   t.match(text, /^reject with icmp (type )?host-unreachable$/, 'routemark shows the code');
   t.same(nftReads(ns, text), { expr: rule.expr }, 'and nft reads it back as the same rule');
 });
