@@ -283,7 +283,6 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
       await this.pollLinks();
       const results = await Promise.all(this.uplinks.map((state) => this.evaluate(state.uplink)));
       if (this.closed) return;
-      let changed = false;
       this.uplinks.forEach((state, i) => {
         const problem = results[i];
         if (problem === undefined) {
@@ -294,7 +293,6 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
             state.reason = undefined;
             state.goods = 0;
             this.report({ type: 'uplink', name: state.uplink.name, up: true });
-            changed = true;
           }
         } else {
           state.goods = 0;
@@ -302,7 +300,6 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
           const certain = problem === 'link' || problem === 'carrier';
           if (state.up && (initial || certain || state.fails >= this.options.failAfter)) {
             this.markDown(state, problem);
-            changed = true;
           } else if (!state.up) {
             state.reason = problem;
           }

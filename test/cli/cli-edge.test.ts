@@ -9,13 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { addVeth, makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
-
-const CLI = 'dist/esm/cli/main.js';
-
-function routemark(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { CLI, routemark } from './helpers.js';
 
 function withLink(t: TeardownHost): TestNetns {
   const ns = makeNetns(t, 'clirv');

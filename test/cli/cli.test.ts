@@ -4,20 +4,14 @@
  * kernel hold a policy document (and a second apply changes nothing), monitor prints the changes
  * the tools make. Bad input gets one line on stderr and a non-zero status.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
-
-const CLI = 'dist/esm/cli/main.js';
-
-function routemark(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { CLI, routemark } from './helpers.js';
 
 /** A namespace with a link and a little policy routing, made with ip and nft. */
 function configured(t: TeardownHost): TestNetns {

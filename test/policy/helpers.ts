@@ -99,3 +99,18 @@ export function toolState(ns: TestNetns): { rules: string; routes: string; nft: 
     nft: ns.exec('nft', ['list', 'ruleset']),
   };
 }
+
+/** The next event an iterator (a monitor, a failover, flow events) gives that passes `test`, or a failure after `ms`. */
+export async function nextEvent<T>(iterator: AsyncIterator<T>, test: (e: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error('no such event in time');
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([iterator.next(), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)))]);
+    clearTimeout(timer);
+    if (result === 'timeout') throw new Error('no such event in time');
+    if (result.done) throw new Error('the stream ended');
+    if (test(result.value)) return result.value;
+  }
+}

@@ -11,22 +11,7 @@ import { readdirSync } from 'node:fs';
 import t from 'tap';
 import { open, startFailover, startMonitor, type Failover, type FailoverEvent, type FlowEvent, type MonitorEvent } from '../../src/index.js';
 import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
-import { policyNetns } from './helpers.js';
-
-/** The next event the iterator gives that passes `test`, or a failure after `ms`. */
-async function nextEvent<T>(iterator: AsyncIterator<T>, test: (e: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error('no such event in time');
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([iterator.next(), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)))]);
-    clearTimeout(timer);
-    if (result === 'timeout') throw new Error('no such event in time');
-    if (result.done) throw new Error('the stream ended');
-    if (test(result.value)) return result.value;
-  }
-}
+import { nextEvent, policyNetns } from './helpers.js';
 
 /** Every event the iterator gives within `ms` (the iterator stays usable only if none was pending at the end). */
 async function eventsFor<T>(iterator: AsyncIterator<T>, ms: number): Promise<T[]> {

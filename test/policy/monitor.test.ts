@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { startMonitor, type MonitorEvent, type NetworkMonitor, type NetworkSnapshot } from '../../src/index.js';
 import type { TestNetns } from '../helpers/netns.js';
-import { policyNetns } from './helpers.js';
+import { nextEvent, policyNetns } from './helpers.js';
 
 const TABLE_IDS: Record<string, number> = { local: 255, main: 254, default: 253 };
 const tableId = (table: unknown) => (typeof table === 'string' && table in TABLE_IDS ? TABLE_IDS[table] : Number(table ?? 254));
@@ -61,21 +61,6 @@ async function settle(ns: TestNetns): Promise<void> {
     if (local >= 4 && !tentative) return;
     if (Date.now() > deadline) throw new Error('the namespace did not settle');
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The next event the monitor delivers that passes `test`, or a timeout failure. */
-async function nextEvent(iterator: AsyncIterator<MonitorEvent>, test: (e: MonitorEvent) => boolean, ms = 5000): Promise<MonitorEvent> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error('no such event in time');
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([iterator.next(), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)))]);
-    clearTimeout(timer);
-    if (result === 'timeout') throw new Error('no such event in time');
-    if (result.done) throw new Error('the monitor ended');
-    if (test(result.value)) return result.value;
   }
 }
 
