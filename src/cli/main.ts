@@ -342,12 +342,29 @@ async function apply(values: Values, args: string[]): Promise<number> {
   }, owner);
 }
 
+/** How long monitor trusts the rt_tables files it read: edits show within this time. */
+const TABLE_NAMES_MAX_AGE_MS = 1000;
+
 /**
- * A route or rule event with its table named from rt_tables, as show names them (and ip monitor).
- * The files are read per event, as show reads them per call, so edits apply to a running monitor.
+ * Names tables for monitor's events. The files are read again once they are a second old, not per
+ * event: a burst of route events would otherwise cost a few synchronous file reads each.
  */
-function withTableNames(event: MonitorEvent): MonitorEvent {
-  const display = (table: TableRef | undefined) => (typeof table === 'number' ? (new TableNames().name(table) ?? table) : table);
+function tableNamer(): (id: number) => TableRef {
+  let names: ReadonlyMap<number, string> | undefined;
+  let loadedAt = 0;
+  return (id) => {
+    const now = performance.now();
+    if (names === undefined || now - loadedAt >= TABLE_NAMES_MAX_AGE_MS) {
+      names = new TableNames().load().names;
+      loadedAt = now;
+    }
+    return names.get(id) ?? id;
+  };
+}
+
+/** A route or rule event with its table named from rt_tables, as show names them (and ip monitor). */
+function withTableNames(event: MonitorEvent, name: (id: number) => TableRef): MonitorEvent {
+  const display = (table: TableRef | undefined) => (typeof table === 'number' ? name(table) : table);
   if (event.type === 'route' && event.route.table !== undefined) return { ...event, route: { ...event.route, table: display(event.route.table) } };
   if (event.type === 'rule' && event.rule.table !== undefined) return { ...event, rule: { ...event.rule, table: display(event.rule.table) } };
   return event;
@@ -371,8 +388,9 @@ async function monitor(values: Values, args: string[]): Promise<number> {
       const watcher = await startMonitor(handle, { kinds: kinds as MonitorKind[], family: familyFilter, signal: stop.signal });
       process.stderr.write(`routemark: watching ${kinds.join(', ')}${values.netns ? ` in ${values.netns}` : ''} (Ctrl-C to stop)\n`);
       let seen = 0;
+      const nameTable = tableNamer();
       for await (const raw of watcher) {
-        const event = withTableNames(raw);
+        const event = withTableNames(raw, nameTable);
         write(values.json ? toJson(event.type === 'resync' ? { type: 'resync', reason: event.reason } : event, 0) : formatEvent(event));
         if (count !== undefined && ++seen >= count) break;
       }
