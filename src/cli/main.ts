@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import {
   NetlinkError,
   open,
+  ownerId,
   PolicyApplyError,
   startMonitor,
   applyPolicy,
@@ -325,7 +326,9 @@ function readDocument(file: string): PolicyDocument {
 async function apply(values: Values, args: string[]): Promise<number> {
   if (args.length !== 1) throw new UsageError(`apply: expected one FILE (or - for stdin), got ${args.length ? args.join(' ') : 'none'}`);
   if (values.owner === undefined) throw new UsageError('apply: --owner ID is required (200-254): the owner of what the document makes');
-  const owner = integer(values.owner, 'owner', 255)!;
+  const parsed = parseNumber(values.owner);
+  // The library's own check, so that the message gives the range the help gives (200-254).
+  const owner = ownerId(Number.isNaN(parsed) ? values.owner : parsed, '--owner');
   const timeoutMs = integer(values.timeout, 'timeout');
   const document = readDocument(args[0]!);
   return withHandle(values, async (handle) => {
