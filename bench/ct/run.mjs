@@ -6,7 +6,7 @@
 // of the C baseline.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { compileC, dropNetns, freshNetns, measure, median, printTable, root, seconds, sh, writeResults } from '../lib/common.mjs';
+import { compileC, dropNetns, freshNetns, measure, median, printTable, root, seconds, settle, sh, writeResults } from '../lib/common.mjs';
 
 const { open } = await import(join(root, 'dist/esm/index.js'));
 const baseline = compileC('ct/baseline.c', ['-lmnl']);
@@ -145,11 +145,6 @@ for (const n of sizes) {
   );
   const deleteTool = median(await measureValue(Math.min(runs, 3), (ns) => timeCommand(ns, 'conntrack', ['-D', '-m', '1']).seconds, (ns) => expectCount(ns, 0, 'conntrack -D'), seed));
   row('delete', remove, deleteTool);
-}
-
-/** A pause for the kernel to finish tearing down the previous namespace (its flows). */
-function settle() {
-  return new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 /** Like measure(), for functions that return their own time. */

@@ -1,7 +1,7 @@
 // Shared benchmark helpers. Benchmarks run inside scripts/in-sandbox (npm run bench), make a
 // fresh network namespace for every run, and report ratios measured side by side in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,11 +98,29 @@ export function peakRssMb() {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/** Idle and total CPU time of the machine so far, in clock ticks, from /proc/stat. */
+function cpuTicks() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+  return { idle, total: fields.reduce((a, b) => a + b, 0) };
+}
+
 /**
- * Waits before a timed run. The kernel tears a deleted namespace down (and frees its 100k
- * routes or flows) in a background worker after `ip netns del` returns; without a pause that
- * work competes for the machine's two cores with whichever implementation is measured next.
+ * Waits before a timed run until the machine is quiet. The kernel tears a deleted namespace
+ * down (and frees its 100k routes, rules or flows) in a background worker after `ip netns del`
+ * returns, for anything from a few milliseconds to over a second; without a pause that work
+ * competes for the machine's two cores with whichever implementation is measured next. A fixed
+ * pause was either too short after a big namespace or wasted time after a small one: this waits
+ * `ms`, then until the CPUs were at least 90% idle over a 100 ms window (at most 5 s more).
  */
-export function settle(ms = 400) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export async function settle(ms = 300) {
+  const sleep = (t) => new Promise((resolve) => setTimeout(resolve, t));
+  await sleep(ms);
+  for (let waited = 0; waited < 5000; waited += 100) {
+    const before = cpuTicks();
+    await sleep(100);
+    const after = cpuTicks();
+    const total = after.total - before.total;
+    if (total > 0 && (after.idle - before.idle) / total >= 0.9) return;
+  }
 }

@@ -5,7 +5,8 @@
 //   - 10k and 100k rules `ip saddr X meta mark set Y` in one transaction
 //   - a map ipv4_addr : mark with 100k elements in one transaction
 //   - single-rule churn (add one rule, then delete it by handle) in a chain of 100k rules
-// Median of 5, a fresh namespace per run, the final state verified by a count.
+// Median of 5, a fresh namespace per run, the final state verified by a count; in the transaction
+// cases routemark and the C baseline take turns, run by run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,11 +128,18 @@ async function routemarkRuns(label, { n, what, document }, options) {
   return async () => (await measure(spec(1)))[0];
 }
 
-/** Runs the variants' runs interleaved (A, B, A, B, ...), so that load and GC spread evenly. */
+/**
+ * Runs the variants' runs interleaved, each variant once per round, the order reversed every
+ * other round (A B C D, D C B A, ...), so that drifting load, the kernel's clean-up of earlier
+ * namespaces and V8's collector fall on all of them alike. Run one after the other instead,
+ * routemark and C met different machines: C's own median moved 30% between two benches.
+ */
 async function interleaved(variants) {
   const times = variants.map(() => []);
   for (let run = 0; run < RUNS; run++) {
-    for (let v = 0; v < variants.length; v++) times[v].push(await variants[v]());
+    const order = variants.map((_, v) => v);
+    if (run % 2 === 1) order.reverse();
+    for (const v of order) times[v].push(await variants[v]());
   }
   return times;
 }
@@ -139,12 +147,31 @@ async function interleaved(variants) {
 async function transactionCase(label, spec) {
   const { n, what, text, cMode } = spec;
   const results = {};
-  // Both variants warm up before either is measured, so that neither measures the other's JIT.
+  // Every routemark variant warms up before any is measured, so that none measures another's JIT.
   const withHandles = await routemarkRuns(`${label} routemark`, spec, {});
   const withoutHandles = what === 'rules' ? await routemarkRuns(`${label} routemark (no handles)`, spec, { handles: false }) : undefined;
-  const [handlesTimes, noHandlesTimes] = await interleaved(withoutHandles === undefined ? [withHandles] : [withHandles, withoutHandles]);
-  results.routemark = handlesTimes;
-  results['routemark (no handles)'] = noHandlesTimes;
+  /** One run of the C baseline in `mode`, in a fresh namespace; its own time of the send. */
+  const cOnce = (mode) => async () => {
+    let elapsed;
+    await measure({
+      runs: 1,
+      fn: (ns) => {
+        elapsed = Number(inNetns(ns, baseline, [mode, String(n)]));
+      },
+      verify: async (ns) => expectCount(await countKernel(ns, what), n, `${label} C ${mode}`),
+    });
+    return elapsed;
+  };
+  // routemark returns every rule's handle by default, which needs NLM_F_ECHO: the kernel writes
+  // each rule back. The like-for-like ceiling for that is the C baseline with echo.
+  const variants = { routemark: withHandles, 'C baseline': cOnce(cMode) };
+  if (withoutHandles !== undefined) {
+    variants['routemark (no handles)'] = withoutHandles;
+    variants['C baseline (echo)'] = cOnce(`${cMode}-echo`);
+  }
+  const names = Object.keys(variants);
+  const times = await interleaved(Object.values(variants));
+  names.forEach((name, v) => (results[name] = times[v]));
   const file = join(work, `${label}.nft`);
   writeFileSync(file, text(n));
   results['nft -f'] = await measure({
@@ -152,20 +179,8 @@ async function transactionCase(label, spec) {
     fn: (ns) => inNetns(ns, 'nft', ['-f', file]),
     verify: async (ns) => expectCount(await countKernel(ns, what), n, `${label} nft -f`),
   });
-  const cRuns = async (mode) => {
-    const cTimes = [];
-    await measure({
-      runs: RUNS,
-      fn: (ns) => cTimes.push(Number(inNetns(ns, baseline, [mode, String(n)]))),
-      verify: async (ns) => expectCount(await countKernel(ns, what), n, `${label} C ${mode}`),
-    });
-    return cTimes;
-  };
-  results['C baseline'] = await cRuns(cMode);
-  // routemark returns every rule's handle by default, which needs NLM_F_ECHO: the kernel writes
-  // each rule back. The like-for-like ceiling for that is the C baseline with echo.
-  if (what === 'rules') results['C baseline (echo)'] = await cRuns(`${cMode}-echo`);
-  return results;
+  const tableOrder = ['routemark', 'routemark (no handles)', 'nft -f', 'C baseline', 'C baseline (echo)'];
+  return Object.fromEntries(tableOrder.filter((name) => name in results).map((name) => [name, results[name]]));
 }
 
 // --- churn --------------------------------------------------------------------------------------
