@@ -55,15 +55,22 @@ export function formatRule(rule: Rule): string {
   return `${rule.priority ?? '?'}:\t${parts.join(' ')}`;
 }
 
-/** One route as `ip route` prints it (without its table, which the caller groups by). */
-export function formatRoute(route: Route): string {
+/**
+ * One route as `ip route` prints it (without its table, which the caller groups by). A route that
+ * uses a nexthop object shows that object's gateway and device, or its group's members as
+ * nexthop lines, as ip shows them, when `nexthopObjects` holds it.
+ */
+export function formatRoute(route: Route, nexthopObjects?: ReadonlyMap<number, NexthopObject>): string {
   const parts: string[] = [];
   if (route.type !== undefined && route.type !== 'unicast') parts.push(route.type);
   parts.push(route.dst ?? 'default');
   if (route.tos !== undefined && route.tos !== 0) parts.push(`tos ${hex(route.tos)}`);
   if (route.nexthopId !== undefined) parts.push(`nhid ${route.nexthopId}`);
-  if (route.gateway !== undefined) parts.push(`via ${route.gateway}`);
-  if (route.dev !== undefined) parts.push(`dev ${route.dev}`);
+  const object = route.nexthopId !== undefined ? nexthopObjects?.get(route.nexthopId) : undefined;
+  const gateway = route.gateway ?? object?.gateway;
+  const dev = route.dev ?? object?.dev;
+  if (gateway !== undefined) parts.push(`via ${gateway}`);
+  if (dev !== undefined) parts.push(`dev ${dev}`);
   if (route.protocol !== undefined) parts.push(`proto ${route.protocol}`);
   if (route.scope !== undefined && route.scope !== 'global' && route.scope !== 0) parts.push(`scope ${route.scope}`);
   if (route.src !== undefined) parts.push(`src ${route.src}`);
@@ -77,7 +84,8 @@ export function formatRoute(route: Route): string {
   if (route.expires !== undefined) parts.push(`expires ${route.expires}sec`);
   if (route.pref !== undefined) parts.push(`pref ${route.pref}`);
   let text = parts.join(' ');
-  for (const nexthop of route.nexthops ?? []) {
+  const members = (object?.group ?? []).map((member) => ({ ...nexthopObjects?.get(member.id), weight: member.weight }));
+  for (const nexthop of route.nexthops ?? members) {
     text += `\n\tnexthop${nexthop.gateway !== undefined ? ` via ${nexthop.gateway}` : ''}${nexthop.dev !== undefined ? ` dev ${nexthop.dev}` : ''} weight ${nexthop.weight ?? 1}${nexthop.onlink ? ' onlink' : ''}`;
   }
   return text;
@@ -104,8 +112,8 @@ export function formatNexthop(nexthop: NexthopObject): string {
   return parts.join(' ');
 }
 
-/** Routes grouped under a `table NAME:` heading per table, in the order first seen. */
-export function formatRoutes(routes: Route[]): string[] {
+/** Routes grouped under a `table NAME:` heading per table, in the order first seen (`nexthopObjects` as for {@link formatRoute}). */
+export function formatRoutes(routes: Route[], nexthopObjects?: ReadonlyMap<number, NexthopObject>): string[] {
   const tables = new Map<string, Route[]>();
   for (const route of routes) {
     const table = String(route.table ?? 'main');
@@ -116,7 +124,7 @@ export function formatRoutes(routes: Route[]): string[] {
   const lines: string[] = [];
   for (const [table, list] of tables) {
     lines.push(`table ${table}:`);
-    for (const route of list) lines.push(...formatRoute(route).split('\n').map((line) => `  ${line}`));
+    for (const route of list) lines.push(...formatRoute(route, nexthopObjects).split('\n').map((line) => `  ${line}`));
   }
   return lines;
 }

@@ -253,6 +253,7 @@ async function show(values: Values, args: string[]): Promise<number> {
       return 0;
     }
     const sections: string[] = [];
+    const nexthopObjects = await nexthopsOfRoutes(handle, result.routes as Route[] | undefined);
     if (result.links) sections.push(['Links (ip -br link):', ...formatLinksBrief(links).map((l) => `  ${l}`)].join('\n'));
     if (result.addresses) sections.push(['Addresses (ip -br addr):', ...formatAddressesBrief(links, result.addresses as Address[]).map((l) => `  ${l}`)].join('\n'));
     // IPv4 and IPv6 apart, as `ip` and `ip -6` show them.
@@ -262,7 +263,7 @@ async function show(values: Values, args: string[]): Promise<number> {
     }
     for (const [inet, ip] of [['inet', 'ip'], ['inet6', 'ip -6']] as const) {
       const routes = (result.routes as Route[] | undefined)?.filter((r) => (r.family ?? 'inet') === inet);
-      if (routes?.length) sections.push([`Routes (${ip} route show table ${tableFilter ?? 'all'}):`, ...formatRoutes(routes).map((l) => `  ${l}`)].join('\n'));
+      if (routes?.length) sections.push([`Routes (${ip} route show table ${tableFilter ?? 'all'}):`, ...formatRoutes(routes, nexthopObjects).map((l) => `  ${l}`)].join('\n'));
     }
     const nexthops = result.nexthops as NexthopObject[] | undefined;
     if (nexthops?.length) sections.push(['Nexthop objects (ip nexthop):', ...nexthops.map((n) => `  ${formatNexthop(n)}`)].join('\n'));
@@ -277,6 +278,17 @@ async function show(values: Values, args: string[]): Promise<number> {
     write(sections.join('\n\n'));
     return 0;
   });
+}
+
+/**
+ * The nexthop objects routes use, by id, for printing them as ip does (`nhid 5 via 192.0.2.1 dev
+ * v0`); listed only when a route uses one. All of them: a group has no family, so a family
+ * filter would drop the groups that IPv4 or IPv6 routes use.
+ */
+async function nexthopsOfRoutes(handle: Handle, routes: readonly Route[] | undefined): Promise<Map<number, NexthopObject> | undefined> {
+  if (!routes?.some((route) => route.nexthopId !== undefined)) return undefined;
+  const objects = await handle.nexthops.list();
+  return new Map(objects.filter((n) => n.id !== undefined).map((n) => [n.id!, n]));
 }
 
 async function routeGet(values: Values, args: string[]): Promise<number> {
@@ -297,7 +309,7 @@ async function routeGet(values: Values, args: string[]): Promise<number> {
     if (values.fibmatch) {
       const route = await handle.routes.match(query, { tableNames: true });
       // ip puts the table on the route's line, above a multipath route's nexthops.
-      const [first, ...nexthops] = formatRoute(route).split('\n');
+      const [first, ...nexthops] = formatRoute(route, await nexthopsOfRoutes(handle, [route])).split('\n');
       write(values.json ? toJson(route) : [`${first} table ${route.table ?? 'main'}`, ...nexthops].join('\n'));
     } else {
       const lookup = await handle.routes.get(query, { tableNames: true });

@@ -86,6 +86,28 @@ t.test('route-get --fibmatch on a multipath route prints "table T" on the route 
   t.same(lines.slice(1).filter((l) => /table/.test(l)), [], 'no nexthop line carries the table');
 });
 
+t.test('routes that use nexthop objects show the object\'s gateway and device, or its group\'s members, as ip does', async (t) => {
+  // Found in review and fixed: `show routes` printed `10.1.0.0/16 nhid 5` with no gateway or
+  // device, and a group's route with no nexthop lines, where ip prints what the object holds.
+  const ns = withLink(t);
+  ns.ip('nexthop', 'add', 'id', '5', 'via', '192.0.2.1', 'dev', 'v0');
+  ns.ip('nexthop', 'add', 'id', '6', 'via', '192.0.2.3', 'dev', 'v0');
+  ns.ip('nexthop', 'add', 'id', '7', 'group', '5/6,3');
+  ns.ip('rule', 'add', 'fwmark', '65', 'priority', '1000', 'table', '100');
+  ns.ip('route', 'add', '10.1.0.0/16', 'nhid', '5', 'table', '100');
+  ns.ip('route', 'add', '10.2.0.0/16', 'nhid', '7', 'table', '100');
+  // ip leaves out `proto boot`; routemark shows every route's protocol (its owner id).
+  const ipLines = ns.ip('route', 'show', 'table', '100').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  t.same(ipLines, ['10.1.0.0/16 nhid 5 via 192.0.2.1 dev v0', '10.2.0.0/16 nhid 7', 'nexthop via 192.0.2.1 dev v0 weight 1', 'nexthop via 192.0.2.3 dev v0 weight 3'], 'what ip shows');
+  const shown = routemark(['show', 'routes', '--table', '100', '--family', 'inet', '--netns', ns.name]);
+  t.equal(shown.status, 0, shown.stderr);
+  const lines = shown.stdout.split('\n').map((l) => l.trim().replace(/ proto boot$/, '')).filter((l) => /^(10\.|nexthop)/.test(l));
+  t.same(lines, ipLines, 'routemark shows the same routes and nexthops');
+  const fibmatch = routemark(['route-get', '10.2.0.9', '--mark', '65', '--fibmatch', '--netns', ns.name]);
+  t.equal(fibmatch.status, 0, fibmatch.stderr);
+  t.same(fibmatch.stdout.trimEnd().split('\n').map((l) => l.trim()), ['10.2.0.0/16 nhid 7 proto boot table 100', 'nexthop via 192.0.2.1 dev v0 weight 1', 'nexthop via 192.0.2.3 dev v0 weight 3'], 'route-get --fibmatch too');
+});
+
 // ---------------------------------------------------------------------------------------------
 // show nft (format.ts formatStatement / formatExpression)
 
