@@ -5,7 +5,7 @@
  * ranges, anonymous sets inlined. Whatever it cannot read comes back as a `raw` statement
  * holding the expressions as the kernel sent them, never dropped.
  */
-import { MessageWriter } from '../netlink/attributes.js';
+import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, isHostOrderInteger, networkOrder, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
@@ -228,24 +228,46 @@ export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array
 }
 
 /**
- * Orders keys as their values order. nft stores the keys of interval sets in network order,
- * host-order integers too (its rules convert the key before the lookup).
+ * Orders keys as `nft list` orders them. Interval sets: by value, as the kernel compares them
+ * (nft stores their keys in network order, host-order integers too; its rules convert the key
+ * before the lookup). Other sets are sorted by nft 1.0.6 (mergesort.c) by one number per key:
+ * a single field's value in its own byte order (a host-order one, interface names too, from
+ * its last byte), a concatenation's fields unpadded one after the other read as one
+ * host-order number (from the last byte of the last field).
  */
 function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[], interval: boolean): number {
+  if (!interval) {
+    const concat = types.length > 1;
+    const x = concat ? unpaddedFields(a, types) : a;
+    const y = concat ? unpaddedFields(b, types) : b;
+    const fromLast = concat ? HOST_IS_LITTLE_ENDIAN : types[0]!.byteorder === 'host' && HOST_IS_LITTLE_ENDIAN;
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      const j = fromLast ? n - 1 - i : i;
+      if (x[j] !== y[j]) return x[j]! - y[j]!;
+    }
+    return x.length - y.length;
+  }
   let offset = 0;
   for (const type of types) {
     const size = types.length > 1 ? fieldSize(type) : a.length;
     const x = a.subarray(offset, offset + type.size);
     const y = b.subarray(offset, offset + type.size);
-    const order = isHostOrderInteger(type) && !interval ? -1 : 1;
-    const n = x.length;
-    for (let i = 0; i < n; i++) {
-      const j = order === 1 ? i : n - 1 - i;
-      if (x[j] !== y[j]) return x[j]! - y[j]!;
-    }
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
     offset += size;
   }
   return 0;
+}
+
+/** A concatenated key's fields without the padding of their registers, one after the other. */
+function unpaddedFields(bytes: Uint8Array, types: readonly Datatype[]): Uint8Array {
+  const out = new Uint8Array(types.reduce((sum, type) => sum + type.size, 0));
+  let at = 0;
+  splitFields(bytes, types).forEach((field) => {
+    out.set(field, at);
+    at += field.length;
+  });
+  return out;
 }
 
 function splitFields(bytes: Uint8Array, types: readonly Datatype[]): Uint8Array[] {
@@ -302,8 +324,9 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
     const comment = e.userdata ? decodeComment(e.userdata) : undefined;
     if (e.timeout !== undefined || e.expiration !== undefined || comment !== undefined) {
       const elem: Record<string, NftExpression> = { val: key };
-      if (e.timeout !== undefined) elem.timeout = Math.round(e.timeout / 1000);
-      if (e.expiration !== undefined) elem.expires = Math.round(e.expiration / 1000);
+      // Whole seconds, cut (not rounded) as nft lists them: an element with 3599.9 s left expires in 3599.
+      if (e.timeout !== undefined) elem.timeout = Math.floor(e.timeout / 1000);
+      if (e.expiration !== undefined) elem.expires = Math.floor(e.expiration / 1000);
       if (comment !== undefined) elem.comment = comment;
       keyJson = { elem } as NftExpression;
     }

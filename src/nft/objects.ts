@@ -10,7 +10,7 @@ import { decodeElements, familyName, type ParsedElement, type ParsedSet } from '
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
 import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
 import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
-import { OBJECT_TYPES, commentUserdata, objectTypeName, parseMapData, setMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
+import { OBJECT_TYPES, commentText, commentUserdata, objectTypeName, parseMapData, setMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
 
 /** NFPROTO_* by JSON family name. */
@@ -204,8 +204,8 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   if (interval && key.types.length > 1) message.fieldLengths = [...key.fieldLengths];
   if (object.timeout !== undefined) message.timeout = seconds(object.timeout, `${field}.timeout`);
   if (object['gc-interval'] !== undefined) message.gcInterval = seconds(object['gc-interval'], `${field}.gc-interval`);
-  if (object.comment !== undefined && typeof object.comment !== 'string') throw new ValidationError(`${field}.comment`, object.comment, 'expected a string');
-  message.userdata = setUserdata(key, data, object.comment as string | undefined);
+  const comment = object.comment === undefined ? undefined : commentText(object.comment, `${field}.comment`);
+  message.userdata = setUserdata(key, data, comment);
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
   return { family, message, key, data, interval, flags: message.flags, elements };

@@ -10,7 +10,7 @@ import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID
 import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
 import { MessageWriter } from '../netlink/attributes.js';
 import { writeElement, type ElementMessage, type SetMessage } from './messages.js';
-import { asObject, compareBytes, incrementBytes, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
+import { asObject, compareBytes, incrementBytes, onlyKeys, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
 
 /** NFTNL_UDATA_SET_DATA_INTERVAL: nft marks map data that holds intervals. */
 const NFTNL_UDATA_SET_DATA_INTERVAL = 6; // NFTNL_UDATA_SET_DATA_INTERVAL
@@ -158,6 +158,17 @@ export function userdataU32(userdata: Uint8Array | undefined, type: number): num
   return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, HOST_IS_LITTLE_ENDIAN);
 }
 
+/**
+ * A set's or element's comment: a string of at most 128 bytes (NFTNL_UDATA_COMMENT_MAXLEN), as
+ * nft takes them. A longer one would overflow its TLV's one-byte length, or the kernel's 256
+ * bytes of userdata.
+ */
+export function commentText(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new ValidationError(field, value, 'expected a string');
+  if (Buffer.byteLength(value) > 128) throw new ValidationError(field, value, 'expected a comment of at most 128 bytes');
+  return value;
+}
+
 /** Userdata holding one comment TLV (tables, chains, rules). */
 export function commentUserdata(type: number, comment: string, field: string): Uint8Array {
   if (typeof comment !== 'string' || comment.length === 0) throw new ValidationError(field, comment, 'expected a non-empty string');
@@ -203,6 +214,8 @@ interface ParsedElement {
   verdict?: VerdictValue;
   objref?: string;
   timeout?: number;
+  /** Milliseconds left of the timeout (nft's `expires`). */
+  expiration?: number;
   comment?: string;
 }
 
@@ -230,6 +243,15 @@ function exactKey(value: unknown, type: Datatype, field: string, context: ValueC
   return bytes;
 }
 
+/** What `{"elem": {...}}` may say about an element, as nft reads it. */
+const ELEMENT_KEYS = ['val', 'timeout', 'expires', 'comment'];
+
+/** An element's timeout or time left (`expires`): seconds > 0, in milliseconds. */
+function elementMilliseconds(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !(value > 0)) throw new ValidationError(field, value, 'expected seconds > 0');
+  return Math.round(value * 1000);
+}
+
 function parseElement(value: unknown, key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ParsedElement {
   let keyValue = value;
   let dataValue: unknown;
@@ -243,15 +265,15 @@ function parseElement(value: unknown, key: SetKey, data: MapData | undefined, in
   const element: ParsedElement = { key: [] };
   const wrapper = singleKey(keyValue) === 'elem' ? asObject((keyValue as Record<string, unknown>).elem) : undefined;
   if (wrapper !== undefined) {
+    // A misspelt or unsupported property would otherwise be dropped without a word (a per-element
+    // `counter` included: the set's own statements are what the kernel gives new elements).
+    onlyKeys(wrapper, ELEMENT_KEYS, `${keyField}.elem`, `unknown element property (known: ${ELEMENT_KEYS.join(', ')})`);
     keyValue = wrapper.val;
-    if (wrapper.timeout !== undefined) {
-      if (typeof wrapper.timeout !== 'number' || !(wrapper.timeout > 0)) throw new ValidationError(`${keyField}.elem.timeout`, wrapper.timeout, 'expected seconds > 0');
-      element.timeout = Math.round(wrapper.timeout * 1000);
-    }
-    if (wrapper.comment !== undefined) {
-      if (typeof wrapper.comment !== 'string') throw new ValidationError(`${keyField}.elem.comment`, wrapper.comment, 'expected a string');
-      element.comment = wrapper.comment;
-    }
+    if (wrapper.timeout !== undefined) element.timeout = elementMilliseconds(wrapper.timeout, `${keyField}.elem.timeout`);
+    // A listing says `"expires": 0` for an element in its last second: nft reads that as no
+    // expiry given (the full timeout), and so does routemark, so that the listing applies.
+    if (wrapper.expires !== undefined && wrapper.expires !== 0) element.expiration = elementMilliseconds(wrapper.expires, `${keyField}.elem.expires`);
+    if (wrapper.comment !== undefined) element.comment = commentText(wrapper.comment, `${keyField}.elem.comment`);
     keyField = `${keyField}.elem.val`;
   }
   element.key = parseKey(keyValue, key, interval, keyField, context);
@@ -296,6 +318,7 @@ export function encodeElements(values: readonly unknown[], key: SetKey, data: Ma
   const messageOf = (element: ParsedElement, keyBytes: Uint8Array): ElementMessage => {
     const out: ElementMessage = { key: keyBytes };
     if (element.timeout !== undefined) out.timeout = element.timeout;
+    if (element.expiration !== undefined) out.expiration = element.expiration;
     if (element.verdict !== undefined) {
       out.verdict = element.verdict.verdict;
       if (element.verdict.chain !== undefined) out.chain = element.verdict.chain;
