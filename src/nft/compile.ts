@@ -1392,7 +1392,8 @@ class RuleCompiler {
  * InterfacesNeeded when iif/oif names must be resolved first.
  */
 export function compileRule(rule: { expr?: unknown; comment?: unknown }, context: RuleContext, path: string, recorder?: ConstantRecorder): CompiledRule {
-  if (!Array.isArray(rule.expr) || rule.expr.length === 0) throw new ValidationError(`${path}.expr`, rule.expr, 'expected a list of statements');
+  // An empty list is a rule that does nothing, as nft takes it (a placeholder to insert others at).
+  if (!Array.isArray(rule.expr)) throw new ValidationError(`${path}.expr`, rule.expr, 'expected a list of statements');
   const compiler = new RuleCompiler(context, recorder);
   const statements = rule.expr;
   for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);

@@ -237,6 +237,8 @@ export class RuleTemplates {
   }
 
   private remember(cacheKey: string, family: number, statements: unknown, compiled: CompiledRule, constants: { path: string; bytes: Uint8Array; write: ConstantWriter }[]): void {
+    // A rule without statements has no expression nest (as libnftnl writes it): nothing to patch.
+    if (compiled.expressions.length === 0) return;
     const slotOfPath = new Map<string, number>();
     const slots = new Map<Uint8Array, number>();
     const writers: { slot: number; write: ConstantWriter; length: number }[] = [];
