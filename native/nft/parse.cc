@@ -146,6 +146,13 @@ void WriteExpr(JsonWriter& json, const nftnl_expr* expr, const RawExpr* raw) {
   json.EndObject();
 }
 
+// nftnl_*_expr_foreach callback: one expression (without its raw bytes, which a set's or an
+// element's expressions are not kept apart for: an unknown one lists as raw without data).
+int WriteEachExpr(nftnl_expr* expr, void* data) {
+  WriteExpr(*static_cast<JsonWriter*>(data), expr, nullptr);
+  return 0;
+}
+
 void WriteRule(JsonWriter& json, const nlmsghdr* nlh, uint8_t family) {
   const char* raw_table = nullptr;
   const char* raw_chain = nullptr;
@@ -311,9 +318,12 @@ void WriteSet(JsonWriter& json, const nlmsghdr* nlh) {
     const void* data = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &length);
     WriteUserdata(json, data, length);
   }
+  // The statements a set gives each element (counter, limit, quota...), read like a rule's.
   if (nftnl_set_is_set(s, NFTNL_SET_EXPR) || nftnl_set_is_set(s, NFTNL_SET_EXPRESSIONS)) {
-    json.Key("hasExpressions");
-    json.Raw("true");
+    json.Key("expr");
+    json.BeginArray();
+    nftnl_set_expr_foreach(s, WriteEachExpr, &json);
+    json.EndArray();
   }
   json.EndObject();
 }
@@ -369,6 +379,13 @@ void WriteElements(JsonWriter& json, const nlmsghdr* nlh) {
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
       const void* data = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &length);
       WriteUserdata(json, data, length);
+    }
+    // An element's own statements with their state (a counter's packets and bytes).
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) || nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPRESSIONS)) {
+      json.Key("expr");
+      json.BeginArray();
+      nftnl_set_elem_expr_foreach(e, WriteEachExpr, &json);
+      json.EndArray();
     }
     json.EndObject();
   }

@@ -145,6 +145,8 @@ export const NFTA_SET_ID = 10; // NFTA_SET_ID
 export const NFTA_SET_TIMEOUT = 11; // NFTA_SET_TIMEOUT
 export const NFTA_SET_GC_INTERVAL = 12; // NFTA_SET_GC_INTERVAL
 export const NFTA_SET_USERDATA = 13; // NFTA_SET_USERDATA
+export const NFTA_SET_EXPR = 17; // NFTA_SET_EXPR
+export const NFTA_SET_EXPRESSIONS = 18; // NFTA_SET_EXPRESSIONS
 export const NFTA_SET_OBJ_TYPE = 15; // NFTA_SET_OBJ_TYPE
 export const NFTA_SET_HANDLE = 16; // NFTA_SET_HANDLE
 export const NFTA_SET_DESC_SIZE = 1; // NFTA_SET_DESC_SIZE
@@ -156,6 +158,8 @@ export const NFT_SET_INTERVAL = 0x4; // NFT_SET_INTERVAL
 export const NFT_SET_MAP = 0x8; // NFT_SET_MAP
 export const NFT_SET_TIMEOUT = 0x10; // NFT_SET_TIMEOUT
 export const NFT_SET_EVAL = 0x20; // NFT_SET_EVAL
+/** The set holds several expressions (NFTA_SET_EXPRESSIONS): the kernel refuses the list without it. */
+export const NFT_SET_EXPR = 0x100; // NFT_SET_EXPR
 export const NFT_SET_OBJECT = 0x40; // NFT_SET_OBJECT
 export const NFT_SET_CONCAT = 0x80; // NFT_SET_CONCAT
 export const NFT_SET_POL_PERFORMANCE = 0; // NFT_SET_POL_PERFORMANCE

@@ -9,6 +9,7 @@ import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, isHostOrderInteger, networkOrder, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
+import type { CounterExpr } from './expr/counter.js';
 import { writeAttributes } from './expr/spec.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
@@ -63,6 +64,8 @@ export interface ParsedSet {
   gcInterval?: number;
   fieldLengths?: number[];
   userdata?: string;
+  /** The statements the set gives each element (NFTA_SET_EXPR, NFTA_SET_EXPRESSIONS). */
+  expr?: ExprDescriptor[];
 }
 
 /** A set element as the addon's parser returns it (bytes as hex). */
@@ -78,6 +81,8 @@ export interface ParsedElement {
   userdata?: string;
   /** The object an element of an object map names. */
   objref?: string;
+  /** The element's own statements with their state (a counter's packets and bytes). */
+  expr?: ExprDescriptor[];
 }
 
 /** What decompiling a rule may consult. */
@@ -322,12 +327,14 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
   const wrap = (key: NftExpression, e: ParsedElement): NftExpression => {
     let keyJson = key;
     const comment = e.userdata ? decodeComment(e.userdata) : undefined;
-    if (e.timeout !== undefined || e.expiration !== undefined || comment !== undefined) {
+    const counter = e.expr?.find((d): d is CounterExpr => d.expr === 'counter' && !isRawExpr(d));
+    if (e.timeout !== undefined || e.expiration !== undefined || comment !== undefined || counter !== undefined) {
       const elem: Record<string, NftExpression> = { val: key };
       // Whole seconds, cut (not rounded) as nft lists them: an element with 3599.9 s left expires in 3599.
       if (e.timeout !== undefined) elem.timeout = Math.floor(e.timeout / 1000);
       if (e.expiration !== undefined) elem.expires = Math.floor(e.expiration / 1000);
       if (comment !== undefined) elem.comment = comment;
+      if (counter !== undefined) elem.counter = { packets: Number(counter.packets ?? 0), bytes: Number(counter.bytes ?? 0) } as NftExpression;
       keyJson = { elem } as NftExpression;
     }
     const value = valueOf(e);

@@ -31,7 +31,7 @@ export interface NftExpressionObject {
   '&'?: [NftExpression, NftExpression];
   '|'?: [NftExpression, NftExpression];
   '^'?: [NftExpression, NftExpression];
-  elem?: { val: NftExpression; timeout?: number; expires?: number; comment?: string };
+  elem?: { val: NftExpression; timeout?: number; expires?: number; comment?: string; counter?: { packets?: number; bytes?: number } | null };
   accept?: null;
   drop?: null;
   continue?: null;
@@ -162,6 +162,13 @@ export interface NftSet {
   'gc-interval'?: number;
   size?: number;
   comment?: string;
+  /**
+   * What the set gives each of its elements, as nft lists it: `[{"counter": null}]` (each element
+   * counts its packets and bytes, listed as `{"elem": {"val": ..., "counter": {...}}}`), a
+   * `limit` or `quota`. Applied, every element gets fresh ones: counts are not restored (nft -j
+   * does the same).
+   */
+  stmt?: NftStatement[];
   /**
    * Only in listings, for a set whose key or value type routemark does not know: the kernel's
    * type ids and lengths and the elements as hex. Such a set cannot be applied back.

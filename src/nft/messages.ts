@@ -4,8 +4,8 @@
  * generation request. Attribute order follows libnftnl; tests compare the bytes with it.
  */
 import type { MessageWriter } from '../netlink/attributes.js';
-import { NFGENMSG_SIZE, NFNETLINK_V0, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USERDATA, NFTA_DATA_VALUE, NFTA_HOOK_DEV, NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_LIST_ELEM, NFTA_OBJ_DATA, NFTA_OBJ_HANDLE, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_OBJ_USERDATA, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTA_SET_DATA_LEN, NFTA_SET_DATA_TYPE, NFTA_SET_DESC, NFTA_SET_DESC_CONCAT, NFTA_SET_DESC_SIZE, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_EXPIRATION, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_OBJREF, NFTA_SET_ELEM_TIMEOUT, NFTA_SET_ELEM_USERDATA, NFTA_SET_FIELD_LEN, NFTA_SET_FLAGS, NFTA_SET_GC_INTERVAL, NFTA_SET_HANDLE, NFTA_SET_ID, NFTA_SET_KEY_LEN, NFTA_SET_KEY_TYPE, NFTA_SET_NAME, NFTA_SET_OBJ_TYPE, NFTA_SET_POLICY, NFTA_SET_TABLE, NFTA_SET_TIMEOUT, NFTA_SET_USERDATA, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_USERDATA, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from './constants.js';
-import { writeExpression, type ExprDescriptor, type SlotRecorder } from './expr/index.js';
+import { NFGENMSG_SIZE, NFNETLINK_V0, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USERDATA, NFTA_DATA_VALUE, NFTA_HOOK_DEV, NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFTA_LIST_ELEM, NFTA_OBJ_DATA, NFTA_OBJ_HANDLE, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_OBJ_USERDATA, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTA_SET_DATA_LEN, NFTA_SET_DATA_TYPE, NFTA_SET_DESC, NFTA_SET_DESC_CONCAT, NFTA_SET_DESC_SIZE, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_EXPIRATION, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_OBJREF, NFTA_SET_ELEM_TIMEOUT, NFTA_SET_ELEM_USERDATA, NFTA_SET_EXPR, NFTA_SET_EXPRESSIONS, NFTA_SET_FIELD_LEN, NFTA_SET_FLAGS, NFTA_SET_GC_INTERVAL, NFTA_SET_HANDLE, NFTA_SET_ID, NFTA_SET_KEY_LEN, NFTA_SET_KEY_TYPE, NFTA_SET_NAME, NFTA_SET_OBJ_TYPE, NFTA_SET_POLICY, NFTA_SET_TABLE, NFTA_SET_TIMEOUT, NFTA_SET_USERDATA, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_USERDATA, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from './constants.js';
+import { writeExpression, writeExpressionBody, type ExprDescriptor, type SlotRecorder } from './expr/index.js';
 import { counterKind, type CounterExpr } from './expr/counter.js';
 import { writeVerdict } from './expr/immediate.js';
 import { quotaKind, type QuotaExpr } from './expr/quota.js';
@@ -64,6 +64,8 @@ export interface SetMessage {
   timeout?: number;
   gcInterval?: number;
   userdata?: Uint8Array;
+  /** What the set gives each element (a counter, a limit...): NFTA_SET_EXPR, or NFTA_SET_EXPRESSIONS for several. */
+  expressions?: ExprDescriptor[];
 }
 
 /** One set element (libnftnl NFTNL_SET_ELEM_*): data for maps, verdict (+chain) for vmaps. */
@@ -202,6 +204,16 @@ export function writeSet(writer: MessageWriter, set: SetMessage): void {
   if (set.timeout !== undefined) writer.attrBe64(NFTA_SET_TIMEOUT, BigInt(set.timeout));
   if (set.gcInterval !== undefined) writer.attrBe32(NFTA_SET_GC_INTERVAL, set.gcInterval);
   if (set.userdata !== undefined) writer.attrBytes(NFTA_SET_USERDATA, set.userdata);
+  // As libnftnl writes them: one expression alone, several as a list.
+  if (set.expressions?.length === 1) {
+    writer.beginNest(NFTA_SET_EXPR, true);
+    writeExpressionBody(writer, set.expressions[0]!);
+    writer.endNest();
+  } else if (set.expressions !== undefined && set.expressions.length > 1) {
+    writer.beginNest(NFTA_SET_EXPRESSIONS, true);
+    for (const expression of set.expressions) writeExpression(writer, expression);
+    writer.endNest();
+  }
 }
 
 /**

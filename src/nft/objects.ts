@@ -5,10 +5,12 @@
 import { ValidationError } from '../netlink/errors.js';
 import { integerInRange, shortString } from '../common/validate.js';
 import { BYTEORDER_HOST_ENDIAN, datatypeById, integerOfSize, splitTypeId, type Datatype, type ValueContext } from './datatypes.js';
-import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_INTERVAL, NFT_SET_OBJECT, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
-import { decodeElements, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_EVAL, NFT_SET_EXPR, NFT_SET_INTERVAL, NFT_SET_OBJECT, NFT_SET_POL_MEMORY, NFT_SET_POL_PERFORMANCE, NFT_SET_TIMEOUT, NFT_TABLE_F_DORMANT, NFT_TABLE_F_OWNER, NFT_TABLE_F_PERSIST, NFTNL_UDATA_CHAIN_COMMENT, NFTNL_UDATA_OBJ_COMMENT, NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_TABLE_COMMENT, NF_INET_FORWARD, NF_INET_INGRESS, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_PRE_ROUTING, NF_ACCEPT, NF_DROP } from './constants.js';
+import { compileRule, type RuleContext } from './compile.js';
+import { decodeElements, decompileRule, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
+import type { ExprDescriptor } from './expr/index.js';
 import { NFT_QUOTA_F_INV } from './expr/quota.js';
-import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftTable } from './json.js';
+import type { NftChain, NftCounter, NftExpression, NftMap, NftQuota, NftSet, NftStatefulObject, NftStatement, NftTable } from './json.js';
 import type { ChainMessage, ObjectMessage, SetMessage, TableMessage } from './messages.js';
 import { OBJECT_TYPES, commentText, commentUserdata, objectTypeName, parseMapData, setMapData, parseSetKey, setUserdata, userdataString, userdataU32, type MapData, type SetKey } from './sets.js';
 import { asObject, parseFlags } from './values.js';
@@ -161,6 +163,27 @@ export function parseChain(value: unknown, field: string, identify = false): { f
   return { family, message };
 }
 
+/** The statements a set can give each element: those that keep state per element. */
+const SET_STATEMENT_EXPRESSIONS = new Set(['counter', 'limit', 'quota', 'connlimit']);
+
+/** A set's `stmt` (`[{"counter": null}]`), compiled as a rule's statements are. */
+function setExpressions(value: unknown, family: number, table: string, field: string): ExprDescriptor[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ValidationError(field, value, 'expected a list of statements, such as [{"counter": null}]');
+  const noSets = (): never => {
+    throw new ValidationError(field, value, "a set's statements cannot use sets");
+  };
+  const context: RuleContext = { interfaces: undefined, family, table, nextSetId: noSets, namedSet: noSets };
+  value.forEach((statement, i) => {
+    const name = asObject(statement) === undefined ? undefined : Object.keys(statement as object)[0];
+    if (name !== 'counter' && name !== 'limit' && name !== 'quota' && name !== 'ct count') {
+      throw new ValidationError(`${field}[${i}]`, statement, 'expected a counter, limit, quota or ct count statement: what a set can keep per element');
+    }
+  });
+  const compiled = compileRule({ expr: value }, context, field.replace(/\.stmt$/, ''));
+  if (!compiled.expressions.every((e) => SET_STATEMENT_EXPRESSIONS.has(e.expr))) throw new ValidationError(field, value, 'expected counter, limit, quota or ct count statements');
+  return compiled.expressions;
+}
+
 /** A parsed set or map definition: its message and what its elements hold. */
 export interface SetDefinition {
   family: number;
@@ -170,6 +193,8 @@ export interface SetDefinition {
   interval: boolean;
   /** NFT_SET_* flags as sent (with the interval, map and concat bits the definition implies). */
   flags: number;
+  /** Whether the set gives each element a counter (`stmt: [{"counter": null}]`), which elements then list. */
+  counts: boolean;
   elements: unknown[] | undefined;
 }
 
@@ -177,13 +202,13 @@ export interface SetDefinition {
 export function parseSet(value: unknown, field: string, isMap: boolean, identify = false): SetDefinition {
   const object = asObject(value);
   if (object === undefined) throw new ValidationError(field, value, `expected a ${isMap ? 'map' : 'set'} object`);
-  known(object, field, ['family', 'table', 'name', 'handle', 'type', 'map', 'policy', 'flags', 'elem', 'timeout', 'gc-interval', 'size', 'comment']);
+  known(object, field, ['family', 'table', 'name', 'handle', 'type', 'map', 'policy', 'flags', 'elem', 'timeout', 'gc-interval', 'size', 'comment', 'stmt']);
   const family = parseFamily(object.family, `${field}.family`);
   const message: SetMessage = { table: objectName(object.table, `${field}.table`) };
   const handle = handleOf(object.handle, `${field}.handle`);
   if (identify && handle !== undefined && object.name === undefined) message.handle = handle;
   else message.name = objectName(object.name, `${field}.name`);
-  if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, flags: 0, elements: undefined };
+  if (identify) return { family, message, key: undefined as unknown as SetKey, data: undefined, interval: false, flags: 0, counts: false, elements: undefined };
   const key = parseSetKey(object.type, `${field}.type`);
   const data = isMap ? parseMapData(object.map, `${field}.map`) : undefined;
   let flags = object.flags === undefined ? 0 : parseFlags(object.flags, SET_FLAGS, `${field}.flags`);
@@ -204,11 +229,17 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   if (interval && key.types.length > 1) message.fieldLengths = [...key.fieldLengths];
   if (object.timeout !== undefined) message.timeout = seconds(object.timeout, `${field}.timeout`);
   if (object['gc-interval'] !== undefined) message.gcInterval = seconds(object['gc-interval'], `${field}.gc-interval`);
+  if (object.stmt !== undefined) {
+    message.expressions = setExpressions(object.stmt, family, message.table!, `${field}.stmt`);
+    // As nft sends them: the flag with a list of several (which the kernel requires), not with one.
+    if (message.expressions.length > 1) message.flags = flags | NFT_SET_EXPR;
+  }
   const comment = object.comment === undefined ? undefined : commentText(object.comment, `${field}.comment`);
   message.userdata = setUserdata(key, data, comment);
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
-  return { family, message, key, data, interval, flags: message.flags, elements };
+  const counts = message.expressions?.some((e) => e.expr === 'counter') ?? false;
+  return { family, message, key, data, interval, flags: message.flags, counts, elements };
 }
 
 export { OBJECT_TYPES };
@@ -291,7 +322,8 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
       data = parseMapData(type.name, 'set.map');
     }
   }
-  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0, flags: set.flags ?? 0 };
+  const counts = set.expr?.some((e) => e.expr === 'counter') ?? false;
+  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0, flags: set.flags ?? 0, counts };
 }
 
 /** A table as the addon's parser returns it. */
@@ -352,6 +384,15 @@ function rawSetJson(set: ParsedSet, elements: readonly ParsedElement[]): { set: 
   return { set: { family: familyName(set.family) as NftSet['family'], name: set.name, table: set.table, handle: set.handle, raw } as unknown as NftSet };
 }
 
+/**
+ * What a set gives each element, as nft lists it. A counter here is a template whose own count
+ * means nothing (the elements count): nft lists it as `{"counter": null}`.
+ */
+function setStatements(expressions: NonNullable<ParsedSet['expr']>, family: number, context: ValueContext): NftStatement[] {
+  const statements = decompileRule(expressions, { interfaces: context.interfaces, family, setElements: () => undefined });
+  return statements.map((statement) => ('counter' in statement && typeof statement.counter === 'object' && statement.counter !== null ? { counter: null } : statement) as NftStatement);
+}
+
 /** A listed set or map as JSON, with its elements. */
 export function setJson(set: ParsedSet, elements: readonly ParsedElement[], context: ValueContext): { set: NftSet } | { map: NftMap } {
   let types = set.keyType === undefined ? undefined : splitTypeId(set.keyType);
@@ -392,5 +433,6 @@ export function setJson(set: ParsedSet, elements: readonly ParsedElement[], cont
   if (comment !== undefined) out.comment = comment;
   const elem: NftExpression[] = decodeElements(set, elements, types, dataType, context);
   if (elem.length > 0) out.elem = elem;
+  if (set.expr !== undefined && set.expr.length > 0) out.stmt = setStatements(set.expr, set.family, context);
   return dataType !== undefined ? { map: out as unknown as NftMap } : { set: out as unknown as NftSet };
 }

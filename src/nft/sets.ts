@@ -243,8 +243,12 @@ function exactKey(value: unknown, type: Datatype, field: string, context: ValueC
   return bytes;
 }
 
-/** What `{"elem": {...}}` may say about an element, as nft reads it. */
-const ELEMENT_KEYS = ['val', 'timeout', 'expires', 'comment'];
+/**
+ * What `{"elem": {...}}` may say about an element, as nft reads it. A `counter` is what a set
+ * with a counter statement lists per element: taken (in such a set only) and not sent, the
+ * kernel gives each element a fresh one (as nft -j -f does).
+ */
+const ELEMENT_KEYS = ['val', 'timeout', 'expires', 'comment', 'counter'];
 
 /** An element's timeout or time left (`expires`): seconds > 0, in milliseconds. */
 function elementMilliseconds(value: unknown, field: string): number {
@@ -252,7 +256,7 @@ function elementMilliseconds(value: unknown, field: string): number {
   return Math.round(value * 1000);
 }
 
-function parseElement(value: unknown, key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ParsedElement {
+function parseElement(value: unknown, key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext, counts: boolean): ParsedElement {
   let keyValue = value;
   let dataValue: unknown;
   let keyField = field;
@@ -274,6 +278,17 @@ function parseElement(value: unknown, key: SetKey, data: MapData | undefined, in
     // expiry given (the full timeout), and so does routemark, so that the listing applies.
     if (wrapper.expires !== undefined && wrapper.expires !== 0) element.expiration = elementMilliseconds(wrapper.expires, `${keyField}.elem.expires`);
     if (wrapper.comment !== undefined) element.comment = commentText(wrapper.comment, `${keyField}.elem.comment`);
+    if (wrapper.counter !== undefined && !counts) {
+      // nft -j -f drops it without a word, nft's text refuses it ("missing statement in set declaration").
+      throw new ValidationError(`${keyField}.elem.counter`, wrapper.counter, 'an element counts only in a set with a counter statement (stmt: [{"counter": null}])');
+    }
+    if (wrapper.counter !== undefined && wrapper.counter !== null) {
+      const counter = asObject(wrapper.counter);
+      const count = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+      if (counter === undefined || Object.keys(counter).some((k) => k !== 'packets' && k !== 'bytes') || !count(counter.packets) || !count(counter.bytes)) {
+        throw new ValidationError(`${keyField}.elem.counter`, wrapper.counter, 'expected null or { "packets": N, "bytes": N }, as a listing shows it');
+      }
+    }
     keyField = `${keyField}.elem.val`;
   }
   element.key = parseKey(keyValue, key, interval, keyField, context);
@@ -313,8 +328,12 @@ const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
  * interval sets carry each interval's end in NFTA_SET_ELEM_KEY_END. Interval keys are in
  * network order, host-order integers too (see parseIntervalValue).
  */
-export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext): ElementMessage[] {
-  const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context));
+/**
+ * Elements as messages. `counts`: the set has a counter statement, so an element may say
+ * `counter` (as a listing of it shows); elsewhere that would be dropped, and is refused.
+ */
+export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext, counts = false): ElementMessage[] {
+  const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context, counts));
   const messageOf = (element: ParsedElement, keyBytes: Uint8Array): ElementMessage => {
     const out: ElementMessage = { key: keyBytes };
     if (element.timeout !== undefined) out.timeout = element.timeout;

@@ -390,7 +390,7 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
  * Writes a list of elements (JSON) to add or delete: plain ones as one patched block, others
  * one by one (which also reports any bad one, with `field()` as the path).
  */
-function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval'>, deleting: boolean, field: () => string, context: TransactionContext): void {
+function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, deleting: boolean, field: () => string, context: TransactionContext): void {
   const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
   const layout = elementLayout(definition.key, definition.data, definition.interval);
   const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
@@ -398,7 +398,7 @@ function writeElementList(batch: Batch, op: number, family: number, flags: numbe
     writePlainElementMessages(batch, op, family, flags, set, deleting ? undefined : setId, plain, layout!.size, msg);
     return;
   }
-  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context);
+  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts);
   writeElementMessages(batch, op, family, flags, set, setId, elements, msg, deleting);
 }
 

@@ -117,3 +117,39 @@ t.test('element properties nft does not know and overlong comments are refused b
   await handle.nft.apply([{ add: { set: { ...ip, name: 'long', type: 'ipv4_addr', comment: 'x'.repeat(128), elem: [{ elem: { val: '192.0.2.1', comment: 'y'.repeat(128) } }] } } }]);
   t.same(withoutHandles((await handle.nft.list({ ...ip, set: 'long' })).nftables.slice(1)), withoutHandles((JSON.parse(ns.exec('nft', ['-j', 'list', 'set', 'ip', 't', 'long'])) as { nftables: unknown[] }).nftables.slice(1)), 'comments of 128 bytes are taken, and list as nft lists them');
 });
+
+// Found in review and fixed: a set's statements (`counter`, `limit`) and its elements' counters were dropped from listings, so a listing applied back made sets that count nothing.
+t.test('sets with statements list them as nft does, with each element\'s counter, and apply back as nft -j -f applies them', async (t) => {
+  const text = `table ip t {
+  set s { type ipv4_addr; counter; elements = { 192.0.2.1, 192.0.2.2 counter packets 5 bytes 300 } }
+  set q { type ipv4_addr; counter; limit rate 10/second; }
+}`;
+  const made = makeNetns(t);
+  nftFile(made, [], text);
+  const handle = await open({ netns: made.name });
+  t.teardown(() => handle.close());
+  const listing = await handle.nft.list({ family: 'ip', table: 't' });
+  const nftListing = nftTable(made, 'ip', 't');
+  t.same(withoutHandles(listing.nftables.slice(1)), nftListing, 'routemark lists the statements and counts as nft does');
+  t.same(elementOf(nftListing, 's', '192.0.2.2')?.counter, { packets: 5, bytes: 300 }, 'nft lists the element\'s count');
+
+  // nft's own listing applied back: the statements return, counts start again from zero.
+  const byNft = makeNetns(t);
+  nftFile(byNft, ['-j'], made.exec('nft', ['-j', 'list', 'table', 'ip', 't']));
+  made.exec('nft', ['flush', 'ruleset']);
+  await handle.nft.apply(listing);
+  t.same(nftTable(made, 'ip', 't'), nftTable(byNft, 'ip', 't'), 'applied back by routemark, nft lists what nft -j -f made of its own listing');
+  t.match(made.exec('nft', ['list', 'set', 'ip', 't', 'q']), /counter limit rate 10\/second/, 'both statements of q are back');
+
+  // A set made by routemark with a counter statement counts per element.
+  await handle.nft.apply([{ add: { set: { ...ip, name: 'fresh', type: 'ipv4_addr', stmt: [{ counter: null }], elem: ['198.51.100.1'] } } }]);
+  t.match(made.exec('nft', ['list', 'set', 'ip', 't', 'fresh']), /counter\s+elements = \{ 198\.51\.100\.1 counter packets 0 bytes 0 \}/, 'nft lists the counter and the element\'s count');
+  await handle.nft.apply([{ add: { element: { ...ip, name: 'fresh', elem: [{ elem: { val: '198.51.100.2', counter: { packets: 0, bytes: 0 } } }] } } }]);
+  t.match(made.exec('nft', ['list', 'set', 'ip', 't', 'fresh']), /198\.51\.100\.2 counter packets 0 bytes 0/, 'an element may say counter in such a set');
+
+  const generation = await handle.nft.generation();
+  const error = await handle.nft.apply([{ add: { set: { ...ip, name: 'bad', type: 'ipv4_addr', stmt: [{ accept: null }] } } }]).catch((e: unknown) => e);
+  t.type(error, ValidationError, 'a verdict is no set statement');
+  t.match(error, { field: 'commands[0].add.set.stmt[0]' });
+  t.equal(await handle.nft.generation(), generation, 'nothing was sent');
+});

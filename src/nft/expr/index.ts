@@ -91,6 +91,15 @@ export function isRawExpr(descriptor: ExprDescriptor): descriptor is RawExpr {
 /** Writes one expression as NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA { ... } }. */
 export function writeExpression(writer: MessageWriter, descriptor: ExprDescriptor, recorder?: SlotRecorder): void {
   writer.beginNest(NFTA_LIST_ELEM, true);
+  writeExpressionBody(writer, descriptor, recorder);
+  writer.endNest();
+}
+
+/**
+ * Writes an expression's NFTA_EXPR_NAME and NFTA_EXPR_DATA { ... } into the nest the caller
+ * opened: a list element of a rule, or a set's one NFTA_SET_EXPR.
+ */
+export function writeExpressionBody(writer: MessageWriter, descriptor: ExprDescriptor, recorder?: SlotRecorder): void {
   writer.attrString(NFTA_EXPR_NAME, descriptor.expr);
   if (isRawExpr(descriptor)) {
     // An expression without attributes (notrack) has no data nest, in the kernel's dumps too.
@@ -110,7 +119,6 @@ export function writeExpression(writer: MessageWriter, descriptor: ExprDescripto
       writer.endNest();
     }
   }
-  writer.endNest();
 }
 
 /**
