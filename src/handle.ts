@@ -1,6 +1,10 @@
+import { closeSync, openSync } from 'node:fs';
 import { Connection } from './netlink/connection.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE } from './netlink/constants.js';
+import { Errno } from './netlink/errno.js';
+import { NetlinkError } from './netlink/errors.js';
 import { NativeTransport } from './netlink/native-transport.js';
+import { ClosedTransport } from './netlink/transport.js';
 import type { ConnectionProvider } from './netlink/provider.js';
 import { netnsLabel, netnsPath, type NetnsRef } from './netns.js';
 import { ConntrackApi } from './ct/api.js';
@@ -45,7 +49,6 @@ export interface OpenOptions {
 export class Handle implements ConnectionProvider {
   /** The namespace this handle works in, as given (undefined: the current one). */
   readonly netns: NetnsRef | undefined;
-  readonly netnsPath: string | undefined;
   readonly netnsLabel: string | undefined;
   /** Policy routing rules (`ip rule`). */
   readonly rules: RuleApi;
@@ -69,15 +72,26 @@ export class Handle implements ConnectionProvider {
   readonly owner: number | undefined;
   private readonly connections = new Map<number, Connection>();
   private readonly namedConnections = new Map<string, Connection>();
+  /** What calls on a closed handle get: connections that reject naming their operation. */
+  private readonly closedConnections = new Map<number, Connection>();
   private readonly options: OpenOptions;
   private closed = false;
+  /** The namespace file as given (/run/netns/NAME, /proc/PID/ns/net, a path). */
+  private readonly givenNetnsPath: string | undefined;
+  /**
+   * A descriptor of the namespace, opened with the first socket: every later socket (and
+   * /proc/sys access) enters the namespace through it, so that the handle keeps working in the
+   * namespace it was opened in even if its name is deleted (`ip netns del`) or given to a new
+   * namespace, or its process id reused.
+   */
+  private pinnedNetns: number | undefined;
 
   /** Prefer {@link open}, which also checks that the namespace exists. */
   constructor(options: OpenOptions = {}) {
     this.options = options;
     this.owner = options.owner === undefined ? undefined : ownerId(options.owner, 'options.owner');
     this.netns = options.netns;
-    this.netnsPath = netnsPath(options.netns, 'netns');
+    this.givenNetnsPath = netnsPath(options.netns, 'netns');
     this.netnsLabel = netnsLabel(options.netns);
     this.rules = new RuleApi(this);
     this.routes = new RouteApi(this);
@@ -91,16 +105,65 @@ export class Handle implements ConnectionProvider {
     if (options.tableNames !== undefined) useTableNames(this, options.tableNames);
   }
 
-  /** The handle's connection for a netlink protocol, opened on first use. */
+  /**
+   * The namespace file to enter for work in this handle's namespace (undefined: the current one).
+   * Once the handle has opened a socket, a /proc/self/fd path to the namespace it pinned then.
+   */
+  get netnsPath(): string | undefined {
+    if (this.pinnedNetns !== undefined) return `/proc/self/fd/${this.pinnedNetns}`;
+    return this.givenNetnsPath;
+  }
+
+  /** Opens the namespace file once, so that the handle stays in this namespace (see pinnedNetns). */
+  private pinNetns(): void {
+    if (this.pinnedNetns !== undefined || this.givenNetnsPath === undefined) return;
+    try {
+      this.pinnedNetns = openSync(this.givenNetnsPath, 'r');
+    } catch {
+      // The socket's own open reports why, with the errno and the namespace named.
+    }
+  }
+
+  /** The error for work asked of a closed handle. */
+  private closedError(operation: string): NetlinkError {
+    return new NetlinkError({ errno: Errno.ECANCELED, operation, netns: this.netnsLabel, detail: 'the handle was closed' });
+  }
+
+  private newTransport(protocol: number): NativeTransport {
+    const firstPin = this.pinnedNetns === undefined;
+    this.pinNetns();
+    const options = { netnsName: this.netnsLabel, strictCheck: protocol === NETLINK_ROUTE };
+    try {
+      return new NativeTransport(protocol, { ...options, netnsPath: this.netnsPath });
+    } catch (error) {
+      if (!firstPin || this.pinnedNetns === undefined) throw error;
+      // Not a namespace after all (setns refused the file): unpin, and let the error name the
+      // file as given rather than a /proc/self/fd path.
+      closeSync(this.pinnedNetns);
+      this.pinnedNetns = undefined;
+      return new NativeTransport(protocol, { ...options, netnsPath: this.givenNetnsPath });
+    }
+  }
+
+  /**
+   * The handle's connection for a netlink protocol, opened on first use (and again if its
+   * socket failed). On a closed handle, a closed connection: calls on it reject with ECANCELED
+   * naming their operation.
+   */
   connection(protocol: number): Connection {
-    if (this.closed) throw new Error('routemark: the handle is closed');
+    if (this.closed) {
+      let closed = this.closedConnections.get(protocol);
+      if (closed === undefined) {
+        closed = new Connection(new ClosedTransport(), { netns: this.netnsLabel });
+        closed.close();
+        this.closedConnections.set(protocol, closed);
+      }
+      return closed;
+    }
     let connection = this.connections.get(protocol);
-    if (connection === undefined) {
-      const transport = new NativeTransport(protocol, {
-        netnsPath: this.netnsPath,
-        netnsName: this.netnsLabel,
-        strictCheck: protocol === NETLINK_ROUTE,
-      });
+    // A connection closes by itself only when its socket failed: a long-lived handle opens a new one.
+    if (connection === undefined || connection.isClosed) {
+      const transport = this.newTransport(protocol);
       connection = new Connection(transport, {
         netns: this.netnsLabel,
         sendBufferSize: this.options.sendBufferSize,
@@ -113,17 +176,14 @@ export class Handle implements ConnectionProvider {
 
   /** A new socket of its own in the handle's namespace (for event listeners); the caller closes it. */
   openConnection(protocol: number, options: ConnectionOptions = {}): Connection {
-    if (this.closed) throw new Error('routemark: the handle is closed');
-    const transport = new NativeTransport(protocol, {
-      netnsPath: this.netnsPath,
-      netnsName: this.netnsLabel,
-      strictCheck: protocol === NETLINK_ROUTE,
-    });
-    return new Connection(transport, { netns: this.netnsLabel, ...options });
+    if (this.closed) throw this.closedError('open');
+    return new Connection(this.newTransport(protocol), { netns: this.netnsLabel, ...options });
   }
 
   /** A named socket of its own, opened on first use and closed with the handle (see ConnectionProvider). */
   connectionFor(key: string, protocol: number, options: ConnectionOptions): Connection {
+    // A socket opened now would never be closed: the handle no longer tracks its sockets.
+    if (this.closed) throw this.closedError('open');
     let connection = this.namedConnections.get(key);
     if (connection === undefined || connection.isClosed) {
       connection = this.openConnection(protocol, options);
@@ -144,6 +204,10 @@ export class Handle implements ConnectionProvider {
     for (const connection of [...this.connections.values(), ...this.namedConnections.values()]) connection.close();
     this.connections.clear();
     this.namedConnections.clear();
+    if (this.pinnedNetns !== undefined) {
+      closeSync(this.pinnedNetns);
+      this.pinnedNetns = undefined;
+    }
   }
 }
 

@@ -27,6 +27,11 @@ export interface ConnectionOptions {
   onUnsolicited?: (message: NetlinkMessage) => void;
   /** Called when the kernel dropped messages for this socket (ENOBUFS). */
   onOverrun?: () => void;
+  /**
+   * Called once if the socket failed for good (a receive error other than lost messages): the
+   * connection is closed by then, everything pending rejected with `error`.
+   */
+  onError?: (error: NetlinkError) => void;
 }
 
 /** What happened to each operation of a batch. */
@@ -117,6 +122,8 @@ export class Connection {
   private readonly abandonedDumpSeqs = new Set<number>();
   private resyncSeq: number | undefined;
   private closed = false;
+  /** Why the connection closed when it was not asked to (a receive error), for later calls. */
+  private failure: NetlinkError | undefined;
   private referenced = false;
   private keepAlive = 0;
   private readonly sentinel = Buffer.alloc(NLMSG_HDRLEN);
@@ -277,10 +284,18 @@ export class Connection {
 
   /** Closes the socket; everything still pending rejects (or reports) a ECANCELED error. */
   close(): void {
+    this.shutDown();
+  }
+
+  /** Closes the socket and fails everything pending with {@link closedError}. */
+  private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
     for (const flight of this.flights.splice(0)) {
-      for (const segment of flight.segments) this.failSegment(segment, (ref) => this.closedError(ref));
+      this.inFlightCost -= flight.cost;
+      // The kernel has (or, on the sender thread, may have) carried these out already: their
+      // answers are only unread. Saying "canceled" alone would make a caller think nothing changed.
+      for (const segment of flight.segments) this.failSegment(segment, (ref) => this.closedError(ref, true));
       this.finishFlight(flight);
     }
     for (const state of this.queue.splice(0)) {
@@ -292,11 +307,16 @@ export class Connection {
     const dumps = this.activeDump ? [this.activeDump, ...this.dumpQueue.splice(0)] : this.dumpQueue.splice(0);
     this.activeDump = undefined;
     for (const dump of dumps) dump.reject(this.closedError(dump.ref));
+    this.abandonedDumpSeqs.clear();
+    this.resyncSeq = undefined;
     this.transport.close();
   }
 
-  private closedError(ref: OperationRef): NetlinkError {
-    return new NetlinkError({ errno: ECANCELED, ...ref, netns: this.options.netns, detail: 'the handle was closed' });
+  /** What a call on this connection fails with once it is closed: ECANCELED, or the error that broke it. */
+  private closedError(ref: OperationRef, sent = false): NetlinkError {
+    if (this.failure !== undefined) return this.failure.withOperation(ref);
+    const detail = sent ? 'the handle was closed before the kernel answered; the operation may have been applied' : 'the handle was closed';
+    return new NetlinkError({ errno: ECANCELED, ...ref, netns: this.options.netns, detail });
   }
 
   private allocateSeq(count: number): number {
@@ -484,7 +504,9 @@ export class Connection {
     // object being made for them (dumps can carry 100k entries).
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let offset = 0;
-    while (offset + NLMSG_HDRLEN <= data.length) {
+    // A callback (an event listener, a dump visitor) may close the connection: nothing after
+    // that may reach anyone, not even as an unsolicited message.
+    while (offset + NLMSG_HDRLEN <= data.length && !this.closed) {
       const length = view.getUint32(offset, HOST_IS_LITTLE_ENDIAN);
       if (length < NLMSG_HDRLEN || offset + length > data.length) break;
       const type = view.getUint16(offset + 4, HOST_IS_LITTLE_ENDIAN);
@@ -510,7 +532,9 @@ export class Connection {
       this.onDumpMessage(dump, message);
       return;
     }
-    if (this.abandonedDumpSeqs.has(message.seq)) {
+    // Other processes' requests carry their own sequence numbers, which may equal ours: only
+    // messages to our port belong to an abandoned dump (the rest are events).
+    if (message.portId === this.ownPortId && this.abandonedDumpSeqs.has(message.seq)) {
       if (message.type === NLMSG_DONE || message.type === NLMSG_ERROR) {
         this.abandonedDumpSeqs.delete(message.seq);
         this.startNextDump();
@@ -610,14 +634,15 @@ export class Connection {
   }
 
   private onReceiveError(errno: number): void {
-    if (errno !== ENOBUFS) {
-      // Anything else means the socket is unusable; fail what is pending.
-      const error = new NetlinkError({ errno, syscall: 'recv', netns: this.options.netns });
-      for (const flight of this.flights.splice(0)) {
-        this.inFlightCost -= flight.cost;
-        for (const segment of flight.segments) this.failSegment(segment, (ref) => error.withOperation(ref));
-        this.finishFlight(flight);
-      }
+    // EMSGSIZE: the addon had no room for a datagram and recv dropped it. Like ENOBUFS, messages
+    // were lost but the socket is fine.
+    if (errno !== ENOBUFS && errno !== EMSGSIZE) {
+      // Anything else means the socket is unusable (the addon stops polling it): close it, and
+      // fail everything pending, dumps included, with the error rather than leaving them waiting.
+      const error = new NetlinkError({ errno, syscall: 'recv', netns: this.options.netns, detail: 'the socket failed and was closed' });
+      this.failure = error;
+      this.shutDown();
+      this.options.onError?.(error);
       return;
     }
     this.options.onOverrun?.();
@@ -673,10 +698,14 @@ export class Connection {
 
   private onDumpMessage(dump: DumpState, message: NetlinkMessage): void {
     if (message.flags & NLM_F_DUMP_INTR) dump.interrupted = true;
+    const busy = message.type === NLMSG_ERROR && parseErrorPayload(message).errno === EBUSY;
+    // The kernel answers in order and runs one dump per socket: once it answers a new dump,
+    // every abandoned one has ended, even those whose DONE was among the lost messages.
+    if (!busy) this.abandonedDumpSeqs.clear();
     if (message.type === NLMSG_ERROR) {
       const { errno, extAck } = parseErrorPayload(message);
       if (errno === 0) return;
-      if (errno === EBUSY && this.abandonedDumpSeqs.size > 0) {
+      if (busy && this.abandonedDumpSeqs.size > 0) {
         // An abandoned dump still runs on this socket; retry when it ends.
         this.activeDump = undefined;
         this.dumpQueue.unshift(dump);

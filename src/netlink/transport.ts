@@ -1,3 +1,6 @@
+import { Errno } from './errno.js';
+import { NetlinkError } from './errors.js';
+
 /**
  * What a Connection needs from a socket. The addon's NetlinkSocket implements it (see
  * NativeTransport); tests use a fake kernel that implements it too.
@@ -34,4 +37,36 @@ export interface Transport {
   unref(): void;
   /** Closes the socket. */
   close(): void;
+}
+
+/**
+ * A Transport that was never open: what a closed handle's connections stand on, so that a call
+ * on a closed handle rejects like one that was pending at close, naming its operation.
+ */
+export class ClosedTransport implements Transport {
+  readonly portId = 0;
+
+  send(): void {
+    throw Object.assign(new Error('sendto: the socket is closed'), { errno: 9, syscall: 'sendto' });
+  }
+
+  start(): void {}
+
+  setBufferSizes(): void {}
+
+  bufferSizes(): { send: number; receive: number } {
+    return { send: 0, receive: 0 };
+  }
+
+  addMembership(): void {
+    throw new NetlinkError({ errno: Errno.ECANCELED, operation: 'subscribe', detail: 'the handle was closed' });
+  }
+
+  dropMembership(): void {}
+
+  ref(): void {}
+
+  unref(): void {}
+
+  close(): void {}
 }
