@@ -42,7 +42,8 @@ const DELETE_TYPE = nfnlType(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE);
 
 /**
  * A live stream of conntrack events on a socket of its own. Iterate it with `for await`, or
- * listen for `'event'` (and `'close'`). Only one iterator may consume it.
+ * listen for `'event'` (and `'close'`). Only one iterator may consume it. If its socket fails for
+ * good, `'error'` listeners hear why and the iterator rejects with it after the queued events.
  */
 export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent> {
   private readonly connection: Connection;
@@ -52,6 +53,9 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
   private readonly types: ReadonlySet<FlowEventType>;
   private readonly matches: (flow: Flow) => boolean;
   private waiting: ((result: IteratorResult<FlowEvent>) => void) | undefined;
+  private waitingFailed: ((error: unknown) => void) | undefined;
+  /** Why the stream ended by itself (its socket failed), for the iterator after the queued events. */
+  private failure: unknown;
   private lost = 0;
   private iterating = false;
   private closed = false;
@@ -74,6 +78,8 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
       receiveBufferSize: options.receiveBufferSize ?? 8 << 20,
       onUnsolicited: (message) => this.onMessage(message),
       onOverrun: () => this.push({ type: 'overrun' }),
+      // A socket that failed for good hears nothing more: end the stream with the error rather than going quiet.
+      onError: (error) => this.fail(error),
     });
     for (const type of this.types) this.connection.socket.addMembership(GROUPS[type]);
     this.release = this.connection.hold();
@@ -105,6 +111,7 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = undefined;
+      this.waitingFailed = undefined;
       resolve({ value: event, done: false });
       return;
     }
@@ -120,6 +127,21 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     this.queue.push(event);
   }
 
+  /** Ends the stream with `error`: 'error' listeners hear it, the iterator rejects with it after the queued events. */
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.failure = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    const reject = this.waitingFailed;
+    this.waiting = undefined;
+    this.waitingFailed = undefined;
+    this.close();
+    if (reject !== undefined) {
+      this.failure = undefined;
+      reject(error);
+    }
+  }
+
   /** Stops the stream and closes its socket. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -130,6 +152,7 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = undefined;
+      this.waitingFailed = undefined;
       resolve({ value: undefined, done: true });
     }
     this.emit('close');
@@ -147,9 +170,15 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
           this.lost = 0;
           return Promise.resolve({ value: { type: 'overrun', lost }, done: false });
         }
+        if (this.failure !== undefined) {
+          const failure = this.failure;
+          this.failure = undefined;
+          return Promise.reject(failure);
+        }
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
+        return new Promise((resolve, reject) => {
           this.waiting = resolve;
+          this.waitingFailed = reject;
         });
       },
       return: () => {

@@ -181,6 +181,8 @@ export class Failover extends EventEmitter implements AsyncIterable<FailoverEven
     this.connection = this.handle.openConnection(NETLINK_ROUTE, {
       onUnsolicited: (m) => this.onMessage(m),
       onOverrun: () => void this.refresh().catch((error) => this.report({ type: 'error', error })),
+      // Link and neighbour events stop for good: the checks go on (probes), and the caller learns why carrier changes are no longer seen.
+      onError: (error) => this.report({ type: 'error', error }),
     });
     this.connection.socket.addMembership(RTNLGRP_LINK);
     this.connection.socket.addMembership(RTNLGRP_NEIGH);

@@ -306,6 +306,8 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
         receiveBufferSize,
         onUnsolicited: (m) => this.onRouteMessage(m),
         onOverrun: () => this.onOverrun(),
+        // A socket that failed for good hears nothing more: the iterator ends with the error rather than going quiet.
+        onError: (error) => this.fail(error),
       });
       for (const group of groups) this.route.socket.addMembership(group);
       this.releases.push(this.route.hold());
@@ -315,6 +317,7 @@ export class NetworkMonitor extends EventEmitter implements AsyncIterable<Monito
         receiveBufferSize,
         onUnsolicited: (m) => this.onNftMessage(m),
         onOverrun: () => this.onOverrun(),
+        onError: (error) => this.fail(error),
       });
       this.netfilter.socket.addMembership(NFNLGRP_NFTABLES);
       this.releases.push(this.netfilter.hold());

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { NetlinkError, open } from '../../src/index.js';
+import { NetlinkError, open, startMonitor } from '../../src/index.js';
 import { Connection } from '../../src/netlink/connection.js';
 import { NETLINK_ROUTE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST } from '../../src/netlink/constants.js';
 import { payloadStart, type NetlinkMessage } from '../../src/netlink/message.js';
@@ -395,4 +395,49 @@ t.test('closing a handle with requests, dumps and a bulk run pending settles the
   const outcomes = JSON.parse(midway.stdout) as string[];
   t.equal(outcomes.length, 4);
   for (const outcome of outcomes) t.match(outcome, /^(done|rejected ECANCELED \w+|bulk (ECANCELED|ok|ECANCELED\/ok))$/);
+});
+
+/** Makes a connection's socket fail for good, as the addon reports an unrecoverable recv error. */
+function failSocket(connection: unknown): void {
+  (connection as { onReceiveError(errno: number): void }).onReceiveError(5); // EIO
+}
+
+/** Settles `promise` or says it still waits after `ms`. */
+async function within<T>(promise: Promise<T>, ms = 2000): Promise<T | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still waiting'>((resolve) => (timer = setTimeout(() => resolve('still waiting'), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Found in review and fixed: a monitor or a flow event stream whose socket failed for good went
+// quiet for ever (the iterator waited, no 'error'); they now end with the socket's error.
+t.test('a monitor and a flow event stream whose socket fails end with its error, not in silence', async (t) => {
+  const ns = makeNetns(t, 'rmne');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+
+  const monitor = await startMonitor(handle, { kinds: ['link', 'nft'] });
+  t.teardown(() => monitor.close());
+  const heard: unknown[] = [];
+  monitor.on('error', (error) => heard.push(error));
+  const next = monitor[Symbol.asyncIterator]().next();
+  failSocket((monitor as unknown as { route: unknown }).route);
+  const outcome = await within(next.then(() => 'an event', (error: unknown) => error));
+  t.match(outcome, { code: 'EIO', syscall: 'recv' }, 'the monitor\'s iterator rejects with the socket\'s error');
+  t.equal(heard.length, 1, 'its error listener hears it');
+
+  const events = handle.conntrack.events();
+  t.teardown(() => events.close());
+  const flowErrors: unknown[] = [];
+  events.on('error', (error) => flowErrors.push(error));
+  const iterator = events[Symbol.asyncIterator]();
+  const pending = iterator.next();
+  failSocket((events as unknown as { connection: unknown }).connection);
+  t.match(await within(pending.then(() => 'an event', (error: unknown) => error)), { code: 'EIO' }, 'the flow iterator rejects with it');
+  t.equal(flowErrors.length, 1, 'its error listener hears it');
+  t.same(await within(iterator.next()), { value: undefined, done: true }, 'and then it is done');
 });
