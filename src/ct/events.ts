@@ -52,8 +52,8 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
   private readonly maxQueued: number;
   private readonly types: ReadonlySet<FlowEventType>;
   private readonly matches: (flow: Flow) => boolean;
-  private waiting: ((result: IteratorResult<FlowEvent>) => void) | undefined;
-  private waitingFailed: ((error: unknown) => void) | undefined;
+  /** The iterator's pending next(), if it waits for an event. */
+  private waiter: { resolve: (result: IteratorResult<FlowEvent>) => void; reject: (error: unknown) => void } | undefined;
   /** Why the stream ended by itself (its socket failed), for the iterator after the queued events. */
   private failure: unknown;
   private lost = 0;
@@ -108,11 +108,9 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     // Queue from the moment of subscription, so that an iterator started later misses nothing,
     // unless the consumer only listens for 'event' (then a queue would just fill up).
     if (!this.iterating && this.listenerCount('event') > 0) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      this.waitingFailed = undefined;
-      resolve({ value: event, done: false });
+    const waiter = this.takeWaiter();
+    if (waiter) {
+      waiter.resolve({ value: event, done: false });
       return;
     }
     if (this.queue.length >= this.maxQueued) {
@@ -132,14 +130,18 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     if (this.closed) return;
     this.failure = error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    const reject = this.waitingFailed;
-    this.waiting = undefined;
-    this.waitingFailed = undefined;
+    const waiter = this.takeWaiter();
     this.close();
-    if (reject !== undefined) {
+    if (waiter) {
       this.failure = undefined;
-      reject(error);
+      waiter.reject(error);
     }
+  }
+
+  private takeWaiter(): FlowEvents['waiter'] {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    return waiter;
   }
 
   /** Stops the stream and closes its socket. Idempotent. */
@@ -149,12 +151,7 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     this.signal?.removeEventListener('abort', this.onAbort);
     this.release();
     this.connection.close();
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      this.waitingFailed = undefined;
-      resolve({ value: undefined, done: true });
-    }
+    this.takeWaiter()?.resolve({ value: undefined, done: true });
     this.emit('close');
   }
 
@@ -177,8 +174,7 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
         }
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => {
-          this.waiting = resolve;
-          this.waitingFailed = reject;
+          this.waiter = { resolve, reject };
         });
       },
       return: () => {

@@ -184,6 +184,11 @@ function setExpressions(value: unknown, family: number, table: string, field: st
   return compiled.expressions;
 }
 
+/** Whether a set's statements give each element a counter. */
+function countsPerElement(expressions: readonly ExprDescriptor[] | undefined): boolean {
+  return expressions?.some((e) => e.expr === 'counter') ?? false;
+}
+
 /** A parsed set or map definition: its message and what its elements hold. */
 export interface SetDefinition {
   family: number;
@@ -238,8 +243,7 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   message.userdata = setUserdata(key, data, comment);
   let elements: unknown[] | undefined;
   if (object.elem !== undefined) elements = Array.isArray(object.elem) && (!isMap || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
-  const counts = message.expressions?.some((e) => e.expr === 'counter') ?? false;
-  return { family, message, key, data, interval, flags: message.flags, counts, elements };
+  return { family, message, key, data, interval, flags: message.flags, counts: countsPerElement(message.expressions), elements };
 }
 
 export { OBJECT_TYPES };
@@ -322,8 +326,7 @@ export function definitionOfParsed(set: ParsedSet): Omit<SetDefinition, 'message
       data = parseMapData(type.name, 'set.map');
     }
   }
-  const counts = set.expr?.some((e) => e.expr === 'counter') ?? false;
-  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0, flags: set.flags ?? 0, counts };
+  return { family: set.family, key, data, interval: ((set.flags ?? 0) & NFT_SET_INTERVAL) !== 0, flags: set.flags ?? 0, counts: countsPerElement(set.expr) };
 }
 
 /** A table as the addon's parser returns it. */

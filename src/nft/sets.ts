@@ -269,8 +269,7 @@ function parseElement(value: unknown, key: SetKey, data: MapData | undefined, in
   const element: ParsedElement = { key: [] };
   const wrapper = singleKey(keyValue) === 'elem' ? asObject((keyValue as Record<string, unknown>).elem) : undefined;
   if (wrapper !== undefined) {
-    // A misspelt or unsupported property would otherwise be dropped without a word (a per-element
-    // `counter` included: the set's own statements are what the kernel gives new elements).
+    // A misspelt or unsupported property would otherwise be dropped without a word.
     onlyKeys(wrapper, ELEMENT_KEYS, `${keyField}.elem`, `unknown element property (known: ${ELEMENT_KEYS.join(', ')})`);
     keyValue = wrapper.val;
     if (wrapper.timeout !== undefined) element.timeout = elementMilliseconds(wrapper.timeout, `${keyField}.elem.timeout`);
@@ -326,11 +325,9 @@ const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
  * Elements in the kernel's layout. Interval sets of one field get a start element per
  * interval and an end element (flag NFT_SET_ELEM_INTERVAL_END) just past it; concatenated
  * interval sets carry each interval's end in NFTA_SET_ELEM_KEY_END. Interval keys are in
- * network order, host-order integers too (see parseIntervalValue).
- */
-/**
- * Elements as messages. `counts`: the set has a counter statement, so an element may say
- * `counter` (as a listing of it shows); elsewhere that would be dropped, and is refused.
+ * network order, host-order integers too (see parseIntervalValue). `counts`: the set has a
+ * counter statement, so an element may say `counter` (as a listing of it shows); elsewhere that
+ * would be dropped, and is refused.
  */
 export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext, counts = false): ElementMessage[] {
   const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context, counts));

@@ -325,11 +325,12 @@ t.test('a failed route write is retried: once isp2 is usable again the default r
   t.same(failover.active, ['isp2'], 'the route in place uses isp2');
 });
 
-t.test('a FAILED neighbour entry for the gateway takes the uplink down after failAfter checks', async (t) => {
+/** A failover between two IPv6 uplinks, isp1's gateway written as `gateway1`. */
+async function ipv6Failover(t: TeardownHost, gateway1: string) {
   const { ns, handle } = await uplinks(t);
   const failover = await startFailover(handle, {
     uplinks: [
-      { name: 'isp1', dev: 'up1', gateway: '2001:db8:1::1' },
+      { name: 'isp1', dev: 'up1', gateway: gateway1 },
       { name: 'isp2', dev: 'up2', gateway: '2001:db8:2::1' },
     ],
     dst: '::/0',
@@ -337,10 +338,19 @@ t.test('a FAILED neighbour entry for the gateway takes the uplink down after fai
     failAfter: 2,
   });
   t.teardown(() => failover.close());
-  t.match(ns.ipJson('-6', 'route', 'show', 'default'), [{ gateway: '2001:db8:1::1', dev: 'up1' }]);
-  // Resolved, then failed (the kernel announces a change from a valid state; ip monitor neigh prints it).
+  return { ns, failover };
+}
+
+/** isp1's gateway resolved, then FAILED (the kernel announces a change from a valid state; ip monitor neigh prints it). */
+function failIsp1Neighbour(ns: TestNetns): void {
   ns.ip('-6', 'neigh', 'replace', '2001:db8:1::1', 'dev', 'up1', 'lladdr', '02:00:00:00:00:01', 'nud', 'reachable');
   ns.ip('-6', 'neigh', 'replace', '2001:db8:1::1', 'dev', 'up1', 'nud', 'failed');
+}
+
+t.test('a FAILED neighbour entry for the gateway takes the uplink down after failAfter checks', async (t) => {
+  const { ns, failover } = await ipv6Failover(t, '2001:db8:1::1');
+  t.match(ns.ipJson('-6', 'route', 'show', 'default'), [{ gateway: '2001:db8:1::1', dev: 'up1' }]);
+  failIsp1Neighbour(ns);
   await until(() => failover.status()[0]!.up === false, 2000, 'isp1 down');
   t.match(failover.status(), [{ name: 'isp1', up: false, reason: 'neighbour' }, { name: 'isp2', up: true }]);
   await failover.settled();
@@ -350,21 +360,9 @@ t.test('a FAILED neighbour entry for the gateway takes the uplink down after fai
 // Found in review and fixed: the neighbour was looked up by the gateway text as given, while the
 // table is keyed by the formatted address; the gateway is now normalised at the start.
 t.test('a gateway written in capitals (2001:DB8:1::1) is found FAILED', async (t) => {
-  const { ns, handle } = await uplinks(t);
-  const failover = await startFailover(handle, {
-    uplinks: [
-      { name: 'isp1', dev: 'up1', gateway: '2001:DB8:1::1' },
-      { name: 'isp2', dev: 'up2', gateway: '2001:db8:2::1' },
-    ],
-    dst: '::/0',
-    intervalMs: 50,
-    failAfter: 2,
-  });
-  t.teardown(() => failover.close());
+  const { ns, failover } = await ipv6Failover(t, '2001:DB8:1::1');
   t.match(ns.ipJson('-6', 'route', 'show', 'default'), [{ gateway: '2001:db8:1::1', dev: 'up1' }], 'the kernel took the gateway');
-  // Resolved, then failed (the kernel announces a change from a valid state; ip monitor neigh prints it).
-  ns.ip('-6', 'neigh', 'replace', '2001:db8:1::1', 'dev', 'up1', 'lladdr', '02:00:00:00:00:01', 'nud', 'reachable');
-  ns.ip('-6', 'neigh', 'replace', '2001:db8:1::1', 'dev', 'up1', 'nud', 'failed');
+  failIsp1Neighbour(ns);
   t.match(ns.ipJson('-6', 'neigh', 'show', 'dev', 'up1'), [{ dst: '2001:db8:1::1', state: ['FAILED'] }], 'ip: FAILED');
   await until(() => failover.status()[0]!.up === false, 1500, 'isp1 down').catch(() => undefined);
   t.match(failover.status(), [{ name: 'isp1', up: false, reason: 'neighbour' }, { name: 'isp2', up: true }]);
