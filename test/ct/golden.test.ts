@@ -11,6 +11,7 @@ import { CT_REQUESTS, encodeDump } from '../../src/ct/messages.js';
 import { writeCreateRequest } from '../../src/ct/create.js';
 import { decodeFlow, type FlowSpec } from '../../src/ct/flow.js';
 import { compileFlowFilter, type FlowFilter } from '../../src/ct/filter.js';
+import { repoUrl } from '../helpers/paths.js';
 
 interface Fixture {
   name: string;
@@ -20,7 +21,7 @@ interface Fixture {
   hex: string;
 }
 
-const dir = new URL('../fixtures/ct/', import.meta.url);
+const dir = repoUrl('test/fixtures/ct/');
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Fixture);
 

@@ -12,6 +12,7 @@ import { native } from '../../src/native.js';
 import { NFPROTO_UNSPEC, NFTA_RULE_TABLE, NFT_MSG_GETRULE, nftMessageType } from '../../src/nft/constants.js';
 import { writeNfgenmsg } from '../../src/nft/messages.js';
 import type { TestNetns } from '../helpers/netns.js';
+import { repoUrl } from '../helpers/paths.js';
 
 /** One golden fixture (test/fixtures/nft, recorded from nft by scripts/record-nft-fixtures.mjs). */
 export interface Fixture {
@@ -32,7 +33,7 @@ export interface Fixture {
   nftRule?: { family: string; table: string; chain: string; expr: unknown[]; comment?: string };
 }
 
-const fixtureDir = new URL('../fixtures/nft/', import.meta.url).pathname;
+const fixtureDir = repoUrl('test/fixtures/nft/').pathname;
 
 /** Every golden fixture, by file name. */
 export function loadFixtures(): Fixture[] {

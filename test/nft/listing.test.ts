@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { open, type NftCommand } from '../../src/index.js';
 import { addVeth, makeNetns } from '../helpers/netns.js';
 import { withoutHandles } from './helpers.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = REPO_ROOT;
 
 const DOCUMENT: NftCommand[] = [
   { add: { table: { family: 'ip', name: 'a', comment: 'table a' } } },

@@ -13,8 +13,9 @@ import { NEXTHOP_OBJECT_KEYS } from '../../src/rtnl/nexthops.js';
 import { RULE_KEYS } from '../../src/rtnl/rules.js';
 import { TableResolver, tableNamesOf } from '../../src/rtnl/tables.js';
 import { schemaErrors } from './json-schema.js';
+import { repoUrl } from '../helpers/paths.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../schema/policy.schema.json', import.meta.url), 'utf8')) as Record<string, any>;
+const schema = JSON.parse(readFileSync(repoUrl('schema/policy.schema.json'), 'utf8')) as Record<string, any>;
 const check = (document: unknown) => checkDocument(document, 201, new TableResolver(tableNamesOf(undefined)));
 
 t.test('the schema lists exactly the fields the library knows', async (t) => {

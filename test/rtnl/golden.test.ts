@@ -15,6 +15,7 @@ import { LINK_REQUESTS, checkLinkChanges, checkLinkSpec, decodeLink, encodeIfinf
 import { NEXTHOP_REQUESTS, decodeNexthopObject, encodeNexthopId, encodeNexthopObject, resolveNexthopObject, type NexthopObject } from '../../src/rtnl/nexthops.js';
 import { RTM_GETROUTE } from '../../src/rtnl/constants.js';
 import { NLM_F_REQUEST } from '../../src/netlink/constants.js';
+import { repoUrl } from '../helpers/paths.js';
 
 interface Fixture {
   name: string;
@@ -27,7 +28,7 @@ interface Fixture {
   hex: string;
 }
 
-const dir = new URL('../fixtures/rtnl/', import.meta.url);
+const dir = repoUrl('test/fixtures/rtnl/');
 const fixtures: Fixture[] = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()

@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { NetlinkError, ValidationError, open } from '../../src/index.js';
 import { addVeth, makeNetns } from '../helpers/netns.js';
+import { REPO_ROOT, repoUrl } from '../helpers/paths.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = REPO_ROOT;
 
 t.test('rule `fwmark 65 priority 1000 table 1` and route `default via 192.0.2.1 dev v0 table 1`, witnessed by ip', async (t) => {
   const ns = makeNetns(t);
@@ -109,7 +110,7 @@ t.test('1,000 requests issued concurrently on one handle each resolve with their
 
 t.test('the addon loads and works inside a worker_thread', async (t) => {
   const ns = makeNetns(t);
-  const worker = new Worker(new URL('../fixtures/workers/add-rule.mjs', import.meta.url), { workerData: { netns: ns.name, root } });
+  const worker = new Worker(repoUrl('test/fixtures/workers/add-rule.mjs'), { workerData: { netns: ns.name, root } });
   const result = await new Promise<unknown>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -120,7 +121,7 @@ t.test('the addon loads and works inside a worker_thread', async (t) => {
   t.ok(ns.ipJson<{ priority: number }[]>('rule').some((r) => r.priority === 4242), 'ip sees the rule the worker added');
 
   // A worker that is terminated with its handle still open must not take the process down.
-  const abandoned = new Worker(new URL('../fixtures/workers/leave-open.mjs', import.meta.url), { workerData: { netns: ns.name, root } });
+  const abandoned = new Worker(repoUrl('test/fixtures/workers/leave-open.mjs'), { workerData: { netns: ns.name, root } });
   await new Promise((resolve) => abandoned.once('message', resolve));
   await abandoned.terminate();
   t.pass('terminated a worker with an open handle');

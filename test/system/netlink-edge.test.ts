@@ -16,6 +16,7 @@ import { RTM_GETLINK, RTM_NEWLINK } from '../../src/rtnl/constants.js';
 import { decodeLinkIdentity, encodeLinkDumpRequest } from '../../src/rtnl/links.js';
 import { FakeKernel, type FakeHandler, type FakeReply } from '../helpers/fake-kernel.js';
 import { addVeth, makeNetns, run } from '../helpers/netns.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
 const EIO = 5;
 const EMSGSIZE = 90;
@@ -359,7 +360,7 @@ function runChild(script: string): { signal: NodeJS.Signals | null; status: numb
       : o.value && Array.isArray(o.value.errors) ? 'bulk ' + [...new Set(o.value.errors.map((e) => (e ? e.code : 'ok')))].sort().join('/')
       : 'done');
     ${script}
-  `], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8', timeout: 20_000 });
+  `], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
 }
 
 t.test('closing a handle with requests, dumps and a bulk run pending settles them all, and the process exits by itself', async (t) => {

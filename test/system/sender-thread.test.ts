@@ -13,8 +13,9 @@ import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, SOL
 import { RTM_GETROUTE, RTM_NEWROUTE } from '../../src/rtnl/constants.js';
 import { encodeRoute, encodeRouteDumpRequest, resolveRoute } from '../../src/rtnl/routes.js';
 import { makeNetns } from '../helpers/netns.js';
+import { REPO_ROOT, repoUrl } from '../helpers/paths.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = REPO_ROOT;
 const routes = (count: number, table: number) => Array.from({ length: count }, (_, i) => ({ dst: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`, dev: 'lo', table }));
 
 t.test('a bulk add goes through the sender thread, each duplicate comes back with its index', async (t) => {
@@ -104,7 +105,7 @@ t.test('closing a handle with chunks still queued: every item ends, the process 
 
 t.test('terminating a worker while its sender thread is busy does not take the process down', async (t) => {
   const ns = makeNetns(t);
-  const worker = new Worker(new URL('../fixtures/workers/terminate-mid-send.mjs', import.meta.url), { workerData: { netns: ns.name, root } });
+  const worker = new Worker(repoUrl('test/fixtures/workers/terminate-mid-send.mjs'), { workerData: { netns: ns.name, root } });
   await new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

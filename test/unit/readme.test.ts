@@ -28,8 +28,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve, sep } from 'node:path';
 import vm from 'node:vm';
 import t, { type Test } from 'tap';
 import ts from 'typescript';
@@ -38,8 +37,9 @@ import { checkDocument } from '../../src/policy/document.js';
 import { TableResolver, tableNamesOf } from '../../src/rtnl/tables.js';
 import { addVeth, makeNetns, type TestNetns } from '../helpers/netns.js';
 import { schemaErrors } from '../policy/json-schema.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = resolve(REPO_ROOT);
 // README_TEST_FILE: a copy to read instead (to see this test fail on a broken copy without touching README.md).
 const README = process.env.README_TEST_FILE ?? join(ROOT, 'README.md');
 const SRC = join(ROOT, 'src') + sep;

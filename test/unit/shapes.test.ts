@@ -7,9 +7,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
+import { REPO_ROOT, repoUrl } from '../helpers/paths.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-const probe = new URL('../fixtures/shapes-probe.mjs', import.meta.url).pathname;
+const root = REPO_ROOT;
+const probe = repoUrl('test/fixtures/shapes-probe.mjs').pathname;
 
 const run = spawnSync(process.execPath, ['--allow-natives-syntax', '--expose-gc', '--no-concurrent-recompilation', probe, root], { encoding: 'utf8' });
 const report = run.status === 0 ? (JSON.parse(run.stdout) as Record<'before' | 'after', Record<string, boolean>>) : undefined;
