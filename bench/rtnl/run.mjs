@@ -10,7 +10,8 @@
 //   pyroute2          Debian's python3-pyroute2, one request per object
 //   npm netlink       the `netlink` package, one request per object, 256 in flight
 // Every measurement runs in a fresh namespace; the final state is verified by a dump count;
-// the median of RUNS runs is reported, after one warm-up run of every implementation whose time is
+// the median of RUNS runs is reported (the order of implementations reversed every other run),
+// after one warm-up run of every implementation whose time is
 // discarded (a long-running agent's code is warm; so is ip's, from the page cache). routemark
 // first runs every workload WARMUP times more: V8 compiles hot functions with its optimizing tier
 // only after several calls, so one warm-up run left the first measured runs at 4x the steady
@@ -136,7 +137,12 @@ for (let round = 0; round < WARMUP; round++) {
 }
 for (let run = 0; run <= RUNS; run++) {
   for (const [name, w] of Object.entries(workloads)) {
-    for (const [impl, fn] of Object.entries(implementations)) {
+    // Whoever runs first after a slow tool meets the kernel still freeing its namespace (and
+    // the CPU caches it left): reverse the order every other round, so that each implementation
+    // runs first as often as last, as bench/nft does.
+    const order = Object.entries(implementations);
+    if (run % 2 === 1) order.reverse();
+    for (const [impl, fn] of order) {
       const seconds = await runOnce(name, w, impl, fn);
       if (seconds !== undefined && run > 0) ((times[name] ??= {})[impl] ??= []).push(seconds);
     }
