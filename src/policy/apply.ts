@@ -16,9 +16,9 @@ import type { Route } from '../rtnl/routes.js';
 import type { Rule } from '../rtnl/rules.js';
 import { canonicalJson, sysctlText, type PolicyDocument } from './document.js';
 import { PolicyApplyError } from './errors.js';
-import { createCommands, recreateCommands, tableRef } from './nft-tables.js';
+import { contentDigest, createCommands, recreateCommands, tableRef } from './nft-tables.js';
 import { isOthersRoute, permanentNeighbours, planDetails, planPolicy, type PlanChange, type PlanOptions, type PolicyPlan } from './plan.js';
-import { cascadeSnapshot, irreversibleWrite, restoreSnapshot } from './sysctls.js';
+import { cascadeSnapshot, irreversibleWrite, linkNamesOnce, restoreSnapshot } from './sysctls.js';
 
 /** Options for {@link applyPolicy}. */
 export interface ApplyPolicyOptions extends PlanOptions {
@@ -47,8 +47,16 @@ type Undo = () => Promise<void>;
 const DAD_WAIT_MS = 10_000;
 
 interface Failure {
-  error: NetlinkError;
-  index: number;
+  error: Error;
+  /** Its change's index in `plan.changes`; undefined for a change apply made on its own (`change`). */
+  index: number | undefined;
+  /** The change, when it is not in the plan. */
+  change?: PlanChange;
+}
+
+/** An error as an Error (anything can be thrown). */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Combines a signal and a timeout into one signal (undefined if neither is given). */
@@ -91,9 +99,15 @@ function documentError(error: unknown, commandIndex: (transactionIndex: number) 
 /**
  * Makes the kernel hold the document for its owner: plans (see {@link planPolicy}), then sends
  * the plan's changes. Applying the same document again sends no change at all, only the reads
- * that compare. If the kernel refuses a change, everything applied before it is undone and the
- * call rejects with a {@link PolicyApplyError} naming the change (`operation`, `index` in
- * `plan.changes`, the kernel's errno and message).
+ * that compare. If a change fails (the kernel refuses it, a sysctl cannot be written or read,
+ * a write overwrote a document key that cannot be written back), everything applied before it
+ * is undone and the call rejects with a {@link PolicyApplyError} naming the step and the change
+ * (`step`, `operation`, `index` in `plan.changes`, the cause with its errno and message) and
+ * what was undone (`undone`, `rolledBack`, `rollbackErrors`). An abort rejects with the
+ * signal's reason instead, after the same undo. A table created or replaced is tagged with a
+ * digest of what the kernel lists of it, so that a later plan finds changes made to it with
+ * `nft`; a new version of a table is created twice for that (atomically both times: the kernel
+ * keeps a table's first comment), a table restored after such a change once.
  *
  * @example
  * ```ts
@@ -172,7 +186,7 @@ function reorderedRules(listed: readonly Rule[], readded: readonly Rule[]): stri
 
 /** Sends a plan's changes, undoing them all if one fails. */
 async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal | undefined): Promise<void> {
-  const { createTables, removeTables } = planDetails(plan);
+  const { createTables, removeTables, knownContent } = planDetails(plan);
   const indexed = plan.changes.map((change, index) => ({ change, index }));
   const pick = <C extends PlanChange>(test: (c: PlanChange) => c is C) => indexed.filter((e): e is { change: C; index: number } => test(e.change));
   const routes = (action: string) => pick((c): c is Extract<PlanChange, { object: 'route' }> => c.object === 'route' && c.action === action);
@@ -191,8 +205,12 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     transaction.push(tableRef(table.family, table.name));
     commandOwners.push({ planIndex: planIndexOfTable(table.family, table.name), documentIndex: undefined });
   }
+  const tableKey = (table: { family: string; name: string }) => `${table.family}|${table.name}`;
+  // Until the content digest of a new version is known, its tag carries a stand-in of the same
+  // length, so that the dry run checks a comment as long as the one the table will carry.
+  const CONTENT_UNKNOWN = '0'.repeat(16);
   for (const table of createTables) {
-    const commands = createCommands(table, plan.owner);
+    const commands = createCommands(table, plan.owner, knownContent.get(tableKey(table)) ?? CONTENT_UNKNOWN);
     transaction.push(...commands);
     table.objects.forEach(({ index }) => commandOwners.push({ planIndex: planIndexOfTable(table.family, table.name), documentIndex: index }));
   }
@@ -205,7 +223,9 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       await handle.nft.apply({ nftables: transaction }, { dryRun: true, handles: false });
     } catch (error) {
       const failure = nftFailure(error);
-      if (failure) throw new PolicyApplyError(failure.error, failure.index, plan.changes[failure.index]!, [], handle.netnsLabel);
+      if (failure) {
+        throw new PolicyApplyError({ cause: failure.error, index: failure.index, change: plan.changes[failure.index!]!, step: 'nft transaction (dry run)', undone: [], rollbackErrors: [], netns: handle.netnsLabel });
+      }
       throw documentError(error, (i) => commandOwners[i]);
     }
   }
@@ -213,7 +233,13 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const previousTables: NftListing[] = [];
   for (const table of removeTables) previousTables.push(await handle.nft.list({ family: table.family, table: table.name }));
 
-  const undo: Undo[] = [];
+  /** Each step's undo, named by the step. */
+  const undo: { step: string; run: Undo }[] = [];
+  /** The step under way, for the undo it registers and for an error it throws. */
+  let current = '';
+  /** The change under way in a step that goes one by one, for an error the step throws. */
+  let inFlight: { index: number | undefined; change?: PlanChange } | undefined;
+  const pushUndo = (run: Undo) => undo.push({ step: current, run });
   let failure: Failure | undefined;
   let aborted = false;
   /**
@@ -226,7 +252,7 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       if (entries.length === 0) return undefined;
       const result = await run(items);
       const done = succeeded(inverses, result);
-      if (done.length > 0) undo.push(() => expectAll(inverse(done)));
+      if (done.length > 0) pushUndo(() => expectAll(inverse(done)));
       return firstFailure(result, entries.map((e) => e.index));
     };
   /**
@@ -237,13 +263,9 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
     <C extends PlanChange>(entries: { change: C; index: number }[], run: (change: C) => Promise<unknown>, inverse: (change: C) => Promise<unknown>) =>
     async (): Promise<Failure | undefined> => {
       for (const { change, index } of entries) {
-        try {
-          await run(change);
-        } catch (error) {
-          if (error instanceof NetlinkError) return { error, index };
-          throw error;
-        }
-        undo.push(async () => {
+        inFlight = { index };
+        await run(change);
+        pushUndo(async () => {
           await inverse(change);
         });
       }
@@ -258,13 +280,15 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
   const deletedRoutes: Route[] = routeDeletes.map((e) => e.change.route);
   const deletedRules: Rule[] = ruleDeletes.map((e) => e.change.rule);
   const addedRules: Rule[] = ruleAdds.map((e) => e.change.rule);
-  const steps: (() => Promise<Failure | undefined>)[] = [
+  /** A step with its name and the plan indexes of its changes (the first is blamed for an error it throws outside any change). */
+  const named = (step: string, entries: { index: number }[], run: () => Promise<Failure | undefined>) => ({ step, indexes: entries.map((e) => e.index), run });
+  const steps: { step: string; indexes: number[]; run: () => Promise<Failure | undefined> }[] = [
     // Addresses first (routes and nexthops may need their subnets and source addresses), and
     // last when they go.
-    itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => undoAddressAdd(handle, plan.owner, c.address)),
+    named('add addresses', addresses('add'), itemStep(addresses('add'), (c) => handle.addresses.add(c.address), (c) => undoAddressAdd(handle, plan.owner, c.address))),
     // A new IPv6 address is tentative until duplicate address detection ends (briefly even with
     // it off: the kernel ends it from a work queue), and no route can use it as its source before.
-    async () => {
+    named('wait for new IPv6 source addresses', addresses('add'), async () => {
       const sources = new Set<string>();
       for (const { change } of [...routeAdds, ...routeReplaces]) {
         const src = change.route.src === undefined ? undefined : tryParseAddress(change.route.src);
@@ -273,51 +297,47 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
       for (const { change, index } of addresses('add')) {
         const address = resolveAddress(change.address);
         if (!startsTentative(address) || !sources.has(formatAddress(address.local.bytes))) continue;
-        try {
-          await handle.addresses.usable(change.address, DAD_WAIT_MS, signal);
-        } catch (error) {
-          if (error instanceof NetlinkError) return { error, index };
-          throw error;
-        }
+        inFlight = { index };
+        await handle.addresses.usable(change.address, DAD_WAIT_MS, signal);
       }
       return undefined;
-    },
+    }),
     // Objects before the routes that use them, and after them when they go; a replaced object
     // is put back as it was (its routes follow it both ways).
-    itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop)),
-    itemStep(nexthops('replace'), (c) => handle.nexthops.replace(c.nexthop), (c) => handle.nexthops.replace(c.previous!)),
-    bulkStep(routeAdds, addedRoutes, addedRoutes, (r) => handle.routes.addMany(r), (r) => handle.routes.deleteMany(r)),
-    bulkStep(
+    named('add nexthops', nexthops('add'), itemStep(nexthops('add'), (c) => handle.nexthops.add(c.nexthop), (c) => handle.nexthops.delete(c.nexthop))),
+    named('replace nexthops', nexthops('replace'), itemStep(nexthops('replace'), (c) => handle.nexthops.replace(c.nexthop), (c) => handle.nexthops.replace(c.previous!))),
+    named('add routes', routeAdds, bulkStep(routeAdds, addedRoutes, addedRoutes, (r) => handle.routes.addMany(r), (r) => handle.routes.deleteMany(r))),
+    named('replace routes', routeReplaces, bulkStep(
       routeReplaces,
       routeReplaces.map((e) => e.change.route),
       routeReplaces.map((e) => e.change.previous!),
       (r) => handle.routes.replaceMany(r),
       (r) => handle.routes.replaceMany(r),
-    ),
+    )),
     // Rule deletes stay where the plan puts them (before the rule adds and route deletes, so that
     // no rule the document drops steers traffic into a table being emptied) rather than after
     // every step that can fail: they can fail midway themselves (one bulk call), so an undo that
     // re-adds them is needed anyway. The kernel cannot re-add a rule before others of its
     // priority, so when one had such rules after it, the undo re-adds it and reports the
     // rollback incomplete (rolledBack: false) instead of claiming the old order.
-    async () => {
+    named('delete rules', ruleDeletes, async () => {
       if (ruleDeletes.length === 0) return undefined;
       const listed = await handle.rules.list();
       const result = await handle.rules.deleteMany(deletedRules);
       const done = succeeded(deletedRules, result);
       if (done.length > 0) {
-        undo.push(async () => {
+        pushUndo(async () => {
           await expectAll(handle.rules.addMany(done));
           const reordered = reorderedRules(listed, done);
           if (reordered !== undefined) throw new Error(reordered);
         });
       }
       return firstFailure(result, ruleDeletes.map((e) => e.index));
-    },
-    bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r)),
-    bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r)),
-    itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!)),
-    itemStep(
+    }),
+    named('add rules', ruleAdds, bulkStep(ruleAdds, addedRules, addedRules, (r) => handle.rules.addMany(r), (r) => handle.rules.deleteMany(r))),
+    named('delete routes', routeDeletes, bulkStep(routeDeletes, deletedRoutes, deletedRoutes, (r) => handle.routes.deleteMany(r), (r) => handle.routes.addMany(r))),
+    named('delete nexthops', nexthops('delete'), itemStep(nexthops('delete'), (c) => handle.nexthops.delete(c.nexthop), (c) => handle.nexthops.add(c.previous!))),
+    named('delete addresses', addresses('delete'), itemStep(
       addresses('delete'),
       (c) => handle.addresses.delete(c.address),
       async (c) => {
@@ -325,8 +345,8 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
         // Routes re-added after it may use it as their source: not before it is usable.
         if (startsTentative(resolveAddress(c.address))) await handle.addresses.usable(c.address);
       },
-    ),
-    async () => {
+    )),
+    named('nft transaction', tableChanges, async () => {
       if (transaction.length === 0) return undefined;
       try {
         await handle.nft.apply({ nftables: transaction }, { handles: false });
@@ -339,71 +359,105 @@ async function executePlan(handle: Handle, plan: PolicyPlan, signal: AbortSignal
         ...createTables.map((t) => tableRef(t.family, t.name)),
         ...previousTables.flatMap((listing) => recreateCommands(listing)),
       ];
-      undo.push(async () => {
+      pushUndo(async () => {
         await handle.nft.apply(restore, { handles: false });
       });
+      // The tag records what the kernel lists of the new table, for plans to find changes made
+      // to it later. The kernel keeps a table's first comment, so a table whose digest was not
+      // known (a new version of the document) is created again, tagged, in one more atomic
+      // transaction: the same commands give the same content.
+      const retag: NftCommand[] = [];
+      for (const table of createTables) {
+        inFlight = { index: planIndexOfTable(table.family, table.name) };
+        const content = contentDigest(await handle.nft.list({ family: table.family, table: table.name }));
+        if (content === knownContent.get(tableKey(table))) continue;
+        retag.push(tableRef(table.family, table.name), ...createCommands(table, plan.owner, content));
+      }
+      inFlight = undefined;
+      if (retag.length > 0) await handle.nft.apply(retag, { handles: false });
       return undefined;
-    },
+    }),
     // A global switch overwrites every device's setting (the plan writes it first): what it
     // overwrote is put back after it on undo. A write the kernel cannot take back (IPv6 turned
     // off) makes the undo report what stays lost.
-    async () => {
+    named('sysctls', sysctls, async () => {
+      // The links are listed once for every switch's snapshot: the apply changes none.
+      const linkNames = linkNamesOnce(handle);
       for (const { change, index } of sysctls) {
-        try {
-          const overwritten = await cascadeSnapshot(handle, change.key);
-          await handle.sysctl.set(change.key, change.value);
-          undo.push(async () => {
-            await handle.sysctl.set(change.key, change.previous);
-            await restoreSnapshot(handle, overwritten);
-            const lost = irreversibleWrite(change);
-            if (lost !== undefined) throw new Error(lost);
-          });
-        } catch (error) {
-          if (error instanceof NetlinkError) return { error, index };
-          throw error;
-        }
+        inFlight = { index };
+        const overwritten = await cascadeSnapshot(handle, change.key, linkNames);
+        await handle.sysctl.set(change.key, change.value);
+        pushUndo(async () => {
+          await handle.sysctl.set(change.key, change.previous);
+          await restoreSnapshot(handle, overwritten);
+          const lost = irreversibleWrite(change);
+          if (lost !== undefined) throw new Error(lost);
+        });
       }
       return undefined;
-    },
+    }),
     // The document's other sysctls held its values when planned: one that differs now was
     // overwritten by a write the plan could not foresee, and is written again (and put back).
-    async () => {
+    named('sysctls overwritten by a write', sysctls, async () => {
       if (sysctls.length === 0) return undefined;
       const planned = new Set(sysctls.map((e) => e.change.key));
       for (const { key, value } of planDetails(plan).document.sysctls) {
+        if (planned.has(key)) continue;
+        // Not a change of the plan: the error names the write apply made on its own.
+        inFlight = { index: undefined, change: { object: 'sysctl', action: 'set', operation: 'setSysctl', key, value, previous: '(not read)' } };
         const now = await handle.sysctl.get(key);
-        if (planned.has(key) || sysctlText(now) === value) continue;
+        if (sysctlText(now) === value) continue;
+        inFlight = { index: undefined, change: { object: 'sysctl', action: 'set', operation: 'setSysctl', key, value, previous: now } };
         await handle.sysctl.set(key, value);
-        undo.push(() => handle.sysctl.set(key, now));
+        pushUndo(() => handle.sysctl.set(key, now));
       }
       return undefined;
-    },
+    }),
   ];
 
-  let unexpected: unknown;
-  try {
-    for (const step of steps) {
+  // Whatever a step throws (a kernel refusal, a sysctl it cannot write or read, an error of
+  // the undo bookkeeping itself) fails the apply the same way: undo, then a PolicyApplyError.
+  let failedStep = '';
+  for (const { step, indexes, run } of steps) {
+    if (signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    current = step;
+    inFlight = undefined;
+    try {
+      failure = await run();
+    } catch (error) {
+      // An abort that reached a wait of the step (DAD) is the abort, not a failure.
       if (signal?.aborted) {
         aborted = true;
         break;
       }
-      failure = await step();
-      if (failure) break;
+      // (TypeScript cannot see that the step's closures set inFlight.)
+      const at = inFlight as { index: number | undefined; change?: PlanChange } | undefined;
+      failure = at !== undefined ? { error: asError(error), index: at.index, change: at.change } : { error: asError(error), index: indexes[0] };
     }
-  } catch (error) {
-    unexpected = error;
+    if (failure) {
+      failedStep = step;
+      break;
+    }
   }
-  if (failure === undefined && !aborted && unexpected === undefined) return;
+  if (failure === undefined && !aborted) return;
 
   const rollbackErrors: Error[] = [];
-  for (const step of undo.reverse()) {
+  const undone: string[] = [];
+  for (const { step, run } of undo.reverse()) {
     try {
-      await step();
+      await run();
+      if (!undone.includes(step)) undone.push(step);
     } catch (error) {
-      rollbackErrors.push(error as Error);
+      rollbackErrors.push(asError(error));
     }
   }
-  if (failure) throw new PolicyApplyError(failure.error, failure.index, plan.changes[failure.index]!, rollbackErrors, handle.netnsLabel);
-  if (unexpected !== undefined) throw unexpected;
+  if (failure) {
+    const change = failure.change ?? plan.changes[failure.index ?? -1];
+    // A step without changes of its own (none of its kind in the plan) cannot throw: it returns at once.
+    throw new PolicyApplyError({ cause: failure.error, index: failure.index, change: change!, step: failedStep, undone, rollbackErrors, netns: handle.netnsLabel });
+  }
   signal!.throwIfAborted();
 }

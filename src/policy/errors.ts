@@ -2,33 +2,66 @@
 import { NetlinkError } from '../netlink/errors.js';
 import type { PlanChange } from './plan.js';
 
+/** EIO: the errno a failure that carries none (not the kernel's refusal) is reported with. */
+const EIO = 5; // EIO
+
+/** What {@link PolicyApplyError} is told about a failed apply. */
+export interface PolicyApplyFailure {
+  /** Why the step failed: the kernel's refusal (a NetlinkError) or any other error. */
+  cause: Error;
+  /** The failed change's index in `plan.changes`; undefined for a change apply made on its own. */
+  index: number | undefined;
+  /** The failed change (from the plan, or the one apply made on its own). */
+  change: PlanChange;
+  /** The apply step that failed, e.g. `'add routes'`, `'nft transaction'`, `'sysctls'`. */
+  step: string;
+  /** The steps whose changes were undone, in the order they were undone. */
+  undone: string[];
+  /** What could not be undone. */
+  rollbackErrors: Error[];
+  /** The handle's namespace label. */
+  netns: string | undefined;
+}
+
 /**
- * An apply that failed midway. It is a NetlinkError carrying the kernel's errno and extended-ACK
- * text of the refusal (`cause`), with `operation` the failed change's operation (`'addRoute'`,
- * `'deleteRule'`, `'nft transaction'`, `'setSysctl'`) and `index` its index in `plan.changes`.
- * By the time it is thrown, every change that had succeeded was undone (`rolledBack`), unless
+ * An apply that failed midway, whatever failed: a kernel refusal, a sysctl write, a read of the
+ * state to restore. It is a NetlinkError carrying the errno and extended-ACK text of the cause
+ * when the cause is a NetlinkError (EIO otherwise) and the cause itself (`cause`), with
+ * `operation` the failed change's operation (`'addRoute'`, `'deleteRule'`, `'nft transaction'`,
+ * `'setSysctl'`), `index` its index in `plan.changes` (undefined for a sysctl apply rewrote on
+ * its own because a write overwrote it), and `step` the apply step. By the time it is thrown,
+ * every change that had succeeded was undone (`rolledBack`, and `undone` lists the steps), unless
  * undoing failed too (`rollbackErrors`).
  */
 export class PolicyApplyError extends NetlinkError {
-  /** The change that failed (from the plan). */
+  /** The change that failed. */
   readonly change: PlanChange;
+  /** The apply step that failed. */
+  readonly step: string;
+  /** The steps whose changes were undone, in the order they were undone. */
+  readonly undone: string[];
   /** True when the state before the apply was restored completely. */
   readonly rolledBack: boolean;
   /** What could not be undone (empty when `rolledBack`). */
   readonly rollbackErrors: Error[];
 
-  constructor(cause: NetlinkError, index: number, change: PlanChange, rollbackErrors: Error[], netns: string | undefined) {
+  constructor(failure: PolicyApplyFailure) {
+    const { cause, index, change, step, undone, rollbackErrors, netns } = failure;
+    const netlink = cause instanceof NetlinkError ? cause : undefined;
+    const causeText = netlink !== undefined ? netlink.detail : cause.message;
     super({
-      errno: cause.errno,
-      extAck: cause.extAck,
+      errno: netlink?.errno ?? EIO,
+      extAck: netlink?.extAck,
       operation: change.operation,
       index,
       netns,
-      detail: `${describeChange(change)}${cause.detail !== undefined ? `: ${cause.detail}` : ''}${rollbackErrors.length === 0 ? '; everything applied before it was undone' : `; ${rollbackErrors.length} undo step(s) failed`}`,
+      detail: `${step}: ${describeChange(change)}${causeText !== undefined ? `: ${causeText}` : ''}${rollbackErrors.length === 0 ? '; everything applied before it was undone' : `; ${rollbackErrors.length} undo step(s) failed`}`,
       cause,
     });
     this.name = 'PolicyApplyError';
     this.change = change;
+    this.step = step;
+    this.undone = undone;
     this.rolledBack = rollbackErrors.length === 0;
     this.rollbackErrors = rollbackErrors;
   }
@@ -63,7 +96,7 @@ export function describeChange(change: PlanChange): string {
     case 'nexthop':
       return `${change.action} nexthop ${JSON.stringify(change.nexthop)}`;
     case 'nftTable':
-      return `${change.action} nft table ${change.family} ${change.name}`;
+      return `${change.action} nft table ${change.family} ${change.name}${change.drift !== undefined ? ` (${change.drift})` : ''}`;
     case 'sysctl':
       return `set ${change.key} = ${change.value} (was ${change.previous})`;
   }

@@ -3,7 +3,8 @@
  * changes in the order apply makes them. Only reads: owned rules and routes (the kernel filters
  * the dumps by protocol), the nexthop objects, the addresses, a lookup of each device the
  * document names that none of these lists (an altname, or a link without addresses), the table
- * list of nf_tables, and the document's sysctls; and, when objects go, what of others they would
+ * list of nf_tables and a listing of each owned table the document keeps (to find changes made
+ * behind its back), and the document's sysctls; and, when objects go, what of others they would
  * take along.
  */
 import { release } from 'node:os';
@@ -27,7 +28,7 @@ import { nexthopKindsDiffer, nexthopSatisfies, routeSatisfies, routeSlot } from 
 import { addressIdentity, checkDocument, sysctlText, type CheckedDocument, type DesiredTable, type PolicyDocument } from './document.js';
 import { planSysctls } from './sysctls.js';
 import { PolicyConflictError } from './errors.js';
-import { listTables } from './nft-tables.js';
+import { contentDigest, listTables, type HeldTable } from './nft-tables.js';
 
 /** One change of a plan. `operation` is what an error names if the kernel refuses it. */
 export type PlanChange =
@@ -40,7 +41,19 @@ export type PlanChange =
   | { object: 'route'; action: 'add' | 'replace' | 'delete'; operation: 'addRoute' | 'replaceRoute' | 'deleteRoute'; route: Route; previous?: Route }
   | { object: 'rule'; action: 'add' | 'delete'; operation: 'addRule' | 'deleteRule'; rule: Rule }
   | { object: 'nexthop'; action: 'add' | 'replace' | 'delete'; operation: 'addNexthop' | 'replaceNexthop' | 'deleteNexthop'; nexthop: NexthopObject; previous?: NexthopObject }
-  | { object: 'nftTable'; action: 'add' | 'replace' | 'delete'; operation: 'nft transaction'; family: NftFamily; name: string }
+  | {
+      object: 'nftTable';
+      action: 'add' | 'replace' | 'delete';
+      operation: 'nft transaction';
+      family: NftFamily;
+      name: string;
+      /**
+       * Set on a replace of a table that holds the document's version by its tag but whose
+       * content changed since routemark created it (someone added or deleted a rule with `nft`):
+       * why it is replaced.
+       */
+      drift?: string;
+    }
   | { object: 'sysctl'; action: 'set'; operation: 'setSysctl'; key: string; value: string; previous: string };
 
 /** What {@link planPolicy} returns: the changes apply would make, in its order. */
@@ -54,7 +67,8 @@ export interface PolicyPlan {
    * (one change per table), sysctls.
    * A rule that changes is a delete and an add (rules cannot be replaced); a route that changes
    * in its slot is a replace, and so is a nexthop object that changes under its id; a table that
-   * changes is replaced whole, atomically.
+   * changes is replaced whole, atomically, and so is an owned table whose content someone
+   * changed behind the policy's back (`drift` says so).
    */
   changes: PlanChange[];
   /** True when the kernel already holds the document: apply would send nothing. */
@@ -76,6 +90,11 @@ export interface PlanDetails {
   createTables: DesiredTable[];
   /** Owned tables to remove before (replaced or deleted). */
   removeTables: { family: NftFamily; name: string }[];
+  /**
+   * The content digest of tables replaced because they drifted, by `family|name`: what the
+   * table created from the same document held (read from its tag), so the new one can carry it.
+   */
+  knownContent: Map<string, string>;
 }
 
 const details = new WeakMap<PolicyPlan, PlanDetails>();
@@ -523,6 +542,19 @@ async function planAddresses(handle: Handle, checked: CheckedDocument, listed: A
 }
 
 /**
+ * Why an owned table that holds the document's version by its tag must be replaced anyway, if
+ * it must: its content changed since routemark created it (compared by {@link contentDigest}
+ * with the digest its tag recorded), or its tag records no content digest (a table created by
+ * an older version, whose content cannot be checked until it is replaced once).
+ */
+async function tableDrift(handle: Handle, held: HeldTable): Promise<string | undefined> {
+  if (held.content === undefined) return 'its tag records no content digest (created by an older routemark): replaced once so that later changes to it are found';
+  const now = contentDigest(await handle.nft.list({ family: held.family, table: held.name }));
+  if (now === held.content) return undefined;
+  return `its content changed since routemark created it (content digest ${now}, created as ${held.content}): a chain, rule, set, element or object was added, deleted or changed outside the policy`;
+}
+
+/**
  * Compares a policy document with what its owner holds and returns the minimal changes, without
  * changing anything. Bad input rejects with a ValidationError naming the field; an nf_tables
  * table of the document's name that another owner holds rejects with a PolicyConflictError.
@@ -625,10 +657,22 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
     ...addressChanges.deletes,
   );
 
-  // nf_tables: whole tables, by digest.
+  // nf_tables: whole tables, by digest; a table whose tag says it holds the document's version
+  // is listed and its content compared with what routemark created, so that a rule someone
+  // added or deleted with `nft` is replaced too.
   const createTables: DesiredTable[] = [];
   const removeTables: { family: NftFamily; name: string }[] = [];
+  const knownContent = new Map<string, string>();
   const heldByName = new Map(heldTables.map((t) => [`${t.family}|${t.name}`, t]));
+  const drifts = new Map<string, string | undefined>();
+  await Promise.all(
+    checked.tables.map(async (table) => {
+      const key = `${table.family}|${table.name}`;
+      const held = heldByName.get(key);
+      if (held === undefined || held.owner !== owner || held.digest !== table.digest) return;
+      drifts.set(key, await tableDrift(handle, held));
+    }),
+  );
   const wantedTables = new Set<string>();
   for (const table of checked.tables) {
     const key = `${table.family}|${table.name}`;
@@ -645,10 +689,12 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
         `table ${table.family} ${table.name} exists and is not owner ${owner}'s (${held.owner === undefined ? 'it carries no owner tag' : `it is owner ${held.owner}'s`}); routemark never changes it`,
       );
     }
-    if (held.digest === table.digest) continue;
+    const drift = drifts.get(key);
+    if (held.digest === table.digest && drift === undefined) continue;
     createTables.push(table);
     removeTables.push({ family: table.family, name: table.name });
-    changes.push({ object: 'nftTable', action: 'replace', operation: 'nft transaction', family: table.family, name: table.name });
+    if (drift !== undefined && held.content !== undefined) knownContent.set(key, held.content);
+    changes.push({ object: 'nftTable', action: 'replace', operation: 'nft transaction', family: table.family, name: table.name, ...(drift === undefined ? {} : { drift }) });
   }
   for (const held of heldTables) {
     if (held.owner !== owner || wantedTables.has(`${held.family}|${held.name}`)) continue;
@@ -661,6 +707,6 @@ export async function planPolicy(handle: Handle, document: PolicyDocument, optio
   const summary = { add: 0, replace: 0, delete: 0, set: 0 };
   for (const change of changes) summary[change.action]++;
   const plan: PolicyPlan = { owner, changes, empty: changes.length === 0, summary };
-  details.set(plan, { document: checked, createTables, removeTables });
+  details.set(plan, { document: checked, createTables, removeTables, knownContent });
   return plan;
 }

@@ -73,16 +73,29 @@ export function planSysctls(sysctls: readonly { key: string; value: string; curr
 /** Values a write of `key` may overwrite, as sysctl keys and their values before it. */
 export type SysctlSnapshot = Map<string, string>;
 
+/** The names of the namespace's links, as a {@link linkNamesOnce} getter gives them. */
+export type LinkNames = () => Promise<string[]>;
+
+/**
+ * A getter of the namespace's link names that dumps the links at its first call only: the
+ * snapshots of one apply's switches share the dump (the apply adds and deletes no links).
+ */
+export function linkNamesOnce(handle: Handle): LinkNames {
+  let listed: Promise<string[]> | undefined;
+  return () => (listed ??= handle.links.list().then((links) => links.map((l) => l.name)));
+}
+
 /**
  * What writing `key` would overwrite besides it (every device's and the default's setting, and
  * all.accept_redirects for IPv4 forwarding), read before the write; empty for a key that sets off
- * no cascade. A device without the family's settings (no IPv6 on it) is left out.
+ * no cascade. A device without the family's settings (no IPv6 on it) is left out. `linkNames`
+ * gives the devices (one dump shared by the switches of an apply: see {@link linkNamesOnce}).
  */
-export async function cascadeSnapshot(handle: Handle, key: string): Promise<SysctlSnapshot> {
+export async function cascadeSnapshot(handle: Handle, key: string, linkNames: LinkNames = linkNamesOnce(handle)): Promise<SysctlSnapshot> {
   const snapshot: SysctlSnapshot = new Map();
   const cascade = cascadeOf(key);
   if (cascade === undefined) return snapshot;
-  const scopes = ['default', ...(await handle.links.list()).map((l) => l.name)];
+  const scopes = ['default', ...(await linkNames())];
   const keys = scopes.map((scope) => ['net', cascade.family, 'conf', scope, cascade.setting]);
   if (cascade.family === 'ipv4' && cascade.setting === 'forwarding') keys.push(['net', 'ipv4', 'conf', 'all', 'accept_redirects']);
   for (const segments of keys) {

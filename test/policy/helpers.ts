@@ -32,9 +32,12 @@ export interface SentMessages {
   changes: number;
   /** The types of the changing messages, for failure messages. */
   changeTypes: number[];
+  /** The types of the dump requests (NLM_F_DUMP), e.g. 18 for each RTM_GETLINK dump. */
+  dumpTypes: number[];
 }
 
 const NLMSG_NOOP = 1; // NLMSG_NOOP
+const NLM_F_DUMP = 0x300; // NLM_F_DUMP (NLM_F_ROOT | NLM_F_MATCH)
 const NFNL_SUBSYS_NFTABLES = 10; // NFNL_SUBSYS_NFTABLES
 /** NFT_MSG_GETTABLE, GETCHAIN, GETRULE, GETSET, GETSETELEM, GETGEN, GETOBJ, GETFLOWTABLE. */
 const NFT_READS = new Set([1, 4, 7, 10, 13, 16, 19, 23]);
@@ -51,13 +54,15 @@ function classify(type: number, protocol: number): 'read' | 'sentinel' | 'change
  * call of each transport (so it sees exactly the bytes that go to the kernel).
  */
 export function countMessages(handle: Handle): SentMessages {
-  const counts: SentMessages = { reads: 0, sentinels: 0, changes: 0, changeTypes: [] };
+  const counts: SentMessages = { reads: 0, sentinels: 0, changes: 0, changeTypes: [], dumpTypes: [] };
   const count = (data: Uint8Array, protocol: number) => {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     for (let at = 0; at + 16 <= data.byteLength; ) {
       const length = view.getUint32(at, true);
       const type = view.getUint16(at + 4, true);
+      const flags = view.getUint16(at + 6, true);
       const kind = classify(type, protocol);
+      if (kind === 'read' && (flags & NLM_F_DUMP) === NLM_F_DUMP) counts.dumpTypes.push(type);
       if (kind === 'read') counts.reads++;
       else if (kind === 'sentinel') counts.sentinels++;
       else {
