@@ -245,7 +245,9 @@ async function show(values: Values, args: string[]): Promise<number> {
       const routes = await handle.routes.list({ table: tableFilter ?? 'all', family: familyFilter, tableNames: true });
       result.routes = tableFilter === undefined ? routes.filter((r) => r.table !== 'local' && r.table !== 255) : routes;
     }
-    if (parts.has('nexthops')) result.nexthops = await handle.nexthops.list({ family: familyFilter });
+    // Every object, not only the family's: routes of either family use groups, which have none.
+    const allNexthops = parts.has('nexthops') ? await handle.nexthops.list() : undefined;
+    if (allNexthops) result.nexthops = familyFilter === undefined ? allNexthops : allNexthops.filter((n) => n.family === familyFilter);
     if (parts.has('nft')) result.nftables = (await handle.nft.list()).nftables;
     if (parts.has('flows')) result.flows = await handle.conntrack.list({ family: familyFilter, mark });
     if (values.json) {
@@ -253,7 +255,7 @@ async function show(values: Values, args: string[]): Promise<number> {
       return 0;
     }
     const sections: string[] = [];
-    const nexthopObjects = await nexthopsOfRoutes(handle, result.routes as Route[] | undefined);
+    const nexthopObjects = await nexthopsOfRoutes(handle, result.routes as Route[] | undefined, allNexthops);
     if (result.links) sections.push(['Links (ip -br link):', ...formatLinksBrief(links).map((l) => `  ${l}`)].join('\n'));
     if (result.addresses) sections.push(['Addresses (ip -br addr):', ...formatAddressesBrief(links, result.addresses as Address[]).map((l) => `  ${l}`)].join('\n'));
     // IPv4 and IPv6 apart, as `ip` and `ip -6` show them.
@@ -282,12 +284,14 @@ async function show(values: Values, args: string[]): Promise<number> {
 
 /**
  * The nexthop objects routes use, by id, for printing them as ip does (`nhid 5 via 192.0.2.1 dev
- * v0`); listed only when a route uses one. All of them: a group has no family, so a family
- * filter would drop the groups that IPv4 or IPv6 routes use.
+ * v0`); listed only when a route uses one, and only if `listed` (every object, already listed
+ * for the same output) is not given: one listing, so that the routes and the nexthop section
+ * show the same objects. All of them: a group has no family, so a family filter would drop the
+ * groups that IPv4 or IPv6 routes use.
  */
-async function nexthopsOfRoutes(handle: Handle, routes: readonly Route[] | undefined): Promise<Map<number, NexthopObject> | undefined> {
+async function nexthopsOfRoutes(handle: Handle, routes: readonly Route[] | undefined, listed?: readonly NexthopObject[]): Promise<Map<number, NexthopObject> | undefined> {
   if (!routes?.some((route) => route.nexthopId !== undefined)) return undefined;
-  const objects = await handle.nexthops.list();
+  const objects = listed ?? (await handle.nexthops.list());
   return new Map(objects.filter((n) => n.id !== undefined).map((n) => [n.id!, n]));
 }
 

@@ -42,6 +42,26 @@ export function bulkResult(errors: (NetlinkError | undefined)[], options: RtnlBu
   return { errors, succeeded: errors.length - failed, failed };
 }
 
+/**
+ * An error of a request that a call made on the way to its own (resolving interface names, the
+ * dump a bulk call checks against), attributed to the caller's `operation`: a NetlinkError that
+ * names another operation is copied with the caller's, and with `step` (which request failed, e.g.
+ * `resolving interface names (RTM_GETLINK)`) before its detail. The original stays as the cause.
+ * Anything else (a ValidationError names its field already) is returned as it is.
+ */
+export function attributeTo(error: unknown, operation: string, step: string): unknown {
+  if (!(error instanceof NetlinkError) || error.operation === operation) return error;
+  return new NetlinkError({
+    errno: error.errno,
+    extAck: error.extAck,
+    syscall: error.syscall,
+    netns: error.netns,
+    operation,
+    detail: error.detail !== undefined ? `${step} failed: ${error.detail}` : `${step} failed`,
+    cause: error,
+  });
+}
+
 /** AF_* of a list filter's `family` (AF_UNSPEC for both); a ValidationError naming `field` for anything else. */
 export function familyCode(family: FamilyName | undefined, field = 'filter.family'): number {
   if (family === undefined) return AF_UNSPEC;
@@ -115,22 +135,43 @@ export abstract class RtnlApi {
     if (result.errors[0]) throw result.errors[0];
   }
 
-  /** Resolves interface names to indexes; unknown names are ValidationErrors naming the field. */
-  protected interfaces(names: Iterable<[name: string, field: string]>): Promise<Map<string, number>> {
-    return resolveInterfaces(this.connection, names, this.provider.netnsLabel);
-  }
-
-  /** Index -> name of every link. */
-  protected linkNames(): Promise<Map<number, string>> {
-    return linkNameMap(this.connection);
+  /**
+   * Runs a request that `operation` makes before (or besides) its own, so that its failure names
+   * `operation` and says which request failed (see {@link attributeTo}). The connection is to be
+   * taken before: a socket that cannot be opened fails every call alike, as `open`.
+   */
+  protected async step<T>(operation: string, step: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw attributeTo(error, operation, step);
+    }
   }
 
   /**
-   * For a list call: index -> name of every link, and the index of the link that the filter's
-   * `dev` names (undefined without one; a ValidationError on `filter.dev` if there is none).
+   * Resolves interface names to indexes for `operation`; unknown names are ValidationErrors
+   * naming the field, other failures NetlinkErrors naming `operation`.
    */
-  protected linkNamesAndFilterDev(dev: string | undefined): Promise<[Map<number, string>, number | undefined]> {
-    return Promise.all([this.linkNames(), dev === undefined ? undefined : this.interfaces([[dev, 'filter.dev']]).then((m) => m.get(dev))]);
+  protected async interfaces(operation: string, names: Iterable<[name: string, field: string]>): Promise<Map<string, number>> {
+    const wanted = [...names];
+    if (wanted.length === 0) return new Map();
+    const connection = this.connection;
+    return this.step(operation, 'resolving interface names (RTM_GETLINK)', () => resolveInterfaces(connection, wanted, this.provider.netnsLabel));
+  }
+
+  /** Index -> name of every link, for `operation` (whose name its failure carries). */
+  protected linkNames(operation: string): Promise<Map<number, string>> {
+    const connection = this.connection;
+    return this.step(operation, 'naming interfaces (RTM_GETLINK dump)', () => linkNameMap(connection));
+  }
+
+  /**
+   * For a list call (`operation`): index -> name of every link, and the index of the link that
+   * the filter's `dev` names (undefined without one; a ValidationError on `filter.dev` if there
+   * is none).
+   */
+  protected linkNamesAndFilterDev(operation: string, dev: string | undefined): Promise<[Map<number, string>, number | undefined]> {
+    return Promise.all([this.linkNames(operation), dev === undefined ? undefined : this.interfaces(operation, [[dev, 'filter.dev']]).then((m) => m.get(dev))]);
   }
 
   /**

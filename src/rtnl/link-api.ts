@@ -9,7 +9,7 @@ import { native } from '../native.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { ADDRESS_REQUESTS, addressFlags, addressIfindex, addressProtocolCode, addressProtocolName, decodeAddress, encodeAddress, encodeAddressDumpRequest, resolveAddress, type Address, type AddressProtocolName } from './addresses.js';
 import { ownedFilter } from './owner.js';
-import { RtnlApi, familyCode } from './base.js';
+import { RtnlApi, attributeTo, familyCode } from './base.js';
 import { IFA_F_DADFAILED, IFA_F_TENTATIVE, RTM_GETADDR, RTM_GETLINK } from './constants.js';
 import {
   LINK_REQUESTS,
@@ -124,7 +124,7 @@ export class LinkApi extends RtnlApi {
     const checked = checkLinkSpec(spec, 'link', this.tables());
     if (checked.kind === 'tun') return this.addTun(checked);
     const parent = checked.kind === 'vlan' || checked.kind === 'macvlan' ? checked.link : undefined;
-    const parentIndex = parent !== undefined ? (await this.interfaces([[parent, 'link.link']])).get(parent) : undefined;
+    const parentIndex = parent !== undefined ? (await this.interfaces('addLink', [[parent, 'link.link']])).get(parent) : undefined;
     const peerNetns = checked.kind === 'veth' && checked.peer.netns !== undefined ? netnsTarget(checked.peer.netns, 'link.peer.netns') : undefined;
     try {
       await this.single({ operation: 'addLink' }, LINK_REQUESTS.create.type, LINK_REQUESTS.create.flags, (w) => encodeLinkCreate(w, checked, peerNetns, parentIndex));
@@ -152,13 +152,14 @@ export class LinkApi extends RtnlApi {
     } catch (error) {
       // Nothing half made: a device without the MTU asked for goes again.
       await this.delete(spec.name).catch(() => undefined);
-      throw error;
+      // The caller added a link: the MTU is part of that, and the message says it was this step.
+      throw attributeTo(error, operation, 'setting the MTU (RTM_NEWLINK)');
     }
   }
 
   /** Deletes a link (and a veth's peer with it), like `ip link del`; by its name or an altname. */
   async delete(name: string): Promise<void> {
-    const links = await this.interfaces([[interfaceLookupName(name, 'link'), 'link']]);
+    const links = await this.interfaces('deleteLink', [[interfaceLookupName(name, 'link'), 'link']]);
     await this.single({ operation: 'deleteLink' }, LINK_REQUESTS.delete.type, LINK_REQUESTS.delete.flags, (w) => encodeIfinfo(w, AF_UNSPEC, links.get(name)!));
   }
 
@@ -168,13 +169,14 @@ export class LinkApi extends RtnlApi {
    * The link and the master may be named by an altname.
    */
   async set(name: string, changes: LinkChanges): Promise<void> {
+    const operation = 'setLink';
     const checked = checkLinkChanges(changes);
     const wanted: [string, string][] = [[interfaceLookupName(name, 'link'), 'link']];
     if (typeof checked.master === 'string') wanted.push([checked.master, 'changes.master']);
-    const links = await this.interfaces(wanted);
+    const links = await this.interfaces(operation, wanted);
     const netns = checked.netns !== undefined ? netnsTarget(checked.netns, 'changes.netns') : undefined;
     try {
-      await this.single({ operation: 'setLink' }, LINK_REQUESTS.change.type, LINK_REQUESTS.change.flags, (w) =>
+      await this.single({ operation }, LINK_REQUESTS.change.type, LINK_REQUESTS.change.flags, (w) =>
         encodeLinkChange(w, links.get(name)!, checked, typeof checked.master === 'string' ? links.get(checked.master) : undefined, netns),
       );
     } finally {
@@ -232,9 +234,10 @@ export class AddressApi extends RtnlApi {
     const resolved = resolveAddress(address);
     // The kernel ignores IFA_PROTO on delete: only adds and replaces carry the owner.
     if (request !== 'delete' && resolved.protocol === undefined && this.owner !== undefined) resolved.protocol = this.owner;
-    const links = await this.interfaces([[resolved.dev, 'address.dev']]);
+    const operation = `${request}Address`;
+    const links = await this.interfaces(operation, [[resolved.dev, 'address.dev']]);
     const { type, flags } = ADDRESS_REQUESTS[request];
-    await this.single({ operation: `${request}Address` }, type, flags, (w) => encodeAddress(w, resolved, links.get(resolved.dev)!));
+    await this.single({ operation }, type, flags, (w) => encodeAddress(w, resolved, links.get(resolved.dev)!));
   }
 
   /**
@@ -249,12 +252,13 @@ export class AddressApi extends RtnlApi {
     integerInRange(timeoutMs, 'timeoutMs', 1, 3_600_000, 'a number of milliseconds');
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ValidationError('signal', signal, 'expected an AbortSignal');
     signal?.throwIfAborted();
-    const index = (await this.interfaces([[resolved.dev, 'address.dev']])).get(resolved.dev)!;
+    const operation = 'usableAddress';
+    const index = (await this.interfaces(operation, [[resolved.dev, 'address.dev']])).get(resolved.dev)!;
     const local = resolved.local.bytes;
-    const fail = (errno: number, detail: string) => new NetlinkError({ errno, operation: 'usableAddress', netns: this.provider.netnsLabel, detail: `${address.address} on ${resolved.dev}: ${detail}` });
+    const fail = (errno: number, detail: string) => new NetlinkError({ errno, operation, netns: this.provider.netnsLabel, detail: `${address.address} on ${resolved.dev}: ${detail}` });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, resolved.family, index));
+      const messages = await this.connection.dump({ operation }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, resolved.family, index));
       const found = messages.find((m) => {
         const listed = decodeAddress(m, (i) => (i === index ? resolved.dev : undefined));
         return listed.dev === resolved.dev && listed.address.slice(0, listed.address.lastIndexOf('/')) === formatAddress(local);
@@ -280,7 +284,7 @@ export class AddressApi extends RtnlApi {
     // Listed addresses carry the protocol as a name or number: compare in that form.
     const wantedName = wanted === undefined ? undefined : addressProtocolName(wanted);
     const family = familyCode(filter.family);
-    const [names, index] = await this.linkNamesAndFilterDev(dev);
+    const [names, index] = await this.linkNamesAndFilterDev('listAddresses', dev);
     const addresses: Address[] = [];
     // One dump for both families (AF_UNSPEC): the kernel walks them in family order, IPv4 first.
     const messages = await this.connection.dump({ operation: 'listAddresses' }, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeAddressDumpRequest(w, family, index ?? 0));

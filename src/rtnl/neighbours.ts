@@ -99,7 +99,7 @@ export class NeighbourApi extends RtnlApi {
     knownKeys(plainObject(filter, 'filter'), 'filter', NEIGHBOUR_FILTER_KEYS);
     const families = familiesOf(filter.family);
     const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
-    const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
+    const [names, ifindex] = await this.linkNamesAndFilterDev('listNeighbours', dev);
     const out: Neighbour[] = [];
     for (const family of families) {
       const messages = await this.connection.dump({ operation: 'listNeighbours' }, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeNeighbourDumpRequest(w, family));

@@ -4,6 +4,7 @@ import { integerInRange, interfaceLookupName } from '../common/validate.js';
 import type { MessageWriter } from '../netlink/attributes.js';
 import { Batch } from '../netlink/batch.js';
 import { NLM_F_DUMP, NLM_F_ECHO, NLM_F_REQUEST } from '../netlink/constants.js';
+import { Errno } from '../netlink/errno.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { RtnlApi } from './base.js';
 import { RTM_GETNEXTHOP, RTM_NEWNEXTHOP } from './constants.js';
@@ -79,18 +80,19 @@ export class NexthopApi extends RtnlApi {
     const resolved = resolveNexthopObject(nexthop, 'nexthop', request, 'lookup');
     const owner = this.owner;
     if (owner !== undefined && nexthop.protocol === undefined) resolved.protocol = owner;
-    const links = await this.interfaces(nexthopInterfaceNames(resolved, 'nexthop'));
+    const operation = OPERATIONS[request];
+    const links = await this.interfaces(operation, nexthopInterfaceNames(resolved, 'nexthop'));
     const { type, flags } = NEXTHOP_REQUESTS[request];
     const write = (w: MessageWriter) => encodeNexthopObject(w, resolved, (name) => links.get(name));
     if (resolved.id !== 0) {
-      await this.single({ operation: OPERATIONS[request] }, type, flags, write);
+      await this.single({ operation }, type, flags, write);
       return resolved.id;
     }
     // The kernel picks the id: ask for the object back to learn it.
-    const replies = await this.connection.request({ operation: OPERATIONS[request] }, type, flags | NLM_F_ECHO, write);
+    const replies = await this.connection.request({ operation }, type, flags | NLM_F_ECHO, write);
     const echoed = replies.find((m) => m.type === RTM_NEWNEXTHOP);
     const id = echoed !== undefined ? decodeNexthopObject(echoed, () => undefined).id : undefined;
-    if (id === undefined || id === 0) throw new Error('the kernel did not echo the new nexthop');
+    if (id === undefined || id === 0) throw new NetlinkError({ errno: Errno.ENODATA, operation, netns: this.provider.netnsLabel, detail: 'the kernel did not echo the new nexthop' });
     return id;
   }
 
@@ -117,12 +119,17 @@ export class NexthopApi extends RtnlApi {
     }
     const message = replies.find((m) => m.type === RTM_NEWNEXTHOP);
     if (message === undefined) return undefined;
-    const names = await this.linkNames();
+    const names = await this.linkNames('getNexthop');
     return decodeNexthopObject(message, (index) => names.get(index));
   }
 
   /** Lists nexthop objects, like `ip nexthop show`, in id order. */
-  async list(filter: NexthopFilter = {}): Promise<NexthopObject[]> {
+  list(filter: NexthopFilter = {}): Promise<NexthopObject[]> {
+    return this.listFor('listNexthops', filter);
+  }
+
+  /** {@link list} on behalf of `operation` (list or flush), whose name its failures carry. */
+  private async listFor(operation: string, filter: NexthopFilter): Promise<NexthopObject[]> {
     this.checkFilter(filter, FILTER_KEYS);
     if (filter.family !== undefined && filter.family !== 'inet' && filter.family !== 'inet6') {
       throw new ValidationError('filter.family', filter.family, "expected 'inet' or 'inet6'");
@@ -135,11 +142,14 @@ export class NexthopApi extends RtnlApi {
     const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
     const master = filter.master !== undefined ? interfaceLookupName(filter.master, 'filter.master') : undefined;
     const [[names, ifindex], masterIndex] = await Promise.all([
-      this.linkNamesAndFilterDev(dev),
-      master === undefined ? undefined : this.interfaces([[master, 'filter.master']]).then((m) => m.get(master)),
+      this.linkNamesAndFilterDev(operation, dev),
+      master === undefined ? undefined : this.interfaces(operation, [[master, 'filter.master']]).then((m) => m.get(master)),
     ]);
-    const messages = await this.connection.dump({ operation: 'listNexthops' }, RTM_GETNEXTHOP, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
-      encodeNexthopDumpRequest(w, { ifindex, master: masterIndex, groups: filter.groups === true, fdb: filter.fdb === true }),
+    const connection = this.connection;
+    const messages = await this.step(operation, 'listing nexthop objects (RTM_GETNEXTHOP dump)', () =>
+      connection.dump({ operation: 'listNexthops' }, RTM_GETNEXTHOP, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
+        encodeNexthopDumpRequest(w, { ifindex, master: masterIndex, groups: filter.groups === true, fdb: filter.fdb === true }),
+      ),
     );
     const out: NexthopObject[] = [];
     for (const message of messages) {
@@ -160,7 +170,7 @@ export class NexthopApi extends RtnlApi {
    * counts as gone.
    */
   async flush(filter: NexthopFilter = {}): Promise<number> {
-    const listed = await this.list(this.ownerScope(filter));
+    const listed = await this.listFor('flushNexthops', this.ownerScope(filter));
     // Groups first: deleting their members one by one would rebalance each group every time.
     const order = [...listed.filter((n) => n.group !== undefined), ...listed.filter((n) => n.group === undefined)];
     if (order.length === 0) return 0;

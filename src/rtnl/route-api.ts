@@ -103,9 +103,10 @@ export class RouteApi extends RtnlApi {
   private async one(request: RouteRequest, route: Route): Promise<void> {
     const intent: RouteIntent = request === 'delete' ? 'delete' : 'add';
     const resolved = this.owned(route, resolveRoute(route, 'route', intent, this.tables(), 'lookup'));
-    const links = await this.interfaces(routeInterfaceNames(resolved, 'route'));
+    const operation = OPERATIONS[request];
+    const links = await this.interfaces(operation, routeInterfaceNames(resolved, 'route'));
     const { type, flags } = ROUTE_REQUESTS[request];
-    await this.single({ operation: OPERATIONS[request] }, type, flags, (w) => encodeRoute(w, resolved, (name) => links.get(name)));
+    await this.single({ operation }, type, flags, (w) => encodeRoute(w, resolved, (name) => links.get(name)));
   }
 
   /**
@@ -113,7 +114,12 @@ export class RouteApi extends RtnlApi {
    * in the kernel (the device and protocol 0 again here, as ip does: the kernel's device filter
    * also passes multipath routes, and it reads protocol 0 as no filter); `dst` and `scope` here.
    */
-  async list(filter: RouteFilter = {}): Promise<Route[]> {
+  list(filter: RouteFilter = {}): Promise<Route[]> {
+    return this.listFor('listRoutes', filter);
+  }
+
+  /** {@link list} on behalf of `operation` (list or flush), whose name its failures carry. */
+  private async listFor(operation: string, filter: RouteFilter): Promise<Route[]> {
     this.checkFilter(filter, FILTER_KEYS);
     const tables = this.tables();
     const table = filter.table === 'all' ? undefined : filter.table === undefined ? 254 : tables.resolve(filter.table, 'filter.table');
@@ -127,14 +133,14 @@ export class RouteApi extends RtnlApi {
     const dst = wantedDst === undefined ? filter.dst : wantedDst.length === 0 ? 'default' : formatPrefix(wantedDst.bytes, wantedDst.length);
     const families = familiesOf(filter.family).filter((family) => wantedDst === undefined || family === (wantedDst.family === 4 ? AF_INET : AF_INET6));
     const connection = this.connection;
-    const [names, ifindex] = await this.linkNamesAndFilterDev(dev);
+    const [names, ifindex] = await this.linkNamesAndFilterDev(operation, dev);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
     const routes: Route[] = [];
     for (const family of families) {
       let messages;
       try {
-        messages = await connection.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) =>
-          encodeRouteDumpRequest(w, { family, table, ifindex, protocol, type }),
+        messages = await this.step(operation, 'listing routes (RTM_GETROUTE dump)', () =>
+          connection.dump({ operation: 'listRoutes' }, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRouteDumpRequest(w, { family, table, ifindex, protocol, type })),
         );
       } catch (error) {
         // A table that holds no route of this family does not exist for it: nothing to list.
@@ -165,7 +171,7 @@ export class RouteApi extends RtnlApi {
     if (typeof filter !== 'object' || filter === null || filter.table === undefined) {
       throw new ValidationError('filter.table', (filter as { table?: unknown } | null)?.table, "name the table to flush (or 'all' with another filter)");
     }
-    const routes = await this.list({ ...this.ownerScope(filter), tableNames: false });
+    const routes = await this.listFor('flushRoutes', { ...this.ownerScope(filter), tableNames: false });
     return (await this.deleteMany(routes)).succeeded;
   }
 
@@ -176,7 +182,7 @@ export class RouteApi extends RtnlApi {
    */
   async get(query: RouteQuery, options: { tableNames?: boolean } = {}): Promise<RouteLookup> {
     const resolved = resolveRouteQuery(query);
-    const [message, names, tables] = await this.lookup(resolved, false);
+    const [message, names, tables] = await this.lookup('getRoute', resolved, false);
     return decodeRouteLookup(message, (index) => names.get(index), options.tableNames ? (id) => tables.display(id) : undefined);
   }
 
@@ -186,22 +192,23 @@ export class RouteApi extends RtnlApi {
    */
   async match(query: RouteQuery, options: { tableNames?: boolean } = {}): Promise<Route> {
     const resolved = resolveRouteQuery(query);
-    const [message, names, tables] = await this.lookup(resolved, true);
+    const [message, names, tables] = await this.lookup('matchRoute', resolved, true);
     return decodeRoute(message, (index) => names.get(index), options.tableNames ? (id) => tables.display(id) : undefined);
   }
 
-  private async lookup(query: ReturnType<typeof resolveRouteQuery>, fibMatch: boolean) {
+  /** The kernel's answer to a route query for `operation` (get or match), with link and table names. */
+  private async lookup(operation: string, query: ReturnType<typeof resolveRouteQuery>, fibMatch: boolean) {
     const wanted: [string, string][] = [];
     if (query.iif !== undefined) wanted.push([query.iif, 'query.iif']);
     if (query.oif !== undefined) wanted.push([query.oif, 'query.oif']);
-    const links = await this.interfaces(wanted);
+    const links = await this.interfaces(operation, wanted);
     const tables = this.tables();
     const [replies, names] = await Promise.all([
-      this.connection.request({ operation: 'getRoute' }, RTM_GETROUTE, NLM_F_REQUEST, (w) => encodeRouteQuery(w, query, (name) => links.get(name), fibMatch)),
-      this.linkNames(),
+      this.connection.request({ operation }, RTM_GETROUTE, NLM_F_REQUEST, (w) => encodeRouteQuery(w, query, (name) => links.get(name), fibMatch)),
+      this.linkNames(operation),
     ]);
     const message = replies[0];
-    if (!message) throw new NetlinkError({ errno: Errno.ENODATA, operation: 'getRoute', netns: this.provider.netnsLabel, detail: 'the kernel sent no route' });
+    if (!message) throw new NetlinkError({ errno: Errno.ENODATA, operation, netns: this.provider.netnsLabel, detail: 'the kernel sent no route' });
     return [message, names, tables] as const;
   }
 
@@ -250,7 +257,7 @@ export class RouteApi extends RtnlApi {
       resolved[index] = full;
       allPlain = false;
     }
-    const links = await this.interfaces([...devices.wanted, ...altnames]);
+    const links = await this.interfaces(operation, [...devices.wanted, ...altnames]);
     plain.useInterfaces(devices.indexes(links));
     if (allPlain) {
       // The usual bulk call: no per-item callbacks at all.

@@ -257,9 +257,14 @@ export class RuleApi extends RtnlApi {
    * {@link list} deletes exactly that rule. Rejects with ENOENT if none matches. On a handle with
    * an owner, a rule without `protocol` matches only the owner's rules (the kernel compares it).
    */
-  async delete(rule: Rule): Promise<void> {
+  delete(rule: Rule): Promise<void> {
+    return this.deleteFor('deleteRule', rule);
+  }
+
+  /** {@link delete} on behalf of `operation` (delete or remove), whose name its failures carry. */
+  private async deleteFor(operation: string, rule: Rule): Promise<void> {
     const resolved = this.owned(resolveRule(rule, 'rule', true, this.tables()));
-    await this.single({ operation: 'deleteRule' }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, resolved));
+    await this.single({ operation }, RULE_REQUESTS.delete.type, RULE_REQUESTS.delete.flags, (w) => encodeRule(w, resolved));
   }
 
   /**
@@ -271,7 +276,7 @@ export class RuleApi extends RtnlApi {
     const tables = this.tables();
     const resolved = this.owned(resolveRule(rule, 'rule', false, tables));
     const wanted = ruleIdentity(resolved);
-    for (const message of await this.dump(resolved.family)) {
+    for (const message of await this.dump('ensureRule', 'looking for the same rule (RTM_GETRULE dump)', resolved.family)) {
       const existing = resolveRule(decodeRule(message), 'existing', false);
       if (resolved.priority === undefined) existing.priority = undefined;
       if (ruleIdentity(existing) === wanted) return false;
@@ -290,7 +295,7 @@ export class RuleApi extends RtnlApi {
   /** Deletes the rule if it exists, like {@link delete} without the ENOENT. Resolves true if it deleted one. */
   async remove(rule: Rule): Promise<boolean> {
     try {
-      await this.delete(rule);
+      await this.deleteFor('removeRule', rule);
       return true;
     } catch (error) {
       if (error instanceof NetlinkError && error.code === 'ENOENT') return false;
@@ -299,14 +304,19 @@ export class RuleApi extends RtnlApi {
   }
 
   /** Lists rules, like `ip rule list`, in the kernel's order (by priority), IPv4 first. */
-  async list(filter: RuleFilter = {}): Promise<Rule[]> {
+  list(filter: RuleFilter = {}): Promise<Rule[]> {
+    return this.listFor('listRules', filter);
+  }
+
+  /** {@link list} on behalf of `operation` (list or flush), whose name its failures carry. */
+  private async listFor(operation: string, filter: RuleFilter): Promise<Rule[]> {
     const tables = this.tables();
     const match = this.matcher(filter, tables);
     const display = filter.tableNames ? (id: number) => tables.display(id) : undefined;
     const families = familiesOf(filter.family);
     const rules: Rule[] = [];
     for (const family of families) {
-      for (const message of await this.dump(family)) {
+      for (const message of await this.dump(operation, 'listing rules (RTM_GETRULE dump)', family)) {
         const rule = decodeRule(message);
         if (!match(rule)) continue;
         if (display && typeof rule.table === 'number') rule.table = display(rule.table);
@@ -332,7 +342,7 @@ export class RuleApi extends RtnlApi {
     const select = this.matcher(scoped, this.tables());
     const families = familiesOf(scoped.family);
     // One dump of every rule: the selected ones, and all that their deletes might take instead.
-    const held = await this.list({ tableNames: false });
+    const held = await this.listFor('flushRules', { tableNames: false });
     const rules = held.filter((r) => r.priority !== 0 && families.includes(r.family === 'inet6' ? AF_INET6 : AF_INET) && select(r));
     if (rules.length > 0) this.checkDeletesTakeThemselves(rules, held);
     const result = await this.deleteMany(rules);
@@ -387,7 +397,8 @@ export class RuleApi extends RtnlApi {
       return bulkResult(await this.runIndexed(batch, checked.count), options);
     }
     // Bad input is refused before any I/O; then one dump of both families for the duplicate check.
-    return bulkResult(await this.addManyFast(checked, await this.dump(AF_UNSPEC)), options);
+    const dumped = await this.dump('addRules', 'checking for rules that exist (RTM_GETRULE dump)', AF_UNSPEC);
+    return bulkResult(await this.addManyFast(checked, dumped), options);
   }
 
   private async addManyFast(items: CheckedRules, dumped: NetlinkMessage[]): Promise<(NetlinkError | undefined)[]> {
@@ -481,8 +492,10 @@ export class RuleApi extends RtnlApi {
     return bulkResult(await this.runChunked(order, checked.count, MAX_RULE_BYTES, (batch, order, from, to) => checked.writeRun(batch, order, from, to, 'deleteRules', RULE_REQUESTS.delete)), options);
   }
 
-  private dump(family: number): Promise<NetlinkMessage[]> {
-    return this.connection.dump({ operation: 'listRules' }, RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRuleDumpRequest(w, family));
+  /** Every rule of `family`, for `operation`: its failure names `operation` and says it was `step`. */
+  private dump(operation: string, step: string, family: number): Promise<NetlinkMessage[]> {
+    const connection = this.connection;
+    return this.step(operation, step, () => connection.dump({ operation: 'listRules' }, RTM_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeRuleDumpRequest(w, family)));
   }
 
   private matcher(filter: RuleFilter, tables: TableResolver): (rule: Rule) => boolean {

@@ -5,7 +5,9 @@
  * cover.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { addVeth, makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
@@ -106,6 +108,57 @@ t.test('routes that use nexthop objects show the object\'s gateway and device, o
   const fibmatch = routemark(['route-get', '10.2.0.9', '--mark', '65', '--fibmatch', '--netns', ns.name]);
   t.equal(fibmatch.status, 0, fibmatch.stderr);
   t.same(fibmatch.stdout.trimEnd().split('\n').map((l) => l.trim()), ['10.2.0.0/16 nhid 7 proto boot table 100', 'nexthop via 192.0.2.1 dev v0 weight 1', 'nexthop via 192.0.2.3 dev v0 weight 3'], 'route-get --fibmatch too');
+});
+
+/**
+ * Runs `routemark ARGS` under strace and counts the nexthop dumps (RTM_GETNEXTHOP, type 0x6a,
+ * with NLM_F_DUMP) it sent the kernel: what the kernel was asked, not what the command says.
+ */
+function nexthopDumpsOf(args: string[]): { status: number | null; stdout: string; stderr: string; dumps: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'routemark-strace-'));
+  try {
+    const trace = join(dir, 'trace');
+    const result = spawnSync('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=sendto,sendmsg', process.execPath, CLI, ...args], { encoding: 'utf8' });
+    // strace names the type when it knows the socket's protocol, and prints it in hex when not.
+    const dumps = readFileSync(trace, 'utf8').split('\n').filter((line) => /nlmsg_type=(RTM_GETNEXTHOP|0x6a)\b/.test(line) && /NLM_F_DUMP|0x300/.test(line)).length;
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr, dumps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+t.test('show routes nexthops lists the nexthop objects once, and shows each once, as ip route and ip nexthop do', async (t) => {
+  // Found in review and fixed: with routes and nexthops asked for, and a route using an object,
+  // show listed every nexthop object twice (two dumps: one for the section, one for the routes),
+  // so the routes and the section could show different objects.
+  const ns = withLink(t);
+  ns.ip('addr', 'add', '2001:db8::2/64', 'dev', 'v0', 'nodad');
+  ns.ip('nexthop', 'add', 'id', '5', 'via', '192.0.2.1', 'dev', 'v0');
+  ns.ip('nexthop', 'add', 'id', '6', 'via', '192.0.2.3', 'dev', 'v0');
+  ns.ip('nexthop', 'add', 'id', '7', 'group', '5/6,3');
+  ns.ip('nexthop', 'add', 'id', '8', 'via', '2001:db8::1', 'dev', 'v0');
+  ns.ip('route', 'add', '10.1.0.0/16', 'nhid', '5', 'table', '100');
+  ns.ip('route', 'add', '10.2.0.0/16', 'nhid', '7', 'table', '100');
+  ns.ip('-6', 'route', 'add', '2001:db8:1::/48', 'nhid', '8', 'table', '100');
+  const ipLines = (...args: string[]) => ns.ip(...args).split('\n').map((l) => l.trim().replace(/ scope \w+$/, '')).filter((l) => l !== '');
+  /** The lines of one section of the text, indentation and ip's `proto boot` left out. */
+  const section = (text: string, heading: RegExp) => {
+    const block = text.split('\n\n').find((b) => heading.test(b.split('\n')[0]!)) ?? '';
+    return block.split('\n').slice(1).map((l) => l.trim().replace(/ proto boot( metric 1024)?$/, '')).filter((l) => l !== '' && !/^table /.test(l));
+  };
+
+  for (const family of [[], ['--family', 'inet'], ['--family', 'inet6']]) {
+    const label = family.length ? family.join(' ') : 'both families';
+    const ipFamily = family[1] === 'inet' ? ['-4'] : family[1] === 'inet6' ? ['-6'] : [];
+    const shown = nexthopDumpsOf(['show', 'routes', 'nexthops', '--table', '100', ...family, '--netns', ns.name]);
+    t.equal(shown.status, 0, shown.stderr);
+    t.equal(shown.dumps, 1, `${label}: one nexthop dump (strace)`);
+    const objects = section(shown.stdout, /^Nexthop objects/);
+    t.same(objects, ipLines(...ipFamily, 'nexthop', 'show'), `${label}: the objects ip nexthop shows, each once`);
+    const routes = [...section(shown.stdout, /^Routes \(ip route/), ...section(shown.stdout, /^Routes \(ip -6 route/)];
+    const ipRoutes = [...(family[1] !== 'inet6' ? ipLines('route', 'show', 'table', '100') : []), ...(family[1] !== 'inet' ? ipLines('-6', 'route', 'show', 'table', '100').map((l) => l.replace(/ metric 1024 pref medium$/, '')) : [])];
+    t.same(routes, ipRoutes, `${label}: the routes ip route shows, groups' members included`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
