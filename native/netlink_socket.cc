@@ -2,9 +2,11 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -15,13 +17,22 @@ namespace routemark {
 
 namespace {
 
-// One wake-up reads into this arena and hands it to JavaScript in one call. Dump datagrams are
-// at most 32 KiB (netlink_dump caps its allocation) and others are smaller, so keeping 256 KiB
-// free before every recv means nothing is truncated. The arena is kept small enough to stay in
-// cache: with a 4 MiB one, every recv copied into cold memory and a 100k-flow dump cost half as
-// much kernel time again as the C baseline's.
+// One wake-up reads into this arena and hands it to JavaScript in one call. Reading stops once
+// less than kMinFree is left of the arena's nominal size (dump datagrams are at most 32 KiB unless
+// one object needs more, so this is rarely near), but recv is always offered kOverflowReserve more
+// than that: the mapping runs on past the nominal size, so a datagram larger than what is left,
+// or than the whole arena, still arrives whole and is delivered with the rest. Without it, recv
+// truncated such a datagram and the kernel discarded it (a lost dump message, a lost ack).
+// The reserve is address space only: its pages are touched by oversized datagrams alone and given
+// back after them. 4 MiB is the largest linear skb the kernel allocates (KMALLOC_MAX_SIZE with
+// 4 KiB pages), and every netlink message the kernel builds is one.
+// The arena is kept small enough to stay in cache: with a 4 MiB one, every recv copied into cold
+// memory and a 100k-flow dump cost half as much kernel time again as the C baseline's.
 constexpr size_t kArenaSize = 1u << 20;
 constexpr size_t kMinFree = 256u << 10;
+constexpr size_t kOverflowReserve = 4u << 20;
+constexpr size_t kMinArenaSize = 4096;
+constexpr size_t kMaxArenaSize = 64u << 20;
 // Bounds the time one wake-up may hold the loop; the poll is level-triggered, so what is left is
 // read on the next turn of the loop.
 constexpr int kMaxArenasPerWake = 16;
@@ -62,6 +73,7 @@ Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
           InstanceMethod<&NetlinkSocket::Ref>("ref"),
           InstanceMethod<&NetlinkSocket::Unref>("unref"),
           InstanceMethod<&NetlinkSocket::Close>("close"),
+          InstanceMethod<&NetlinkSocket::ReadQueued>("readQueued"),
           InstanceAccessor<&NetlinkSocket::GetPortId>("portId"),
           InstanceAccessor<&NetlinkSocket::GetFd>("fd"),
           InstanceAccessor<&NetlinkSocket::IsClosed>("closed"),
@@ -69,7 +81,7 @@ Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
 }
 
 NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<NetlinkSocket>(info), env_(info.Env()) {
+    : Napi::ObjectWrap<NetlinkSocket>(info), env_(info.Env()), arena_size_(kArenaSize) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {
     Napi::TypeError::New(env, "protocol must be a number").ThrowAsJavaScriptException();
@@ -83,6 +95,14 @@ NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
       return;
     }
     netns_path = info[1].As<Napi::String>().Utf8Value();
+  }
+  if (info.Length() >= 3 && !info[2].IsUndefined()) {
+    double bytes = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
+    if (!(bytes >= kMinArenaSize && bytes <= kMaxArenaSize)) {
+      Napi::RangeError::New(env, "arenaBytes must be a number from 4096 to 64 MiB").ThrowAsJavaScriptException();
+      return;
+    }
+    arena_size_ = static_cast<size_t>(bytes);
   }
 
   NetnsOutcome outcome = RunInNetns(netns_path, [protocol](NetnsOutcome& out) {
@@ -156,8 +176,30 @@ void NetlinkSocket::CloseNow() {
   callback_.Reset();
   send_failure_callback_.Reset();
   async_context_.reset();
-  arena_.clear();
-  arena_.shrink_to_fit();
+  if (arena_ != nullptr) {
+    munmap(arena_, arena_mapped_);
+    arena_ = nullptr;
+    arena_mapped_ = 0;
+  }
+}
+
+bool NetlinkSocket::MapArena() {
+  if (arena_ != nullptr) return true;
+  // MAP_NORESERVE: the reserve past the nominal size is address space, not a commitment.
+  size_t size = arena_size_ + kOverflowReserve;
+  void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) return false;
+  arena_ = static_cast<uint8_t*>(mapped);
+  arena_mapped_ = size;
+  return true;
+}
+
+void NetlinkSocket::ReleaseOverflow(size_t used) {
+  if (used <= arena_size_) return;
+  // An oversized datagram touched the reserve: give its pages back rather than keep them resident.
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t start = (arena_size_ + page - 1) / page * page;
+  if (used > start) madvise(arena_ + start, used - start, MADV_DONTNEED);
 }
 
 Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
@@ -365,7 +407,10 @@ Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
   }
   callback_ = Napi::Persistent(info[0].As<Napi::Function>());
   if (!async_context_) async_context_ = std::make_unique<Napi::AsyncContext>(env, "routemark:netlink");
-  if (arena_.empty()) arena_.resize(kArenaSize);
+  if (!MapArena()) {
+    SystemError(env, errno, "mmap").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
 
   if (poll_ == nullptr) {
     uv_loop_t* loop = LoopOf(env);
@@ -450,12 +495,15 @@ void NetlinkSocket::StopPolling() {
 }
 
 void NetlinkSocket::ReadAvailable() {
+  size_t min_free = std::min(kMinFree, arena_size_ / 4);
   for (int round = 0; round < kMaxArenasPerWake; ++round) {
     size_t used = 0;
     int pending_error = 0;
     bool drained = false;
-    while (arena_.size() - used >= kMinFree) {
-      ssize_t n = recv(fd_, arena_.data() + used, arena_.size() - used, MSG_DONTWAIT | MSG_TRUNC);
+    // The loop stops by the nominal size; recv may write past it, into the reserve.
+    while (used <= arena_size_ && arena_size_ - used >= min_free) {
+      size_t room = arena_mapped_ - used;
+      ssize_t n = recv(fd_, arena_ + used, room, MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -467,20 +515,68 @@ void NetlinkSocket::ReadAvailable() {
         pending_error = errno;
         break;
       }
-      if (static_cast<size_t>(n) > arena_.size() - used) {
-        pending_error = EMSGSIZE;  // a datagram larger than our free space: dropped by recv
+      if (static_cast<size_t>(n) > room) {
+        // Larger than the kernel builds (see kOverflowReserve): only another process can send
+        // one. recv dropped it; JavaScript treats that like lost messages.
+        pending_error = EMSGSIZE;
         break;
       }
       used += static_cast<size_t>(n);
     }
-    if (used > 0 && !Deliver(arena_.data(), used, 0)) return;
+    if (used > 0) {
+      bool open = Deliver(arena_, used, 0);
+      if (!open) return;  // closed from the callback: the arena is unmapped
+      ReleaseOverflow(used);
+    }
     if (pending_error != 0) {
       if (!Deliver(nullptr, 0, pending_error)) return;
-      if (pending_error != ENOBUFS) return;
+      if (pending_error != ENOBUFS && pending_error != EMSGSIZE) return;
       continue;
     }
     if (drained || !polling_) return;
   }
+}
+
+Napi::Value NetlinkSocket::ReadQueued(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "readQueued expects maxBytes").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double limit = info[0].As<Napi::Number>().DoubleValue();
+  size_t max_bytes = limit > 0 ? static_cast<size_t>(std::min(limit, 1e12)) : 0;
+  Napi::Object result = Napi::Object::New(env);
+  if (closed_ || !MapArena()) {
+    result.Set("data", env.Null());
+    result.Set("errno", Napi::Number::New(env, closed_ ? EBADF : errno));
+    return result;
+  }
+  // Each datagram lands at the arena's start and is copied out: this runs once, at close.
+  std::vector<uint8_t> queued;
+  size_t largest = 0;
+  int error = 0;
+  while (queued.size() < max_bytes) {
+    ssize_t n = recv(fd_, arena_, arena_mapped_, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) error = errno;
+      break;
+    }
+    if (static_cast<size_t>(n) > arena_mapped_) {
+      error = EMSGSIZE;
+      break;
+    }
+    largest = std::max(largest, static_cast<size_t>(n));
+    queued.insert(queued.end(), arena_, arena_ + n);
+  }
+  ReleaseOverflow(largest);
+  if (queued.empty()) {
+    result.Set("data", env.Null());
+  } else {
+    result.Set("data", Napi::Buffer<uint8_t>::Copy(env, queued.data(), queued.size()));
+  }
+  result.Set("errno", Napi::Number::New(env, error));
+  return result;
 }
 
 bool NetlinkSocket::Deliver(const uint8_t* data, size_t length, int error) {

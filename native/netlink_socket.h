@@ -25,7 +25,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
 
-  // new NetlinkSocket(protocol: number, netnsPath?: string)
+  // new NetlinkSocket(protocol: number, netnsPath?: string, arenaBytes?: number)
   explicit NetlinkSocket(const Napi::CallbackInfo& info);
   ~NetlinkSocket() override;
 
@@ -40,6 +40,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // readQueued(maxBytes): { data: Buffer | null, errno: number }. Reads, without waiting, what the
+  // kernel has queued (until EAGAIN, an error, or about maxBytes), for a close that wants the
+  // answers already given.
+  Napi::Value ReadQueued(const Napi::CallbackInfo& info);
   Napi::Value GetPortId(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
@@ -47,6 +51,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(void* arg);
   void ReadAvailable();
+  // Maps the arena (nominal size plus the overflow reserve) if not yet; false with errno if not.
+  bool MapArena();
+  // Gives back the reserve's pages that a datagram of more than the nominal size touched.
+  void ReleaseOverflow(size_t used);
   void OnPollError();
   void StopPolling();
   // Calls the JavaScript callback with (data | null, errno). Returns false if the socket was
@@ -83,7 +91,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   bool self_referenced_ = false;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  std::vector<uint8_t> arena_;
+  uint8_t* arena_ = nullptr;  // mmap'd: arena_size_ bytes, then the overflow reserve
+  size_t arena_mapped_ = 0;
+  size_t arena_size_;  // nominal size (the constructor's arenaBytes): reading stops near it
 
   std::thread sender_;
   std::mutex sender_mutex_;

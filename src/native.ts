@@ -36,11 +36,22 @@ export interface NativeNetlinkSocket {
   ref(): void;
   unref(): void;
   close(): void;
+  /**
+   * Reads, without waiting, the datagrams the kernel has queued: until none is left, a receive
+   * error (`errno`, with what came before it in `data`), or `maxBytes` is passed. For a close
+   * that settles what the kernel already answered; polling delivers nothing it took.
+   */
+  readQueued(maxBytes: number): { data: Buffer | null; errno: number };
 }
 
 /** The addon's exports. */
 export interface NativeAddon {
-  NetlinkSocket: new (protocol: number, netnsPath?: string) => NativeNetlinkSocket;
+  /**
+   * `arenaBytes`: the receive arena's size (4096 to 64 MiB; default 1 MiB). The datagrams waiting
+   * at a wake-up are copied into it and handed over in one Buffer; a datagram larger than what is
+   * left of it, or than all of it, lands whole in a 4 MiB reserve mapped past its end.
+   */
+  NetlinkSocket: new (protocol: number, netnsPath?: string, arenaBytes?: number) => NativeNetlinkSocket;
   /** Opens a file from inside a network namespace (for /proc/sys/net); returns an fd. */
   openInNetns(netnsPath: string | undefined, filePath: string, flags: number): number;
   /**

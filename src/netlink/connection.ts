@@ -282,7 +282,11 @@ export class Connection {
     };
   }
 
-  /** Closes the socket; everything still pending rejects (or reports) a ECANCELED error. */
+  /**
+   * Closes the socket. Sent operations whose answers the kernel has already queued settle with
+   * their real outcome; everything else still pending rejects (or reports) an ECANCELED error,
+   * saying for sent operations that they may have been applied.
+   */
   close(): void {
     this.shutDown();
   }
@@ -291,6 +295,7 @@ export class Connection {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
+    this.settleQueuedAnswers();
     for (const flight of this.flights.splice(0)) {
       this.inFlightCost -= flight.cost;
       // The kernel has (or, on the sender thread, may have) carried these out already: their
@@ -310,6 +315,42 @@ export class Connection {
     this.abandonedDumpSeqs.clear();
     this.resyncSeq = undefined;
     this.transport.close();
+  }
+
+  /**
+   * At close: reads what the kernel has already queued for the socket and lets the answers to
+   * flights settle their operations, so that only those whose answers are still missing are
+   * reported as possibly applied. The kernel answers a request inside its sendmsg, so a flight
+   * sent on this thread is usually answered in full by now. Dump messages and events are dropped
+   * (they end with the connection). Reads at most about one receive buffer: all that can be
+   * queued at once, so events arriving meanwhile cannot keep it going.
+   */
+  private settleQueuedAnswers(): void {
+    // After a socket failure there is nothing sound to read.
+    if (this.flights.length === 0 || this.transport.readQueued === undefined || this.failure !== undefined) return;
+    let data: Buffer | null;
+    try {
+      // A receive error (ENOBUFS) stops the reading; what came before it is sound, because the
+      // kernel reports a drop at the first recv after it, so later answers are simply not read.
+      data = this.transport.readQueued(this.transport.bufferSizes().receive).data;
+    } catch {
+      return;
+    }
+    if (data === null) return;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let offset = 0;
+    while (offset + NLMSG_HDRLEN <= data.length && this.flights.length > 0) {
+      const length = view.getUint32(offset, HOST_IS_LITTLE_ENDIAN);
+      if (length < NLMSG_HDRLEN || offset + length > data.length) break;
+      const seq = view.getUint32(offset + 8, HOST_IS_LITTLE_ENDIAN);
+      const portId = view.getUint32(offset + 12, HOST_IS_LITTLE_ENDIAN);
+      if (portId === this.ownPortId && this.findFlight(seq) !== undefined) {
+        const type = view.getUint16(offset + 4, HOST_IS_LITTLE_ENDIAN);
+        const flags = view.getUint16(offset + 6, HOST_IS_LITTLE_ENDIAN);
+        this.dispatch({ type, flags, seq, portId, data, start: offset, end: offset + length });
+      }
+      offset += (length + 3) & ~3;
+    }
   }
 
   /** What a call on this connection fails with once it is closed: ECANCELED, or the error that broke it. */
@@ -634,8 +675,9 @@ export class Connection {
   }
 
   private onReceiveError(errno: number): void {
-    // EMSGSIZE: the addon had no room for a datagram and recv dropped it. Like ENOBUFS, messages
-    // were lost but the socket is fine.
+    // EMSGSIZE: recv dropped a datagram larger than the addon's arena and its reserve, which
+    // only another process could have sent (the kernel builds none so large). Like ENOBUFS,
+    // messages were lost but the socket is fine.
     if (errno !== ENOBUFS && errno !== EMSGSIZE) {
       // Anything else means the socket is unusable (the addon stops polling it): close it, and
       // fail everything pending, dumps included, with the error rather than leaving them waiting.

@@ -24,6 +24,11 @@ export interface NativeTransportOptions {
   netnsName?: string;
   /** Set NETLINK_GET_STRICT_CHK (rtnetlink: dumps filtered by the kernel). Default true. */
   strictCheck?: boolean;
+  /**
+   * Size of the addon's receive arena (4096 bytes to 64 MiB; default 1 MiB). Tests make it small
+   * to meet datagrams larger than its free space or than all of it.
+   */
+  receiveArenaBytes?: number;
 }
 
 /** Whether a Buffer made by the addon is kept (see emptyBuffer in native.ts). */
@@ -42,7 +47,7 @@ export class NativeTransport implements Transport {
 
   constructor(protocol: number, options: NativeTransportOptions = {}) {
     try {
-      this.socket = new (native().NetlinkSocket)(protocol, options.netnsPath);
+      this.socket = new (native().NetlinkSocket)(protocol, options.netnsPath, options.receiveArenaBytes);
       this.socket.setOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
       this.socket.setOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
       if (options.strictCheck ?? true) this.socket.setOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
@@ -116,5 +121,9 @@ export class NativeTransport implements Transport {
 
   close(): void {
     this.socket.close();
+  }
+
+  readQueued(maxBytes: number): { data: Buffer | null; errno: number } {
+    return this.socket.readQueued(maxBytes);
   }
 }

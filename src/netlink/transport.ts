@@ -37,6 +37,13 @@ export interface Transport {
   unref(): void;
   /** Closes the socket. */
   close(): void;
+  /**
+   * Optional. Reads at once, without waiting, what the kernel has queued for the socket: whole
+   * datagrams back to back (`data`, null if none), stopping at `maxBytes` or at a receive error
+   * (`errno`; 0 if none), which came after everything in `data`. Used at close, so that answers
+   * that already arrived still settle their operations.
+   */
+  readQueued?(maxBytes: number): { data: Buffer | null; errno: number };
 }
 
 /**
