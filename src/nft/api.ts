@@ -1,22 +1,23 @@
-import type { Connection } from '../netlink/connection.js';
-import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_REQUEST } from '../netlink/constants.js';
+import type { BatchResult, Connection } from '../netlink/connection.js';
+import { NETLINK_NETFILTER, NETLINK_ROUTE, NLM_F_DUMP, NLM_F_REQUEST } from '../netlink/constants.js';
 import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import type { ConnectionProvider } from '../netlink/provider.js';
 import { native } from '../native.js';
-import { NFGENMSG_SIZE, NFTA_RULE_HANDLE, NFTA_SET_NAME, NFTA_SET_TABLE, NFT_MSG_GETSET, NFT_MSG_NEWRULE, nftMessageType } from './constants.js';
+import { NFGENMSG_SIZE, NFTA_RULE_HANDLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_NAME, NFTA_SET_TABLE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_NEWRULE, NFT_SET_ELEM_INTERVAL_END, nftMessageType } from './constants.js';
 import { Errno } from '../netlink/errno.js';
 import { RulesetChangedError } from './errors.js';
 import { InterfacesNeeded, type InterfaceNames } from './datatypes.js';
-import type { ParsedSet } from './decompile.js';
+import type { ParsedElement, ParsedSet } from './decompile.js';
 import { fetchInterfaces } from './interfaces.js';
 import type { NftCommand, NftDocument, NftExpression, NftFamily, NftListing, NftObjectsRef, NftStatefulObject, NftTable } from './json.js';
 import { getGeneration, listRuleset, listTables, resetObjects } from './list.js';
+import { intervalsOfElements, userdataAutomerge, type Interval } from './sets.js';
 import { writeNfgenmsg } from './messages.js';
 import { OBJECT_TYPES, definitionOfParsed, objectName, parseFamily } from './objects.js';
 import { asObject, onlyKeys, singleKey } from './values.js';
 import { RuleTemplates } from './template.js';
-import { SetNeeded, buildTransaction, parseCommands, type KnownSet, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
+import { SetNeeded, buildTransaction, parseCommands, type DocumentCommands, type KnownSet, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
 
 function setKey(set: SetRef): string {
   return `${set.family}|${set.table}|${set.name}`;
@@ -153,27 +154,54 @@ export class NftApi {
    * Bad input rejects with a ValidationError naming the field (`nftables[3].add.rule.expr[1]...`)
    * before anything is sent. A kernel refusal rejects with a NetlinkError naming the command
    * (`operation: 'nft add rule'`) and its index in the document.
+   *
+   * Elements added to a set that has nft's `auto-merge` (made by nft's text syntax; JSON cannot
+   * ask for it) are merged with each other and with the set's intervals as nft -j -f merges
+   * them: the set's elements are read first, and the transaction commits only if the ruleset has
+   * not changed since (else it is built again, up to five times).
    */
   async apply(document: NftDocument | NftCommand[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const commands = parseCommands(document);
     const echo = (options.handles ?? true) && !options.dryRun;
-    const knownSets = new Map<string, KnownSet>();
-    const context: TransactionContext = { interfaces: undefined, knownSets, templates: this.templates };
-    let transaction: Transaction;
-    // Building needs the namespace only for what the document does not say: interface
-    // indexes (iif/oif) and the types of sets that element commands fill. Each is read once,
-    // then the document is built again; nothing is sent before the whole batch is built.
-    for (;;) {
-      try {
-        transaction = buildTransaction(commands, { ...options, echo }, context);
-        break;
-      } catch (error) {
-        if (error instanceof InterfacesNeeded && context.interfaces === undefined) context.interfaces = await this.interfaces();
-        else if (error instanceof SetNeeded && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error));
-        else throw error;
+    for (let attempt = 1; ; attempt++) {
+      const knownSets = new Map<string, KnownSet>();
+      const setFlags = new Map<string, number>();
+      const setIntervals = new Map<string, Interval[]>();
+      /** The generation the intervals read show: the batch commits only if it still holds. */
+      let intervalsGeneration: number | undefined;
+      const context: TransactionContext = { interfaces: undefined, knownSets, setFlags, setIntervals, templates: this.templates };
+      let transaction: Transaction;
+      // Building needs the namespace only for what the document does not say: interface
+      // indexes (iif/oif), the types of sets that element commands fill, and the intervals of
+      // auto-merge sets they add to. Each is read once, then the document is built again;
+      // nothing is sent before the whole batch is built.
+      for (;;) {
+        try {
+          transaction = buildTransaction(commands, { ...options, echo, generation: options.generation ?? intervalsGeneration }, context);
+          break;
+        } catch (error) {
+          if (error instanceof InterfacesNeeded && context.interfaces === undefined) context.interfaces = await this.interfaces();
+          else if (error instanceof SetNeeded && error.need === 'flags' && !setFlags.has(setKey(error.set))) setFlags.set(setKey(error.set), (await this.fetchParsedSet(error)).flags ?? 0);
+          else if (error instanceof SetNeeded && error.need === 'definition' && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error));
+          else if (error instanceof SetNeeded && error.need === 'intervals' && !setIntervals.has(setKey(error.set))) {
+            const read = await this.fetchIntervals(error);
+            // Intervals of two sets read at different generations are not one state: read again.
+            if (intervalsGeneration !== undefined && read.generation !== intervalsGeneration) setIntervals.clear();
+            intervalsGeneration = read.generation;
+            setIntervals.set(setKey(error.set), read.intervals);
+          } else throw error;
+        }
       }
+      const result = await this.connection.execute(transaction.batch);
+      // The ruleset changed after the intervals of an auto-merge set were read (nothing was
+      // applied): merge against the new ones, as nft does when its cache is out of date.
+      if (result.failed > 0 && options.generation === undefined && intervalsGeneration !== undefined && result.errors[transaction.commitOperation]?.errno === Errno.ERESTART && attempt < 5) continue;
+      return await this.outcome(commands, transaction, result, { ...options, generation: options.generation ?? intervalsGeneration }, echo, context);
     }
-    const result = await this.connection.execute(transaction.batch);
+  }
+
+  /** What an executed transaction gives: its handles, or the error of the command that failed. */
+  private async outcome(commands: DocumentCommands, transaction: Transaction, result: BatchResult, options: ApplyOptions, echo: boolean, context: TransactionContext): Promise<ApplyResult> {
     if (result.failed > 0) {
       const error = this.firstError(transaction, result.errors, options);
       if (!transaction.sharedOperations.has(result.errors.indexOf(error))) throw error;
@@ -272,6 +300,36 @@ export class NftApi {
 
   /** Reads the definition of a set that element commands or rules use without defining it. */
   private async fetchSet(needed: SetNeeded): Promise<KnownSet> {
+    const set = await this.fetchParsedSet(needed);
+    const definition = definitionOfParsed(set);
+    if (definition === undefined) throw new ValidationError(needed.field, needed.value, 'a set whose key type routemark does not know');
+    return { ...definition, automerge: userdataAutomerge(set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex')) };
+  }
+
+  /**
+   * The intervals an auto-merge set holds, and the generation they show (read again until the
+   * generation is the same before and after), for merging elements into them as nft does.
+   */
+  private async fetchIntervals(needed: SetNeeded): Promise<{ intervals: Interval[]; generation: number }> {
+    const { set: ref, command } = needed;
+    const operation = { operation: `nft ${command.verb} ${command.kind}`, index: command.index };
+    for (;;) {
+      const before = await getGeneration(this.connection);
+      const replies = await this.connection.dump(operation, nftMessageType(NFT_MSG_GETSETELEM), NLM_F_REQUEST | NLM_F_DUMP, (w) => {
+        writeNfgenmsg(w, ref.family);
+        w.attrString(NFTA_SET_ELEM_LIST_TABLE, ref.table);
+        w.attrString(NFTA_SET_ELEM_LIST_SET, ref.name);
+      });
+      const parsed = replies.length === 0 ? [] : (JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as { type: string; elements?: ParsedElement[] }[]);
+      const elements = parsed.flatMap((p) => (p.type === 'elements' ? (p.elements ?? []) : []));
+      if ((await getGeneration(this.connection)) !== before) continue;
+      const keys = elements.filter((e) => e.key !== undefined).map((e) => ({ key: Uint8Array.from(Buffer.from(e.key!, 'hex')), end: ((e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0 }));
+      return { intervals: intervalsOfElements(keys), generation: before };
+    }
+  }
+
+  /** Reads a set a command names from the kernel; a refusal (ENOENT) names that command. */
+  private async fetchParsedSet(needed: SetNeeded): Promise<ParsedSet> {
     const { set: ref, command } = needed;
     const operation = { operation: `nft ${command.verb} ${command.kind}`, index: command.index };
     let replies;
@@ -286,8 +344,7 @@ export class NftApi {
     }
     const parsed = JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as ({ type: string } & ParsedSet)[];
     const set = parsed.find((p) => p.type === 'set');
-    const definition = set === undefined ? undefined : definitionOfParsed(set);
-    if (definition === undefined) throw new ValidationError(needed.field, needed.value, 'a set whose key type routemark does not know');
-    return definition;
+    if (set === undefined) throw new Error(`routemark: the kernel answered GETSET for ${ref.table} ${ref.name} without a set`);
+    return set;
   }
 }

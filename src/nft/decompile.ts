@@ -233,7 +233,8 @@ export function formatInterval(type: Datatype, low: Uint8Array, high: Uint8Array
 }
 
 /**
- * Orders keys as `nft list` orders them. Interval sets: by value, as the kernel compares them
+ * Orders keys as `nft list` orders them (concatenated interval sets are not sorted, see
+ * decodeElements). Interval sets: by value, as the kernel compares them
  * (nft stores their keys in network order, host-order integers too; its rules convert the key
  * before the lookup). Other sets are sorted by nft 1.0.6 (mergesort.c) by one number per key:
  * a single field's value in its own byte order (a host-order one, interface names too, from
@@ -253,14 +254,9 @@ function keyCompare(a: Uint8Array, b: Uint8Array, types: readonly Datatype[], in
     }
     return x.length - y.length;
   }
-  let offset = 0;
-  for (const type of types) {
-    const size = types.length > 1 ? fieldSize(type) : a.length;
-    const x = a.subarray(offset, offset + type.size);
-    const y = b.subarray(offset, offset + type.size);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-    offset += size;
-  }
+  // One field in network order: bytes compare as the values do.
+  const size = Math.min(a.length, b.length, types[0]!.size);
+  for (let i = 0; i < size; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
 }
 
@@ -315,8 +311,12 @@ export function decodeElements(set: ParsedSet, elements: readonly ParsedElement[
     .filter((e) => e.key !== undefined)
     .map((e) => ({ e, key: Buffer.from(e.key!, 'hex') as Uint8Array, end: e.keyEnd === undefined ? undefined : (Buffer.from(e.keyEnd, 'hex') as Uint8Array) }));
   const isEnd = (e: ParsedElement) => ((e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0;
+  // nft 1.0.6 lists a concatenated interval set (netlink_list_setelems: concat_range_aggregate,
+  // no list_expr_sort) in the order the kernel dumps it, which for its pipapo backend is the
+  // order the elements were added in; sorting them would list the same contents in another order.
+  const concatInterval = interval && keyTypes.length > 1;
   // Where one interval ends at the key the next starts at, the end goes first.
-  rows.sort((a, b) => keyCompare(a.key, b.key, keyTypes, interval) || Number(isEnd(b.e)) - Number(isEnd(a.e)));
+  if (!concatInterval) rows.sort((a, b) => keyCompare(a.key, b.key, keyTypes, interval) || Number(isEnd(b.e)) - Number(isEnd(a.e)));
   const out: NftExpression[] = [];
   const valueOf = (e: ParsedElement): NftExpression | undefined => {
     if (dataType === undefined) return undefined;

@@ -207,6 +207,12 @@ export interface SetDefinition {
 export function parseSet(value: unknown, field: string, isMap: boolean, identify = false): SetDefinition {
   const object = asObject(value);
   if (object === undefined) throw new ValidationError(field, value, `expected a ${isMap ? 'map' : 'set'} object`);
+  if (object['auto-merge'] !== undefined) {
+    // nft 1.0.6 has no auto-merge in its JSON: nft -j -f makes the set without it (no userdata,
+    // no merging) and says nothing, and nft -j lists no such property. Making it as nft's text
+    // `auto-merge` does would give the document another meaning than nft -j -f gives it.
+    throw new ValidationError(`${field}.auto-merge`, object['auto-merge'], 'nft 1.0.6 does not read "auto-merge" from JSON (nft -j -f drops it without a word); elements added to a set that has auto-merge (made by nft\'s text) are merged as nft merges them');
+  }
   known(object, field, ['family', 'table', 'name', 'handle', 'type', 'map', 'policy', 'flags', 'elem', 'timeout', 'gc-interval', 'size', 'comment', 'stmt']);
   const family = parseFamily(object.family, `${field}.family`);
   const message: SetMessage = { table: objectName(object.table, `${field}.table`) };

@@ -6,11 +6,11 @@
 import { ValidationError } from '../netlink/errors.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
 import { NLA_F_NESTED } from '../netlink/constants.js';
-import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, type Datatype, type ValueContext } from './datatypes.js';
-import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
+import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, DATATYPES, VERDICT_TYPE_ID, concatTypeId, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
+import { NFTNL_UDATA_SET_COMMENT, NFTNL_UDATA_SET_DATABYTEORDER, NFTNL_UDATA_SET_KEYBYTEORDER, NFTNL_UDATA_SET_MERGE_ELEMENTS, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_SET_ELEM_INTERVAL_END, NFT_SET_MAP, NFT_SET_OBJECT, NFT_JUMP, NFT_GOTO, NF_ACCEPT, NF_DROP, NFT_CONTINUE, NFT_RETURN } from './constants.js';
 import { MessageWriter } from '../netlink/attributes.js';
 import { writeElement, type ElementMessage, type SetMessage } from './messages.js';
-import { asObject, compareBytes, incrementBytes, onlyKeys, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
+import { asObject, compareBytes, decrementBytes, incrementBytes, onlyKeys, parseIntervalValue, singleKey, type ParsedValue } from './values.js';
 
 /** NFTNL_UDATA_SET_DATA_INTERVAL: nft marks map data that holds intervals. */
 const NFTNL_UDATA_SET_DATA_INTERVAL = 6; // NFTNL_UDATA_SET_DATA_INTERVAL
@@ -321,6 +321,20 @@ function concatBytes(parts: readonly Uint8Array[], key: SetKey): Uint8Array {
 
 const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
 
+/** An element as sent: its key (and key end), data or verdict, timeout and comment. */
+function elementMessage(element: ParsedElement, keyBytes: Uint8Array): ElementMessage {
+  const out: ElementMessage = { key: keyBytes };
+  if (element.timeout !== undefined) out.timeout = element.timeout;
+  if (element.expiration !== undefined) out.expiration = element.expiration;
+  if (element.verdict !== undefined) {
+    out.verdict = element.verdict.verdict;
+    if (element.verdict.chain !== undefined) out.chain = element.verdict.chain;
+  } else if (element.data !== undefined) out.data = element.data;
+  if (element.objref !== undefined) out.objref = element.objref;
+  if (element.comment !== undefined) out.userdata = Uint8Array.from(tlvString(ELEM_COMMENT, element.comment));
+  return out;
+}
+
 /**
  * Elements in the kernel's layout. Interval sets of one field get a start element per
  * interval and an end element (flag NFT_SET_ELEM_INTERVAL_END) just past it; concatenated
@@ -331,22 +345,10 @@ const ELEM_COMMENT = 0; // NFTNL_UDATA_SET_ELEM_COMMENT
  */
 export function encodeElements(values: readonly unknown[], key: SetKey, data: MapData | undefined, interval: boolean, field: string, context: ValueContext, counts = false): ElementMessage[] {
   const parsed = values.map((value, i) => parseElement(value, key, data, interval, `${field}[${i}]`, context, counts));
-  const messageOf = (element: ParsedElement, keyBytes: Uint8Array): ElementMessage => {
-    const out: ElementMessage = { key: keyBytes };
-    if (element.timeout !== undefined) out.timeout = element.timeout;
-    if (element.expiration !== undefined) out.expiration = element.expiration;
-    if (element.verdict !== undefined) {
-      out.verdict = element.verdict.verdict;
-      if (element.verdict.chain !== undefined) out.chain = element.verdict.chain;
-    } else if (element.data !== undefined) out.data = element.data;
-    if (element.objref !== undefined) out.objref = element.objref;
-    if (element.comment !== undefined) out.userdata = Uint8Array.from(tlvString(ELEM_COMMENT, element.comment));
-    return out;
-  };
-  if (!interval) return parsed.map((element) => messageOf(element, concatBytes(element.key.map((k) => k.low), key)));
+  if (!interval) return parsed.map((element) => elementMessage(element, concatBytes(element.key.map((k) => k.low), key)));
   if (key.types.length > 1) {
     return parsed.map((element) => {
-      const out = messageOf(element, concatBytes(element.key.map((k) => k.low), key));
+      const out = elementMessage(element, concatBytes(element.key.map((k) => k.low), key));
       out.keyEnd = concatBytes(element.key.map((k) => k.high ?? k.low), key);
       return out;
     });
@@ -360,7 +362,7 @@ export function encodeElements(values: readonly unknown[], key: SetKey, data: Ma
     if (next !== undefined && compareBytes(next.low, high) <= 0) {
       throw new ValidationError(`${field}[${next.i}]`, values[next.i], `overlaps ${field}[${i}]`);
     }
-    out.push(messageOf(element, low));
+    out.push(elementMessage(element, low));
     // Every interval gets its end, even where the next one starts: nft sends them so, and
     // without it the kernel (6.x rbtree overlap check) refuses the next start with EEXIST.
     const end = incrementBytes(high);
@@ -458,4 +460,143 @@ function fillNumberedTemplates(out: Buffer, layout: ElementLayout, count: number
     out.copyWithin(filled, 0, length);
     filled += length;
   }
+}
+
+/** Whether a set's userdata asks for auto-merge (NFTNL_UDATA_SET_MERGE_ELEMENTS, nft's `auto-merge`). */
+export function userdataAutomerge(userdata: Uint8Array | undefined): boolean {
+  return (userdataU32(userdata, NFTNL_UDATA_SET_MERGE_ELEMENTS) ?? 0) !== 0;
+}
+
+/** One interval of a set of one field with intervals: first and last key, in network order. */
+export interface Interval {
+  readonly low: Uint8Array;
+  readonly high: Uint8Array;
+}
+
+/**
+ * The intervals a set of one field holds, from its kernel elements (start elements, and end
+ * elements just past each interval), rebuilt as nft rebuilds them for its listing.
+ */
+export function intervalsOfElements(elements: readonly { key: Uint8Array; end: boolean }[]): Interval[] {
+  // Where one interval ends at the key the next starts at, the end goes first.
+  const rows = [...elements].sort((a, b) => compareBytes(a.key, b.key) || Number(b.end) - Number(a.end));
+  const out: Interval[] = [];
+  rows.forEach((row, i) => {
+    if (row.end) return;
+    const next = rows[i + 1];
+    out.push({ low: row.key, high: next === undefined ? new Uint8Array(row.key.length).fill(0xff) : decrementBytes(next.key) });
+  });
+  return out;
+}
+
+/** What adding elements to an auto-merge set sends: intervals to delete first, then elements to add. */
+export interface AutomergedElements {
+  /** DELSETELEM: the set's intervals that merged into new ones (start and end elements). */
+  purge: ElementMessage[];
+  /** NEWSETELEM: the new intervals, merged, in order. */
+  add: ElementMessage[];
+  /** The set's intervals after both. */
+  intervals: Interval[];
+}
+
+/** Start and end elements of an interval (no end element for one that ends at the last key). */
+function intervalMessages(low: Uint8Array, high: Uint8Array, start: ElementMessage): ElementMessage[] {
+  const end = incrementBytes(high);
+  return end === undefined ? [start] : [start, { key: end, flags: NFT_SET_ELEM_INTERVAL_END }];
+}
+
+/**
+ * Elements added to a set of one field that has nft's `auto-merge` (NFTNL_UDATA_SET_MERGE_ELEMENTS
+ * in its userdata, which nft 1.0.6 honours for element commands even from JSON): merged with each
+ * other and with the set's `existing` intervals as nft 1.0.6 merges them (intervals.c,
+ * set_automerge: a stable sort by first key, existing intervals after new ones of the same first
+ * key, then one pass that drops intervals inside the previous one and joins overlapping and
+ * adjacent ones). An existing interval that takes part in a join is deleted and sent again as
+ * part of the joined one; a new interval keeps its own timeout and comment. Faithful to nft's
+ * quirks too: two existing intervals that touch are joined by deleting the first.
+ */
+export function automergeElements(values: readonly unknown[], key: SetKey, existing: readonly Interval[], field: string, context: ValueContext, counts: boolean): AutomergedElements {
+  interface Item {
+    low: Uint8Array;
+    high: Uint8Array;
+    /** The element as given, for a new interval; undefined for one the kernel holds. */
+    element: ParsedElement | undefined;
+  }
+  const fresh: Item[] = values.map((value, i) => {
+    const element = parseElement(value, key, undefined, true, `${field}[${i}]`, context, counts);
+    const parsed = element.key[0]!;
+    return { low: parsed.low, high: parsed.high ?? parsed.low, element };
+  });
+  // Array.prototype.sort is stable: new intervals keep their order among equal first keys, and
+  // existing ones follow them (nft's list_splice_sorted puts them after equal ones).
+  const items: Item[] = [...fresh, ...existing.map((interval) => ({ low: interval.low, high: interval.high, element: undefined }))].sort((a, b) => compareBytes(a.low, b.low));
+  const purged: Item[] = [];
+  const kept: Item[] = [];
+  let prev: Item | undefined;
+  let prevLow: Uint8Array = new Uint8Array(0);
+  let prevHigh: Uint8Array = new Uint8Array(0);
+  for (const item of items) {
+    if (prev === undefined) {
+      prev = item;
+      prevLow = item.low;
+      prevHigh = item.high;
+      kept.push(item);
+      continue;
+    }
+    if (compareBytes(prevLow, item.low) <= 0 && compareBytes(prevHigh, item.high) >= 0) {
+      // Inside the previous interval: an existing one is deleted, a new one dropped.
+      if (item.element === undefined) purged.push(item);
+      continue;
+    }
+    const afterPrev = incrementBytes(prevHigh);
+    const adjacent = afterPrev !== undefined && compareBytes(afterPrev, item.low) === 0;
+    if (compareBytes(item.low, prevHigh) <= 0 || adjacent) {
+      if (prev.element === undefined) {
+        // The previous one is the kernel's: it is deleted, and this one starts where it did.
+        purged.push(prev);
+        kept.splice(kept.indexOf(prev), 1);
+        item.low = prev.low;
+        prevHigh = item.high;
+        prev = item;
+        kept.push(item);
+      } else {
+        // Joined into the previous (new) interval; an existing one is deleted.
+        if (item.element === undefined) purged.push(item);
+        prev.high = item.high;
+        prevHigh = item.high;
+      }
+      continue;
+    }
+    prev = item;
+    prevLow = item.low;
+    prevHigh = item.high;
+    kept.push(item);
+  }
+  const purge = purged.flatMap((item) => intervalMessages(item.low, item.high, { key: item.low }));
+  const add = kept.filter((item) => item.element !== undefined).flatMap((item) => intervalMessages(item.low, item.high, elementMessage(item.element!, item.low)));
+  return { purge, add, intervals: kept.map((item) => ({ low: item.low, high: item.high })) };
+}
+
+/**
+ * Elements deleted from an auto-merge set: merged with each other first, as nft 1.0.6 does
+ * (automerge_delete), so that deleting 10.0.0.1 and 10.0.0.2 deletes the interval
+ * 10.0.0.1-10.0.0.2. As in nft 1.0.6, each must then be an interval the set holds: nft refuses
+ * any other ("element does not exist", part of an interval too) before sending anything, and so
+ * does routemark.
+ */
+export function automergeDelete(values: readonly unknown[], key: SetKey, held: readonly Interval[], field: string, context: ValueContext, counts: boolean): { remove: ElementMessage[]; intervals: Interval[] } {
+  const deleted = automergeElements(values, key, [], field, context, counts).intervals;
+  const left = [...held];
+  const type = key.types[0]!;
+  const text = (bytes: Uint8Array) => JSON.stringify(type.format(networkOrder(type, bytes), context));
+  for (const interval of deleted) {
+    const same = left.findIndex((h) => compareBytes(h.low, interval.low) === 0 && compareBytes(h.high, interval.high) === 0);
+    if (same < 0) {
+      const overlapping = left.find((h) => compareBytes(h.low, interval.high) <= 0 && compareBytes(interval.low, h.high) <= 0);
+      const holds = overlapping === undefined ? 'nothing of it' : `${text(overlapping.low)}-${text(overlapping.high)}`;
+      throw new ValidationError(field, values, `element does not exist (as nft 1.0.6 says): the auto-merge set holds ${holds}, not ${text(interval.low)}-${text(interval.high)}; only whole intervals of it can be deleted`);
+    }
+    left.splice(same, 1);
+  }
+  return { remove: deleted.flatMap((interval) => intervalMessages(interval.low, interval.high, { key: interval.low })), intervals: left };
 }

@@ -8,13 +8,13 @@ import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_EVAL, nftMessageType } from './constants.js';
+import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_ANONYMOUS, NFT_SET_EVAL, NFT_SET_MAP, NFT_SET_OBJECT, nftMessageType } from './constants.js';
 import type { NamedSetInfo, RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeObject, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
 import { familyName } from './decompile.js';
 import { handleOf, objectName, parseChain, parseFamily, parseObject, parseSet, parseTable, type SetDefinition } from './objects.js';
-import { ELEMENTS_PER_MESSAGE_BYTES, elementLayout, encodeElements, plainElementsPerMessage, writePlainElements } from './sets.js';
+import { ELEMENTS_PER_MESSAGE_BYTES, automergeDelete, automergeElements, elementLayout, encodeElements, plainElementsPerMessage, writePlainElements, type Interval } from './sets.js';
 import { RuleTemplates, templateExpressions, type Template } from './template.js';
 import { asObject, singleKey } from './values.js';
 import { keepShape } from '../shapes.js';
@@ -142,6 +142,11 @@ export class SetNeeded extends Error {
     /** The field that names the set, and its value (for errors about the definition read). */
     readonly field: string,
     readonly value: unknown,
+    /**
+     * What is needed: the set's definition (its types), only its flags (a flush: is it a set
+     * or a map), or the intervals it holds (elements added to an auto-merge set).
+     */
+    readonly need: 'definition' | 'flags' | 'intervals' = 'definition',
   ) {
     super(`routemark: the definition of set ${set.table} ${set.name} is needed`);
   }
@@ -171,11 +176,18 @@ export interface TransactionContext {
   interfaces: InterfaceNames | undefined;
   /** Definitions of sets the document does not define (fetched beforehand). */
   knownSets: ReadonlyMap<string, KnownSet>;
+  /** NFT_SET_* flags of sets the document flushes without defining them (fetched beforehand). */
+  setFlags?: ReadonlyMap<string, number>;
+  /** The intervals auto-merge sets hold, for element commands on them (fetched beforehand). */
+  setIntervals?: ReadonlyMap<string, readonly Interval[]>;
   templates: RuleTemplates;
 }
 
-/** A set's definition as element commands and rules that write to the set need it. */
-export type KnownSet = Omit<SetDefinition, 'message' | 'elements'>;
+/**
+ * A set's definition as element commands and rules that write to the set need it; `automerge`
+ * for a set whose userdata asks for nft's auto-merge (only sets made by other tools have it).
+ */
+export type KnownSet = Omit<SetDefinition, 'message' | 'elements'> & { automerge?: boolean };
 
 /** A set the transaction defines: where its NEWSET message is, to make it dynamic later. */
 type DefinedSet = KnownSet & { id: number; messageIndex: number };
@@ -232,6 +244,25 @@ function batchHeader(writer: MessageWriter, generation: number | undefined): voi
   if (generation !== undefined) writer.attrBe32(NFNL_BATCH_GENID, generation);
 }
 
+/**
+ * Refuses a flush that names a set as a map or a map as a set, as nft does (its
+ * cmd_evaluate_flush answers ENOENT): a `set` is a named set that is not a map, a `map` a data
+ * or object map. The kind comes from the document if it defines the set, else from the kernel
+ * (read before anything is sent). nft reads flush targets by name only, so a handle is refused.
+ */
+function checkFlushKind(command: Command, family: number, set: SetMessage, definedSets: ReadonlyMap<string, DefinedSet>, context: TransactionContext): void {
+  if (set.name === undefined) throw new ValidationError(`${command.path}.name`, undefined, `flushing a ${command.kind} needs its name (as in nft, a handle does not name it here)`);
+  const key = `${family}|${set.table}|${set.name}`;
+  const flags = definedSets.get(key)?.flags ?? context.knownSets.get(key)?.flags ?? context.setFlags?.get(key);
+  if (flags === undefined) throw new SetNeeded({ family, table: set.table!, name: set.name }, command, `${command.path}.name`, set.name, 'flags');
+  if ((flags & NFT_SET_ANONYMOUS) !== 0) throw new ValidationError(`${command.path}.name`, set.name, `${set.name} is an anonymous set of a rule, which nft does not flush`);
+  const isMap = (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) !== 0;
+  if (isMap !== (command.kind === 'map')) {
+    const actual = isMap ? 'map' : 'set';
+    throw new ValidationError(command.path, command.body, `${familyName(family)} ${set.table} ${set.name} is a ${actual}, not a ${command.kind} (nft refuses this flush with ENOENT): flush it as {"flush": {"${actual}": ...}}`);
+  }
+}
+
 /** Builds the transaction for a document's commands. Throws ValidationError on bad input. */
 export function buildTransaction(commands: CommandSource, options: TransactionOptions, context: TransactionContext): Transaction {
   const batch = new Batch({ atomic: true, collectReplies: options.echo === true, initialCapacity: 4096 + Math.min(commands.length, 64) * 512 });
@@ -243,6 +274,8 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   batchHeader(batch.writer, options.generation);
   batch.end();
   const definedSets = new Map<string, DefinedSet>();
+  /** Intervals of auto-merge sets as the commands so far leave them (as nft's cache tracks them). */
+  const intervals = new Map<string, readonly Interval[]>();
   let nextSetId = 1;
   const newSetId = () => nextSetId++;
   const rules = new RuleWriter(batch, options, context, newSetId, (ref, command, field, use) => {
@@ -309,10 +342,13 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const definition = parseSet(command.body, command.path, command.kind === 'map', identify);
         const set = definition.message;
         if (command.verb === 'delete') {
+          if (set.name !== undefined) intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
           message(NFT_MSG_DELSET, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name, handle: set.handle }));
           break;
         }
         if (command.verb === 'flush') {
+          checkFlushKind(command, definition.family, set, definedSets, context);
+          intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
           message(NFT_MSG_DELSETELEM, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name }));
           break;
         }
@@ -340,6 +376,23 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
         if (deleting && definition.data !== undefined) values = values.map((v) => (Array.isArray(v) && v.length === 2 ? v[0] : v));
         const setId = (definition as { id?: number }).id;
+        if ((definition as KnownSet).automerge === true && definition.interval && definition.data === undefined && definition.key.types.length === 1) {
+          const held = intervals.get(key) ?? context.setIntervals?.get(key);
+          if (held === undefined) throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name, 'intervals');
+          const field = `${command.path}.elem`;
+          if (deleting) {
+            const removed = automergeDelete(values, definition.key, held, field, context, definition.counts);
+            writeElementMessages(batch, op, family, 0, { table, name }, undefined, removed.remove, NFT_MSG_DELSETELEM, true);
+            intervals.set(key, removed.intervals);
+            break;
+          }
+          const merged = automergeElements(values, definition.key, held, field, context, definition.counts);
+          // As nft sends them: the intervals that merge are deleted first, then the merged ones added.
+          if (merged.purge.length > 0) writeElementMessages(batch, op, family, 0, { table, name }, undefined, merged.purge, NFT_MSG_DELSETELEM, true);
+          if (merged.add.length > 0) writeElementMessages(batch, op, family, createFlags, { table, name }, setId, merged.add);
+          intervals.set(key, merged.intervals);
+          break;
+        }
         writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, values, { ...definition, data }, deleting, () => `${command.path}.elem`, context);
         break;
       }

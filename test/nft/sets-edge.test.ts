@@ -4,7 +4,9 @@
  * be sent or refused rather than dropped.
  */
 import t from 'tap';
-import { ValidationError, open, type NftCommand } from '../../src/index.js';
+import { NetlinkError, ValidationError, open, type NftCommand } from '../../src/index.js';
+import { RuleTemplates } from '../../src/nft/template.js';
+import { SetNeeded, buildTransaction, parseCommands } from '../../src/nft/transaction.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
 import { nftFile, withoutHandles } from './helpers.js';
 
@@ -152,4 +154,68 @@ t.test('sets with statements list them as nft does, with each element\'s counter
   t.type(error, ValidationError, 'a verdict is no set statement');
   t.match(error, { field: 'commands[0].add.set.stmt[0]' });
   t.equal(await handle.nft.generation(), generation, 'nothing was sent');
+});
+
+// Found in review and fixed: {"flush": {"map": ...}} of a plain set (and a set flush of a map) was sent, and the kernel flushed it; nft refuses both.
+t.test('a flush that names a set as a map or a map as a set is refused, as nft -j -f refuses it, and nothing is sent', async (t) => {
+  const text = `table ip t {
+  counter c { }
+  set s { type ipv4_addr; elements = { 192.0.2.1 } }
+  map m { type ipv4_addr : mark; elements = { 192.0.2.1 : 1 } }
+  map v { type ipv4_addr : verdict; elements = { 192.0.2.1 : accept } }
+  map o { type ipv4_addr : counter; elements = { 192.0.2.1 : "c" } }
+}`;
+  const ns = makeNetns(t);
+  const witness = makeNetns(t);
+  nftFile(ns, [], text);
+  nftFile(witness, [], text);
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const before = nftTable(ns, 'ip', 't');
+  const flush = (kind: 'set' | 'map', name: string): NftCommand => ({ flush: { [kind]: { ...ip, name } } }) as NftCommand;
+
+  const wrongKind: [('set' | 'map'), string][] = [['map', 's'], ['set', 'm'], ['set', 'v'], ['set', 'o']];
+  for (const [kind, name] of wrongKind) {
+    t.throws(() => nftFile(witness, ['-j'], JSON.stringify({ nftables: [flush(kind, name)] })), /No such file or directory/, `nft -j -f refuses to flush ${kind} ${name}`);
+    const generation = await handle.nft.generation();
+    // The wrong flush after a good one: the error names the command's index and its object.
+    const error = await handle.nft.apply([flush('set', 's'), flush(kind, name)]).catch((e: unknown) => e);
+    t.type(error, ValidationError, `routemark refuses to flush ${kind} ${name}`);
+    t.match(error, { field: `commands[1].flush.${kind}`, message: new RegExp(`ip t ${name} is a ${kind === 'set' ? 'map' : 'set'}, not a ${kind}`) }, 'naming the command and the object');
+    t.equal(await handle.nft.generation(), generation, 'and nothing was committed');
+  }
+  t.same(nftTable(ns, 'ip', 't'), before, 'nft lists every element as before');
+
+  // A set the document itself defines is known without asking the kernel.
+  const defined = parseCommands([{ add: { set: { ...ip, name: 'n', type: 'ipv4_addr' } } }, flush('map', 'n')]);
+  const building = (document: ReturnType<typeof parseCommands>): unknown => {
+    try {
+      buildTransaction(document, {}, { interfaces: undefined, knownSets: new Map(), templates: new RuleTemplates() });
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+  const whileBuilding = building(defined);
+  t.type(whileBuilding, ValidationError, 'a set defined in the document is refused while building, before any I/O');
+  t.match(whileBuilding, { field: 'commands[1].flush.map' });
+  t.type(building(parseCommands([flush('map', 's')])), SetNeeded, 'one it does not define is read from the kernel first');
+  t.throws(() => nftFile(witness, ['-j'], JSON.stringify({ nftables: [{ add: { set: { ...ip, name: 'n', type: 'ipv4_addr' } } }, flush('map', 'n')] })), /No such file or directory/, 'nft refuses that document too');
+  const refusedInDocument = await handle.nft.apply([{ add: { set: { ...ip, name: 'n', type: 'ipv4_addr' } } }, flush('map', 'n')]).catch((e: unknown) => e);
+  t.match(refusedInDocument, { field: 'commands[1].flush.map' }, 'and so does routemark');
+
+  // Named by handle: nft wants the name.
+  t.throws(() => nftFile(witness, ['-j'], JSON.stringify({ nftables: [{ flush: { set: { ...ip, handle: 1 } } }] })), /Object item not found: name/, 'nft refuses a flush by handle');
+  t.match(await handle.nft.apply([{ flush: { set: { ...ip, handle: 1 } } } as NftCommand]).catch((e: unknown) => e), { field: 'commands[0].flush.set.name' }, 'so does routemark');
+
+  // A set that does not exist: ENOENT, naming the command.
+  t.throws(() => nftFile(witness, ['-j'], JSON.stringify({ nftables: [flush('set', 'nosuch')] })), /No such file or directory/, 'nft: no such set');
+  t.match(await handle.nft.apply([flush('set', 's'), flush('set', 'nosuch')]).catch((e: unknown) => e), { constructor: NetlinkError, code: 'ENOENT', index: 1, operation: 'nft flush set' }, 'routemark: ENOENT for command 1');
+
+  // The right kinds flush, an object map as a map, as nft flushes them.
+  const right: NftCommand[] = [flush('set', 's'), flush('map', 'm'), flush('map', 'v'), flush('map', 'o')];
+  nftFile(witness, ['-j'], JSON.stringify({ nftables: right }));
+  await handle.nft.apply(right);
+  t.same(nftTable(ns, 'ip', 't'), nftTable(witness, 'ip', 't'), 'every set and map is flushed as nft -j -f flushed them');
+  t.notOk(JSON.stringify(nftTable(ns, 'ip', 't')).includes('"elem"'), 'and no elements are left');
 });

@@ -1,0 +1,131 @@
+/**
+ * nft's `auto-merge`, witnessed by nft 1.0.6: its JSON has no such property (nft -j -f drops it,
+ * nft -j does not list it), but element commands on a set that has it (made by nft's text) merge
+ * overlapping and adjacent intervals, from JSON too. routemark refuses the property, and merges
+ * elements added to such sets as nft -j -f does: the same kernel elements, the same listings.
+ */
+import t from 'tap';
+import { NETLINK_NETFILTER, NLM_F_DUMP, NLM_F_REQUEST } from '../../src/netlink/constants.js';
+import { messageBytes } from '../../src/netlink/message.js';
+import { native } from '../../src/native.js';
+import { NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETSETELEM, NFPROTO_IPV4, nftMessageType } from '../../src/nft/constants.js';
+import { writeNfgenmsg } from '../../src/nft/messages.js';
+import { ValidationError, open, type Handle, type NftCommand } from '../../src/index.js';
+import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { nftFile, withoutHandles } from './helpers.js';
+
+const ip = { family: 'ip', table: 't' } as const;
+
+/** `nft -j list set ip t NAME` without metainfo and handles. */
+function nftSet(ns: TestNetns, name: string): unknown[] {
+  return withoutHandles((JSON.parse(ns.exec('nft', ['-j', 'list', 'set', 'ip', 't', name])) as { nftables: unknown[] }).nftables.slice(1));
+}
+
+/** The elements the kernel holds for set NAME of table ip t (keys, flags, timeouts), sorted. */
+async function kernelElements(handle: Handle, name: string): Promise<string[]> {
+  const messages = await handle.connection(NETLINK_NETFILTER).dump({ operation: 'test dump' }, nftMessageType(NFT_MSG_GETSETELEM), NLM_F_REQUEST | NLM_F_DUMP, (w) => {
+    writeNfgenmsg(w, NFPROTO_IPV4);
+    w.attrString(NFTA_SET_ELEM_LIST_TABLE, 't');
+    w.attrString(NFTA_SET_ELEM_LIST_SET, name);
+  });
+  const parsed = JSON.parse(native().nftParse(Buffer.concat(messages.map((m) => messageBytes(m))))) as { elements?: Record<string, unknown>[] }[];
+  return parsed.flatMap((p) => p.elements ?? []).map(({ expiration, ...rest }) => JSON.stringify(rest)).sort();
+}
+
+const TABLE = `table ip t {
+  set s { type ipv4_addr; flags interval; auto-merge; elements = { 1.1.1.1-1.1.1.2, 10.0.0.0/8, 192.168.0.0/24, 172.16.0.0/16, 172.18.0.0/16 } }
+  set m { type mark; flags interval; auto-merge; elements = { 10-20, 100 } }
+}`;
+
+/** Two namespaces holding TABLE: one for routemark, one for nft -j -f as the witness. */
+async function twoNamespaces(t: TeardownHost): Promise<{ ours: TestNetns; witness: TestNetns; handle: Handle }> {
+  const ours = makeNetns(t);
+  const witness = makeNetns(t);
+  nftFile(ours, [], TABLE);
+  nftFile(witness, [], TABLE);
+  const handle = await open({ netns: ours.name });
+  t.teardown(() => handle.close());
+  return { ours, witness, handle };
+}
+
+// Found in review: elements added to a set with auto-merge were sent as given (kept apart, or refused with EEXIST where they overlap); nft -j -f merges them.
+t.test('elements added to an auto-merge set are merged as nft -j -f merges them', async (t) => {
+  const { ours, witness, handle } = await twoNamespaces(t);
+  const witnessHandle = await open({ netns: witness.name });
+  t.teardown(() => witnessHandle.close());
+  const cases: [string, NftCommand[]][] = [
+    ['a single value adjacent to a range, and two adjacent new values', [{ add: { element: { ...ip, name: 's', elem: ['1.1.1.3', '5.5.5.5', '5.5.5.6'] } } }]],
+    ['a prefix inside an existing prefix', [{ add: { element: { ...ip, name: 's', elem: [{ prefix: { addr: '10.1.0.0', len: 16 } }] } } }]],
+    ['a range overlapping an existing prefix and reaching past it', [{ add: { element: { ...ip, name: 's', elem: [{ range: ['192.168.0.200', '192.168.1.5'] }] } } }]],
+    ['a range that covers two existing intervals and the gap between them', [{ add: { element: { ...ip, name: 's', elem: [{ range: ['172.16.0.0', '172.18.255.255'] }] } } }]],
+    ['a prefix covering what the first case merged', [{ add: { element: { ...ip, name: 's', elem: [{ prefix: { addr: '1.0.0.0', len: 8 } }] } } }]],
+    [
+      'two commands of one document, the second merging with what the first added',
+      [
+        { add: { element: { ...ip, name: 's', elem: [{ range: ['20.0.0.0', '20.0.0.9'] }] } } },
+        { add: { element: { ...ip, name: 's', elem: ['20.0.0.10', { range: ['19.255.255.250', '20.0.0.3'] }] } } },
+      ],
+    ],
+    ['host-order marks: adjacent and overlapping ranges', [{ add: { element: { ...ip, name: 'm', elem: [{ range: [21, 30] }, 99, { range: [5, 12] }] } } }]],
+  ];
+  for (const [name, document] of cases) {
+    await handle.nft.apply(document);
+    nftFile(witness, ['-j'], JSON.stringify({ nftables: document }));
+    for (const set of ['s', 'm']) {
+      const nft = nftSet(witness, set);
+      t.same(nftSet(ours, set), nft, `${name}: nft lists set ${set} as nft -j -f left it`);
+      t.same(withoutHandles((await handle.nft.list({ ...ip, set })).nftables.slice(1)), nft, `${name}: routemark lists set ${set} so too`);
+      t.same(await kernelElements(handle, set), await kernelElements(witnessHandle, set), `${name}: the kernel holds the same elements of set ${set}`);
+    }
+  }
+  t.match(ours.exec('nft', ['list', 'set', 'ip', 't', 's']), /elements = \{ 1\.0\.0\.0\/8, 5\.5\.5\.5-5\.5\.5\.6,\s+10\.0\.0\.0\/8, 19\.255\.255\.250-20\.0\.0\.10,\s+172\.16\.0\.0-172\.18\.255\.255,\s+192\.168\.0\.0-192\.168\.1\.5 \}/, 'what the cases merged, in nft\'s own words');
+  t.match(ours.exec('nft', ['list', 'set', 'ip', 't', 'm']), /elements = \{ 0x00000005-0x0000001e, 0x00000063-0x00000064 \}/, 'the marks merged');
+
+  // Deleting a whole merged interval, given as the pieces nft merges first, deletes it.
+  const del: NftCommand[] = [{ delete: { element: { ...ip, name: 's', elem: [{ range: ['5.5.5.5', '5.5.5.5'] }, '5.5.5.6'] } } }];
+  await handle.nft.apply(del);
+  nftFile(witness, ['-j'], JSON.stringify({ nftables: del }));
+  t.same(nftSet(ours, 's'), nftSet(witness, 's'), 'deleting 5.5.5.5 and 5.5.5.6 deletes the interval they merged into, as nft -j -f does');
+});
+
+t.test('deleting what an auto-merge set does not hold as a whole interval is refused before anything is sent, as nft refuses it', async (t) => {
+  const { ours, witness, handle } = await twoNamespaces(t);
+  const refused: [unknown, RegExp][] = [
+    ['10.0.0.1', /holds "10\.0\.0\.0"-"10\.255\.255\.255", not "10\.0\.0\.1"-"10\.0\.0\.1"/],
+    [{ range: ['1.1.1.1', '1.1.1.1'] }, /holds "1\.1\.1\.1"-"1\.1\.1\.2", not "1\.1\.1\.1"-"1\.1\.1\.1"/],
+    ['30.0.0.1', /holds nothing of it/],
+  ];
+  for (const [value, message] of refused) {
+    const document = [{ delete: { element: { ...ip, name: 's', elem: [value] } } }] as NftCommand[];
+    t.throws(() => nftFile(witness, ['-j'], JSON.stringify({ nftables: document })), /element does not exist/, `nft -j -f refuses to delete ${JSON.stringify(value)}`);
+    const generation = await handle.nft.generation();
+    const error = await handle.nft.apply(document).catch((e: unknown) => e);
+    t.type(error, ValidationError, `routemark refuses it too`);
+    t.match(error, { field: 'commands[0].delete.element.elem', message }, 'naming the command and what the set holds');
+    t.equal(await handle.nft.generation(), generation, 'nothing was committed');
+  }
+  t.same(nftSet(ours, 's'), nftSet(witness, 's'), 'both sets are as they were');
+});
+
+// Refused before as an unknown property; the error now says why.
+t.test('"auto-merge" in a set definition is refused: nft -j -f drops it without a word', async (t) => {
+  const document: NftCommand[] = [
+    { add: { table: { family: 'ip', name: 't' } } },
+    { add: { set: { ...ip, name: 'n', type: 'ipv4_addr', flags: ['interval'], 'auto-merge': true, elem: ['192.0.2.1', '192.0.2.2'] } as never } },
+  ];
+  const witness = makeNetns(t);
+  nftFile(witness, ['-j'], JSON.stringify({ nftables: document }));
+  const text = witness.exec('nft', ['list', 'set', 'ip', 't', 'n']);
+  t.notMatch(text, /auto-merge/, 'nft -j -f made the set without auto-merge');
+  t.match(text, /elements = \{ 192\.0\.2\.1, 192\.0\.2\.2 \}/, 'and merged nothing');
+  t.notOk(JSON.stringify(nftSet(witness, 'n')).includes('auto-merge'), 'nft -j lists no auto-merge');
+
+  const ours = makeNetns(t);
+  const handle = await open({ netns: ours.name });
+  t.teardown(() => handle.close());
+  const generation = await handle.nft.generation();
+  const error = await handle.nft.apply(document).catch((e: unknown) => e);
+  t.type(error, ValidationError, 'routemark refuses the property rather than drop it');
+  t.match(error, { field: 'commands[1].add.set.auto-merge', message: /nft 1\.0\.6 does not read "auto-merge" from JSON/ });
+  t.equal(await handle.nft.generation(), generation, 'nothing was sent');
+});
