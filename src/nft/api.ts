@@ -313,7 +313,9 @@ export class NftApi {
   private async fetchIntervals(needed: SetNeeded): Promise<{ intervals: Interval[]; generation: number }> {
     const { set: ref, command } = needed;
     const operation = { operation: `nft ${command.verb} ${command.kind}`, index: command.index };
-    for (;;) {
+    // A ruleset that changes between every two reads (another agent churning) must not keep
+    // this call reading forever: after a few tries it fails as a changed ruleset does.
+    for (let attempt = 1; ; attempt++) {
       const before = await getGeneration(this.connection);
       const replies = await this.connection.dump(operation, nftMessageType(NFT_MSG_GETSETELEM), NLM_F_REQUEST | NLM_F_DUMP, (w) => {
         writeNfgenmsg(w, ref.family);
@@ -322,7 +324,10 @@ export class NftApi {
       });
       const parsed = replies.length === 0 ? [] : (JSON.parse(native().nftParse(Buffer.concat(replies.map((m) => messageBytes(m))))) as { type: string; elements?: ParsedElement[] }[]);
       const elements = parsed.flatMap((p) => (p.type === 'elements' ? (p.elements ?? []) : []));
-      if ((await getGeneration(this.connection)) !== before) continue;
+      if ((await getGeneration(this.connection)) !== before) {
+        if (attempt >= 10) throw new RulesetChangedError(before, this.provider.netnsLabel);
+        continue;
+      }
       const keys = elements.filter((e) => e.key !== undefined).map((e) => ({ key: Uint8Array.from(Buffer.from(e.key!, 'hex')), end: ((e.flags ?? 0) & NFT_SET_ELEM_INTERVAL_END) !== 0 }));
       return { intervals: intervalsOfElements(keys), generation: before };
     }
