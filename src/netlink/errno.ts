@@ -44,6 +44,7 @@ function known(name: string, generic: number): number {
 export const Errno = {
   ENOENT: known('ENOENT', 2),
   EINTR: known('EINTR', 4),
+  EIO: known('EIO', 5),
   EBUSY: known('EBUSY', 16),
   EEXIST: known('EEXIST', 17),
   ENODATA: known('ENODATA', 61),

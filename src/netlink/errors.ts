@@ -99,16 +99,21 @@ export class NetlinkError extends Error {
 
   /** A copy of this error attributed to an operation (used when a batch maps errors back). */
   withOperation(ref: OperationRef): NetlinkError {
-    return new NetlinkError({
-      errno: this.errno,
-      extAck: this.extAck,
-      syscall: this.syscall,
-      netns: this.netns,
-      operation: ref.operation,
-      index: ref.index,
-      detail: this.detail,
-      cause: this.cause,
-    });
+    return this.copyAs({ operation: ref.operation, index: ref.index, detail: this.detail, cause: this.cause });
+  }
+
+  /**
+   * A copy of this error, the failure of a request `operation` made on the way to its own
+   * (`step`, e.g. `resolving interface names (RTM_GETLINK)`), attributed to `operation`: the
+   * message says which request failed, and this error stays as the cause.
+   */
+  asStepOf(operation: string, step: string): NetlinkError {
+    return this.copyAs({ operation, detail: this.detail !== undefined ? `${step} failed: ${this.detail}` : `${step} failed`, cause: this });
+  }
+
+  /** A copy with the kernel's answer (errno, extended ACK, system call, namespace) and `where`. */
+  private copyAs(where: Pick<NetlinkErrorOptions, 'operation' | 'index' | 'detail' | 'cause'>): NetlinkError {
+    return new NetlinkError({ errno: this.errno, extAck: this.extAck, syscall: this.syscall, netns: this.netns, ...where });
   }
 }
 

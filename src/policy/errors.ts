@@ -1,9 +1,7 @@
 /** Errors of desired-state apply: which change of the plan failed, and whether it was undone. */
+import { Errno } from '../netlink/errno.js';
 import { NetlinkError } from '../netlink/errors.js';
 import type { PlanChange } from './plan.js';
-
-/** EIO: the errno a failure that carries none (not the kernel's refusal) is reported with. */
-const EIO = 5; // EIO
 
 /** What {@link PolicyApplyError} is told about a failed apply. */
 export interface PolicyApplyFailure {
@@ -50,7 +48,8 @@ export class PolicyApplyError extends NetlinkError {
     const netlink = cause instanceof NetlinkError ? cause : undefined;
     const causeText = netlink !== undefined ? netlink.detail : cause.message;
     super({
-      errno: netlink?.errno ?? EIO,
+      // A failure that carries no errno (not the kernel's refusal) is reported as EIO.
+      errno: netlink?.errno ?? Errno.EIO,
       extAck: netlink?.extAck,
       operation: change.operation,
       index,

@@ -51,15 +51,7 @@ export function bulkResult(errors: (NetlinkError | undefined)[], options: RtnlBu
  */
 export function attributeTo(error: unknown, operation: string, step: string): unknown {
   if (!(error instanceof NetlinkError) || error.operation === operation) return error;
-  return new NetlinkError({
-    errno: error.errno,
-    extAck: error.extAck,
-    syscall: error.syscall,
-    netns: error.netns,
-    operation,
-    detail: error.detail !== undefined ? `${step} failed: ${error.detail}` : `${step} failed`,
-    cause: error,
-  });
+  return error.asStepOf(operation, step);
 }
 
 /** AF_* of a list filter's `family` (AF_UNSPEC for both); a ValidationError naming `field` for anything else. */
