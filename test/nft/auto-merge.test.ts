@@ -11,8 +11,8 @@ import { native } from '../../src/native.js';
 import { NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETSETELEM, NFPROTO_IPV4, nftMessageType } from '../../src/nft/constants.js';
 import { writeNfgenmsg } from '../../src/nft/messages.js';
 import { ValidationError, open, type Handle, type NftCommand } from '../../src/index.js';
-import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
-import { nftFile, withoutHandles } from './helpers.js';
+import { makeNetns, type TestNetns } from '../helpers/netns.js';
+import { nftFile, oursAndWitness, withoutHandles } from './helpers.js';
 
 const ip = { family: 'ip', table: 't' } as const;
 
@@ -37,20 +37,9 @@ const TABLE = `table ip t {
   set m { type mark; flags interval; auto-merge; elements = { 10-20, 100 } }
 }`;
 
-/** Two namespaces holding TABLE: one for routemark, one for nft -j -f as the witness. */
-async function twoNamespaces(t: TeardownHost): Promise<{ ours: TestNetns; witness: TestNetns; handle: Handle }> {
-  const ours = makeNetns(t);
-  const witness = makeNetns(t);
-  nftFile(ours, [], TABLE);
-  nftFile(witness, [], TABLE);
-  const handle = await open({ netns: ours.name });
-  t.teardown(() => handle.close());
-  return { ours, witness, handle };
-}
-
 // Found in review: elements added to a set with auto-merge were sent as given (kept apart, or refused with EEXIST where they overlap); nft -j -f merges them.
 t.test('elements added to an auto-merge set are merged as nft -j -f merges them', async (t) => {
-  const { ours, witness, handle } = await twoNamespaces(t);
+  const { ours, witness, handle } = await oursAndWitness(t, TABLE);
   const witnessHandle = await open({ netns: witness.name });
   t.teardown(() => witnessHandle.close());
   const cases: [string, NftCommand[]][] = [
@@ -89,7 +78,7 @@ t.test('elements added to an auto-merge set are merged as nft -j -f merges them'
 });
 
 t.test('deleting what an auto-merge set does not hold as a whole interval is refused before anything is sent, as nft refuses it', async (t) => {
-  const { ours, witness, handle } = await twoNamespaces(t);
+  const { ours, witness, handle } = await oursAndWitness(t, TABLE);
   const refused: [unknown, RegExp][] = [
     ['10.0.0.1', /holds "10\.0\.0\.0"-"10\.255\.255\.255", not "10\.0\.0\.1"-"10\.0\.0\.1"/],
     [{ range: ['1.1.1.1', '1.1.1.1'] }, /holds "1\.1\.1\.1"-"1\.1\.1\.2", not "1\.1\.1\.1"-"1\.1\.1\.1"/],

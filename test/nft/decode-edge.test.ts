@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { open, type Handle } from '../../src/index.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { kernelRules, nftFile, withoutHandles } from './helpers.js';
+import { kernelRules, nftFile, nftTable, withoutHandles } from './helpers.js';
 
 type Json = Record<string, Record<string, unknown>>;
 type Family = 'ip' | 'ip6' | 'inet';
@@ -20,12 +20,6 @@ interface Case {
   objects?: string;
   /** The rule of chain c (nft text), if any. */
   rule?: string;
-}
-
-/** `nft -j list table` of one table, metainfo and handles removed. */
-function nftTable(ns: TestNetns, family: string, table: string): Json[] {
-  const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', family, table])) as { nftables: Json[] };
-  return withoutHandles(listing.nftables.filter((o) => !('metainfo' in o)));
 }
 
 function tableText(c: Case, name: string): string {
@@ -61,7 +55,7 @@ async function load(t: Test, cases: readonly Case[], prefix: string): Promise<Lo
   return {
     ns,
     handle,
-    nft: cases.map((c, i) => nftTable(ns, c.family, `${prefix}${i}`)),
+    nft: cases.map((c, i) => nftTable<Json>(ns, c.family, `${prefix}${i}`)),
     routemark: cases.map((c, i) => ofTable(c.family, `${prefix}${i}`)),
   };
 }
@@ -70,7 +64,7 @@ async function load(t: Test, cases: readonly Case[], prefix: string): Promise<Lo
 function replayWithNft(into: TestNetns, family: string, name: string, objects: readonly Json[]): Json[] {
   nftFile(into, ['-j'], JSON.stringify({ nftables: objects }));
   try {
-    return nftTable(into, family, name);
+    return nftTable<Json>(into, family, name);
   } finally {
     into.exec('nft', ['delete', 'table', family, name]);
   }
@@ -285,7 +279,7 @@ async function rawRoundTrip(t: Test, prefix: string, objects: string, rule: stri
     error = e;
   }
   t.equal(error === undefined ? undefined : String((error as Error).message), undefined, 'routemark applies its own listing of the rule');
-  const ruleOf = (ns: TestNetns) => nftTable(ns, 'ip', 't').filter((o) => 'rule' in o);
+  const ruleOf = (ns: TestNetns) => nftTable<Json>(ns, 'ip', 't').filter((o) => 'rule' in o);
   t.same(ruleOf(copy), ruleOf(source), 'nft lists the re-applied rule as the original');
   t.same(await kernelRules(b, 't'), kernel, 'the kernel holds the same expressions');
 }

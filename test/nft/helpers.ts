@@ -5,13 +5,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Handle } from '../../src/index.js';
+import { open, type Handle } from '../../src/index.js';
 import { NETLINK_NETFILTER, NLM_F_DUMP, NLM_F_REQUEST } from '../../src/netlink/constants.js';
 import { messageBytes } from '../../src/netlink/message.js';
 import { native } from '../../src/native.js';
 import { NFPROTO_UNSPEC, NFTA_RULE_TABLE, NFT_MSG_GETRULE, nftMessageType } from '../../src/nft/constants.js';
 import { writeNfgenmsg } from '../../src/nft/messages.js';
-import type { TestNetns } from '../helpers/netns.js';
+import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 import { repoUrl } from '../helpers/paths.js';
 
 /** One golden fixture (test/fixtures/nft, recorded from nft by scripts/record-nft-fixtures.mjs). */
@@ -46,6 +46,12 @@ export function loadFixtures(): Fixture[] {
 /** A copy without `handle` keys (anywhere), for comparing listings of different namespaces. */
 export function withoutHandles<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === 'handle' ? undefined : v))) as T;
+}
+
+/** `nft -j list table FAMILY NAME` in a namespace, metainfo and handles removed. */
+export function nftTable<T = unknown>(ns: TestNetns, family: string, table: string): T[] {
+  const listing = JSON.parse(ns.exec('nft', ['-j', 'list', 'table', family, table])) as { nftables: T[] };
+  return withoutHandles(listing.nftables.filter((o) => !('metainfo' in (o as object))));
 }
 
 /** `nft -j list ruleset` in a namespace, metainfo and handles removed. */
@@ -84,4 +90,21 @@ export function nftFile(ns: TestNetns, args: string[], content: string): string 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Two fresh namespaces for comparing routemark with nft: `ours`, with a routemark handle (closed
+ * at teardown), and `witness`, where the test has nft -j -f do the same. `text`, if given, is
+ * loaded into both with nft -f first.
+ */
+export async function oursAndWitness(t: TeardownHost, text?: string): Promise<{ ours: TestNetns; witness: TestNetns; handle: Handle }> {
+  const ours = makeNetns(t);
+  const witness = makeNetns(t);
+  if (text !== undefined) {
+    nftFile(ours, [], text);
+    nftFile(witness, [], text);
+  }
+  const handle = await open({ netns: ours.name });
+  t.teardown(() => handle.close());
+  return { ours, witness, handle };
 }

@@ -8,14 +8,9 @@ import { NetlinkError, ValidationError, open, type NftCommand } from '../../src/
 import { RuleTemplates } from '../../src/nft/template.js';
 import { SetNeeded, buildTransaction, parseCommands } from '../../src/nft/transaction.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { nftFile, withoutHandles } from './helpers.js';
+import { nftFile, nftTable, oursAndWitness, withoutHandles } from './helpers.js';
 
 const ip = { family: 'ip', table: 't' } as const;
-
-/** `nft -j list table FAMILY NAME` without metainfo and handles. */
-function nftTable(ns: TestNetns, family: string, table: string): unknown[] {
-  return withoutHandles((JSON.parse(ns.exec('nft', ['-j', 'list', 'table', family, table])) as { nftables: unknown[] }).nftables.slice(1));
-}
 
 /** The element of `set` in an nft or routemark listing whose value is `val`. */
 function elementOf(listing: unknown[], set: string, val: string): Record<string, unknown> | undefined {
@@ -70,10 +65,7 @@ t.test('element timeouts and expiry are listed in whole seconds, cut as nft cuts
 
 // Found in review and fixed: an element's "expires" was dropped without a word; the element got its whole timeout.
 t.test('an element added with "expires" has only that long left, as nft -j -f gives it', async (t) => {
-  const ns = makeNetns(t);
-  const witness = makeNetns(t);
-  const handle = await open({ netns: ns.name });
-  t.teardown(() => handle.close());
+  const { ours: ns, witness, handle } = await oursAndWitness(t);
   const document: NftCommand[] = [
     { add: { table: { family: 'ip', name: 't' } } },
     { add: { set: { ...ip, name: 's', type: 'ipv4_addr', flags: ['timeout'] } } },
@@ -165,12 +157,7 @@ t.test('a flush that names a set as a map or a map as a set is refused, as nft -
   map v { type ipv4_addr : verdict; elements = { 192.0.2.1 : accept } }
   map o { type ipv4_addr : counter; elements = { 192.0.2.1 : "c" } }
 }`;
-  const ns = makeNetns(t);
-  const witness = makeNetns(t);
-  nftFile(ns, [], text);
-  nftFile(witness, [], text);
-  const handle = await open({ netns: ns.name });
-  t.teardown(() => handle.close());
+  const { ours: ns, witness, handle } = await oursAndWitness(t, text);
   const before = nftTable(ns, 'ip', 't');
   const flush = (kind: 'set' | 'map', name: string): NftCommand => ({ flush: { [kind]: { ...ip, name } } }) as NftCommand;
 

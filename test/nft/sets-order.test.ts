@@ -6,13 +6,9 @@
 import t from 'tap';
 import { open, type NftCommand } from '../../src/index.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { nftFile, withoutHandles } from './helpers.js';
+import { nftFile, nftTable, oursAndWitness, withoutHandles } from './helpers.js';
 
 /** `nft -j list table FAMILY NAME` without metainfo and handles. */
-function nftTable(ns: TestNetns, family: string, table: string): unknown[] {
-  return withoutHandles((JSON.parse(ns.exec('nft', ['-j', 'list', 'table', family, table])) as { nftables: unknown[] }).nftables.slice(1));
-}
-
 /** The `val`s of a set's elements in a listing, in the order listed (map values left out). */
 function elementKeys(listing: unknown[], set: string): unknown[] {
   for (const object of listing as Record<string, { name?: string; elem?: unknown[] }>[]) {
@@ -59,10 +55,7 @@ t.test('concatenated interval sets list their elements in the order nft lists th
 });
 
 t.test('elements routemark adds to a concatenated interval set list in the same order as those nft -j -f adds', async (t) => {
-  const ours = makeNetns(t);
-  const witness = makeNetns(t);
-  const handle = await open({ netns: ours.name });
-  t.teardown(() => handle.close());
+  const { ours, witness, handle } = await oursAndWitness(t);
   const set = { family: 'ip', table: 't', name: 's' } as const;
   const document: NftCommand[] = [
     { add: { table: { family: 'ip', name: 't' } } },
