@@ -87,13 +87,13 @@ export interface FlowTuple {
   icmpId?: number;
 }
 
-/** Packet and byte counters of one direction (present when nf_conntrack_acct is on). */
 /** The verification tags of an SCTP association, one per direction. */
 export interface SctpVtags {
   original: number;
   reply: number;
 }
 
+/** Packet and byte counters of one direction (present when nf_conntrack_acct is on). */
 export interface FlowCounters {
   packets: bigint;
   bytes: bigint;
