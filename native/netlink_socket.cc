@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "netns.h"
@@ -26,6 +27,11 @@ namespace {
 // The reserve is address space only: its pages are touched by oversized datagrams alone and given
 // back after them. 4 MiB is the largest linear skb the kernel allocates (KMALLOC_MAX_SIZE with
 // 4 KiB pages), and every netlink message the kernel builds is one.
+// Where even address space is counted (vm.overcommit_memory=2 charges MAP_NORESERVE mappings to
+// the commit limit; RLIMIT_AS charges every mapping), the reserve may be refused: the arena is
+// then mapped alone, and each datagram's length is peeked before it is read (one more system
+// call per datagram, in that case only), so that one which does not fit what is left waits for
+// the next arena, and one larger than the whole arena is read into a buffer of its own size.
 // The arena is kept small enough to stay in cache: with a 4 MiB one, every recv copied into cold
 // memory and a 100k-flow dump cost half as much kernel time again as the C baseline's.
 constexpr size_t kArenaSize = 1u << 20;
@@ -66,6 +72,7 @@ Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
           InstanceMethod<&NetlinkSocket::Send>("send"),
           InstanceMethod<&NetlinkSocket::SendQueued>("sendQueued"),
           InstanceMethod<&NetlinkSocket::OnSendFailure>("onSendFailure"),
+          InstanceMethod<&NetlinkSocket::StopSenderForClose>("stopSender"),
           InstanceMethod<&NetlinkSocket::Start>("start"),
           InstanceMethod<&NetlinkSocket::Stop>("stop"),
           InstanceMethod<&NetlinkSocket::SetOption>("setOption"),
@@ -76,6 +83,7 @@ Napi::Function NetlinkSocket::DefineClass(Napi::Env env) {
           InstanceMethod<&NetlinkSocket::ReadQueued>("readQueued"),
           InstanceAccessor<&NetlinkSocket::GetPortId>("portId"),
           InstanceAccessor<&NetlinkSocket::GetFd>("fd"),
+          InstanceAccessor<&NetlinkSocket::GetReceiveReserve>("receiveReserveBytes"),
           InstanceAccessor<&NetlinkSocket::IsClosed>("closed"),
       });
 }
@@ -188,9 +196,50 @@ bool NetlinkSocket::MapArena() {
   // MAP_NORESERVE: the reserve past the nominal size is address space, not a commitment.
   size_t size = arena_size_ + kOverflowReserve;
   void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped != MAP_FAILED) {
+    arena_ = static_cast<uint8_t*>(mapped);
+    arena_mapped_ = size;
+    reserve_size_ = kOverflowReserve;
+    return true;
+  }
+  // The reserve was refused (see kOverflowReserve): the socket works without it, reading
+  // oversized datagrams apart. Only the arena itself is needed.
+  mapped = mmap(nullptr, arena_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) return false;
   arena_ = static_cast<uint8_t*>(mapped);
-  arena_mapped_ = size;
+  arena_mapped_ = arena_size_;
+  reserve_size_ = 0;
+  return true;
+}
+
+ssize_t NetlinkSocket::PeekLength() {
+  ssize_t n;
+  do {
+    // MSG_TRUNC: the datagram's real length, though nothing is copied.
+    n = recv(fd_, nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+bool NetlinkSocket::ReadApart(size_t length) {
+  // A datagram larger than the whole arena, without a reserve to take it: a buffer of its own.
+  auto* buffer = static_cast<uint8_t*>(malloc(length));
+  ssize_t n;
+  do {
+    n = recv(fd_, buffer, buffer != nullptr ? length : 0, MSG_DONTWAIT | MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  int error = 0;
+  if (n < 0) {
+    error = errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
+  } else if (buffer == nullptr || static_cast<size_t>(n) > length) {
+    // No memory for it (recv dropped it), or not the datagram peeked: lost, as with ENOBUFS.
+    error = EMSGSIZE;
+  }
+  bool open = true;
+  if (error == 0 && n > 0) open = Deliver(buffer, static_cast<size_t>(n), 0);
+  free(buffer);
+  if (!open) return false;
+  if (error != 0) return Deliver(nullptr, 0, error) && (error == ENOBUFS || error == EMSGSIZE);
   return true;
 }
 
@@ -234,7 +283,8 @@ Napi::Value NetlinkSocket::SendQueued(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "sendQueued expects (Uint8Array, sentinelSeq)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (closed_) {
+  if (closed_ || sender_stop_) {
+    // After stopSender, a job would wait for a thread that never comes back.
     SystemError(env, EBADF, "sendto").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -372,27 +422,52 @@ bool NetlinkSocket::DrainSent() {
   return !closed_;
 }
 
-void NetlinkSocket::StopSender() {
-  if (sender_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(sender_mutex_);
-      sender_stop_ = true;
-    }
-    sender_wake_.notify_all();
-    sender_.join();  // at most one sendmsg to finish
+std::vector<std::pair<uint32_t, int>> NetlinkSocket::HaltSender() {
+  {
+    std::lock_guard<std::mutex> lock(sender_mutex_);
+    sender_stop_ = true;
   }
+  if (sender_.joinable()) {
+    sender_wake_.notify_all();
+    sender_.join();  // at most one sendmsg (and its sentinel) to finish
+  }
+  // The thread is gone: the queues are this thread's alone, and what they say is final.
+  std::vector<std::pair<uint32_t, int>> never_received;
+  for (auto& job : sent_) {
+    // A refused sentinel follows data the kernel did receive.
+    if (job->error != 0 && !job->sentinel_failed) never_received.emplace_back(job->sentinel_seq, job->error);
+  }
+  for (auto& job : to_send_) never_received.emplace_back(job->sentinel_seq, 0);
   for (auto* queue : {&to_send_, &sent_}) {
     for (auto& job : *queue) {
       if (job->keep != nullptr) napi_delete_reference(env_, job->keep);
     }
     queue->clear();
   }
+  return never_received;
+}
+
+void NetlinkSocket::StopSender() {
+  HaltSender();
   if (sent_signal_ != nullptr) {
     sent_signal_->data = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(sent_signal_),
              [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
     sent_signal_ = nullptr;
   }
+}
+
+Napi::Value NetlinkSocket::StopSenderForClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::pair<uint32_t, int>> never_received = HaltSender();
+  Napi::Array result = Napi::Array::New(env, never_received.size());
+  for (size_t i = 0; i < never_received.size(); ++i) {
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("sentinelSeq", Napi::Number::New(env, never_received[i].first));
+    entry.Set("errno", Napi::Number::New(env, never_received[i].second));
+    result.Set(static_cast<uint32_t>(i), entry);
+  }
+  return result;
 }
 
 Napi::Value NetlinkSocket::Start(const Napi::CallbackInfo& info) {
@@ -500,10 +575,21 @@ void NetlinkSocket::ReadAvailable() {
     size_t used = 0;
     int pending_error = 0;
     bool drained = false;
+    size_t apart = 0;  // without a reserve: the length of a datagram larger than the whole arena
     // The loop stops by the nominal size; recv may write past it, into the reserve.
     while (used <= arena_size_ && arena_size_ - used >= min_free) {
       size_t room = arena_mapped_ - used;
-      ssize_t n = recv(fd_, arena_ + used, room, MSG_DONTWAIT | MSG_TRUNC);
+      ssize_t n = 0;
+      if (reserve_size_ == 0) {
+        n = PeekLength();
+        if (n >= 0 && static_cast<size_t>(n) > room) {
+          // Too large for what is left: hand over what is held; it starts the next arena, or,
+          // larger than all of it, is read apart.
+          if (used == 0) apart = static_cast<size_t>(n);
+          break;
+        }
+      }
+      if (reserve_size_ != 0 || n >= 0) n = recv(fd_, arena_ + used, room, MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -528,6 +614,7 @@ void NetlinkSocket::ReadAvailable() {
       if (!open) return;  // closed from the callback: the arena is unmapped
       ReleaseOverflow(used);
     }
+    if (apart > 0 && !ReadApart(apart)) return;
     if (pending_error != 0) {
       if (!Deliver(nullptr, 0, pending_error)) return;
       if (pending_error != ENOBUFS && pending_error != EMSGSIZE) return;
@@ -556,6 +643,28 @@ Napi::Value NetlinkSocket::ReadQueued(const Napi::CallbackInfo& info) {
   size_t largest = 0;
   int error = 0;
   while (queued.size() < max_bytes) {
+    if (reserve_size_ == 0) {
+      ssize_t next = PeekLength();
+      if (next < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) error = errno;
+        break;
+      }
+      if (static_cast<size_t>(next) > arena_mapped_) {
+        // Larger than the arena, and no reserve behind it: straight into the result.
+        size_t start = queued.size();
+        queued.resize(start + static_cast<size_t>(next));
+        ssize_t n;
+        do {
+          n = recv(fd_, queued.data() + start, static_cast<size_t>(next), MSG_DONTWAIT | MSG_TRUNC);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 || n != next) {
+          queued.resize(start);
+          error = n < 0 ? errno : EMSGSIZE;
+          break;
+        }
+        continue;
+      }
+    }
     ssize_t n = recv(fd_, arena_, arena_mapped_, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -667,6 +776,11 @@ Napi::Value NetlinkSocket::GetPortId(const Napi::CallbackInfo& info) {
 
 Napi::Value NetlinkSocket::GetFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd_);
+}
+
+Napi::Value NetlinkSocket::GetReceiveReserve(const Napi::CallbackInfo& info) {
+  if (arena_ == nullptr) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(reserve_size_));
 }
 
 Napi::Value NetlinkSocket::IsClosed(const Napi::CallbackInfo& info) {

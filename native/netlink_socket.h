@@ -7,6 +7,7 @@
 // TypeScript (src/netlink/).
 #pragma once
 #include <napi.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 struct mnl_socket;
@@ -33,6 +35,11 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendQueued(const Napi::CallbackInfo& info);
   Napi::Value OnSendFailure(const Napi::CallbackInfo& info);
+  // stopSender(): { sentinelSeq: number, errno: number }[]. Stops the sender thread once the
+  // sendmsg in progress is done and names the queued datagrams the kernel never received: errno
+  // 0 for those still waiting in the queue, sendto's errno for those it refused. For a close
+  // that must tell "not applied" from "may have been applied"; sendQueued throws from then on.
+  Napi::Value StopSenderForClose(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value SetOption(const Napi::CallbackInfo& info);
@@ -46,13 +53,23 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value ReadQueued(const Napi::CallbackInfo& info);
   Napi::Value GetPortId(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
+  // receiveReserveBytes: the overflow reserve mapped behind the arena (0 if it was refused and
+  // oversized datagrams are read apart); undefined until the arena is mapped.
+  Napi::Value GetReceiveReserve(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnEnvCleanup(void* arg);
   void ReadAvailable();
-  // Maps the arena (nominal size plus the overflow reserve) if not yet; false with errno if not.
+  // Maps the arena (nominal size plus the overflow reserve, or the nominal size alone where the
+  // reserve is refused) if not yet; false with errno if not even the arena could be mapped.
   bool MapArena();
+  // Without a reserve: the length of the next datagram (recv's result and errno, nothing read).
+  ssize_t PeekLength();
+  // Without a reserve: reads a datagram of `length` bytes, larger than the whole arena, into a
+  // buffer of its own and delivers it. False if the socket must no longer be touched (closed
+  // from the callback, or a receive error JavaScript was told of and that stops the reading).
+  bool ReadApart(size_t length);
   // Gives back the reserve's pages that a datagram of more than the nominal size touched.
   void ReleaseOverflow(size_t used);
   void OnPollError();
@@ -77,6 +94,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   // Main thread: releases finished jobs and reports failures to JavaScript. False if the socket
   // was closed from inside a callback.
   bool DrainSent();
+  // Main thread: joins the sender thread (it finishes at most the sendmsg in progress) and
+  // releases every job; returns the datagrams the kernel never received, as (sentinel seq,
+  // errno) with errno 0 for a job still queued and sendto's errno for one it refused.
+  std::vector<std::pair<uint32_t, int>> HaltSender();
   void StopSender();
 
   Napi::Env env_;
@@ -91,9 +112,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   bool self_referenced_ = false;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  uint8_t* arena_ = nullptr;  // mmap'd: arena_size_ bytes, then the overflow reserve
+  uint8_t* arena_ = nullptr;  // mmap'd: arena_size_ bytes, then the overflow reserve if any
   size_t arena_mapped_ = 0;
   size_t arena_size_;  // nominal size (the constructor's arenaBytes): reading stops near it
+  size_t reserve_size_ = 0;  // mapped past arena_size_; 0 where the mapping was refused
 
   std::thread sender_;
   std::mutex sender_mutex_;

@@ -42,6 +42,14 @@ export interface NativeNetlinkSocket {
    * that settles what the kernel already answered; polling delivers nothing it took.
    */
   readQueued(maxBytes: number): { data: Buffer | null; errno: number };
+  /**
+   * Stops the sender thread once the sendmsg in progress (and its sentinel) is done and names the
+   * queued datagrams the kernel never received: errno 0 for those still queued, sendto's errno for
+   * those it refused (not yet reported to onSendFailure). sendQueued throws EBADF afterwards.
+   */
+  stopSender(): { sentinelSeq: number; errno: number }[];
+  /** Bytes of overflow reserve behind the receive arena: 4 MiB, or 0 where the system refused the mapping; undefined until start. */
+  readonly receiveReserveBytes: number | undefined;
 }
 
 /** The addon's exports. */
@@ -49,7 +57,8 @@ export interface NativeAddon {
   /**
    * `arenaBytes`: the receive arena's size (4096 to 64 MiB; default 1 MiB). The datagrams waiting
    * at a wake-up are copied into it and handed over in one Buffer; a datagram larger than what is
-   * left of it, or than all of it, lands whole in a 4 MiB reserve mapped past its end.
+   * left of it, or than all of it, lands whole in a 4 MiB reserve mapped past its end. Where the
+   * system refuses that address space, the arena is mapped alone and such datagrams are read apart.
    */
   NetlinkSocket: new (protocol: number, netnsPath?: string, arenaBytes?: number) => NativeNetlinkSocket;
   /** Opens a file from inside a network namespace (for /proc/sys/net); returns an fd. */

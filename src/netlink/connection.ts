@@ -285,7 +285,9 @@ export class Connection {
   /**
    * Closes the socket. Sent operations whose answers the kernel has already queued settle with
    * their real outcome; everything else still pending rejects (or reports) an ECANCELED error,
-   * saying for sent operations that they may have been applied.
+   * saying for sent operations that they may have been applied, and for operations that never
+   * reached the kernel (still waiting, here or in the sender thread's queue) only that the
+   * handle was closed.
    */
   close(): void {
     this.shutDown();
@@ -295,12 +297,16 @@ export class Connection {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
+    // The sender thread stops first: until it has, a datagram still in its queue could reach the
+    // kernel at any moment, so neither "never sent" nor the answers read below would be final.
+    const neverSent = this.stopSending();
     this.settleQueuedAnswers();
     for (const flight of this.flights.splice(0)) {
       this.inFlightCost -= flight.cost;
-      // The kernel has (or, on the sender thread, may have) carried these out already: their
-      // answers are only unread. Saying "canceled" alone would make a caller think nothing changed.
-      for (const segment of flight.segments) this.failSegment(segment, (ref) => this.closedError(ref, true));
+      // A sent flight has (or may have) been carried out already: its answers are only unread.
+      // Saying "canceled" alone would make a caller think nothing changed.
+      const sent = !neverSent.has(flight.sentinelSeq);
+      for (const segment of flight.segments) this.failSegment(segment, (ref) => this.closedError(ref, sent));
       this.finishFlight(flight);
     }
     for (const state of this.queue.splice(0)) {
@@ -318,12 +324,37 @@ export class Connection {
   }
 
   /**
+   * At close: stops the transport's sender thread and returns the sentinel sequence numbers of
+   * the flights the kernel never received. Those that sendto refused fail here with its errno,
+   * as {@link onQueuedSendFailure} would have failed them had the close not come first.
+   */
+  private stopSending(): Set<number> {
+    const neverSent = new Set<number>();
+    if (this.transport.stopSending === undefined || this.flights.length === 0) return neverSent;
+    let unsent: { sentinelSeq: number; errno: number }[];
+    try {
+      unsent = this.transport.stopSending();
+    } catch {
+      // Nothing is known: every flight stays "may have been applied".
+      return neverSent;
+    }
+    for (const { sentinelSeq, errno } of unsent) {
+      const flight = this.flights.find((f) => f.sentinelSeq === sentinelSeq);
+      if (flight === undefined) continue;
+      if (errno !== 0) this.failUnsent(flight, new NetlinkError({ errno, syscall: 'sendto', netns: this.options.netns }));
+      else neverSent.add(sentinelSeq);
+    }
+    return neverSent;
+  }
+
+  /**
    * At close: reads what the kernel has already queued for the socket and lets the answers to
    * flights settle their operations, so that only those whose answers are still missing are
    * reported as possibly applied. The kernel answers a request inside its sendmsg, so a flight
-   * sent on this thread is usually answered in full by now. Dump messages and events are dropped
-   * (they end with the connection). Reads at most about one receive buffer: all that can be
-   * queued at once, so events arriving meanwhile cannot keep it going.
+   * that was sent (on this thread, or by the sender thread, stopped by now) is usually answered
+   * in full by now. Dump messages and events are dropped (they end with the connection). Reads
+   * at most about one receive buffer: all that can be queued at once, so events arriving
+   * meanwhile cannot keep it going.
    */
   private settleQueuedAnswers(): void {
     // After a socket failure there is nothing sound to read.
@@ -696,15 +727,10 @@ export class Connection {
     }
     const dump = this.activeDump;
     if (dump?.lossy) {
-      // Its remaining messages (or its DONE) may be gone: drop it and ask again.
+      // Its remaining messages (or its DONE) may be gone: drop it and ask again, counted like
+      // every other restart, so that a dump whose replies are lost every time ends in ENOBUFS.
       this.abandonedDumpSeqs.add(dump.seq);
-      dump.lossy = false;
-      dump.messages = [];
-      dump.visitor?.restart();
-      dump.interrupted = false;
-      this.activeDump = undefined;
-      this.dumpQueue.unshift(dump);
-      this.startNextDump();
+      this.restartDump(dump, ENOBUFS, 'the receive queue overflowed during the dump too often');
     }
     if (this.queue.length > 0) this.flush();
     this.updateRef();

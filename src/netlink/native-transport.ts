@@ -62,12 +62,25 @@ export class NativeTransport implements Transport {
     }
   }
 
+  /**
+   * Bytes of overflow reserve mapped behind the receive arena: 4 MiB, or 0 where the system
+   * refused that address space (vm.overcommit_memory=2, RLIMIT_AS) and datagrams larger than the
+   * arena's free space are read apart instead. Undefined until the socket is started.
+   */
+  get receiveReserveBytes(): number | undefined {
+    return this.socket.receiveReserveBytes;
+  }
+
   send(data: Uint8Array): void {
     this.socket.send(data);
   }
 
   sendQueued(data: Buffer, sentinelSeq: number): void {
     this.socket.sendQueued(data, sentinelSeq);
+  }
+
+  stopSending(): { sentinelSeq: number; errno: number }[] {
+    return this.socket.stopSender();
   }
 
   start(onData: (data: Buffer | null, errno: number) => void, onSendFailure?: (sentinelSeq: number, errno: number, sentinelFailed: boolean) => void): void {

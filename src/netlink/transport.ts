@@ -19,6 +19,15 @@ export interface Transport {
    */
   sendQueued?(data: Buffer, sentinelSeq: number): void;
   /**
+   * Optional; with {@link sendQueued}. Stops the sender thread once the datagram it is sending
+   * (and that datagram's sentinel) is out, and returns the queued datagrams the kernel never
+   * received, by sentinel sequence number: `errno` 0 for those still waiting in the queue,
+   * sendto's errno for those it refused (not yet reported to `onSendFailure`). Everything else
+   * queued reached the kernel. `sendQueued` throws from then on. Used at close, so that an
+   * operation that was never sent is not reported as possibly applied.
+   */
+  stopSending?(): { sentinelSeq: number; errno: number }[];
+  /**
    * Starts delivering received data. `onData` gets one or more whole datagrams back to back, or
    * `null` with an errno (ENOBUFS: the kernel dropped messages for this socket).
    */

@@ -1,100 +1,32 @@
 /**
  * The addon's receive path against the real kernel: datagrams larger than the arena's free space
- * or than the whole arena arrive whole (no dump restarts), and closing a connection whose answers
- * the kernel has already queued reports each operation's real outcome.
- * `ip -j` is the witness for what the kernel holds.
+ * or than the whole arena arrive whole (no dump restarts), with the 4 MiB reserve behind the
+ * arena and without it (where the system refuses that address space, opening still succeeds),
+ * and closing a connection whose answers the kernel has already queued reports each
+ * operation's real outcome. `ip -j` is the witness for what the kernel holds.
  */
 import t from 'tap';
+import { fork } from 'node:child_process';
 import { Batch } from '../../src/netlink/batch.js';
 import { Connection } from '../../src/netlink/connection.js';
-import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../../src/netlink/constants.js';
-import { messageAttributes, type NetlinkMessage } from '../../src/netlink/message.js';
+import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST } from '../../src/netlink/constants.js';
 import { NativeTransport } from '../../src/netlink/native-transport.js';
-import { FRA_PRIORITY, FRA_TABLE, IFINFOMSG_LEN, IFLA_ALT_IFNAME, RTM_GETLINK, RTM_NEWLINK, RTM_NEWRULE } from '../../src/rtnl/constants.js';
-import { decodeLinkIdentity, encodeLinkDumpRequest } from '../../src/rtnl/links.js';
-import { makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { FRA_PRIORITY, FRA_TABLE, RTM_NEWRULE } from '../../src/rtnl/constants.js';
+import { makeNetns, run, type TestNetns } from '../helpers/netns.js';
+import { dumpLinks, linksNamespace, witnessedLinks, type LinkDump } from './link-dump.js';
 
-const IFLA_PROP_LIST = 52;
 const FRA_GOTO = 4;
 const AF_INET = 2;
 const FR_ACT_TO_TBL = 1;
 const EEXIST = 17;
 const EINVAL = 22;
 
-interface LinkNames {
-  name: string;
-  altnames: string[];
-}
-
-/** A namespace with `count` bridges; the first carries `altnameCount` long alternative names. */
-function linksNamespace(t: TeardownHost, count: number, altnameCount: number): { ns: TestNetns; altnames: string[] } {
-  const ns = makeNetns(t);
-  const commands: string[] = [];
-  for (let i = 0; i < count; i++) commands.push(`link add d${i} type bridge`);
-  // ALTIFNAMSIZ is 128 with the NUL: 120 characters each make the first link's message some 12 KiB.
-  const altnames = Array.from({ length: altnameCount }, (_, i) => `alt${i}-`.padEnd(120, 'x'));
-  for (const altname of altnames) commands.push(`link property add dev d0 altname ${altname}`);
-  run('ip', ['-n', ns.name, '-batch', '-'], `${commands.join('\n')}\n`);
-  return { ns, altnames };
-}
-
-/** Every link as `ip -j link show` reports it. */
-function witnessedLinks(ns: TestNetns): LinkNames[] {
-  return ns
-    .ipJson<{ ifname: string; altnames?: string[] }[]>('link', 'show')
-    .map((link) => ({ name: link.ifname, altnames: link.altnames ?? [] }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function decodeLinkNames(message: NetlinkMessage): LinkNames {
-  const name = decodeLinkIdentity(message).name ?? '';
-  const altnames: string[] = [];
-  const props = messageAttributes(message, IFINFOMSG_LEN).nested(IFLA_PROP_LIST);
-  for (const [type, start, end] of props ?? []) {
-    // Strings carry their NUL.
-    if (type === IFLA_ALT_IFNAME) altnames.push(Buffer.from(props!.data.subarray(start, end)).toString('utf8').replace(/\0+$/, ''));
-  }
-  return { name, altnames };
-}
-
-/**
- * Dumps the links over a connection whose addon arena starts at `arenaBytes`, counting what a
- * lost datagram would cause: restarts of the dump and overruns.
- */
-async function dumpLinks(ns: TestNetns, arenaBytes: number): Promise<{ links: LinkNames[]; restarts: number; overruns: number; largest: number }> {
-  let overruns = 0;
-  const connection = new Connection(new NativeTransport(NETLINK_ROUTE, { netnsPath: `/run/netns/${ns.name}`, receiveArenaBytes: arenaBytes }), {
-    onOverrun: () => overruns++,
-    maxDumpRestarts: 3,
-  });
-  try {
-    let links: LinkNames[] = [];
-    let restarts = 0;
-    let largest = 0;
-    await connection.dumpEach({ operation: 'listLinks' }, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, encodeLinkDumpRequest, {
-      message(data, start, end) {
-        const copy = Buffer.from(data.subarray(start, end));
-        largest = Math.max(largest, end - start);
-        if (copy.readUInt16LE(4) === RTM_NEWLINK) {
-          links.push(decodeLinkNames({ type: RTM_NEWLINK, flags: 0, seq: 0, portId: 0, data: copy, start: 0, end: copy.length }));
-        }
-      },
-      restart() {
-        restarts++;
-        links = [];
-      },
-    });
-    return { links: links.sort((a, b) => a.name.localeCompare(b.name)), restarts, overruns, largest };
-  } finally {
-    connection.close();
-  }
-}
-
 t.test('dump datagrams larger than the free space of the arena arrive whole, without a restart', async (t) => {
   // 300 links make a dump of several 32 KiB datagrams (netlink_dump's allocation once a recv has
   // offered that much): a 48 KiB arena holds one, and the next does not fit what is left.
   const { ns } = linksNamespace(t, 300, 0);
   const result = await dumpLinks(ns, 48 << 10);
+  t.equal(result.reserve, 4 << 20, 'the 4 MiB reserve is mapped behind the arena');
   t.equal(result.restarts, 0, 'the dump never started over');
   t.equal(result.overruns, 0, 'nothing was reported lost');
   t.same(result.links, witnessedLinks(ns), 'every link, as ip -j link show lists them');
@@ -109,6 +41,84 @@ t.test('a datagram larger than the whole arena arrives whole, without a restart'
   t.equal(result.overruns, 0, 'nothing was reported lost');
   t.same(result.links.find((link) => link.name === 'd0')?.altnames, altnames, "d0's message carried every altname");
   t.same(result.links, witnessedLinks(ns), 'every link, as ip -j link show lists them');
+});
+
+/** What no-reserve-child.ts reported. */
+interface ChildReport {
+  /** Whether the connection opened while the address space was limited. */
+  opened: boolean;
+  error?: string;
+  /** The reserve the addon mapped behind the arena (undefined if it never started). */
+  reserve?: number;
+  dump?: LinkDump;
+  dumpError?: string;
+}
+
+/**
+ * Dumps the links of `ns` in a child process (no-reserve-child.ts) whose connection opens while
+ * its soft RLIMIT_AS is 3 MiB above the address space it has mapped: room for the arena, not for
+ * the arena and its 4 MiB reserve. Node reserves a lot of address space of its own, so the limit
+ * is set from what the child measured just before, and lifted again once the socket is open.
+ * Only that child process's limit changes; no system setting does.
+ */
+async function dumpLinksWithoutReserve(ns: TestNetns, arenaBytes: number): Promise<ChildReport> {
+  // Without the test runner's loaders (NODE_OPTIONS): the child maps only what it needs.
+  const child = fork(new URL('./no-reserve-child.js', import.meta.url), [ns.name, String(arenaBytes)], {
+    execArgv: [],
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A datagram lost for good makes the dump retry for ever: fail in a minute rather than hang.
+  const deadline = setTimeout(() => child.kill(), 60_000);
+  const next = async (): Promise<Record<string, unknown>> => {
+    const message = new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
+    const early = exited.then((code): never => {
+      throw new Error(`no-reserve-child exited early (${code})`);
+    });
+    return Promise.race([message, early]);
+  };
+  const prlimit = (limit: string): string => run('prlimit', [`--pid=${child.pid}`, `--as=${limit}:`]);
+  try {
+    const original = run('prlimit', [`--pid=${child.pid}`, '--as', '--output=SOFT', '--noheadings', '--raw']).trim();
+    const { addressSpace } = (await next()) as { addressSpace: number };
+    prlimit(String(addressSpace + (3 << 20)));
+    child.send('limited');
+    const opened = (await next()) as unknown as ChildReport;
+    prlimit(original);
+    child.send('lifted');
+    const report: ChildReport = opened.opened ? { ...opened, ...((await next()) as Partial<ChildReport>) } : opened;
+    const code = await exited;
+    if (code !== 0) throw new Error(`no-reserve-child exited with ${code}`);
+    return report;
+  } finally {
+    clearTimeout(deadline);
+    child.kill();
+  }
+}
+
+t.test('without the receive reserve (its address space refused), opening succeeds and datagrams larger than the free space arrive whole', async (t) => {
+  const { ns } = linksNamespace(t, 300, 0);
+  const report = await dumpLinksWithoutReserve(ns, 48 << 10);
+  t.ok(report.opened, `the connection opened under the limit (${report.error ?? 'no error'})`);
+  t.equal(report.reserve, 0, 'the addon mapped no reserve: the arena alone');
+  t.equal(report.dumpError, undefined, 'the dump succeeded');
+  t.equal(report.dump?.restarts, 0, 'the dump never started over');
+  t.equal(report.dump?.overruns, 0, 'nothing was reported lost');
+  t.same(report.dump?.links, witnessedLinks(ns), 'every link, as ip -j link show lists them');
+});
+
+t.test('without the receive reserve, a datagram larger than the whole arena arrives whole', async (t) => {
+  const { ns, altnames } = linksNamespace(t, 40, 80);
+  const report = await dumpLinksWithoutReserve(ns, 4096);
+  t.ok(report.opened, `the connection opened under the limit (${report.error ?? 'no error'})`);
+  t.equal(report.reserve, 0, 'the addon mapped no reserve: the arena alone');
+  t.equal(report.dumpError, undefined, 'the dump succeeded');
+  t.ok((report.dump?.largest ?? 0) > 4096, `one message alone (${report.dump?.largest} bytes) was larger than the 4 KiB arena`);
+  t.equal(report.dump?.restarts, 0, 'the dump never started over');
+  t.equal(report.dump?.overruns, 0, 'nothing was reported lost');
+  t.same(report.dump?.links.find((link) => link.name === 'd0')?.altnames, altnames, "d0's message carried every altname");
+  t.same(report.dump?.links, witnessedLinks(ns), 'every link, as ip -j link show lists them');
 });
 
 /**

@@ -97,10 +97,20 @@ t.test('closing a handle with chunks still queued: every item ends, the process 
   const result = await pending;
   t.equal(result.errors.length, 50000);
   t.ok(result.errors.every((e) => e === undefined || e.code === 'ECANCELED'), 'each item either went through or says the handle was closed');
-  // ECANCELED says the outcome was not read, not that nothing happened; a success must be true.
-  const present = new Set(ns.ipJson<{ dst: string }[]>('route', 'show', 'table', '200').map((r) => r.dst));
+  // ECANCELED says the outcome was not read, not that nothing happened; a success must be true,
+  // and so must "never sent". Listed from every table: table 200 exists only if a route got in.
+  const present = new Set(
+    ns
+      .ipJson<{ dst: string; table?: string }[]>('route', 'show', 'table', 'all')
+      .filter((r) => r.table === '200')
+      .map((r) => r.dst),
+  );
   const all = routes(50000, 200);
   t.ok(result.errors.every((e, i) => e !== undefined || present.has(all[i]!.dst.replace('/32', ''))), `every route reported added is in the kernel (${result.succeeded} reported, ${present.size} there)`);
+  t.ok(
+    result.errors.every((e, i) => e?.detail !== 'the handle was closed' || !present.has(all[i]!.dst.replace('/32', ''))),
+    `no route reported never sent is in the kernel (${result.errors.filter((e) => e?.detail === 'the handle was closed').length} reported)`,
+  );
 });
 
 t.test('terminating a worker while its sender thread is busy does not take the process down', async (t) => {

@@ -7,7 +7,7 @@ import { Batch } from '../../src/netlink/batch.js';
 import { Connection } from '../../src/netlink/connection.js';
 import { NLMSG_NOOP, NLM_F_DUMP_INTR, NLM_F_MULTI } from '../../src/netlink/constants.js';
 import { NetlinkError } from '../../src/netlink/errors.js';
-import { payloadStart } from '../../src/netlink/message.js';
+import { parseMessages, payloadStart } from '../../src/netlink/message.js';
 import { FakeKernel, type FakeHandler } from '../helpers/fake-kernel.js';
 
 /** A fake kernel that fails messages whose first payload byte is listed in `failing`. */
@@ -207,6 +207,35 @@ t.test('a dump the kernel ends with ENOBUFS (the queue overflowed under it) is a
   await t.rejects(giving.dump({ operation: 'listThings' }, 40, 0x301), { code: 'ENOBUFS', operation: 'listThings' });
   connection.close();
   giving.close();
+});
+
+t.test('a dump whose replies are lost every time (ENOBUFS) ends in ENOBUFS after maxDumpRestarts, not in endless retries', async (t) => {
+  let requests = 0;
+  // Every dump request's replies are dropped; the resync NOOPs in between are answered.
+  class LosingKernel extends FakeKernel {
+    override send(data: Uint8Array): void {
+      const first = parseMessages(Buffer.from(data))[0];
+      if (first?.type === 40) {
+        requests++;
+        this.dropNextReplies = true;
+      }
+      super.send(data);
+    }
+  }
+  const kernel = new LosingKernel(() => [{ type: 40, flags: NLM_F_MULTI, data: Uint8Array.of(1, 0, 0, 0) }, { done: true }]);
+  const connection = new Connection(kernel, { maxDumpRestarts: 3 });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    connection.dump({ operation: 'listThings' }, 40, 0x301).then(
+      () => 'resolved',
+      (error: NetlinkError) => error,
+    ),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still retrying after 2 s'), 2000))),
+  ]);
+  clearTimeout(timer);
+  connection.close();
+  t.match(outcome, { code: 'ENOBUFS', operation: 'listThings' });
+  t.equal(requests, 4, 'asked once, then restarted maxDumpRestarts times');
 });
 
 t.test('dumpEach hands each message to a visitor, and starts it over when the dump restarts', async (t) => {
