@@ -168,8 +168,22 @@ export class LinkApi extends RtnlApi {
    * message. `master: null` releases it (`nomaster`); `netns` moves it to another namespace.
    * The link and the master may be named by an altname.
    */
-  async set(name: string, changes: LinkChanges): Promise<void> {
-    const operation = 'setLink';
+  set(name: string, changes: LinkChanges): Promise<void> {
+    return this.setFor('setLink', name, changes);
+  }
+
+  /** Sets a link up, like `ip link set NAME up`; its failures name `upLink`. */
+  up(name: string): Promise<void> {
+    return this.setFor('upLink', name, { up: true });
+  }
+
+  /** Sets a link down, like `ip link set NAME down`; its failures name `downLink`. */
+  down(name: string): Promise<void> {
+    return this.setFor('downLink', name, { up: false });
+  }
+
+  /** {@link set} on behalf of `operation` (set, up or down), whose name its failures carry. */
+  private async setFor(operation: string, name: string, changes: LinkChanges): Promise<void> {
     const checked = checkLinkChanges(changes);
     const wanted: [string, string][] = [[interfaceLookupName(name, 'link'), 'link']];
     if (typeof checked.master === 'string') wanted.push([checked.master, 'changes.master']);
@@ -182,16 +196,6 @@ export class LinkApi extends RtnlApi {
     } finally {
       netns?.release();
     }
-  }
-
-  /** Sets a link up, like `ip link set NAME up`. */
-  up(name: string): Promise<void> {
-    return this.set(name, { up: true });
-  }
-
-  /** Sets a link down, like `ip link set NAME down`. */
-  down(name: string): Promise<void> {
-    return this.set(name, { up: false });
   }
 }
 

@@ -61,6 +61,7 @@ import {
   RT_SCOPE_LINK,
   RT_SCOPE_NOWHERE,
   RT_SCOPE_UNIVERSE,
+  RT_TABLE_LOCAL,
   RT_TABLE_MAIN,
   RT_TABLE_UNSPEC,
   USER_HZ,
@@ -157,13 +158,20 @@ export interface Route {
   realm?: number;
   /** IPv4: the source realm (`realms 3/5` is `fromRealm: 3, realm: 5`). */
   fromRealm?: number;
-  /** Routing table (`table 1`, `table hof`): an id (above 255 works) or a name. Default: main. */
+  /**
+   * Routing table (`table 1`, `table hof`): an id (above 255 works) or a name. Default: main,
+   * but local for `local`, `broadcast`, `anycast` and `nat` routes, as ip picks it.
+   */
   table?: TableRef;
   /** Route metric / priority (`metric 10`). */
   metric?: number;
   /** Who installed it (`proto`); a name or a number 0..255. Default on add: 'boot', as ip does. */
   protocol?: RouteProtocolName | number;
-  /** Scope; on add, 'link' for routes without a gateway and 'global' otherwise, as ip does. */
+  /**
+   * Scope; on add, as ip picks it: 'host' for local and nat routes; 'link' for broadcast,
+   * multicast and anycast ones, and for a unicast route with neither a gateway nor `nexthops`
+   * (nor a nexthop object); 'global' otherwise, and for every IPv6 route.
+   */
   scope?: RouteScope | number;
   /** Route type; default 'unicast'. */
   type?: RouteType;
@@ -331,6 +339,15 @@ function resolveTable(value: unknown, field: string, tables: TableResolver | und
 }
 
 /**
+ * The table of a route that names none, as ip picks it (iproute_modify, for add and delete
+ * alike): local, broadcast, nat and anycast routes belong in table local, which the kernel
+ * consults first; every other type in main.
+ */
+function defaultTable(type: number): number {
+  return type === RTN_LOCAL || type === RTN_BROADCAST || type === RTN_NAT || type === RTN_ANYCAST ? RT_TABLE_LOCAL : RT_TABLE_MAIN;
+}
+
+/**
  * Checks a route and converts it to kernel values, with `ip route`'s defaults for the intent.
  * Table names are resolved with `tables`; `naming` says which device names are taken (see
  * {@link DeviceNaming}).
@@ -396,8 +413,9 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
 
   const type = route.type !== undefined ? codeOf(TYPE_CODES, route.type, `${field}.type`, null) : intent === 'add' ? RTN_UNICAST : RTN_UNSPEC;
   let scope: number;
-  // As ip does: a route by a nexthop object is not a connected one.
-  const routed = gateway !== undefined || nexthops?.some((n) => n.gateway !== undefined) || nexthopId !== undefined;
+  // As ip does (iproute_modify: `!gw_ok && !nhs_ok && !nhid`): only a route with neither a
+  // gateway, nor paths (with gateways or not), nor a nexthop object is a connected one.
+  const routed = gateway !== undefined || nexthops !== undefined || nexthopId !== undefined;
   if (route.scope !== undefined) {
     scope = scopeCode(route.scope, `${field}.scope`);
   } else if (family === 6) {
@@ -419,7 +437,7 @@ export function resolveRoute(input: Route, field = 'route', intent: RouteIntent 
     family: family === 4 ? AF_INET : AF_INET6,
     dst,
     dstLength: dst?.length ?? 0,
-    table: route.table !== undefined ? resolveTable(route.table, `${field}.table`, tables) : RT_TABLE_MAIN,
+    table: route.table !== undefined ? resolveTable(route.table, `${field}.table`, tables) : defaultTable(type),
     protocol,
     scope,
     type,

@@ -344,16 +344,18 @@ export class RuleApi extends RtnlApi {
     // One dump of every rule: the selected ones, and all that their deletes might take instead.
     const held = await this.listFor('flushRules', { tableNames: false });
     const rules = held.filter((r) => r.priority !== 0 && families.includes(r.family === 'inet6' ? AF_INET6 : AF_INET) && select(r));
-    if (rules.length > 0) this.checkDeletesTakeThemselves(rules, held);
+    if (rules.length > 0) this.checkDeletesTakeThemselves(filter, rules, held);
     const result = await this.deleteMany(rules);
     return result.succeeded;
   }
 
   /**
    * Throws unless deleting `selected` (as deleteMany sends them: by ascending priority) deletes
-   * exactly those of `held` (every rule, in the kernel's order), by the kernel's rule_find.
+   * exactly those of `held` (every rule, in the kernel's order), by the kernel's rule_find. The
+   * ValidationError names the caller's `filter` as the field and gives it as the value; its
+   * message names the rule the filter selects and the one its delete would take instead.
    */
-  private checkDeletesTakeThemselves(selected: Rule[], held: Rule[]): void {
+  private checkDeletesTakeThemselves(filter: Omit<RuleFilter, 'tableNames'>, selected: Rule[], held: Rule[]): void {
     const tables = this.tables();
     const remaining = held.map((rule) => ({ rule, resolved: resolveRule(rule, 'existing', false, tables), identity: '' }));
     for (const entry of remaining) entry.identity = ruleIdentity(entry.resolved);
@@ -371,7 +373,7 @@ export class RuleApi extends RtnlApi {
       const taken = remaining[at]!;
       const left = wanted.get(taken.identity) ?? 0;
       if (left === 0) {
-        throw new ValidationError('filter', rule, `deleting it would delete ${JSON.stringify(taken.rule)} instead, which the filter does not select: the kernel deletes the first rule a request matches, and this rule's fields match that one too; delete that rule first, or flush with a filter that selects it`);
+        throw new ValidationError('filter', filter, `selects ${JSON.stringify(rule)}, and deleting it would delete ${JSON.stringify(taken.rule)} instead, which the filter does not select: the kernel deletes the first rule a request matches, and this rule's fields match that one too; delete that rule first, or flush with a filter that selects it`);
       }
       wanted.set(taken.identity, left - 1);
       remaining.splice(at, 1);

@@ -7,7 +7,9 @@
  * Found in review and fixed: `routes.list()` and `addresses.list()` failed as `listLinks`,
  * `rules.addMany()` as `listRules`, `routes.add({ dev })` as `lookupLink`, `links.add` of a tun
  * whose MTU the kernel refused as `setLink`, `rules.remove()` as `deleteRule`, `routes.match()` as
- * `getRoute`, and the flushes as the listings they start with.
+ * `getRoute`, the flushes as the listings they start with, and `links.up()`/`links.down()` as
+ * `setLink`. The refusal of `rules.flush` named the field `filter` but gave a rule as its value;
+ * it now gives the filter.
  *
  * The failures are real: a handle closed before the call (its sockets refuse everything), a handle
  * closed while the preliminary request is with the kernel, a socket that fails for good while the
@@ -15,7 +17,7 @@
  * reports it), and refusals by the kernel itself (a tap's MTU, a lookup a prohibit rule refuses).
  */
 import t from 'tap';
-import { NetlinkError, open, type Handle, type Rule } from '../../src/index.js';
+import { NetlinkError, ValidationError, open, type Handle, type Rule } from '../../src/index.js';
 import { NETLINK_ROUTE } from '../../src/netlink/constants.js';
 import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 import { rejection } from './helpers.js';
@@ -72,6 +74,8 @@ function callsWithAPreliminaryRequest(handle: Handle): [string, () => Promise<un
     ['links.add (vlan)', () => handle.links.add({ name: 'v0.10', kind: 'vlan', link: 'v0', vlanId: 10 }), { operation: 'addLink', step: RESOLVING }],
     ['links.delete', () => handle.links.delete('v1'), { operation: 'deleteLink', step: RESOLVING }],
     ['links.set', () => handle.links.set('v0', { mtu: 1400 }), { operation: 'setLink', step: RESOLVING }],
+    ['links.up', () => handle.links.up('v0'), { operation: 'upLink', step: RESOLVING }],
+    ['links.down', () => handle.links.down('v0'), { operation: 'downLink', step: RESOLVING }],
     ['neighbours.list()', () => handle.neighbours.list(), { operation: 'listNeighbours', step: NAMING }],
     ['nexthops.add', () => handle.nexthops.add({ id: 1, gateway: '192.0.2.1', dev: 'v0' }), { operation: 'addNexthop', step: RESOLVING }],
     ['nexthops.replace', () => handle.nexthops.replace({ id: 1, gateway: '192.0.2.1', dev: 'v0' }), { operation: 'replaceNexthop', step: RESOLVING }],
@@ -168,4 +172,42 @@ t.test('the call\'s own request keeps its name: routes.match is matchRoute, not 
   checkNamed(t, 'routes.match', matched, { operation: 'matchRoute' }, 'EACCES', /./);
   const got = await rejection(handle.routes.get({ to: '203.0.113.50', mark: 4 }));
   checkNamed(t, 'routes.get', got, { operation: 'getRoute' }, 'EACCES', /./);
+});
+
+t.test('links.up and links.down name themselves when the kernel refuses them: upLink, not setLink', async (t) => {
+  const ns = makeNetns(t, 'rmop');
+  // Two VXLAN devices on one UDP port with different receive flags cannot both be up: the second
+  // needs a socket of its own on the port the first holds (vxlan_sock_add: EADDRINUSE).
+  ns.ip('link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'dstport', '4789');
+  ns.ip('link', 'add', 'vx1', 'type', 'vxlan', 'id', '43', 'dstport', '4789', 'gbp');
+  ns.ip('link', 'set', 'vx0', 'up');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  t.match(ns.exec('sh', ['-c', 'ip link set vx1 up 2>&1 || true']), /Address already in use/, 'ip link set vx1 up is refused too');
+  checkNamed(t, 'links.up', await rejection(handle.links.up('vx1')), { operation: 'upLink' }, 'EADDRINUSE', /./);
+  t.notOk(ns.ipJson<{ flags: string[] }[]>('link', 'show', 'vx1')[0]!.flags.includes('UP'), 'and vx1 is still down (ip link)');
+  // Down fails as downLink: here the handle is closed, so the name lookup before it fails.
+  handle.close();
+  checkNamed(t, 'links.down', await rejection(handle.links.down('vx0')), { operation: 'downLink', step: RESOLVING }, 'ECANCELED', /the handle was closed/);
+  t.ok(ns.ipJson<{ flags: string[] }[]>('link', 'show', 'vx0')[0]!.flags.includes('UP'), 'and vx0 is still up (ip link)');
+});
+
+t.test('a flush refused before it deletes anything names the filter as the field, and gives the filter as the value', async (t) => {
+  const ns = makeNetns(t, 'rmop');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  // At one priority, a rule with a mark and protocol 99, then a plain one (protocol 0). flush({
+  // protocol: 0 }) selects the plain one, but its delete (protocol 0 reads as "any") would take
+  // the first, which the filter does not select.
+  ns.ip('rule', 'add', 'pref', '100', 'fwmark', '1', 'table', '5', 'protocol', '99');
+  ns.ip('rule', 'add', 'pref', '100', 'table', '5');
+  const before = ns.ipJson('rule', 'show', 'pref', '100');
+  const filter = { protocol: 0 };
+  const error = await rejection(handle.rules.flush(filter));
+  t.type(error, ValidationError, 'a ValidationError');
+  t.equal((error as ValidationError).field, 'filter', 'naming the filter');
+  t.same((error as ValidationError).value, filter, 'whose value is the filter given');
+  t.match((error as ValidationError).message, /^filter: selects \{.*"priority":100.*"table":5.*\}, and deleting it would delete \{.*"fwmark":1.*\} instead/, 'the message names the rule selected and the rule its delete would take');
+  t.match((error as ValidationError).message, /got \{"protocol":0\}$/, 'and ends with the filter, as every ValidationError ends with its value');
+  t.same(ns.ipJson('rule', 'show', 'pref', '100'), before, 'nothing was deleted (ip rule)');
 });
