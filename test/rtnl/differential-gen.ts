@@ -15,50 +15,7 @@
  * - nexthop objects (`nhid`): a separate API with its own tests (nexthops.test.ts).
  */
 import type { Nexthop, Route, RouteMetrics, RouteQuery, Rule, TableRef } from '../../src/index.js';
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A number in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  /** One of the items, uniformly. */
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-
-  /** One of the values, by weight. */
-  weighted<T>(entries: readonly (readonly [weight: number, value: T])[]): T {
-    const total = entries.reduce((sum, [weight]) => sum + weight, 0);
-    let at = this.next() * total;
-    for (const [weight, value] of entries) {
-      if (at < weight) return value;
-      at -= weight;
-    }
-    return entries[entries.length - 1]![1];
-  }
-}
+import { Random } from '../helpers/random.js';
 
 /** The named tables of the test's own rt_tables (seen by routemark and, through a bind mount, by ip). */
 export const TABLES: Readonly<Record<string, number>> = { hof: 100, lan1: 101, big: 5000, huge: 100000 };
