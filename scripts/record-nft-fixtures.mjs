@@ -260,6 +260,13 @@ const FORMS = [
   ['map-update-mark', 'ip', MANGLE_PRE, 'update @sticky { ip saddr : meta mark }', 'map sticky { type ipv4_addr : mark; flags dynamic; }', MAP_UPDATE_MARK],
   ['map-add-timeout-value', 'ip', MANGLE_PRE, 'add @sticky { ip saddr timeout 1m : 0x5 }', 'map sticky { type ipv4_addr : mark; flags dynamic,timeout; }', MAP_ADD_TIMEOUT],
   ['map-update-concat', 'ip', MANGLE_PRE, 'update @flows { ip saddr . tcp dport : ct mark } accept', 'map flows { type ipv4_addr . inet_service : mark; flags dynamic; }', MAP_UPDATE_CONCAT],
+  ['meta-mark-mask-prefix', 'ip', FILTER_IN, 'meta mark & 0xffff0000 == 0x10000 accept'],
+  ['ct-mark-mask-prefix-neq', 'inet', FILTER_IN, 'ct mark & 0xff000000 != 0x1000000 accept'],
+  ['tcp-flags-eq-several', 'ip', FILTER_IN, 'tcp flags == syn|ack accept'],
+  ['tcp-sport-dport-merged', 'ip', FILTER_IN, 'tcp dport 22 tcp sport 1024 accept'],
+  ['ip6-length-nexthdr-merged', 'ip6', FILTER_IN, 'ip6 nexthdr udp meta mark 1 ip6 length 1121 accept'],
+  ['ct-protocol-counter-tcp-dport', 'ip', FILTER_IN, 'ct protocol tcp counter tcp dport 22 accept'],
+  ['ct-l3proto-counter-ip6-daddr', 'inet', FILTER_IN, 'ct l3proto ipv6 counter ip6 daddr 2001:db8::1 accept'],
 ];
 
 const out = join(import.meta.dirname, '..', 'test', 'fixtures', 'nft');

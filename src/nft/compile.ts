@@ -7,10 +7,10 @@ import { integerInRange, shortString } from '../common/validate.js';
 import { Attributes, align4 } from '../netlink/attributes.js';
 import { NLA_HDRLEN } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY } from './expr/ct.js';
+import { IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY, NFT_CT_L3PROTOCOL } from './expr/ct.js';
 import { booleanOfSize, integerOfSize, isHostOrderInteger, isWildcardInterfaceName, networkOrder, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_REG32_00, NFT_REG_1, NFT_REG_2, NFT_REG_4, NFT_REG_SIZE, NFT_REG_VERDICT, NFT_SET_ANONYMOUS, NFT_SET_CONCAT, NFT_SET_CONSTANT, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_RULE_COMMENT } from './constants.js';
-import type { ExprDescriptor } from './expr/index.js';
+import { isRawExpr, type ExprDescriptor } from './expr/index.js';
 import { NFT_BITWISE_BOOL } from './expr/bitwise.js';
 import { NFTA_DYNSET_SET_NAME, NFTA_DYNSET_TIMEOUT, NFT_DYNSET_OP_ADD, NFT_DYNSET_OP_DELETE, NFT_DYNSET_OP_UPDATE } from './expr/dynset.js';
 import { NFT_CONNLIMIT_F_INV } from './expr/connlimit.js';
@@ -29,7 +29,7 @@ import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
-import { commentUserdata, encodeElements, objectTypeName, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
+import { automergeElements, commentUserdata, encodeElements, objectTypeName, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
 
 /** What a rule that writes to or looks up in a named set or map must know of it. */
@@ -144,6 +144,16 @@ export interface CompiledRule {
    * assume unchanged.
    */
   setsConsulted: string[];
+}
+
+/** A match of a whole header field against one value: its load and its compare. */
+interface PayloadMatch {
+  load: Extract<ExprDescriptor, { expr: 'payload' }> & { base: number; offset: number; len: number };
+  cmp: Extract<ExprDescriptor, { expr: 'cmp' }>;
+  /** Statements other than matches before it in the rule: matches merge only within a run. */
+  run: number;
+  /** A field that names the next header's protocol (`ip protocol`, `ip6 nexthdr`). */
+  protocolField: boolean;
 }
 
 /** What a register holds after the left-hand side of a match is loaded. */
@@ -282,6 +292,10 @@ class RuleCompiler {
   readonly expressions: ExprDescriptor[] = [];
   readonly anonymousSets: AnonymousSet[] = [];
   readonly setsConsulted: string[] = [];
+  /** Matches of one header field against one value, in rule order: what nft may merge (see mergePayloadMatches). */
+  private readonly payloadMatches: PayloadMatch[] = [];
+  /** How many statements other than matches the rule has had so far. */
+  private otherStatements = 0;
   /** The network protocol established so far (a dependency or an explicit match). */
   private nfproto: number | undefined;
   /** The transport protocol established so far. */
@@ -323,6 +337,16 @@ class RuleCompiler {
   private dependMeta(key: number, value: number): void {
     this.expressions.push({ expr: 'meta', key, dreg: NFT_REG_1 });
     this.cmp(NFT_CMP_EQ, Uint8Array.of(value));
+  }
+
+  /**
+   * A reject's dependency (`meta l4proto tcp` for `reject with tcp reset`, `meta nfproto` for
+   * icmp or icmpv6 in an inet table): nft puts it at the start of the rule, not before the
+   * reject (stmt_reject_gen_dependency), so that `log ... reject with tcp reset` logs only what
+   * it rejects.
+   */
+  private dependAtStart(key: number, value: number): void {
+    this.expressions.unshift({ expr: 'meta', key, dreg: NFT_REG_1 }, { expr: 'cmp', sreg: NFT_REG_1, op: NFT_CMP_EQ, data: Uint8Array.of(value) });
   }
 
   /**
@@ -638,12 +662,28 @@ class RuleCompiler {
     } finally {
       this.recorder = recorder;
     }
+    // A whole field compared with one value (not a prefix, which nft does not merge).
+    const load = left.payload?.descriptor;
+    const last = this.expressions[this.expressions.length - 1];
+    const cmp = last !== undefined && !isRawExpr(last) && last.expr === 'cmp' ? last : undefined;
+    const whole = load !== undefined && load.len === left.payload!.fieldLength && singleKey(right) !== 'prefix' && !(typeof right === 'string' && right.includes('/'));
+    if (whole && cmp !== undefined && left.fields === undefined && this.expressions[this.expressions.length - 2] === load && cmp.op === NFT_CMP_EQ && cmp.data?.length === load.len) {
+      const payload = asObject(asObject(object.left)?.payload);
+      const protocolField = (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+      this.payloadMatches.push({ load: load as PayloadMatch['load'], cmp, run: this.otherStatements, protocolField });
+    }
     if (setsContext) this.noteContext(compareOp, right);
+    const network = this.isNetworkMatch(object.left);
     if (setsContext && compareOp === '==' && severalValues(right)) {
-      if (asObject(asObject(object.left)?.meta)?.key === 'nfproto') this.nfprotoChoices = true;
+      if (network) this.nfprotoChoices = true;
       else this.l4protoChoices = true;
     }
-    if (setsContext && compareOp === '==' && asObject(asObject(object.left)?.meta)?.key !== 'nfproto') this.transportMatched = true;
+    if (setsContext && compareOp === '==' && !network) this.transportMatched = true;
+  }
+
+  /** Whether a context match says which network protocol (`meta nfproto`, `ct l3proto`), not which transport one. */
+  private isNetworkMatch(left: unknown): boolean {
+    return asObject(asObject(left)?.meta)?.key === 'nfproto' || asObject(asObject(left)?.ct)?.key === 'l3proto';
   }
 
   /**
@@ -664,7 +704,14 @@ class RuleCompiler {
   private isContextMatch(left: unknown): boolean {
     const meta = asObject(asObject(left)?.meta)?.key;
     const payload = asObject(asObject(left)?.payload);
-    return meta === 'l4proto' || meta === 'nfproto' || (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+    const ct = asObject(asObject(left)?.ct);
+    // nft takes the conntrack's protocols as protocol context too (ct_expr_pctx_update):
+    // `ct protocol tcp tcp dport 22` gets no `meta l4proto tcp`, and `ct l3proto ipv4 ip
+    // saddr 1.1.1.1` in an inet table no `meta nfproto ipv4`. `ct l3proto` says something only
+    // in inet tables, and `ct protocol` only once the network protocol is known (always in ip
+    // and ip6 tables; in inet ones after `meta nfproto`, `ct l3proto` or an address match).
+    const ctContext = ct !== undefined && ct.dir === undefined && ((ct.key === 'l3proto' && this.context.family === NFPROTO_INET) || (ct.key === 'protocol' && this.nfproto !== undefined));
+    return meta === 'l4proto' || meta === 'nfproto' || ctContext || (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
   }
 
   /** Explicit protocol matches satisfy later dependencies, as in nft. */
@@ -673,7 +720,7 @@ class RuleCompiler {
     const last = this.expressions[this.expressions.length - 1] as { expr: string; data?: Uint8Array } | undefined;
     const load = this.expressions[this.expressions.length - 2] as { expr: string; key?: number } | undefined;
     if (last?.expr !== 'cmp' || last.data === undefined || last.data.length !== 1) return;
-    if (load?.expr === 'meta' && load.key === NFT_META_NFPROTO) this.nfproto = last.data[0];
+    if ((load?.expr === 'meta' && load.key === NFT_META_NFPROTO) || (load?.expr === 'ct' && load.key === NFT_CT_L3PROTOCOL)) this.nfproto = last.data[0];
     else this.l4proto = last.data[0];
   }
 
@@ -750,15 +797,30 @@ class RuleCompiler {
     return typeWriter(type, length);
   }
 
-  /** `ip saddr 10.0.0.0/8`: a shorter load when the prefix ends on a byte, else a mask. */
+  /**
+   * `ip saddr 10.0.0.0/8`: a shorter load when the prefix ends on a byte, else a mask.
+   * `meta mark 0x10000/16`: always a mask (see below).
+   */
   private prefix(left: Loaded, cmpOp: number, right: unknown, field: string): void {
     const type = left.type;
-    if (type.name !== 'ipv4_addr' && type.name !== 'ipv6_addr') throw new ValidationError(field, right, `prefixes need an address, not ${type.name}`);
+    if (type.name !== 'ipv4_addr' && type.name !== 'ipv6_addr' && type.name !== 'mark') throw new ValidationError(field, right, `prefixes need an address or a mark, not ${type.name}`);
     const prefixField = singleKey(right) === 'prefix' ? `${field}.prefix` : field;
     const parsed = singleKey(right) === 'prefix' ? parsePrefixValue((right as Record<string, unknown>).prefix, type, prefixField, this.context) : parseIntervalValue(right, type, field, this.context);
     const length = parsed.prefixLength!;
     const size = left.length;
     const addrField = singleKey(right) === 'prefix' ? `${prefixField}.addr` : field;
+    if (type.name === 'mark') {
+      // Marks have prefix notation in nft (DTYPE_F_PREFIX): it lists `meta mark & 0xffff0000 ==
+      // 0x10000` as 0x10000/16, and compiles that back to the mask and a compare of the whole
+      // register, in host byte order, whatever the length (a meta or ct load cannot be
+      // shortened), the value masked. parsePrefixValue gives both in network order.
+      const networkMask = prefixMask(length, size);
+      const hostMasked = (network: Uint8Array) => networkOrder(type, network.map((byte, i) => byte & networkMask[i]!));
+      this.expressions.push({ expr: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, len: size, mask: networkOrder(type, networkMask), xor: new Uint8Array(size) });
+      const writer: ConstantWriter = singleKey(right) !== 'prefix' ? () => false : writerFrom(size, (next, context) => hostMasked(networkOrder(type, type.parse(next, '', context))));
+      this.cmp(cmpOp, this.constant(addrField, hostMasked(parsed.low), writer));
+      return;
+    }
     if (length === size * 8) {
       this.cmp(cmpOp, this.constant(addrField, parsed.low, this.reencoder(type, size)));
       return;
@@ -804,7 +866,11 @@ class RuleCompiler {
     const set: SetMessage = { table: this.context.table, name, flags, keyType: key.typeId, keyLen: key.length, id, size: list.length, userdata: setUserdata(key, data, undefined) };
     if (data) setMapData(set, data);
     if (key.fieldLengths.length > 0 && interval) set.fieldLengths = [...key.fieldLengths];
-    const encoded = encodeElements(list, key, data, interval, field, this.context);
+    // nft gives an anonymous interval set of one field auto-merge (implicit_set_declaration):
+    // it joins overlapping and adjacent elements (`{ 192.0.2.1, 192.0.2.2 }` holds the range
+    // 192.0.2.1-192.0.2.2), and lists the joined intervals. Maps are not merged, as in nft.
+    const encoded =
+      interval && data === undefined && key.types.length === 1 ? automergeElements(list, key, [], field, this.context, false).add : encodeElements(list, key, data, interval, field, this.context);
     this.anonymousSets.push({ set, elements: encoded });
     return { setId: id, interval };
   }
@@ -1230,6 +1296,10 @@ class RuleCompiler {
     if (!this.hasTransportMatch()) throw new ValidationError(field, body, 'tproxy needs a transport protocol match before it (e.g. meta l4proto tcp), as in nft');
     const family = this.addressFamily(object, field);
     if (family !== undefined && this.context.family === NFPROTO_INET) this.requireNetworkProtocol(family, object.family !== undefined ? `${field}.family` : `${field}.addr`, object.family ?? object.addr);
+    // A port alone serves both IP versions only while the rule has not said which one.
+    if (family === undefined && this.nfproto !== undefined) {
+      throw new ValidationError(field, body, `an earlier match makes the packet ${this.nfproto === NFPROTO_IPV4 ? 'ip' : 'ip6'}: say the family ("family": "${this.nfproto === NFPROTO_IPV4 ? 'ip' : 'ip6'}"), as nft requires (conflicting protocols specified: ip vs. unknown)`);
+    }
     // In an inet table, a port alone redirects both IPv4 and IPv6 (NFPROTO_UNSPEC).
     const d: Extract<ExprDescriptor, { expr: 'tproxy' }> = { expr: 'tproxy', family: family ?? NFPROTO_UNSPEC };
     let reg = NFT_REG_1;
@@ -1266,13 +1336,17 @@ class RuleCompiler {
     const object = body === null ? {} : asObject(body);
     if (object === undefined) throw new ValidationError(field, body, 'expected null or {"type", "expr"}');
     const family = this.context.family;
-    let type = object.type ?? (family === NFPROTO_INET ? 'icmpx' : family === NFPROTO_IPV6 ? 'icmpv6' : 'icmp');
+    // In an inet table nft picks icmp or icmpv6 once a match has said which IP version the
+    // packet is (`meta nfproto ipv6 reject` is `reject with icmpv6 port-unreachable`), icmpx only
+    // while it may be either.
+    const known = family === NFPROTO_INET ? this.nfproto : family;
+    let type = object.type ?? (known === NFPROTO_IPV4 ? 'icmp' : known === NFPROTO_IPV6 ? 'icmpv6' : 'icmpx');
     if (type === 'tcp reset') {
       if (object.expr !== undefined) throw new ValidationError(`${field}.expr`, object.expr, 'tcp reset takes no code');
       if (this.l4proto !== undefined && this.l4proto !== 6) throw new ValidationError(`${field}.type`, type, `an earlier match makes the packet ${protocolName(this.l4proto)}: tcp reset needs tcp (nft: you cannot use tcp reset with this protocol)`);
       if (this.l4protoChoices) throw new ValidationError(`${field}.type`, type, 'an earlier match lets the packet be one of several protocols: tcp reset needs tcp (nft: you cannot use tcp reset with this protocol)');
       if (this.l4proto !== 6) {
-        this.dependMeta(NFT_META_L4PROTO, 6);
+        this.dependAtStart(NFT_META_L4PROTO, 6);
         this.l4proto = 6;
       }
       this.expressions.push({ expr: 'reject', type: NFT_REJECT_TCP_RST });
@@ -1292,7 +1366,7 @@ class RuleCompiler {
       const nfproto = type === 'icmp' ? NFPROTO_IPV4 : NFPROTO_IPV6;
       this.requireNetworkProtocol(nfproto, `${field}.type`, type);
       if (this.nfproto !== nfproto) {
-        this.dependMeta(NFT_META_NFPROTO, nfproto);
+        this.dependAtStart(NFT_META_NFPROTO, nfproto);
         this.nfproto = nfproto;
       }
     }
@@ -1328,10 +1402,16 @@ class RuleCompiler {
     });
   }
 
+  /** The rule's expressions, with the matches nft merges merged (see mergePayloadMatches). */
+  mergedExpressions(): ExprDescriptor[] {
+    return mergePayloadMatches(this.expressions, this.payloadMatches);
+  }
+
   /** Compiles one statement. */
   statement(statement: unknown, field: string): void {
     const key = singleKey(statement);
     if (key === undefined) throw new ValidationError(field, statement, 'expected a statement object with one key');
+    if (key !== 'match') this.otherStatements++;
     const body = (statement as Record<string, unknown>)[key];
     const path = `${field}.${key}`;
     const verdict = parseVerdict(statement, field);
@@ -1387,6 +1467,54 @@ class RuleCompiler {
 }
 
 /**
+ * nft merges the equality matches of a rule on adjacent fields of one header into one load and
+ * compare of up to 4 bytes (payload_try_merge, payload_do_merge): `tcp dport 22 tcp sport 1024`
+ * is one 4-byte load at the transport header. Among the matches between two other statements
+ * (a counter, a mangle, ...) it sorts those by header and offset and joins neighbours while the
+ * total stays within 4 bytes; the joined match stands where the match of its lowest field
+ * stood, or, once it takes in a field that names the next protocol (`ip6 length 1121 ip6
+ * nexthdr udp`), where that one stood. Done here the same way, after the whole rule is compiled,
+ * so that the kernel holds the same expressions for routemark's rule as for nft's.
+ *
+ * Not done as nft 1.0.6 does it where that changes what the rule matches: it also merges two
+ * `!=` matches (`tcp sport != 1 tcp dport != 2` into one compare that any difference passes), a
+ * flag test with an equality (`tcp flags syn tcp window 1` into `tcp flags == syn`), and a
+ * lone match before another statement with one after it (`tcp sport 1 counter tcp dport 2`
+ * counts only port 2).
+ */
+function mergePayloadMatches(expressions: ExprDescriptor[], matches: readonly PayloadMatch[]): ExprDescriptor[] {
+  if (matches.length < 2) return expressions;
+  const sorted = [...matches].sort((a, b) => a.run - b.run || a.load.base - b.load.base || a.load.offset - b.load.offset);
+  const removed = new Set<ExprDescriptor>();
+  // The match that holds the joined fields so far, and where they start and end.
+  let keeper = sorted[0]!;
+  let start = keeper.load.offset;
+  let end = start + keeper.load.len;
+  let data = keeper.cmp.data!;
+  for (const match of sorted.slice(1)) {
+    const adjacent = match.run === keeper.run && match.load.base === keeper.load.base && match.load.offset === end;
+    if (!adjacent || end - start + match.load.len > 4) {
+      keeper = match;
+      start = match.load.offset;
+      end = start + match.load.len;
+      data = match.cmp.data!;
+      continue;
+    }
+    data = Uint8Array.from([...data, ...match.cmp.data!]);
+    end += match.load.len;
+    // The joined match moves to a protocol field's place, and stays there.
+    const [kept, dropped] = match.protocolField && !keeper.protocolField ? [match, keeper] : [keeper, match];
+    removed.add(dropped.load);
+    removed.add(dropped.cmp);
+    kept.load.offset = start;
+    kept.load.len = end - start;
+    kept.cmp.data = data;
+    keeper = kept;
+  }
+  return removed.size === 0 ? expressions : expressions.filter((e) => !removed.has(e));
+}
+
+/**
  * Compiles a rule's statements (`rule.expr`) and comment. `path` names the rule in errors
  * (e.g. `nftables[3].add.rule`). Throws ValidationError for anything it cannot compile, and
  * InterfacesNeeded when iif/oif names must be resolved first.
@@ -1398,7 +1526,7 @@ export function compileRule(rule: { expr?: unknown; comment?: unknown }, context
   const statements = rule.expr;
   for (let i = 0; i < statements.length; i++) compiler.statement(statements[i], `${path}.expr[${i}]`);
   const userdata = rule.comment === undefined ? undefined : commentUserdata(NFTNL_UDATA_RULE_COMMENT, rule.comment as string, `${path}.comment`);
-  return { expressions: compiler.expressions, anonymousSets: compiler.anonymousSets, userdata, setsConsulted: compiler.setsConsulted };
+  return { expressions: compiler.mergedExpressions(), anonymousSets: compiler.anonymousSets, userdata, setsConsulted: compiler.setsConsulted };
 }
 
 /**

@@ -119,7 +119,42 @@ function uintInto(value: unknown, size: number, byteorder: 'big' | 'host', targe
   return true;
 }
 
+/**
+ * A big-endian integer longer than 4 bytes (a raw payload such as `@nh,64,128`): the register
+ * bytes of a number or a decimal or hex string, and back. nft lists such a value as a number
+ * while it fits 64 bits and as a hex string beyond; a number is listed here only while a double
+ * holds it exactly, a hex string otherwise (nft reads both).
+ */
+function longIntegerType(name: string, id: number, size: number): Datatype {
+  const max = (1n << BigInt(size * 8)) - 1n;
+  return {
+    name,
+    id,
+    size,
+    byteorder: 'big',
+    parse(value, field) {
+      let big: bigint | undefined;
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) big = BigInt(value);
+      else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) big = BigInt(value);
+      if (big === undefined || big > max) throw new ValidationError(field, value, `expected an integer of ${size} bytes (a number, or a decimal or hex string)`);
+      const bytes = new Uint8Array(size);
+      for (let i = size - 1; i >= 0; i--) {
+        bytes[i] = Number(big & 0xffn);
+        big >>= 8n;
+      }
+      return bytes;
+    },
+    format(bytes) {
+      let big = 0n;
+      for (const byte of bytes) big = (big << 8n) | BigInt(byte);
+      return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : `0x${big.toString(16)}`;
+    },
+  };
+}
+
 function integerType(name: string, id: number, size: number, byteorder: 'big' | 'host', what = 'an integer', max?: number): Datatype {
+  // Only 1, 2 and 4 bytes below: uintBytes and readUint know no other sizes.
+  if (size > 4 && byteorder === 'big' && max === undefined) return longIntegerType(name, id, size);
   const full = size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1;
   const limit = max ?? full;
   return {

@@ -391,6 +391,9 @@ class RuleDecompiler {
   /** The statements that established nfproto / l4proto, until a payload consumes them. */
   private nfprotoDependency: Statement | undefined;
   private l4protoDependency: Statement | undefined;
+  /** Whether a match let the packet be one of several transport (network) protocols. */
+  private severalTransport = false;
+  private severalNetwork = false;
 
   constructor(private readonly context: DecompileContext) {
     if (context.family === NFPROTO_IPV4 || context.family === NFPROTO_IPV6) this.nfproto = context.family;
@@ -848,6 +851,16 @@ class RuleDecompiler {
         this.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
         return 0;
       }
+      // Marks have prefix notation in nft too (DTYPE_F_PREFIX, relational_binop_postprocess):
+      // it lists `meta mark & 0xffff0000 == 0x10000` as 0x10000/16, the value as it is, and a
+      // mask of all ones as the value alone. The mask is in host order in the register.
+      const markLength = reg.type.name === 'mark' && data.length === reg.type.size ? maskPrefixLength(networkOrder(reg.type, mask)) : undefined;
+      if (markLength !== undefined && (op === NFT_CMP_EQ || op === NFT_CMP_NEQ)) {
+        const addr = reg.type.format(data, this.context);
+        const right = markLength === reg.type.size * 8 ? addr : { prefix: { addr, len: markLength } };
+        this.push({ json: { match: { op: OPS.get(op)!, left: reg.json!, right } } });
+        return 0;
+      }
       if (reg.type.flags !== undefined && allBytes(data, 0) && (op === NFT_CMP_NEQ || op === NFT_CMP_EQ)) {
         const flags = reg.type.format(mask, this.context);
         // Some of the bits set: "in"; none of them: "!" (nft's `ct status & assured == 0`).
@@ -860,20 +873,43 @@ class RuleDecompiler {
     if (opName === undefined) throw new Unreadable();
     const value = left.type.format(data, this.context);
     // After a mask (`tcp flags & (syn | ack) == syn | ack`) nft lists the value as a list.
-    const right = reg.bitwise === undefined ? orredFlags(value) : value;
+    // Without one, nft 1.0.6 lists several flags compared as a whole as `|` of them for ct
+    // state and ct status, but for a header field (`tcp flags == syn | ack`) as the number, 18.
+    const right = reg.bitwise !== undefined ? value : reg.kind === 'payload' && Array.isArray(value) ? readUint(data, left.type.byteorder) : orredFlags(value);
     const statement: Statement = { json: { match: { op: opName, left: left.json, right } } };
     const dependency = reg.bitwise === undefined ? this.dependencyOf(left.json, data, op) : undefined;
+    const ct = (left.json as { ct?: { key: string; dir?: string } }).ct;
+    if (dependency === undefined && ct !== undefined && ct.dir === undefined && reg.bitwise === undefined && op === NFT_CMP_EQ && data.length === 1 && (ct.key === 'l3proto' || ct.key === 'protocol')) {
+      // nft takes the conntrack's protocols as protocol context (ct_expr_pctx_update), as the
+      // compiler does: `ct l3proto ipv6` in an inet table names the network header for the
+      // matches after it (`ip6 daddr`, with no `meta nfproto` before it), and `ct protocol tcp`
+      // the transport header once the network protocol is known. Both stay listed: nft hides
+      // them before such a match, and its listing then reads back as another rule. For the
+      // same reason an earlier `meta l4proto`/`meta nfproto` is no longer hidden: nft would
+      // hide this later match in its place.
+      if (ct.key === 'l3proto') this.nfprotoDependency = undefined;
+      else this.l4protoDependency = undefined;
+      // After a match that let the packet be one of several protocols, the header stays
+      // unnamed (`th dport`): named, nft would refuse the listing ("conflicting protocols").
+      if (ct.key === 'l3proto' && this.context.family === NFPROTO_INET && !this.severalNetwork) this.nfproto = data[0];
+      if (ct.key === 'protocol' && this.nfproto !== undefined && !this.severalTransport) this.l4proto = data[0];
+    }
     if (dependency !== undefined) {
       statement.dependency = dependency;
+      // A protocol the rule already established (`ct protocol tcp` before `ip protocol tcp`) is
+      // not inserted again when the listing is applied: such a match stays listed, or the
+      // listing would read back as another rule.
       if (dependency.kind === 'l4proto') {
+        const known = this.l4proto === dependency.value;
         this.l4proto = dependency.value;
         // In inet tables `ip protocol` and `ip6 nexthdr` also say which IP version: only
         // `meta l4proto` is a pure dependency there.
         const pure = this.context.family !== NFPROTO_INET || (left.json as { meta?: unknown }).meta !== undefined;
-        this.l4protoDependency = pure ? statement : undefined;
+        this.l4protoDependency = pure && !known ? statement : undefined;
       } else {
+        const known = this.nfproto === dependency.value;
         this.nfproto = dependency.value;
-        this.nfprotoDependency = statement;
+        this.nfprotoDependency = known ? undefined : statement;
       }
     }
     this.push(statement);
@@ -904,7 +940,9 @@ class RuleDecompiler {
       const bytes = data.subarray(field.offset - start, field.offset - start + field.length);
       // The protocol it names still says what a later transport header is.
       if (this.dependencyOf(left, bytes, NFT_CMP_EQ)?.kind === 'l4proto') this.l4proto = bytes[0];
-      this.push({ json: { match: { op: '==', left, right: field.type.format(bytes, this.context) } } });
+      // Several flags as a number, as for a field compared alone (see cmp).
+      const value = field.type.format(bytes, this.context);
+      this.push({ json: { match: { op: '==', left, right: Array.isArray(value) ? readUint(bytes, field.type.byteorder) : value } } });
     }
     return true;
   }
@@ -915,7 +953,19 @@ class RuleDecompiler {
     const { keyJson, data, keyParts } = this.keyInSet(d.sreg as number, d.set as string, dataType);
     const dreg = d.dreg as number | undefined;
     if (dreg === undefined) {
-      this.push({ json: { match: { op: ((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV ? '!=' : '==', left: keyJson, right: data } } });
+      const inverted = (((d.flags as number) ?? 0) & NFT_LOOKUP_F_INV) !== 0;
+      // `meta l4proto { tcp, udp }`: the packet may be either, whatever a ct match says later.
+      const key = (keyJson as { meta?: { key: string }; ct?: { key: string; dir?: string } });
+      // An earlier match that said one (`ct protocol udp`) no longer names the header either.
+      if (!inverted && (key.meta?.key === 'l4proto' || (key.ct?.key === 'protocol' && key.ct.dir === undefined))) {
+        this.severalTransport = true;
+        this.l4proto = undefined;
+      }
+      if (!inverted && (key.meta?.key === 'nfproto' || (key.ct?.key === 'l3proto' && key.ct.dir === undefined))) {
+        this.severalNetwork = true;
+        if (this.context.family === NFPROTO_INET) this.nfproto = undefined;
+      }
+      this.push({ json: { match: { op: inverted ? '!=' : '==', left: keyJson, right: data } } });
       return 0;
     }
     if (dreg === NFT_REG_VERDICT) {
