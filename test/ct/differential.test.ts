@@ -27,66 +27,30 @@
  * flows `conntrack -L` selects with the same options.
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { NetlinkError, ValidationError, open, type Flow } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { seedsToRun } from '../helpers/random.js';
+import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
 import { generateFilters, generateFlows, generateOperations, type GeneratedFilter, type GeneratedFlow, type GeneratedOperation } from './differential-gen.js';
 
 type Handle = Awaited<ReturnType<typeof open>>;
 
-const SEEDS = seedsToRun();
+const SEEDS = seedsToRun([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 const FLOWS = 40;
 const FILTERS = 14;
 const OPERATIONS = 5;
 /** How far apart two timeouts of one flow may be: the namespaces are filled a moment apart. */
 const TIMEOUT_SLACK = 5;
 
-/** The fixed seeds, or those ROUTEMARK_DIFF_SEED names: one (`7`) or a range to explore (`100-199`). */
-function seedsToRun(): number[] {
-  const chosen = process.env.ROUTEMARK_DIFF_SEED;
-  if (chosen === undefined || chosen === '') return [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const match = /^(\d{1,10})(?:-(\d{1,10}))?$/.exec(chosen);
-  const first = Number(match?.[1]);
-  const last = Number(match?.[2] ?? match?.[1]);
-  if (!match || first > last || last > 0xffffffff) throw new Error(`ROUTEMARK_DIFF_SEED must be a seed (0..2^32-1) or a range of them (100-199), not ${chosen}`);
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The conntrack tool, run as the witness
 
-/** What one `conntrack` command did: its exit status and everything it printed. */
-interface ToolOutcome {
-  status: number;
-  output: string;
-}
-
-const STATUS_MARK = '@@routemark-ct-diff-status';
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Runs `conntrack` commands one after another in one shell inside `ns`; what each did. */
-function runTool(ns: TestNetns, commands: readonly string[][]): ToolOutcome[] {
+function runTool(ns: TestNetns, commands: readonly string[][]): CommandOutcome[] {
   if (commands.length === 0) return [];
   // stderr goes after stdout, not into it: the tool's summary line would split a listed flow.
   const lines = commands.map((command) => `conntrack ${command.map(shellQuote).join(' ')} 2>"$err"; s=$?; cat "$err"; echo "${STATUS_MARK} $s"`);
-  const script = ['err=$(mktemp)', ...lines, 'rm -f "$err"'].join('\n');
-  const result = spawnSync('ip', ['netns', 'exec', ns.name, 'sh', '-s'], { input: `${script}\n`, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`the conntrack script failed (${result.status}): ${result.stderr}`);
-  const outcomes: ToolOutcome[] = [];
-  let output: string[] = [];
-  for (const line of result.stdout.split('\n')) {
-    if (line.startsWith(STATUS_MARK)) {
-      outcomes.push({ status: Number(line.slice(STATUS_MARK.length + 1)), output: output.join('\n') });
-      output = [];
-    } else {
-      output.push(line);
-    }
-  }
-  if (outcomes.length !== commands.length) throw new Error(`the conntrack script ran ${outcomes.length} of ${commands.length} commands: ${result.stdout}`);
-  return outcomes;
+  return runStatusScript(['ip', 'netns', 'exec', ns.name], ['err=$(mktemp)', ...lines, 'rm -f "$err"'], commands.length, 'conntrack');
 }
 
 /** One `conntrack -L -o extended` line, split into what must agree and the timeout. */
@@ -185,7 +149,7 @@ function describeError(error: unknown): string {
 }
 
 /** Why routemark's outcome disagrees with the tool's, or undefined if they agree. */
-function disagreement(tool: ToolOutcome, routemark: RoutemarkOutcome): string | undefined {
+function disagreement(tool: CommandOutcome, routemark: RoutemarkOutcome): string | undefined {
   const text = tool.output.trim().split('\n').pop() || '(no output)';
   if (tool.status === 0 && routemark.ok) return undefined;
   if (tool.status === 0 && !routemark.ok) return `the tool accepted it, routemark refused it: ${describeError(routemark.error)}`;

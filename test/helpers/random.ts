@@ -54,3 +54,20 @@ export class Random {
     return copy.slice(0, count);
   }
 }
+
+/**
+ * The seeds a seeded test runs: `defaults` (fixed, so that CI always tests the same objects), or
+ * those ROUTEMARK_DIFF_SEED names by hand: one (`7`), a range (`100-199`), or a list of either
+ * (`3,9,20-30`).
+ */
+export function seedsToRun(defaults: readonly number[]): number[] {
+  const chosen = process.env.ROUTEMARK_DIFF_SEED;
+  if (chosen === undefined || chosen.trim() === '') return [...defaults];
+  return chosen.split(',').flatMap((part) => {
+    const match = /^\s*(\d{1,10})\s*(?:-\s*(\d{1,10})\s*)?$/.exec(part);
+    const first = Number(match?.[1]);
+    const last = Number(match?.[2] ?? match?.[1]);
+    if (!match || first > last || last > 0xffffffff) throw new Error(`ROUTEMARK_DIFF_SEED must be seeds (0..2^32-1), ranges of them (100-199), or a list of either (3,9,20-30), not ${chosen}`);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  });
+}

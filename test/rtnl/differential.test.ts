@@ -23,67 +23,32 @@
  * whose paths have no gateway got scope link (ip gives every multipath route scope global).
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { NetlinkError, ValidationError, open, useTableNames, type Handle, type Route, type RouteLookup, type Rule } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { seedsToRun } from '../helpers/random.js';
+import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
 import { generateObjects, generateQueries, PLUMBING, TABLES, type GeneratedObject, type GeneratedQuery } from './differential-gen.js';
 import { testTables } from './helpers.js';
 
-const SEEDS = seedsToRun();
+// 25 and 32 meet a multipath route without gateways, which found the scope bug.
+const SEEDS = seedsToRun([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 25, 32]);
 /** Objects per seed (rules and routes, about half each) and packets per seed. */
 const OBJECTS = 40;
 const QUERIES = 30;
 
-/** The fixed seeds, or those ROUTEMARK_DIFF_SEED names: one (`7`) or a range to explore (`100-199`). */
-function seedsToRun(): number[] {
-  const chosen = process.env.ROUTEMARK_DIFF_SEED;
-  // 25 and 32 meet a multipath route without gateways, which found the scope bug.
-  if (chosen === undefined || chosen === '') return [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 25, 32];
-  const match = /^(\d{1,10})(?:-(\d{1,10}))?$/.exec(chosen);
-  const first = Number(match?.[1]);
-  const last = Number(match?.[2] ?? match?.[1]);
-  if (!match || first > last || last > 0xffffffff) throw new Error(`ROUTEMARK_DIFF_SEED must be a seed (0..2^32-1) or a range of them (100-199), not ${chosen}`);
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
-
 // ---------------------------------------------------------------------------------------------
 // ip, run as the witness
-
-/** What one `ip` command did: its exit status and everything it printed. */
-interface IpOutcome {
-  status: number;
-  output: string;
-}
-
-const STATUS_MARK = '@@routemark-diff-status';
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * Runs `ip` commands one after another in one shell that sees the test's rt_tables as
  * /etc/iproute2 (a bind mount in a mount namespace that ends with the shell), and returns what
  * each did. One command per object, so that each has its own outcome.
  */
-function runIp(dir: string, commands: readonly string[][]): IpOutcome[] {
+function runIp(dir: string, commands: readonly string[][]): CommandOutcome[] {
   const lines = [`mount --bind ${shellQuote(dir)} /etc/iproute2 || exit 97`];
   for (const command of commands) lines.push(`ip ${command.map(shellQuote).join(' ')} 2>&1; echo "${STATUS_MARK} $?"`);
-  const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-s'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (result.status !== 0) throw new Error(`the ip script failed (${result.status}): ${result.stderr}`);
-  const outcomes: IpOutcome[] = [];
-  let output: string[] = [];
-  for (const line of result.stdout.split('\n')) {
-    if (line.startsWith(STATUS_MARK)) {
-      outcomes.push({ status: Number(line.slice(STATUS_MARK.length + 1)), output: output.join('\n') });
-      output = [];
-    } else {
-      output.push(line);
-    }
-  }
-  if (outcomes.length !== commands.length) throw new Error(`the ip script ran ${outcomes.length} of ${commands.length} commands: ${result.stdout}`);
-  return outcomes;
+  return runStatusScript(['unshare', '--mount', '--propagation', 'private'], lines, commands.length, 'ip');
 }
 
 /** A namespace as ip shows it: both families' rules, and their routes in every table. */
@@ -103,7 +68,7 @@ function stateCommands(ns: TestNetns): string[][] {
   ];
 }
 
-function parseJson(outcome: IpOutcome, what: string): unknown {
+function parseJson(outcome: CommandOutcome, what: string): unknown {
   if (outcome.status !== 0) throw new Error(`${what} failed: ${outcome.output}`);
   const text = outcome.output.trim();
   return text === '' ? [] : JSON.parse(text);
@@ -170,7 +135,7 @@ function describeError(error: unknown): string {
  * both refused, routemark with a ValidationError (before anything is sent) or with the kernel's
  * own refusal (the errno ip names, or the extended-ACK text it prints).
  */
-function disagreement(ip: IpOutcome, routemark: RoutemarkOutcome): string | undefined {
+function disagreement(ip: CommandOutcome, routemark: RoutemarkOutcome): string | undefined {
   const ipText = ip.output.trim() || '(no output)';
   if (ip.status === 0 && routemark.ok) return undefined;
   if (ip.status === 0 && !routemark.ok) return `ip accepted it, routemark refused it: ${describeError(routemark.error)}`;

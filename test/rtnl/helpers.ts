@@ -10,6 +10,7 @@ import { NetlinkError, open, type Handle } from '../../src/index.js';
 import { NETLINK_ROUTE } from '../../src/netlink/constants.js';
 import { useTableNames } from '../../src/rtnl/tables.js';
 import { makeNetns, run, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { shellQuote } from '../helpers/shell.js';
 
 /** A fresh namespace and a handle in it, both gone when the test ends. */
 export async function freshHandle(t: TeardownHost): Promise<{ ns: TestNetns; handle: Handle }> {
@@ -44,8 +45,8 @@ export function testTables(t: TeardownHost, handle: Handle, tables: Record<strin
  * that ends with the command: the machine's /etc is never touched.
  */
 export function ipWithTables(ns: TestNetns, dir: string, ...args: string[]): string {
-  const quoted = ['ip', '-n', ns.name, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind '${dir}' /etc/iproute2 && exec ${quoted}`]);
+  const quoted = ['ip', '-n', ns.name, ...args].map(shellQuote).join(' ');
+  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind ${shellQuote(dir)} /etc/iproute2 && exec ${quoted}`]);
 }
 
 /** Parsed `ip -j` output with the bind-mounted tables. */
