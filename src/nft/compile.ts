@@ -27,7 +27,7 @@ import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST }
 import { NFT_BYTEORDER_HTON } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
-import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, namesNextProtocol, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
 import { automergeElements, commentUserdata, encodeElements, objectTypeName, parseVerdict, setMapData, setKeyOf, setUserdata, type MapData, type SetKey } from './sets.js';
 import { asObject, onlyKeys, parseFlags, parseIntervalValue, parsePrefixValue, prefixMask, singleKey } from './values.js';
@@ -668,8 +668,7 @@ class RuleCompiler {
     const cmp = last !== undefined && !isRawExpr(last) && last.expr === 'cmp' ? last : undefined;
     const whole = load !== undefined && load.len === left.payload!.fieldLength && singleKey(right) !== 'prefix' && !(typeof right === 'string' && right.includes('/'));
     if (whole && cmp !== undefined && left.fields === undefined && this.expressions[this.expressions.length - 2] === load && cmp.op === NFT_CMP_EQ && cmp.data?.length === load.len) {
-      const payload = asObject(asObject(object.left)?.payload);
-      const protocolField = (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+      const protocolField = namesNextProtocol(asObject(asObject(object.left)?.payload));
       this.payloadMatches.push({ load: load as PayloadMatch['load'], cmp, run: this.otherStatements, protocolField });
     }
     if (setsContext) this.noteContext(compareOp, right);
@@ -711,7 +710,7 @@ class RuleCompiler {
     // in inet tables, and `ct protocol` only once the network protocol is known (always in ip
     // and ip6 tables; in inet ones after `meta nfproto`, `ct l3proto` or an address match).
     const ctContext = ct !== undefined && ct.dir === undefined && ((ct.key === 'l3proto' && this.context.family === NFPROTO_INET) || (ct.key === 'protocol' && this.nfproto !== undefined));
-    return meta === 'l4proto' || meta === 'nfproto' || ctContext || (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+    return meta === 'l4proto' || meta === 'nfproto' || ctContext || namesNextProtocol(payload);
   }
 
   /** Explicit protocol matches satisfy later dependencies, as in nft. */

@@ -28,7 +28,7 @@ import { LOG_FLAGS, NAT_FLAGS, REJECT_CODES } from './compile.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
-import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, keyByNumber, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
+import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, keyByNumber, namesNextProtocol, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftExpressionObject, NftStatement } from './json.js';
 import { fieldSize, objectTypeName, userdataU32 } from './sets.js';
 import { decrementBytes, flagNames, maskPrefixLength } from './values.js';
@@ -209,6 +209,15 @@ function allBytes(bytes: Uint8Array, value: number): boolean {
 function orredFlags(value: NftExpression): NftExpression {
   if (!Array.isArray(value)) return value;
   return (value as NftExpression[]).reduce((left, flag) => ({ '|': [left, flag] }) as NftExpression);
+}
+
+/**
+ * A header field compared as a whole, as nft 1.0.6 lists it: several flags as the number they
+ * make (`tcp flags == syn | ack` is 18), unlike ct state and ct status (see orredFlags);
+ * `formatted` is `type.format(bytes)`.
+ */
+function wholeFieldValue(type: Datatype, bytes: Uint8Array, formatted: NftExpression): NftExpression {
+  return Array.isArray(formatted) ? readUint(bytes, type.byteorder) : formatted;
 }
 
 /** Formats an interval [low, high] of `type`: a value, a prefix, or a range. */
@@ -798,8 +807,7 @@ class RuleDecompiler {
     const meta = (json as { meta?: { key: string } }).meta?.key;
     if (meta === 'l4proto') return { kind: 'l4proto', value: data[0]! };
     if (meta === 'nfproto') return { kind: 'nfproto', value: data[0]! };
-    const payload = (json as { payload?: { protocol?: string; field?: string } }).payload;
-    if ((payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr')) return { kind: 'l4proto', value: data[0]! };
+    if (namesNextProtocol((json as { payload?: Record<string, unknown> }).payload)) return { kind: 'l4proto', value: data[0]! };
     return undefined;
   }
 
@@ -875,7 +883,7 @@ class RuleDecompiler {
     // After a mask (`tcp flags & (syn | ack) == syn | ack`) nft lists the value as a list.
     // Without one, nft 1.0.6 lists several flags compared as a whole as `|` of them for ct
     // state and ct status, but for a header field (`tcp flags == syn | ack`) as the number, 18.
-    const right = reg.bitwise !== undefined ? value : reg.kind === 'payload' && Array.isArray(value) ? readUint(data, left.type.byteorder) : orredFlags(value);
+    const right = reg.bitwise !== undefined ? value : reg.kind === 'payload' ? wholeFieldValue(left.type, data, value) : orredFlags(value);
     const statement: Statement = { json: { match: { op: opName, left: left.json, right } } };
     const dependency = reg.bitwise === undefined ? this.dependencyOf(left.json, data, op) : undefined;
     const ct = (left.json as { ct?: { key: string; dir?: string } }).ct;
@@ -940,9 +948,7 @@ class RuleDecompiler {
       const bytes = data.subarray(field.offset - start, field.offset - start + field.length);
       // The protocol it names still says what a later transport header is.
       if (this.dependencyOf(left, bytes, NFT_CMP_EQ)?.kind === 'l4proto') this.l4proto = bytes[0];
-      // Several flags as a number, as for a field compared alone (see cmp).
-      const value = field.type.format(bytes, this.context);
-      this.push({ json: { match: { op: '==', left, right: Array.isArray(value) ? readUint(bytes, field.type.byteorder) : value } } });
+      this.push({ json: { match: { op: '==', left, right: wholeFieldValue(field.type, bytes, field.type.format(bytes, this.context)) } } });
     }
     return true;
   }

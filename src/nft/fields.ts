@@ -119,6 +119,15 @@ export const TCP_OPTIONS: ReadonlyMap<string, TcpOption> = new Map(
   ].map((option) => [option.name, option]),
 );
 
+/**
+ * Whether a payload match's left side (`{ protocol, field }`) is the field that names the next
+ * header's protocol (`ip protocol`, `ip6 nexthdr`): nft's protocol context for the transport
+ * header, and where it moves a merged match.
+ */
+export function namesNextProtocol(payload: Record<string, unknown> | undefined): boolean {
+  return (payload?.protocol === 'ip' && payload.field === 'protocol') || (payload?.protocol === 'ip6' && payload.field === 'nexthdr');
+}
+
 /** The TCP option with this kind number, or undefined. */
 export function tcpOptionByKind(kind: number): TcpOption | undefined {
   for (const option of TCP_OPTIONS.values()) if (option.kind === kind) return option;
