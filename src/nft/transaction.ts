@@ -291,12 +291,41 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
     return known;
   });
 
+  // Verdict-map elements that jump to a chain a later command adds wait until it has been added:
+  // the kernel resolves the chain when it reads the element, and listings (nft's and ours) put
+  // maps before chains, so a listing fed back would otherwise fail with ENOENT (as nft -j -f does).
+  const held: HeldElements[] = [];
+  let chainAdds: ReadonlyMap<string, number> | undefined;
+  const afterTargetChains = (c: number, set: string): HoldElements => (family, table, elements, write) => {
+    let until = -1;
+    for (const element of elements) {
+      if (element.chain === undefined) continue;
+      chainAdds ??= lastChainAdds(commands);
+      until = Math.max(until, chainAdds.get(`${family}|${table}|${element.chain}`) ?? -1);
+    }
+    if (until > c) held.push({ until, set: `${family}|${table}|${set}`, write });
+    else write();
+  };
+  /** Writes the held elements whose chains are added before command `before` (or those of `set`). */
+  const release = (before: number, set?: string) => {
+    for (let i = 0; i < held.length; ) {
+      if (held[i]!.until >= before && held[i]!.set !== set) {
+        i++;
+        continue;
+      }
+      // A run of rules ends here: its handles follow each other only without messages between.
+      rules.closeRun();
+      held.splice(i, 1)[0]!.write();
+    }
+  };
+
   const count = commands.length;
   const items = commands.item !== undefined;
   for (let c = 0; c < count; c++) {
     // Growing the batch buffer copies it: once the first commands show their size, reserve
     // for the rest.
     if (c === 64 && count > 256) batch.writer.reserve(Math.ceil((batch.byteLength / c) * (count - c) * 1.15));
+    if (held.length > 0) release(c);
     if (items && rules.writeFast(commands.item!(c), c)) continue;
     const command = commands.at(c);
     if (command === undefined) {
@@ -341,6 +370,8 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const identify = command.verb === 'delete' || command.verb === 'flush';
         const definition = parseSet(command.body, command.path, command.kind === 'map', identify);
         const set = definition.message;
+        // A set's held elements go before what changes the set: the commands keep their order there.
+        if (held.length > 0) release(c, `${definition.family}|${set.table}|${set.name}`);
         if (command.verb === 'delete') {
           if (set.name !== undefined) intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
           message(NFT_MSG_DELSET, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name, handle: set.handle }));
@@ -357,7 +388,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         definedSets.set(`${definition.family}|${set.table}|${set.name}`, { ...definition, id, messageIndex: batch.messageCount });
         message(NFT_MSG_NEWSET, definition.family, createFlags, (w) => writeSet(w, set));
         if (definition.elements !== undefined && definition.elements.length > 0) {
-          writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context);
+          writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context, afterTargetChains(c, set.name!));
         }
         break;
       }
@@ -371,6 +402,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const definition = definedSets.get(key) ?? context.knownSets.get(key);
         if (definition === undefined) throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name);
         const deleting = command.verb === 'delete';
+        if (held.length > 0 && deleting) release(c, key);
         // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
         const data = deleting ? undefined : definition.data;
         let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
@@ -393,7 +425,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
           intervals.set(key, merged.intervals);
           break;
         }
-        writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, values, { ...definition, data }, deleting, () => `${command.path}.elem`, context);
+        writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, values, { ...definition, data }, deleting, () => `${command.path}.elem`, context, afterTargetChains(c, name));
         break;
       }
       case 'rule':
@@ -408,6 +440,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
       }
     }
   }
+  release(Infinity);
   rules.closeRun();
   if (!options.dryRun) {
     batch.begin(commitOperation, NFNL_MSG_BATCH_END, NLM_F_REQUEST);
@@ -415,6 +448,37 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
     batch.end();
   }
   return { batch, commitOperation, ruleRuns: rules.runs, knownHandles: rules.knownHandles, sharedOperations: rules.sharedOperations };
+}
+
+/** Element messages written later, once command `until` (which adds a chain they jump to) is. */
+interface HeldElements {
+  until: number;
+  /** family|table|name of the set they go into. */
+  set: string;
+  write: () => void;
+}
+
+/** Writes verdict-map elements now, or holds them until the chains they jump to are added. */
+type HoldElements = (family: number, table: string, elements: readonly ElementMessage[], write: () => void) => void;
+
+/**
+ * family|table|chain -> index of the last command that adds (or creates) that chain. Commands it
+ * cannot read are skipped here: the build reports them when it reaches them.
+ */
+function lastChainAdds(commands: CommandSource): Map<string, number> {
+  const adds = new Map<string, number>();
+  for (let i = 0; i < commands.length; i++) {
+    try {
+      const command = commands.at(i);
+      if (command === undefined || command.kind !== 'chain' || (command.verb !== 'add' && command.verb !== 'create')) continue;
+      const chain = asObject(command.body);
+      if (chain === undefined || typeof chain.table !== 'string' || typeof chain.name !== 'string') continue;
+      adds.set(`${parseFamily(chain.family, '')}|${chain.table}|${chain.name}`, i);
+    } catch {
+      continue;
+    }
+  }
+  return adds;
 }
 
 /** Writes elements as NEWSETELEM (or DELSETELEM) messages, each nest under 64 KiB. */
@@ -443,7 +507,7 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
  * Writes a list of elements (JSON) to add or delete: plain ones as one patched block, others
  * one by one (which also reports any bad one, with `field()` as the path).
  */
-function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, deleting: boolean, field: () => string, context: TransactionContext): void {
+function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, deleting: boolean, field: () => string, context: TransactionContext, hold?: HoldElements): void {
   const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
   const layout = elementLayout(definition.key, definition.data, definition.interval);
   const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
@@ -452,7 +516,9 @@ function writeElementList(batch: Batch, op: number, family: number, flags: numbe
     return;
   }
   const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts);
-  writeElementMessages(batch, op, family, flags, set, setId, elements, msg, deleting);
+  const write = () => writeElementMessages(batch, op, family, flags, set, setId, elements, msg, deleting);
+  if (hold !== undefined && !deleting && definition.data?.verdict === true) hold(family, set.table!, elements, write);
+  else write();
 }
 
 /**

@@ -8,7 +8,7 @@ import { NetlinkError, ValidationError, open, type NftCommand } from '../../src/
 import { RuleTemplates } from '../../src/nft/template.js';
 import { SetNeeded, buildTransaction, parseCommands } from '../../src/nft/transaction.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { nftFile, nftTable, oursAndWitness, withoutHandles } from './helpers.js';
+import { nftFile, nftObjects, nftTable, oursAndWitness, withoutHandles } from './helpers.js';
 
 const ip = { family: 'ip', table: 't' } as const;
 
@@ -205,4 +205,55 @@ t.test('a flush that names a set as a map or a map as a set is refused, as nft -
   await handle.nft.apply(right);
   t.same(nftTable(ns, 'ip', 't'), nftTable(witness, 'ip', 't'), 'every set and map is flushed as nft -j -f flushed them');
   t.notOk(JSON.stringify(nftTable(ns, 'ip', 't')).includes('"elem"'), 'and no elements are left');
+});
+
+// Found in session 26's differential testing, fixed in 27: a listing puts maps before chains (as
+// nft's does), and the kernel resolves a verdict element's chain when it reads the element, so a
+// verdict map jumping to a chain could not be fed back (nft 1.0.6's own -j -f fails the same way).
+t.test('a verdict map that jumps to chains is fed back from its listing, and element commands wait for the chains a document adds later', async (t) => {
+  const ns = makeNetns(t);
+  const text = `table ip t {
+  map m { type ipv4_addr : verdict; elements = { 10.0.0.1 : jump c2, 10.0.0.2 : goto c3, 10.0.0.3 : accept }; }
+  chain c1 { ip saddr vmap @m; }
+  chain c2 { counter; }
+  chain c3 { counter; }
+}`;
+  nftFile(ns, [], text);
+  const before = nftTable(ns, 'ip', 't');
+  const handle = await open({ netns: ns.name });
+  t.teardown(() => handle.close());
+  const listing = (await handle.nft.list({ family: 'ip', table: 't' })).nftables;
+  const kinds = listing.slice(1).map((o) => Object.keys(o)[0]);
+  t.ok(kinds.indexOf('map') < kinds.indexOf('chain'), 'the listing puts the map before the chains');
+  ns.exec('nft', ['flush', 'ruleset']);
+  await handle.nft.apply(listing);
+  t.same(nftTable(ns, 'ip', 't'), before, 'the listing applied gives nft the same table');
+
+  // A document that fills the map before adding the chains, and a rule of a run after them.
+  ns.exec('nft', ['flush', 'ruleset']);
+  const document: NftCommand[] = [
+    { add: { table: { family: 'ip', name: 't' } } },
+    { add: { map: { ...ip, name: 'm', type: 'ipv4_addr', map: 'verdict' } } },
+    { add: { element: { ...ip, name: 'm', elem: [['10.0.0.1', { jump: { target: 'c2' } }], ['10.0.0.2', { goto: { target: 'c3' } }], ['10.0.0.3', { accept: null }]] } } },
+    { add: { chain: { ...ip, name: 'c1' } } },
+    { add: { chain: { ...ip, name: 'c2' } } },
+    { add: { rule: { ...ip, chain: 'c2', expr: [{ counter: { packets: 0, bytes: 0 } }] } } },
+    { add: { chain: { ...ip, name: 'c3' } } },
+    { add: { rule: { ...ip, chain: 'c3', expr: [{ counter: { packets: 0, bytes: 0 } }] } } },
+    { add: { rule: { ...ip, chain: 'c1', expr: [{ vmap: { key: { payload: { protocol: 'ip', field: 'saddr' } }, data: '@m' } }] } } },
+  ];
+  const { handles } = await handle.nft.apply(document);
+  t.same(nftTable(ns, 'ip', 't'), before, 'the elements were sent after the chains they jump to');
+  const listed = (await handle.nft.list({ family: 'ip', table: 't' })).nftables;
+  const ruleHandles = listed.flatMap((o) => ('rule' in o ? [(o.rule as { handle: number }).handle] : []));
+  t.same([handles[5], handles[7], handles[8]].sort(), ruleHandles.sort(), 'the handles reported are the rules\' handles');
+
+  // A chain that no command adds is the kernel's to refuse, naming the element command.
+  ns.exec('nft', ['flush', 'ruleset']);
+  const error = await handle.nft.apply(document.filter((_, i) => i !== 6)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(error instanceof NetlinkError && error.code === 'ENOENT' && error.index === 2, `refused at the element command: ${String(error)}`);
+  t.same(nftObjects(ns), [], 'nothing was applied');
 });
