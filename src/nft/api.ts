@@ -19,6 +19,14 @@ import { asObject, onlyKeys, singleKey } from './values.js';
 import { RuleTemplates } from './template.js';
 import { SetNeeded, buildTransaction, parseCommands, type DocumentCommands, type KnownSet, type RuleRun, type SetRef, type Transaction, type TransactionContext } from './transaction.js';
 
+/**
+ * Whether the kernel answered with this error (a refusal of what was sent), rather than the
+ * handle failing around it: a close (ECANCELED) or a broken socket (a failed system call).
+ */
+function isKernelRefusal(error: NetlinkError): boolean {
+  return error.errno !== Errno.ECANCELED && error.syscall === undefined;
+}
+
 function setKey(set: SetRef): string {
   return `${set.family}|${set.table}|${set.name}`;
 }
@@ -204,12 +212,20 @@ export class NftApi {
   private async outcome(commands: DocumentCommands, transaction: Transaction, result: BatchResult, options: ApplyOptions, echo: boolean, context: TransactionContext): Promise<ApplyResult> {
     if (result.failed > 0) {
       const error = this.firstError(transaction, result.errors, options);
-      if (!transaction.sharedOperations.has(result.errors.indexOf(error))) throw error;
+      if (!transaction.sharedOperations.has(result.errors.indexOf(error)) || !isKernelRefusal(error)) throw error;
       // A rule of a bulk run failed, and its run shares one operation. Nothing was applied;
-      // a dry run with one operation per command names the command that failed.
+      // a dry run with one operation per command names the command that failed. Only a
+      // kernel refusal is looked into: a closed or broken handle's error (ECANCELED, "may have
+      // been applied") must reach the caller as it is, not the dry run's "the handle was closed".
       const precise = buildTransaction(commands, { ...options, dryRun: true, echo: false, preciseErrors: true }, context);
-      const check = await this.connection.execute(precise.batch);
-      throw check.failed > 0 ? this.firstError(precise, check.errors, options) : error;
+      let check: BatchResult;
+      try {
+        check = await this.connection.execute(precise.batch);
+      } catch {
+        throw error;
+      }
+      const named = check.failed > 0 ? this.firstError(precise, check.errors, options) : undefined;
+      throw named !== undefined && isKernelRefusal(named) ? named : error;
     }
     const handles: (number | undefined)[] = new Array<number | undefined>(commands.length).fill(undefined);
     if (echo && result.replies) {
