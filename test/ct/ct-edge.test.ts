@@ -18,7 +18,8 @@ type Handle = Awaited<ReturnType<typeof open>>;
 function flowKey(flow: Flow): string {
   const t = (x: Flow['original']) =>
     [x.src, x.dst, x.sport ?? '', x.dport ?? '', x.icmpType ?? '', x.icmpCode ?? '', x.icmpId ?? ''].join(',');
-  return `${flow.family} ${flow.protocol} ${t(flow.original)} > ${t(flow.reply)} mark=${flow.mark ?? 0} zone=${flow.zone ?? 0} state=${flow.tcpState ?? ''}`;
+  const zone = `${flow.zone ?? 0}${flow.zoneDirection === undefined ? '' : `/${flow.zoneDirection}`}`;
+  return `${flow.family} ${flow.protocol} ${t(flow.original)} > ${t(flow.reply)} mark=${flow.mark ?? 0} zone=${zone} state=${flow.tcpState ?? ''}`;
 }
 
 /** A fresh namespace and a handle in it, both gone when the test ends. */
@@ -62,6 +63,9 @@ t.test('flows of every tracked protocol, made by routemark, list as conntrack -L
     { protocol: 'tcp', src: '2001:db8::1', dst: '2001:db8::2', sport: 5, dport: 6, timeout: 600, reply: { src: '2001:db8::9', dst: '2001:db8::1', sport: 7, dport: 5 } },
     { protocol: 'udp', src: '10.0.0.1', dst: '192.0.2.2', sport: 5, dport: 6, timeout: 600, reply: { src: '192.0.2.9', dst: '10.0.0.8', sport: 7, dport: 8 } },
     { protocol: 50, src: '10.0.0.1', dst: '10.0.0.2', timeout: 600 },
+    { protocol: 'gre', src: '10.0.0.1', dst: '10.0.0.2', sport: 7, dport: 0x1234, timeout: 600 },
+    { protocol: 'udp', src: '10.0.0.3', dst: '10.0.0.4', sport: 1, dport: 2, timeout: 600, zone: 7, zoneDirection: 'original' },
+    { protocol: 'udp', src: '10.0.0.3', dst: '10.0.0.4', sport: 1, dport: 2, timeout: 600, zone: 8, zoneDirection: 'reply' },
   ];
   for (const spec of specs) await handle.conntrack.create(spec);
 

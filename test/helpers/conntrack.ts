@@ -13,11 +13,15 @@ export interface ToolFlow {
   reply: Record<string, string>;
   mark: number;
   zone: number | undefined;
+  /** Set when the zone holds in one direction only (`zone-orig=`, `zone-reply=`). */
+  zoneDirection: 'original' | 'reply' | undefined;
   state: string | undefined;
   flags: string[];
 }
 
 const TUPLE_KEYS = new Set(['src', 'dst', 'sport', 'dport', 'type', 'code', 'id']);
+/** GRE's keys, printed in hex, are what routemark calls the ports of a GRE flow. */
+const GRE_KEYS = new Map([['srckey', 'sport'], ['dstkey', 'dport']]);
 
 /** Parses `conntrack -L -o extended` output. */
 export function parseConntrackText(text: string): ToolFlow[] {
@@ -32,6 +36,7 @@ export function parseConntrackText(text: string): ToolFlow[] {
       reply: {},
       mark: 0,
       zone: undefined,
+      zoneDirection: undefined,
       state: undefined,
       flags: [],
     };
@@ -48,8 +53,13 @@ export function parseConntrackText(text: string): ToolFlow[] {
       // The second src= starts the reply tuple; id= is the ICMP id (the entry id needs -o id).
       if (key === 'src' && flow.original.src !== undefined) direction = 'reply';
       if (TUPLE_KEYS.has(key)) flow[direction][key] = value;
+      else if (GRE_KEYS.has(key)) flow[direction][GRE_KEYS.get(key)!] = String(Number(value));
       else if (key === 'mark') flow.mark = Number(value);
       else if (key === 'zone') flow.zone = Number(value);
+      else if (key === 'zone-orig' || key === 'zone-reply') {
+        flow.zone = Number(value);
+        flow.zoneDirection = key === 'zone-orig' ? 'original' : 'reply';
+      }
     }
     flows.push(flow);
   }
@@ -65,5 +75,6 @@ export function toolFlows(ns: TestNetns, ...filter: string[]): ToolFlow[] {
 /** A comparable key for a tool flow. */
 export function toolFlowKey(flow: ToolFlow): string {
   const t = (x: Record<string, string>) => [x.src, x.dst, x.sport ?? '', x.dport ?? '', x.type ?? '', x.code ?? '', x.id ?? ''].join(',');
-  return `${flow.family} ${flow.protocol} ${t(flow.original)} > ${t(flow.reply)} mark=${flow.mark} zone=${flow.zone ?? 0} state=${flow.state ?? ''}`;
+  const zone = `${flow.zone ?? 0}${flow.zoneDirection === undefined ? '' : `/${flow.zoneDirection}`}`;
+  return `${flow.family} ${flow.protocol} ${t(flow.original)} > ${t(flow.reply)} mark=${flow.mark} zone=${zone} state=${flow.state ?? ''}`;
 }
