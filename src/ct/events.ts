@@ -22,7 +22,7 @@ export type FlowEvent = { type: FlowEventType; flow: Flow } | { type: 'overrun';
 export interface FlowEventOptions {
   /** Which events (default all three). */
   types?: FlowEventType[];
-  /** Only flows matching this (checked in the library). */
+  /** Only flows matching this (checked in the library). A `where` that throws ends the stream with its error. */
   filter?: FlowFilter;
   /** Closes the stream when aborted. */
   signal?: AbortSignal;
@@ -98,8 +98,16 @@ export class FlowEvents extends EventEmitter implements AsyncIterable<FlowEvent>
     // An event leaves out a zero mark unless the mark just changed (ctnetlink_dump_mark); dumps
     // always carry it. Absent here means 0, and is said so, as a listed flow says it.
     flow.mark ??= 0;
-    if (!this.matches(flow)) return;
-    this.push({ type, flow });
+    let matches: boolean;
+    try {
+      matches = this.matches(flow);
+    } catch (error) {
+      // The caller's `where` threw: that is this stream's end, not the socket's failure (the
+      // error would otherwise go up through the socket's callback).
+      this.fail(error);
+      return;
+    }
+    if (matches) this.push({ type, flow });
   }
 
   private push(event: FlowEvent): void {

@@ -480,6 +480,39 @@ t.test('events of an unmarked flow say mark 0, as a listed flow does', async (t)
   t.equal(got[0]?.type === 'destroy' ? got[0].flow.mark : 'none', 0, 'the destroy event says mark 0');
 });
 
+// Found by the events differential's helper in session 27, fixed: a `where` that threw was
+// called inside the socket's callback, and its error went up through the event socket.
+t.test('a `where` filter that throws ends its event stream with that error; other streams go on', async (t) => {
+  const { ns, handle } = await fresh(t);
+  const boom = new Error('where failed');
+  const failing = handle.conntrack.events({ filter: { where: (flow) => {
+    if (flow.original.dport === 9) throw boom;
+    return true;
+  } } });
+  const other = handle.conntrack.events({ types: ['new'] });
+  const seen: FlowEvent[] = [];
+  const outcome = (async () => {
+    for await (const event of failing) seen.push(event);
+  })().then(
+    () => 'ended without an error',
+    (e: unknown) => e,
+  );
+  const otherSeen: FlowEvent[] = [];
+  const otherDone = (async () => {
+    for await (const event of other) otherSeen.push(event);
+  })();
+  toolInsert(ns, '-p', 'udp', '-s', '192.0.2.1', '-d', '192.0.2.2', '--sport', '1', '--dport', '8');
+  toolInsert(ns, '-p', 'udp', '-s', '192.0.2.1', '-d', '192.0.2.2', '--sport', '1', '--dport', '9');
+  toolInsert(ns, '-p', 'udp', '-s', '192.0.2.1', '-d', '192.0.2.2', '--sport', '1', '--dport', '10');
+  t.equal(await outcome, boom, 'the iterator rejects with the error `where` threw');
+  t.same(seen.map((e) => (e.type === 'overrun' ? e.type : e.flow.original.dport)), [8], 'after the events before it');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  other.close();
+  await otherDone;
+  t.same(otherSeen.map((e) => (e.type === 'overrun' ? e.type : e.flow.original.dport)), [8, 9, 10], 'another stream of the handle hears every event');
+  t.equal((await handle.conntrack.list()).length, 3, 'the handle still works');
+});
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: refused before any I/O, naming the field.
 
