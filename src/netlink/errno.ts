@@ -9,12 +9,15 @@ const LINUX_ONLY: ReadonlyArray<[number, string, string]> = [
   [85, 'ERESTART', 'interrupted system call should be restarted'],
   [77, 'EBADFD', 'file descriptor in bad state'],
   [74, 'EBADMSG', 'bad message'],
-  [95, 'EOPNOTSUPP', 'operation not supported'],
   [524, 'ENOTSUPP', 'operation not supported (kernel-internal)'],
 ];
 for (const [errno, name, description] of LINUX_ONLY) {
   if (!systemErrors.has(-errno)) systemErrors.set(-errno, [name, description]);
 }
+// 95 is both ENOTSUP and EOPNOTSUPP on Linux. libuv names it ENOTSUP, "operation not supported on
+// socket"; the kernel answers netlink requests with EOPNOTSUPP, and ip, the man pages and this
+// library's documentation say so.
+systemErrors.set(-95, ['EOPNOTSUPP', 'operation not supported']);
 
 
 /** The symbolic name of an errno value (`17` -> `'EEXIST'`), or `'E<number>'` if unknown. */

@@ -4,6 +4,7 @@
  * added, listed (also ones ip made), and deleted with what was listed.
  */
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
 import { freshHandle, type IpLink } from './helpers.js';
 
@@ -129,6 +130,22 @@ t.test('links: dummy, VRF and VLAN, where the kernel has them; a VRF routes its 
     t.match(await handle.routes.get({ to: '203.0.113.9', oif: 'red' }), { dev: 'v0', table: 10 }, 'and so does routes.get with the VRF as oif');
     await handle.links.delete('red');
   });
+});
+
+// Found by the links differential in session 27, fixed: errno 95 was named ENOTSUP (libuv's
+// name, "operation not supported on socket"), where the kernel, ip and this README say EOPNOTSUPP.
+t.test('links: a veth cannot be a master: refused with EOPNOTSUPP, as ip is refused', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' } });
+  const ip = spawnSync('ip', ['-n', ns.name, 'link', 'set', 'v0', 'master', 'v1'], { encoding: 'utf8' });
+  t.match(ip, { status: 2, stderr: /Operation not supported/ }, 'ip is refused');
+  const error = await handle.links.set('v0', { master: 'v1' }).then(
+    () => undefined,
+    (e: unknown) => e as { code?: string; errno?: number; message?: string },
+  );
+  t.match(error, { code: 'EOPNOTSUPP', errno: 95, operation: 'setLink' }, String(error?.message));
+  t.match(String(error?.message), /operation not supported/);
+  t.notMatch(String(error?.message), /socket/, 'not "operation not supported on socket"');
 });
 
 t.test('links: move one into another namespace', async (t) => {
