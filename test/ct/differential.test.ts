@@ -29,6 +29,7 @@
 import t from 'tap';
 import { NetlinkError, ValidationError, open, type Flow } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { describeError, outcomeOf, type RoutemarkOutcome } from '../helpers/outcomes.js';
 import { seedsToRun } from '../helpers/random.js';
 import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
 import { generateFilters, generateFlows, generateOperations, type GeneratedFilter, type GeneratedFlow, type GeneratedOperation } from './differential-gen.js';
@@ -140,14 +141,6 @@ const TOOL_ERRORS: readonly (readonly [RegExp, string])[] = [
   [/Protocol not supported/, 'EPROTONOSUPPORT'],
 ];
 
-type RoutemarkOutcome = { ok: true } | { ok: false; error: unknown };
-
-function describeError(error: unknown): string {
-  if (error instanceof NetlinkError) return `NetlinkError ${error.code}${error.extAckMessage ? ` ("${error.extAckMessage}")` : ''}`;
-  if (error instanceof ValidationError) return `ValidationError on ${error.field}: ${error.message}`;
-  return `${(error as Error)?.name ?? 'throw'}: ${String(error)}`;
-}
-
 /** Why routemark's outcome disagrees with the tool's, or undefined if they agree. */
 function disagreement(tool: CommandOutcome, routemark: RoutemarkOutcome): string | undefined {
   const text = tool.output.trim().split('\n').pop() || '(no output)';
@@ -161,15 +154,6 @@ function disagreement(tool: CommandOutcome, routemark: RoutemarkOutcome): string
   if (tool.status === 2) return undefined;
   const code = TOOL_ERRORS.find(([pattern]) => pattern.test(text))?.[1];
   return code === undefined || code === error.code ? undefined : `both refused it, but the tool says ${code} (${text}) and routemark ${describeError(error)}`;
-}
-
-async function outcomeOf(work: () => Promise<unknown>): Promise<RoutemarkOutcome> {
-  try {
-    await work();
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }
 
 function describeFlow(flow: GeneratedFlow): string {

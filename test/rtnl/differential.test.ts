@@ -24,8 +24,9 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { NetlinkError, ValidationError, open, useTableNames, type Handle, type Route, type RouteLookup, type Rule } from '../../src/index.js';
+import { ValidationError, open, useTableNames, type Handle, type Route, type RouteLookup, type Rule } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { describeError, ipDisagreement, outcomeOf, type RoutemarkOutcome } from '../helpers/outcomes.js';
 import { seedsToRun } from '../helpers/random.js';
 import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
 import { generateObjects, generateQueries, PLUMBING, TABLES, type GeneratedObject, type GeneratedQuery } from './differential-gen.js';
@@ -100,70 +101,6 @@ function stateDifference(a: IpState, b: IpState, aName = 'A', bName = 'B'): stri
 
 // ---------------------------------------------------------------------------------------------
 // Outcomes compared
-
-/** strerror(3) texts `ip` prints ("RTNETLINK answers: ..."), by errno name. */
-const STRERROR: Readonly<Record<string, string>> = {
-  'Operation not permitted': 'EPERM',
-  'No such file or directory': 'ENOENT',
-  'No such process': 'ESRCH',
-  'No such device': 'ENODEV',
-  'File exists': 'EEXIST',
-  'Invalid argument': 'EINVAL',
-  'Permission denied': 'EACCES',
-  'Network is unreachable': 'ENETUNREACH',
-  'No route to host': 'EHOSTUNREACH',
-  'Network is down': 'ENETDOWN',
-  'Operation not supported': 'EOPNOTSUPP',
-  'Cannot assign requested address': 'EADDRNOTAVAIL',
-  'Numerical result out of range': 'ERANGE',
-  'Resource temporarily unavailable': 'EAGAIN',
-  'Address family not supported by protocol': 'EAFNOSUPPORT',
-  'Protocol not supported': 'EPROTONOSUPPORT',
-};
-
-/** What routemark did with one object or packet: succeeded, or refused (and how). */
-type RoutemarkOutcome = { ok: true } | { ok: false; error: unknown };
-
-function describeError(error: unknown): string {
-  if (error instanceof NetlinkError) return `NetlinkError ${error.code}${error.extAckMessage ? ` ("${error.extAckMessage}")` : ''}`;
-  if (error instanceof ValidationError) return `ValidationError on ${error.field}: ${error.message}`;
-  return `${(error as Error)?.name ?? 'throw'}: ${String(error)}`;
-}
-
-/**
- * Why routemark's outcome disagrees with ip's, or undefined if they agree: both succeeded, or
- * both refused, routemark with a ValidationError (before anything is sent) or with the kernel's
- * own refusal (the errno ip names, or the extended-ACK text it prints).
- */
-function disagreement(ip: CommandOutcome, routemark: RoutemarkOutcome): string | undefined {
-  const ipText = ip.output.trim() || '(no output)';
-  if (ip.status === 0 && routemark.ok) return undefined;
-  if (ip.status === 0 && !routemark.ok) return `ip accepted it, routemark refused it: ${describeError(routemark.error)}`;
-  if (routemark.ok) return `ip refused it (${ipText}), routemark accepted it`;
-  const error = routemark.error;
-  if (error instanceof ValidationError) return undefined;
-  if (!(error instanceof NetlinkError)) return `routemark refused it with neither a ValidationError nor a NetlinkError: ${describeError(error)} (ip: ${ipText})`;
-  const extAck = /^Error: (.*?)\.?$/m.exec(ipText);
-  if (extAck) {
-    return (error.extAckMessage ?? '').replace(/\.$/, '') === extAck[1] ? undefined : `both refused it, but ip says "${extAck[1]}" and routemark ${describeError(error)}`;
-  }
-  const answer = /^RTNETLINK answers: (.*)$/m.exec(ipText);
-  if (answer) {
-    const code = STRERROR[answer[1]!];
-    return code === undefined || code === error.code ? undefined : `both refused it, but ip says ${code} (${answer[1]}) and routemark ${describeError(error)}`;
-  }
-  // ip refused it before asking the kernel (say, a device it cannot find): the kernel never said.
-  return undefined;
-}
-
-async function outcomeOf(work: () => Promise<unknown>): Promise<RoutemarkOutcome> {
-  try {
-    await work();
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 function describeObject(object: GeneratedObject): string {
   return `${object.kind}s.add(${JSON.stringify(object.value)}) / ip ${object.ip.join(' ')}`;
@@ -434,7 +371,7 @@ async function compareLookups(pair: Pair, queries: readonly GeneratedQuery[]): P
       answer = await pair.handleA.routes.get(query.value, { tableNames: true });
     });
     const where = `packet #${i} routes.get(${JSON.stringify(query.value)}) / ip ${query.ip.join(' ')}`;
-    const why = disagreement(ip, outcome);
+    const why = ipDisagreement(ip, outcome);
     if (why !== undefined) {
       failures.push(`${where}: ${why}`);
       continue;
@@ -468,7 +405,7 @@ async function runSeed(t: TeardownHost, pair: Pair, seed: number): Promise<{ fai
     const object = objects[i]!;
     const outcome = await outcomeOf(() => addOne(pair.handleA, object));
     if (!outcome.ok && outcome.error instanceof ValidationError) refusedBeforeIo.add(i);
-    const why = disagreement(ipOutcomes[i]!, outcome);
+    const why = ipDisagreement(ipOutcomes[i]!, outcome);
     if (why !== undefined) fail(`object #${i} ${describeObject(object)}: ${why}`);
   }
   const refused = ipOutcomes.filter((outcome) => outcome.status !== 0).length;
@@ -495,7 +432,7 @@ async function runSeed(t: TeardownHost, pair: Pair, seed: number): Promise<{ fai
     const outcomes = await bulkAdd(pair.handleA, bulkObjects);
     for (const [k, outcome] of outcomes) {
       const i = bulkIndexes[k]!;
-      const why = disagreement(ipOutcomes[i]!, outcome);
+      const why = ipDisagreement(ipOutcomes[i]!, outcome);
       if (why !== undefined) fail(`object #${i} in addMany ${describeObject(objects[i]!)}: ${why}`);
     }
   });

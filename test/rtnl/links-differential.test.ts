@@ -26,10 +26,10 @@
  * Seeds are fixed; `ROUTEMARK_DIFF_SEED=<n>`, `<a>-<b>` or a list runs others.
  */
 import t from 'tap';
-import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NetlinkError, ValidationError, open, type Address, type Handle, type Link } from '../../src/index.js';
+import { ValidationError, open, type Address, type Handle, type Link } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { describeError, ipDisagreement, outcomeOf, type RoutemarkOutcome } from '../helpers/outcomes.js';
 import { seedsToRun } from '../helpers/random.js';
 import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
 import { LINK_KINDS, describeStep, generateSteps, type GeneratedKind, type GeneratedStep } from './links-differential-gen.js';
@@ -84,7 +84,6 @@ const MAC = /\b[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}\b/gi;
 /** Keys of ip's bridge and bridge-port details that carry a MAC address (bridge and port ids). */
 const MAC_KEYS = new Set(['bridge_id', 'root_id', 'designated_root', 'designated_bridge']);
 const FOREVER = 0xffffffff;
-const errno = constants.errno;
 
 /** Seconds left, rounded up to the 100 s the generator's lifetimes are multiples of. */
 function lifetime(value: unknown): unknown {
@@ -252,68 +251,14 @@ function stateDifference(a: State, b: State, aName = 'A', bName = 'B'): string |
 }
 
 /**
- * strerror(3) texts `ip` prints ("RTNETLINK answers: ..."), by errno value: compared by value,
- * since Linux has two names for 95 (EOPNOTSUPP, ENOTSUP).
- */
-const STRERROR: Readonly<Record<string, number>> = {
-  'Operation not permitted': errno.EPERM,
-  'No such file or directory': errno.ENOENT,
-  'No such device': errno.ENODEV,
-  'File exists': errno.EEXIST,
-  'Invalid argument': errno.EINVAL,
-  'Operation not supported': errno.EOPNOTSUPP,
-  'Cannot assign requested address': errno.EADDRNOTAVAIL,
-  'Numerical result out of range': errno.ERANGE,
-  'Device or resource busy': errno.EBUSY,
-  'Too many levels of symbolic links': errno.ELOOP,
-  'Address family not supported by protocol': errno.EAFNOSUPPORT,
-};
-
-type RoutemarkOutcome = { ok: true } | { ok: false; error: unknown };
-
-function describeError(error: unknown): string {
-  if (error instanceof NetlinkError) return `NetlinkError ${error.code}${error.extAckMessage ? ` ("${error.extAckMessage}")` : ''}`;
-  if (error instanceof ValidationError) return `ValidationError on ${error.field}: ${error.message}`;
-  return `${(error as Error)?.name ?? 'throw'}: ${String(error)}`;
-}
-
-/**
- * Why routemark's outcome disagrees with ip's, or undefined if they agree: both succeeded, or
- * both refused, routemark before I/O (a ValidationError) or with the kernel's own refusal (the
- * errno ip names, or the extended-ACK text it prints).
+ * Why routemark's outcome disagrees with ip's, or undefined if they agree; a step refused by
+ * design (ip is not run) must be refused by routemark before any I/O.
  */
 function disagreement(ip: CommandOutcome | undefined, step: GeneratedStep, routemark: RoutemarkOutcome): string | undefined {
   if (ip === undefined) {
-    // Refused by design: routemark must refuse it before any I/O.
     return !routemark.ok && routemark.error instanceof ValidationError ? undefined : `routemark should refuse it before I/O (${step.refusedByDesign}), but ${routemark.ok ? 'accepted it' : describeError(routemark.error)}`;
   }
-  const ipText = ip.output.trim() || '(no output)';
-  if (ip.status === 0 && routemark.ok) return undefined;
-  if (ip.status === 0 && !routemark.ok) return `ip accepted it, routemark refused it: ${describeError(routemark.error)}`;
-  if (routemark.ok) return `ip refused it (${ipText}), routemark accepted it`;
-  const error = routemark.error;
-  if (error instanceof ValidationError) return undefined;
-  if (!(error instanceof NetlinkError)) return `routemark refused it with neither a ValidationError nor a NetlinkError: ${describeError(error)} (ip: ${ipText})`;
-  const extAck = /^Error: (.*?)\.?$/m.exec(ipText);
-  // ip's own messages also start with "Error:" (say, "Error: argument ... is wrong"): only the kernel's count.
-  if (extAck && error.extAckMessage !== undefined) {
-    return error.extAckMessage.replace(/\.$/, '') === extAck[1] ? undefined : `both refused it, but ip says "${extAck[1]}" and routemark ${describeError(error)}`;
-  }
-  const answer = /^RTNETLINK answers: (.*)$/m.exec(ipText);
-  if (answer) {
-    const value = STRERROR[answer[1]!];
-    return value === undefined || value === error.errno ? undefined : `both refused it, but ip says errno ${value} (${answer[1]}) and routemark ${describeError(error)} (errno ${error.errno})`;
-  }
-  return undefined;
-}
-
-async function outcomeOf(work: () => Promise<unknown>): Promise<RoutemarkOutcome> {
-  try {
-    await work();
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error };
-  }
+  return ipDisagreement(ip, routemark);
 }
 
 /** Runs a step through routemark. */
