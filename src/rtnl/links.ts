@@ -315,6 +315,12 @@ export type CheckedLinkSpec = Exclude<LinkSpec, VrfSpec> | (Omit<VrfSpec, 'table
 
 /** Changes to a link (`ip link set`). */
 export interface LinkChanges {
+  /**
+   * A new name (`ip link set v0 name wan0`), up to 15 bytes; altnames stay. The kernel refuses a
+   * name another link has (EEXIST). Kernels before 6.9 rename only a link that is down (EBUSY
+   * otherwise; the rename comes before `up` is applied, so set it down in a call of its own).
+   */
+  name?: string;
   /** Up or down. */
   up?: boolean;
   /**
@@ -345,7 +351,7 @@ const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
   tun: new Set(['name', 'kind', 'mode', 'owner', 'group', 'packetInfo', 'vnetHeader', 'multiQueue', 'mtu']),
 };
 const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
-const CHANGE_KEYS: ReadonlySet<string> = new Set(['up', 'mtu', 'master', 'netns']);
+const CHANGE_KEYS: ReadonlySet<string> = new Set(['name', 'up', 'mtu', 'master', 'netns']);
 
 /**
  * Checks a link spec; a ValidationError naming the field otherwise. A VRF's table name is
@@ -408,6 +414,7 @@ export function tunFlags(spec: TunSpec): number {
 export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkChanges {
   const changes = plainObject(input, field) as LinkChanges;
   knownKeys(changes as Record<string, unknown>, field, CHANGE_KEYS);
+  if (changes.name !== undefined) interfaceName(changes.name, `${field}.name`);
   if (changes.up !== undefined && typeof changes.up !== 'boolean') throw new ValidationError(`${field}.up`, changes.up, 'expected a boolean');
   // The lower bound is the device's own (dev->min_mtu, 0 on lo): the kernel checks it. The
   // kernel reads IFLA_MTU into an int, so larger values would read as negative.
@@ -465,6 +472,8 @@ export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, p
 /** Writes an RTM_NEWLINK body that changes link `index` (as `ip link set` does). */
 export function encodeLinkChange(writer: MessageWriter, index: number, changes: LinkChanges, masterIndex: number | undefined, netns: NetnsTarget | undefined): void {
   encodeIfinfo(writer, AF_UNSPEC, index, changes.up ? IFF_UP : 0, changes.up !== undefined ? IFF_UP : 0);
+  // With the index given, IFLA_IFNAME is the new name (do_setlink renames before the flags change).
+  if (changes.name !== undefined) writer.attrString(IFLA_IFNAME, changes.name);
   if (changes.mtu !== undefined) writer.attrU32(IFLA_MTU, changes.mtu);
   if (changes.master !== undefined) writer.attrU32(IFLA_MASTER, masterIndex ?? 0);
   if (netns) writer.attrU32(netns.attribute, netns.value);

@@ -148,6 +148,28 @@ t.test('links: a veth cannot be a master: refused with EOPNOTSUPP, as ip is refu
   t.notMatch(String(error?.message), /socket/, 'not "operation not supported on socket"');
 });
 
+// This kernel (6.18) renames links that are up, as kernels since 6.9 do (older ones say EBUSY).
+t.test('links: rename, as ip link set NAME name NEW, up or down, never onto a taken name; ip agrees', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' } });
+  const index = (await handle.links.get('v0'))!.index;
+  await handle.links.set('v0', { name: 'wan0', up: true });
+  const shown = () => ns.ipJson<IpLink[]>('link', 'show').find((l) => l.ifindex === index)!;
+  t.match(shown(), { ifindex: index, ifname: 'wan0' }, 'renamed');
+  t.ok(shown().flags.includes('UP'), 'and set up in the same message');
+  t.match(await handle.links.get(index), { name: 'wan0' });
+  await handle.links.set('wan0', { name: 'wan1' });
+  t.match(shown(), { ifname: 'wan1' }, 'an up link renamed (kernels before 6.9 refuse: EBUSY)');
+
+  const code = (e: unknown) => (e as { code?: string }).code;
+  t.equal(await handle.links.set('wan1', { name: 'v1' }).then(() => 'accepted', code), 'EEXIST', "another link's name is refused");
+  t.match(spawnSync('ip', ['-n', ns.name, 'link', 'set', 'wan1', 'name', 'v1'], { encoding: 'utf8' }).stderr, /File exists/, 'by ip too');
+  t.same(ns.ipJson<IpLink[]>('link', 'show').map((l) => l.ifname).sort(), ['lo', 'v1', 'wan1'], 'nothing renamed by the refusals');
+  await t.rejects(handle.links.set('wan1', { name: 'a/b' }), { name: 'ValidationError', field: 'changes.name' }, "a name with '/' is refused before any I/O");
+  await t.rejects(handle.links.set('wan1', { name: 'x'.repeat(16) }), { name: 'ValidationError', field: 'changes.name' }, 'so is a name of 16 bytes');
+  t.match(shown(), { ifname: 'wan1' });
+});
+
 t.test('links: move one into another namespace', async (t) => {
   const { ns, handle } = await freshHandle(t);
   const guest = makeNetns(t, 'rtnlg');
