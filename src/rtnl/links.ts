@@ -317,7 +317,7 @@ export type CheckedLinkSpec = Exclude<LinkSpec, VrfSpec> | (Omit<VrfSpec, 'table
 export interface LinkChanges {
   /**
    * A new name (`ip link set v0 name wan0`), up to 15 bytes; altnames stay. The kernel refuses a
-   * name another link has (EEXIST). Kernels before 6.9 rename only a link that is down (EBUSY
+   * name another link has (EEXIST). Kernels before 6.2 rename only a link that is down (EBUSY
    * otherwise; the rename comes before `up` is applied, so set it down in a call of its own).
    */
   name?: string;

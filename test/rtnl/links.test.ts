@@ -148,7 +148,7 @@ t.test('links: a veth cannot be a master: refused with EOPNOTSUPP, as ip is refu
   t.notMatch(String(error?.message), /socket/, 'not "operation not supported on socket"');
 });
 
-// This kernel (6.18) renames links that are up, as kernels since 6.9 do (older ones say EBUSY).
+// This kernel (6.18) renames links that are up, as kernels since 6.2 do (older ones say EBUSY).
 t.test('links: rename, as ip link set NAME name NEW, up or down, never onto a taken name; ip agrees', async (t) => {
   const { ns, handle } = await freshHandle(t);
   await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' } });
@@ -159,7 +159,7 @@ t.test('links: rename, as ip link set NAME name NEW, up or down, never onto a ta
   t.ok(shown().flags.includes('UP'), 'and set up in the same message');
   t.match(await handle.links.get(index), { name: 'wan0' });
   await handle.links.set('wan0', { name: 'wan1' });
-  t.match(shown(), { ifname: 'wan1' }, 'an up link renamed (kernels before 6.9 refuse: EBUSY)');
+  t.match(shown(), { ifname: 'wan1' }, 'an up link renamed (kernels before 6.2 refuse: EBUSY)');
 
   const code = (e: unknown) => (e as { code?: string }).code;
   t.equal(await handle.links.set('wan1', { name: 'v1' }).then(() => 'accepted', code), 'EEXIST', "another link's name is refused");
