@@ -175,9 +175,10 @@ export class NftApi {
       const knownSets = new Map<string, KnownSet>();
       const setFlags = new Map<string, number>();
       const setIntervals = new Map<string, Interval[]>();
+      const kernelAutomerge = new Map<string, boolean>();
       /** The generation the intervals read show: the batch commits only if it still holds. */
       let intervalsGeneration: number | undefined;
-      const context: TransactionContext = { interfaces: undefined, knownSets, setFlags, setIntervals, templates: this.templates };
+      const context: TransactionContext = { interfaces: undefined, knownSets, setFlags, setIntervals, kernelAutomerge, templates: this.templates };
       let transaction: Transaction;
       // Building needs the namespace only for what the document does not say: interface
       // indexes (iif/oif), the types of sets that element commands fill, and the intervals of
@@ -191,6 +192,7 @@ export class NftApi {
           if (error instanceof InterfacesNeeded && context.interfaces === undefined) context.interfaces = await this.interfaces();
           else if (error instanceof SetNeeded && error.need === 'flags' && !setFlags.has(setKey(error.set))) setFlags.set(setKey(error.set), (await this.fetchParsedSet(error)).flags ?? 0);
           else if (error instanceof SetNeeded && error.need === 'definition' && !knownSets.has(setKey(error.set))) knownSets.set(setKey(error.set), await this.fetchSet(error));
+          else if (error instanceof SetNeeded && error.need === 'automerge' && !kernelAutomerge.has(setKey(error.set))) kernelAutomerge.set(setKey(error.set), await this.fetchAutomerge(error));
           else if (error instanceof SetNeeded && error.need === 'intervals' && !setIntervals.has(setKey(error.set))) {
             const read = await this.fetchIntervals(error);
             // Intervals of two sets read at different generations are not one state: read again.
@@ -320,6 +322,18 @@ export class NftApi {
     const definition = definitionOfParsed(set);
     if (definition === undefined) throw new ValidationError(needed.field, needed.value, 'a set whose key type routemark does not know');
     return { ...definition, automerge: userdataAutomerge(set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex')) };
+  }
+
+  /** Whether the kernel holds a set that a document adds again, with auto-merge (false if it holds no such set). */
+  private async fetchAutomerge(needed: SetNeeded): Promise<boolean> {
+    try {
+      const set = await this.fetchParsedSet(needed);
+      return userdataAutomerge(set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex'));
+    } catch (error) {
+      // No such set, or no such table: the document makes a new one.
+      if (error instanceof NetlinkError && error.code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   /**

@@ -13,7 +13,7 @@ import { Errno } from '../netlink/errno.js';
 import { messageAttributes, messageBytes, type NetlinkMessage } from '../netlink/message.js';
 import { native } from '../native.js';
 import { NFGENMSG_SIZE, NFPROTO_UNSPEC, NFTA_GEN_ID, NFTA_OBJ_NAME, NFTA_OBJ_TABLE, NFTA_OBJ_TYPE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETGEN, NFT_MSG_GETOBJ, NFT_MSG_GETOBJ_RESET, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETTABLE, NFT_SET_ANONYMOUS, nftMessageType } from './constants.js';
-import type { InterfaceNames } from './datatypes.js';
+import { splitTypeId, type InterfaceNames } from './datatypes.js';
 import { decompileRule, familyName, type ParsedElement, type ParsedSet } from './decompile.js';
 import { descriptorFromParsed } from './expr/index.js';
 import { NFT_META_IIF, NFT_META_OIF } from './expr/meta.js';
@@ -160,7 +160,12 @@ async function build(objects: readonly Parsed[], filter: ListFilter, context: Li
     else elements.set(key, [...o.elements]);
   }
   let interfaces: InterfaceNames | undefined;
-  const needsInterfaces = rules.some((r) => r.expr.some((e) => (e.expr === 'meta' && (e.key === NFT_META_IIF || e.key === NFT_META_OIF) && e.dreg !== undefined) || (e.expr === 'dup' && e.sregDev !== undefined)));
+  // Interface indexes are listed by name, as nft lists them: in rules (iif, oif, dup to a
+  // device) and in the keys and data of sets of type iface_index, alone or concatenated.
+  const namesInterfaces = (typeId: number | undefined) => typeId !== undefined && (splitTypeId(typeId)?.some((type) => type.name === 'iface_index') ?? false);
+  const needsInterfaces =
+    rules.some((r) => r.expr.some((e) => (e.expr === 'meta' && (e.key === NFT_META_IIF || e.key === NFT_META_OIF) && e.dreg !== undefined) || (e.expr === 'dup' && e.sregDev !== undefined))) ||
+    sets.some((s) => ((s.flags ?? 0) & NFT_SET_ANONYMOUS) === 0 && (namesInterfaces(s.keyType) || namesInterfaces(s.dataType)));
   if (needsInterfaces) interfaces = await context.interfaces();
   const out: NftListing['nftables'] = [{ metainfo: { version: 'routemark', json_schema_version: 1 } }];
   for (const table of tables) {

@@ -240,6 +240,14 @@ export function parseSet(value: unknown, field: string, isMap: boolean, identify
   if (interval && key.types.length > 1) message.fieldLengths = [...key.fieldLengths];
   if (object.timeout !== undefined) message.timeout = seconds(object.timeout, `${field}.timeout`);
   if (object['gc-interval'] !== undefined) message.gcInterval = seconds(object['gc-interval'], `${field}.gc-interval`);
+  if ((flags & NFT_SET_CONSTANT) !== 0) {
+    // As nft 1.0.6 sends a constant set (mnl_nft_set_add): no policy and not the size asked for;
+    // the size is that of the elements the definition gives (set in the transaction, once they
+    // are encoded), so that the kernel refuses (ENFILE) elements added to it later, even in the
+    // same document, as it does for nft.
+    delete message.policy;
+    delete message.size;
+  }
   if (object.stmt !== undefined) {
     message.expressions = setExpressions(object.stmt, family, message.table!, `${field}.stmt`);
     // As nft sends them: the flag with a list of several (which the kernel requires), not with one.
@@ -437,7 +445,8 @@ export function setJson(set: ParsedSet, elements: readonly ParsedElement[], cont
   if (set.gcInterval !== undefined) out['gc-interval'] = Math.floor(set.gcInterval / 1000);
   // nft sizes a constant set to its elements itself, and does not list that.
   if (set.size !== undefined && ((set.flags ?? 0) & NFT_SET_CONSTANT) === 0) out.size = set.size;
-  if (set.policy === NFT_SET_POL_MEMORY) out.policy = 'memory';
+  // Nor does nft list a constant set's policy (it sends none for one: see parseSet).
+  if (set.policy === NFT_SET_POL_MEMORY && ((set.flags ?? 0) & NFT_SET_CONSTANT) === 0) out.policy = 'memory';
   const comment = userdataString(userdata, NFTNL_UDATA_SET_COMMENT);
   if (comment !== undefined) out.comment = comment;
   const elem: NftExpression[] = decodeElements(set, elements, types, dataType, context);

@@ -8,7 +8,7 @@ import { Batch } from '../netlink/batch.js';
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
 import { NLA_TYPE_MASK, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
-import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_ANONYMOUS, NFT_SET_EVAL, NFT_SET_MAP, NFT_SET_OBJECT, nftMessageType } from './constants.js';
+import { NFGENMSG_SIZE, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC, NFT_SET_CONSTANT, NFT_SET_ELEM_INTERVAL_END, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_SET_ID, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_FLAGS, NFT_MSG_DELCHAIN, NFT_MSG_DELOBJ, NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_DELSETELEM, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWTABLE, NFT_SET_ANONYMOUS, NFT_SET_EVAL, NFT_SET_MAP, NFT_SET_OBJECT, nftMessageType } from './constants.js';
 import type { NamedSetInfo, RuleContext } from './compile.js';
 import type { InterfaceNames } from './datatypes.js';
 import { writeChain, writeElement, writeNfgenmsg, writeObject, writeRule, writeSet, writeTable, type ElementMessage, type SetMessage } from './messages.js';
@@ -144,9 +144,10 @@ export class SetNeeded extends Error {
     readonly value: unknown,
     /**
      * What is needed: the set's definition (its types), only its flags (a flush: is it a set
-     * or a map), or the intervals it holds (elements added to an auto-merge set).
+     * or a map), the intervals it holds (elements added to an auto-merge set), or whether the
+     * kernel already holds a set the document adds again, with auto-merge.
      */
-    readonly need: 'definition' | 'flags' | 'intervals' = 'definition',
+    readonly need: 'definition' | 'flags' | 'intervals' | 'automerge' = 'definition',
   ) {
     super(`routemark: the definition of set ${set.table} ${set.name} is needed`);
   }
@@ -180,6 +181,12 @@ export interface TransactionContext {
   setFlags?: ReadonlyMap<string, number>;
   /** The intervals auto-merge sets hold, for element commands on them (fetched beforehand). */
   setIntervals?: ReadonlyMap<string, readonly Interval[]>;
+  /**
+   * For interval sets the document adds (`add`, not `create`) and then adds elements to:
+   * whether the kernel already holds the set with auto-merge (fetched beforehand; false if it
+   * holds no such set).
+   */
+  kernelAutomerge?: ReadonlyMap<string, boolean>;
   templates: RuleTemplates;
 }
 
@@ -190,7 +197,12 @@ export interface TransactionContext {
 export type KnownSet = Omit<SetDefinition, 'message' | 'elements'> & { automerge?: boolean };
 
 /** A set the transaction defines: where its NEWSET message is, to make it dynamic later. */
-type DefinedSet = KnownSet & { id: number; messageIndex: number };
+type DefinedSet = KnownSet & {
+  id: number;
+  messageIndex: number;
+  /** Added again (not created) by the document: the kernel may hold it with auto-merge. */
+  mayMerge?: boolean;
+};
 
 /**
  * Sets NFT_SET_EVAL in a NEWSET message already written, as nft does for a set that a rule of
@@ -276,6 +288,8 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   const definedSets = new Map<string, DefinedSet>();
   /** Intervals of auto-merge sets as the commands so far leave them (as nft's cache tracks them). */
   const intervals = new Map<string, readonly Interval[]>();
+  /** Sets the document deletes: adding one again makes a new set, whatever the kernel held. */
+  const deletedSets = new Set<string>();
   let nextSetId = 1;
   const newSetId = () => nextSetId++;
   const rules = new RuleWriter(batch, options, context, newSetId, (ref, command, field, use) => {
@@ -374,6 +388,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         if (held.length > 0) release(c, `${definition.family}|${set.table}|${set.name}`);
         if (command.verb === 'delete') {
           if (set.name !== undefined) intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
+          if (set.name !== undefined) deletedSets.add(`${definition.family}|${set.table}|${set.name}`);
           message(NFT_MSG_DELSET, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name, handle: set.handle }));
           break;
         }
@@ -385,7 +400,24 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         }
         const id = newSetId();
         set.id = id;
-        definedSets.set(`${definition.family}|${set.table}|${set.name}`, { ...definition, id, messageIndex: batch.messageCount });
+        const setKeyText = `${definition.family}|${set.table}|${set.name}`;
+        // A set added again keeps what the kernel holds, auto-merge too (the kernel ignores the
+        // definition, and JSON cannot say auto-merge): nft 1.0.6 then merges the elements of
+        // later element commands (its cache has the kernel's set), not those of the definition.
+        const mayMerge = command.verb === 'add' && !deletedSets.has(setKeyText) && definition.interval && definition.data === undefined && definition.key.types.length === 1;
+        const automerge = mayMerge && context.kernelAutomerge?.get(setKeyText) === true;
+        definedSets.set(setKeyText, { ...definition, id, messageIndex: batch.messageCount, ...(mayMerge ? { automerge, mayMerge } : {}) });
+        if (automerge) {
+          const held = intervals.get(setKeyText) ?? context.setIntervals?.get(setKeyText);
+          if (held === undefined) throw new SetNeeded({ family: definition.family, table: set.table!, name: set.name! }, command, `${command.path}.name`, set.name, 'intervals');
+          // The definition's elements are sent as given, each its own interval.
+          const inline = (definition.elements ?? []).flatMap((value, i) => automergeElements([value], definition.key, [], `${command.path}.elem[${i}]`, context, definition.counts).intervals);
+          intervals.set(setKeyText, [...held, ...inline].sort((a, b) => Buffer.compare(a.low, b.low)));
+        }
+        if ((definition.flags & NFT_SET_CONSTANT) !== 0 && definition.elements !== undefined && definition.elements.length > 0) {
+          // nft sizes a constant set to the kernel elements of its definition (interval ends included).
+          set.size = kernelElementCount(definition.elements, definition, () => `${command.path}.elem`, context);
+        }
         message(NFT_MSG_NEWSET, definition.family, createFlags, (w) => writeSet(w, set));
         if (definition.elements !== undefined && definition.elements.length > 0) {
           writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context, afterTargetChains(c, set.name!));
@@ -401,6 +433,9 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const key = `${family}|${table}|${name}`;
         const definition = definedSets.get(key) ?? context.knownSets.get(key);
         if (definition === undefined) throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name);
+        if ((definition as DefinedSet).mayMerge === true && context.kernelAutomerge?.get(key) === undefined) {
+          throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name, 'automerge');
+        }
         const deleting = command.verb === 'delete';
         if (held.length > 0 && deleting) release(c, key);
         // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
@@ -419,6 +454,12 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
             break;
           }
           const merged = automergeElements(values, definition.key, held, field, context, definition.counts);
+          // nft 1.0.6 adds an end element at key 0 before the first interval when it adds to a
+          // set that holds none and the first does not start at 0 (set_to_intervals, "first
+          // segment"); it stays in the kernel, through deletes too. Sent so, the kernel holds
+          // what it holds for nft.
+          const first = merged.add[0]?.key;
+          if (held.length === 0 && first !== undefined && first.some((byte) => byte !== 0)) merged.add.unshift({ key: new Uint8Array(first.length), flags: NFT_SET_ELEM_INTERVAL_END });
           // As nft sends them: the intervals that merge are deleted first, then the merged ones added.
           if (merged.purge.length > 0) writeElementMessages(batch, op, family, 0, { table, name }, undefined, merged.purge, NFT_MSG_DELSETELEM, true);
           if (merged.add.length > 0) writeElementMessages(batch, op, family, createFlags, { table, name }, setId, merged.add);
@@ -501,6 +542,20 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
     w.endNest();
     batch.end();
   }
+}
+
+/**
+ * How many kernel elements nft 1.0.6 sends a list of elements (JSON) as: an interval's end is
+ * one too, and an interval set of one field gets a leading end element at key 0 unless its
+ * first interval starts there (set_to_intervals), which routemark does not send.
+ */
+function kernelElementCount(values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, field: () => string, context: TransactionContext): number {
+  const layout = elementLayout(definition.key, definition.data, definition.interval);
+  const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
+  if (plain !== undefined) return plain.length / layout!.size;
+  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts);
+  const leading = definition.interval && definition.key.types.length === 1 && elements[0]?.key?.some((byte) => byte !== 0) === true ? 1 : 0;
+  return elements.length + leading;
 }
 
 /**
