@@ -27,6 +27,7 @@ import { open, type Handle, type NftCommand } from '../../src/index.js';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
 import { seedsToRun } from '../helpers/random.js';
 import { commandsOf, generateDocument, INTERFACES, type GeneratedDocument, type GeneratedRule, type Json } from './differential-gen.js';
+import { canonical, chainsFirst, listingDiff, messageOf, type Listing } from './compare.js';
 import { kernelRules, nftFile, nftObjects, withoutHandles } from './helpers.js';
 
 /** The seeds CI runs: fixed, so that every run tests the same documents. */
@@ -40,8 +41,6 @@ interface Mismatch {
   stage: Stage;
   detail: string;
 }
-
-type Listing = Record<string, Record<string, unknown>>[];
 
 /** The three namespaces and their routemark handles, reused by every seed. */
 interface Bench {
@@ -62,56 +61,12 @@ interface Bench {
 
 const FLUSH: NftCommand[] = [{ flush: { ruleset: null } }];
 
-/** The message of an error, on one line and cut short. */
-function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, ' ').slice(0, 400);
-}
-
-/** The objects one listing has that the other has not, as JSON: what a failure shows. */
-function listingDiff(left: Listing, right: Listing, leftName: string, rightName: string): string {
-  const keys = (listing: Listing) => listing.map((o) => canonical(o));
-  const l = keys(left);
-  const r = keys(right);
-  const onlyLeft = l.filter((k) => !r.includes(k));
-  const onlyRight = r.filter((k) => !l.includes(k));
-  const show = (items: string[]) => items.slice(0, 3).map((item) => `    ${item.length > 1500 ? `${item.slice(0, 1500)}...` : item}`).join('\n');
-  if (onlyLeft.length === 0 && onlyRight.length === 0) return `  the same objects in another order:\n  ${leftName}: ${l.map((k) => k.slice(0, 80)).join(', ')}`;
-  return `  only in ${leftName} (${onlyLeft.length}):\n${show(onlyLeft)}\n  only in ${rightName} (${onlyRight.length}):\n${show(onlyRight)}`;
-}
-
-/** JSON with every object's keys sorted: listings compare as parsed JSON, where key order means nothing. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
-}
-
 function sameListing(left: Listing, right: Listing): boolean {
   return canonical(left) === canonical(right);
 }
 
-/**
- * A listing as nft -j -f reads it back: each table's chains before its sets and maps. nft lists
- * sets first, and then cannot read a verdict map whose elements jump to a chain it has not made
- * yet ("Could not process rule: No such file or directory"), its own listing included.
- */
-function chainsFirst(listing: object): object {
-  const items = (listing as { nftables: Record<string, unknown>[] }).nftables;
-  const out: Record<string, unknown>[] = [];
-  let tableStart = -1;
-  for (const item of items) {
-    if ('table' in item) tableStart = out.length;
-    if ('chain' in item && tableStart >= 0) {
-      // After the table and the chains already moved up.
-      let at = tableStart + 1;
-      while (at < out.length && 'chain' in out[at]!) at++;
-      out.splice(at, 0, item);
-    } else out.push(item);
-  }
-  return { nftables: out };
-}
-
 /** Loads a listing with nft -j -f (chains first) and lists the namespace; the error message if nft refuses it. */
-function replay(ns: TestNetns, listing: object): Listing | string {
+function replay(ns: TestNetns, listing: { nftables: readonly object[] }): Listing | string {
   try {
     nftFile(ns, ['-j'], JSON.stringify(chainsFirst(listing)));
   } catch (error) {
@@ -163,7 +118,7 @@ async function compare(bench: Bench, commands: Json[]): Promise<{ mismatch?: Mis
       // concatenated interval set comes back in the other byte order): routemark's listing
       // must then do what nft's own listing of B does, loaded the same way (into A, done with).
       await a.nft.apply(FLUSH);
-      const nftReplay = replay(applied, JSON.parse(loaded.exec('nft', ['-j', 'list', 'ruleset'])) as object);
+      const nftReplay = replay(applied, JSON.parse(loaded.exec('nft', ['-j', 'list', 'ruleset'])) as { nftables: object[] });
       const same = typeof ourReplay === 'string' ? typeof nftReplay === 'string' : typeof nftReplay !== 'string' && sameListing(ourReplay, nftReplay);
       if (!same) {
         const detail =
@@ -230,7 +185,7 @@ async function listingDifference(bench: Bench, ours: Listing, nftLoaded: Listing
   const inB = await held(b);
   const inC = await held(c);
   await a.nft.apply(FLUSH);
-  const nftRefusesItsOwn = typeof replay(applied, JSON.parse(loaded.exec('nft', ['-j', 'list', 'ruleset'])) as object) === 'string';
+  const nftRefusesItsOwn = typeof replay(applied, JSON.parse(loaded.exec('nft', ['-j', 'list', 'ruleset'])) as { nftables: object[] }) === 'string';
   const inD = await held(a);
   const counts = new Map<string, number>();
   for (const [i, rule] of rulesOf(ours).entries()) {
