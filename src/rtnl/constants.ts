@@ -265,6 +265,14 @@ export const RTNLGRP_NEXTHOP = 32; // RTNLGRP_NEXTHOP
 export const NDMSG_LEN = 12; // sizeof(struct ndmsg)
 export const NDA_DST = 1; // NDA_DST
 export const NDA_LLADDR = 2; // NDA_LLADDR
+/** NDA_PROTOCOL: who made a neighbour entry (u8, the route protocol numbers; Linux 5.18+). */
+export const NDA_PROTOCOL = 12;
+/** NTF_PROXY: a proxy ARP / NDP entry (`ip neigh add proxy`), kept apart from the cache. */
+export const NTF_PROXY = 0x08;
+/** NTF_EXT_LEARNED: learned by something outside the kernel (`extern_learn`); GC leaves it. */
+export const NTF_EXT_LEARNED = 0x10;
+/** NTF_ROUTER: the neighbour is a router (`router`; IPv6 ND acts on it). */
+export const NTF_ROUTER = 0x80;
 export const NUD_INCOMPLETE = 0x01; // NUD_INCOMPLETE
 export const NUD_REACHABLE = 0x02; // NUD_REACHABLE
 export const NUD_STALE = 0x04; // NUD_STALE

@@ -1,0 +1,198 @@
+/**
+ * Neighbour entries written (`ip neigh add/replace/del`) against `ip -j neigh show nud all` and
+ * `ip -j neigh show proxy`: each form made by ip and by routemark must look the same to ip, list
+ * the same in routemark, go back unchanged to replace (no change) and delete (gone), and fail
+ * on a duplicate add or an absent delete exactly as ip does.
+ */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import type { Handle, Neighbour, NeighbourEntry } from '../../src/index.js';
+import { addVeth, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { freshHandle, messagesSent } from './helpers.js';
+
+/** What `ip -j -d neigh show` prints for one entry. */
+interface IpNeigh {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  state?: string[];
+  router?: null;
+  proxy?: null;
+  extern_learn?: null;
+  protocol?: string;
+}
+
+/** One form of entry: routemark's object and the ip arguments that make the same entry. */
+interface Form {
+  name: string;
+  entry: NeighbourEntry;
+  ip: string[];
+}
+
+const MAC1 = '02:00:00:00:00:01';
+const FORMS: Form[] = [
+  { name: 'IPv4 permanent (the default state)', entry: { address: '192.0.2.1', lladdr: MAC1, dev: 'v0' }, ip: ['192.0.2.1', 'lladdr', MAC1, 'dev', 'v0'] },
+  { name: 'IPv4 stale', entry: { address: '192.0.2.3', lladdr: '02:00:00:00:00:03', dev: 'v0', state: 'stale' }, ip: ['192.0.2.3', 'lladdr', '02:00:00:00:00:03', 'dev', 'v0', 'nud', 'stale'] },
+  { name: 'IPv4 noarp', entry: { address: '192.0.2.5', lladdr: '02:00:00:00:00:05', dev: 'v0', state: 'NOARP' }, ip: ['192.0.2.5', 'lladdr', '02:00:00:00:00:05', 'dev', 'v0', 'nud', 'noarp'] },
+  { name: 'IPv4 reachable', entry: { address: '192.0.2.6', lladdr: '02:00:00:00:00:06', dev: 'v0', state: 'reachable' }, ip: ['192.0.2.6', 'lladdr', '02:00:00:00:00:06', 'dev', 'v0', 'nud', 'reachable'] },
+  {
+    name: 'IPv4 protocol static, extern_learn',
+    entry: { address: '192.0.2.4', lladdr: '02:00:00:00:00:04', dev: 'v0', protocol: 'static', externLearn: true },
+    ip: ['192.0.2.4', 'lladdr', '02:00:00:00:00:04', 'dev', 'v0', 'protocol', 'static', 'extern_learn'],
+  },
+  { name: 'IPv4 numeric protocol', entry: { address: '192.0.2.7', lladdr: '02:00:00:00:00:07', dev: 'v0', protocol: 99 }, ip: ['192.0.2.7', 'lladdr', '02:00:00:00:00:07', 'dev', 'v0', 'protocol', '99'] },
+  { name: 'IPv6 router', entry: { address: '2001:db8::1', lladdr: '02:00:00:00:00:11', dev: 'v0', router: true }, ip: ['2001:db8::1', 'lladdr', '02:00:00:00:00:11', 'dev', 'v0', 'router'] },
+  { name: 'IPv4 router (the kernel keeps the flag for ARP entries too)', entry: { address: '192.0.2.8', lladdr: '02:00:00:00:00:08', dev: 'v0', router: true, state: 'permanent' }, ip: ['192.0.2.8', 'lladdr', '02:00:00:00:00:08', 'dev', 'v0', 'router', 'nud', 'permanent'] },
+  { name: 'IPv6 extern_learn, stale', entry: { address: '2001:db8::2', lladdr: '02:00:00:00:00:13', dev: 'v0', externLearn: true, state: 'STALE' }, ip: ['2001:db8::2', 'lladdr', '02:00:00:00:00:13', 'dev', 'v0', 'extern_learn', 'nud', 'stale'] },
+  { name: 'IPv6 on an altname', entry: { family: 'inet6', address: 'fe80::1', lladdr: '02:00:00:00:00:12', dev: 'uplink-alt' }, ip: ['fe80::1', 'lladdr', '02:00:00:00:00:12', 'dev', 'uplink-alt'] },
+  { name: 'IPv4 proxy', entry: { address: '192.0.2.9', dev: 'v0', proxy: true }, ip: ['proxy', '192.0.2.9', 'dev', 'v0'] },
+  { name: 'IPv6 proxy router', entry: { address: '2001:db8::9', dev: 'v0', proxy: true, router: true }, ip: ['proxy', '2001:db8::9', 'dev', 'v0', 'router'] },
+];
+
+/** A namespace with v0 (altname uplink-alt) up, a handle in it. */
+async function setup(t: TeardownHost): Promise<{ ns: TestNetns; handle: Handle }> {
+  const { ns, handle } = await freshHandle(t);
+  addVeth(ns, 'v0', 'v1', { address: '192.0.2.2/24' });
+  ns.ip('link', 'property', 'add', 'dev', 'v0', 'altname', 'uplink-alt');
+  return { ns, handle };
+}
+
+/** ip's view of the entry for `form` (undefined if there is none): proxies live in their own table. */
+function ipShows(ns: TestNetns, form: Form): IpNeigh | undefined {
+  const table = form.entry.proxy ? ['proxy'] : ['nud', 'all'];
+  return ns.ipJson<IpNeigh[]>('-d', 'neigh', 'show', ...table).find((n) => n.dst === form.entry.address);
+}
+
+/** What routemark should list for an entry ip shows. */
+function fromIp(ns: TestNetns, ip: IpNeigh): Neighbour {
+  const expected: Neighbour = {
+    family: ip.dst.includes(':') ? 'inet6' : 'inet',
+    address: ip.dst,
+    dev: ip.dev,
+    ifindex: ns.ifindex(ip.dev),
+    state: (ip.state?.[0] ?? 'NONE') as Neighbour['state'],
+  };
+  if (ip.lladdr !== undefined) expected.lladdr = ip.lladdr;
+  if ('proxy' in ip) expected.proxy = true;
+  if ('router' in ip) expected.router = true;
+  if ('extern_learn' in ip) expected.externLearn = true;
+  if (ip.protocol !== undefined) expected.protocol = /^\d+$/.test(ip.protocol) ? Number(ip.protocol) : (ip.protocol as Neighbour['protocol']);
+  return expected;
+}
+
+/** routemark's listed entry for `form`. */
+async function listed(handle: Handle, form: Form): Promise<Neighbour | undefined> {
+  return (await handle.neighbours.list({ proxy: form.entry.proxy === true })).find((n) => n.address === form.entry.address);
+}
+
+/** `ip neigh ARGS` as 'ok' or the errno name its message stands for. */
+function ipOutcome(ns: TestNetns, args: string[]): string {
+  const result = spawnSync('ip', ['-n', ns.name, 'neigh', ...args], { encoding: 'utf8' });
+  if (result.status === 0) return 'ok';
+  if (result.stderr.includes('File exists')) return 'EEXIST';
+  if (result.stderr.includes('No such file or directory')) return 'ENOENT';
+  return result.stderr.trim();
+}
+
+/** A routemark call as 'ok' or its error's code. */
+async function outcome(call: Promise<void>): Promise<string> {
+  try {
+    await call;
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+for (const form of FORMS) {
+  t.test(`neighbours: ${form.name}`, async (t) => {
+    const { ns, handle } = await setup(t);
+
+    // Made by ip: routemark lists what ip shows, and deleting the listed object removes it.
+    ns.ip('neigh', 'add', ...form.ip);
+    const byIp = ipShows(ns, form);
+    if (!byIp) throw new Error(`ip neigh add ${form.ip.join(' ')} made nothing`);
+    const mine = await listed(handle, form);
+    t.same(mine, fromIp(ns, byIp), 'routemark lists the entry ip made as ip shows it');
+    await handle.neighbours.delete(mine!);
+    t.equal(ipShows(ns, form), undefined, 'the listed object deleted it');
+
+    // Made by routemark: ip shows exactly what it showed for its own.
+    await handle.neighbours.add(form.entry);
+    t.same(ipShows(ns, form), byIp, 'ip shows what routemark added as it showed its own');
+    const again = await listed(handle, form);
+    t.same(again, fromIp(ns, byIp), 'and routemark lists it the same');
+
+    // What list returns replaces to no change.
+    await handle.neighbours.replace(again!);
+    t.same(ipShows(ns, form), byIp, 'replace with the listed object changes nothing ip sees');
+    t.same(await listed(handle, form), again, 'nor what routemark lists');
+
+    // A duplicate add fails (or not) as ip's does: EEXIST in the cache, an update for proxies.
+    const ipDuplicate = ipOutcome(ns, ['add', ...form.ip]);
+    t.equal(await outcome(handle.neighbours.add(form.entry)), ipDuplicate, `a duplicate add: ${ipDuplicate}, as ip`);
+    t.equal(ipDuplicate, form.entry.proxy ? 'ok' : 'EEXIST', 'the kernel answers a duplicate as expected');
+
+    // Delete, then deleting what is absent is ENOENT, as for ip.
+    await handle.neighbours.delete(again!);
+    t.equal(ipShows(ns, form), undefined, 'deleted');
+    const ipAbsent = ipOutcome(ns, ['del', ...(form.entry.proxy ? ['proxy'] : []), form.entry.address, 'dev', 'v0']);
+    t.equal(ipAbsent, 'ENOENT', 'ip: deleting what is absent is ENOENT');
+    t.equal(await outcome(handle.neighbours.delete(again!)), ipAbsent, 'routemark too');
+  });
+}
+
+t.test('neighbours: replace overwrites lladdr and state; list keeps cache and proxies apart', async (t) => {
+  const { ns, handle } = await setup(t);
+  await handle.neighbours.replace({ address: '192.0.2.1', lladdr: MAC1, dev: 'v0' });
+  await handle.neighbours.replace({ address: '192.0.2.1', lladdr: '02:00:00:00:00:aa', dev: 'v0', state: 'stale' });
+  t.same(
+    ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all', '192.0.2.1'),
+    [{ dst: '192.0.2.1', dev: 'v0', lladdr: '02:00:00:00:00:aa', state: ['STALE'] }],
+    'the second replace overwrote the first',
+  );
+  await handle.neighbours.add({ address: '192.0.2.9', dev: 'v0', proxy: true });
+  t.notOk((await handle.neighbours.list()).some((n) => n.address === '192.0.2.9'), 'the cache listing has no proxies (ip neigh show nud all has none)');
+  t.same(
+    (await handle.neighbours.list({ proxy: true })).map((n) => n.address),
+    ns.ipJson<IpNeigh[]>('neigh', 'show', 'proxy').map((n) => n.dst),
+    'the proxy listing is what ip neigh show proxy shows',
+  );
+  t.same((await handle.neighbours.list({ proxy: true, family: 'inet6' })).length, 0, 'no IPv6 proxies');
+
+  // A well-formed lladdr shorter than the device's is the kernel's to refuse, as for ip.
+  t.not(ipOutcome(ns, ['add', '192.0.2.10', 'lladdr', '02:00:00', 'dev', 'v0']), 'ok', 'ip: a 3-byte lladdr on Ethernet is refused');
+  t.equal(await outcome(handle.neighbours.add({ address: '192.0.2.10', lladdr: '02:00:00', dev: 'v0' })), 'EINVAL', 'routemark: EINVAL from the kernel');
+  t.notOk(ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all').some((n) => n.dst === '192.0.2.10' && n.lladdr !== undefined), 'no entry with that lladdr');
+});
+
+t.test('neighbours: bad input is a ValidationError naming the field, and nothing is made', async (t) => {
+  const { ns, handle } = await setup(t);
+  const good = { address: '192.0.2.1', lladdr: MAC1, dev: 'v0' };
+  const cases: [string, unknown, string, unknown, boolean][] = [
+    // name, entry, field, value, whether the dev lookup (the only I/O) happens first
+    ['bad MAC', { ...good, lladdr: '02:00:00:00:00:zz' }, 'neighbour.lladdr', '02:00:00:00:00:zz', false],
+    ['MAC with a 3-digit byte', { ...good, lladdr: '02:00:00:00:00:001' }, 'neighbour.lladdr', '02:00:00:00:00:001', false],
+    ['MAC of 33 bytes', { ...good, lladdr: Array(33).fill('aa').join(':') }, 'neighbour.lladdr', Array(33).fill('aa').join(':'), false],
+    ['bad address', { ...good, address: '192.0.2.300' }, 'neighbour.address', '192.0.2.300', false],
+    ['a prefix, not an address', { ...good, address: '192.0.2.0/24' }, 'neighbour.address', '192.0.2.0/24', false],
+    ['family mismatch', { ...good, family: 'inet6' }, 'neighbour.address', '192.0.2.1', false],
+    ['bad family', { ...good, family: 'ipx' }, 'neighbour.family', 'ipx', false],
+    ['unknown key', { ...good, nud: 'stale' }, 'neighbour.nud', 'stale', false],
+    ['bad state', { ...good, state: 'asleep' }, 'neighbour.state', 'asleep', false],
+    ['bad protocol', { ...good, protocol: 256 }, 'neighbour.protocol', 256, false],
+    ['proxy not a boolean', { ...good, proxy: 'yes' }, 'neighbour.proxy', 'yes', false],
+    ['no dev', { address: '192.0.2.1', lladdr: MAC1 }, 'neighbour.dev', undefined, false],
+    ['unknown dev', { ...good, dev: 'nope0' }, 'neighbour.dev', 'nope0', true],
+    ['ifindex of another link', { ...good, ifindex: 1 }, 'neighbour.ifindex', 1, true],
+  ];
+  for (const [name, entry, field, value, lookup] of cases) {
+    for (const method of ['add', 'replace', 'delete'] as const) {
+      const before = messagesSent(handle);
+      await t.rejects(handle.neighbours[method](entry as NeighbourEntry), { name: 'ValidationError', field, value }, `${method}: ${name}`);
+      if (!lookup) t.equal(messagesSent(handle), before, `${method}: ${name}: refused before any I/O`);
+    }
+  }
+  t.same(ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all').filter((n) => n.dev === 'v0' && !n.dst.startsWith('ff02')), [], 'nothing was made');
+  await t.rejects(handle.neighbours.list({ proxy: 1 } as never), { name: 'ValidationError', field: 'filter.proxy' });
+});
