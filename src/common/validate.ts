@@ -97,6 +97,22 @@ export function optionalBoolean(value: unknown, field: string): boolean {
   throw new ValidationError(field, value, 'expected a boolean');
 }
 
+/** MAX_ADDR_LEN: the longest link-layer address a device has. */
+const MAX_LLADDR_BYTES = 32;
+
+/**
+ * A link-layer address (`02:00:00:00:00:01`): colon-separated hex bytes, 1..32 of them (tunnel
+ * devices have other lengths than Ethernet's 6; the kernel checks the device's own length).
+ */
+export function linkLayerAddress(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2})*$/i.test(value)) {
+    throw new ValidationError(field, value, 'expected a link-layer address of hex bytes separated by colons (02:00:00:00:00:01)');
+  }
+  const bytes = Uint8Array.from(value.split(':'), (pair) => parseInt(pair, 16));
+  if (bytes.length > MAX_LLADDR_BYTES) throw new ValidationError(field, value, `expected at most ${MAX_LLADDR_BYTES} bytes`);
+  return bytes;
+}
+
 /** Throws if `value` is not a plain object. */
 export function plainObject(value: unknown, field: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -4,7 +4,7 @@ import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../netlink/constants.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../netlink/attributes.js';
-import { integerInRange, interfaceLookupName, interfaceName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, interfaceName, knownKeys, linkLayerAddress, optionalBoolean, plainObject } from '../common/validate.js';
 import { reverse } from './names.js';
 import type { TableRef, TableResolver } from './tables.js';
 import {
@@ -321,6 +321,11 @@ export interface LinkChanges {
    * otherwise; the rename comes before `up` is applied, so set it down in a call of its own).
    */
   name?: string;
+  /**
+   * A new hardware address (`ip link set v0 address 02:00:00:00:00:01`): hex bytes of the
+   * device's own length (EINVAL otherwise). Some devices take it only while down (EBUSY).
+   */
+  address?: string;
   /** Up or down. */
   up?: boolean;
   /**
@@ -351,7 +356,7 @@ const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
   tun: new Set(['name', 'kind', 'mode', 'owner', 'group', 'packetInfo', 'vnetHeader', 'multiQueue', 'mtu']),
 };
 const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
-const CHANGE_KEYS: ReadonlySet<string> = new Set(['name', 'up', 'mtu', 'master', 'netns']);
+const CHANGE_KEYS: ReadonlySet<string> = new Set(['name', 'address', 'up', 'mtu', 'master', 'netns']);
 
 /**
  * Checks a link spec; a ValidationError naming the field otherwise. A VRF's table name is
@@ -415,6 +420,7 @@ export function checkLinkChanges(input: LinkChanges, field = 'changes'): LinkCha
   const changes = plainObject(input, field) as LinkChanges;
   knownKeys(changes as Record<string, unknown>, field, CHANGE_KEYS);
   if (changes.name !== undefined) interfaceName(changes.name, `${field}.name`);
+  if (changes.address !== undefined) linkLayerAddress(changes.address, `${field}.address`);
   if (changes.up !== undefined && typeof changes.up !== 'boolean') throw new ValidationError(`${field}.up`, changes.up, 'expected a boolean');
   // The lower bound is the device's own (dev->min_mtu, 0 on lo): the kernel checks it. The
   // kernel reads IFLA_MTU into an int, so larger values would read as negative.
@@ -474,6 +480,7 @@ export function encodeLinkChange(writer: MessageWriter, index: number, changes: 
   encodeIfinfo(writer, AF_UNSPEC, index, changes.up ? IFF_UP : 0, changes.up !== undefined ? IFF_UP : 0);
   // With the index given, IFLA_IFNAME is the new name (do_setlink renames before the flags change).
   if (changes.name !== undefined) writer.attrString(IFLA_IFNAME, changes.name);
+  if (changes.address !== undefined) writer.attrBytes(IFLA_ADDRESS, linkLayerAddress(changes.address, 'changes.address'));
   if (changes.mtu !== undefined) writer.attrU32(IFLA_MTU, changes.mtu);
   if (changes.master !== undefined) writer.attrU32(IFLA_MASTER, masterIndex ?? 0);
   if (netns) writer.attrU32(netns.attribute, netns.value);

@@ -3,7 +3,7 @@
  * proxy and router entries written (`ip neigh add/replace/del`).
  */
 import { familyName, formatAddress, parseAddress, type FamilyName, type IpAddress } from '../common/ip.js';
-import { integerInRange, interfaceLookupName, knownKeys, optionalBoolean, plainObject } from '../common/validate.js';
+import { integerInRange, interfaceLookupName, knownKeys, linkLayerAddress, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
 import { ValidationError } from '../netlink/errors.js';
@@ -32,9 +32,6 @@ import {
   RTM_GETNEIGH,
   RTM_NEWNEIGH,
 } from './constants.js';
-
-/** MAX_ADDR_LEN: the longest link-layer address a device has. */
-const MAX_LLADDR_BYTES = 32;
 
 /** Neighbour states, as `ip neigh` prints them. */
 export type NeighbourState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT' | 'NONE';
@@ -121,16 +118,6 @@ export interface ResolvedNeighbour {
   protocol?: number;
 }
 
-/** Parses a link-layer address (`02:00:00:00:00:01`); a ValidationError naming `field` otherwise. */
-export function parseLinkLayerAddress(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2})*$/i.test(value)) {
-    throw new ValidationError(field, value, 'expected a link-layer address of hex bytes separated by colons (02:00:00:00:00:01)');
-  }
-  const bytes = Uint8Array.from(value.split(':'), (pair) => parseInt(pair, 16));
-  if (bytes.length > MAX_LLADDR_BYTES) throw new ValidationError(field, value, `expected at most ${MAX_LLADDR_BYTES} bytes`);
-  return bytes;
-}
-
 /** The NUD_* bit of a state name (either case); a ValidationError naming `field` otherwise. */
 function stateCode(value: unknown, field: string): number {
   const upper = typeof value === 'string' ? value.toUpperCase() : undefined;
@@ -157,7 +144,7 @@ export function resolveNeighbour(entry: NeighbourEntry, field = 'neighbour'): Re
       (optionalBoolean(entry.externLearn, `${field}.externLearn`) ? NTF_EXT_LEARNED : 0),
   };
   if (entry.ifindex !== undefined) resolved.ifindex = integerInRange(entry.ifindex, `${field}.ifindex`, 1, 0x7fffffff, 'an interface index');
-  if (entry.lladdr !== undefined) resolved.lladdr = parseLinkLayerAddress(entry.lladdr, `${field}.lladdr`);
+  if (entry.lladdr !== undefined) resolved.lladdr = linkLayerAddress(entry.lladdr, `${field}.lladdr`);
   if (entry.protocol !== undefined) resolved.protocol = protocolCode(entry.protocol, `${field}.protocol`);
   return resolved;
 }

@@ -170,6 +170,26 @@ t.test('links: rename, as ip link set NAME name NEW, up or down, never onto a ta
   t.match(shown(), { ifname: 'wan1' });
 });
 
+t.test('links: hardware address, as ip link set NAME address MAC; a wrong length or a multicast one is refused, as by ip', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  await handle.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' } });
+  await handle.links.set('v0', { address: '02:00:00:00:00:01', up: true });
+  t.match(ns.ipJson<IpLink[]>('link', 'show', 'v0'), [{ address: '02:00:00:00:00:01' }], 'ip shows the new address');
+  t.match(await handle.links.get('v0'), { address: '02:00:00:00:00:01', up: true }, 'and routemark lists it');
+  await handle.links.set('v0', { address: '02:AA:00:00:00:02' });
+  t.match(ns.ipJson<IpLink[]>('link', 'show', 'v0'), [{ address: '02:aa:00:00:00:02' }], 'changed while up (a veth takes it live), either case');
+
+  const code = (e: unknown) => (e as { code?: string }).code;
+  t.equal(await handle.links.set('v0', { address: '02:00:00:00:01' }).then(() => 'accepted', code), 'EINVAL', 'five bytes on Ethernet: EINVAL');
+  // ip checks the length itself, against the device's, before it asks the kernel.
+  t.match(spawnSync('ip', ['-n', ns.name, 'link', 'set', 'v0', 'address', '02:00:00:00:01'], { encoding: 'utf8' }).stderr, /Invalid address length 5 - must be 6 bytes/, 'ip refuses it too');
+  t.equal(await handle.links.set('v0', { address: '01:00:00:00:00:01' }).then(() => 'accepted', code), 'EADDRNOTAVAIL', 'a multicast address: EADDRNOTAVAIL');
+  t.match(spawnSync('ip', ['-n', ns.name, 'link', 'set', 'v0', 'address', '01:00:00:00:00:01'], { encoding: 'utf8' }).stderr, /Cannot assign requested address/, 'as for ip');
+  await t.rejects(handle.links.set('v0', { address: '02-00-00-00-00-01' }), { name: 'ValidationError', field: 'changes.address', value: '02-00-00-00-00-01' }, 'dashes are refused before any I/O');
+  await t.rejects(handle.links.set('v0', { address: '2:0:0:0:0:1' }), { name: 'ValidationError', field: 'changes.address' }, 'so are single digits');
+  t.match(ns.ipJson<IpLink[]>('link', 'show', 'v0'), [{ address: '02:aa:00:00:00:02' }], 'no refusal changed it');
+});
+
 t.test('links: move one into another namespace', async (t) => {
   const { ns, handle } = await freshHandle(t);
   const guest = makeNetns(t, 'rtnlg');
