@@ -231,9 +231,11 @@ export type LinkNetns = string | number;
 export interface VethSpec {
   name: string;
   kind: 'veth';
-  /** The other end; in another namespace if `netns` is given. */
-  peer: { name: string; netns?: LinkNetns };
+  /** The other end; in another namespace if `netns` is given; its own hardware address if `address` is. */
+  peer: { name: string; netns?: LinkNetns; address?: string };
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /** A bridge to create (`ip link add NAME type bridge`). */
@@ -241,6 +243,8 @@ export interface BridgeSpec {
   name: string;
   kind: 'bridge';
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /** A dummy device (`ip link add NAME type dummy`): a home for addresses and routes that needs no peer. */
@@ -248,6 +252,8 @@ export interface DummySpec {
   name: string;
   kind: 'dummy';
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /**
@@ -260,6 +266,8 @@ export interface VrfSpec {
   /** The VRF's routing table: an id or a name (not main, local or default). */
   table: TableRef;
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /** A VLAN on a parent link (`ip link add link eth0 name eth0.10 type vlan id 10`). */
@@ -271,6 +279,8 @@ export interface VlanSpec {
   /** The VLAN id, 0..4094. */
   vlanId: number;
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /** A macvlan on a parent link (`ip link add link eth0 name mv0 type macvlan mode bridge`). */
@@ -282,6 +292,8 @@ export interface MacvlanSpec {
   /** Default: the kernel's ('vepa'). */
   mode?: MacvlanMode;
   mtu?: number;
+  /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
+  address?: string;
 }
 
 /**
@@ -347,15 +359,15 @@ export interface NetnsTarget {
 }
 
 const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
-  veth: new Set(['name', 'kind', 'peer', 'mtu']),
-  bridge: new Set(['name', 'kind', 'mtu']),
-  dummy: new Set(['name', 'kind', 'mtu']),
-  vrf: new Set(['name', 'kind', 'table', 'mtu']),
-  vlan: new Set(['name', 'kind', 'link', 'vlanId', 'mtu']),
-  macvlan: new Set(['name', 'kind', 'link', 'mode', 'mtu']),
+  veth: new Set(['name', 'kind', 'peer', 'mtu', 'address']),
+  bridge: new Set(['name', 'kind', 'mtu', 'address']),
+  dummy: new Set(['name', 'kind', 'mtu', 'address']),
+  vrf: new Set(['name', 'kind', 'table', 'mtu', 'address']),
+  vlan: new Set(['name', 'kind', 'link', 'vlanId', 'mtu', 'address']),
+  macvlan: new Set(['name', 'kind', 'link', 'mode', 'mtu', 'address']),
   tun: new Set(['name', 'kind', 'mode', 'owner', 'group', 'packetInfo', 'vnetHeader', 'multiQueue', 'mtu']),
 };
-const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns']);
+const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns', 'address']);
 const CHANGE_KEYS: ReadonlySet<string> = new Set(['name', 'address', 'up', 'mtu', 'master', 'netns']);
 
 /**
@@ -369,11 +381,13 @@ export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableRes
   knownKeys(spec as unknown as Record<string, unknown>, field, keys);
   interfaceName(spec.name, `${field}.name`);
   if (spec.mtu !== undefined) integerInRange(spec.mtu, `${field}.mtu`, 68, 0xffff);
+  if ('address' in spec && spec.address !== undefined) linkLayerAddress(spec.address, `${field}.address`);
   switch (spec.kind) {
     case 'veth': {
       const peer = plainObject(spec.peer, `${field}.peer`);
       knownKeys(peer, `${field}.peer`, PEER_KEYS);
       interfaceName(peer.name, `${field}.peer.name`);
+      if (peer.address !== undefined) linkLayerAddress(peer.address, `${field}.peer.address`);
       return spec;
     }
     case 'vrf': {
@@ -439,6 +453,7 @@ export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, p
   encodeIfinfo(writer, AF_UNSPEC, 0);
   // ip's order: options as parsed, then the parent, then the name.
   if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+  if (spec.address !== undefined) writer.attrBytes(IFLA_ADDRESS, linkLayerAddress(spec.address, 'link.address'));
   if (parentIndex !== undefined) writer.attrU32(IFLA_LINK, parentIndex);
   writer.attrString(IFLA_IFNAME, spec.name);
   writer.beginNest(IFLA_LINKINFO);
@@ -451,6 +466,7 @@ export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, p
       writer.attrString(IFLA_IFNAME, spec.peer.name);
       if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
       if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+      if (spec.peer.address !== undefined) writer.attrBytes(IFLA_ADDRESS, linkLayerAddress(spec.peer.address, 'link.peer.address'));
       writer.endNest();
       writer.endNest();
       break;

@@ -190,6 +190,29 @@ t.test('links: hardware address, as ip link set NAME address MAC; a wrong length
   t.match(ns.ipJson<IpLink[]>('link', 'show', 'v0'), [{ address: '02:aa:00:00:00:02' }], 'no refusal changed it');
 });
 
+t.test('links: created with hardware addresses (ip link add NAME address MAC type veth peer name P address MAC)', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  const witness = makeNetns(t, 'rtnlw');
+  await handle.links.add({ name: 'v0', kind: 'veth', address: '02:00:00:00:0a:01', peer: { name: 'v1', address: '02:00:00:00:0a:02' } });
+  await handle.links.add({ name: 'br0', kind: 'bridge', address: '02:00:00:00:0b:01' });
+  witness.ip('link', 'add', 'v0', 'address', '02:00:00:00:0a:01', 'type', 'veth', 'peer', 'name', 'v1', 'address', '02:00:00:00:0a:02');
+  witness.ip('link', 'add', 'br0', 'address', '02:00:00:00:0b:01', 'type', 'bridge');
+  const shown = (n: TestNetns) => n.ipJson<IpLink[]>('link', 'show').filter((l) => l.ifname !== 'lo').map((l) => [l.ifname, l.address]).sort();
+  t.same(shown(ns), [['br0', '02:00:00:00:0b:01'], ['v0', '02:00:00:00:0a:01'], ['v1', '02:00:00:00:0a:02']], 'ip shows the addresses given');
+  t.same(shown(ns), shown(witness), 'as for the links ip made');
+  t.match(await handle.links.get('v1'), { address: '02:00:00:00:0a:02' });
+  await t.rejects(handle.links.add({ name: 'v2', kind: 'veth', peer: { name: 'v3', address: '02-00' } }), { name: 'ValidationError', field: 'link.peer.address', value: '02-00' }, 'a bad peer address is refused before any I/O');
+  await t.rejects(handle.links.add({ name: 'br1', kind: 'bridge', address: 'zz:00:00:00:00:01' }), { name: 'ValidationError', field: 'link.address' }, 'so is a bad address');
+  const code = await handle.links.add({ name: 'br1', kind: 'bridge', address: '01:00:00:00:00:01' }).then(
+    () => 'accepted',
+    (e: unknown) => (e as { code?: string }).code,
+  );
+  const ip = spawnSync('ip', ['-n', witness.name, 'link', 'add', 'br1', 'address', '01:00:00:00:00:01', 'type', 'bridge'], { encoding: 'utf8' });
+  t.equal(code, 'EADDRNOTAVAIL', 'a multicast address is refused by the kernel');
+  t.match(ip.stderr, /Cannot assign requested address/, 'as it is for ip');
+  t.same(shown(ns), shown(witness), 'and nothing was made by either');
+});
+
 t.test('links: move one into another namespace', async (t) => {
   const { ns, handle } = await freshHandle(t);
   const guest = makeNetns(t, 'rtnlg');
