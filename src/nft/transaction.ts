@@ -308,7 +308,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
   // Verdict-map elements that jump to a chain a later command adds wait until it has been added:
   // the kernel resolves the chain when it reads the element, and listings (nft's and ours) put
   // maps before chains, so a listing fed back would otherwise fail with ENOENT (as nft -j -f does).
-  const held: HeldElements[] = [];
+  const heldElements: HeldElements[] = [];
   let chainAdds: ReadonlyMap<string, number> | undefined;
   const afterTargetChains = (c: number, set: string): HoldElements => (family, table, elements, write) => {
     let until = -1;
@@ -317,19 +317,19 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
       chainAdds ??= lastChainAdds(commands);
       until = Math.max(until, chainAdds.get(`${family}|${table}|${element.chain}`) ?? -1);
     }
-    if (until > c) held.push({ until, set: `${family}|${table}|${set}`, write });
+    if (until > c) heldElements.push({ until, set: `${family}|${table}|${set}`, write });
     else write();
   };
   /** Writes the held elements whose chains are added before command `before` (or those of `set`). */
   const release = (before: number, set?: string) => {
-    for (let i = 0; i < held.length; ) {
-      if (held[i]!.until >= before && held[i]!.set !== set) {
+    for (let i = 0; i < heldElements.length; ) {
+      if (heldElements[i]!.until >= before && heldElements[i]!.set !== set) {
         i++;
         continue;
       }
       // A run of rules ends here: its handles follow each other only without messages between.
       rules.closeRun();
-      held.splice(i, 1)[0]!.write();
+      heldElements.splice(i, 1)[0]!.write();
     }
   };
 
@@ -339,7 +339,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
     // Growing the batch buffer copies it: once the first commands show their size, reserve
     // for the rest.
     if (c === 64 && count > 256) batch.writer.reserve(Math.ceil((batch.byteLength / c) * (count - c) * 1.15));
-    if (held.length > 0) release(c);
+    if (heldElements.length > 0) release(c);
     if (items && rules.writeFast(commands.item!(c), c)) continue;
     const command = commands.at(c);
     if (command === undefined) {
@@ -385,7 +385,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const definition = parseSet(command.body, command.path, command.kind === 'map', identify);
         const set = definition.message;
         // A set's held elements go before what changes the set: the commands keep their order there.
-        if (held.length > 0) release(c, `${definition.family}|${set.table}|${set.name}`);
+        if (heldElements.length > 0) release(c, `${definition.family}|${set.table}|${set.name}`);
         if (command.verb === 'delete') {
           if (set.name !== undefined) intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
           if (set.name !== undefined) deletedSets.add(`${definition.family}|${set.table}|${set.name}`);
@@ -437,7 +437,7 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
           throw new SetNeeded({ family, table, name }, command, `${command.path}.name`, name, 'automerge');
         }
         const deleting = command.verb === 'delete';
-        if (held.length > 0 && deleting) release(c, key);
+        if (heldElements.length > 0 && deleting) release(c, key);
         // Deleting map elements takes their keys (a [KEY, VALUE] pair is accepted too).
         const data = deleting ? undefined : definition.data;
         let values = Array.isArray(object.elem) && (data === undefined || Array.isArray(object.elem[0])) ? object.elem : [object.elem];
