@@ -223,9 +223,13 @@ export interface NeighbourFilter {
    * never lists with the cache; false or absent: the cache.
    */
   proxy?: boolean;
+  /** Only entries with this protocol (NDA_PROTOCOL; ip 6.1 has no such filter); 0: entries without one. */
+  protocol?: RouteProtocolName | number;
+  /** true: only entries the handle's owner made (a ValidationError if the handle has no owner). */
+  owned?: boolean;
 }
 
-const NEIGHBOUR_FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'proxy']);
+const NEIGHBOUR_FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'proxy', 'protocol', 'owned']);
 
 /** Neighbours (`ip neigh`) in one namespace. */
 export class NeighbourApi extends RtnlApi {
@@ -233,14 +237,19 @@ export class NeighbourApi extends RtnlApi {
    * Lists neighbour entries, IPv4 first, like `ip neigh show nud all`: every state, NOARP and
    * NONE entries included (plain `ip neigh show` hides those; `state` tells them apart). An
    * interface the namespace lacks, or an unknown filter key, is a ValidationError. With
-   * `{ proxy: true }`, the proxy entries instead, like `ip neigh show proxy`.
+   * `{ proxy: true }`, the proxy entries instead, like `ip neigh show proxy`. `{ owned: true }`
+   * lists only what the handle's owner made (see {@link add}), `protocol` those of one protocol.
    * @example const gateways = await ns.neighbours.list({ family: 'inet', dev: 'v0' });
+   * @example const mine = await agent.neighbours.list({ owned: true });
    */
   async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
     knownKeys(plainObject(filter, 'filter'), 'filter', NEIGHBOUR_FILTER_KEYS);
     const families = familiesOf(filter.family);
     const proxy = optionalBoolean(filter.proxy, 'filter.proxy');
     const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
+    const protocol = this.filterProtocol(filter);
+    // Listed entries carry the protocol as a name or a number (none for 0): compare in that form.
+    const protocolListed = protocol === undefined || protocol === 0 ? undefined : protocolName(protocol);
     const [names, ifindex] = await this.linkNamesAndFilterDev('listNeighbours', dev);
     const out: Neighbour[] = [];
     for (const family of families) {
@@ -249,6 +258,7 @@ export class NeighbourApi extends RtnlApi {
         const neighbour = decodeNeighbour(message, (i) => names.get(i));
         // By index: `dev` may be an altname, and listed entries carry the link's name.
         if (neighbour === undefined || (ifindex !== undefined && neighbour.ifindex !== ifindex)) continue;
+        if (protocol !== undefined && neighbour.protocol !== protocolListed) continue;
         out.push(neighbour);
       }
     }
@@ -260,6 +270,8 @@ export class NeighbourApi extends RtnlApi {
    * (state PERMANENT unless `state` says otherwise). Rejects with EEXIST if the cache has one for
    * that address on that device; a proxy entry that is there is updated instead, as the kernel
    * does for ip too. Bad input is a ValidationError naming the field, before anything is sent.
+   * On a handle with an owner, an entry without a `protocol` gets the owner id, so that
+   * `list({ owned: true })` finds it (add and replace alike).
    * @example await ns.neighbours.add({ address: '192.0.2.1', lladdr: '02:00:00:00:00:01', dev: 'v0' })
    * @example await ns.neighbours.add({ address: '2001:db8::9', dev: 'v0', proxy: true, router: true })
    */
@@ -288,6 +300,7 @@ export class NeighbourApi extends RtnlApi {
 
   private async send(request: keyof typeof NEIGHBOUR_REQUESTS, entry: NeighbourEntry): Promise<void> {
     const resolved = resolveNeighbour(entry);
+    if (request !== 'delete' && resolved.protocol === undefined && this.owner !== undefined) resolved.protocol = this.owner;
     const operation = `${request}Neighbour`;
     const ifindex = (await this.interfaces(operation, [[resolved.dev, 'neighbour.dev']])).get(resolved.dev)!;
     if (resolved.ifindex !== undefined && resolved.ifindex !== ifindex) {

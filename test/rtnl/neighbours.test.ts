@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { open } from '../../src/index.js';
 import type { Handle, Neighbour, NeighbourEntry } from '../../src/index.js';
 import { addVeth, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 import { freshHandle, messagesSent } from './helpers.js';
@@ -195,4 +196,48 @@ t.test('neighbours: bad input is a ValidationError naming the field, and nothing
   }
   t.same(ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all').filter((n) => n.dev === 'v0' && !n.dst.startsWith('ff02')), [], 'nothing was made');
   await t.rejects(handle.neighbours.list({ proxy: 1 } as never), { name: 'ValidationError', field: 'filter.proxy' });
+});
+
+t.test('neighbours: a handle with an owner tags what it adds, and owned: true lists exactly those', async (t) => {
+  const { ns, handle } = await setup(t);
+  const agent = await open({ netns: ns.name, owner: 201 });
+  t.teardown(() => agent.close());
+
+  ns.ip('neigh', 'add', '192.0.2.20', 'lladdr', '02:00:00:00:00:20', 'dev', 'v0');
+  ns.ip('neigh', 'add', '192.0.2.21', 'lladdr', '02:00:00:00:00:21', 'dev', 'v0', 'protocol', 'static');
+  await agent.neighbours.add({ address: '192.0.2.22', lladdr: '02:00:00:00:00:22', dev: 'v0' });
+  await agent.neighbours.replace({ address: '2001:db8::22', lladdr: '02:00:00:00:00:23', dev: 'v0', state: 'stale' });
+  await agent.neighbours.add({ address: '192.0.2.23', lladdr: '02:00:00:00:00:24', dev: 'v0', protocol: 'static' });
+  await agent.neighbours.add({ address: '192.0.2.29', dev: 'v0', proxy: true });
+
+  const ipCache = ns.ipJson<IpNeigh[]>('-d', 'neigh', 'show', 'nud', 'all').filter((n) => n.dev === 'v0' && !n.dst.startsWith('ff02'));
+  const ipProxies = ns.ipJson<IpNeigh[]>('-d', 'neigh', 'show', 'proxy');
+  const ipProtocol = (dst: string) => [...ipCache, ...ipProxies].find((n) => n.dst === dst)?.protocol;
+  t.equal(ipProtocol('192.0.2.22'), '201', 'ip shows protocol 201 on an entry the agent added');
+  t.equal(ipProtocol('2001:db8::22'), '201', 'and on one it replaced into being');
+  t.equal(ipProtocol('192.0.2.29'), '201', 'and on its proxy entry');
+  t.equal(ipProtocol('192.0.2.23'), 'static', 'a protocol given by the caller wins');
+  t.equal(ipProtocol('192.0.2.20'), undefined, "ip's own entry has none");
+
+  const ownedByIp = (entries: IpNeigh[]) => entries.filter((n) => n.protocol === '201').map((n) => n.dst).sort();
+  t.same((await agent.neighbours.list({ owned: true })).map((n) => n.address).sort(), ownedByIp(ipCache), 'owned: true lists the cache entries ip shows with protocol 201');
+  t.same((await agent.neighbours.list({ owned: true, proxy: true })).map((n) => n.address), ownedByIp(ipProxies), 'and the proxy entries');
+  t.same((await handle.neighbours.list({ protocol: 201 })).map((n) => n.address).sort(), ownedByIp(ipCache), 'protocol: 201 on a handle without an owner lists the same');
+  t.same((await handle.neighbours.list({ protocol: 'static' })).map((n) => n.address).sort(), ['192.0.2.21', '192.0.2.23'], 'protocol static: the entries ip and the agent made with it');
+  t.same(
+    (await handle.neighbours.list({ protocol: 0, dev: 'v0' })).map((n) => n.address).filter((a) => !a.startsWith('ff02')).sort(),
+    ipCache.filter((n) => n.protocol === undefined).map((n) => n.dst).sort(),
+    'protocol 0: the entries without one',
+  );
+
+  // A delete is by address and device: the owner does not narrow it (the kernel compares no protocol).
+  for (const entry of await agent.neighbours.list({ owned: true })) await agent.neighbours.delete(entry);
+  for (const entry of await agent.neighbours.list({ owned: true, proxy: true })) await agent.neighbours.delete(entry);
+  const left = ns.ipJson<IpNeigh[]>('-d', 'neigh', 'show', 'nud', 'all').filter((n) => n.dev === 'v0' && !n.dst.startsWith('ff02'));
+  t.same(left.map((n) => n.dst).sort(), ['192.0.2.20', '192.0.2.21', '192.0.2.23'], "deleting the owned entries leaves everyone else's");
+  t.same(ns.ipJson<IpNeigh[]>('neigh', 'show', 'proxy'), [], 'the proxy entry is gone too');
+
+  await t.rejects(handle.neighbours.list({ owned: true }), { name: 'ValidationError', field: 'filter.owned' }, 'owned: true on a handle without an owner');
+  await t.rejects(agent.neighbours.list({ owned: true, protocol: 'static' }), { name: 'ValidationError', field: 'filter.protocol' }, 'owned: true and another protocol contradict');
+  await t.rejects(agent.neighbours.list({ protocol: 256 }), { name: 'ValidationError', field: 'filter.protocol', value: 256 });
 });
