@@ -414,14 +414,11 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
           const inline = (definition.elements ?? []).flatMap((value, i) => automergeElements([value], definition.key, [], `${command.path}.elem[${i}]`, context, definition.counts).intervals);
           intervals.set(setKeyText, [...held, ...inline].sort((a, b) => Buffer.compare(a.low, b.low)));
         }
-        if ((definition.flags & NFT_SET_CONSTANT) !== 0 && definition.elements !== undefined && definition.elements.length > 0) {
-          // nft sizes a constant set to the kernel elements of its definition (interval ends included).
-          set.size = kernelElementCount(definition.elements, definition, () => `${command.path}.elem`, context);
-        }
+        const inlineElements = definition.elements !== undefined && definition.elements.length > 0 ? encodeElementList(definition.elements, definition, () => `${command.path}.elem`, context) : undefined;
+        // nft sizes a constant set to the kernel elements of its definition (interval ends included).
+        if ((definition.flags & NFT_SET_CONSTANT) !== 0 && inlineElements !== undefined) set.size = kernelElementCount(inlineElements, definition);
         message(NFT_MSG_NEWSET, definition.family, createFlags, (w) => writeSet(w, set));
-        if (definition.elements !== undefined && definition.elements.length > 0) {
-          writeElementList(batch, op, definition.family, createFlags, set, id, definition.elements, definition, false, () => `${command.path}.elem`, context, afterTargetChains(c, set.name!));
-        }
+        if (inlineElements !== undefined) writeElementList(batch, op, definition.family, createFlags, set, id, inlineElements, definition, false, afterTargetChains(c, set.name!));
         break;
       }
       case 'element': {
@@ -466,7 +463,8 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
           intervals.set(key, merged.intervals);
           break;
         }
-        writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, values, { ...definition, data }, deleting, () => `${command.path}.elem`, context, afterTargetChains(c, name));
+        const list = encodeElementList(values, { ...definition, data }, () => `${command.path}.elem`, context);
+        writeElementList(batch, op, family, deleting ? 0 : createFlags, { table, name }, setId, list, { data }, deleting, afterTargetChains(c, name));
         break;
       }
       case 'rule':
@@ -544,35 +542,37 @@ function writeElementMessages(batch: Batch, op: number, family: number, flags: n
   }
 }
 
-/**
- * How many kernel elements nft 1.0.6 sends a list of elements (JSON) as: an interval's end is
- * one too, and an interval set of one field gets a leading end element at key 0 unless its
- * first interval starts there (set_to_intervals), which routemark does not send.
- */
-function kernelElementCount(values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, field: () => string, context: TransactionContext): number {
+/** A list of elements (JSON) encoded once: plain ones as one patched block, others one by one. */
+type EncodedElementList = { plain: Buffer; size: number } | { elements: ElementMessage[] };
+
+/** Encodes a list of elements; a bad one is a ValidationError with `field()` as the path. */
+function encodeElementList(values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, field: () => string, context: TransactionContext): EncodedElementList {
   const layout = elementLayout(definition.key, definition.data, definition.interval);
   const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
-  if (plain !== undefined) return plain.length / layout!.size;
-  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts);
-  const leading = definition.interval && definition.key.types.length === 1 && elements[0]?.key?.some((byte) => byte !== 0) === true ? 1 : 0;
-  return elements.length + leading;
+  if (plain !== undefined) return { plain, size: layout!.size };
+  return { elements: encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts) };
 }
 
 /**
- * Writes a list of elements (JSON) to add or delete: plain ones as one patched block, others
- * one by one (which also reports any bad one, with `field()` as the path).
+ * How many kernel elements nft 1.0.6 sends a list of elements as: an interval's end is one too,
+ * and an interval set of one field gets a leading end element at key 0 unless its first
+ * interval starts there (set_to_intervals), which routemark does not send.
  */
-function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, values: readonly unknown[], definition: Pick<SetDefinition, 'key' | 'data' | 'interval' | 'counts'>, deleting: boolean, field: () => string, context: TransactionContext, hold?: HoldElements): void {
+function kernelElementCount(list: EncodedElementList, definition: Pick<SetDefinition, 'key' | 'interval'>): number {
+  if ('plain' in list) return list.plain.length / list.size;
+  const leading = definition.interval && definition.key.types.length === 1 && list.elements[0]?.key?.some((byte) => byte !== 0) === true ? 1 : 0;
+  return list.elements.length + leading;
+}
+
+/** Writes an encoded list of elements to add or delete. */
+function writeElementList(batch: Batch, op: number, family: number, flags: number, set: Pick<SetMessage, 'table' | 'name'>, setId: number | undefined, list: EncodedElementList, definition: Pick<SetDefinition, 'data'>, deleting: boolean, hold?: HoldElements): void {
   const msg = deleting ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
-  const layout = elementLayout(definition.key, definition.data, definition.interval);
-  const plain = layout === undefined ? undefined : writePlainElements(values, layout, definition.data !== undefined, context);
-  if (plain !== undefined) {
-    writePlainElementMessages(batch, op, family, flags, set, deleting ? undefined : setId, plain, layout!.size, msg);
+  if ('plain' in list) {
+    writePlainElementMessages(batch, op, family, flags, set, deleting ? undefined : setId, list.plain, list.size, msg);
     return;
   }
-  const elements = encodeElements(values, definition.key, definition.data, definition.interval, field(), context, definition.counts);
-  const write = () => writeElementMessages(batch, op, family, flags, set, setId, elements, msg, deleting);
-  if (hold !== undefined && !deleting && definition.data?.verdict === true) hold(family, set.table!, elements, write);
+  const write = () => writeElementMessages(batch, op, family, flags, set, setId, list.elements, msg, deleting);
+  if (hold !== undefined && !deleting && definition.data?.verdict === true) hold(family, set.table!, list.elements, write);
   else write();
 }
 
