@@ -231,8 +231,16 @@ export type LinkNetns = string | number;
 export interface VethSpec {
   name: string;
   kind: 'veth';
-  /** The other end; in another namespace if `netns` is given; its own hardware address if `address` is. */
-  peer: { name: string; netns?: LinkNetns; address?: string };
+  /**
+   * The other end; in another namespace if `netns` is given; its own hardware address if
+   * `address` is; its own MTU if `mtu` is (`... peer name P mtu 1300`).
+   */
+  peer: { name: string; netns?: LinkNetns; address?: string; mtu?: number };
+  /**
+   * MTU in bytes (68..65535) of both ends, unless `peer.mtu` gives the peer its own: a pair
+   * whose ends differ drops what the larger end sends. (`ip link add v0 mtu 1400 type veth peer
+   * name v1` leaves v1 at 1500; `peer: { name: 'v1', mtu: 1500 }` does the same here.)
+   */
   mtu?: number;
   /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
   address?: string;
@@ -367,7 +375,7 @@ const SPEC_KEYS: Readonly<Record<LinkSpec['kind'], ReadonlySet<string>>> = {
   macvlan: new Set(['name', 'kind', 'link', 'mode', 'mtu', 'address']),
   tun: new Set(['name', 'kind', 'mode', 'owner', 'group', 'packetInfo', 'vnetHeader', 'multiQueue', 'mtu']),
 };
-const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns', 'address']);
+const PEER_KEYS: ReadonlySet<string> = new Set(['name', 'netns', 'address', 'mtu']);
 const CHANGE_KEYS: ReadonlySet<string> = new Set(['name', 'address', 'up', 'mtu', 'master', 'netns']);
 
 /**
@@ -388,6 +396,7 @@ export function checkLinkSpec(input: LinkSpec, field = 'link', tables?: TableRes
       knownKeys(peer, `${field}.peer`, PEER_KEYS);
       interfaceName(peer.name, `${field}.peer.name`);
       if (peer.address !== undefined) linkLayerAddress(peer.address, `${field}.peer.address`);
+      if (peer.mtu !== undefined) integerInRange(peer.mtu, `${field}.peer.mtu`, 68, 0xffff);
       return spec;
     }
     case 'vrf': {
@@ -465,7 +474,7 @@ export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, p
       encodeIfinfo(writer, AF_UNSPEC, 0);
       writer.attrString(IFLA_IFNAME, spec.peer.name);
       if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
-      if (spec.mtu !== undefined) writer.attrU32(IFLA_MTU, spec.mtu);
+      if ((spec.peer.mtu ?? spec.mtu) !== undefined) writer.attrU32(IFLA_MTU, spec.peer.mtu ?? spec.mtu!);
       if (spec.peer.address !== undefined) writer.attrBytes(IFLA_ADDRESS, linkLayerAddress(spec.peer.address, 'link.peer.address'));
       writer.endNest();
       writer.endNest();

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { makeNetns, type TestNetns } from '../helpers/netns.js';
-import { freshHandle, type IpLink } from './helpers.js';
+import { freshHandle, messagesSent, type IpLink } from './helpers.js';
 
 t.test('links: create veth and bridge, up/down, mtu, master, delete', async (t) => {
   const { ns, handle } = await freshHandle(t);
@@ -211,6 +211,25 @@ t.test('links: created with hardware addresses (ip link add NAME address MAC typ
   t.equal(code, 'EADDRNOTAVAIL', 'a multicast address is refused by the kernel');
   t.match(ip.stderr, /Cannot assign requested address/, 'as it is for ip');
   t.same(shown(ns), shown(witness), 'and nothing was made by either');
+});
+
+t.test("links: a veth's MTU is both ends' unless peer.mtu gives the peer its own (ip link add v0 mtu M type veth peer name v1 mtu P)", async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  const witness = makeNetns(t, 'rtnlw');
+  await handle.links.add({ name: 'a0', kind: 'veth', mtu: 1400, peer: { name: 'a1' } });
+  await handle.links.add({ name: 'b0', kind: 'veth', mtu: 1400, peer: { name: 'b1', mtu: 1300 } });
+  await handle.links.add({ name: 'c0', kind: 'veth', peer: { name: 'c1', mtu: 9000 } });
+  witness.ip('link', 'add', 'a0', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'a1', 'mtu', '1400');
+  witness.ip('link', 'add', 'b0', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'b1', 'mtu', '1300');
+  witness.ip('link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'c1', 'mtu', '9000');
+  const mtus = (n: TestNetns) => n.ipJson<IpLink[]>('link', 'show').filter((l) => l.ifname !== 'lo').map((l) => [l.ifname, l.mtu]).sort();
+  t.same(mtus(ns), [['a0', 1400], ['a1', 1400], ['b0', 1400], ['b1', 1300], ['c0', 1500], ['c1', 9000]], 'ip shows each end with the MTU asked for');
+  t.same(mtus(ns), mtus(witness), 'as for the pairs ip made');
+  t.same((await handle.links.list()).filter((l) => l.name !== 'lo').map((l) => [l.name, l.mtu]).sort(), mtus(witness), 'and routemark lists them so');
+  const before = messagesSent(handle);
+  await t.rejects(handle.links.add({ name: 'd0', kind: 'veth', peer: { name: 'd1', mtu: 67 } }), { name: 'ValidationError', field: 'link.peer.mtu', value: 67 }, "a peer MTU below the veth's bound is refused before any I/O");
+  await t.rejects(handle.links.add({ name: 'd0', kind: 'veth', peer: { name: 'd1', mtu: '1500' as never } }), { name: 'ValidationError', field: 'link.peer.mtu', value: '1500' });
+  t.equal(messagesSent(handle), before, 'nothing was sent');
 });
 
 t.test('links: move one into another namespace', async (t) => {
