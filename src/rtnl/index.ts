@@ -5,7 +5,7 @@ export type { Route, RouteType, RouteScope, RouteProtocolName, RouteMetrics, Rou
 export type { RouteQuery, RouteLookup } from './lookup.js';
 export type { Link, LinkSpec, VethSpec, BridgeSpec, DummySpec, VrfSpec, VlanSpec, MacvlanSpec, MacvlanMode, TunSpec, TunMode, TunInfo, LinkChanges, LinkNetns, OperState } from './links.js';
 export type { Address, AddressProtocolName } from './addresses.js';
-export { NeighbourApi, type Neighbour, type NeighbourEntry, type NeighbourFilter, type NeighbourState } from './neighbours.js';
+export { NeighbourApi, type Neighbour, type NeighbourEntry, type NeighbourFilter, type NeighbourFlushFilter, type NeighbourState } from './neighbours.js';
 export { NexthopApi, type NexthopFilter } from './nexthop-api.js';
 export type { NexthopObject, NexthopGroupMember, NexthopGroupType, ResilientGroup } from './nexthops.js';
 export type { IpProtocolName, PortRange, UidRange } from './names.js';

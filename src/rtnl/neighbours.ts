@@ -6,7 +6,7 @@ import { familyName, formatAddress, parseAddress, type FamilyName, type IpAddres
 import { integerInRange, interfaceLookupName, knownKeys, linkLayerAddress, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
-import { ValidationError } from '../netlink/errors.js';
+import { NetlinkError, ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import { RtnlApi, familiesOf, familyCode } from './base.js';
 import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
@@ -231,6 +231,32 @@ export interface NeighbourFilter {
 
 const NEIGHBOUR_FILTER_KEYS: ReadonlySet<string> = new Set(['family', 'dev', 'proxy', 'protocol', 'owned']);
 
+/** Which neighbours {@link NeighbourApi.flush} deletes: a {@link NeighbourFilter}, and states. */
+export interface NeighbourFlushFilter extends NeighbourFilter {
+  /**
+   * Only entries in these states (`ip neigh flush nud stale`), either case. 'all' is every state
+   * but NOARP, as ip's `nud all` in a flush (the kernel's own multicast entries are NOARP; name
+   * 'NOARP' to flush those). Default: every state but PERMANENT and NOARP, as `ip neigh flush`.
+   * As for ip, entries learned outside the kernel (`externLearn`) are flushed whatever their
+   * state, and proxy entries, which have none, all of them with `proxy: true`.
+   */
+  states?: readonly (NeighbourState | Lowercase<NeighbourState>)[] | 'all';
+}
+
+const FLUSH_FILTER_KEYS: ReadonlySet<string> = new Set([...NEIGHBOUR_FILTER_KEYS, 'states']);
+
+/** The states a flush takes, as a set of names; a ValidationError naming filter.states otherwise. */
+function flushStates(value: unknown): ReadonlySet<NeighbourState> {
+  const allBut = (...left: NeighbourState[]) => new Set(STATES.map(([, name]) => name).filter((name) => !left.includes(name)).concat('NONE'));
+  if (value === 'all') return allBut('NOARP');
+  if (value === undefined) return allBut('PERMANENT', 'NOARP');
+  if (!Array.isArray(value) || value.length === 0) throw new ValidationError('filter.states', value, "expected 'all' or a non-empty list of states");
+  return new Set(value.map((state, i) => {
+    const code = stateCode(state, `filter.states[${i}]`);
+    return code === 0 ? 'NONE' : STATES.find(([bit]) => bit === code)![1];
+  }));
+}
+
 /** Neighbours (`ip neigh`) in one namespace. */
 export class NeighbourApi extends RtnlApi {
   /**
@@ -244,16 +270,21 @@ export class NeighbourApi extends RtnlApi {
    */
   async list(filter: NeighbourFilter = {}): Promise<Neighbour[]> {
     knownKeys(plainObject(filter, 'filter'), 'filter', NEIGHBOUR_FILTER_KEYS);
+    return this.listFor('listNeighbours', filter);
+  }
+
+  /** The entries `filter` (checked for unknown keys) selects, its requests named `operation`. */
+  private async listFor(operation: string, filter: NeighbourFilter): Promise<Neighbour[]> {
     const families = familiesOf(filter.family);
     const proxy = optionalBoolean(filter.proxy, 'filter.proxy');
     const dev = filter.dev !== undefined ? interfaceLookupName(filter.dev, 'filter.dev') : undefined;
     const protocol = this.filterProtocol(filter);
     // Listed entries carry the protocol as a name or a number (none for 0): compare in that form.
     const protocolListed = protocol === undefined || protocol === 0 ? undefined : protocolName(protocol);
-    const [names, ifindex] = await this.linkNamesAndFilterDev('listNeighbours', dev);
+    const [names, ifindex] = await this.linkNamesAndFilterDev(operation, dev);
     const out: Neighbour[] = [];
     for (const family of families) {
-      const messages = await this.connection.dump({ operation: 'listNeighbours' }, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeNeighbourDumpRequest(w, family, proxy));
+      const messages = await this.connection.dump({ operation }, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, (w) => encodeNeighbourDumpRequest(w, family, proxy));
       for (const message of messages) {
         const neighbour = decodeNeighbour(message, (i) => names.get(i));
         // By index: `dev` may be an altname, and listed entries carry the link's name.
@@ -296,6 +327,32 @@ export class NeighbourApi extends RtnlApi {
    */
   async delete(entry: NeighbourEntry): Promise<void> {
     await this.send('delete', entry);
+  }
+
+  /**
+   * Deletes the entries the filter selects, like `ip neigh flush dev v0` (by default every state
+   * but PERMANENT and NOARP, as ip; `states` says otherwise), and resolves with how many it
+   * deleted; an entry that vanishes meanwhile (the kernel's own garbage collection) is not
+   * counted and is no error. On a handle with an owner only the owner's entries are flushed
+   * unless the filter names a protocol or `owned`.
+   * @example await ns.neighbours.flush({ dev: 'up1' })                 // after a failover: re-resolve the gateway
+   * @example await agent.neighbours.flush({ owned: true, states: 'all' }) // everything the agent pinned
+   */
+  async flush(filter: NeighbourFlushFilter = {}): Promise<number> {
+    knownKeys(plainObject(filter, 'filter'), 'filter', FLUSH_FILTER_KEYS);
+    const states = flushStates(filter.states);
+    const { states: _, ...listFilter } = this.ownerScope(filter);
+    const selected = (await this.listFor('flushNeighbours', listFilter)).filter((n) => n.proxy === true || n.externLearn === true || states.has(n.state));
+    let deleted = 0;
+    for (const neighbour of selected) {
+      try {
+        await this.single({ operation: 'flushNeighbours' }, RTM_DELNEIGH, NEIGHBOUR_REQUESTS.delete.flags, (w) => encodeNeighbour(w, resolveNeighbour(neighbour), neighbour.ifindex, true));
+        deleted++;
+      } catch (error) {
+        if (!(error instanceof NetlinkError && error.code === 'ENOENT')) throw error;
+      }
+    }
+    return deleted;
   }
 
   private async send(request: keyof typeof NEIGHBOUR_REQUESTS, entry: NeighbourEntry): Promise<void> {

@@ -7,8 +7,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { open } from '../../src/index.js';
-import type { Handle, Neighbour, NeighbourEntry } from '../../src/index.js';
-import { addVeth, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import type { Handle, Neighbour, NeighbourEntry, NeighbourFlushFilter } from '../../src/index.js';
+import { addVeth, makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 import { freshHandle, messagesSent } from './helpers.js';
 
 /** What `ip -j -d neigh show` prints for one entry. */
@@ -240,4 +240,96 @@ t.test('neighbours: a handle with an owner tags what it adds, and owned: true li
   await t.rejects(handle.neighbours.list({ owned: true }), { name: 'ValidationError', field: 'filter.owned' }, 'owned: true on a handle without an owner');
   await t.rejects(agent.neighbours.list({ owned: true, protocol: 'static' }), { name: 'ValidationError', field: 'filter.protocol' }, 'owned: true and another protocol contradict');
   await t.rejects(agent.neighbours.list({ protocol: 256 }), { name: 'ValidationError', field: 'filter.protocol', value: 256 });
+});
+
+/** Entries of every kind flush tells apart, made by ip in `ns` (v0 up there). */
+const FLUSH_ENTRIES: string[][] = [
+  ['192.0.2.1', 'lladdr', MAC1, 'dev', 'v0'],
+  ['192.0.2.2', 'lladdr', '02:00:00:00:00:02', 'dev', 'v0', 'nud', 'noarp'],
+  ['192.0.2.3', 'lladdr', '02:00:00:00:00:03', 'dev', 'v0', 'nud', 'stale'],
+  ['192.0.2.4', 'lladdr', '02:00:00:00:00:04', 'dev', 'v0', 'nud', 'reachable'],
+  ['192.0.2.5', 'lladdr', '02:00:00:00:00:05', 'dev', 'v0', 'extern_learn'],
+  ['192.0.2.6', 'lladdr', '02:00:00:00:00:06', 'dev', 'v0', 'nud', 'stale', 'extern_learn'],
+  ['192.0.2.7', 'dev', 'v0', 'nud', 'none'],
+  ['192.0.2.8', 'lladdr', '02:00:00:00:00:08', 'dev', 'v0', 'nud', 'delay', 'router'],
+  ['2001:db8::3', 'lladdr', '02:00:00:00:00:13', 'dev', 'v0', 'nud', 'stale'],
+  ['2001:db8::4', 'lladdr', '02:00:00:00:00:14', 'dev', 'v0'],
+  ['proxy', '192.0.2.9', 'dev', 'v0'],
+  ['proxy', '2001:db8::9', 'dev', 'v0'],
+  ['198.51.100.1', 'lladdr', '02:00:00:00:00:21', 'dev', 'w0', 'nud', 'stale'],
+  ['198.51.100.2', 'lladdr', '02:00:00:00:00:22', 'dev', 'w0'],
+];
+
+/** A namespace with v0 and w0 up, and FLUSH_ENTRIES in it. */
+function flushNetns(t: TeardownHost, prefix: string): TestNetns {
+  const ns = makeNetns(t, prefix);
+  addVeth(ns, 'v0', 'v1');
+  addVeth(ns, 'w0', 'w1');
+  for (const entry of FLUSH_ENTRIES) ns.ip('neigh', 'add', ...entry);
+  return ns;
+}
+
+/** What is left, as ip shows it (the kernel's own multicast entries aside: they come and go). */
+function leftAfterFlush(ns: TestNetns): string[] {
+  const cache = ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all').filter((n) => !n.dst.startsWith('ff02') && n.dev !== 'v1' && n.dev !== 'w1');
+  const proxies = ns.ipJson<IpNeigh[]>('neigh', 'show', 'proxy');
+  return [...cache.map((n) => `${n.dst} ${n.dev} ${n.state?.[0] ?? 'NONE'}`), ...proxies.map((n) => `proxy ${n.dst} ${n.dev}`)].sort();
+}
+
+const FLUSHES: { filter: NeighbourFlushFilter; ip: string[] }[] = [
+  { filter: { dev: 'v0' }, ip: ['flush', 'dev', 'v0'] },
+  { filter: { dev: 'v0', states: ['stale'] }, ip: ['flush', 'dev', 'v0', 'nud', 'stale'] },
+  { filter: { dev: 'v0', states: ['PERMANENT', 'reachable'] }, ip: ['flush', 'dev', 'v0', 'nud', 'permanent', 'nud', 'reachable'] },
+  { filter: { dev: 'v0', states: ['noarp'] }, ip: ['flush', 'dev', 'v0', 'nud', 'noarp'] },
+  { filter: { dev: 'v0', states: ['none'] }, ip: ['flush', 'dev', 'v0', 'nud', 'none'] },
+  { filter: { dev: 'v0', states: 'all' }, ip: ['flush', 'dev', 'v0', 'nud', 'all'] },
+  { filter: { family: 'inet6', dev: 'v0' }, ip: ['-6', 'flush', 'dev', 'v0'] },
+  { filter: { family: 'inet', states: 'all' }, ip: ['-4', 'flush', 'nud', 'all'] },
+  { filter: { proxy: true }, ip: ['flush', 'proxy'] },
+  { filter: { proxy: true, family: 'inet6' }, ip: ['-6', 'flush', 'proxy'] },
+];
+
+for (const { filter, ip } of FLUSHES) {
+  t.test(`neighbours: flush(${JSON.stringify(filter)}) leaves what ip neigh ${ip.join(' ')} leaves`, async (t) => {
+    const { ns, handle } = await freshHandle(t);
+    addVeth(ns, 'v0', 'v1');
+    addVeth(ns, 'w0', 'w1');
+    for (const entry of FLUSH_ENTRIES) ns.ip('neigh', 'add', ...entry);
+    const witness = flushNetns(t, 'rtnlw');
+    const before = leftAfterFlush(ns);
+    t.same(before, leftAfterFlush(witness), 'both namespaces start alike');
+    const family = ip[0] === '-4' || ip[0] === '-6' ? [ip[0]] : [];
+    witness.ip(...family, 'neigh', ...ip.slice(family.length));
+    const deleted = await handle.neighbours.flush(filter);
+    t.same(leftAfterFlush(ns), leftAfterFlush(witness), 'the same entries are left');
+    const gone = before.length - leftAfterFlush(ns).length;
+    // A NOARP flush also takes the kernel's multicast entries, which come back on their own.
+    if (Array.isArray(filter.states) && filter.states.includes('noarp')) t.ok(deleted >= gone, `it counts what it deleted (${deleted}, the multicast entries too)`);
+    else t.equal(deleted, gone, `it counts what it deleted (${deleted})`);
+  });
+}
+
+t.test('neighbours: flush on a handle with an owner takes only its own entries; bad filters are refused', async (t) => {
+  const { ns, handle } = await setup(t);
+  const agent = await open({ netns: ns.name, owner: 202 });
+  t.teardown(() => agent.close());
+  ns.ip('neigh', 'add', '192.0.2.30', 'lladdr', '02:00:00:00:00:30', 'dev', 'v0', 'nud', 'stale');
+  ns.ip('neigh', 'add', '192.0.2.31', 'lladdr', '02:00:00:00:00:31', 'dev', 'v0');
+  await agent.neighbours.add({ address: '192.0.2.32', lladdr: '02:00:00:00:00:32', dev: 'v0', state: 'stale' });
+  await agent.neighbours.add({ address: '192.0.2.33', lladdr: '02:00:00:00:00:33', dev: 'v0' });
+  const shown = () => ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all', 'dev', 'v0').map((n) => n.dst).filter((d) => !d.startsWith('ff02')).sort();
+  t.equal(await agent.neighbours.flush({ dev: 'v0' }), 1, "the agent's flush takes its own stale entry");
+  t.same(shown(), ['192.0.2.30', '192.0.2.31', '192.0.2.33'], "and leaves ip's stale entry and its own permanent one");
+  t.equal(await agent.neighbours.flush({ states: 'all' }), 1, "states 'all': its permanent entry too");
+  t.same(shown(), ['192.0.2.30', '192.0.2.31'], "ip's entries are all still there");
+  t.equal(await agent.neighbours.flush({ protocol: 0, dev: 'v0' }), 1, 'naming a protocol (0: none) reaches the entries of others');
+  t.same(shown(), ['192.0.2.31'], 'as a flush on a handle without an owner would');
+
+  const sent = messagesSent(handle);
+  await t.rejects(handle.neighbours.flush({ states: [] }), { name: 'ValidationError', field: 'filter.states' });
+  await t.rejects(handle.neighbours.flush({ states: ['asleep' as never] }), { name: 'ValidationError', field: 'filter.states[0]', value: 'asleep' });
+  await t.rejects(handle.neighbours.flush({ state: 'stale' } as never), { name: 'ValidationError', field: 'filter.state' });
+  await t.rejects(handle.neighbours.flush({ owned: true }), { name: 'ValidationError', field: 'filter.owned' });
+  t.equal(messagesSent(handle), sent, 'refused before any I/O');
+  t.same(shown(), ['192.0.2.31'], 'nothing was deleted');
 });

@@ -80,6 +80,7 @@ function callsWithAPreliminaryRequest(handle: Handle): [string, () => Promise<un
     ['neighbours.add', () => handle.neighbours.add({ address: '192.0.2.1', lladdr: '02:00:00:00:00:01', dev: 'v0' }), { operation: 'addNeighbour', step: RESOLVING }],
     ['neighbours.replace', () => handle.neighbours.replace({ address: '192.0.2.1', lladdr: '02:00:00:00:00:01', dev: 'v0' }), { operation: 'replaceNeighbour', step: RESOLVING }],
     ['neighbours.delete', () => handle.neighbours.delete({ address: '192.0.2.1', dev: 'v0' }), { operation: 'deleteNeighbour', step: RESOLVING }],
+    ['neighbours.flush({ dev })', () => handle.neighbours.flush({ dev: 'v0' }), { operation: 'flushNeighbours', step: NAMING_OR_RESOLVING }],
     ['nexthops.add', () => handle.nexthops.add({ id: 1, gateway: '192.0.2.1', dev: 'v0' }), { operation: 'addNexthop', step: RESOLVING }],
     ['nexthops.replace', () => handle.nexthops.replace({ id: 1, gateway: '192.0.2.1', dev: 'v0' }), { operation: 'replaceNexthop', step: RESOLVING }],
     ['nexthops.list()', () => handle.nexthops.list(), { operation: 'listNexthops', step: NAMING }],
