@@ -237,9 +237,9 @@ export interface VethSpec {
    */
   peer: { name: string; netns?: LinkNetns; address?: string; mtu?: number };
   /**
-   * MTU in bytes (68..65535) of both ends, unless `peer.mtu` gives the peer its own: a pair
-   * whose ends differ drops what the larger end sends. (`ip link add v0 mtu 1400 type veth peer
-   * name v1` leaves v1 at 1500; `peer: { name: 'v1', mtu: 1500 }` does the same here.)
+   * MTU in bytes (68..65535) of both ends, unless `peer.mtu` gives the peer its own: a veth
+   * drops a packet longer than the MTU of the end that receives it. (`ip link add v0 mtu 1400
+   * type veth peer name v1` leaves v1 at 1500; `peer: { name: 'v1', mtu: 1500 }` does that here.)
    */
   mtu?: number;
   /** Hardware address (`ip link add NAME address 02:00:00:00:00:01 ...`); the kernel picks one otherwise. */
@@ -468,17 +468,19 @@ export function encodeLinkCreate(writer: MessageWriter, spec: CheckedLinkSpec, p
   writer.beginNest(IFLA_LINKINFO);
   writer.attrBytes(IFLA_INFO_KIND, Buffer.from(spec.kind)); // without a NUL, as ip sends it
   switch (spec.kind) {
-    case 'veth':
+    case 'veth': {
       writer.beginNest(IFLA_INFO_DATA);
       writer.beginNest(VETH_INFO_PEER);
       encodeIfinfo(writer, AF_UNSPEC, 0);
       writer.attrString(IFLA_IFNAME, spec.peer.name);
       if (peerNetns) writer.attrU32(peerNetns.attribute, peerNetns.value);
-      if ((spec.peer.mtu ?? spec.mtu) !== undefined) writer.attrU32(IFLA_MTU, spec.peer.mtu ?? spec.mtu!);
+      const peerMtu = spec.peer.mtu ?? spec.mtu;
+      if (peerMtu !== undefined) writer.attrU32(IFLA_MTU, peerMtu);
       if (spec.peer.address !== undefined) writer.attrBytes(IFLA_ADDRESS, linkLayerAddress(spec.peer.address, 'link.peer.address'));
       writer.endNest();
       writer.endNest();
       break;
+    }
     case 'vrf':
       writer.beginNest(IFLA_INFO_DATA);
       writer.attrU32(IFLA_VRF_TABLE, spec.table);
