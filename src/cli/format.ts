@@ -9,6 +9,7 @@ import type { MonitorEvent } from '../policy/monitor.js';
 import type { PlanChange } from '../policy/plan.js';
 import type { Address } from '../rtnl/addresses.js';
 import type { Link } from '../rtnl/links.js';
+import type { Neighbour } from '../rtnl/neighbours.js';
 import type { RouteLookup } from '../rtnl/lookup.js';
 import type { NexthopObject } from '../rtnl/nexthops.js';
 import type { Route } from '../rtnl/routes.js';
@@ -361,6 +362,22 @@ export function formatLinksBrief(links: Link[]): string[] {
     if (link.master !== undefined) extra.push(`master ${link.master}`);
     return `${briefName(link).padEnd(width)} ${link.operstate.padEnd(14)} ${(link.address ?? '').padEnd(17)} ${extra.join(' ')}`.trimEnd();
   });
+}
+
+/**
+ * One neighbour entry as `ip neigh show nud all` (or `ip neigh show proxy`) prints it:
+ * `192.0.2.1 dev v0 lladdr 02:00:00:00:00:01 router STALE proto static`.
+ */
+export function formatNeighbour(neighbour: Neighbour): string {
+  const parts = [neighbour.address, 'dev', neighbour.dev];
+  if (neighbour.lladdr !== undefined) parts.push('lladdr', neighbour.lladdr);
+  if (neighbour.router) parts.push('router');
+  if (neighbour.proxy) parts.push('proxy');
+  if (neighbour.externLearn) parts.push('extern_learn');
+  // Proxy entries have no state; ip prints none for NUD_NONE either.
+  if (!neighbour.proxy && neighbour.state !== 'NONE') parts.push(neighbour.state);
+  if (neighbour.protocol !== undefined) parts.push('proto', String(neighbour.protocol));
+  return parts.join(' ');
 }
 
 /** Addresses as `ip -br addr` prints them: one line per link, its addresses IPv4 first. */

@@ -23,6 +23,7 @@ import {
   type Handle,
   type MonitorEvent,
   type MonitorKind,
+  type Neighbour,
   type NexthopObject,
   type PolicyDocument,
   type Route,
@@ -30,7 +31,7 @@ import {
   type Rule,
   type TableRef,
 } from '../index.js';
-import { formatAddressesBrief, formatChange, formatEvent, formatFlow, formatLinksBrief, formatLookup, formatNexthop, formatNft, formatRoute, formatRoutes, formatRule, toJson } from './format.js';
+import { formatAddressesBrief, formatChange, formatEvent, formatFlow, formatLinksBrief, formatLookup, formatNeighbour, formatNexthop, formatNft, formatRoute, formatRoutes, formatRule, toJson } from './format.js';
 
 /** A mistake in how the command was called: shown with a pointer to --help, exit status 2. */
 export class UsageError extends Error {
@@ -78,23 +79,27 @@ interface Command {
   run(values: Values, args: string[]): Promise<number>;
 }
 
-const SHOW_PARTS = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows'] as const;
+const SHOW_PARTS = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows', 'neighbours'] as const;
+/** What `show` shows when no part is named: the policy-routing state (neighbours only on request). */
+const DEFAULT_SHOW_PARTS: readonly ShowPart[] = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows'];
 type ShowPart = (typeof SHOW_PARTS)[number];
 const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 
 const COMMANDS: Record<string, Command> = {
   show: {
-    summary: 'show links, addresses, rules, routes, nexthop objects, nf_tables rules and conntrack flows',
-    usage: 'routemark show [links] [addresses] [rules] [routes] [nexthops] [nft] [flows] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
+    summary: 'show links, addresses, rules, routes, nexthop objects, nf_tables rules, conntrack flows and neighbours',
+    usage: 'routemark show [links] [addresses] [rules] [routes] [nexthops] [nft] [flows] [neighbours] [--table T] [--family inet|inet6] [--mark M] [--json] [--netns NS]',
     options: ['table', 'family', 'mark'],
     help: `Shows what the kernel holds, like \`ip -br link\`, \`ip -br addr\`, \`ip rule\`,
 \`ip route show table all\`, \`ip nexthop\`, \`nft list ruleset\` and \`conntrack -L\` (all of
-them unless you name some; nexthops only if any).
+them unless you name some; nexthops only if any); \`neighbours\`, only when named, what
+\`ip neigh show nud all\` and \`ip neigh show proxy\` show.
   --table T      rules and routes of one table only (a number or a name from rt_tables);
                  without it, routes of every table but \`local\`
   --family F     inet (IPv4) or inet6 (default: both)
   --mark M       flows with this conntrack mark only (0x41 or 65)
-  --json         one JSON object: { links, addresses, rules, routes, nexthops, nftables, flows }`,
+  --json         one JSON object: { links, addresses, rules, routes, nexthops, nftables, flows }
+                 (and neighbours when named)`,
     run: show,
   },
   'route-get': {
@@ -228,7 +233,7 @@ async function show(values: Values, args: string[]): Promise<number> {
   for (const arg of args) {
     if (!(SHOW_PARTS as readonly string[]).includes(arg)) throw new UsageError(`show: unknown part ${JSON.stringify(arg)} (expected ${SHOW_PARTS.join(', ')})`);
   }
-  const parts = new Set<ShowPart>(args.length ? (args as ShowPart[]) : SHOW_PARTS);
+  const parts = new Set<ShowPart>(args.length ? (args as ShowPart[]) : DEFAULT_SHOW_PARTS);
   const tableFilter = table(values.table);
   const familyFilter = family(values.family);
   const mark = integer(values.mark, 'mark');
@@ -250,6 +255,9 @@ async function show(values: Values, args: string[]): Promise<number> {
     if (allNexthops) result.nexthops = familyFilter === undefined ? allNexthops : allNexthops.filter((n) => n.family === familyFilter);
     if (parts.has('nft')) result.nftables = (await handle.nft.list()).nftables;
     if (parts.has('flows')) result.flows = await handle.conntrack.list({ family: familyFilter, mark });
+    if (parts.has('neighbours')) {
+      result.neighbours = [...(await handle.neighbours.list({ family: familyFilter })), ...(await handle.neighbours.list({ family: familyFilter, proxy: true }))];
+    }
     if (values.json) {
       write(toJson(result));
       return 0;
@@ -276,6 +284,10 @@ async function show(values: Values, args: string[]): Promise<number> {
     if (result.flows) {
       const flows = result.flows as Parameters<typeof formatFlow>[0][];
       sections.push([`Flows (conntrack -L): ${flows.length}`, ...flows.map((f) => `  ${formatFlow(f)}`)].join('\n'));
+    }
+    if (result.neighbours) {
+      const neighbours = result.neighbours as Neighbour[];
+      sections.push(['Neighbours (ip neigh show nud all; ip neigh show proxy):', ...(neighbours.length ? neighbours.map((n) => `  ${formatNeighbour(n)}`) : ['  (none)'])].join('\n'));
     }
     write(sections.join('\n\n'));
     return 0;
