@@ -69,15 +69,17 @@ export class Lab {
     const own = readlinkSync('/proc/self/ns/net');
     const holder = spawn('unshare', ['--net', '--', 'cat'], { stdio: ['pipe', 'ignore', 'inherit'] });
     const path = `/proc/${holder.pid}/ns/net`;
-    // unshare has made the namespace once the process's net link differs from ours.
-    for (let tries = 0; ; tries++) {
+    // unshare has made the namespace once the process's net link differs from ours. A loaded
+    // machine can take seconds to start it: the deadline is generous.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
       if (holder.exitCode !== null) throw new Error(`unshare --net failed (${holder.exitCode}): network namespaces need root`);
       try {
         if (readlinkSync(path) !== own) break;
       } catch {
         // the process is not there yet
       }
-      if (tries > 500) throw new Error('unshare --net did not make a namespace in time');
+      if (Date.now() > deadline) throw new Error('unshare --net did not make a namespace within 15 s');
       await sleep(2);
     }
     const handle = await open({ netns: path });

@@ -80,9 +80,9 @@ interface Command {
 }
 
 const SHOW_PARTS = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows', 'neighbours'] as const;
+type ShowPart = (typeof SHOW_PARTS)[number];
 /** What `show` shows when no part is named: the policy-routing state (neighbours only on request). */
 const DEFAULT_SHOW_PARTS: readonly ShowPart[] = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows'];
-type ShowPart = (typeof SHOW_PARTS)[number];
 const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 
 const COMMANDS: Record<string, Command> = {
