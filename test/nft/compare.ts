@@ -3,6 +3,9 @@
  * failure shows the objects only one side has.
  */
 
+import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { nftFile } from './helpers.js';
+
 /** A listing's objects (`{ table: ... }`, `{ rule: ... }`, ...), metainfo left out. */
 export type Listing = Record<string, Record<string, unknown>>[];
 
@@ -46,4 +49,24 @@ export function chainsFirst(listing: { nftables: readonly object[] }): { nftable
     } else out.push(item);
   }
   return { nftables: out };
+}
+
+/**
+ * A namespace for a differential run, with the same veth links, made in the same order, as the
+ * other namespaces of the run: iif/oif and iface_index values are the indexes the kernel stores.
+ */
+export function differentialNetns(t: TeardownHost, prefix: string, links: readonly string[]): TestNetns {
+  const ns = makeNetns(t, prefix);
+  for (const name of links) ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
+  return ns;
+}
+
+/** Loads a listing into `ns` with nft -j -f, chains first (see chainsFirst); nft's refusal, or undefined. */
+export function nftLoad(ns: TestNetns, listing: { nftables: readonly object[] }): string | undefined {
+  try {
+    nftFile(ns, ['-j'], JSON.stringify(chainsFirst(listing)));
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
 }

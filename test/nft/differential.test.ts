@@ -24,10 +24,10 @@
 import t from 'tap';
 import { appendFileSync } from 'node:fs';
 import { open, type Handle, type NftCommand } from '../../src/index.js';
-import { makeNetns, type TestNetns } from '../helpers/netns.js';
+import type { TestNetns } from '../helpers/netns.js';
 import { seedsToRun } from '../helpers/random.js';
 import { commandsOf, generateDocument, INTERFACES, type GeneratedDocument, type GeneratedRule, type Json } from './differential-gen.js';
-import { canonical, chainsFirst, listingDiff, messageOf, type Listing } from './compare.js';
+import { canonical, differentialNetns, listingDiff, messageOf, nftLoad, type Listing } from './compare.js';
 import { kernelRules, nftFile, nftObjects, withoutHandles } from './helpers.js';
 
 /** The seeds CI runs: fixed, so that every run tests the same documents. */
@@ -67,12 +67,7 @@ function sameListing(left: Listing, right: Listing): boolean {
 
 /** Loads a listing with nft -j -f (chains first) and lists the namespace; the error message if nft refuses it. */
 function replay(ns: TestNetns, listing: { nftables: readonly object[] }): Listing | string {
-  try {
-    nftFile(ns, ['-j'], JSON.stringify(chainsFirst(listing)));
-  } catch (error) {
-    return messageOf(error);
-  }
-  return nftObjects(ns);
+  return nftLoad(ns, listing) ?? nftObjects(ns);
 }
 
 /**
@@ -440,15 +435,9 @@ const REGRESSIONS: { name: string; document: Json[] }[] = [
 
 t.test('differential: routemark and nft agree on seeded documents of combined forms', async (t) => {
   const started = Date.now();
-  const makeBench = (prefix: string): TestNetns => {
-    const ns = makeNetns(t, prefix);
-    // The same links in every namespace: iif/oif match by index, listed by name.
-    for (const name of INTERFACES) ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
-    return ns;
-  };
-  const applied = makeBench('rmd-a');
-  const loaded = makeBench('rmd-b');
-  const replayed = makeBench('rmd-c');
+  const applied = differentialNetns(t, 'rmd-a', INTERFACES);
+  const loaded = differentialNetns(t, 'rmd-b', INTERFACES);
+  const replayed = differentialNetns(t, 'rmd-c', INTERFACES);
   const [a, b, c] = await Promise.all([open({ netns: applied.name }), open({ netns: loaded.name }), open({ netns: replayed.name })]);
   t.teardown(() => {
     a.close();

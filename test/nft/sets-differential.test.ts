@@ -24,10 +24,10 @@
 import t from 'tap';
 import { appendFileSync } from 'node:fs';
 import { open, type Handle, type NftCommand } from '../../src/index.js';
-import { makeNetns, type TestNetns } from '../helpers/netns.js';
+import type { TestNetns } from '../helpers/netns.js';
 import { seedsToRun } from '../helpers/random.js';
 import { generateSequence, INTERFACES, type Json } from './sets-differential-gen.js';
-import { canonical, chainsFirst, listingDiff, messageOf, type Listing } from './compare.js';
+import { canonical, differentialNetns, listingDiff, messageOf, nftLoad, type Listing } from './compare.js';
 import { nftFile, withoutHandles } from './helpers.js';
 
 /** The seeds CI runs: fixed, so that every run tests the same sequences. */
@@ -74,12 +74,7 @@ function nftListing(ns: TestNetns): Listing {
 /** Loads a listing with nft -j -f into the flushed namespace C: its listing, or nft's refusal. */
 function nftReplay(bench: Bench, listing: { nftables: readonly object[] }): Listing | string {
   bench.replayed.exec('nft', ['flush', 'ruleset']);
-  try {
-    nftFile(bench.replayed, ['-j'], JSON.stringify(chainsFirst(listing)));
-  } catch (error) {
-    return messageOf(error);
-  }
-  return nftListing(bench.replayed);
+  return nftLoad(bench.replayed, listing) ?? nftListing(bench.replayed);
 }
 
 /**
@@ -235,16 +230,9 @@ const REGRESSIONS: { name: string; documents: Json[][] }[] = [
 
 t.test('sets differential: routemark and nft agree on seeded sequences of set and map commands', async (t) => {
   const started = Date.now();
-  const makeBench = (prefix: string): TestNetns => {
-    const ns = makeNetns(t, prefix);
-    // The same links, made in the same order, in every namespace: iface_index elements and oif
-    // name them, and the kernel stores their indexes.
-    for (const name of INTERFACES) ns.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`);
-    return ns;
-  };
-  const applied = makeBench('rms-a');
-  const loaded = makeBench('rms-b');
-  const replayed = makeBench('rms-c');
+  const applied = differentialNetns(t, 'rms-a', INTERFACES);
+  const loaded = differentialNetns(t, 'rms-b', INTERFACES);
+  const replayed = differentialNetns(t, 'rms-c', INTERFACES);
   const [a, c] = await Promise.all([open({ netns: applied.name }), open({ netns: replayed.name })]);
   t.teardown(() => {
     a.close();
