@@ -384,23 +384,26 @@ export function buildTransaction(commands: CommandSource, options: TransactionOp
         const identify = command.verb === 'delete' || command.verb === 'flush';
         const definition = parseSet(command.body, command.path, command.kind === 'map', identify);
         const set = definition.message;
+        // A delete may name the set by handle alone: its key then names no set of the document.
+        const setKeyText = `${definition.family}|${set.table}|${set.name}`;
         // A set's held elements go before what changes the set: the commands keep their order there.
-        if (heldElements.length > 0) release(c, `${definition.family}|${set.table}|${set.name}`);
+        if (heldElements.length > 0) release(c, setKeyText);
         if (command.verb === 'delete') {
-          if (set.name !== undefined) intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
-          if (set.name !== undefined) deletedSets.add(`${definition.family}|${set.table}|${set.name}`);
+          if (set.name !== undefined) {
+            intervals.set(setKeyText, []);
+            deletedSets.add(setKeyText);
+          }
           message(NFT_MSG_DELSET, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name, handle: set.handle }));
           break;
         }
         if (command.verb === 'flush') {
           checkFlushKind(command, definition.family, set, definedSets, context);
-          intervals.set(`${definition.family}|${set.table}|${set.name}`, []);
+          intervals.set(setKeyText, []);
           message(NFT_MSG_DELSETELEM, definition.family, 0, (w) => writeSet(w, { table: set.table, name: set.name }));
           break;
         }
         const id = newSetId();
         set.id = id;
-        const setKeyText = `${definition.family}|${set.table}|${set.name}`;
         // A set added again keeps what the kernel holds, auto-merge too (the kernel ignores the
         // definition, and JSON cannot say auto-merge): nft 1.0.6 then merges the elements of
         // later element commands (its cache has the kernel's set), not those of the definition.
