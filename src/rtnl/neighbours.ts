@@ -6,7 +6,8 @@ import { familyName, formatAddress, parseAddress, type FamilyName, type IpAddres
 import { integerInRange, interfaceLookupName, knownKeys, linkLayerAddress, optionalBoolean, plainObject } from '../common/validate.js';
 import { HOST_IS_LITTLE_ENDIAN, type MessageWriter } from '../netlink/attributes.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js';
-import { NetlinkError, ValidationError } from '../netlink/errors.js';
+import { sendChunked } from '../netlink/chunked.js';
+import { ValidationError } from '../netlink/errors.js';
 import { messageAttributes, payloadStart, type NetlinkMessage } from '../netlink/message.js';
 import { RtnlApi, familiesOf, familyCode } from './base.js';
 import { protocolCode, protocolName, type RouteProtocolName } from './names.js';
@@ -343,14 +344,18 @@ export class NeighbourApi extends RtnlApi {
     const states = flushStates(filter.states);
     const { states: _, ...listFilter } = this.ownerScope(filter);
     const selected = (await this.listFor('flushNeighbours', listFilter)).filter((n) => n.proxy === true || n.externLearn === true || states.has(n.state));
+    const resolved = selected.map((neighbour) => resolveNeighbour(neighbour));
+    // One batch for all (ip does the same): the deletes are independent, so one that fails does
+    // not stop the others; the first failure other than a vanished entry is thrown after all ran.
+    const errors = await sendChunked(this.connection, selected.length, 96, (batch, index) => {
+      batch.begin(batch.operationAt('flushNeighbours', index), RTM_DELNEIGH, NEIGHBOUR_REQUESTS.delete.flags);
+      encodeNeighbour(batch.writer, resolved[index]!, selected[index]!.ifindex, true);
+      batch.end();
+    });
     let deleted = 0;
-    for (const neighbour of selected) {
-      try {
-        await this.single({ operation: 'flushNeighbours' }, RTM_DELNEIGH, NEIGHBOUR_REQUESTS.delete.flags, (w) => encodeNeighbour(w, resolveNeighbour(neighbour), neighbour.ifindex, true));
-        deleted++;
-      } catch (error) {
-        if (!(error instanceof NetlinkError && error.code === 'ENOENT')) throw error;
-      }
+    for (const error of errors) {
+      if (error === undefined) deleted++;
+      else if (error.code !== 'ENOENT') throw error;
     }
     return deleted;
   }
