@@ -334,8 +334,9 @@ export class NeighbourApi extends RtnlApi {
    * Deletes the entries the filter selects, like `ip neigh flush dev v0` (by default every state
    * but PERMANENT and NOARP, as ip; `states` says otherwise), and resolves with how many it
    * deleted; an entry that vanishes meanwhile (the kernel's own garbage collection) is not
-   * counted and is no error. On a handle with an owner only the owner's entries are flushed
-   * unless the filter names a protocol or `owned`.
+   * counted and is no error; any other refusal is thrown once the other deletes have been tried.
+   * On a handle with an owner only the owner's entries are flushed unless the filter names a
+   * protocol or `owned`.
    * @example await ns.neighbours.flush({ dev: 'up1' })                 // after a failover: re-resolve the gateway
    * @example await agent.neighbours.flush({ owned: true, states: 'all' }) // everything the agent pinned
    */
