@@ -333,3 +333,21 @@ t.test('neighbours: flush on a handle with an owner takes only its own entries; 
   t.equal(messagesSent(handle), sent, 'refused before any I/O');
   t.same(shown(), ['192.0.2.31'], 'nothing was deleted');
 });
+
+t.test('neighbours: a flush of 1500 entries (several batches) takes exactly those ip added, and counts them', async (t) => {
+  const { ns, handle } = await freshHandle(t);
+  addVeth(ns, 'v0', 'v1', { address: '10.1.0.1/16' });
+  addVeth(ns, 'w0', 'w1');
+  const address = (i: number) => `10.1.${(i >> 8) + 1}.${i & 255}`;
+  const lladdr = (i: number) => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+  // Permanent entries: the kernel's garbage collector, whose thresholds all namespaces share,
+  // never takes them, so all 1500 stay until the flush.
+  const lines = Array.from({ length: 1500 }, (_, i) => `neigh add ${address(i)} lladdr ${lladdr(i)} dev v0 nud permanent`);
+  // Kept: a stale entry on v0 (not in the flush's states) and a permanent one on another link.
+  lines.push('neigh add 10.1.200.1 lladdr 02:00:00:00:99:01 dev v0 nud stale', 'neigh add 198.51.100.7 lladdr 02:00:00:00:99:02 dev w0');
+  ns.exec('ip', ['-batch', '-'], `${lines.join('\n')}\n`);
+  const shown = () => ns.ipJson<IpNeigh[]>('neigh', 'show', 'nud', 'all').filter((n) => !n.dst.startsWith('ff02')).map((n) => `${n.dst} ${n.dev} ${n.state?.[0] ?? 'NONE'}`);
+  t.equal(shown().length, 1502, 'ip added the 1502 entries');
+  t.equal(await handle.neighbours.flush({ dev: 'v0', states: ['permanent'] }), 1500, 'the flush counts each entry it deleted');
+  t.same(shown().sort(), ['10.1.200.1 v0 STALE', '198.51.100.7 w0 PERMANENT'], 'only the two entries outside the filter are left');
+});
