@@ -206,6 +206,37 @@ t.test('auto-merge: a set added again in the same document keeps merging element
   await agreeOn(t, [['a new set and adjacent elements', [readd(), { add: { element: { ...ip, name: 's', elem: ['40.0.0.1'] } } }, { add: { element: { ...ip, name: 's', elem: ['40.0.0.2'] } } }]]], ['s'], 'table ip t {\n}', 'ignore');
 });
 
+// Gap left by session 27: `create element` (nft's NLM_F_EXCL) on auto-merge sets, key 0 and
+// the leading end element included. Whatever nft does with an element that merges, is covered,
+// or repeats one, routemark must do alike.
+t.test('auto-merge: create element, from key 0 on, as nft -j -f creates it', async (t) => {
+  const text = `table ip t {
+  set z { type ipv4_addr; flags interval; auto-merge; }
+  set s { type ipv4_addr; flags interval; auto-merge; elements = { 10.0.0.0/8, 192.0.2.0/24 } }
+  set n { type mark; flags interval; auto-merge; elements = { 10-20 } }
+}`;
+  const create = (name: string, elem: unknown[]): NftCommand[] => [{ create: { element: { ...ip, name, elem } } } as NftCommand];
+  await agreeOn(
+    t,
+    [
+      ['key 0 into an empty set', create('z', ['0.0.0.0'])],
+      ['the same key 0 again', create('z', ['0.0.0.0'])],
+      ['a range from 0 that covers it', create('z', [{ range: ['0.0.0.0', '0.0.0.9'] }])],
+      ['a prefix at 0 that the set covers in part', create('z', [{ prefix: { addr: '0.0.0.0', len: 8 } }])],
+      ['a range from 0 to below an existing prefix', create('s', [{ range: ['0.0.0.0', '1.2.3.4'] }])],
+      ['a prefix at 0 that the range covers', create('s', [{ prefix: { addr: '0.0.0.0', len: 24 } }])],
+      ['a prefix adjacent to an existing one', create('s', [{ prefix: { addr: '11.0.0.0', len: 8 } }])],
+      ['an existing prefix again', create('s', [{ prefix: { addr: '192.0.2.0', len: 24 } }])],
+      ['a value inside an existing prefix', create('s', ['10.1.2.3'])],
+      ['a range reaching past an existing prefix', create('s', [{ range: ['192.0.2.128', '192.0.3.5'] }])],
+      ['host-order marks: 0, adjacent and overlapping', create('n', [0, { range: [21, 25] }, { range: [5, 12] }])],
+      ['host-order marks: an existing interval again', create('n', [{ range: [5, 25] }])],
+    ],
+    ['z', 's', 'n'],
+    text,
+  );
+});
+
 // Witnessed in session 27 (gap left by session 26): nft 1.0.6 takes auto-merge on a
 // concatenated interval set but merges nothing in it (adjacent elements stay apart, an
 // overlapping one is refused with EEXIST), and its grammar has no auto-merge for maps nor for
