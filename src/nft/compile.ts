@@ -436,6 +436,7 @@ class RuleCompiler {
         const meta = knownKey(META_KEYS, name, `${field}.meta.key`);
         // An ip or ip6 table sees only its own version; nft refuses the test there.
         if (meta.key === NFT_META_NFPROTO && this.context.family !== NFPROTO_INET) throw new ValidationError(`${field}.meta.key`, name, 'meta nfproto is only useful in the inet family (nft refuses it in ip and ip6 tables)');
+        if (meta.setOnly === true) throw new ValidationError(`${field}.meta.key`, name, `the kernel only sets meta ${meta.name} (a match on it is EOPNOTSUPP): use it in a mangle statement`);
         this.expressions.push({ expr: 'meta', key: meta.key, dreg });
         return { type: meta.type, length: meta.type.size };
       }
@@ -1053,7 +1054,7 @@ class RuleCompiler {
     const name = asObject(asObject(object.key)?.[key ?? ''])?.key;
     if (key === 'meta') {
       const meta = typeof name === 'string' ? META_KEYS.get(name) : undefined;
-      if (meta === undefined || !meta.settable) throw new ValidationError(`${field}.key.meta.key`, name, 'routemark sets only the meta mark');
+      if (meta === undefined || !meta.settable) throw new ValidationError(`${field}.key.meta.key`, name, 'routemark sets only the meta mark and nftrace');
       this.value(object.value, meta.type, `${field}.value`);
       this.expressions.push({ expr: 'meta', key: meta.key, sreg: NFT_REG_1 });
       return;

@@ -318,28 +318,44 @@ const ifindex: Datatype = {
   },
 };
 
-let protocolTable: { byName: Map<string, number>; byNumber: Map<number, string> } | undefined;
+interface NameTable {
+  byName: Map<string, number>;
+  byNumber: Map<number, string>;
+}
 
-/** /etc/protocols, as getprotobyname(3) reads it (nft prints protocols by these names). */
-function protocols(): { byName: Map<string, number>; byNumber: Map<number, string> } {
-  if (protocolTable) return protocolTable;
+/**
+ * Names and numbers from a system file, one entry per line (`#` starts a comment): `entry`
+ * takes a line's fields and gives its number and names (the first is the one listed), or
+ * undefined to skip it. The first name and the first number win. `fallback` stands in for a
+ * file that cannot be read.
+ */
+function readNameTable(path: string, fallback: string, entry: (fields: string[]) => { number: number; names: string[] } | undefined): NameTable {
   const byName = new Map<string, number>();
   const byNumber = new Map<number, string>();
-  let text = '';
+  let text = fallback;
   try {
-    text = readFileSync('/etc/protocols', 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
-    text = 'icmp 1\nigmp 2\ntcp 6\nudp 17\ndccp 33\ngre 47\nesp 50\nah 51\nipv6-icmp 58\nsctp 132\nudplite 136\n';
+    // the fallback stands
   }
   for (const line of text.split('\n')) {
     const fields = line.replace(/#.*/, '').trim().split(/\s+/);
-    if (fields.length < 2) continue;
-    const number = Number(fields[1]);
-    if (!Number.isInteger(number) || number < 0 || number > 255) continue;
-    for (const name of [fields[0]!, ...fields.slice(2)]) if (!byName.has(name)) byName.set(name, number);
-    if (!byNumber.has(number)) byNumber.set(number, fields[0]!);
+    const found = fields.length >= 2 ? entry(fields) : undefined;
+    if (found === undefined) continue;
+    for (const name of found.names) if (!byName.has(name)) byName.set(name, found.number);
+    if (!byNumber.has(found.number)) byNumber.set(found.number, found.names[0]!);
   }
-  protocolTable = { byName, byNumber };
+  return { byName, byNumber };
+}
+
+let protocolTable: NameTable | undefined;
+
+/** /etc/protocols, as getprotobyname(3) reads it (nft prints protocols by these names). */
+function protocols(): NameTable {
+  protocolTable ??= readNameTable('/etc/protocols', 'icmp 1\nigmp 2\ntcp 6\nudp 17\ndccp 33\ngre 47\nesp 50\nah 51\nipv6-icmp 58\nsctp 132\nudplite 136\n', (fields) => {
+    const number = Number(fields[1]);
+    return Number.isInteger(number) && number >= 0 && number <= 255 ? { number, names: [fields[0]!, ...fields.slice(2)] } : undefined;
+  });
   return protocolTable;
 }
 
@@ -396,6 +412,44 @@ export function booleanOfSize(size: 1 | 4): Datatype {
  */
 export const SOCKET_BIT: Datatype = integerType('boolean', 39, 1, 'host', '0 or 1', 1); // TYPE_BOOLEAN
 
+let devgroupTable: NameTable | undefined;
+
+/**
+ * Device groups by name, from /etc/iproute2/group as nft 1.0.6 reads it (`0 default` there):
+ * lines of a decimal or 0x hex id and a name.
+ */
+function devgroups(): NameTable {
+  devgroupTable ??= readNameTable('/etc/iproute2/group', '0 default\n', (fields) => {
+    if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(fields[0]!)) return undefined;
+    const number = Number(fields[0]);
+    return number <= 0xffffffff ? { number, names: [fields[1]!] } : undefined;
+  });
+  return devgroupTable;
+}
+
+/** Device groups (`meta iifgroup`): a name from /etc/iproute2/group or a number, host order. */
+const devgroup: Datatype = {
+  name: 'devgroup',
+  id: 35, // TYPE_DEVGROUP
+  size: 4,
+  byteorder: 'host',
+  parse(value, field) {
+    if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
+      const number = devgroups().byName.get(value);
+      if (number === undefined) throw new ValidationError(field, value, 'expected a device group name from /etc/iproute2/group or a number');
+      return uintBytes(number, 4, 'host');
+    }
+    return uintBytes(integerValue(value, field, 0xffffffff, 'a device group'), 4, 'host');
+  },
+  format(bytes) {
+    const number = readUint(bytes, 'host');
+    return devgroups().byNumber.get(number) ?? number;
+  },
+};
+
+/** `meta nftrace set 1`: one bit, which nft loads as one byte. */
+export const NFTRACE_BIT: Datatype = integerType('integer', 4, 1, 'host', '0 or 1', 1); // TYPE_INTEGER
+
 /** The datatypes routemark knows, by nft name. */
 export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
   [
@@ -416,6 +470,13 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     flagType('ct_status', 28, 4, { expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 }), // TYPE_CT_STATUS
     ifname,
     BOOLEAN_BYTE,
+    // PACKET_* (linux/if_packet.h); nft reads unicast as host and lists host.
+    symbolType('pkt_type', 31, 1, 'host', { unicast: 0, host: 0, broadcast: 1, multicast: 2, other: 3 }), // TYPE_PKTTYPE
+    // ETH_P_* as `meta protocol` holds them; nft lists 0x8100 as 8021q and reads vlan too.
+    symbolType('ether_type', 10, 2, 'big', { vlan: 0x8100, ip: 0x0800, arp: 0x0806, ip6: 0x86dd, '8021q': 0x8100, '8021ad': 0x88a8 }), // TYPE_ETHERTYPE
+    // ARPHRD_* (linux/if_arp.h), the names nft knows
+    symbolType('iface_type', 21, 2, 'host', { ether: 1, ppp: 0x200, ipip: 0x300, ipip6: 0x301, loopback: 0x304, sit: 0x308, ipgre: 0x30a }), // TYPE_ARPHRD
+    devgroup,
     // RTN_* route types, as `fib ... type` returns them
     symbolType('fib_addrtype', 38, 4, 'host', { unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 }), // TYPE_FIB_ADDR
   ].map((type) => [type.name, type]),

@@ -3,9 +3,33 @@
  * (meta) and conntrack data (ct), with the datatypes of their values and the dependencies nft
  * inserts before them (`tcp dport` needs `meta l4proto tcp` first).
  */
-import { SOCKET_BIT, datatype, integerOfSize, type Datatype } from './datatypes.js';
+import { NFTRACE_BIT, SOCKET_BIT, booleanOfSize, datatype, integerOfSize, type Datatype } from './datatypes.js';
 import { NFT_PAYLOAD_LL_HEADER, NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER } from './expr/payload.js';
-import { NFT_META_IIF, NFT_META_IIFNAME, NFT_META_L4PROTO, NFT_META_LEN, NFT_META_MARK, NFT_META_NFPROTO, NFT_META_OIF, NFT_META_OIFNAME, NFT_META_SKGID, NFT_META_SKUID, NFT_META_CPU } from './expr/meta.js';
+import {
+  NFT_META_CGROUP,
+  NFT_META_CPU,
+  NFT_META_IIF,
+  NFT_META_IIFGROUP,
+  NFT_META_IIFKIND,
+  NFT_META_IIFNAME,
+  NFT_META_IIFTYPE,
+  NFT_META_L4PROTO,
+  NFT_META_LEN,
+  NFT_META_MARK,
+  NFT_META_NFPROTO,
+  NFT_META_NFTRACE,
+  NFT_META_OIF,
+  NFT_META_OIFGROUP,
+  NFT_META_OIFKIND,
+  NFT_META_OIFNAME,
+  NFT_META_OIFTYPE,
+  NFT_META_PKTTYPE,
+  NFT_META_PRANDOM,
+  NFT_META_PROTOCOL,
+  NFT_META_SECPATH,
+  NFT_META_SKGID,
+  NFT_META_SKUID,
+} from './expr/meta.js';
 import { NFT_CT_DIRECTION, NFT_CT_DST_IP, NFT_CT_DST_IP6, NFT_CT_L3PROTOCOL, NFT_CT_MARK, NFT_CT_PROTOCOL, NFT_CT_SRC_IP, NFT_CT_SRC_IP6, NFT_CT_STATE, NFT_CT_STATUS, NFT_CT_ZONE } from './expr/ct.js';
 import { NFT_RT_TCPMSS } from './expr/rt.js';
 import { NFT_NG_INCREMENTAL, NFT_NG_RANDOM } from './expr/numgen.js';
@@ -150,6 +174,8 @@ export interface KeyInfo {
   readonly settable: boolean;
   /** ct keys of one direction of the flow: they need `dir` ('original' or 'reply'). */
   readonly directed?: boolean;
+  /** Keys the kernel only sets and never loads (a match on them is EOPNOTSUPP). */
+  readonly setOnly?: boolean;
 }
 
 /** Meta keys by nft name. */
@@ -166,6 +192,21 @@ export const META_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
     { name: 'skgid', key: NFT_META_SKGID, type: type('gid'), settable: false },
     { name: 'length', key: NFT_META_LEN, type: integerOfSize(4, 'host'), settable: false },
     { name: 'cpu', key: NFT_META_CPU, type: integerOfSize(4, 'host'), settable: false },
+    { name: 'pkttype', key: NFT_META_PKTTYPE, type: type('pkt_type'), settable: false },
+    { name: 'protocol', key: NFT_META_PROTOCOL, type: type('ether_type'), settable: false },
+    { name: 'iiftype', key: NFT_META_IIFTYPE, type: type('iface_type'), settable: false },
+    { name: 'oiftype', key: NFT_META_OIFTYPE, type: type('iface_type'), settable: false },
+    { name: 'iifgroup', key: NFT_META_IIFGROUP, type: type('devgroup'), settable: false },
+    { name: 'oifgroup', key: NFT_META_OIFGROUP, type: type('devgroup'), settable: false },
+    { name: 'iifkind', key: NFT_META_IIFKIND, type: type('ifname'), settable: false },
+    { name: 'oifkind', key: NFT_META_OIFKIND, type: type('ifname'), settable: false },
+    { name: 'cgroup', key: NFT_META_CGROUP, type: integerOfSize(4, 'host'), settable: false },
+    { name: 'random', key: NFT_META_PRANDOM, type: integerOfSize(4, 'big'), settable: false },
+    // nft 1.0.6 lists the secpath key as ipsec and reads both names.
+    { name: 'ipsec', key: NFT_META_SECPATH, type: booleanOfSize(1), settable: false },
+    { name: 'secpath', key: NFT_META_SECPATH, type: booleanOfSize(1), settable: false },
+    // The kernel only sets it (a match on it is EOPNOTSUPP): packets it marks show in `nft monitor trace`.
+    { name: 'nftrace', key: NFT_META_NFTRACE, type: NFTRACE_BIT, settable: true, setOnly: true },
   ].map((key) => [key.name, key]),
 );
 

@@ -475,3 +475,41 @@ t.test('a rule without statements, which nft takes, is taken, listed and fed bac
   t.equal(ruleBytecode(ns, 'ip', 't').length, 0, 'fed back, the rules hold no expressions');
   t.equal(listTable(ns, 'ip', 't').filter((o) => 'rule' in (o as Json)).length, 3, 'and all three are back');
 });
+
+// Added with the meta keys of packets and devices (golden fixtures meta-pkttype... meta-nftrace-set
+// hold nft's own listings): the other spellings nft reads from JSON, and what it refuses.
+t.test('agreements: meta pkttype, protocol, iiftype, groups, kinds, cgroup, random, ipsec and nftrace as nft reads them from JSON', async (t) => {
+  const pair = await makePair(t);
+  const cases: Case[] = [
+    { what: 'pkttype unicast (listed as host)', expr: [m(meta('pkttype'), 'unicast')] },
+    { what: 'pkttype as a number', expr: [m(meta('pkttype'), 1)] },
+    { what: 'a mark by pkttype', expr: [{ mangle: { key: meta('mark'), value: { map: { key: meta('pkttype'), data: { set: [['host', 1], ['broadcast', 2]] } } } } }] },
+    { what: 'protocol vlan (listed as 8021q)', family: 'inet', expr: [m(meta('protocol'), 'vlan')] },
+    { what: 'protocol as a number', family: 'inet', expr: [m(meta('protocol'), 34525)] },
+    { what: 'protocol as a hex string', family: 'inet', expr: [m(meta('protocol'), '0x88cc')] },
+    { what: 'protocol != ip', family: 'inet', expr: [m(meta('protocol'), 'ip', '!=')] },
+    { what: 'iiftype in a set', expr: [m(meta('iiftype'), { set: ['ether', 'loopback'] })] },
+    { what: 'oiftype as a number', expr: [m(meta('oiftype'), 776)] },
+    { what: 'iifgroup by name', expr: [m(meta('iifgroup'), 'default')] },
+    { what: 'iifgroup as a hex string', expr: [m(meta('iifgroup'), '0x7')] },
+    { what: 'oifgroup not in a range', expr: [m(meta('oifgroup'), { range: [2, 6] }, '!=')] },
+    { what: 'oifgroup > 3', expr: [m(meta('oifgroup'), 3, '>')] },
+    { what: 'iifkind with a wildcard', expr: [m(meta('iifkind'), 'vet*')] },
+    { what: 'oifkind in a set', expr: [m(meta('oifkind'), { set: ['veth', 'wireguard'] })] },
+    { what: 'cgroup as a hex string', expr: [m(meta('cgroup'), '0x100001')] },
+    { what: 'random in a range', expr: [m(meta('random'), { range: [0, 0x7fffffff] })] },
+    { what: 'the secpath key (listed as ipsec)', expr: [m(meta('secpath'), true)] },
+    { what: 'nftrace set 0', expr: [{ mangle: { key: meta('nftrace'), value: 0 } }] },
+    { what: 'nftrace set from a map', expr: [{ mangle: { key: meta('nftrace'), value: { map: { key: payload('tcp', 'dport'), data: { set: [[22, 1]] } } } } }] },
+  ];
+  for (const c of cases) await expectSame(t, pair, c, true);
+  const refused: [Case, RegExp, RegExp][] = [
+    [{ what: 'an unknown packet type', expr: [m(meta('pkttype'), 'anycast')] }, /Error/, /match\.right$/],
+    [{ what: 'a device group the group file does not name', expr: [m(meta('iifgroup'), 'nosuchgroup')] }, /Error/, /match\.right$/],
+    [{ what: 'an ether type of 2^16', family: 'inet', expr: [m(meta('protocol'), 65536)] }, /Error/, /match\.right$/],
+    [{ what: 'a match on nftrace (the kernel only sets it)', expr: [m(meta('nftrace'), 1)] }, /Operation not supported/, /match\.left\.meta\.key$/],
+    [{ what: 'nftrace set 2', expr: [{ mangle: { key: meta('nftrace'), value: 2 } }] }, /Error/, /mangle\.value$/],
+    [{ what: 'pkttype set in an input chain', expr: [{ mangle: { key: meta('pkttype'), value: 'host' } }] }, /Operation not supported/, /mangle\.key\.meta\.key$/],
+  ];
+  for (const [c, nftSays, field] of refused) await expectRefused(t, pair, c, nftSays, field);
+});

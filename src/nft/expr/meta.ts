@@ -28,6 +28,9 @@ export const NFT_META_IIFGROUP = 21; // NFT_META_IIFGROUP
 export const NFT_META_OIFGROUP = 22; // NFT_META_OIFGROUP
 export const NFT_META_CGROUP = 23; // NFT_META_CGROUP
 export const NFT_META_PRANDOM = 24; // NFT_META_PRANDOM
+export const NFT_META_SECPATH = 25; // NFT_META_SECPATH
+export const NFT_META_IIFKIND = 26; // NFT_META_IIFKIND
+export const NFT_META_OIFKIND = 27; // NFT_META_OIFKIND
 
 /** A meta expression descriptor (libnftnl NFTNL_EXPR_META_*). */
 export interface MetaExpr {
