@@ -296,6 +296,18 @@ const FORMS = [
   ['meta-ipsec', 'ip', FILTER_IN, 'meta ipsec exists accept'],
   ['meta-ipsec-missing', 'ip6', FILTER_IN, 'meta ipsec missing drop'],
   ['meta-nftrace-set', 'inet', FILTER_IN, 'tcp dport 22 meta nftrace set 1'],
+  // nft 1.0.6 cannot read 1:2 inside a one-line chain (its scanner takes it as a time): numbers, listed as 1:2.
+  ['meta-priority-set', 'ip', POSTROUTING_MANGLE, 'meta priority set 0x10002'],
+  ['meta-priority-set-root', 'ip', POSTROUTING_MANGLE, 'meta priority set root'],
+  ['meta-priority-set-none', 'inet', POSTROUTING_MANGLE, 'meta priority set none'],
+  ['meta-priority', 'ip', POSTROUTING_MANGLE, 'meta priority 0x1000ff accept'],
+  ['meta-priority-anonymous-set', 'ip6', POSTROUTING_MANGLE, 'meta priority { 0x10002, 0x20003 } accept'],
+  ['meta-priority-set-map', 'ip', POSTROUTING_MANGLE, 'meta priority set tcp dport map { 22 : 0x10010, 80 : 0x10020 }'],
+  ['meta-rtclassid', 'ip', FILTER_IN, 'meta rtclassid 5 accept'],
+  ['meta-rtclassid-name', 'ip', FILTER_IN, 'meta rtclassid cosmos accept'],
+  ['meta-rtclassid-set', 'ip', FILTER_IN, 'meta rtclassid { 1, 2 } accept'],
+  ['meta-priority-named-map', 'ip', POSTROUTING_MANGLE, 'meta priority set ip daddr map @classes', 'map classes { type ipv4_addr : classid; elements = { 192.0.2.1 : 0x10010, 192.0.2.2 : root } }'],
+  ['meta-mark-set-pkttype-map', 'inet', FILTER_IN, 'meta mark set meta pkttype map { host : 0x1, broadcast : 0x2 }'],
 ];
 
 const out = join(import.meta.dirname, '..', 'test', 'fixtures', 'nft');

@@ -1054,7 +1054,7 @@ class RuleCompiler {
     const name = asObject(asObject(object.key)?.[key ?? ''])?.key;
     if (key === 'meta') {
       const meta = typeof name === 'string' ? META_KEYS.get(name) : undefined;
-      if (meta === undefined || !meta.settable) throw new ValidationError(`${field}.key.meta.key`, name, 'routemark sets only the meta mark and nftrace');
+      if (meta === undefined || !meta.settable) throw new ValidationError(`${field}.key.meta.key`, name, 'routemark sets only the meta mark, priority and nftrace');
       this.value(object.value, meta.type, `${field}.value`);
       this.expressions.push({ expr: 'meta', key: meta.key, sreg: NFT_REG_1 });
       return;

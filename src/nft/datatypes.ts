@@ -412,38 +412,70 @@ export function booleanOfSize(size: 1 | 4): Datatype {
  */
 export const SOCKET_BIT: Datatype = integerType('boolean', 39, 1, 'host', '0 or 1', 1); // TYPE_BOOLEAN
 
-let devgroupTable: NameTable | undefined;
-
 /**
- * Device groups by name, from /etc/iproute2/group as nft 1.0.6 reads it (`0 default` there):
- * lines of a decimal or 0x hex id and a name.
+ * A 4-byte host-order number named in an iproute2 file (lines of a decimal or 0x hex id and a
+ * name), as nft 1.0.6 reads /etc/iproute2/FILE: a name from it or a number. `unnamed` is how
+ * nft lists a number the file does not name.
  */
-function devgroups(): NameTable {
-  devgroupTable ??= readNameTable('/etc/iproute2/group', '0 default\n', (fields) => {
-    if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(fields[0]!)) return undefined;
-    const number = Number(fields[0]);
-    return number <= 0xffffffff ? { number, names: [fields[1]!] } : undefined;
-  });
-  return devgroupTable;
+function iproute2NamedType(name: string, id: number, file: string, fallback: string, what: string, unnamed: (value: number) => NftExpression): Datatype {
+  let table: NameTable | undefined;
+  const names = () =>
+    (table ??= readNameTable(`/etc/iproute2/${file}`, fallback, (fields) => {
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(fields[0]!)) return undefined;
+      const number = Number(fields[0]);
+      return number <= 0xffffffff ? { number, names: [fields[1]!] } : undefined;
+    }));
+  return {
+    name,
+    id,
+    size: 4,
+    byteorder: 'host',
+    parse(value, field) {
+      if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
+        const number = names().byName.get(value);
+        if (number === undefined) throw new ValidationError(field, value, `expected a ${what} name from /etc/iproute2/${file} or a number`);
+        return uintBytes(number, 4, 'host');
+      }
+      return uintBytes(integerValue(value, field, 0xffffffff, `a ${what}`), 4, 'host');
+    },
+    format(bytes) {
+      const number = readUint(bytes, 'host');
+      return names().byNumber.get(number) ?? unnamed(number);
+    },
+  };
 }
 
-/** Device groups (`meta iifgroup`): a name from /etc/iproute2/group or a number, host order. */
-const devgroup: Datatype = {
-  name: 'devgroup',
-  id: 35, // TYPE_DEVGROUP
+/** Device groups (`meta iifgroup`), from /etc/iproute2/group (`0 default` there). */
+const devgroup = iproute2NamedType('devgroup', 35, 'group', '0 default\n', 'device group', (n) => n); // TYPE_DEVGROUP
+
+/**
+ * Routing realms (`meta rtclassid`), from /etc/iproute2/rt_realms (`0 cosmos` there). nft 1.0.6
+ * lists a realm without a name as a decimal string ("5"), and reads that back.
+ */
+const realm = iproute2NamedType('realm', 22, 'rt_realms', '0 cosmos\n', 'realm', (n) => String(n)); // TYPE_REALM
+
+/**
+ * Traffic-control class ids (`meta priority set 1:2`): major and minor in hex as tc writes
+ * them, `root` and `none`, or a number; host order, as nft 1.0.6 reads and lists them.
+ */
+const classid: Datatype = {
+  name: 'classid',
+  id: 23, // TYPE_CLASSID
   size: 4,
   byteorder: 'host',
   parse(value, field) {
-    if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
-      const number = devgroups().byName.get(value);
-      if (number === undefined) throw new ValidationError(field, value, 'expected a device group name from /etc/iproute2/group or a number');
-      return uintBytes(number, 4, 'host');
-    }
-    return uintBytes(integerValue(value, field, 0xffffffff, 'a device group'), 4, 'host');
+    if (value === 'root') return uintBytes(0xffffffff, 4, 'host');
+    if (value === 'none') return uintBytes(0, 4, 'host');
+    const parts = typeof value === 'string' ? /^([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})$/.exec(value) : null;
+    if (parts) return uintBytes(((parseInt(parts[1]!, 16) << 16) | parseInt(parts[2]!, 16)) >>> 0, 4, 'host');
+    if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) throw new ValidationError(field, value, "expected a class id: 'major:minor' in hex (e.g. '1:10'), 'root', 'none' or a number");
+    return uintBytes(integerValue(value, field, 0xffffffff, 'a class id'), 4, 'host');
   },
   format(bytes) {
     const number = readUint(bytes, 'host');
-    return devgroups().byNumber.get(number) ?? number;
+    if (number === 0xffffffff) return 'root';
+    if (number === 0) return 'none';
+    return `${(number >>> 16).toString(16)}:${(number & 0xffff).toString(16)}`;
   },
 };
 
@@ -477,6 +509,8 @@ export const DATATYPES: ReadonlyMap<string, Datatype> = new Map(
     // ARPHRD_* (linux/if_arp.h), the names nft knows
     symbolType('iface_type', 21, 2, 'host', { ether: 1, ppp: 0x200, ipip: 0x300, ipip6: 0x301, loopback: 0x304, sit: 0x308, ipgre: 0x30a }), // TYPE_ARPHRD
     devgroup,
+    classid,
+    realm,
     // RTN_* route types, as `fib ... type` returns them
     symbolType('fib_addrtype', 38, 4, 'host', { unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 }), // TYPE_FIB_ADDR
   ].map((type) => [type.name, type]),

@@ -1128,7 +1128,7 @@ class RuleDecompiler {
   private setDataType(set: ParsedSet): Datatype | 'verdict' | undefined {
     if (set.dataType === undefined) return undefined;
     if (set.dataType === NFT_DATA_VERDICT) return 'verdict';
-    for (const name of ['mark', 'ipv4_addr', 'ipv6_addr', 'inet_service', 'ct_state', 'ifname', 'inet_proto', 'nf_proto', 'uid', 'gid', 'ct_dir', 'iface_index']) {
+    for (const name of ['mark', 'ipv4_addr', 'ipv6_addr', 'inet_service', 'ct_state', 'ifname', 'inet_proto', 'nf_proto', 'uid', 'gid', 'ct_dir', 'iface_index', 'classid', 'realm', 'pkt_type', 'ether_type', 'iface_type', 'devgroup']) {
       const type = datatype(name)!;
       if (type.id === set.dataType) return type;
     }

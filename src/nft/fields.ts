@@ -25,7 +25,9 @@ import {
   NFT_META_OIFTYPE,
   NFT_META_PKTTYPE,
   NFT_META_PRANDOM,
+  NFT_META_PRIORITY,
   NFT_META_PROTOCOL,
+  NFT_META_RTCLASSID,
   NFT_META_SECPATH,
   NFT_META_SKGID,
   NFT_META_SKUID,
@@ -200,6 +202,8 @@ export const META_KEYS: ReadonlyMap<string, KeyInfo> = new Map(
     { name: 'oifgroup', key: NFT_META_OIFGROUP, type: type('devgroup'), settable: false },
     { name: 'iifkind', key: NFT_META_IIFKIND, type: type('ifname'), settable: false },
     { name: 'oifkind', key: NFT_META_OIFKIND, type: type('ifname'), settable: false },
+    { name: 'priority', key: NFT_META_PRIORITY, type: type('classid'), settable: true },
+    { name: 'rtclassid', key: NFT_META_RTCLASSID, type: type('realm'), settable: false },
     { name: 'cgroup', key: NFT_META_CGROUP, type: integerOfSize(4, 'host'), settable: false },
     { name: 'random', key: NFT_META_PRANDOM, type: integerOfSize(4, 'big'), settable: false },
     // nft 1.0.6 lists the secpath key as ipsec and reads both names.

@@ -478,7 +478,7 @@ t.test('a rule without statements, which nft takes, is taken, listed and fed bac
 
 // Added with the meta keys of packets and devices (golden fixtures meta-pkttype... meta-nftrace-set
 // hold nft's own listings): the other spellings nft reads from JSON, and what it refuses.
-t.test('agreements: meta pkttype, protocol, iiftype, groups, kinds, cgroup, random, ipsec and nftrace as nft reads them from JSON', async (t) => {
+t.test('agreements: meta pkttype, protocol, iiftype, groups, kinds, cgroup, random, ipsec, nftrace, priority and rtclassid as nft reads them from JSON', async (t) => {
   const pair = await makePair(t);
   const cases: Case[] = [
     { what: 'pkttype unicast (listed as host)', expr: [m(meta('pkttype'), 'unicast')] },
@@ -501,6 +501,15 @@ t.test('agreements: meta pkttype, protocol, iiftype, groups, kinds, cgroup, rand
     { what: 'the secpath key (listed as ipsec)', expr: [m(meta('secpath'), true)] },
     { what: 'nftrace set 0', expr: [{ mangle: { key: meta('nftrace'), value: 0 } }] },
     { what: 'nftrace set from a map', expr: [{ mangle: { key: meta('nftrace'), value: { map: { key: payload('tcp', 'dport'), data: { set: [[22, 1]] } } } } }] },
+    { what: 'priority set 1:10', expr: [{ mangle: { key: meta('priority'), value: '1:10' } }] },
+    { what: 'priority set as a number', expr: [{ mangle: { key: meta('priority'), value: 65538 } }] },
+    { what: 'priority set as a hex string', expr: [{ mangle: { key: meta('priority'), value: '0x10002' } }] },
+    { what: 'priority set root', expr: [{ mangle: { key: meta('priority'), value: 'root' } }] },
+    { what: 'priority ffff:ffff (listed as root)', expr: [m(meta('priority'), 'ffff:ffff')] },
+    { what: 'priority in a set of class ids', expr: [m(meta('priority'), { set: ['1:2', 'none'] })] },
+    { what: 'rtclassid as a number', expr: [m(meta('rtclassid'), 5)] },
+    { what: 'rtclassid as a decimal string', expr: [m(meta('rtclassid'), '7')] },
+    { what: 'rtclassid by name', expr: [m(meta('rtclassid'), 'cosmos')] },
   ];
   for (const c of cases) await expectSame(t, pair, c, true);
   const refused: [Case, RegExp, RegExp][] = [
@@ -510,6 +519,29 @@ t.test('agreements: meta pkttype, protocol, iiftype, groups, kinds, cgroup, rand
     [{ what: 'a match on nftrace (the kernel only sets it)', expr: [m(meta('nftrace'), 1)] }, /Operation not supported/, /match\.left\.meta\.key$/],
     [{ what: 'nftrace set 2', expr: [{ mangle: { key: meta('nftrace'), value: 2 } }] }, /Error/, /mangle\.value$/],
     [{ what: 'pkttype set in an input chain', expr: [{ mangle: { key: meta('pkttype'), value: 'host' } }] }, /Operation not supported/, /mangle\.key\.meta\.key$/],
+    [{ what: 'a realm rt_realms does not name', expr: [m(meta('rtclassid'), 'nosuchrealm')] }, /Error/, /match\.right$/],
+    [{ what: 'rtclassid set (the kernel only loads it)', expr: [{ mangle: { key: meta('rtclassid'), value: 5 } }] }, /Error/, /mangle\.key\.meta\.key$/],
   ];
   for (const [c, nftSays, field] of refused) await expectRefused(t, pair, c, nftSays, field);
+});
+
+// nft 1.0.6 reads any string as a class id without a word: 10000:1 becomes 0:1, fast becomes
+// none, 1:2:3 becomes 1:2, and 0x1ffffffff root. routemark refuses them rather than guess.
+t.test('class ids nft 1.0.6 misreads are refused with a ValidationError, before anything is sent', async (t) => {
+  const pair = await makePair(t);
+  const misread: [string, string][] = [
+    ['10000:1', '0:1'],
+    ['fast', 'none'],
+    ['1:2:3', '1:2'],
+    ['0x1ffffffff', 'root'],
+  ];
+  for (const [value, nftMakes] of misread) {
+    const c: Case = { what: `priority set ${value}`, expr: [{ mangle: { key: meta('priority'), value } }] };
+    const o = await applyBoth(pair, c);
+    t.equal(o.nftError, undefined, `${c.what}: nft -j -f takes it (witness)`);
+    t.match(pair.nft.exec('nft', ['list', 'table', o.family, o.table]), new RegExp(`meta priority set ${nftMakes}\\n`), `${c.what}: nft makes it ${nftMakes}`);
+    t.type(o.rmError, ValidationError, `${c.what}: routemark refuses it`);
+    if (o.rmError instanceof ValidationError) t.match(o.rmError, { field: /mangle\.value$/, value }, `${c.what}: the error names the field and the value`);
+    t.notOk(tablesOf(pair.rm).includes(`${o.family} ${o.table}`), `${c.what}: nothing was applied`);
+  }
 });

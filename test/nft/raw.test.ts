@@ -1,5 +1,5 @@
 /**
- * Expressions routemark does not know (socket cgroupv2, ipsec, meta priority, meta rtclassid, the
+ * Expressions routemark does not know (socket cgroupv2, ipsec, synproxy, meta day, the
  * statements of a set statement's element) come back in a clearly marked `raw` statement, never
  * dropped, next to the statements routemark does read; applying that listing with routemark
  * recreates rules nft lists identically.
@@ -16,8 +16,8 @@ table ip r {
   }
   chain in { type filter hook input priority 0; policy accept;
     socket cgroupv2 level 1 "/" counter accept
-    meta priority set 1:2
-    meta rtclassid 5 accept
+    tcp dport 80 synproxy mss 1460 wscale 7
+    meta day "Monday" accept
     ip saddr 192.0.2.1 meta l4proto tcp accept
   }
   set seen { type ipv4_addr; flags dynamic; }
@@ -46,8 +46,9 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
   t.same(rules[0]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 8080 } }, 'beside the match routemark reads');
   t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket cgroupv2 and the cmp on its register are one raw statement');
   t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');
-  t.same(names(rules[2]![0]), ['immediate', 'meta'], 'meta priority set is raw (with the constant it sets)');
-  t.same(names(rules[3]![0]), ['meta', 'cmp'], 'meta rtclassid and the cmp on its register are raw');
+  t.same(rules[2]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 80 } }, 'the match routemark reads');
+  t.same(names(rules[2]![1]), ['synproxy'], 'then synproxy, raw');
+  t.same(names(rules[3]![0]), ['meta', 'cmp'], 'meta day and the cmp on its register are raw');
   t.same(rules[3]!.slice(1), [{ accept: null }], 'followed by the verdict routemark reads');
   t.same(rules[4], [
     { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '192.0.2.1' } },
