@@ -308,6 +308,11 @@ const FORMS = [
   ['meta-rtclassid-set', 'ip', FILTER_IN, 'meta rtclassid { 1, 2 } accept'],
   ['meta-priority-named-map', 'ip', POSTROUTING_MANGLE, 'meta priority set ip daddr map @classes', 'map classes { type ipv4_addr : classid; elements = { 192.0.2.1 : 0x10010, 192.0.2.2 : root } }'],
   ['meta-mark-set-pkttype-map', 'inet', FILTER_IN, 'meta mark set meta pkttype map { host : 0x1, broadcast : 0x2 }'],
+  ['synproxy', 'inet', FILTER_IN, 'tcp dport 80 ct state invalid,untracked synproxy mss 1460 wscale 7 timestamp sack-perm'],
+  ['synproxy-mss', 'ip', FILTER_IN, 'tcp dport 81 synproxy mss 1400'],
+  ['synproxy-wscale-sack-perm', 'ip6', FILTER_IN, 'tcp dport 82 synproxy wscale 5 sack-perm'],
+  ['synproxy-bare', 'ip', FORWARD_MANGLE, 'tcp dport 83 synproxy'],
+  ['synproxy-timestamp', 'inet', FILTER_IN, 'synproxy mss 0 timestamp'],
 ];
 
 const out = join(import.meta.dirname, '..', 'test', 'fixtures', 'nft');

@@ -184,6 +184,11 @@ const AttrSpec kDup[] = {
     {NFTNL_EXPR_DUP_SREG_ADDR, "sregAddr", AttrKind::kU32},
     {NFTNL_EXPR_DUP_SREG_DEV, "sregDev", AttrKind::kU32},
 };
+const AttrSpec kSynproxy[] = {
+    {NFTNL_EXPR_SYNPROXY_MSS, "mss", AttrKind::kU16},
+    {NFTNL_EXPR_SYNPROXY_WSCALE, "wscale", AttrKind::kU8},
+    {NFTNL_EXPR_SYNPROXY_FLAGS, "flags", AttrKind::kU32},
+};
 const AttrSpec kObjref[] = {
     {NFTNL_EXPR_OBJREF_IMM_TYPE, "type", AttrKind::kU32},
     {NFTNL_EXPR_OBJREF_IMM_NAME, "name", AttrKind::kString},
@@ -208,7 +213,7 @@ const ExprSpec kSpecs[] = {
     ROUTEMARK_SPEC("numgen", kNumgen),       ROUTEMARK_SPEC("hash", kHash),
     ROUTEMARK_SPEC("socket", kSocket),       ROUTEMARK_SPEC("tproxy", kTproxy),
     ROUTEMARK_SPEC("connlimit", kConnlimit), ROUTEMARK_SPEC("dup", kDup),
-    ROUTEMARK_SPEC("objref", kObjref),
+    ROUTEMARK_SPEC("objref", kObjref),       ROUTEMARK_SPEC("synproxy", kSynproxy),
     {"notrack", nullptr, 0},  // no attributes
     {"dynset", kDynset, sizeof(kDynset) / sizeof(kDynset[0]), kDynsetUnread, sizeof(kDynsetUnread) / sizeof(kDynsetUnread[0])},
 };

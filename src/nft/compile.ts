@@ -26,6 +26,7 @@ import { NFT_RANGE_NEQ } from './expr/range.js';
 import { NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMP_UNREACH, NFT_REJECT_TCP_RST } from './expr/reject.js';
 import { NFT_BYTEORDER_HTON } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
+import { NF_SYNPROXY_OPT_MSS, NF_SYNPROXY_OPT_WSCALE, SYNPROXY_FLAGS } from './expr/synproxy.js';
 import { NFTA_FIB_F_DADDR, NFTA_FIB_F_IIF, NFTA_FIB_F_OIF, NFTA_FIB_F_PRESENT, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE, NFT_FIB_RESULT_OIF } from './expr/fib.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_BASES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, TCP_OPTIONS, type KeyInfo, namesNextProtocol, type PayloadField, type PayloadProtocol, type TcpOption } from './fields.js';
 import type { ElementMessage, SetMessage } from './messages.js';
@@ -1216,6 +1217,22 @@ class RuleCompiler {
     this.expressions.push(d);
   }
 
+  /**
+   * `synproxy [mss N] [wscale N] [timestamp] [sack-perm]`: the options the server would send,
+   * each flagged as given (nft sends mss and wscale as 0 when they are not).
+   */
+  private synproxy(body: unknown, field: string): void {
+    const object = body === null ? {} : asObject(body);
+    if (object === undefined) throw new ValidationError(field, body, 'expected null or {"mss", "wscale", "flags"}');
+    onlyKeys(object, ['mss', 'wscale', 'flags'], field, 'unknown synproxy property');
+    let flags = parseFlags(object.flags, SYNPROXY_FLAGS, `${field}.flags`);
+    const mss = object.mss === undefined ? 0 : integerInRange(object.mss, `${field}.mss`, 0, 0xffff, 'an MSS (0..65535)');
+    const wscale = object.wscale === undefined ? 0 : integerInRange(object.wscale, `${field}.wscale`, 0, 255, 'a window scale (0..255)');
+    if (object.mss !== undefined) flags |= NF_SYNPROXY_OPT_MSS;
+    if (object.wscale !== undefined) flags |= NF_SYNPROXY_OPT_WSCALE;
+    this.expressions.push({ expr: 'synproxy', mss, wscale, flags });
+  }
+
   /** Loads a port or port range into registers; returns [min, max]. */
   private ports(port: unknown, field: string, firstReg: number): [number, number | undefined] {
     const type = PAYLOAD_PROTOCOLS.get('th')!.fields[0]!.type;
@@ -1457,12 +1474,14 @@ class RuleCompiler {
         return this.connlimit(body, path);
       case 'dup':
         return this.dup(body, path);
+      case 'synproxy':
+        return this.synproxy(body, path);
       case 'notrack':
         if (body !== null) throw new ValidationError(path, body, 'expected null');
         this.expressions.push({ expr: 'notrack' });
         return;
     }
-    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, vmap, set, map, ct count, dup, accept, drop, continue, return, jump, goto, raw)`);
+    throw new ValidationError(field, statement, `unsupported statement "${key}" (supported: match, mangle, counter, log, limit, quota, snat, dnat, masquerade, redirect, tproxy, reject, notrack, synproxy, vmap, set, map, ct count, dup, accept, drop, continue, return, jump, goto, raw)`);
   }
 }
 

@@ -28,6 +28,7 @@ import { LOG_FLAGS, NAT_FLAGS, REJECT_CODES } from './compile.js';
 import { NFT_BYTEORDER_HTON, NFT_BYTEORDER_NTOH } from './expr/byteorder.js';
 import { NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_TCPOPT } from './expr/exthdr.js';
 import { NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_ADDRTYPE } from './expr/fib.js';
+import { NF_SYNPROXY_OPT_MSS, NF_SYNPROXY_OPT_SACK_PERM, NF_SYNPROXY_OPT_TIMESTAMP, NF_SYNPROXY_OPT_WSCALE, SYNPROXY_FLAGS } from './expr/synproxy.js';
 import { CT_KEYS, FIB_FLAGS, FIB_RESULTS, GENERATED_NUMBER, META_KEYS, NUMGEN_MODES, PAYLOAD_PROTOCOLS, RT_KEYS, SOCKET_KEYS, keyByNumber, namesNextProtocol, tcpOptionByKind, type PayloadField, type PayloadProtocol } from './fields.js';
 import type { NftExpression, NftExpressionObject, NftStatement } from './json.js';
 import { fieldSize, objectTypeName, userdataU32 } from './sets.js';
@@ -641,6 +642,9 @@ class RuleDecompiler {
         return 0;
       case 'dup':
         this.push({ json: { dup: this.dup(d) } });
+        return 0;
+      case 'synproxy':
+        this.push({ json: { synproxy: synproxyJson(d) } });
         return 0;
       case 'objref': {
         if (d.setSreg !== undefined) {
@@ -1266,4 +1270,16 @@ class RuleDecompiler {
 /** Decompiles a rule's expressions into nftables JSON statements. */
 export function decompileRule(expressions: readonly ExprDescriptor[], context: DecompileContext): NftStatement[] {
   return new RuleDecompiler(context).run(expressions);
+}
+
+/** A synproxy expression as nft lists it: mss and wscale only where flagged, timestamp before sack-perm. */
+function synproxyJson(d: Record<string, unknown>): NftStatement['synproxy'] {
+  const flags = (d.flags as number | undefined) ?? 0;
+  if ((flags & ~(NF_SYNPROXY_OPT_MSS | NF_SYNPROXY_OPT_WSCALE | NF_SYNPROXY_OPT_TIMESTAMP | NF_SYNPROXY_OPT_SACK_PERM)) !== 0) throw new Unreadable();
+  const out: NonNullable<NftStatement['synproxy']> = {};
+  if ((flags & NF_SYNPROXY_OPT_MSS) !== 0) out.mss = (d.mss as number | undefined) ?? 0;
+  if ((flags & NF_SYNPROXY_OPT_WSCALE) !== 0) out.wscale = (d.wscale as number | undefined) ?? 0;
+  const named = [...SYNPROXY_FLAGS].filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name as 'timestamp' | 'sack-perm');
+  if (named.length > 0) out.flags = named;
+  return Object.keys(out).length === 0 ? null : out;
 }

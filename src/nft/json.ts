@@ -68,6 +68,12 @@ export interface NftStatement {
   /** The packet bypasses conntrack (in a chain at priority raw). */
   notrack?: null;
   /**
+   * Answers the TCP handshake with SYN cookies and opens the connection to the server once the
+   * client completed it, with the MSS, window scale and options the server would send (input and
+   * forward, for packets that are untracked or `ct state invalid,untracked`).
+   */
+  synproxy?: null | { mss?: number; wscale?: number; flags?: 'timestamp' | 'sack-perm' | ('timestamp' | 'sack-perm')[] };
+  /**
    * Matches while at most `val` of the connections that reached this statement are open (with
    * `inv`, more than `val`): `tcp dport 22 ct count over 4 reject`.
    */

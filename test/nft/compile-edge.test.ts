@@ -545,3 +545,31 @@ t.test('class ids nft 1.0.6 misreads are refused with a ValidationError, before 
     t.notOk(tablesOf(pair.rm).includes(`${o.family} ${o.table}`), `${c.what}: nothing was applied`);
   }
 });
+
+t.test('synproxy: the forms nft reads from JSON, and what it refuses', async (t) => {
+  const pair = await makePair(t);
+  const port = m(payload('tcp', 'dport'), 80);
+  const same: Case[] = [
+    { what: 'synproxy with one flag as a string', expr: [port, { synproxy: { mss: 1460, flags: 'sack-perm' } }] },
+    { what: 'synproxy with wscale 0 (flagged, so listed)', expr: [port, { synproxy: { wscale: 0 } }] },
+    { what: 'synproxy with both flags in the other order', family: 'inet', expr: [port, { synproxy: { flags: ['sack-perm', 'timestamp'] } }] },
+    { what: 'synproxy in forward', chain: { type: 'filter', hook: 'forward', prio: 0, policy: 'accept' }, expr: [port, { synproxy: null }] },
+  ];
+  for (const c of same) await expectSame(t, pair, c, true);
+  await expectRefused(t, pair, { what: 'synproxy with an unknown property', expr: [port, { synproxy: { window: 5 } }] }, /Error/, /synproxy\.window$/);
+  // nft 1.0.6 loads these (exit 0) and makes something else of them; routemark refuses them.
+  const misread: [string, unknown, RegExp, RegExp][] = [
+    ['an MSS of 65536', { mss: 65536 }, /synproxy mss 0 wscale 0\n/, /synproxy\.mss$/],
+    ['a window scale of 300', { wscale: 300 }, /synproxy mss 0 wscale 44\n/, /synproxy\.wscale$/],
+    ['an unknown flag (nft prints an error, yet loads the rule without it)', { flags: ['ecn'] }, /synproxy\n/, /synproxy\.flags\[0\]$/],
+  ];
+  for (const [what, body, nftMakes, field] of misread) {
+    const c: Case = { what: `synproxy with ${what}`, expr: [port, { synproxy: body }] };
+    const o = await applyBoth(pair, c);
+    t.equal(o.nftError, undefined, `${c.what}: nft -j -f takes it (witness)`);
+    t.match(pair.nft.exec('nft', ['list', 'table', o.family, o.table]), nftMakes, `${c.what}: nft makes it ${String(nftMakes)}`);
+    t.type(o.rmError, ValidationError, `${c.what}: routemark refuses it`);
+    if (o.rmError instanceof ValidationError) t.match(o.rmError.field, field, `${c.what}: the error names the field`);
+    t.notOk(tablesOf(pair.rm).includes(`${o.family} ${o.table}`), `${c.what}: nothing was applied`);
+  }
+});

@@ -130,6 +130,7 @@ const EXPRESSION_FORMS: Record<string, ExprDescriptor[]> = {
   ],
   connlimit: [{ expr: 'connlimit', count: 4, flags: 1 }, { expr: 'connlimit', count: 0, flags: 0 }],
   dup: [{ expr: 'dup', sregAddr: 1 }, { expr: 'dup', sregAddr: 1, sregDev: 2 }],
+  synproxy: [{ expr: 'synproxy', mss: 1460, wscale: 7, flags: 0xf }, { expr: 'synproxy', mss: 0, wscale: 0, flags: 0 }],
   objref: [
     { expr: 'objref', type: 1, name: 'up1' },
     { expr: 'objref', type: 2, name: 'q1' },

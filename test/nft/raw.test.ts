@@ -1,5 +1,5 @@
 /**
- * Expressions routemark does not know (socket cgroupv2, ipsec, synproxy, meta day, the
+ * Expressions routemark does not know (socket cgroupv2, ipsec, meta hour, meta day, the
  * statements of a set statement's element) come back in a clearly marked `raw` statement, never
  * dropped, next to the statements routemark does read; applying that listing with routemark
  * recreates rules nft lists identically.
@@ -16,7 +16,7 @@ table ip r {
   }
   chain in { type filter hook input priority 0; policy accept;
     socket cgroupv2 level 1 "/" counter accept
-    tcp dport 80 synproxy mss 1460 wscale 7
+    tcp dport 80 meta hour "10:00"-"12:00" accept
     meta day "Monday" accept
     ip saddr 192.0.2.1 meta l4proto tcp accept
   }
@@ -47,7 +47,8 @@ t.test('unknown expressions come back raw, and re-apply to the same rules', asyn
   t.same(names(rules[1]![0]), ['socket', 'cmp'], 'socket cgroupv2 and the cmp on its register are one raw statement');
   t.same(rules[1]!.slice(1), [{ counter: { packets: 0, bytes: 0 } }, { accept: null }], 'followed by what routemark reads');
   t.same(rules[2]![0], { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 80 } }, 'the match routemark reads');
-  t.same(names(rules[2]![1]), ['synproxy'], 'then synproxy, raw');
+  t.same(names(rules[2]![1]), ['meta', 'byteorder', 'cmp', 'cmp'], 'then meta hour, its byte order and the two cmps on its register, raw');
+  t.same(rules[2]!.slice(2), [{ accept: null }], 'and the verdict');
   t.same(names(rules[3]![0]), ['meta', 'cmp'], 'meta day and the cmp on its register are raw');
   t.same(rules[3]!.slice(1), [{ accept: null }], 'followed by the verdict routemark reads');
   t.same(rules[4], [

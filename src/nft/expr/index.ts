@@ -33,6 +33,7 @@ import { redirKind, type RedirExpr } from './redir.js';
 import { rejectKind, type RejectExpr } from './reject.js';
 import { rtKind, type RtExpr } from './rt.js';
 import { socketKind, type SocketExpr } from './socket.js';
+import { synproxyKind, type SynproxyExpr } from './synproxy.js';
 import { tproxyKind, type TproxyExpr } from './tproxy.js';
 import { writeAttributes, type ExprKind, type SlotRecorder } from './spec.js';
 
@@ -69,13 +70,14 @@ export type KnownExpr =
   | DynsetExpr
   | ConnlimitExpr
   | DupExpr
-  | ObjrefExpr;
+  | ObjrefExpr
+  | SynproxyExpr;
 
 /** Any expression descriptor: a known kind, or an unknown one kept raw. */
 export type ExprDescriptor = KnownExpr | RawExpr;
 
 const KINDS: ReadonlyMap<string, ExprKind> = new Map(
-  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind, dupKind, objrefKind].map((kind) => [kind.name, kind]),
+  [payloadKind, metaKind, ctKind, cmpKind, rangeKind, bitwiseKind, immediateKind, counterKind, lookupKind, natKind, masqKind, redirKind, logKind, limitKind, rejectKind, exthdrKind, rtKind, byteorderKind, fibKind, quotaKind, notrackKind, numgenKind, hashKind, socketKind, tproxyKind, dynsetKind, connlimitKind, dupKind, objrefKind, synproxyKind].map((kind) => [kind.name, kind]),
 );
 
 /** The kind of a known expression name, or undefined. */
