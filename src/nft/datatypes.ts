@@ -91,11 +91,14 @@ export function networkOrder(type: Datatype, bytes: Uint8Array): Uint8Array {
   return isHostOrderInteger(type) && HOST_IS_LITTLE_ENDIAN ? Uint8Array.from(bytes).reverse() : bytes;
 }
 
+/** A number written as text: decimal, or hex with 0x (as nft reads numbers). */
+const NUMBER_TEXT = /^(0x[0-9a-fA-F]+|\d+)$/;
+
 /** An integer from a JSON number or a decimal/hex string. */
 function integerValue(value: unknown, field: string, max: number, what: string): number {
   let number: number | undefined;
   if (typeof value === 'number') number = value;
-  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) number = Number(value);
+  else if (typeof value === 'string' && NUMBER_TEXT.test(value)) number = Number(value);
   if (number === undefined || !Number.isInteger(number) || number < 0 || number > max) {
     throw new ValidationError(field, value, `expected ${what} (0..${max})`);
   }
@@ -106,7 +109,7 @@ function integerValue(value: unknown, field: string, max: number, what: string):
 function uintInto(value: unknown, size: number, byteorder: 'big' | 'host', target: Buffer, offset: number): boolean {
   let number: number;
   if (typeof value === 'number') number = value;
-  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) number = Number(value);
+  else if (typeof value === 'string' && NUMBER_TEXT.test(value)) number = Number(value);
   else return false;
   if (!Number.isInteger(number) || number < 0 || number > (size >= 4 ? 0xffffffff : 2 ** (size * 8) - 1)) return false;
   // Byte by byte: Buffer's writeUInt32LE and friends check their arguments again, which for
@@ -135,7 +138,7 @@ function longIntegerType(name: string, id: number, size: number): Datatype {
     parse(value, field) {
       let big: bigint | undefined;
       if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) big = BigInt(value);
-      else if (typeof value === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(value)) big = BigInt(value);
+      else if (typeof value === 'string' && NUMBER_TEXT.test(value)) big = BigInt(value);
       if (big === undefined || big > max) throw new ValidationError(field, value, `expected an integer of ${size} bytes (a number, or a decimal or hex string)`);
       const bytes = new Uint8Array(size);
       for (let i = size - 1; i >= 0; i--) {
@@ -192,7 +195,7 @@ function symbolType(name: string, id: number, size: number, byteorder: 'big' | '
     parse(value, field) {
       const known = typeof value === 'string' ? byName.get(value) : undefined;
       if (known !== undefined) return uintBytes(known, size, byteorder);
-      if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
+      if (typeof value === 'string' && !NUMBER_TEXT.test(value)) {
         throw new ValidationError(field, value, `expected one of ${[...byName.keys()].join(', ')} or a number`);
       }
       return uintBytes(integerValue(value, field, max, `a ${name}`), size, byteorder);
@@ -421,7 +424,7 @@ function iproute2NamedType(name: string, id: number, file: string, fallback: str
   let table: NameTable | undefined;
   const names = () =>
     (table ??= readNameTable(`/etc/iproute2/${file}`, fallback, (fields) => {
-      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(fields[0]!)) return undefined;
+      if (!NUMBER_TEXT.test(fields[0]!)) return undefined;
       const number = Number(fields[0]);
       return number <= 0xffffffff ? { number, names: [fields[1]!] } : undefined;
     }));
@@ -431,7 +434,7 @@ function iproute2NamedType(name: string, id: number, file: string, fallback: str
     size: 4,
     byteorder: 'host',
     parse(value, field) {
-      if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) {
+      if (typeof value === 'string' && !NUMBER_TEXT.test(value)) {
         const number = names().byName.get(value);
         if (number === undefined) throw new ValidationError(field, value, `expected a ${what} name from /etc/iproute2/${file} or a number`);
         return uintBytes(number, 4, 'host');
@@ -468,7 +471,7 @@ const classid: Datatype = {
     if (value === 'none') return uintBytes(0, 4, 'host');
     const parts = typeof value === 'string' ? /^([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})$/.exec(value) : null;
     if (parts) return uintBytes(((parseInt(parts[1]!, 16) << 16) | parseInt(parts[2]!, 16)) >>> 0, 4, 'host');
-    if (typeof value === 'string' && !/^(0x[0-9a-fA-F]+|\d+)$/.test(value)) throw new ValidationError(field, value, "expected a class id: 'major:minor' in hex (e.g. '1:10'), 'root', 'none' or a number");
+    if (typeof value === 'string' && !NUMBER_TEXT.test(value)) throw new ValidationError(field, value, "expected a class id: 'major:minor' in hex (e.g. '1:10'), 'root', 'none' or a number");
     return uintBytes(integerValue(value, field, 0xffffffff, 'a class id'), 4, 'host');
   },
   format(bytes) {

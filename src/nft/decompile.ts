@@ -6,7 +6,7 @@
  * holding the expressions as the kernel sent them, never dropped.
  */
 import { HOST_IS_LITTLE_ENDIAN, MessageWriter } from '../netlink/attributes.js';
-import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, integerOfSize, isHostOrderInteger, networkOrder, readUint, type Datatype, type ValueContext } from './datatypes.js';
+import { BYTEORDER_HOST_ENDIAN, booleanOfSize, datatype, datatypeById, integerOfSize, isHostOrderInteger, networkOrder, readUint, type Datatype, type ValueContext } from './datatypes.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_REG32_00, NFT_REG_1, NFT_REG_VERDICT, NFT_RETURN, NF_ACCEPT, NF_DROP, NFT_SET_INTERVAL, NFT_SET_ELEM_INTERVAL_END, NFT_DATA_VERDICT, NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFTNL_UDATA_SET_DATABYTEORDER } from './constants.js';
 import { exprKind, isRawExpr, type ExprDescriptor } from './expr/index.js';
 import type { CounterExpr } from './expr/counter.js';
@@ -1132,10 +1132,9 @@ class RuleDecompiler {
   private setDataType(set: ParsedSet): Datatype | 'verdict' | undefined {
     if (set.dataType === undefined) return undefined;
     if (set.dataType === NFT_DATA_VERDICT) return 'verdict';
-    for (const name of ['mark', 'ipv4_addr', 'ipv6_addr', 'inet_service', 'ct_state', 'ifname', 'inet_proto', 'nf_proto', 'uid', 'gid', 'ct_dir', 'iface_index', 'classid', 'realm', 'pkt_type', 'ether_type', 'iface_type', 'devgroup']) {
-      const type = datatype(name)!;
-      if (type.id === set.dataType) return type;
-    }
+    // By its type id, as a named map's data is listed (setJson); only a plain integer needs more.
+    const type = datatypeById(set.dataType);
+    if (type !== undefined && type.name !== 'integer') return type;
     // A plain integer's byte order is only in nft's userdata (ct zone maps hold host-order u16s).
     const userdata = set.userdata === undefined ? undefined : Buffer.from(set.userdata, 'hex');
     const host = userdataU32(userdata, NFTNL_UDATA_SET_DATABYTEORDER) === BYTEORDER_HOST_ENDIAN;
