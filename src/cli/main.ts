@@ -82,7 +82,7 @@ interface Command {
 const SHOW_PARTS = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows', 'neighbours'] as const;
 type ShowPart = (typeof SHOW_PARTS)[number];
 /** What `show` shows when no part is named: the policy-routing state (neighbours only on request). */
-const DEFAULT_SHOW_PARTS: readonly ShowPart[] = ['links', 'addresses', 'rules', 'routes', 'nexthops', 'nft', 'flows'];
+const DEFAULT_SHOW_PARTS: readonly ShowPart[] = SHOW_PARTS.filter((part) => part !== 'neighbours');
 const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'rule', 'nexthop', 'nft'];
 
 const COMMANDS: Record<string, Command> = {

@@ -119,6 +119,11 @@ export interface ResolvedNeighbour {
   protocol?: number;
 }
 
+/** The state name of NUD_* bits (the first state set; NONE for none). */
+function stateName(bits: number): NeighbourState {
+  return STATES.find(([bit]) => (bits & bit) !== 0)?.[1] ?? 'NONE';
+}
+
 /** The NUD_* bit of a state name (either case); a ValidationError naming `field` otherwise. */
 function stateCode(value: unknown, field: string): number {
   const upper = typeof value === 'string' ? value.toUpperCase() : undefined;
@@ -201,7 +206,7 @@ export function decodeNeighbour(message: NetlinkMessage, linkName: (index: numbe
     address: formatAddress(dst),
     dev: linkName(ifindex) ?? String(ifindex),
     ifindex,
-    state: STATES.find(([bit]) => stateBits & bit)?.[1] ?? 'NONE',
+    state: stateName(stateBits),
   };
   const lladdr = attrs.bytes(NDA_LLADDR);
   if (lladdr && lladdr.length > 0) neighbour.lladdr = Array.from(lladdr, (b) => b.toString(16).padStart(2, '0')).join(':');
@@ -252,10 +257,7 @@ function flushStates(value: unknown): ReadonlySet<NeighbourState> {
   if (value === 'all') return allBut('NOARP');
   if (value === undefined) return allBut('PERMANENT', 'NOARP');
   if (!Array.isArray(value) || value.length === 0) throw new ValidationError('filter.states', value, "expected 'all' or a non-empty list of states");
-  return new Set(value.map((state, i) => {
-    const code = stateCode(state, `filter.states[${i}]`);
-    return code === 0 ? 'NONE' : STATES.find(([bit]) => bit === code)![1];
-  }));
+  return new Set(value.map((state, i) => stateName(stateCode(state, `filter.states[${i}]`))));
 }
 
 /** Neighbours (`ip neigh`) in one namespace. */
