@@ -8,7 +8,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { ValidationError, open, type Flow, type FlowEvent, type FlowSpec } from '../../src/index.js';
-import { toolFlowKey, toolFlows, type ToolFlow } from '../helpers/conntrack.js';
+import { againOnToolEproto, toolFlowKey, toolFlows, type ToolFlow } from '../helpers/conntrack.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -42,14 +42,9 @@ function toolInsert(ns: TestNetns, ...args: string[]): void {
   if (r.status !== 0) throw new Error(`conntrack -I ${args.join(' ')} failed: ${r.err}`);
 }
 
-/**
- * `conntrack -D ARGS`, which must succeed. The tool deletes from inside its own walk of the table,
- * and on a loaded machine a request of that walk sometimes fails with "Operation failed: Protocol
- * error" partway (see test/ct/differential.test.ts); a delete is idempotent, so it runs again.
- */
+/** `conntrack -D ARGS`, which must succeed (run again on the tool's own EPROTO). */
 function toolDelete(ns: TestNetns, ...args: string[]): void {
-  let r = tool(ns, '-D', ...args);
-  for (let again = 0; again < 3 && r.status !== 0 && /Operation failed: Protocol error/.test(r.err); again++) r = tool(ns, '-D', ...args);
+  const r = againOnToolEproto(() => tool(ns, '-D', ...args), (outcome) => outcome.err);
   if (r.status !== 0) throw new Error(`conntrack -D ${args.join(' ')} failed: ${r.err}`);
 }
 

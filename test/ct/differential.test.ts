@@ -29,6 +29,7 @@
 import t from 'tap';
 import { NetlinkError, ValidationError, open, type Flow } from '../../src/index.js';
 import { makeNetns, type TeardownHost, type TestNetns } from '../helpers/netns.js';
+import { againOnToolEproto } from '../helpers/conntrack.js';
 import { describeError, outcomeOf, type RoutemarkOutcome } from '../helpers/outcomes.js';
 import { seedsToRun } from '../helpers/random.js';
 import { runStatusScript, shellQuote, STATUS_MARK, type CommandOutcome } from '../helpers/shell.js';
@@ -249,18 +250,9 @@ async function compareFilters(pair: Pair, filters: readonly GeneratedFilter[]): 
   return failures;
 }
 
-/**
- * Runs the tool's update or delete commands. conntrack-tools 1.4.7 changes flows from inside its
- * own walk of the table, and on a loaded machine a request of that walk sometimes fails with
- * "Operation failed: Protocol error" (EPROTO) partway. The commands here are idempotent (a
- * mark within its mask, or a delete), so a command that failed that way runs again, up to 3 times.
- */
+/** Runs the tool's update or delete commands (idempotent), each again on the tool's own EPROTO. */
 function runToolAgainOnEproto(ns: TestNetns, commands: readonly string[][]): CommandOutcome[] {
-  return commands.map((command) => {
-    let outcome = runTool(ns, [command])[0]!;
-    for (let again = 0; again < 3 && outcome.status !== 0 && /Operation failed: Protocol error/.test(outcome.output); again++) outcome = runTool(ns, [command])[0]!;
-    return outcome;
-  });
+  return commands.map((command) => againOnToolEproto(() => runTool(ns, [command])[0]!, (outcome) => outcome.output));
 }
 
 /** Applies one operation: routemark in A, the tool in B. A description of what went wrong, if anything. */

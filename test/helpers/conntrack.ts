@@ -78,3 +78,15 @@ export function toolFlowKey(flow: ToolFlow): string {
   const zone = `${flow.zone ?? 0}${flow.zoneDirection === undefined ? '' : `/${flow.zoneDirection}`}`;
   return `${flow.family} ${flow.protocol} ${t(flow.original)} > ${t(flow.reply)} mark=${flow.mark} zone=${zone} state=${flow.state ?? ''}`;
 }
+
+/**
+ * Runs an idempotent tool command (a mark within its mask, or a delete) again, up to 3 times,
+ * while it fails with "Operation failed: Protocol error" (EPROTO): conntrack-tools 1.4.7 changes
+ * flows from inside its own walk of the table, and on a loaded machine a request of that walk
+ * sometimes fails that way partway. `message` is where the outcome holds the tool's error text.
+ */
+export function againOnToolEproto<T extends { status: number | null }>(run: () => T, message: (outcome: T) => string): T {
+  let outcome = run();
+  for (let again = 0; again < 3 && outcome.status !== 0 && /Operation failed: Protocol error/.test(message(outcome)); again++) outcome = run();
+  return outcome;
+}

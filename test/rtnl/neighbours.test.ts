@@ -260,9 +260,8 @@ const FLUSH_ENTRIES: string[][] = [
   ['198.51.100.2', 'lladdr', '02:00:00:00:00:22', 'dev', 'w0'],
 ];
 
-/** A namespace with v0 and w0 up, and FLUSH_ENTRIES in it. */
-function flushNetns(t: TeardownHost, prefix: string): TestNetns {
-  const ns = makeNetns(t, prefix);
+/** v0 and w0 up in `ns`, and FLUSH_ENTRIES on them. */
+function addFlushEntries(ns: TestNetns): TestNetns {
   addVeth(ns, 'v0', 'v1');
   addVeth(ns, 'w0', 'w1');
   for (const entry of FLUSH_ENTRIES) ns.ip('neigh', 'add', ...entry);
@@ -292,10 +291,8 @@ const FLUSHES: { filter: NeighbourFlushFilter; ip: string[] }[] = [
 for (const { filter, ip } of FLUSHES) {
   t.test(`neighbours: flush(${JSON.stringify(filter)}) leaves what ip neigh ${ip.join(' ')} leaves`, async (t) => {
     const { ns, handle } = await freshHandle(t);
-    addVeth(ns, 'v0', 'v1');
-    addVeth(ns, 'w0', 'w1');
-    for (const entry of FLUSH_ENTRIES) ns.ip('neigh', 'add', ...entry);
-    const witness = flushNetns(t, 'rtnlw');
+    addFlushEntries(ns);
+    const witness = addFlushEntries(makeNetns(t, 'rtnlw'));
     const before = leftAfterFlush(ns);
     t.same(before, leftAfterFlush(witness), 'both namespaces start alike');
     const family = ip[0] === '-4' || ip[0] === '-6' ? [ip[0]] : [];
